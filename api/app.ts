@@ -1,0 +1,40 @@
+import express from 'express';
+import type { Express } from 'express';
+import type { Config } from '../config';
+import type { HealthDeps } from '../platform/health';
+import { checkHealth } from '../platform/health';
+import type { Logger } from '../platform/logger';
+import { authenticate, requireRole } from './auth';
+import { errorHandler, notFound } from './errors';
+
+/** What the API needs; tests pass real services. */
+export interface ApiDeps {
+  config: Config;
+  logger: Logger;
+  health: HealthDeps;
+}
+
+/** Build the Express app without listening (tests drive it on an ephemeral port). */
+export function buildApp(deps: ApiDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '256kb' }));
+
+  // Unauthenticated by design: load balancers and orchestrators probe it. It names
+  // dependencies and their state, nothing about data.
+  app.get('/healthz', async (_req, res) => {
+    const health = await checkHealth(deps.health);
+    res.status(health.ok ? 200 : 503).json({ status: health.ok ? 'ok' : 'degraded', ...health });
+  });
+
+  const v1 = express.Router();
+  v1.use(authenticate(deps.config.auth.tokenSecret));
+  v1.get('/whoami', requireRole('ops', 'picker', 'courier', 'integrator'), (req, res) => {
+    res.json({ principal: req.principal });
+  });
+  app.use('/v1', v1);
+
+  app.use((_req, _res, next) => next(notFound()));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

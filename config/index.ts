@@ -1,0 +1,86 @@
+import { envSchema, DEV_DEFAULTS } from './schema';
+
+/** Parsed, frozen configuration of every freshchain process. */
+export interface Config {
+  readonly profile: 'development' | 'test' | 'production';
+  readonly logLevel: string;
+  readonly port: number;
+  readonly demo: boolean;
+  readonly db: { readonly connectionString?: string; readonly poolMax: number };
+  readonly temporal: { readonly address: string; readonly namespace: string; readonly taskQueue: string; readonly uiUrl: string };
+  readonly mqtt: {
+    readonly url: string;
+    readonly username: string;
+    readonly password: string;
+    readonly device: { readonly username: string; readonly password: string };
+    readonly ops: { readonly username: string; readonly password: string };
+    readonly shareGroup: string;
+  };
+  readonly ingest: { readonly batchMax: number; readonly batchWaitMs: number; readonly bufferMax: number };
+  readonly auth: { readonly tokenSecret: string };
+  readonly pii: { readonly key: string };
+}
+
+/** Thrown when the environment does not describe a valid configuration. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parse the environment once. Development and test fall back to the local stack's defaults;
+ * production demands every secret explicitly, so a forgotten variable fails at start-up.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const production = e.FRESHCHAIN_PROFILE === 'production';
+  const missing: string[] = [];
+  const secret = (name: string, value: string | undefined, fallback: string): string => {
+    if (value) return value;
+    if (production) missing.push(name);
+    return fallback;
+  };
+  // DATABASE_URL wins; else PG* variables (read by node-postgres itself); else the local stack.
+  const connectionString = e.DATABASE_URL ?? (e.PGHOST ? undefined : production ? undefined : DEV_DEFAULTS.databaseUrl);
+  if (production && !e.DATABASE_URL && !e.PGHOST) missing.push('DATABASE_URL (or PGHOST and friends)');
+  const config: Config = {
+    profile: e.FRESHCHAIN_PROFILE,
+    logLevel: e.LOG_LEVEL,
+    port: e.PORT,
+    demo: e.DEMO ?? !production,
+    db: { connectionString, poolMax: e.PG_POOL_MAX },
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
+    mqtt: {
+      url: e.MQTT_URL,
+      username: e.MQTT_USERNAME,
+      password: secret('MQTT_PASSWORD', e.MQTT_PASSWORD, DEV_DEFAULTS.mqttPassword),
+      device: { username: e.MQTT_DEVICE_USERNAME, password: secret('MQTT_DEVICE_PASSWORD', e.MQTT_DEVICE_PASSWORD, DEV_DEFAULTS.mqttDevicePassword) },
+      ops: { username: e.MQTT_OPS_USERNAME, password: secret('MQTT_OPS_PASSWORD', e.MQTT_OPS_PASSWORD, DEV_DEFAULTS.mqttOpsPassword) },
+      shareGroup: e.MQTT_SHARE_GROUP,
+    },
+    ingest: { batchMax: e.INGEST_BATCH_MAX, batchWaitMs: e.INGEST_BATCH_WAIT_MS, bufferMax: e.INGEST_BUFFER_MAX },
+    auth: { tokenSecret: secret('API_TOKEN_SECRET', e.API_TOKEN_SECRET, DEV_DEFAULTS.apiTokenSecret) },
+    pii: { key: secret('PII_ENCRYPTION_KEY', e.PII_ENCRYPTION_KEY, DEV_DEFAULTS.piiKey) },
+  };
+  if (missing.length) throw new ConfigError(`production profile needs these set in the environment: ${missing.join(', ')}`);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+let cached: Config | undefined;
+/** The process-wide configuration, parsed on first use. */
+export function config(): Config {
+  cached ??= loadConfig();
+  return cached;
+}

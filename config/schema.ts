@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/** Development-only secrets; refused in production so a forgotten variable fails loudly. */
+export const DEV_DEFAULTS = {
+  databaseUrl: 'postgres://freshchain:freshchain-dev@127.0.0.1:5433/freshchain',
+  mqttPassword: 'ingest-dev',
+  mqttDevicePassword: 'device-dev',
+  mqttOpsPassword: 'ops-dev',
+  apiTokenSecret: 'freshchain-dev-token-secret-change-me-0123456789',
+  piiKey: 'ZnJlc2hjaGFpbi1kZXYtcGlpLWtleS0zMi1ieXRlcyE=',
+} as const;
+
+const boolFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+/** Environment variables the system reads, with their defaults. Ecosystem names where one exists. */
+export const envSchema = z.object({
+  FRESHCHAIN_PROFILE: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().url().optional(),
+  PGHOST: z.string().optional(),
+  PG_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('freshchain-orders'),
+  TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
+  MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').default('mqtt://127.0.0.1:1883'),
+  MQTT_USERNAME: z.string().min(1).default('freshchain-ingest'),
+  MQTT_PASSWORD: z.string().min(1).optional(),
+  MQTT_DEVICE_USERNAME: z.string().min(1).default('freshchain-device'),
+  MQTT_DEVICE_PASSWORD: z.string().min(1).optional(),
+  MQTT_OPS_USERNAME: z.string().min(1).default('freshchain-ops'),
+  MQTT_OPS_PASSWORD: z.string().min(1).optional(),
+  MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ingest'),
+  INGEST_BATCH_MAX: z.coerce.number().int().min(1).max(50000).default(2000),
+  INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10000).default(20),
+  INGEST_BUFFER_MAX: z.coerce.number().int().min(100).default(200000),
+  API_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  PII_ENCRYPTION_KEY: z.string().optional(),
+  DEMO: boolFromEnv.optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;

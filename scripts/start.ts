@@ -1,0 +1,35 @@
+// `npm start`: the whole system in one process on the local stack: Temporal worker, API and
+// MQTT ingester (each also runs alone: npm run worker | api | ingest), plus the demo driver
+// when demo mode is on. Ctrl-C stops everything gracefully.
+import { config } from '../config';
+import { createDb } from '../db/pool';
+import { createLogger } from '../platform/logger';
+import { onShutdown } from '../platform/shutdown';
+import { connectTemporal } from '../platform/temporal';
+import { startApi } from '../api/server';
+import { startWorker } from '../workflows/worker';
+
+async function main(): Promise<void> {
+  const cfg = config();
+  const logger = createLogger(cfg.logLevel);
+  const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain' });
+  const temporal = await connectTemporal(cfg.temporal);
+  const worker = await startWorker(cfg, { db, logger: logger.child({ component: 'worker' }) });
+  const api = await startApi(cfg, { db, temporal, logger: logger.child({ component: 'api' }) });
+  const stops: (() => Promise<void>)[] = [() => api.stop(), () => worker.stop()];
+  logger.info(
+    { api: `http://127.0.0.1:${api.port}`, health: `http://127.0.0.1:${api.port}/healthz`, temporalUi: cfg.temporal.uiUrl, demo: cfg.demo },
+    'freshchain running',
+  );
+  onShutdown(logger, async () => {
+    for (const stop of stops) await stop();
+    await temporal.connection.close();
+    await db.close();
+  });
+  await worker.done;
+}
+
+main().catch((err: unknown) => {
+  console.error(`freshchain: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,42 @@
+import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../config';
+
+describe('config', () => {
+  it('falls back to the local stack in development', () => {
+    const cfg = loadConfig({});
+    expect(cfg.db.connectionString).to.match(/127\.0\.0\.1:5433/);
+    expect(cfg.temporal.address).to.equal('127.0.0.1:7233');
+    expect(cfg.port).to.equal(3000);
+    expect(cfg.demo).to.equal(true);
+    expect(Object.isFrozen(cfg.mqtt)).to.equal(true);
+  });
+
+  it('honours the ecosystem variables', () => {
+    const cfg = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/x', TEMPORAL_ADDRESS: 't:7233', TEMPORAL_NAMESPACE: 'ns', MQTT_URL: 'mqtts://b:8883', PORT: '8080' });
+    expect(cfg.db.connectionString).to.equal('postgres://u:p@db:5432/x');
+    expect(cfg.temporal).to.include({ address: 't:7233', namespace: 'ns' });
+    expect(cfg.mqtt.url).to.equal('mqtts://b:8883');
+    expect(cfg.port).to.equal(8080);
+  });
+
+  it('lets PG* variables reach node-postgres when DATABASE_URL is absent', () => {
+    expect(loadConfig({ PGHOST: 'db.internal' }).db.connectionString).to.equal(undefined);
+  });
+
+  it('names each invalid variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty', MQTT_URL: 'http://x' })).to.throw(ConfigError, /PORT[\s\S]*MQTT_URL/);
+  });
+
+  it('refuses development secrets in production and lists what is missing', () => {
+    expect(() => loadConfig({ FRESHCHAIN_PROFILE: 'production', DATABASE_URL: 'postgres://u:p@db/x' })).to.throw(ConfigError, /MQTT_PASSWORD.*API_TOKEN_SECRET/);
+  });
+
+  it('turns the demo off in production unless asked', () => {
+    const env = {
+      FRESHCHAIN_PROFILE: 'production', DATABASE_URL: 'postgres://u:p@db/x', MQTT_PASSWORD: 'a', MQTT_DEVICE_PASSWORD: 'b', MQTT_OPS_PASSWORD: 'c',
+      API_TOKEN_SECRET: 'x'.repeat(40), PII_ENCRYPTION_KEY: 'k',
+    };
+    expect(loadConfig(env).demo).to.equal(false);
+    expect(loadConfig({ ...env, DEMO: 'on' }).demo).to.equal(true);
+  });
+});
