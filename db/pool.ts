@@ -28,6 +28,11 @@ export function createDb(opts: { connectionString?: string; max?: number; logger
     },
     async transaction<T>(fn: (client: PoolClient) => Promise<T>) {
       const client = await pool.connect();
+      // A server that goes away between two statements errors the checked-out client outside
+      // any query; without a listener that would crash the process. The query in flight (or
+      // the next one) fails anyway and the caller sees that.
+      const onError = (err: Error) => opts.logger?.warn({ err: err.message }, 'database connection lost in a transaction');
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const value = await fn(client);
@@ -37,6 +42,7 @@ export function createDb(opts: { connectionString?: string; max?: number; logger
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
+        client.off('error', onError);
         client.release();
       }
     },

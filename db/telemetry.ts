@@ -1,0 +1,94 @@
+import type { PoolClient } from 'pg';
+import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
+import type { Db } from './pool';
+
+/** A registered sensor as the ingester needs it. */
+export interface SensorRecord { sensorId: string; assetId: string; nodeId: string; band: string; active: boolean }
+
+/** Every sensor with its asset's band. */
+export async function loadSensors(db: Db): Promise<SensorRecord[]> {
+  return db.query<SensorRecord>(
+    `SELECT s.id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band, s.active
+       FROM sensors s JOIN assets a ON a.id = s.asset_id`,
+  );
+}
+
+/**
+ * Insert readings in one statement through unnest (one bind parameter per column, so no
+ * 65,535-parameter cap); a reading already stored (same sensor and ts) is skipped, which makes
+ * QoS 1 redelivery harmless. Returns the number of rows actually inserted.
+ */
+export async function insertReadings(client: PoolClient, readings: readonly Reading[]): Promise<number> {
+  if (readings.length === 0) return 0;
+  const n = readings.length;
+  const sensor = new Array<string>(n), ts = new Array<string>(n), temp = new Array<number>(n);
+  const hum = new Array<number | null>(n), door = new Array<boolean | null>(n), batt = new Array<number | null>(n);
+  const defrost = new Array<boolean | null>(n), seq = new Array<number | null>(n);
+  for (let i = 0; i < n; i++) {
+    const r = readings[i]!;
+    sensor[i] = r.sensorId;
+    ts[i] = new Date(r.ts).toISOString();
+    temp[i] = r.tempC;
+    hum[i] = r.humidityPct;
+    door[i] = r.doorOpen;
+    batt[i] = r.batteryPct;
+    defrost[i] = r.defrost;
+    seq[i] = r.seq;
+  }
+  const res = await client.query(
+    `INSERT INTO sensor_readings (sensor_id, ts, temp_c, humidity_pct, door_open, battery_pct, defrost, seq)
+     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::float8[], $4::real[], $5::bool[], $6::real[], $7::bool[], $8::bigint[])
+     ON CONFLICT (sensor_id, ts) DO NOTHING`,
+    [sensor, ts, temp, hum, door, batt, defrost, seq],
+  );
+  return res.rowCount ?? 0;
+}
+
+/** Store dead letters with their raw payload, so nothing the broker handed over is lost. */
+export async function insertDeadLetters(client: PoolClient, letters: readonly DeadLetter[]): Promise<void> {
+  if (letters.length === 0) return;
+  await client.query(
+    `INSERT INTO ingest_dead_letters (topic, reason, detail, sensor_id, raw)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[])`,
+    [
+      letters.map((l) => l.topic),
+      letters.map((l) => l.reason),
+      letters.map((l) => l.detail),
+      letters.map((l) => l.sensorId ?? null),
+      letters.map((l) => (l.raw === undefined ? null : Buffer.from(l.raw, l.rawEncoding === 'base64' ? 'base64' : 'utf8'))),
+    ],
+  );
+}
+
+/** Register nodes, assets and sensors (idempotent); used by seeding, the simulator and tests. */
+export async function upsertSensorNetwork(
+  db: Db,
+  net: {
+    nodes: { id: string; kind: 'front' | 'store'; name: string; lat: number; lng: number; radiusKm: number; zones: string[] }[];
+    assets: { id: string; nodeId: string; kind: string; band: string }[];
+    sensors: { id: string; assetId: string; nodeId: string }[];
+  },
+): Promise<void> {
+  await db.transaction(async (c) => {
+    if (net.nodes.length)
+      await c.query(
+        `INSERT INTO nodes (id, kind, name, lat, lng, service_radius_km, zones)
+         SELECT id, kind, name, lat, lng, r, string_to_array(z, ',') FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::text[])
+           AS t(id, kind, name, lat, lng, r, z)
+         ON CONFLICT (id) DO NOTHING`,
+        [net.nodes.map((n) => n.id), net.nodes.map((n) => n.kind), net.nodes.map((n) => n.name), net.nodes.map((n) => n.lat), net.nodes.map((n) => n.lng), net.nodes.map((n) => n.radiusKm), net.nodes.map((n) => n.zones.join(','))],
+      );
+    if (net.assets.length)
+      await c.query(
+        `INSERT INTO assets (id, node_id, kind, band) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+         ON CONFLICT (id) DO UPDATE SET band = EXCLUDED.band`,
+        [net.assets.map((a) => a.id), net.assets.map((a) => a.nodeId), net.assets.map((a) => a.kind), net.assets.map((a) => a.band)],
+      );
+    if (net.sensors.length)
+      await c.query(
+        `INSERT INTO sensors (id, asset_id, node_id) SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+         ON CONFLICT (id) DO NOTHING`,
+        [net.sensors.map((s) => s.id), net.sensors.map((s) => s.assetId), net.sensors.map((s) => s.nodeId)],
+      );
+  });
+}

@@ -1,0 +1,147 @@
+import { hostname } from 'node:os';
+import type { MqttClient } from 'mqtt';
+import type { Config } from '../config';
+import type { Db } from '../db/pool';
+import { insertDeadLetters, insertReadings } from '../db/telemetry';
+import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
+import { batchFilter, parseTelemetryMessage, readingFilter, sharedTopic } from '../domain/coldchain/telemetry';
+import type { Logger } from '../platform/logger';
+import { connectMqtt } from '../platform/mqtt';
+import { DurableBatcher } from './batcher';
+import { createIngestMetrics } from './metrics';
+import type { IngestMetrics } from './metrics';
+import { SensorRegistry } from './registry';
+
+type IngestItem = Reading | DeadLetter;
+const DEFAULT_SESSIONS = 32;
+const isDeadLetter = (i: IngestItem): i is DeadLetter => 'reason' in i;
+
+/** How one ingester instance connects and batches. */
+export interface IngesterOptions {
+  /**
+   * MQTT sessions this instance opens in the shared-subscription group. MQTT.js hands a
+   * session its next message only after the previous one is acknowledged, and we acknowledge
+   * after the durable write; several sessions keep many messages in flight, and their
+   * messages share one batch.
+   */
+  sessions?: number;
+  /** Stable prefix of the sessions' client ids: the same prefix resumes the same broker sessions. */
+  clientIdPrefix?: string;
+  /** Broker session lifetime while the ingester is away; queued messages wait that long. */
+  sessionExpirySeconds?: number;
+}
+
+/** A running ingester. */
+export interface IngesterHandle {
+  metrics: IngestMetrics;
+  clients: MqttClient[];
+  /** Stop taking messages, write what is buffered, close the sessions (they persist on the broker). */
+  stop(): Promise<void>;
+}
+
+/** Start an ingester: N persistent MQTT 5 sessions in one shared subscription, one batcher. */
+export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger; metrics?: IngestMetrics }, opts: IngesterOptions = {}): Promise<IngesterHandle> {
+  const logger = deps.logger;
+  const metrics = deps.metrics ?? createIngestMetrics();
+  const registry = new SensorRegistry(deps.db);
+  await registry.load();
+
+  const batcher = new DurableBatcher<IngestItem>(
+    async (items) => {
+      const readings: Reading[] = [];
+      const dead: DeadLetter[] = [];
+      for (const i of items) {
+        if (isDeadLetter(i)) dead.push(i);
+        else readings.push(i);
+      }
+      const inserted = await deps.db.transaction(async (c) => {
+        const n = await insertReadings(c, readings);
+        await insertDeadLetters(c, dead);
+        return n;
+      });
+      metrics.readings.inc(inserted);
+      metrics.duplicates.inc(readings.length - inserted);
+      for (const d of dead) metrics.deadLetters.inc({ reason: d.reason });
+      let newest = 0;
+      for (const r of readings) if (r.ts > newest) newest = r.ts;
+      if (newest) metrics.lagSeconds.set((Date.now() - newest) / 1000);
+    },
+    {
+      maxItems: cfg.ingest.batchMax,
+      maxEntries: opts.sessions ?? DEFAULT_SESSIONS,
+      maxWaitMs: cfg.ingest.batchWaitMs,
+      onWriteError: (err, attempt) => {
+        metrics.writeFailures.inc();
+        if (attempt === 1 || attempt % 20 === 0) logger.warn({ err: err.message, attempt }, 'batch write failed; holding acknowledgements and retrying');
+      },
+      onWritten: (n, seconds) => {
+        metrics.batchSeconds.observe(seconds);
+        metrics.batchSize.observe(n);
+        metrics.buffered.set(batcher.stats.buffered);
+      },
+    },
+  );
+
+  // Registry checks happen here, not in the pure parser: only the ingester knows the sensors.
+  const classify = async (topic: string, payload: Buffer): Promise<IngestItem[]> => {
+    const parsed = parseTelemetryMessage(topic, payload, { now: Date.now() });
+    const items: IngestItem[] = parsed.deadLetters;
+    for (const r of parsed.readings) {
+      if (registry.known(r.sensorId) ?? (await registry.lookup(r.sensorId))) items.push(r);
+      else items.push({ reason: 'unknown_sensor', detail: `sensor ${r.sensorId} is not registered or not active`, topic, sensorId: r.sensorId, raw: JSON.stringify(r), rawEncoding: 'utf8' });
+    }
+    return items;
+  };
+
+  const sessions = opts.sessions ?? DEFAULT_SESSIONS;
+  const prefix = opts.clientIdPrefix ?? `fc-ingest-${hostname()}`;
+  const filters = [readingFilter(), batchFilter()].map((f) => sharedTopic(cfg.mqtt.shareGroup, f));
+  const clients: MqttClient[] = [];
+  let stopping = false;
+
+  const openSession = async (i: number): Promise<MqttClient> => {
+    const clientId = `${prefix}-${i}`;
+    const handleMessage: MqttClient['handleMessage'] = (packet, callback) => {
+      if (stopping) return; // no acknowledgement: the broker keeps the message for the next session
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      classify(packet.topic, payload)
+        .then((items) => (items.length ? batcher.submit(items) : undefined))
+        .then(
+          () => {
+            metrics.messages.inc();
+            callback();
+          },
+          (err: Error) => logger.debug({ err: err.message }, 'message left unacknowledged'),
+        );
+    };
+    const client = await connectMqtt(
+      cfg.mqtt.url,
+      { username: cfg.mqtt.username, password: cfg.mqtt.password, clientId, clean: false, properties: { sessionExpiryInterval: opts.sessionExpirySeconds ?? 86_400 } },
+      10_000,
+      (c) => {
+        c.handleMessage = handleMessage;
+      },
+    );
+    client.on('error', (err) => logger.warn({ err: err.message, clientId }, 'MQTT error'));
+    // A persistent session keeps its subscription; subscribing again on each connect is harmless
+    // and covers a session the broker expired while we were away.
+    const subscribe = () => client.subscribeAsync(filters, { qos: 1 }).catch((err: Error) => logger.error({ err: err.message }, 'subscribe failed'));
+    await subscribe();
+    client.on('connect', (connack) => {
+      if (!connack.sessionPresent) void subscribe();
+    });
+    return client;
+  };
+  clients.push(...(await Promise.all(Array.from({ length: sessions }, (_, i) => openSession(i)))));
+  logger.info({ sessions, prefix, filters }, 'ingester subscribed');
+
+  return {
+    metrics,
+    clients,
+    async stop() {
+      stopping = true;
+      await batcher.stop();
+      await Promise.all(clients.map((c) => c.endAsync(true)));
+    },
+  };
+}

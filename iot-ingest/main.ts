@@ -1,0 +1,37 @@
+// `npm run ingest`: the MQTT ingester on its own. Scale out by running more instances with
+// distinct INGEST_CLIENT_ID values: the broker's shared subscription splits the load.
+import { createServer } from 'node:http';
+import { config } from '../config';
+import { createDb } from '../db/pool';
+import { createLogger } from '../platform/logger';
+import { onShutdown } from '../platform/shutdown';
+import { startIngester } from './ingester';
+
+async function main(): Promise<void> {
+  const cfg = config();
+  const logger = createLogger(cfg.logLevel).child({ component: 'ingest' });
+  const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain-ingest' });
+  const ingester = await startIngester(cfg, { db, logger }, { clientIdPrefix: process.env.INGEST_CLIENT_ID });
+  // Prometheus scrape endpoint of this process.
+  const metricsPort = Number(process.env.INGEST_METRICS_PORT ?? 9464);
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    ingester.metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { 'content-type': ingester.metrics.registry.contentType }).end(body),
+      () => res.writeHead(500).end(),
+    );
+  }).listen(metricsPort, '0.0.0.0');
+  onShutdown(logger, async () => {
+    server.close();
+    await ingester.stop();
+    await db.close();
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(`ingest: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,157 @@
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { MqttClient } from 'mqtt';
+import { loadConfig } from '../../config';
+import type { Db } from '../../db/pool';
+import { createDb } from '../../db/pool';
+import { batchTopic, readingTopic } from '../../domain/coldchain/telemetry';
+import { startIngester } from '../../iot-ingest/ingester';
+import type { IngesterHandle } from '../../iot-ingest/ingester';
+import { requireDb, requireMqtt, testConfig, testLogger, uniqueId } from '../support/stack';
+import { countReadings, eventually, registerSensors } from '../support/telemetry';
+
+const ROOT = join(__dirname, '../..');
+
+/** A config whose share group is this test's own, so no other session takes its messages. */
+function isolatedConfig(overrides: Record<string, string> = {}) {
+  const shareGroup = uniqueId('g').replace(/[^A-Za-z0-9_-]/g, '');
+  return { env: { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent', MQTT_SHARE_GROUP: shareGroup, ...overrides }, shareGroup };
+}
+
+async function publishSeries(pub: MqttClient, nodeId: string, assetId: string, sensorIds: string[], perSensor: number, startMs: number): Promise<void> {
+  const sends: Promise<unknown>[] = [];
+  for (let i = 0; i < perSensor; i++) {
+    for (const s of sensorIds) {
+      const payload = JSON.stringify({ v: 1, ts: startMs + i * 1000, temp_c: 3 + (i % 10) / 10, seq: i });
+      sends.push(pub.publishAsync(readingTopic(nodeId, assetId, s), payload, { qos: 1 }));
+    }
+  }
+  await Promise.all(sends);
+}
+
+describe('MQTT ingester (integration)', function () {
+  this.timeout(120_000);
+  let db: Db;
+  let pub: MqttClient;
+  const running: IngesterHandle[] = [];
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    db = await requireDb();
+    pub = await requireMqtt('device');
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((i) => i.stop()));
+    for (const c of children.splice(0)) c.kill('SIGKILL');
+  });
+  after(async () => {
+    await pub?.endAsync();
+    await db?.close();
+  });
+
+  it('writes single readings and gateway batches, and a redelivered reading changes nothing', async () => {
+    const { env } = isolatedConfig();
+    const { nodeId, assetId, sensorIds } = await registerSensors(db, 3);
+    const ing = await startIngester(loadConfig(env), { db, logger: testLogger }, { sessions: 4, clientIdPrefix: uniqueId('ing'), sessionExpirySeconds: 60 });
+    running.push(ing);
+    const t0 = Date.now() - 600_000;
+    await publishSeries(pub, nodeId, assetId, sensorIds, 10, t0);
+    // Same readings again, as QoS 1 redelivery would bring them.
+    await publishSeries(pub, nodeId, assetId, sensorIds, 10, t0);
+    const batch = { v: 1, gateway: 'gw1', readings: sensorIds.map((s) => ({ sensor: s, asset: assetId, ts: t0 + 60_000, temp_c: 2.5, humidity_pct: 80 })) };
+    await pub.publishAsync(batchTopic(nodeId, 'gw1'), JSON.stringify(batch), { qos: 1 });
+    expect(await eventually(async () => (await countReadings(db, sensorIds)).rows >= 33)).to.equal(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await countReadings(db, sensorIds)).to.deep.equal({ rows: 33, distinct: 33 });
+    const row = await db.query<{ humidity_pct: number }>('SELECT humidity_pct FROM sensor_readings WHERE sensor_id = $1 AND ts = $2', [sensorIds[0], new Date(t0 + 60_000)]);
+    expect(row[0]!.humidity_pct).to.equal(80);
+    expect((await ing.metrics.duplicates.get()).values[0]!.value).to.equal(30);
+  });
+
+  it('dead-letters malformed payloads, impossible values and unknown sensors, and keeps going', async () => {
+    const { env } = isolatedConfig();
+    const { nodeId, assetId, sensorIds } = await registerSensors(db, 1);
+    const ing = await startIngester(loadConfig(env), { db, logger: testLogger }, { sessions: 2, clientIdPrefix: uniqueId('ing'), sessionExpirySeconds: 60 });
+    running.push(ing);
+    const ghost = uniqueId('ghost');
+    const now = Date.now();
+    await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[0]!), '{"v":1,"ts":', { qos: 1 });
+    await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[0]!), JSON.stringify({ v: 1, ts: now, temp_c: 999 }), { qos: 1 });
+    await pub.publishAsync(readingTopic(nodeId, assetId, ghost), JSON.stringify({ v: 1, ts: now, temp_c: 4 }), { qos: 1 });
+    await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[0]!), JSON.stringify({ v: 1, ts: now, temp_c: 4.5 }), { qos: 1 });
+    expect(await eventually(async () => (await countReadings(db, sensorIds)).rows === 1)).to.equal(true);
+    const letters = await db.query<{ reason: string; raw: Buffer | null }>(
+      `SELECT reason, raw FROM ingest_dead_letters WHERE topic LIKE $1 ORDER BY id`,
+      [`%/${nodeId}/%`],
+    );
+    expect(letters.map((l) => l.reason).sort()).to.deep.equal(['impossible_value', 'malformed_json', 'unknown_sensor']);
+    const malformed = letters.find((l) => l.reason === 'malformed_json')!;
+    expect(malformed.raw?.toString()).to.equal('{"v":1,"ts":');
+  });
+
+  it('shares the load between two ingesters without duplicates', async () => {
+    const { env } = isolatedConfig();
+    const cfg = loadConfig(env);
+    const { nodeId, assetId, sensorIds } = await registerSensors(db, 10);
+    const a = await startIngester(cfg, { db, logger: testLogger }, { sessions: 3, clientIdPrefix: uniqueId('ingA'), sessionExpirySeconds: 60 });
+    const b = await startIngester(cfg, { db, logger: testLogger }, { sessions: 3, clientIdPrefix: uniqueId('ingB'), sessionExpirySeconds: 60 });
+    running.push(a, b);
+    await publishSeries(pub, nodeId, assetId, sensorIds, 100, Date.now() - 3_600_000);
+    expect(await eventually(async () => (await countReadings(db, sensorIds)).rows >= 1000)).to.equal(true);
+    expect(await countReadings(db, sensorIds)).to.deep.equal({ rows: 1000, distinct: 1000 });
+    const handledA = (await a.metrics.messages.get()).values[0]!.value;
+    const handledB = (await b.metrics.messages.get()).values[0]!.value;
+    expect(handledA, 'ingester A took a share').to.be.greaterThan(100);
+    expect(handledB, 'ingester B took a share').to.be.greaterThan(100);
+    expect(handledA + handledB).to.equal(1000);
+  });
+
+  it('loses nothing when the ingester process is killed mid-stream and restarted', async () => {
+    const { env } = isolatedConfig({ INGEST_CLIENT_ID: uniqueId('ingK'), INGEST_METRICS_PORT: '0' });
+    const { nodeId, assetId, sensorIds } = await registerSensors(db, 20);
+    // Resolves once the child's sessions are subscribed: before that the broker has nowhere to queue.
+    const startChild = () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'iot-ingest/main.ts')], { cwd: ROOT, env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      return new Promise<ChildProcess>((resolve, reject) => {
+        child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ingester subscribed') && resolve(child));
+        child.once('exit', (code) => reject(new Error(`ingester exited early with code ${code}`)));
+      });
+    };
+    const first = await startChild();
+    const publishing = publishSeries(pub, nodeId, assetId, sensorIds, 200, Date.now() - 3_600_000);
+    expect(await eventually(async () => (await countReadings(db, sensorIds)).rows > 200, 30_000, 20)).to.equal(true);
+    first.kill('SIGKILL');
+    await publishing;
+    const atKill = (await countReadings(db, sensorIds)).rows;
+    expect(atKill, 'killed before everything was written').to.be.lessThan(4000);
+    await startChild();
+    const complete = await eventually(async () => (await countReadings(db, sensorIds)).rows >= 4000, 20_000);
+    expect(complete, `rows at kill ${atKill}, now ${(await countReadings(db, sensorIds)).rows}`).to.equal(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await countReadings(db, sensorIds)).to.deep.equal({ rows: 4000, distinct: 4000 });
+  });
+
+  it('loses nothing when the database restarts mid-stream', async function () {
+    if (process.env.DATABASE_URL) throw new Error('this test restarts the local TimescaleDB; unset DATABASE_URL to run it against the local stack');
+    const { env } = isolatedConfig();
+    const { nodeId, assetId, sensorIds } = await registerSensors(db, 20);
+    const ing = await startIngester(loadConfig(env), { db: createDb({ connectionString: testConfig.db.connectionString, max: 4 }), logger: testLogger }, { sessions: 8, clientIdPrefix: uniqueId('ingD'), sessionExpirySeconds: 120 });
+    running.push(ing);
+    const publishing = publishSeries(pub, nodeId, assetId, sensorIds, 150, Date.now() - 3_600_000);
+    expect(await eventually(async () => (await countReadings(db, sensorIds)).rows > 100, 30_000, 20)).to.equal(true);
+    try {
+      execFileSync('bash', [join(ROOT, 'deploy/timescale.sh'), 'down'], { stdio: 'ignore' });
+      await publishing;
+      await new Promise((r) => setTimeout(r, 1500));
+    } finally {
+      execFileSync('bash', [join(ROOT, 'deploy/timescale.sh'), 'up'], { stdio: 'ignore' });
+    }
+    expect(await eventually(async () => (await countReadings(db, sensorIds).catch(() => ({ rows: 0 }))).rows >= 3000, 60_000)).to.equal(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await countReadings(db, sensorIds)).to.deep.equal({ rows: 3000, distinct: 3000 });
+    expect((await ing.metrics.writeFailures.get()).values[0]!.value, 'writes failed while the database was down').to.be.greaterThan(0);
+  });
+});
