@@ -1,6 +1,8 @@
 import express from 'express';
 import type { Express } from 'express';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
+import type { Db } from '../db/pool';
 import type { HealthDeps } from '../platform/health';
 import { checkHealth } from '../platform/health';
 import type { Logger } from '../platform/logger';
@@ -12,6 +14,9 @@ export interface ApiDeps {
   config: Config;
   logger: Logger;
   health: HealthDeps;
+  /** Absent only in tests that exercise health alone. */
+  db?: Db;
+  temporal?: Client;
 }
 
 /** Build the Express app without listening (tests drive it on an ephemeral port). */

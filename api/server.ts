@@ -15,6 +15,8 @@ export async function startApi(cfg: Config, deps: { db: Db; temporal: TemporalHa
   const app = buildApp({
     config: cfg,
     logger: deps.logger,
+    db: deps.db,
+    temporal: deps.temporal.client,
     health: { db: deps.db, temporal: { handle: deps.temporal, namespace: cfg.temporal.namespace }, mqtt },
   });
   const server = await new Promise<Server>((resolve, reject) => {
