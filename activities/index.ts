@@ -1,6 +1,9 @@
 import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
+import { createOrderActivities } from './orders';
 import { createPlatformActivities } from './platform';
+import { createAlertingActivities } from './alerting';
+import { createWebhookActivities } from './webhooks';
 
 /** What activities need from the outside world; the worker wires real ones. */
 export interface ActivityDeps {
@@ -9,9 +12,12 @@ export interface ActivityDeps {
 }
 
 /** Every activity the worker registers. */
-export function createActivities(_deps: ActivityDeps) {
+export function createActivities(deps: ActivityDeps) {
   return {
     ...createPlatformActivities(),
+    ...createWebhookActivities(deps),
+    ...createAlertingActivities(deps),
+    ...createOrderActivities(deps),
   };
 }
 

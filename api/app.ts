@@ -8,6 +8,9 @@ import { checkHealth } from '../platform/health';
 import type { Logger } from '../platform/logger';
 import { authenticate, requireRole } from './auth';
 import { errorHandler, notFound } from './errors';
+import { ordersRouter } from './routes/orders';
+import { alertsRouter, assetColdChainRouter } from './routes/alerts';
+import { webhooksRouter } from './routes/webhooks';
 
 /** What the API needs; tests pass real services. */
 export interface ApiDeps {
@@ -37,6 +40,13 @@ export function buildApp(deps: ApiDeps): Express {
   v1.get('/whoami', requireRole('ops', 'picker', 'courier', 'integrator'), (req, res) => {
     res.json({ principal: req.principal });
   });
+  if (deps.db && deps.temporal) v1.use(ordersRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
+  if (deps.db) {
+    const alerting = { config: deps.config, logger: deps.logger, db: deps.db, temporal: deps.temporal };
+    v1.use('/alerts', alertsRouter(alerting));
+    v1.use('/assets', assetColdChainRouter(alerting));
+    v1.use('/webhooks', webhooksRouter(alerting));
+  }
   app.use('/v1', v1);
 
   app.use((_req, _res, next) => next(notFound()));

@@ -1,2 +1,5 @@
 // The workflow bundle's entry: every workflow type the worker registers.
 export { noopWorkflow } from './noop';
+export { orderWorkflow } from './order';
+export { fulfilmentWorkflow } from './fulfilment';
+export { webhookDeliveryWorkflow } from './webhook-delivery';

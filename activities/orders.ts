@@ -1,0 +1,109 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { allocateOrder, buildStockIndex, lotRequests, slotCapacityFor, slotKey } from '../domain/orders';
+import type { Allocation, Order, OrderLine } from '../domain/orders';
+import * as orders from '../db/orders';
+import type { Db } from '../db/pool';
+import type { Logger } from '../platform/logger';
+
+/** A returned or rejected line, settled against stock and the credit ledger. */
+export interface ReturnSettlement { lineId: string; lotId: string | null; qty: number; restock: boolean; creditCents: number; reason: string }
+
+const MAX_RESERVE_ATTEMPTS = 5;
+
+/** Activities of order and fulfilment workflows: every side effect they have. */
+export function createOrderActivities(deps: { db: Db; logger: Logger }) {
+  const { db } = deps;
+  return {
+    /** Persist a received order (idempotent). */
+    async recordOrder(order: Order): Promise<void> {
+      await orders.recordOrder(db, order);
+    },
+
+    /**
+     * Allocate (pure domain decision on fresh stock) and reserve atomically. When stock moved
+     * between the read and the reservation, decide again on the new figures. Idempotent by
+     * `allocationKey`: a retry returns the allocation already reserved.
+     */
+    async allocateAndReserve(args: { order: Order; allocationKey: string; reservationTtlMs: number }): Promise<{ allocation: Allocation; replayed: boolean }> {
+      const key = slotKey(args.order.slot);
+      for (let attempt = 1; attempt <= MAX_RESERVE_ATTEMPTS; attempt++) {
+        const inputs = await orders.loadAllocationInputs(db, args.order, key);
+        const index = buildStockIndex(inputs.nodes, inputs.skus, inputs.lots, inputs.slotUsage);
+        const allocation = allocateOrder(index, args.order, Date.now());
+        const capacities = new Map(inputs.nodes.map((n) => [n.id, slotCapacityFor(n, args.order.slot)]));
+        const result = await orders.reserveAllocation(db, {
+          orderId: args.order.orderId,
+          allocationKey: args.allocationKey,
+          allocation,
+          requests: lotRequests(allocation),
+          slotKey: key,
+          capacities,
+          newNodeIds: allocation.fulfilments.map((f) => f.nodeId),
+          expiresAt: new Date(args.order.slot.end + args.reservationTtlMs),
+          at: new Date(),
+        });
+        if (result.ok) {
+          await orders.saveAllocation(db, args.order.orderId, result.allocation);
+          return { allocation: result.allocation, replayed: result.replayed };
+        }
+        deps.logger.debug({ orderId: args.order.orderId, conflict: result.conflict, attempt }, 'stock moved during reservation; allocating again');
+      }
+      throw ApplicationFailure.retryable(`stock for order ${args.order.orderId} kept changing during ${MAX_RESERVE_ATTEMPTS} reservation attempts`, 'ReservationContention');
+    },
+
+    /** Append to the order event stream (and move the order's status). Idempotent by key. */
+    async appendOrderEvent(e: { orderId: string; key: string; type: string; nodeId?: string; data?: unknown; status?: string }): Promise<void> {
+      await orders.appendOrderEvent(db, { ...e, at: new Date() });
+    },
+
+    /** Join or open the merged delivery for this door, slot and node. */
+    async joinDelivery(a: { orderId: string; nodeId: string; addressKey: string; slotKey: string; windowMs: number }): Promise<{ deliveryId: string; orderIds: string[] }> {
+      return orders.joinDelivery(db, { ...a, at: new Date() });
+    },
+
+    /** Compensation: release held reservations (all of the order's, or some lots) and, optionally, the node's slot. */
+    async releaseReservations(a: { orderId: string; lotIds?: string[]; slot?: { nodeId: string; slotKey: string } }): Promise<number> {
+      const released = await orders.releaseReservations(db, a.orderId, a.lotIds);
+      if (a.slot) await orders.releaseSlot(db, a.slot.nodeId, a.slot.slotKey);
+      return released.length;
+    },
+
+    /** Stock leaves the node: commit this node's reservations of the order. */
+    async commitReservations(a: { orderId: string; nodeId: string }): Promise<number> {
+      return orders.commitReservations(db, a.orderId, a.nodeId);
+    },
+
+    /** Restock or write off returned lines and record their credits. */
+    async settleReturns(a: { orderId: string; lines: ReturnSettlement[] }): Promise<void> {
+      for (const l of a.lines) await orders.settleReturnLine(db, { orderId: a.orderId, ...l });
+    },
+
+    /** Product facts the returns rules need (perishable, price). */
+    async skuFacts(skus: string[]): Promise<Record<string, { perishable: boolean; unitPriceCents: number }>> {
+      const rows = await db.query<{ sku: string; perishable: boolean; unit_price_cents: number }>('SELECT sku, perishable, unit_price_cents FROM skus WHERE sku = ANY($1)', [skus]);
+      return Object.fromEntries(rows.map((r) => [r.sku, { perishable: r.perishable, unitPriceCents: r.unit_price_cents }]));
+    },
+
+    /** Record credits for lines nobody could serve. */
+    async refundUnfulfilled(a: { orderId: string; lines: { lineId: string; sku: string; qty: number }[] }): Promise<number> {
+      const facts = await db.query<{ sku: string; unit_price_cents: number }>('SELECT sku, unit_price_cents FROM skus WHERE sku = ANY($1)', [a.lines.map((l) => l.sku)]);
+      const price = new Map(facts.map((f) => [f.sku, f.unit_price_cents]));
+      let total = 0;
+      for (const l of a.lines) {
+        const credit = (price.get(l.sku) ?? 0) * l.qty;
+        total += credit;
+        await orders.settleReturnLine(db, { orderId: a.orderId, lineId: l.lineId, reason: 'unfulfilled', lotId: null, qty: l.qty, restock: false, creditCents: credit });
+      }
+      return total;
+    },
+  };
+}
+
+/** The order activities' type, for `proxyActivities` in workflow code. */
+export type OrderActivities = ReturnType<typeof createOrderActivities>;
+
+/** Lines of an order that a set of line ids names (pure helper shared by activities and tests). */
+export function linesById(lines: readonly OrderLine[], ids: readonly string[]): OrderLine[] {
+  const wanted = new Set(ids);
+  return lines.filter((l) => wanted.has(l.lineId));
+}

@@ -1,0 +1,196 @@
+// Alerts API: list and filter, one alert with its audit trail, comments, impacts and the cold
+// chain figures of its window; acknowledge, resolve, comment, assign. Also the cold-chain
+// figures of an asset over a window. Ops change alerts; ops and integrators read.
+import type { Client } from '@temporalio/client';
+import { Router } from 'express';
+import type { Request } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import { alertHistory, alertImpacts, getAlert, listAlerts } from '../../db/alerts';
+import type { Db } from '../../db/pool';
+import type { AlertAction, EscalationTable } from '../../domain/coldchain/alerts';
+import { actOnAlert } from '../../iot-ingest/alerting/alertStore';
+import { OutboxDispatcher } from '../../iot-ingest/alerting/dispatcher';
+import { DEFAULT_ESCALATION } from '../../iot-ingest/alerting/escalation';
+import { emptyOutbox, mergeOutbox } from '../../iot-ingest/alerting/outboxTypes';
+import { ProfileCache } from '../../iot-ingest/alerting/profiles';
+import { assetColdChainReport, sensorWindowFigures } from '../../iot-ingest/alerting/report';
+import { alertView } from '../../iot-ingest/alerting/views';
+import type { Logger } from '../../platform/logger';
+import { requireRole } from '../auth';
+import { ApiError } from '../errors';
+
+/** What the alert routes need. */
+export interface AlertsRouterDeps {
+  db: Db;
+  config: Config;
+  logger: Logger;
+  /** Without it, webhooks of people's actions are started by the evaluators' outbox sweep. */
+  temporal?: Client;
+  escalation?: EscalationTable;
+}
+
+const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isoTime = z.iso.datetime({ offset: true });
+
+// A list filter accepts `a,b` and repeated parameters alike.
+const csvOf = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (Array.isArray(v) ? v.flatMap((x) => String(x).split(',')) : typeof v === 'string' ? v.split(',') : v), z.array(item).min(1));
+
+/** Query of GET /v1/alerts. */
+export const alertListQuery = z
+  .object({
+    status: csvOf(z.enum(['open', 'acknowledged', 'resolved'])).optional(),
+    severity: csvOf(z.enum(['warning', 'critical'])).optional(),
+    kind: csvOf(z.enum(['excursion', 'hard_limit', 'rate_of_change', 'offline'])).optional(),
+    node: idSchema.optional(),
+    sensor: idSchema.optional(),
+    asset: idSchema.optional(),
+    from: isoTime.optional(),
+    to: isoTime.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict()
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { path: ['to'], message: 'must be after from' });
+
+const comment = z.string().trim().min(1, 'must not be empty').max(4000);
+/** Bodies of the alert actions. */
+export const ackBody = z.object({ comment: comment.optional() }).strict();
+export const resolveBody = ackBody;
+export const commentBody = z.object({ text: comment }).strict();
+export const assignBody = z.object({ assignee: z.string().trim().min(1, 'must not be empty').max(200).nullable() }).strict();
+
+const MAX_WINDOW_MS = 31 * 86_400_000;
+/** Query of GET /v1/assets/:id/cold-chain (default: the last 24 h). */
+export const windowQuery = z
+  .object({ from: isoTime.optional(), to: isoTime.optional() })
+  .strict()
+  .transform((q, ctx) => {
+    const to = q.to ? Date.parse(q.to) : Date.now();
+    const from = q.from ? Date.parse(q.from) : to - 86_400_000;
+    if (from >= to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+    if (to - from > MAX_WINDOW_MS) ctx.addIssue({ code: 'custom', path: ['from'], message: 'window must not exceed 31 days' });
+    return { from, to };
+  });
+
+function actor(req: Request): string {
+  return req.principal!.sub;
+}
+
+function alertIdOf(req: Request): string {
+  const id = String(req.params.id);
+  if (!UUID.test(id)) throw new ApiError(404, 'FC_NOT_FOUND', `no alert ${id}`);
+  return id;
+}
+
+/** Routes under /v1/alerts. */
+export function alertsRouter(deps: AlertsRouterDeps): Router {
+  const router = Router();
+  const profiles = new ProfileCache(deps.db, deps.logger);
+  const table = deps.escalation ?? DEFAULT_ESCALATION;
+  const dispatcher = new OutboxDispatcher({ db: deps.db, logger: deps.logger, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue });
+  const read = requireRole('ops', 'integrator');
+  const write = requireRole('ops');
+
+  router.get('/', read, async (req, res) => {
+    const q = alertListQuery.parse(req.query);
+    const alerts = await listAlerts(deps.db, {
+      status: q.status, severity: q.severity, kind: q.kind, nodeId: q.node, sensorId: q.sensor, assetId: q.asset,
+      from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined, limit: q.limit, offset: q.offset,
+    });
+    res.json({ alerts: alerts.map(alertView), limit: q.limit, offset: q.offset });
+  });
+
+  router.get('/:id', read, async (req, res) => {
+    const id = alertIdOf(req);
+    const alert = await getAlert(deps.db.pool, id);
+    if (!alert) throw new ApiError(404, 'FC_NOT_FOUND', `no alert ${id}`);
+    const [history, impacts] = await Promise.all([alertHistory(deps.db, id), alertImpacts(deps.db.pool, id)]);
+    await profiles.refreshIfStale();
+    const profile = await profiles.resolve(alert.profileId);
+    const now = Date.now();
+    const to = Math.max(alert.windowStart, alert.windowEnd ?? alert.resolvedAt ?? now);
+    const figures = await sensorWindowFigures(deps.db.pool, alert.sensorId, profile?.band ?? null, alert.windowStart, to, (profile?.offlineTimeoutSec ?? 600) * 1000, now);
+    const iso = (n: number) => new Date(n).toISOString();
+    res.json({
+      alert: alertView(alert),
+      audit: history.audit.map((a) => ({ ...a, at: iso(a.at) })),
+      comments: history.comments.map((m) => ({ ...m, at: iso(m.at) })),
+      impacts: {
+        lots: impacts.filter((i) => i.kind === 'lot').map((i) => ({ lotId: i.refId, reason: i.reason, detail: i.detail, at: iso(i.createdAt) })),
+        orders: impacts.filter((i) => i.kind === 'order').map((i) => ({
+          orderId: i.refId, lotIds: i.lotIds, reason: i.reason, at: iso(i.createdAt), signalledAt: i.signalledAt === null ? null : iso(i.signalledAt), signalResult: i.signalResult,
+        })),
+      },
+      coldChain: { from: iso(alert.windowStart), to: iso(Math.min(to, now)), band: profile?.band ?? null, ...figures },
+    });
+  });
+
+  // Runs actions in one transaction; the first refusal rolls everything back.
+  const act = async (req: Request, actions: AlertAction[]) => {
+    const id = alertIdOf(req);
+    const now = Date.now();
+    const outbox = emptyOutbox();
+    const alert = await deps.db.transaction(async (c) => {
+      let last = null;
+      for (const action of actions) {
+        const r = await actOnAlert(c, id, action, actor(req), now, table);
+        if (!r.ok) {
+          const status = r.error.code === 'not_found' ? 404 : r.error.code === 'invalid_transition' ? 409 : 400;
+          const code = r.error.code === 'not_found' ? 'FC_NOT_FOUND' : r.error.code === 'invalid_transition' ? 'FC_INVALID_TRANSITION' : 'FC_INVALID_ACTION';
+          throw new ApiError(status, code, r.error.message);
+        }
+        mergeOutbox(outbox, r.outbox);
+        last = r.alert;
+      }
+      return last!;
+    });
+    dispatcher.dispatchLater(outbox);
+    return alert;
+  };
+
+  router.post('/:id/acknowledge', write, async (req, res) => {
+    const body = ackBody.parse(req.body ?? {});
+    const actions: AlertAction[] = [{ type: 'acknowledge' }];
+    if (body.comment) actions.push({ type: 'comment', text: body.comment });
+    res.json({ alert: alertView(await act(req, actions)) });
+  });
+
+  router.post('/:id/resolve', write, async (req, res) => {
+    const body = resolveBody.parse(req.body ?? {});
+    const actions: AlertAction[] = [{ type: 'resolve' }];
+    if (body.comment) actions.push({ type: 'comment', text: body.comment });
+    res.json({ alert: alertView(await act(req, actions)) });
+  });
+
+  router.post('/:id/comments', write, async (req, res) => {
+    const body = commentBody.parse(req.body ?? {});
+    res.status(201).json({ alert: alertView(await act(req, [{ type: 'comment', text: body.text }])) });
+  });
+
+  router.post('/:id/assign', write, async (req, res) => {
+    const body = assignBody.parse(req.body ?? {});
+    const action: AlertAction = body.assignee === null ? { type: 'unassign' } : { type: 'assign', assignee: body.assignee };
+    res.json({ alert: alertView(await act(req, [action])) });
+  });
+
+  return router;
+}
+
+/** Routes under /v1/assets: the cold-chain figures of an asset over a window. */
+export function assetColdChainRouter(deps: Pick<AlertsRouterDeps, 'db' | 'logger'>): Router {
+  const router = Router();
+  const profiles = new ProfileCache(deps.db, deps.logger);
+  router.get('/:id/cold-chain', requireRole('ops', 'integrator'), async (req, res) => {
+    const assetId = String(req.params.id);
+    if (!idSchema.safeParse(assetId).success) throw new ApiError(404, 'FC_NOT_FOUND', `no asset ${assetId}`);
+    const window = windowQuery.parse(req.query);
+    await profiles.refreshIfStale();
+    const report = await assetColdChainReport(deps.db.pool, (id) => profiles.resolve(id), assetId, window);
+    if (!report) throw new ApiError(404, 'FC_NOT_FOUND', `no asset ${assetId}`);
+    res.json(report);
+  });
+  return router;
+}

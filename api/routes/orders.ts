@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import { applyStockAdjustment, loadOrder, loadOrderEvents, upsertCustomer } from '../../db/orders';
+import type { Db } from '../../db/pool';
+import { sealPii } from '../../platform/pii';
+import { orderWorkflow } from '../../workflows/order';
+import {
+  cancelOrderUpdate, deliveredUpdate, dispatchedUpdate, fulfilmentStatusQuery, orderStatusQuery, orderWorkflowId, rejectedAtDoorUpdate,
+} from '../../workflows/messages';
+import type { OrderInput } from '../../workflows/messages';
+import { requireRole } from '../auth';
+import { ApiError } from '../errors';
+import { fromTemporal } from '../temporal-errors';
+
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash');
+const instant = 30 * 60_000;
+
+/** POST /v1/orders body. Personal data (customer) is encrypted at rest and never enters the workflow. */
+export const orderIntakeSchema = z
+  .object({
+    orderId: id,
+    customer: z.object({
+      id,
+      name: z.string().min(1).max(200),
+      phone: z.string().regex(/^\+?[0-9 ()-]{6,20}$/, 'must be a phone number'),
+      address: z.string().min(3).max(500),
+    }),
+    location: z.object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }),
+    slot: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('instant') }),
+      z.object({ kind: z.literal('scheduled'), start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) }),
+    ]),
+    lines: z.array(z.object({ lineId: id, sku: id, qty: z.number().int().min(1).max(999) })).min(1).max(100),
+    placedAt: z.iso.datetime({ offset: true }).optional(),
+    options: z.object({ mergeWindowMs: z.number().int().min(0).max(86_400_000).optional() }).optional(),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    const seen = new Set<string>();
+    o.lines.forEach((l, i) => {
+      if (seen.has(l.lineId)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'lineId'], message: `duplicate lineId ${l.lineId}` });
+      seen.add(l.lineId);
+    });
+    if (o.slot.kind === 'scheduled' && Date.parse(o.slot.end) <= Date.parse(o.slot.start)) {
+      ctx.addIssue({ code: 'custom', path: ['slot', 'end'], message: 'must be after slot.start' });
+    }
+  });
+
+const courierEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('dispatched'), fulfilmentId: z.string().min(1), courierId: id }),
+  z.object({ type: z.literal('delivered'), fulfilmentId: z.string().min(1) }),
+  z.object({
+    type: z.literal('rejected'),
+    fulfilmentId: z.string().min(1),
+    lines: z.array(z.object({ lineId: id, qty: z.number().int().min(1), condition: z.enum(['sellable', 'damaged', 'unknown']), customerChoice: z.enum(['refund', 'replacement']) })).min(1),
+  }),
+]);
+
+const adjustmentSchema = z.object({
+  adjustmentId: id,
+  lotId: id,
+  kind: z.enum(['receipt', 'count', 'sale']),
+  qty: z.number().int().min(0).max(1_000_000),
+});
+
+/** The door's hash: equal for the same address however it is spaced or cased. */
+export function addressKey(address: string): string {
+  return createHash('sha256').update(address.trim().toLowerCase().replace(/\s+/g, ' ')).digest('hex').slice(0, 32);
+}
+
+/** Build the workflow input from a validated intake body (pure, so it is tested alone). */
+export function toOrderInput(body: z.infer<typeof orderIntakeSchema>, now: number): OrderInput {
+  const placedAt = body.placedAt ? Date.parse(body.placedAt) : now;
+  const slot = body.slot.kind === 'instant' ? { kind: 'instant' as const, start: placedAt, end: placedAt + instant } : { kind: 'scheduled' as const, start: Date.parse(body.slot.start), end: Date.parse(body.slot.end) };
+  return {
+    orderId: body.orderId,
+    customerId: body.customer.id,
+    addressKey: addressKey(body.customer.address),
+    location: body.location,
+    slot,
+    lines: body.lines,
+    placedAt,
+    ...(body.options ? { options: body.options } : {}),
+  };
+}
+
+/** A finished fulfilment takes no more events: 409 naming the state it ended in. */
+async function refuseIfClosed(handle: WorkflowHandle, action: string): Promise<void> {
+  const desc = await handle.describe().catch(() => undefined);
+  if (!desc || desc.status.name === 'RUNNING') return;
+  const detail = await handle.query(fulfilmentStatusQuery).catch(() => undefined);
+  throw new ApiError(409, 'FC_INVALID_TRANSITION', `cannot ${action} a fulfilment that is ${detail?.state ?? desc.status.name.toLowerCase()} (it has finished)`);
+}
+
+/** Order intake, status, cancellation and courier events. */
+export function ordersRouter(deps: { config: Config; db: Db; temporal: Client }): Router {
+  const r = Router();
+  const { temporal, db, config } = deps;
+
+  r.post('/orders', requireRole('integrator', 'ops'), async (req, res) => {
+    const body = orderIntakeSchema.parse(req.body);
+    const input = toOrderInput(body, Date.now());
+    await upsertCustomer(db, body.customer.id, sealPii({ name: body.customer.name, phone: body.customer.phone, address: body.customer.address }, config.pii.key));
+    const workflowId = orderWorkflowId(body.orderId);
+    try {
+      const handle = await temporal.workflow.start(orderWorkflow, {
+        workflowId,
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+        staticSummary: `Order ${body.orderId}: ${body.lines.length} lines, ${body.slot.kind}`,
+      });
+      res.status(202).json({ orderId: body.orderId, workflowId, runId: handle.firstExecutionRunId, duplicate: false });
+    } catch (err) {
+      // Idempotent by order id: the same order submitted again starts nothing new.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        res.status(200).json({ orderId: body.orderId, workflowId, duplicate: true });
+        return;
+      }
+      throw err;
+    }
+  });
+
+  r.get('/orders/:orderId', requireRole('ops', 'integrator'), async (req, res) => {
+    const orderId = id.parse(req.params.orderId);
+    const row = await loadOrder(db, orderId);
+    if (!row) throw new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
+    const view = await temporal.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery).catch(() => undefined);
+    res.json({ orderId, status: view?.status ?? row.status, view, events: await loadOrderEvents(db, orderId) });
+  });
+
+  r.post('/orders/:orderId/cancel', requireRole('integrator', 'ops'), async (req, res) => {
+    const orderId = id.parse(req.params.orderId);
+    const { reason } = z.object({ reason: z.string().min(1).max(500) }).parse(req.body ?? {});
+    try {
+      const result = await temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(cancelOrderUpdate, { args: [{ reason }] });
+      res.json(result);
+    } catch (err) {
+      fromTemporal(err, `order ${orderId}`);
+    }
+  });
+
+  r.post('/orders/:orderId/courier-events', requireRole('courier', 'ops'), async (req, res) => {
+    const orderId = id.parse(req.params.orderId);
+    const ev = courierEventSchema.parse(req.body);
+    if (!ev.fulfilmentId.startsWith(`${orderWorkflowId(orderId)}-f`)) throw new ApiError(404, 'FC_NOT_FOUND', `fulfilment ${ev.fulfilmentId} is not part of order ${orderId}`);
+    const handle = temporal.workflow.getHandle(ev.fulfilmentId);
+    try {
+      const detail =
+        ev.type === 'dispatched'
+          ? await handle.executeUpdate(dispatchedUpdate, { args: [{ courierId: ev.courierId }] })
+          : ev.type === 'delivered'
+            ? await handle.executeUpdate(deliveredUpdate)
+            : await handle.executeUpdate(rejectedAtDoorUpdate, { args: [{ lines: ev.lines }] });
+      res.json({ fulfilmentId: detail.fulfilmentId, state: detail.state, inspectAtDoor: detail.inspectAtDoor });
+    } catch (err) {
+      await refuseIfClosed(handle, `${ev.type === 'rejected' ? 'record a door rejection on' : ev.type === 'delivered' ? 'deliver' : 'dispatch'}`);
+      fromTemporal(err, `fulfilment ${ev.fulfilmentId}`);
+    }
+  });
+
+  r.post('/stock/adjustments', requireRole('ops', 'integrator'), async (req, res) => {
+    const adj = adjustmentSchema.parse(req.body);
+    const result = await applyStockAdjustment(db, adj);
+    if ('error' in result) throw new ApiError(result.error.startsWith('unknown lot') ? 404 : 409, 'FC_STOCK', result.error);
+    res.status(result.applied ? 201 : 200).json(result);
+  });
+
+  return r;
+}

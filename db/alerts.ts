@@ -1,0 +1,472 @@
+// SQL of cold-chain alerting: rule state per sensor, alerts and their audit trail, lot
+// locations, quarantine and what an alert touched. Webhook tables live in db/webhooks.ts.
+import type { Pool, PoolClient } from 'pg';
+import type { Alert, AlertSeverity, AlertStatus, AuditEntry, AlertComment } from '../domain/coldchain/alerts';
+import type { RuleProfile } from '../domain/coldchain/bands';
+import type { TempPoint } from '../domain/coldchain/mkt';
+import type { SensorRuleState } from '../domain/coldchain/ruleState';
+import type { Db } from './pool';
+
+/** A pool or a client inside a transaction: both run queries. */
+export type Queryable = Pool | PoolClient;
+
+const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
+const ts = (n: number | null | undefined): Date | null => (n === null || n === undefined ? null : new Date(n));
+
+// ---------------------------------------------------------------------------------------------
+// Rule profiles
+
+/** Custom rule profiles as stored (unvalidated JSON: the caller validates). */
+export async function loadCustomProfiles(db: Db): Promise<{ id: string; profile: unknown }[]> {
+  return db.query<{ id: string; profile: unknown }>('SELECT id, profile FROM alert_rule_profiles ORDER BY id');
+}
+
+/** Create or replace a custom profile (already validated). */
+export async function upsertProfile(db: Db, profile: RuleProfile): Promise<void> {
+  await db.query(
+    `INSERT INTO alert_rule_profiles (id, profile) VALUES ($1, $2)
+     ON CONFLICT (id) DO UPDATE SET profile = EXCLUDED.profile, updated_at = now()`,
+    [profile.id, JSON.stringify(profile)],
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rule state
+
+/** A sensor's persisted rule state with what the evaluator needs to know about its asset. */
+export interface SensorStateRow {
+  sensorId: string;
+  assetId: string;
+  nodeId: string;
+  /** assets.band: the id of the rule profile guarding the asset. */
+  profileId: string;
+  active: boolean;
+  state: SensorRuleState;
+}
+
+/**
+ * Create missing state rows for registered sensors (unknown ids are skipped: the ingester
+ * dead-letters their readings). `initial` builds the fresh state of one sensor.
+ */
+export async function ensureSensorStates(c: Queryable, sensorIds: readonly string[], initial: (sensorId: string) => SensorRuleState): Promise<void> {
+  if (sensorIds.length === 0) return;
+  // Sorted, so two evaluators inserting overlapping sets take the index locks in one order.
+  const ids = [...new Set(sensorIds)].sort();
+  await c.query(
+    `INSERT INTO alert_sensor_state (sensor_id, state)
+     SELECT t.id, t.state::jsonb FROM unnest($1::text[], $2::text[]) AS t(id, state)
+     JOIN sensors s ON s.id = t.id
+     ORDER BY t.id
+     ON CONFLICT (sensor_id) DO NOTHING`,
+    [ids, ids.map((id) => JSON.stringify(initial(id)))],
+  );
+}
+
+/**
+ * Lock the state rows of these sensors, in sensor order (two instances locking overlapping
+ * sets in one order cannot deadlock). Another evaluator holding a row makes this wait: that is
+ * how readings of one sensor are serialised across instances.
+ */
+export async function lockSensorStates(c: PoolClient, sensorIds: readonly string[]): Promise<SensorStateRow[]> {
+  if (sensorIds.length === 0) return [];
+  const { rows } = await c.query<SensorStateRow>(
+    `SELECT st.sensor_id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band AS "profileId", s.active, st.state
+       FROM alert_sensor_state st JOIN sensors s ON s.id = st.sensor_id JOIN assets a ON a.id = s.asset_id
+      WHERE st.sensor_id = ANY($1::text[])
+      ORDER BY st.sensor_id
+        FOR UPDATE OF st`,
+    [[...new Set(sensorIds)]],
+  );
+  return rows;
+}
+
+/**
+ * Lock up to `limit` sensors whose offline deadline has passed, skipping rows another instance
+ * holds (an evaluator mid-batch, or another sweep): those are handled there or next time.
+ */
+export async function lockOfflineDue(c: PoolClient, now: number, limit: number): Promise<SensorStateRow[]> {
+  const { rows } = await c.query<SensorStateRow>(
+    `SELECT st.sensor_id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band AS "profileId", s.active, st.state
+       FROM alert_sensor_state st JOIN sensors s ON s.id = st.sensor_id JOIN assets a ON a.id = s.asset_id
+      WHERE st.offline_due_at IS NOT NULL AND st.offline_due_at <= $1
+      ORDER BY st.offline_due_at
+      LIMIT $2
+        FOR UPDATE OF st SKIP LOCKED`,
+    [new Date(now), limit],
+  );
+  return rows;
+}
+
+/** Start watching active sensors that have no state yet, so one that never reports goes offline. */
+export async function watchSilentSensors(c: Queryable, now: number, initial: (sensorId: string, watchSince: number) => SensorRuleState, limit = 1000): Promise<number> {
+  const { rows } = await c.query<{ id: string }>(
+    `SELECT s.id FROM sensors s WHERE s.active AND NOT EXISTS (SELECT 1 FROM alert_sensor_state st WHERE st.sensor_id = s.id) LIMIT $1`,
+    [limit],
+  );
+  if (rows.length === 0) return 0;
+  await ensureSensorStates(c, rows.map((r) => r.id), (id) => initial(id, now));
+  return rows.length;
+}
+
+/** Persist new states; `offlineDueAt` null means "not watched for silence" (offline already). */
+export async function saveSensorStates(c: PoolClient, rows: readonly { state: SensorRuleState; offlineDueAt: number | null }[]): Promise<void> {
+  if (rows.length === 0) return;
+  await c.query(
+    `UPDATE alert_sensor_state st SET state = t.state::jsonb, last_ts = t.last_ts, offline_due_at = t.due, updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS t(id, state, last_ts, due)
+      WHERE st.sensor_id = t.id`,
+    [rows.map((r) => r.state.sensorId), rows.map((r) => JSON.stringify(r.state)), rows.map((r) => ts(r.state.lastTs)), rows.map((r) => ts(r.offlineDueAt))],
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alerts
+
+/** Kind of alert, by the rule behind it. */
+export type AlertKind = 'excursion' | 'hard_limit' | 'rate_of_change' | 'offline';
+
+/** An alert as stored: the domain alert (without its comment and audit lists) plus context. */
+export interface AlertRecord extends Omit<Alert, 'comments' | 'audit'> {
+  kind: AlertKind;
+  rule: string;
+  assetId: string;
+  nodeId: string;
+  profileId: string;
+  windowStart: number;
+  windowEnd: number | null;
+  peakC: number | null;
+  thresholdC: number | null;
+  nextEscalationAt: number | null;
+  impactCheckedAt: number | null;
+  updatedAt: number;
+}
+
+const ALERT_COLUMNS = `id, source_id, kind, rule, sensor_id, asset_id, node_id, profile_id, title, status, severity, severity_since,
+  opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, assignee, escalation_level, next_escalation_at,
+  window_start, window_end, peak_c, threshold_c, impact_checked_at, updated_at`;
+
+interface AlertDbRow {
+  id: string; source_id: string; kind: AlertKind; rule: string; sensor_id: string; asset_id: string; node_id: string; profile_id: string;
+  title: string; status: AlertStatus; severity: AlertSeverity; severity_since: Date; opened_at: Date; acknowledged_at: Date | null;
+  acknowledged_by: string | null; resolved_at: Date | null; resolved_by: string | null; assignee: string | null; escalation_level: number;
+  next_escalation_at: Date | null; window_start: Date; window_end: Date | null; peak_c: number | null; threshold_c: number | null;
+  impact_checked_at: Date | null; updated_at: Date;
+}
+
+function toRecord(r: AlertDbRow): AlertRecord {
+  return {
+    id: r.id, sourceId: r.source_id, kind: r.kind, rule: r.rule, sensorId: r.sensor_id, assetId: r.asset_id, nodeId: r.node_id,
+    profileId: r.profile_id, title: r.title, status: r.status, severity: r.severity, severitySince: r.severity_since.getTime(),
+    openedAt: r.opened_at.getTime(), acknowledgedAt: ms(r.acknowledged_at), acknowledgedBy: r.acknowledged_by,
+    resolvedAt: ms(r.resolved_at), resolvedBy: r.resolved_by, assignee: r.assignee, escalationLevel: r.escalation_level,
+    nextEscalationAt: ms(r.next_escalation_at), windowStart: r.window_start.getTime(), windowEnd: ms(r.window_end),
+    peakC: r.peak_c, thresholdC: r.threshold_c, impactCheckedAt: ms(r.impact_checked_at), updatedAt: r.updated_at.getTime(),
+  };
+}
+
+/** A new alert; the id is generated by the database. */
+export type NewAlert = Omit<AlertRecord, 'id' | 'updatedAt' | 'impactCheckedAt'>;
+
+/**
+ * Insert an alert unless one exists for its source (episode); returns the stored alert and
+ * whether it was created now.
+ */
+export async function insertAlert(c: PoolClient, a: NewAlert): Promise<{ alert: AlertRecord; created: boolean }> {
+  const { rows } = await c.query<AlertDbRow>(
+    `INSERT INTO alerts (source_id, kind, rule, sensor_id, asset_id, node_id, profile_id, title, status, severity, severity_since, opened_at,
+       acknowledged_at, acknowledged_by, resolved_at, resolved_by, assignee, escalation_level, next_escalation_at, window_start, window_end, peak_c, threshold_c)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+     ON CONFLICT (source_id) DO NOTHING
+     RETURNING ${ALERT_COLUMNS}`,
+    [a.sourceId, a.kind, a.rule, a.sensorId, a.assetId, a.nodeId, a.profileId, a.title, a.status, a.severity, ts(a.severitySince), ts(a.openedAt),
+      ts(a.acknowledgedAt), a.acknowledgedBy, ts(a.resolvedAt), a.resolvedBy, a.assignee, a.escalationLevel, ts(a.nextEscalationAt),
+      ts(a.windowStart), ts(a.windowEnd), a.peakC, a.thresholdC],
+  );
+  if (rows[0]) return { alert: toRecord(rows[0]), created: true };
+  const existing = await alertBySourceForUpdate(c, a.sourceId);
+  if (!existing) throw new Error(`alert for source ${a.sourceId} vanished`);
+  return { alert: existing, created: false };
+}
+
+/** The alert of an episode, locked. */
+export async function alertBySourceForUpdate(c: PoolClient, sourceId: string): Promise<AlertRecord | null> {
+  const { rows } = await c.query<AlertDbRow>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE source_id = $1 FOR UPDATE`, [sourceId]);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/** One alert, locked for a change. */
+export async function alertForUpdate(c: PoolClient, id: string): Promise<AlertRecord | null> {
+  const { rows } = await c.query<AlertDbRow>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = $1 FOR UPDATE`, [id]);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/** One alert, unlocked. */
+export async function getAlert(q: Queryable, id: string): Promise<AlertRecord | null> {
+  const { rows } = await q.query<AlertDbRow>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = $1`, [id]);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+/** Write the mutable fields of an alert back. */
+export async function updateAlert(c: PoolClient, a: AlertRecord): Promise<void> {
+  await c.query(
+    `UPDATE alerts SET status = $2, severity = $3, severity_since = $4, acknowledged_at = $5, acknowledged_by = $6, resolved_at = $7,
+       resolved_by = $8, assignee = $9, escalation_level = $10, next_escalation_at = $11, window_end = $12, peak_c = $13, updated_at = now()
+     WHERE id = $1`,
+    [a.id, a.status, a.severity, ts(a.severitySince), ts(a.acknowledgedAt), a.acknowledgedBy, ts(a.resolvedAt), a.resolvedBy, a.assignee,
+      a.escalationLevel, ts(a.nextEscalationAt), ts(a.windowEnd), a.peakC],
+  );
+}
+
+/** Append audit entries. */
+export async function insertAudit(c: PoolClient, alertId: string, entries: readonly AuditEntry[]): Promise<void> {
+  for (const e of entries) {
+    await c.query(
+      'INSERT INTO alert_audit (alert_id, at, actor, action, from_status, to_status, detail) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+      [alertId, new Date(e.at), e.actor, e.action, e.from, e.to, e.detail],
+    );
+  }
+}
+
+/** Append comments. */
+export async function insertComments(c: PoolClient, alertId: string, comments: readonly AlertComment[]): Promise<void> {
+  for (const m of comments) {
+    await c.query('INSERT INTO alert_comments (alert_id, at, author, text) VALUES ($1, $2, $3, $4)', [alertId, new Date(m.at), m.author, m.text]);
+  }
+}
+
+/** Filters of the alert list; every field optional. */
+export interface AlertFilter {
+  status?: AlertStatus[];
+  severity?: AlertSeverity[];
+  nodeId?: string;
+  sensorId?: string;
+  assetId?: string;
+  kind?: AlertKind[];
+  /** Opened at or after (epoch ms). */
+  from?: number;
+  /** Opened before (epoch ms). */
+  to?: number;
+  limit: number;
+  offset: number;
+}
+
+/** Alerts matching a filter, newest first. */
+export async function listAlerts(db: Db, f: AlertFilter): Promise<AlertRecord[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (f.status?.length) add('status = ANY(?::text[])', f.status);
+  if (f.severity?.length) add('severity = ANY(?::text[])', f.severity);
+  if (f.kind?.length) add('kind = ANY(?::text[])', f.kind);
+  if (f.nodeId) add('node_id = ?', f.nodeId);
+  if (f.sensorId) add('sensor_id = ?', f.sensorId);
+  if (f.assetId) add('asset_id = ?', f.assetId);
+  if (f.from !== undefined) add('opened_at >= ?', new Date(f.from));
+  if (f.to !== undefined) add('opened_at < ?', new Date(f.to));
+  params.push(f.limit, f.offset);
+  const rows = await db.query<AlertDbRow>(
+    `SELECT ${ALERT_COLUMNS} FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY opened_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
+  );
+  return rows.map(toRecord);
+}
+
+/** The audit trail and comments of an alert, oldest first. */
+export async function alertHistory(db: Db, alertId: string): Promise<{ audit: AuditEntry[]; comments: AlertComment[] }> {
+  const audit = await db.query<{ at: Date; actor: string; action: AuditEntry['action']; from_status: AlertStatus | null; to_status: AlertStatus; detail: string }>(
+    'SELECT at, actor, action, from_status, to_status, detail FROM alert_audit WHERE alert_id = $1 ORDER BY id',
+    [alertId],
+  );
+  const comments = await db.query<{ at: Date; author: string; text: string }>('SELECT at, author, text FROM alert_comments WHERE alert_id = $1 ORDER BY id', [alertId]);
+  return {
+    audit: audit.map((a) => ({ at: a.at.getTime(), actor: a.actor, action: a.action, from: a.from_status, to: a.to_status, detail: a.detail })),
+    comments: comments.map((m) => ({ at: m.at.getTime(), author: m.author, text: m.text })),
+  };
+}
+
+/** Lock open alerts whose next escalation step is due, skipping rows others hold. */
+export async function lockEscalationsDue(c: PoolClient, now: number, limit: number): Promise<AlertRecord[]> {
+  const { rows } = await c.query<AlertDbRow>(
+    `SELECT ${ALERT_COLUMNS} FROM alerts
+      WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= $1
+      ORDER BY next_escalation_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    [new Date(now), limit],
+  );
+  return rows.map(toRecord);
+}
+
+/**
+ * Lock excursion alerts whose shelf-life impact should be (re)checked: still open, or closed
+ * less than `settleMs` ago (readings may still be arriving through the ingester), and not
+ * checked within `everyMs`. The sensor's state row is locked with the alert (skipping both when
+ * either is held), so the lock order is the evaluator's: sensor, alert, then lots.
+ */
+export async function lockImpactChecksDue(c: PoolClient, now: number, everyMs: number, settleMs: number, limit: number): Promise<AlertRecord[]> {
+  const { rows } = await c.query<AlertDbRow>(
+    `SELECT ${ALERT_COLUMNS.split(',').map((col) => `a.${col.trim()}`).join(', ')}
+       FROM alerts a JOIN alert_sensor_state st ON st.sensor_id = a.sensor_id
+      WHERE a.kind = 'excursion'
+        AND (a.window_end IS NULL OR a.window_end > $1)
+        AND (a.impact_checked_at IS NULL OR a.impact_checked_at <= $2)
+      ORDER BY a.impact_checked_at NULLS FIRST LIMIT $3
+        FOR UPDATE OF st, a SKIP LOCKED`,
+    [new Date(now - settleMs), new Date(now - everyMs), limit],
+  );
+  return rows.map(toRecord);
+}
+
+/** Record that an alert's impact was just checked. */
+export async function markImpactChecked(c: PoolClient, alertId: string, now: number): Promise<void> {
+  await c.query('UPDATE alerts SET impact_checked_at = $2 WHERE id = $1', [alertId, new Date(now)]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readings, lots and quarantine
+
+/** Temperatures of one sensor in [from, to], oldest first. */
+export async function sensorTemps(q: Queryable, sensorId: string, from: number, to: number): Promise<TempPoint[]> {
+  const { rows } = await q.query<{ ts: Date; temp_c: number }>(
+    'SELECT ts, temp_c FROM sensor_readings WHERE sensor_id = $1 AND ts >= $2 AND ts <= $3 ORDER BY ts',
+    [sensorId, new Date(from), new Date(to)],
+  );
+  return rows.map((r) => ({ ts: r.ts.getTime(), tempC: r.temp_c }));
+}
+
+/** An asset with its node, profile id and sensors; null when unknown. */
+export async function assetWithSensors(q: Queryable, assetId: string): Promise<{ assetId: string; nodeId: string; kind: string; profileId: string; sensorIds: string[] } | null> {
+  const { rows } = await q.query<{ id: string; node_id: string; kind: string; band: string; sensors: string[] | null }>(
+    `SELECT a.id, a.node_id, a.kind, a.band, array_agg(s.id ORDER BY s.id) FILTER (WHERE s.id IS NOT NULL) AS sensors
+       FROM assets a LEFT JOIN sensors s ON s.asset_id = a.id WHERE a.id = $1 GROUP BY a.id`,
+    [assetId],
+  );
+  const r = rows[0];
+  return r ? { assetId: r.id, nodeId: r.node_id, kind: r.kind, profileId: r.band, sensorIds: r.sensors ?? [] } : null;
+}
+
+/** A lot that was at an asset during a window, with its product's shelf-life model. */
+export interface LotExposure {
+  lotId: string;
+  sku: string;
+  status: string;
+  expiresOn: string;
+  /** Overlap of the lot's stay at the asset with the queried window (epoch ms). */
+  from: number;
+  to: number;
+  q10: number;
+  refTempC: number;
+  shelfLifeDaysAtRef: number;
+  minShelfLifeDays: number;
+}
+
+/** Lots located at an asset at some time in [from, to], with the overlap of their stay. */
+export async function lotsAtAssetDuring(q: Queryable, assetId: string, from: number, to: number): Promise<LotExposure[]> {
+  const { rows } = await q.query<{
+    lot_id: string; sku: string; status: string; expires_on: string; from_ts: Date; to_ts: Date; q10: number; ref_temp_c: number;
+    shelf_life_days_at_ref: number; min_shelf_life_days: number;
+  }>(
+    `SELECT l.lot_id, l.sku, l.status, l.expires_on::text AS expires_on,
+            greatest(ll.from_ts, $2) AS from_ts, least(coalesce(ll.to_ts, $3), $3) AS to_ts,
+            k.q10, k.ref_temp_c, k.shelf_life_days_at_ref, k.min_shelf_life_days
+       FROM lot_locations ll JOIN lots l ON l.lot_id = ll.lot_id JOIN skus k ON k.sku = l.sku
+      WHERE ll.asset_id = $1 AND ll.from_ts <= $3 AND (ll.to_ts IS NULL OR ll.to_ts >= $2)
+      ORDER BY l.lot_id, ll.from_ts`,
+    [assetId, new Date(from), new Date(to)],
+  );
+  return rows.map((r) => ({
+    lotId: r.lot_id, sku: r.sku, status: r.status, expiresOn: r.expires_on, from: r.from_ts.getTime(), to: r.to_ts.getTime(),
+    q10: r.q10, refTempC: r.ref_temp_c, shelfLifeDaysAtRef: r.shelf_life_days_at_ref, minShelfLifeDays: r.min_shelf_life_days,
+  }));
+}
+
+/** Record a move of a lot with an explicit time (closes its open stay, opens a new one). */
+export async function recordLotLocation(c: PoolClient, lotId: string, assetId: string | null, at: number): Promise<void> {
+  await c.query('UPDATE lot_locations SET to_ts = greatest($2, from_ts) WHERE lot_id = $1 AND to_ts IS NULL', [lotId, new Date(at)]);
+  if (assetId !== null) await c.query('INSERT INTO lot_locations (lot_id, asset_id, from_ts) VALUES ($1, $2, $3)', [lotId, assetId, new Date(at)]);
+}
+
+/** Quarantine lots that are still available; returns the lots changed now. */
+export async function quarantineLots(c: PoolClient, lots: readonly { lotId: string; reason: string }[]): Promise<string[]> {
+  if (lots.length === 0) return [];
+  const { rows } = await c.query<{ lot_id: string }>(
+    `UPDATE lots l SET status = 'quarantined', status_reason = t.reason, updated_at = now()
+       FROM (SELECT * FROM unnest($1::text[], $2::text[]) AS u(lot_id, reason) ORDER BY lot_id) t
+      WHERE l.lot_id = t.lot_id AND l.status = 'available'
+      RETURNING l.lot_id`,
+    [lots.map((l) => l.lotId), lots.map((l) => l.reason)],
+  );
+  return rows.map((r) => r.lot_id).sort();
+}
+
+/** Orders holding a non-released reservation on any of these lots, with the lots concerned. */
+export async function ordersHoldingLots(c: Queryable, lotIds: readonly string[]): Promise<{ orderId: string; lotIds: string[] }[]> {
+  if (lotIds.length === 0) return [];
+  const { rows } = await c.query<{ order_id: string; lot_ids: string[] }>(
+    `SELECT order_id, array_agg(DISTINCT lot_id ORDER BY lot_id) AS lot_ids FROM stock_reservations
+      WHERE lot_id = ANY($1::text[]) AND status <> 'released' GROUP BY order_id ORDER BY order_id`,
+    [[...lotIds]],
+  );
+  return rows.map((r) => ({ orderId: r.order_id, lotIds: r.lot_ids }));
+}
+
+/** What an alert touched. */
+export interface AlertImpact {
+  alertId: string;
+  kind: 'lot' | 'order';
+  refId: string;
+  reason: string;
+  detail: string;
+  lotIds: string[];
+  createdAt: number;
+  signalledAt: number | null;
+  signalResult: string | null;
+}
+
+/** Record impacts (idempotent per alert × kind × ref). */
+export async function insertImpacts(c: PoolClient, impacts: readonly Omit<AlertImpact, 'createdAt' | 'signalledAt' | 'signalResult'>[]): Promise<void> {
+  for (const i of impacts) {
+    await c.query(
+      `INSERT INTO alert_impacts (alert_id, kind, ref_id, reason, detail, lot_ids) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (alert_id, kind, ref_id) DO UPDATE SET lot_ids = (SELECT array_agg(DISTINCT x ORDER BY x) FROM unnest(alert_impacts.lot_ids || EXCLUDED.lot_ids) x),
+         signalled_at = CASE WHEN EXCLUDED.lot_ids <@ alert_impacts.lot_ids THEN alert_impacts.signalled_at ELSE NULL END`,
+      [i.alertId, i.kind, i.refId, i.reason, i.detail, i.lotIds],
+    );
+  }
+}
+
+interface ImpactRow { alert_id: string; kind: 'lot' | 'order'; ref_id: string; reason: string; detail: string; lot_ids: string[]; created_at: Date; signalled_at: Date | null; signal_result: string | null }
+const toImpact = (r: ImpactRow): AlertImpact => ({
+  alertId: r.alert_id, kind: r.kind, refId: r.ref_id, reason: r.reason, detail: r.detail, lotIds: r.lot_ids,
+  createdAt: r.created_at.getTime(), signalledAt: ms(r.signalled_at), signalResult: r.signal_result,
+});
+
+/** Impacts of one alert. */
+export async function alertImpacts(q: Queryable, alertId: string): Promise<AlertImpact[]> {
+  const { rows } = await q.query<ImpactRow>('SELECT * FROM alert_impacts WHERE alert_id = $1 ORDER BY kind, ref_id', [alertId]);
+  return rows.map(toImpact);
+}
+
+/** Order impacts whose signal has not been sent, oldest first (the quarantine outbox). */
+export async function unsignalledOrders(q: Queryable, opts: { olderThan?: number; alertIds?: readonly string[]; limit: number; lock?: boolean }): Promise<AlertImpact[]> {
+  const { rows } = await q.query<ImpactRow>(
+    `SELECT * FROM alert_impacts
+      WHERE kind = 'order' AND signalled_at IS NULL
+        AND ($1::timestamptz IS NULL OR created_at <= $1) AND ($2::uuid[] IS NULL OR alert_id = ANY($2::uuid[]))
+      ORDER BY created_at LIMIT $3 ${opts.lock ? 'FOR UPDATE SKIP LOCKED' : ''}`,
+    [ts(opts.olderThan), opts.alertIds ? [...opts.alertIds] : null, opts.limit],
+  );
+  return rows.map(toImpact);
+}
+
+/** Mark an order impact as signalled (or as having no workflow to signal). */
+export async function markSignalled(q: Queryable, alertId: string, orderId: string, result: string, lotIds: readonly string[]): Promise<void> {
+  // Only when the lots signalled are still all of them: a later quarantine may have added lots.
+  await q.query(
+    `UPDATE alert_impacts SET signalled_at = now(), signal_result = $3
+      WHERE alert_id = $1 AND kind = 'order' AND ref_id = $2 AND lot_ids <@ $4::text[]`,
+    [alertId, orderId, result, [...lotIds]],
+  );
+}

@@ -1,0 +1,327 @@
+import type { PoolClient } from 'pg';
+import type { Allocation, LotReservation, Node, Order, Sku, StockLot, Zone } from '../domain/orders';
+import type { Db } from './pool';
+
+/** A SKU with its cold-chain profile, as stored. */
+export interface SkuRecord extends Sku {
+  band: string;
+  q10?: number;
+  refTempC?: number;
+  shelfLifeDaysAtRef?: number;
+}
+
+/** A lot as stored (on hand, not available-to-promise). */
+export interface LotRecord {
+  lotId: string;
+  nodeId: string;
+  sku: string;
+  expiresOn: string;
+  onHand: number;
+  bin?: string;
+  assetId?: string;
+}
+
+/** Register or update nodes (allocation parameters live in `attributes`). */
+export async function upsertNodes(db: Db, nodes: readonly Node[]): Promise<void> {
+  if (!nodes.length) return;
+  await db.query(
+    `INSERT INTO nodes (id, kind, name, lat, lng, service_radius_km, zones, attributes)
+     SELECT id, kind, name, lat, lng, r, string_to_array(z, ','), a
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::text[], $8::jsonb[]) AS t(id, kind, name, lat, lng, r, z, a)
+     ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, lat = EXCLUDED.lat, lng = EXCLUDED.lng,
+       service_radius_km = EXCLUDED.service_radius_km, zones = EXCLUDED.zones, attributes = EXCLUDED.attributes`,
+    [
+      nodes.map((n) => n.id), nodes.map((n) => n.kind), nodes.map((n) => n.name), nodes.map((n) => n.location.lat), nodes.map((n) => n.location.lng),
+      nodes.map((n) => n.serviceRadiusKm), nodes.map((n) => n.zones.join(',')),
+      nodes.map((n) => JSON.stringify({ pickMinutesPerOrder: n.pickMinutesPerOrder, packMinutes: n.packMinutes, travelKmPerHour: n.travelKmPerHour, slotCapacity: n.slotCapacity })),
+    ],
+  );
+}
+
+/** Register or update SKUs. */
+export async function upsertSkus(db: Db, skus: readonly SkuRecord[]): Promise<void> {
+  if (!skus.length) return;
+  await db.query(
+    `INSERT INTO skus (sku, name, category, zone, min_shelf_life_days, perishable, unit_price_cents, band, q10, ref_temp_c, shelf_life_days_at_ref)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::text[], $9::float8[], $10::float8[], $11::float8[])
+     ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category, zone = EXCLUDED.zone,
+       min_shelf_life_days = EXCLUDED.min_shelf_life_days, perishable = EXCLUDED.perishable, unit_price_cents = EXCLUDED.unit_price_cents, band = EXCLUDED.band`,
+    [
+      skus.map((s) => s.sku), skus.map((s) => s.name), skus.map((s) => s.category), skus.map((s) => s.zone), skus.map((s) => s.minShelfLifeDays),
+      skus.map((s) => s.perishable), skus.map((s) => s.unitPriceCents), skus.map((s) => s.band), skus.map((s) => s.q10 ?? 2.5),
+      skus.map((s) => s.refTempC ?? 4), skus.map((s) => s.shelfLifeDaysAtRef ?? 7),
+    ],
+  );
+}
+
+/** Insert lots that do not exist yet (receipts of known lots go through stock adjustments). */
+export async function insertLots(db: Db, lots: readonly LotRecord[]): Promise<void> {
+  if (!lots.length) return;
+  await db.query(
+    `INSERT INTO lots (lot_id, node_id, sku, expires_on, on_hand, bin, asset_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::int[], $6::text[], $7::text[])
+     ON CONFLICT (lot_id) DO NOTHING`,
+    [lots.map((l) => l.lotId), lots.map((l) => l.nodeId), lots.map((l) => l.sku), lots.map((l) => l.expiresOn), lots.map((l) => l.onHand), lots.map((l) => l.bin ?? null), lots.map((l) => l.assetId ?? null)],
+  );
+}
+
+interface NodeRow { id: string; kind: 'front' | 'store'; name: string; lat: number; lng: number; service_radius_km: number; zones: Zone[]; attributes: Record<string, unknown> }
+
+function toNode(r: NodeRow): Node {
+  const a = r.attributes as { pickMinutesPerOrder?: number; packMinutes?: number; travelKmPerHour?: number; slotCapacity?: Record<string, number> };
+  return {
+    id: r.id, kind: r.kind, name: r.name, location: { lat: r.lat, lng: r.lng }, serviceRadiusKm: r.service_radius_km, zones: r.zones,
+    pickMinutesPerOrder: a.pickMinutesPerOrder ?? 3, packMinutes: a.packMinutes ?? 1, travelKmPerHour: a.travelKmPerHour ?? 18, slotCapacity: a.slotCapacity ?? {},
+  };
+}
+
+/** Everything the allocator needs for one order: nearby nodes, its SKUs, their allocatable lots, slot usage. */
+export async function loadAllocationInputs(
+  db: Db,
+  order: Pick<Order, 'location' | 'lines'>,
+  slotKey: string,
+): Promise<{ nodes: Node[]; skus: Sku[]; lots: StockLot[]; slotUsage: Map<string, Map<string, number>> }> {
+  const skuIds = [...new Set(order.lines.map((l) => l.sku))];
+  // A generous box (~30 km) prefilters; the allocator applies each node's own radius.
+  const nodes = (
+    await db.query<NodeRow>(
+      `SELECT id, kind, name, lat, lng, service_radius_km, zones, attributes FROM nodes WHERE abs(lat - $1) < 0.3 AND abs(lng - $2) < 0.35`,
+      [order.location.lat, order.location.lng],
+    )
+  ).map(toNode);
+  const nodeIds = nodes.map((n) => n.id);
+  const [skuRows, lotRows, usageRows] = await Promise.all([
+    db.query<{ sku: string; name: string; category: string; zone: Zone; min_shelf_life_days: number; perishable: boolean; unit_price_cents: number }>(
+      'SELECT sku, name, category, zone, min_shelf_life_days, perishable, unit_price_cents FROM skus WHERE sku = ANY($1)',
+      [skuIds],
+    ),
+    db.query<{ lot_id: string; node_id: string; sku: string; expires_on: string; available: number; bin: string | null }>(
+      `SELECT lot_id, node_id, sku, to_char(expires_on, 'YYYY-MM-DD') AS expires_on, on_hand - reserved AS available, bin
+         FROM lots WHERE node_id = ANY($1) AND sku = ANY($2) AND status = 'available' AND on_hand > reserved`,
+      [nodeIds, skuIds],
+    ),
+    db.query<{ node_id: string; used: number }>('SELECT node_id, used FROM node_slot_usage WHERE node_id = ANY($1) AND slot_key = $2', [nodeIds, slotKey]),
+  ]);
+  return {
+    nodes,
+    skus: skuRows.map((s) => ({ sku: s.sku, name: s.name, category: s.category, zone: s.zone, minShelfLifeDays: s.min_shelf_life_days, perishable: s.perishable, unitPriceCents: s.unit_price_cents })),
+    lots: lotRows.map((l) => ({ lotId: l.lot_id, nodeId: l.node_id, sku: l.sku, expiresOn: l.expires_on, available: l.available, ...(l.bin ? { bin: l.bin } : {}) })),
+    slotUsage: new Map(usageRows.map((u) => [u.node_id, new Map([[slotKey, u.used]])])),
+  };
+}
+
+/** Why a reservation could not be made as allocated (the stock moved since it was read). */
+export interface ReservationConflict { lotId?: string; nodeId: string; reason: 'lot_short' | 'capacity_full' }
+
+/**
+ * Reserve an allocation atomically: every lot or none, and one slot of capacity per new node.
+ * `allocationKey` makes it idempotent: a retried activity finds the allocation it already
+ * made (stored with the event) and changes nothing. Stock cannot go negative: each lot row
+ * is updated only while on_hand - reserved covers the quantity, and a CHECK backs that up.
+ */
+export async function reserveAllocation(
+  db: Db,
+  args: { orderId: string; allocationKey: string; allocation: Allocation; requests: readonly LotReservation[]; slotKey: string; capacities: ReadonlyMap<string, number>; newNodeIds: readonly string[]; expiresAt: Date; at: Date },
+): Promise<{ ok: true; allocation: Allocation; replayed: boolean } | { ok: false; conflict: ReservationConflict }> {
+  return db.transaction(async (c) => {
+    const prior = await c.query<{ data: Allocation }>('SELECT data FROM order_events WHERE event_key = $1', [args.allocationKey]);
+    if (prior.rows[0]) return { ok: true as const, allocation: prior.rows[0].data, replayed: true };
+    // Lock lots in a stable order so concurrent orders on the same lots cannot deadlock.
+    const requests = [...args.requests].sort((a, b) => (a.lotId < b.lotId ? -1 : a.lotId > b.lotId ? 1 : 0));
+    for (const r of requests) {
+      const res = await c.query('UPDATE lots SET reserved = reserved + $2, updated_at = now() WHERE lot_id = $1 AND status = $3 AND on_hand - reserved >= $2', [r.lotId, r.qty, 'available']);
+      if (res.rowCount !== 1) throw new ConflictError({ lotId: r.lotId, nodeId: r.nodeId, reason: 'lot_short' });
+      await c.query(
+        `INSERT INTO stock_reservations (order_id, lot_id, node_id, sku, qty, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (order_id, lot_id) DO UPDATE SET qty = stock_reservations.qty + EXCLUDED.qty, status = 'held', expires_at = EXCLUDED.expires_at`,
+        [args.orderId, r.lotId, r.nodeId, r.sku, r.qty, args.expiresAt],
+      );
+    }
+    for (const nodeId of [...args.newNodeIds].sort()) {
+      const cap = args.capacities.get(nodeId) ?? 0;
+      const res = await c.query(
+        `INSERT INTO node_slot_usage (node_id, slot_key, used) VALUES ($1, $2, 1)
+         ON CONFLICT (node_id, slot_key) DO UPDATE SET used = node_slot_usage.used + 1 WHERE node_slot_usage.used < $3`,
+        [nodeId, args.slotKey, cap],
+      );
+      if (res.rowCount !== 1 || cap < 1) throw new ConflictError({ nodeId, reason: 'capacity_full' });
+    }
+    await insertEvent(c, { orderId: args.orderId, key: args.allocationKey, type: 'allocated', at: args.at, data: args.allocation });
+    return { ok: true as const, allocation: args.allocation, replayed: false };
+  }).catch((err: unknown) => {
+    // The transaction rolled back: nothing of this allocation was kept.
+    if (err instanceof ConflictError) return { ok: false as const, conflict: err.conflict };
+    throw err;
+  });
+}
+
+class ConflictError extends Error {
+  constructor(readonly conflict: ReservationConflict) {
+    super(`reservation conflict: ${conflict.reason}`);
+  }
+}
+
+/** Release held reservations of an order (all, or only some lots); returns the lots released. Idempotent. */
+export async function releaseReservations(db: Db, orderId: string, lotIds?: readonly string[]): Promise<{ lotId: string; qty: number }[]> {
+  return db.transaction(async (c) => {
+    const rows = (
+      await c.query<{ lot_id: string; qty: number }>(
+        `UPDATE stock_reservations SET status = 'released' WHERE order_id = $1 AND status = 'held' AND ($2::text[] IS NULL OR lot_id = ANY($2))
+         RETURNING lot_id, qty`,
+        [orderId, lotIds ?? null],
+      )
+    ).rows;
+    for (const r of rows.sort((a, b) => (a.lot_id < b.lot_id ? -1 : 1))) {
+      await c.query('UPDATE lots SET reserved = reserved - $2, updated_at = now() WHERE lot_id = $1', [r.lot_id, r.qty]);
+    }
+    return rows.map((r) => ({ lotId: r.lot_id, qty: r.qty }));
+  });
+}
+
+/** Give back slot capacity taken at a node (cancellation before picking). */
+export async function releaseSlot(db: Db, nodeId: string, slotKey: string): Promise<void> {
+  await db.query('UPDATE node_slot_usage SET used = used - 1 WHERE node_id = $1 AND slot_key = $2 AND used > 0', [nodeId, slotKey]);
+}
+
+/** Stock leaves the node with the order: held reservations become committed, on_hand drops. Idempotent. */
+export async function commitReservations(db: Db, orderId: string, nodeId: string): Promise<number> {
+  return db.transaction(async (c) => {
+    const rows = (
+      await c.query<{ lot_id: string; qty: number }>(
+        `UPDATE stock_reservations SET status = 'committed' WHERE order_id = $1 AND node_id = $2 AND status = 'held' RETURNING lot_id, qty`,
+        [orderId, nodeId],
+      )
+    ).rows;
+    for (const r of rows.sort((a, b) => (a.lot_id < b.lot_id ? -1 : 1))) {
+      await c.query('UPDATE lots SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = now() WHERE lot_id = $1', [r.lot_id, r.qty]);
+    }
+    return rows.length;
+  });
+}
+
+/** One entry of the order event stream. */
+export interface OrderEvent { orderId: string; key: string; type: string; at: Date; nodeId?: string; data?: unknown }
+
+async function insertEvent(c: PoolClient, e: OrderEvent): Promise<void> {
+  await c.query(
+    'INSERT INTO order_events (order_id, at, event_key, type, node_id, data) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
+    [e.orderId, e.at, e.key, e.type, e.nodeId ?? null, JSON.stringify(e.data ?? {})],
+  );
+}
+
+/** Append to the event stream and move the order's status; re-appending the same key is a no-op. */
+export async function appendOrderEvent(db: Db, e: OrderEvent & { status?: string }): Promise<void> {
+  await db.transaction(async (c) => {
+    await insertEvent(c, e);
+    if (e.status) await c.query('UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1', [e.orderId, e.status]);
+  });
+}
+
+/** Record a received order (no personal data: customer id and address hash only). Idempotent. */
+export async function recordOrder(db: Db, order: Order): Promise<void> {
+  await db.transaction(async (c) => {
+    await c.query(
+      `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10) ON CONFLICT (order_id) DO NOTHING`,
+      [order.orderId, order.customerId, order.addressKey, order.location.lat, order.location.lng, order.slot.kind, new Date(order.slot.start), new Date(order.slot.end), JSON.stringify(order.lines), new Date(order.placedAt)],
+    );
+    await insertEvent(c, { orderId: order.orderId, key: `${order.orderId}:received`, type: 'received', at: new Date(order.placedAt) });
+  });
+}
+
+/** Save the latest allocation (with its explanation) for ops. */
+export async function saveAllocation(db: Db, orderId: string, allocation: Allocation, coldChainRisk?: boolean): Promise<void> {
+  await db.query('UPDATE orders SET allocation = $2, cold_chain_risk = coalesce($3, cold_chain_risk), updated_at = now() WHERE order_id = $1', [orderId, JSON.stringify(allocation), coldChainRisk ?? null]);
+}
+
+/**
+ * Join the open delivery for this door, slot and node if one opened within the merge
+ * window, else open one. An advisory lock per (node, door, slot) serialises concurrent joins.
+ */
+export async function joinDelivery(db: Db, a: { orderId: string; nodeId: string; addressKey: string; slotKey: string; windowMs: number; at: Date }): Promise<{ deliveryId: string; orderIds: string[] }> {
+  return db.transaction(async (c) => {
+    await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${a.nodeId}|${a.addressKey}|${a.slotKey}`]);
+    const mine = await c.query<{ delivery_id: string; order_ids: string[] }>('SELECT delivery_id, order_ids FROM deliveries WHERE node_id = $1 AND $2 = ANY(order_ids)', [a.nodeId, a.orderId]);
+    if (mine.rows[0]) return { deliveryId: mine.rows[0].delivery_id, orderIds: mine.rows[0].order_ids };
+    const open = await c.query<{ delivery_id: string; order_ids: string[] }>(
+      `SELECT delivery_id, order_ids FROM deliveries WHERE node_id = $1 AND address_key = $2 AND slot_key = $3 AND opened_at >= $4 ORDER BY opened_at DESC LIMIT 1`,
+      [a.nodeId, a.addressKey, a.slotKey, new Date(a.at.getTime() - a.windowMs)],
+    );
+    if (open.rows[0]) {
+      const ids = [...open.rows[0].order_ids, a.orderId];
+      await c.query('UPDATE deliveries SET order_ids = $2 WHERE delivery_id = $1', [open.rows[0].delivery_id, ids]);
+      return { deliveryId: open.rows[0].delivery_id, orderIds: ids };
+    }
+    const deliveryId = `dlv-${a.orderId}-${a.nodeId}`;
+    await c.query('INSERT INTO deliveries (delivery_id, node_id, address_key, slot_key, opened_at, order_ids) VALUES ($1, $2, $3, $4, $5, $6)', [deliveryId, a.nodeId, a.addressKey, a.slotKey, a.at, [a.orderId]]);
+    return { deliveryId, orderIds: [a.orderId] };
+  });
+}
+
+/** A returned line's stock consequence: restock ambient sellable goods, write off the rest; and the credit. Idempotent per (order, line, reason). */
+export async function settleReturnLine(
+  db: Db,
+  r: { orderId: string; lineId: string; reason: string; lotId: string | null; qty: number; restock: boolean; creditCents: number },
+): Promise<void> {
+  await db.transaction(async (c) => {
+    const credit = await c.query(
+      'INSERT INTO order_credits (order_id, line_id, reason, credit_cents) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+      [r.orderId, r.lineId, r.reason, r.creditCents],
+    );
+    if (credit.rowCount === 0 || !r.lotId) return; // settled before (activity retry)
+    const id = `${r.orderId}:${r.lineId}:${r.reason}`;
+    if (r.restock) {
+      await c.query('UPDATE lots SET on_hand = on_hand + $2, updated_at = now() WHERE lot_id = $1', [r.lotId, r.qty]);
+      await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'restock', $3) ON CONFLICT DO NOTHING", [id, r.lotId, r.qty]);
+    } else {
+      await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'write_off', $3) ON CONFLICT DO NOTHING", [id, r.lotId, -r.qty]);
+    }
+  });
+}
+
+/** A stock change from the outside world: receipt, cycle count or POS sale. */
+export interface StockAdjustment { adjustmentId: string; lotId: string; kind: 'receipt' | 'count' | 'sale'; qty: number }
+
+/**
+ * Apply an adjustment once (idempotent by id). Counts set on_hand to the counted figure and
+ * record the system figure before, for inventory accuracy. A sale or count can never take
+ * on_hand below what is reserved; such an adjustment is refused.
+ */
+export async function applyStockAdjustment(db: Db, a: StockAdjustment): Promise<{ applied: boolean; onHand: number; reserved: number } | { error: string }> {
+  return db.transaction(async (c) => {
+    const lot = (await c.query<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM lots WHERE lot_id = $1 FOR UPDATE', [a.lotId])).rows[0];
+    if (!lot) return { error: `unknown lot ${a.lotId}` };
+    const done = await c.query('SELECT 1 FROM stock_adjustments WHERE adjustment_id = $1', [a.adjustmentId]);
+    if (done.rowCount) return { applied: false, onHand: lot.on_hand, reserved: lot.reserved };
+    const next = a.kind === 'count' ? a.qty : a.kind === 'receipt' ? lot.on_hand + a.qty : lot.on_hand - a.qty;
+    if (next < lot.reserved) return { error: `lot ${a.lotId}: on hand would fall to ${next}, below the ${lot.reserved} reserved` };
+    await c.query('UPDATE lots SET on_hand = $2, updated_at = now() WHERE lot_id = $1', [a.lotId, next]);
+    await c.query(
+      'INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta, counted, system_before) VALUES ($1, $2, $3, $4, $5, $6)',
+      [a.adjustmentId, a.lotId, a.kind, next - lot.on_hand, a.kind === 'count' ? a.qty : null, lot.on_hand],
+    );
+    return { applied: true, onHand: next, reserved: lot.reserved };
+  });
+}
+
+/** Store a customer's personal data, already encrypted. */
+export async function upsertCustomer(db: Db, customerId: string, ciphertext: Buffer): Promise<void> {
+  await db.query('INSERT INTO customers (customer_id, pii_ciphertext) VALUES ($1, $2) ON CONFLICT (customer_id) DO UPDATE SET pii_ciphertext = EXCLUDED.pii_ciphertext', [customerId, ciphertext]);
+}
+
+/** A customer's encrypted personal data. */
+export async function loadCustomerCiphertext(db: Db, customerId: string): Promise<Buffer | undefined> {
+  return (await db.query<{ pii_ciphertext: Buffer }>('SELECT pii_ciphertext FROM customers WHERE customer_id = $1', [customerId]))[0]?.pii_ciphertext;
+}
+
+/** Order row for the status API. */
+export async function loadOrder(db: Db, orderId: string): Promise<{ order_id: string; status: string; allocation: Allocation | null; cold_chain_risk: boolean; slot_end: Date } | undefined> {
+  return (await db.query<{ order_id: string; status: string; allocation: Allocation | null; cold_chain_risk: boolean; slot_end: Date }>(
+    'SELECT order_id, status, allocation, cold_chain_risk, slot_end FROM orders WHERE order_id = $1', [orderId],
+  ))[0];
+}
+
+/** The event stream of one order, oldest first. */
+export async function loadOrderEvents(db: Db, orderId: string): Promise<{ at: Date; type: string; node_id: string | null; data: unknown }[]> {
+  return db.query('SELECT at, type, node_id, data FROM order_events WHERE order_id = $1 ORDER BY at, event_key', [orderId]);
+}

@@ -1,0 +1,15 @@
+// Public surface of the order domain (pure, deterministic, safe to import from workflows).
+export * from './types';
+export * from './dates';
+export * from './geo';
+export * from './rng';
+export * from './slots';
+export * from './stock-index';
+export * from './set-cover';
+export * from './allocation';
+export * from './merge';
+export * from './bins';
+export * from './waves';
+export * from './lifecycle';
+export * from './city';
+export * from './catalogue';

@@ -1,0 +1,260 @@
+import { expect } from 'chai';
+import type { Node, Sku, StockLot } from '../../domain/orders';
+import type { Db } from '../../db/pool';
+import {
+  coldChainQuarantineSignal, fulfilmentStatusQuery, orderStatusQuery, orderWorkflowId, packedUpdate, startPickingUpdate,
+} from '../../workflows/messages';
+import type { OrderView } from '../../workflows/messages';
+import { requireDb, requireTemporal, uniqueId } from '../support/stack';
+import { call, cityToday, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
+import type { OrderStack } from '../support/orders';
+import { eventually } from '../support/telemetry';
+
+const inDays = (n: number) => new Date(Date.parse(cityToday()) + n * 86_400_000).toISOString().slice(0, 10);
+
+function node(prefix: string, centre: { lat: number; lng: number }, i: number, over: Partial<Node> = {}): Node {
+  return {
+    id: `${prefix}N${i}`, kind: 'front', name: `Node ${i}`, location: { lat: centre.lat + i * 0.005, lng: centre.lng }, serviceRadiusKm: 3,
+    zones: ['ambient', 'chilled', 'frozen'], pickMinutesPerOrder: 3, packMinutes: 1, travelKmPerHour: 20, slotCapacity: { '*': 1000 }, ...over,
+  };
+}
+function sku(prefix: string, id: string, zone: Sku['zone'], perishable: boolean, price = 500): Sku {
+  return { sku: `${prefix}${id}`, name: id, category: zone === 'ambient' ? 'rice' : 'dairy', zone, minShelfLifeDays: 1, perishable, unitPriceCents: price };
+}
+function lot(prefix: string, nodeId: string, skuId: string, n: string, qty: number, days = 5): StockLot {
+  return { nodeId, sku: `${prefix}${skuId}`, lotId: `${prefix}${skuId}-${n}`, expiresOn: inDays(days), available: qty, bin: 'A-01-1' };
+}
+
+describe('Order workflows (integration)', function () {
+  this.timeout(120_000);
+  let db: Db;
+  let stack: OrderStack;
+  let integrator: string;
+  let courier: string;
+
+  before(async () => {
+    await requireTemporal();
+    db = await requireDb();
+    stack = await startOrderStack(db);
+    integrator = await stack.token('integrator');
+    courier = await stack.token('courier');
+  });
+  after(async () => {
+    await stack?.stop();
+    await db?.close();
+  });
+
+  /** A network with one front warehouse stocking milk (chilled, perishable) and rice (ambient). */
+  async function simpleNetwork(milk = 10, rice = 10) {
+    return seedNetwork(db, (c, p) => {
+      const n = node(p, c, 0);
+      return { nodes: [n], skus: [sku(p, 'MILK', 'chilled', true, 800), sku(p, 'RICE', 'ambient', false, 2000)], lots: [lot(p, n.id, 'MILK', 'L1', milk), lot(p, n.id, 'RICE', 'L1', rice)] };
+    });
+  }
+  const lotRow = async (lotId: string) => (await db.query<{ on_hand: number; reserved: number; status: string }>('SELECT on_hand, reserved, status FROM lots WHERE lot_id = $1', [lotId]))[0]!;
+  const view = (orderId: string) => stack.client.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery);
+  const waitFor = async (orderId: string, pred: (v: OrderView) => boolean) => {
+    let last: OrderView | undefined;
+    const ok = await eventually(async () => {
+      last = await view(orderId).catch(() => undefined);
+      return !!last && pred(last);
+    }, 30_000, 100);
+    expect(ok, `order ${orderId} reached the expected state (last: ${JSON.stringify(last?.status)})`).to.equal(true);
+    return last!;
+  };
+
+  it('takes an order from intake to delivered, idempotently, with stock leaving on dispatch', async () => {
+    const city = await simpleNetwork();
+    const p = city.nodes[0]!.id.replace(/N0$/, '');
+    const orderId = uniqueId('o');
+    const body = intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}MILK`, qty: 2 }, { lineId: 'l2', sku: `${p}RICE`, qty: 1 }] });
+    const first = await call(`${stack.url}/v1/orders`, 'POST', integrator, body);
+    expect(first.status).to.equal(202);
+    const again = await call(`${stack.url}/v1/orders`, 'POST', integrator, body);
+    expect(again.status).to.equal(200);
+    expect(again.body.duplicate).to.equal(true);
+
+    const allocated = await waitFor(orderId, (v) => v.status === 'allocated');
+    expect(allocated.fulfilments).to.have.length(1);
+    const f = allocated.fulfilments[0]!;
+    expect(f.zones.sort()).to.deep.equal(['ambient', 'chilled']);
+    expect((await lotRow(`${p}MILK-L1`)).reserved).to.equal(2);
+
+    const child = stack.client.workflow.getHandle(f.fulfilmentId);
+    await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'picker-1' }] });
+    await child.executeUpdate(packedUpdate);
+    const dispatched = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: f.fulfilmentId, courierId: 'c-1' });
+    expect(dispatched.status).to.equal(200);
+    expect(await lotRow(`${p}MILK-L1`)).to.include({ on_hand: 8, reserved: 0 });
+    const delivered = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'delivered', fulfilmentId: f.fulfilmentId });
+    expect(delivered.body.state).to.equal('delivered');
+
+    const result = await stack.client.workflow.getHandle(orderWorkflowId(orderId)).result();
+    expect(result.status).to.equal('delivered');
+    const types = (await db.query<{ type: string }>('SELECT type FROM order_events WHERE order_id = $1 ORDER BY at', [orderId])).map((r) => r.type);
+    for (const t of ['received', 'allocated', 'picking', 'packed', 'dispatched', 'delivered', 'order_delivered']) expect(types).to.include(t);
+    const status = await call(`${stack.url}/v1/orders/${orderId}`, 'GET', integrator);
+    expect(status.body.status).to.equal('delivered');
+    expect(JSON.stringify(status.body)).not.to.include('Li Wei');
+  });
+
+  it('finds orders in visibility by the custom search attributes, without personal data', async () => {
+    const city = await simpleNetwork();
+    const p = city.nodes[0]!.id.replace(/N0$/, '');
+    const orderId = uniqueId('o');
+    await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}MILK`, qty: 1 }] }));
+    await waitFor(orderId, (v) => v.status === 'allocated');
+    let found: string[] = [];
+    await eventually(async () => {
+      found = [];
+      for await (const wf of stack.client.workflow.list({ query: `OrderId = '${orderId}' AND OrderStatus = 'allocated' AND NodeKind = 'front' AND TemperatureZones = 'chilled'` })) found.push(wf.workflowId);
+      return found.length >= 2;
+    }, 15_000, 250);
+    expect(found.sort()).to.deep.equal([orderWorkflowId(orderId), `${orderWorkflowId(orderId)}-f1`].sort());
+    const desc = await stack.client.workflow.getHandle(orderWorkflowId(orderId)).describe();
+    const visible = JSON.stringify({ sa: desc.searchAttributes, memo: desc.memo });
+    expect(visible).not.to.match(/Li Wei|138|Test Road/);
+  });
+
+  it('refuses invalid transitions with 409 and a message, and bad bodies with 400', async () => {
+    const city = await simpleNetwork();
+    const p = city.nodes[0]!.id.replace(/N0$/, '');
+    const orderId = uniqueId('o');
+    await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}RICE`, qty: 1 }] }));
+    const v = await waitFor(orderId, (x) => x.status === 'allocated');
+    const res = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'delivered', fulfilmentId: v.fulfilments[0]!.fulfilmentId });
+    expect(res.status).to.equal(409);
+    expect(res.body.error.message).to.match(/cannot deliver a fulfilment that is allocated/);
+    const bad = await call(`${stack.url}/v1/orders`, 'POST', integrator, { orderId: 'x', lines: [{ lineId: 'a', sku: 's', qty: 0 }], customer: {}, location: { lat: 200, lng: 0 }, slot: { kind: 'instant' } });
+    expect(bad.status).to.equal(400);
+    expect(bad.body.error.message).to.match(/lines\.0\.qty/).and.match(/location\.lat/).and.match(/customer\.name/);
+    const noAuth = await call(`${stack.url}/v1/orders`, 'POST', undefined, {});
+    expect(noAuth.status).to.equal(401);
+    const wrongRole = await call(`${stack.url}/v1/orders`, 'POST', courier, intakeBody({ orderId: uniqueId('o'), location: city.centre, lines: [{ lineId: 'l1', sku: `${p}RICE`, qty: 1 }] }));
+    expect(wrongRole.status).to.equal(403);
+  });
+
+  it('releases reservations on cancellation before picking, and makes a return of it after', async () => {
+    const city = await simpleNetwork();
+    const p = city.nodes[0]!.id.replace(/N0$/, '');
+    const a = uniqueId('o');
+    const b = uniqueId('o');
+    for (const id of [a, b]) await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId: id, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}MILK`, qty: 3 }] }));
+    await waitFor(a, (v) => v.status === 'allocated');
+    const vb = await waitFor(b, (v) => v.status === 'allocated');
+    expect((await lotRow(`${p}MILK-L1`)).reserved).to.equal(6);
+    const cancelA = await call(`${stack.url}/v1/orders/${a}/cancel`, 'POST', integrator, { reason: 'customer changed mind' });
+    expect(cancelA.body.outcome).to.equal('cancelled');
+    expect((await lotRow(`${p}MILK-L1`)).reserved).to.equal(3);
+    await stack.client.workflow.getHandle(vb.fulfilments[0]!.fulfilmentId).executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
+    const cancelB = await call(`${stack.url}/v1/orders/${b}/cancel`, 'POST', integrator, { reason: 'too late' });
+    expect(cancelB.body.outcome).to.equal('returned');
+    // Picked milk is perishable: a return writes it off rather than putting it back.
+    expect(await lotRow(`${p}MILK-L1`)).to.include({ reserved: 0, on_hand: 7 });
+    expect((await stack.client.workflow.getHandle(orderWorkflowId(a)).result()).status).to.equal('cancelled');
+    expect((await stack.client.workflow.getHandle(orderWorkflowId(b)).result()).status).to.equal('returned');
+  });
+
+  it('settles a partial door rejection: perishables written off, sellable ambient restocked, credits recorded', async () => {
+    const city = await simpleNetwork();
+    const p = city.nodes[0]!.id.replace(/N0$/, '');
+    const orderId = uniqueId('o');
+    await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}MILK`, qty: 2 }, { lineId: 'l2', sku: `${p}RICE`, qty: 2 }, { lineId: 'l3', sku: `${p}RICE`, qty: 1 }] }));
+    const v = await waitFor(orderId, (x) => x.status === 'allocated');
+    const fid = v.fulfilments[0]!.fulfilmentId;
+    const child = stack.client.workflow.getHandle(fid);
+    await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
+    await child.executeUpdate(packedUpdate);
+    await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: 'c' });
+    const riceBefore = await lotRow(`${p}RICE-L1`);
+    const rej = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, {
+      type: 'rejected', fulfilmentId: fid,
+      lines: [{ lineId: 'l1', qty: 2, condition: 'sellable', customerChoice: 'refund' }, { lineId: 'l2', qty: 2, condition: 'sellable', customerChoice: 'refund' }],
+    });
+    expect(rej.status).to.equal(200);
+    expect(rej.body.state).to.equal('delivered'); // partial: l3 was accepted
+    expect((await lotRow(`${p}MILK-L1`)).on_hand, 'perishable milk is not restocked').to.equal(8);
+    expect((await lotRow(`${p}RICE-L1`)).on_hand, 'sellable rice goes back').to.equal(riceBefore.on_hand + 2);
+    const credits = await db.query<{ line_id: string; credit_cents: number }>('SELECT line_id, credit_cents FROM order_credits WHERE order_id = $1 ORDER BY line_id', [orderId]);
+    expect(credits).to.deep.equal([{ line_id: 'l1', credit_cents: 1600 }, { line_id: 'l2', credit_cents: 4000 }]);
+    const writeOffs = await db.query<{ delta: number }>("SELECT delta FROM stock_adjustments WHERE adjustment_id LIKE $1 AND kind = 'write_off'", [`${orderId}:%`]);
+    expect(writeOffs.map((w) => w.delta)).to.deep.equal([-2]);
+    const over = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'rejected', fulfilmentId: fid, lines: [{ lineId: 'l3', qty: 1, condition: 'sellable', customerChoice: 'refund' }] });
+    expect(over.status).to.equal(409);
+  });
+
+  it('never oversells: concurrent orders on the last units reserve exactly what exists', async () => {
+    const city = await simpleNetwork(5, 0);
+    const p = city.nodes[0]!.id.replace(/N0$/, '');
+    const ids = Array.from({ length: 12 }, () => uniqueId('o'));
+    await Promise.all(ids.map((id) => call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId: id, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}MILK`, qty: 1 }] }))));
+    const views = await Promise.all(ids.map((id) => waitFor(id, (v) => v.status === 'allocated' || v.status === 'rejected')));
+    expect(views.filter((v) => v.status === 'allocated')).to.have.length(5);
+    expect(views.filter((v) => v.status === 'rejected').every((v) => v.unfulfilled[0]?.code === 'insufficient_stock')).to.equal(true);
+    expect(await lotRow(`${p}MILK-L1`)).to.include({ on_hand: 5, reserved: 5 });
+    const held = await db.query<{ n: string }>("SELECT sum(qty) AS n FROM stock_reservations WHERE lot_id = $1 AND status = 'held'", [`${p}MILK-L1`]);
+    expect(Number(held[0]!.n)).to.equal(5);
+  });
+
+  it('re-allocates an undispatched order when its lot is quarantined, and completes from another lot', async () => {
+    const city = await seedNetwork(db, (c, p) => {
+      const n0 = node(p, c, 0);
+      const n1 = node(p, c, 1);
+      return { nodes: [n0, n1], skus: [sku(p, 'FISH', 'chilled', true)], lots: [lot(p, n0.id, 'FISH', 'A', 3, 2), lot(p, n1.id, 'FISH', 'B', 3, 4)] };
+    });
+    const p = city.nodes[0]!.id.replace(/N0$/, '');
+    const orderId = uniqueId('o');
+    await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.nodes[0]!.location, lines: [{ lineId: 'l1', sku: `${p}FISH`, qty: 2 }] }));
+    const v = await waitFor(orderId, (x) => x.status === 'allocated');
+    expect(v.fulfilments[0]!.lotIds).to.deep.equal([`${p}FISH-A`]);
+    await db.query("UPDATE lots SET status = 'quarantined' WHERE lot_id = $1", [`${p}FISH-A`]);
+    await stack.client.workflow.getHandle(orderWorkflowId(orderId)).signal(coldChainQuarantineSignal, { alertId: uniqueId('alert'), lotIds: [`${p}FISH-A`], reason: 'hard limit' });
+    const moved = await waitFor(orderId, (x) => x.fulfilments.length === 2 && x.fulfilments[1]!.state === 'allocated' && x.fulfilments[0]!.state === 'cancelled');
+    expect(moved.fulfilments[1]!.lotIds).to.deep.equal([`${p}FISH-B`]);
+    expect((await lotRow(`${p}FISH-A`)).reserved).to.equal(0);
+    const f2 = stack.client.workflow.getHandle(moved.fulfilments[1]!.fulfilmentId);
+    await f2.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
+    await f2.executeUpdate(packedUpdate);
+    await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: moved.fulfilments[1]!.fulfilmentId, courierId: 'c' });
+    await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'delivered', fulfilmentId: moved.fulfilments[1]!.fulfilmentId });
+    expect((await stack.client.workflow.getHandle(orderWorkflowId(orderId)).result()).status).to.equal('delivered');
+  });
+
+  it('flags a dispatched order at cold-chain risk and asks for inspection at the door', async () => {
+    const city = await simpleNetwork();
+    const p = city.nodes[0]!.id.replace(/N0$/, '');
+    const orderId = uniqueId('o');
+    await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}MILK`, qty: 1 }] }));
+    const v = await waitFor(orderId, (x) => x.status === 'allocated');
+    const fid = v.fulfilments[0]!.fulfilmentId;
+    const child = stack.client.workflow.getHandle(fid);
+    await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
+    await child.executeUpdate(packedUpdate);
+    await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: 'c' });
+    await stack.client.workflow.getHandle(orderWorkflowId(orderId)).signal(coldChainQuarantineSignal, { alertId: uniqueId('alert'), lotIds: [`${p}MILK-L1`], reason: 'van excursion' });
+    await waitFor(orderId, (x) => x.coldChainRisk);
+    const detail = await child.query(fulfilmentStatusQuery);
+    expect(detail).to.include({ coldChainRisk: true, inspectAtDoor: true, state: 'dispatched' });
+    const desc = await child.describe();
+    expect(desc.searchAttributes.ColdChainRisk).to.deep.equal([true]);
+  });
+
+  it('escalates at 80% of the promise and records the breach', async () => {
+    // A node that picks, packs and travels instantly, so a 3-second slot is feasible at intake.
+    const city = await seedNetwork(db, (c, p) => {
+      const n = node(p, c, 0, { pickMinutesPerOrder: 0, packMinutes: 0, travelKmPerHour: 1e9 });
+      return { nodes: [n], skus: [sku(p, 'RICE', 'ambient', false)], lots: [lot(p, n.id, 'RICE', 'L1', 5)] };
+    });
+    const p = city.nodes[0]!.id.replace(/N0$/, '');
+    const orderId = uniqueId('o');
+    const now = Date.now();
+    await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}RICE`, qty: 1 }] }, {
+      slot: { kind: 'scheduled', start: new Date(now).toISOString(), end: new Date(now + 3000).toISOString() },
+    }));
+    const v = await waitFor(orderId, (x) => x.sla.breached);
+    expect(v.sla.escalated).to.equal(true);
+    const events = await db.query<{ type: string; at: Date }>("SELECT type, at FROM order_events WHERE order_id = $1 AND type LIKE 'sla_%' ORDER BY at", [orderId]);
+    expect(events.map((e) => e.type)).to.deep.equal(['sla_escalated', 'sla_breached']);
+    expect(events[0]!.at.getTime()).to.be.at.least(now + 2400 - 50);
+  });
+});

@@ -1,0 +1,53 @@
+// Durable delivery of one webhook event to one endpoint: single-attempt activities separated
+// by workflow sleeps along the Svix-like schedule (immediately, 5 s, 5 min, 30 min, 2 h, 5 h,
+// 10 h, 10 h). The timer lives in Temporal, so a worker restart neither loses nor repeats an
+// attempt, and the `webhook-id` (the event id) is the same on every attempt.
+import { ActivityFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import type { createWebhookActivities } from '../activities/webhooks';
+import { RETRY_SCHEDULE_MS, nextAttemptDelayMs } from '../domain/coldchain/webhookPolicy';
+
+/** Input of a delivery workflow. */
+export interface WebhookDeliveryInput {
+  deliveryId: string;
+  /** Delay before each attempt; RETRY_SCHEDULE_MS unless compressed (tests, bench). */
+  retryScheduleMs?: number[];
+  /** Uninterrupted failure after which an endpoint is disabled; 5 days unless compressed. */
+  disableAfterMs?: number;
+}
+
+/** How a delivery ended. */
+export interface WebhookDeliveryResult {
+  status: 'succeeded' | 'failed' | 'skipped';
+  attempts: number;
+  lastStatusCode: number | null;
+}
+
+const { attemptWebhookDelivery, finishWebhookDelivery } = proxyActivities<ReturnType<typeof createWebhookActivities>>({
+  // One HTTP POST (15 s timeout) plus the delivery-log write.
+  startToCloseTimeout: '45 seconds',
+  // Retries here cover our own failures (database down); the endpoint's failures are results.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+
+/** Deliver one event to one subscription, retrying on the schedule. */
+export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
+  const schedule = input.retryScheduleMs ?? [...RETRY_SCHEDULE_MS];
+  let attempts = 0;
+  let lastStatusCode: number | null = null;
+  for (let delay = nextAttemptDelayMs(0, schedule); delay !== null; delay = nextAttemptDelayMs(attempts, schedule)) {
+    if (delay > 0) await sleep(delay);
+    attempts++;
+    const final = nextAttemptDelayMs(attempts, schedule) === null;
+    try {
+      const r = await attemptWebhookDelivery({ deliveryId: input.deliveryId, attempt: attempts, final, disableAfterMs: input.disableAfterMs });
+      lastStatusCode = r.statusCode;
+      if (r.outcome === 'delivered') return { status: 'succeeded', attempts, lastStatusCode };
+      if (r.outcome === 'skipped') return { status: 'skipped', attempts, lastStatusCode };
+    } catch (err) {
+      // Our side failed even after the activity's own retries: count it as a failed attempt.
+      if (!(err instanceof ActivityFailure)) throw err;
+    }
+  }
+  await finishWebhookDelivery({ deliveryId: input.deliveryId, status: 'failed', error: 'retry schedule exhausted' });
+  return { status: 'failed', attempts, lastStatusCode };
+}
