@@ -112,7 +112,6 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         lotIds: [...new Set(f.totes.flatMap((t) => t.lines.flatMap((l) => l.lots.map((x) => x.lotId))))],
         deliveryId: delivery.deliveryId,
       };
-      fulfilments.push(v);
       const child = await startChild(fulfilmentWorkflow, {
         workflowId: fulfilmentId,
         args: [{ orderId: input.orderId, fulfilmentId, parentWorkflowId: workflowInfo().workflowId, nodeId: f.nodeId, nodeKind: f.nodeKind, slot: input.slot, slotKey: key, deliveryId: delivery.deliveryId, totes: [...f.totes], pickDeadlineMs: f.pickDeadlineMs }],
@@ -122,6 +121,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         },
         staticSummary: `Order ${input.orderId} at ${f.nodeId}: ${v.lineIds.length} lines, ${zones.join('/')}`,
       });
+      // Listed only once started, so nobody is pointed at a workflow that does not exist yet.
+      fulfilments.push(v);
       children.set(fulfilmentId, child);
     }
     recomputeStatus();
