@@ -14,7 +14,7 @@ import {
 import type { CancelResult, ColdChainQuarantine, FulfilmentView, OrderInput, OrderView } from './messages';
 import { COLD_CHAIN_RISK, NODE_ID, NODE_KIND, ORDER_ID, ORDER_STATUS, SLA_DEADLINE, SLOT_KIND, TEMPERATURE_ZONES } from './search-attributes';
 
-const acts = proxyActivities<OrderActivities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } });
+const acts = proxyActivities<OrderActivities>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } });
 const local = proxyLocalActivities<OrderActivities>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '100 milliseconds', maximumInterval: '5 seconds' } });
 
 const DEFAULT_MERGE_WINDOW_MS = 10 * 60_000;
