@@ -1,0 +1,135 @@
+// Baseline forecasters the model must beat. All take a history array and are pure.
+//  - same slot last week (seasonal naive), season = 7 × slots per day
+//  - mean of the last 4 same slots
+//  - Holt-Winters additive (level, trend, weekly season), parameters by grid search
+
+/** Same slot one season back, going further back whole seasons until the value is before `origin`. */
+export function seasonalNaiveAt(history: ArrayLike<number>, origin: number, target: number, season: number): number {
+  const k = Math.max(1, Math.ceil((target - origin + 1) / season));
+  const i = target - k * season;
+  if (i < 0) throw new Error(`no same-slot value before step ${origin} for step ${target}`);
+  return history[i] ?? 0;
+}
+
+/** Mean of the last `count` same-slot values before `origin`. */
+export function meanLastSameSlotsAt(history: ArrayLike<number>, origin: number, target: number, season: number, count = 4): number {
+  const k0 = Math.max(1, Math.ceil((target - origin + 1) / season));
+  let sum = 0;
+  let used = 0;
+  for (let k = k0; k < k0 + count; k++) {
+    const i = target - k * season;
+    if (i < 0) break;
+    sum += history[i] ?? 0;
+    used += 1;
+  }
+  if (used === 0) throw new Error(`no same-slot value before step ${origin} for step ${target}`);
+  return sum / used;
+}
+
+/** Next `horizon` steps after the history: same slot last week. */
+export function seasonalNaiveForecast(history: ArrayLike<number>, horizon: number, season: number): number[] {
+  const n = history.length;
+  return Array.from({ length: horizon }, (_, k) => seasonalNaiveAt(history, n, n + k, season));
+}
+
+/** Next `horizon` steps after the history: mean of the last `count` same slots. */
+export function meanLastSameSlotsForecast(history: ArrayLike<number>, horizon: number, season: number, count = 4): number[] {
+  const n = history.length;
+  return Array.from({ length: horizon }, (_, k) => meanLastSameSlotsAt(history, n, n + k, season, count));
+}
+
+export interface HoltWintersParams {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly gamma: number;
+}
+
+/** Filter state after `t` observations. */
+export interface HoltWintersState {
+  readonly params: HoltWintersParams;
+  level: number;
+  trend: number;
+  /** Latest seasonal component per phase (step mod season). */
+  readonly seasonal: Float64Array;
+  /** Number of steps observed (index of the next step). */
+  t: number;
+}
+
+/** State after the first season, initialised from the first two seasons (level, trend, detrended seasonal deviations). */
+export function holtWintersInit(history: ArrayLike<number>, season: number, params: HoltWintersParams): HoltWintersState {
+  if (history.length < 2 * season) throw new Error(`Holt-Winters needs two seasons (${2 * season} steps) of history`);
+  let first = 0;
+  let second = 0;
+  for (let i = 0; i < season; i++) {
+    first += history[i] ?? 0;
+    second += history[season + i] ?? 0;
+  }
+  first /= season;
+  second /= season;
+  const trend = (second - first) / season;
+  const seasonal = new Float64Array(season);
+  for (let i = 0; i < season; i++) seasonal[i] = (history[i] ?? 0) - (first + (i - (season - 1) / 2) * trend);
+  return { params, level: first + ((season - 1) / 2) * trend, trend, seasonal, t: season };
+}
+
+/** Fold one observation into the state. */
+export function holtWintersUpdate(state: HoltWintersState, y: number): void {
+  const { alpha, beta, gamma } = state.params;
+  const m = state.seasonal.length;
+  const phase = state.t % m;
+  const sOld = state.seasonal[phase] ?? 0;
+  const level = alpha * (y - sOld) + (1 - alpha) * (state.level + state.trend);
+  state.trend = beta * (level - state.level) + (1 - beta) * state.trend;
+  state.seasonal[phase] = gamma * (y - level) + (1 - gamma) * sOld;
+  state.level = level;
+  state.t += 1;
+}
+
+/** Forecast k ≥ 1 steps ahead of the state (not clipped). */
+export function holtWintersForecast(state: HoltWintersState, k: number): number {
+  const m = state.seasonal.length;
+  return state.level + k * state.trend + (state.seasonal[(state.t + k - 1) % m] ?? 0);
+}
+
+/** Run the filter over a whole history with fixed parameters. */
+export function holtWintersRun(history: ArrayLike<number>, season: number, params: HoltWintersParams): HoltWintersState {
+  const state = holtWintersInit(history, season, params);
+  for (let t = season; t < history.length; t++) holtWintersUpdate(state, history[t] ?? 0);
+  return state;
+}
+
+const ALPHAS = [0.05, 0.1, 0.2, 0.3, 0.5];
+const BETAS = [0, 0.01, 0.05];
+const GAMMAS = [0.05, 0.1, 0.2, 0.4];
+
+/** Grid-search α, β, γ by one-step-ahead squared error; returns the state after the history. */
+export function fitHoltWinters(history: ArrayLike<number>, season: number): HoltWintersState {
+  let best: HoltWintersParams = { alpha: 0.2, beta: 0, gamma: 0.1 };
+  let bestSse = Infinity;
+  for (const alpha of ALPHAS) {
+    for (const beta of BETAS) {
+      for (const gamma of GAMMAS) {
+        const params = { alpha, beta, gamma };
+        const state = holtWintersInit(history, season, params);
+        let sse = 0;
+        for (let t = season; t < history.length; t++) {
+          const y = history[t] ?? 0;
+          // Score after one extra season of burn-in so the initial guess does not decide.
+          if (t >= 2 * season) sse += (y - holtWintersForecast(state, 1)) ** 2;
+          holtWintersUpdate(state, y);
+        }
+        if (sse < bestSse) {
+          bestSse = sse;
+          best = params;
+        }
+      }
+    }
+  }
+  return holtWintersRun(history, season, best);
+}
+
+/** Next `horizon` steps after the history from a fitted Holt-Winters model, clipped at 0. */
+export function holtWintersForecastSeries(history: ArrayLike<number>, horizon: number, season: number): number[] {
+  const state = fitHoltWinters(history, season);
+  return Array.from({ length: horizon }, (_, k) => Math.max(0, holtWintersForecast(state, k + 1)));
+}

@@ -1,0 +1,256 @@
+// Columns of the multiplicative adjustment m(t) = 1 + Σ β_j x_j(t): holiday flags and names,
+// annual Fourier terms and piecewise-linear weather terms. Weather columns are centred on
+// their training mean so that m = 1 means "ordinary day, average weather".
+import { quantileSorted } from 'simple-statistics';
+import type { HolidayRegion } from '../holidays';
+import { DAY_MS, dayNumber, isWeekendDay, yearFraction } from '../time';
+import { dayFlags, FLAG_KEYS, type FlagKey, type NeighbourRelation } from './dayFlags';
+
+export type Column =
+  | { readonly kind: 'flag'; readonly key: FlagKey }
+  | { readonly kind: 'holiday'; readonly name: string }
+  | { readonly kind: 'observance'; readonly name: string }
+  | { readonly kind: 'neighbour'; readonly name: string; readonly relation: NeighbourRelation }
+  | { readonly kind: 'annual'; readonly harmonic: number; readonly phase: 'sin' | 'cos'; readonly weekendOnly: boolean }
+  | {
+      readonly kind: 'feature';
+      readonly feature: string;
+      readonly mean: number;
+      readonly sd: number;
+      /** Hinge position in standardised units; null for the linear term. */
+      readonly knot: number | null;
+      readonly center: number;
+    };
+
+export interface DesignSpec {
+  readonly region: HolidayRegion;
+  readonly slotsPerDay: number;
+  readonly columns: readonly Column[];
+}
+
+/** Where a series' calendar and feature values come from. */
+export interface DesignSource {
+  readonly start: number;
+  readonly features: Readonly<Record<string, ArrayLike<number>>>;
+}
+
+/** Human-readable column name (used in model summaries and tests). */
+export function columnLabel(c: Column): string {
+  switch (c.kind) {
+    case 'flag':
+      return c.key;
+    case 'holiday':
+      return `holiday:${c.name}`;
+    case 'observance':
+      return `observance:${c.name}`;
+    case 'neighbour':
+      return `${c.relation}:${c.name}`;
+    case 'annual':
+      return `annual_${c.phase}${c.harmonic}${c.weekendOnly ? '_weekend' : ''}`;
+    case 'feature':
+      return c.knot === null ? c.feature : `${c.feature}>${(c.knot * c.sd + c.mean).toPrecision(4)}`;
+  }
+}
+
+export interface SpecInputs {
+  readonly region: HolidayRegion;
+  readonly slotsPerDay: number;
+  /** Distinct sources with the number of training steps each contributes. */
+  readonly training: readonly { readonly source: DesignSource; readonly steps: number }[];
+  readonly features: readonly string[];
+  readonly harmonics: number;
+  /** Harmonics of an extra annual cycle on weekends only (weekend/weekday ratio drifting over the year). */
+  readonly weekendHarmonics: number;
+  readonly knots: Readonly<Record<string, readonly number[]>>;
+  readonly autoKnotQuantiles: readonly number[];
+  readonly minNamedCount: number;
+}
+
+/** Choose the columns from the training data (which holidays occur, where knots go). */
+export function buildDesignSpec(inp: SpecInputs): DesignSpec {
+  const days = new Set<number>();
+  for (const { source, steps } of inp.training) {
+    const first = dayNumber(source.start);
+    const last = dayNumber(source.start + (steps - 1) * (DAY_MS / inp.slotsPerDay));
+    for (let d = first; d <= last; d++) days.add(d);
+  }
+  const columns: Column[] = [];
+  const flagSeen = new Set<FlagKey>();
+  const holidayCount = new Map<string, number>();
+  const observanceCount = new Map<string, number>();
+  const neighbourCount = new Map<string, number>();
+  for (const d of days) {
+    const f = dayFlags(inp.region, d);
+    for (const key of FLAG_KEYS) if (f[key]) flagSeen.add(key);
+    if (f.holidayName) holidayCount.set(f.holidayName, (holidayCount.get(f.holidayName) ?? 0) + 1);
+    if (f.observanceName) observanceCount.set(f.observanceName, (observanceCount.get(f.observanceName) ?? 0) + 1);
+    if (f.neighbour) {
+      const key = `${f.neighbour.relation}\u0000${f.neighbour.name}`;
+      neighbourCount.set(key, (neighbourCount.get(key) ?? 0) + 1);
+    }
+  }
+  for (const key of FLAG_KEYS) if (flagSeen.has(key)) columns.push({ kind: 'flag', key });
+  for (const [name, n] of [...holidayCount].sort()) if (n >= inp.minNamedCount) columns.push({ kind: 'holiday', name });
+  for (const [name, n] of [...observanceCount].sort()) if (n >= inp.minNamedCount) columns.push({ kind: 'observance', name });
+  // Named neighbours: the Friday after Christmas is not the Tuesday after Labor Day.
+  for (const [key, n] of [...neighbourCount].sort()) {
+    const [relation, name] = key.split('\u0000') as [NeighbourRelation, string];
+    if (n >= inp.minNamedCount) columns.push({ kind: 'neighbour', name, relation });
+  }
+  for (let k = 1; k <= inp.harmonics; k++) {
+    columns.push({ kind: 'annual', harmonic: k, phase: 'sin', weekendOnly: false }, { kind: 'annual', harmonic: k, phase: 'cos', weekendOnly: false });
+  }
+  for (let k = 1; k <= inp.weekendHarmonics; k++) {
+    columns.push({ kind: 'annual', harmonic: k, phase: 'sin', weekendOnly: true }, { kind: 'annual', harmonic: k, phase: 'cos', weekendOnly: true });
+  }
+  for (const feature of inp.features) columns.push(...featureColumns(feature, inp));
+  return { region: inp.region, slotsPerDay: inp.slotsPerDay, columns };
+}
+
+function featureColumns(feature: string, inp: SpecInputs): Column[] {
+  const values = trainingValues(feature, inp);
+  if (values.length < 2) return [];
+  let sum = 0;
+  for (const v of values) sum += v;
+  const mean = sum / values.length;
+  let ss = 0;
+  for (const v of values) ss += (v - mean) ** 2;
+  const sd = Math.sqrt(ss / (values.length - 1));
+  if (!(sd > 0)) return []; // constant feature: nothing to learn
+  const z = Array.from(Float64Array.from(values, (v) => (v - mean) / sd).sort());
+  const rawKnots = inp.knots[feature];
+  const candidates = rawKnots
+    ? rawKnots.map((k) => (k - mean) / sd)
+    : inp.autoKnotQuantiles.map((q) => quantileSorted(z, q));
+  const columns: Column[] = [{ kind: 'feature', feature, mean, sd, knot: null, center: 0 }];
+  const used: number[] = [];
+  for (const knot of candidates) {
+    // A hinge needs data on both sides, otherwise it duplicates the linear term or is all zero.
+    const below = countBelow(z, knot) / z.length;
+    if (below < 0.05 || below > 0.95 || used.some((u) => Math.abs(u - knot) < 1e-9)) continue;
+    used.push(knot);
+    let c = 0;
+    for (const v of z) c += Math.max(0, v - knot);
+    columns.push({ kind: 'feature', feature, mean, sd, knot, center: c / z.length });
+  }
+  return columns;
+}
+
+function countBelow(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] ?? 0) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Finite training values of a feature, subsampled to keep knot placement cheap. */
+function trainingValues(feature: string, inp: SpecInputs): number[] {
+  const total = inp.training.reduce((s, t) => s + t.steps, 0);
+  const stride = Math.max(1, Math.floor(total / 20_000));
+  const out: number[] = [];
+  for (const { source, steps } of inp.training) {
+    const col = source.features[feature];
+    if (!col) continue;
+    for (let t = 0; t < Math.min(steps, col.length); t += stride) {
+      const v = col[t];
+      if (v !== undefined && Number.isFinite(v)) out.push(v);
+    }
+  }
+  return out;
+}
+
+/**
+ * Re-centre weather columns on their mean per weekly profile cell over the training steps.
+ * Weather has its own daily cycle (afternoons are hot); without this the cell profile and the
+ * temperature coefficient explain the same thing and back-fitting crawls towards the answer.
+ * After centring, the profile carries "typical weather for this hour" and m only the deviation.
+ */
+export interface CellCentring {
+  /** Weekday×slot cell of each step (length ≥ design length). */
+  readonly weekdayCell: Int32Array;
+  /** Steps [0, trainSteps) define the cell means. */
+  readonly trainSteps: number;
+  readonly cells: number;
+}
+
+/** Design matrix rows [0, length) for a source, row-major (length × columns). */
+export function designMatrix(spec: DesignSpec, source: DesignSource, length: number, centring?: CellCentring): Float64Array {
+  const p = spec.columns.length;
+  const x = new Float64Array(length * p);
+  const step = DAY_MS / spec.slotsPerDay;
+  let day = Number.NaN;
+  let flags = dayFlags(spec.region, 0);
+  let yf = 0;
+  let weekend = false;
+  for (let t = 0; t < length; t++) {
+    const d = dayNumber(source.start + t * step);
+    if (d !== day) {
+      day = d;
+      flags = dayFlags(spec.region, d);
+      yf = yearFraction(d);
+      weekend = isWeekendDay(d);
+    }
+    const row = t * p;
+    for (let j = 0; j < p; j++) {
+      const c = spec.columns[j] as Column;
+      let v = 0;
+      switch (c.kind) {
+        case 'flag':
+          v = flags[c.key] ? 1 : 0;
+          break;
+        case 'holiday':
+          v = flags.holidayName === c.name ? 1 : 0;
+          break;
+        case 'observance':
+          v = flags.observanceName === c.name ? 1 : 0;
+          break;
+        case 'neighbour':
+          v = flags.neighbour?.name === c.name && flags.neighbour.relation === c.relation ? 1 : 0;
+          break;
+        case 'annual': {
+          if (c.weekendOnly && !weekend) break;
+          const angle = 2 * Math.PI * c.harmonic * yf;
+          v = c.phase === 'sin' ? Math.sin(angle) : Math.cos(angle);
+          break;
+        }
+        case 'feature': {
+          const raw = source.features[c.feature]?.[t];
+          // Missing weather (or a future step without a weather forecast) counts as average.
+          if (raw === undefined || !Number.isFinite(raw)) break;
+          const z = (raw - c.mean) / c.sd;
+          v = c.knot === null ? z : Math.max(0, z - c.knot) - c.center;
+          break;
+        }
+      }
+      x[row + j] = v;
+    }
+  }
+  if (centring) centreByCell(spec, x, length, centring);
+  return x;
+}
+
+function centreByCell(spec: DesignSpec, x: Float64Array, length: number, c: CellCentring): void {
+  const p = spec.columns.length;
+  const train = Math.min(c.trainSteps, length);
+  const sums = new Float64Array(c.cells);
+  const counts = new Float64Array(c.cells);
+  spec.columns.forEach((col, j) => {
+    if (col.kind !== 'feature') return;
+    sums.fill(0);
+    counts.fill(0);
+    for (let t = 0; t < train; t++) {
+      const cell = c.weekdayCell[t] ?? 0;
+      sums[cell] = (sums[cell] ?? 0) + (x[t * p + j] ?? 0);
+      counts[cell] = (counts[cell] ?? 0) + 1;
+    }
+    for (let t = 0; t < length; t++) {
+      const cell = c.weekdayCell[t] ?? 0;
+      const n = counts[cell] ?? 0;
+      if (n > 0) x[t * p + j] = (x[t * p + j] ?? 0) - (sums[cell] ?? 0) / n;
+    }
+  });
+}
