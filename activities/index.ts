@@ -1,9 +1,11 @@
 import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
+import { createMaintenanceActivities } from './maintenance';
 import { createOrderActivities } from './orders';
 import { createPlatformActivities } from './platform';
 import { createAlertingActivities } from './alerting';
 import { createWebhookActivities } from './webhooks';
+import { createPickingActivities } from './picking';
 
 /** What activities need from the outside world; the worker wires real ones. */
 export interface ActivityDeps {
@@ -18,6 +20,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookActivities(deps),
     ...createAlertingActivities(deps),
     ...createOrderActivities(deps),
+    ...createMaintenanceActivities(deps),
+    ...createPickingActivities(deps),
   };
 }
 

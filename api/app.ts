@@ -11,6 +11,8 @@ import { errorHandler, notFound } from './errors';
 import { ordersRouter } from './routes/orders';
 import { alertsRouter, assetColdChainRouter } from './routes/alerts';
 import { webhooksRouter } from './routes/webhooks';
+import { pickerPage, pickerRouter, substitutionsRouter } from './routes/picker';
+import { apiDocsRouter } from './openapi';
 
 /** What the API needs; tests pass real services. */
 export interface ApiDeps {
@@ -34,6 +36,7 @@ export function buildApp(deps: ApiDeps): Express {
     const health = await checkHealth(deps.health);
     res.status(health.ok ? 200 : 503).json({ status: health.ok ? 'ok' : 'degraded', ...health });
   });
+  app.use(apiDocsRouter());
 
   const v1 = express.Router();
   v1.use(authenticate(deps.config.auth.tokenSecret));
@@ -41,6 +44,7 @@ export function buildApp(deps: ApiDeps): Express {
     res.json({ principal: req.principal });
   });
   if (deps.db && deps.temporal) v1.use(ordersRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
+  if (deps.db && deps.temporal) v1.use(substitutionsRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   if (deps.db) {
     const alerting = { config: deps.config, logger: deps.logger, db: deps.db, temporal: deps.temporal };
     v1.use('/alerts', alertsRouter(alerting));
@@ -48,6 +52,8 @@ export function buildApp(deps: ApiDeps): Express {
     v1.use('/webhooks', webhooksRouter(alerting));
   }
   app.use('/v1', v1);
+  if (deps.db && deps.temporal) app.use('/picker/v1', authenticate(deps.config.auth.tokenSecret), pickerRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
+  app.use('/picker', pickerPage());
 
   app.use((_req, _res, next) => next(notFound()));
   app.use(errorHandler(deps.logger));

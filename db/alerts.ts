@@ -84,24 +84,26 @@ export async function lockSensorStates(c: PoolClient, sensorIds: readonly string
  * Lock up to `limit` sensors whose offline deadline has passed, skipping rows another instance
  * holds (an evaluator mid-batch, or another sweep): those are handled there or next time.
  */
-export async function lockOfflineDue(c: PoolClient, now: number, limit: number): Promise<SensorStateRow[]> {
+export async function lockOfflineDue(c: PoolClient, now: number, limit: number, nodeId: string | null = null): Promise<SensorStateRow[]> {
   const { rows } = await c.query<SensorStateRow>(
     `SELECT st.sensor_id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band AS "profileId", s.active, st.state
        FROM alert_sensor_state st JOIN sensors s ON s.id = st.sensor_id JOIN assets a ON a.id = s.asset_id
-      WHERE st.offline_due_at IS NOT NULL AND st.offline_due_at <= $1
+      WHERE st.offline_due_at IS NOT NULL AND st.offline_due_at <= $1 AND ($3::text IS NULL OR s.node_id = $3)
       ORDER BY st.offline_due_at
       LIMIT $2
         FOR UPDATE OF st SKIP LOCKED`,
-    [new Date(now), limit],
+    [new Date(now), limit, nodeId],
   );
   return rows;
 }
 
 /** Start watching active sensors that have no state yet, so one that never reports goes offline. */
-export async function watchSilentSensors(c: Queryable, now: number, initial: (sensorId: string, watchSince: number) => SensorRuleState, limit = 1000): Promise<number> {
+export async function watchSilentSensors(c: Queryable, now: number, initial: (sensorId: string, watchSince: number) => SensorRuleState, nodeId: string | null = null, limit = 1000): Promise<number> {
   const { rows } = await c.query<{ id: string }>(
-    `SELECT s.id FROM sensors s WHERE s.active AND NOT EXISTS (SELECT 1 FROM alert_sensor_state st WHERE st.sensor_id = s.id) LIMIT $1`,
-    [limit],
+    `SELECT s.id FROM sensors s
+      WHERE s.active AND ($2::text IS NULL OR s.node_id = $2) AND NOT EXISTS (SELECT 1 FROM alert_sensor_state st WHERE st.sensor_id = s.id)
+      LIMIT $1`,
+    [limit, nodeId],
   );
   if (rows.length === 0) return 0;
   await ensureSensorStates(c, rows.map((r) => r.id), (id) => initial(id, now));
@@ -289,12 +291,12 @@ export async function alertHistory(db: Db, alertId: string): Promise<{ audit: Au
 }
 
 /** Lock open alerts whose next escalation step is due, skipping rows others hold. */
-export async function lockEscalationsDue(c: PoolClient, now: number, limit: number): Promise<AlertRecord[]> {
+export async function lockEscalationsDue(c: PoolClient, now: number, limit: number, nodeId: string | null = null): Promise<AlertRecord[]> {
   const { rows } = await c.query<AlertDbRow>(
     `SELECT ${ALERT_COLUMNS} FROM alerts
-      WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= $1
+      WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= $1 AND ($3::text IS NULL OR node_id = $3)
       ORDER BY next_escalation_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-    [new Date(now), limit],
+    [new Date(now), limit, nodeId],
   );
   return rows.map(toRecord);
 }
@@ -305,16 +307,17 @@ export async function lockEscalationsDue(c: PoolClient, now: number, limit: numb
  * checked within `everyMs`. The sensor's state row is locked with the alert (skipping both when
  * either is held), so the lock order is the evaluator's: sensor, alert, then lots.
  */
-export async function lockImpactChecksDue(c: PoolClient, now: number, everyMs: number, settleMs: number, limit: number): Promise<AlertRecord[]> {
+export async function lockImpactChecksDue(c: PoolClient, now: number, everyMs: number, settleMs: number, limit: number, nodeId: string | null = null): Promise<AlertRecord[]> {
   const { rows } = await c.query<AlertDbRow>(
     `SELECT ${ALERT_COLUMNS.split(',').map((col) => `a.${col.trim()}`).join(', ')}
        FROM alerts a JOIN alert_sensor_state st ON st.sensor_id = a.sensor_id
       WHERE a.kind = 'excursion'
         AND (a.window_end IS NULL OR a.window_end > $1)
         AND (a.impact_checked_at IS NULL OR a.impact_checked_at <= $2)
+        AND ($4::text IS NULL OR a.node_id = $4)
       ORDER BY a.impact_checked_at NULLS FIRST LIMIT $3
         FOR UPDATE OF st, a SKIP LOCKED`,
-    [new Date(now - settleMs), new Date(now - everyMs), limit],
+    [new Date(now - settleMs), new Date(now - everyMs), limit, nodeId],
   );
   return rows.map(toRecord);
 }
@@ -450,13 +453,17 @@ export async function alertImpacts(q: Queryable, alertId: string): Promise<Alert
 }
 
 /** Order impacts whose signal has not been sent, oldest first (the quarantine outbox). */
-export async function unsignalledOrders(q: Queryable, opts: { olderThan?: number; alertIds?: readonly string[]; limit: number; lock?: boolean }): Promise<AlertImpact[]> {
+export async function unsignalledOrders(
+  q: Queryable,
+  opts: { olderThan?: number; alertIds?: readonly string[]; limit: number; lock?: boolean; nodeId?: string | null },
+): Promise<AlertImpact[]> {
   const { rows } = await q.query<ImpactRow>(
-    `SELECT * FROM alert_impacts
-      WHERE kind = 'order' AND signalled_at IS NULL
-        AND ($1::timestamptz IS NULL OR created_at <= $1) AND ($2::uuid[] IS NULL OR alert_id = ANY($2::uuid[]))
-      ORDER BY created_at LIMIT $3 ${opts.lock ? 'FOR UPDATE SKIP LOCKED' : ''}`,
-    [ts(opts.olderThan), opts.alertIds ? [...opts.alertIds] : null, opts.limit],
+    `SELECT i.* FROM alert_impacts i
+      WHERE i.kind = 'order' AND i.signalled_at IS NULL
+        AND ($1::timestamptz IS NULL OR i.created_at <= $1) AND ($2::uuid[] IS NULL OR i.alert_id = ANY($2::uuid[]))
+        AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM alerts a WHERE a.id = i.alert_id AND a.node_id = $4))
+      ORDER BY i.created_at LIMIT $3 ${opts.lock ? 'FOR UPDATE OF i SKIP LOCKED' : ''}`,
+    [ts(opts.olderThan), opts.alertIds ? [...opts.alertIds] : null, opts.limit, opts.nodeId ?? null],
   );
   return rows.map(toImpact);
 }

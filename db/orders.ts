@@ -325,3 +325,22 @@ export async function loadOrder(db: Db, orderId: string): Promise<{ order_id: st
 export async function loadOrderEvents(db: Db, orderId: string): Promise<{ at: Date; type: string; node_id: string | null; data: unknown }[]> {
   return db.query('SELECT at, type, node_id, data FROM order_events WHERE order_id = $1 ORDER BY at, event_key', [orderId]);
 }
+
+/**
+ * Release held reservations past their expiry (an order whose workflow can no longer release
+ * them, e.g. terminated by an operator). Returns how many were released.
+ */
+export async function releaseExpiredReservations(db: Db, now: Date): Promise<number> {
+  return db.transaction(async (c) => {
+    const rows = (
+      await c.query<{ lot_id: string; qty: number }>(
+        `UPDATE stock_reservations SET status = 'released' WHERE status = 'held' AND expires_at < $1 RETURNING lot_id, qty`,
+        [now],
+      )
+    ).rows;
+    for (const r of rows.sort((a, b) => (a.lot_id < b.lot_id ? -1 : 1))) {
+      await c.query('UPDATE lots SET reserved = reserved - $2, updated_at = now() WHERE lot_id = $1', [r.lot_id, r.qty]);
+    }
+    return rows.length;
+  });
+}

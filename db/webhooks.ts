@@ -12,6 +12,8 @@ export interface SubscriptionRecord {
   id: string;
   url: string;
   eventTypes: string[];
+  /** Only events of these nodes; null = all. */
+  nodeIds: string[] | null;
   description: string;
   createdBy: string;
   createdAt: number;
@@ -22,25 +24,28 @@ export interface SubscriptionRecord {
 }
 
 interface SubscriptionRow {
-  id: string; url: string; event_types: string[]; description: string; created_by: string; created_at: Date; deleted_at: Date | null;
+  id: string; url: string; event_types: string[]; node_ids: string[] | null; description: string; created_by: string; created_at: Date; deleted_at: Date | null;
   disabled_at: Date | null; disabled_reason: string | null; failing_since: Date | null; exhausted_messages: number; last_success_at: Date | null;
 }
 
-const SUBSCRIPTION_COLUMNS = 'id, url, event_types, description, created_by, created_at, deleted_at, disabled_at, disabled_reason, failing_since, exhausted_messages, last_success_at';
+const SUBSCRIPTION_COLUMNS = 'id, url, event_types, node_ids, description, created_by, created_at, deleted_at, disabled_at, disabled_reason, failing_since, exhausted_messages, last_success_at';
 
 function toSubscription(r: SubscriptionRow): SubscriptionRecord {
   return {
-    id: r.id, url: r.url, eventTypes: r.event_types, description: r.description, createdBy: r.created_by, createdAt: r.created_at.getTime(),
+    id: r.id, url: r.url, eventTypes: r.event_types, nodeIds: r.node_ids, description: r.description, createdBy: r.created_by, createdAt: r.created_at.getTime(),
     deletedAt: ms(r.deleted_at), disabledAt: ms(r.disabled_at), disabledReason: r.disabled_reason,
     health: { failingSince: ms(r.failing_since), exhaustedMessages: r.exhausted_messages, lastSuccessAt: ms(r.last_success_at) },
   };
 }
 
 /** Create a subscription. */
-export async function createSubscription(db: Db, s: { url: string; eventTypes: readonly string[]; secret: string; description: string; createdBy: string }): Promise<SubscriptionRecord> {
+export async function createSubscription(
+  db: Db,
+  s: { url: string; eventTypes: readonly string[]; nodeIds?: readonly string[] | null; secret: string; description: string; createdBy: string },
+): Promise<SubscriptionRecord> {
   const rows = await db.query<SubscriptionRow>(
-    `INSERT INTO webhook_subscriptions (url, event_types, secret, description, created_by) VALUES ($1, $2, $3, $4, $5) RETURNING ${SUBSCRIPTION_COLUMNS}`,
-    [s.url, [...s.eventTypes], s.secret, s.description, s.createdBy],
+    `INSERT INTO webhook_subscriptions (url, event_types, node_ids, secret, description, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${SUBSCRIPTION_COLUMNS}`,
+    [s.url, [...s.eventTypes], s.nodeIds ? [...s.nodeIds] : null, s.secret, s.description, s.createdBy],
   );
   return toSubscription(rows[0]!);
 }
@@ -84,28 +89,29 @@ export interface WebhookEventRecord {
   body: string;
   alertId: string | null;
   sensorId: string | null;
+  nodeId: string | null;
 }
 
 /** Insert events, skipping ids already published; returns the ids inserted now. */
 export async function insertEvents(c: Queryable, events: readonly WebhookEventRecord[]): Promise<string[]> {
   if (events.length === 0) return [];
   const { rows } = await c.query<{ id: string }>(
-    `INSERT INTO webhook_events (id, type, occurred_at, body, alert_id, sensor_id)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::uuid[], $6::text[])
+    `INSERT INTO webhook_events (id, type, occurred_at, body, alert_id, sensor_id, node_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[], $5::uuid[], $6::text[], $7::text[])
      ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [events.map((e) => e.id), events.map((e) => e.type), events.map((e) => new Date(e.occurredAt)), events.map((e) => e.body), events.map((e) => e.alertId), events.map((e) => e.sensorId)],
+    [events.map((e) => e.id), events.map((e) => e.type), events.map((e) => new Date(e.occurredAt)), events.map((e) => e.body), events.map((e) => e.alertId), events.map((e) => e.sensorId), events.map((e) => e.nodeId)],
   );
   return rows.map((r) => r.id);
 }
 
 /** One event, or null. */
 export async function getEvent(q: Queryable, id: string): Promise<WebhookEventRecord | null> {
-  const { rows } = await q.query<{ id: string; type: string; occurred_at: Date; body: string; alert_id: string | null; sensor_id: string | null }>(
-    'SELECT id, type, occurred_at, body, alert_id, sensor_id FROM webhook_events WHERE id = $1',
+  const { rows } = await q.query<{ id: string; type: string; occurred_at: Date; body: string; alert_id: string | null; sensor_id: string | null; node_id: string | null }>(
+    'SELECT id, type, occurred_at, body, alert_id, sensor_id, node_id FROM webhook_events WHERE id = $1',
     [id],
   );
   const r = rows[0];
-  return r ? { id: r.id, type: r.type, occurredAt: r.occurred_at.getTime(), body: r.body, alertId: r.alert_id, sensorId: r.sensor_id } : null;
+  return r ? { id: r.id, type: r.type, occurredAt: r.occurred_at.getTime(), body: r.body, alertId: r.alert_id, sensorId: r.sensor_id, nodeId: r.node_id } : null;
 }
 
 /** A delivery waiting for its workflow to be started. */
@@ -126,6 +132,7 @@ export async function createDeliveriesForEvents(c: Queryable, eventIds: readonly
     `INSERT INTO webhook_deliveries (event_id, subscription_id, kind, workflow_id)
      SELECT e.id, s.id, 'initial', 'webhook-' || e.id || '-' || s.id
        FROM webhook_events e JOIN webhook_subscriptions s ON e.type = ANY(s.event_types) AND s.deleted_at IS NULL AND s.disabled_at IS NULL
+        AND (s.node_ids IS NULL OR e.node_id = ANY(s.node_ids))
       WHERE e.id = ANY($1::text[])
       ORDER BY e.created_at, e.id, s.id
      ON CONFLICT DO NOTHING
@@ -144,7 +151,8 @@ export async function createReplayDeliveries(c: Queryable, eventId: string, subs
     `INSERT INTO webhook_deliveries (event_id, subscription_id, kind, workflow_id)
      SELECT e.id, s.id, 'replay', 'webhook-' || e.id || '-' || s.id || '-replay-' || gen_random_uuid()
        FROM webhook_events e JOIN webhook_subscriptions s ON s.deleted_at IS NULL AND s.disabled_at IS NULL
-      WHERE e.id = $1 AND ($2::uuid[] IS NULL AND e.type = ANY(s.event_types) OR s.id = ANY($2::uuid[]))
+      WHERE e.id = $1
+        AND ($2::uuid[] IS NULL AND e.type = ANY(s.event_types) AND (s.node_ids IS NULL OR e.node_id = ANY(s.node_ids)) OR s.id = ANY($2::uuid[]))
      RETURNING id, workflow_id, event_id, subscription_id`,
     [eventId, subscriptionIds ? [...subscriptionIds] : null],
   );
@@ -152,11 +160,13 @@ export async function createReplayDeliveries(c: Queryable, eventId: string, subs
 }
 
 /** Deliveries whose workflow has not been started, created at or before `olderThan` (the outbox). */
-export async function unstartedDeliveries(q: Queryable, olderThan: number, limit: number, lock = false): Promise<PendingDelivery[]> {
+export async function unstartedDeliveries(q: Queryable, olderThan: number, limit: number, lock = false, nodeId: string | null = null): Promise<PendingDelivery[]> {
   const { rows } = await q.query<{ id: string; workflow_id: string; event_id: string; subscription_id: string }>(
-    `SELECT id, workflow_id, event_id, subscription_id FROM webhook_deliveries
-      WHERE workflow_started_at IS NULL AND created_at <= $1 ORDER BY created_at LIMIT $2 ${lock ? 'FOR UPDATE SKIP LOCKED' : ''}`,
-    [new Date(olderThan), limit],
+    `SELECT d.id, d.workflow_id, d.event_id, d.subscription_id FROM webhook_deliveries d
+      WHERE d.workflow_started_at IS NULL AND d.created_at <= $1
+        AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM webhook_events e WHERE e.id = d.event_id AND e.node_id = $3))
+      ORDER BY d.created_at LIMIT $2 ${lock ? 'FOR UPDATE OF d SKIP LOCKED' : ''}`,
+    [new Date(olderThan), limit, nodeId],
   );
   return rows.map((r) => ({ id: r.id, workflowId: r.workflow_id, eventId: r.event_id, subscriptionId: r.subscription_id }));
 }

@@ -6,12 +6,20 @@ import { createDb } from '../db/pool';
 import { createLogger } from '../platform/logger';
 import { onShutdown } from '../platform/shutdown';
 import { startIngester } from './ingester';
+import { startAlertingAlongside } from './alerting/alongside';
 
 async function main(): Promise<void> {
   const cfg = config();
   const logger = createLogger(cfg.logLevel).child({ component: 'ingest' });
   const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain-ingest' });
-  const ingester = await startIngester(cfg, { db, logger }, { clientIdPrefix: process.env.INGEST_CLIENT_ID });
+  const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
+  const ingester = await startIngester(cfg, { db, logger }, {
+    clientIdPrefix: process.env.INGEST_CLIENT_ID,
+    sessions: num('INGEST_SESSIONS'),
+    sessionExpirySeconds: num('INGEST_SESSION_EXPIRY_S'),
+  });
+  // The alert evaluator rides along, its metrics on the same endpoint (ALERTS_EVALUATOR=off to run it elsewhere).
+  const alerting = await startAlertingAlongside(cfg, { db, logger, metricsRegistry: ingester.metrics.registry, role: 'ingest' });
   // Prometheus scrape endpoint of this process.
   const metricsPort = Number(process.env.INGEST_METRICS_PORT ?? 9464);
   const server = createServer((req, res) => {
@@ -26,6 +34,7 @@ async function main(): Promise<void> {
   }).listen(metricsPort, '0.0.0.0');
   onShutdown(logger, async () => {
     server.close();
+    await alerting?.stop();
     await ingester.stop();
     await db.close();
   });

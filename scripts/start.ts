@@ -8,6 +8,7 @@ import { onShutdown } from '../platform/shutdown';
 import { connectTemporal } from '../platform/temporal';
 import { startApi } from '../api/server';
 import { startWorker } from '../workflows/worker';
+import { startAlertingAlongside } from '../iot-ingest/alerting/alongside';
 
 async function main(): Promise<void> {
   const cfg = config();
@@ -17,6 +18,8 @@ async function main(): Promise<void> {
   const worker = await startWorker(cfg, { db, logger: logger.child({ component: 'worker' }) });
   const api = await startApi(cfg, { db, temporal, logger: logger.child({ component: 'api' }) });
   const stops: (() => Promise<void>)[] = [() => api.stop(), () => worker.stop()];
+  const alerting = await startAlertingAlongside(cfg, { db, logger, temporal: temporal.client, role: 'start' });
+  if (alerting) stops.unshift(() => alerting.stop());
   logger.info(
     { api: `http://127.0.0.1:${api.port}`, health: `http://127.0.0.1:${api.port}/healthz`, temporalUi: cfg.temporal.uiUrl, demo: cfg.demo },
     'freshchain running',

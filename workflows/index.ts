@@ -3,3 +3,4 @@ export { noopWorkflow } from './noop';
 export { orderWorkflow } from './order';
 export { fulfilmentWorkflow } from './fulfilment';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
+export { maintenanceWorkflow } from './maintenance';

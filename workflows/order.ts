@@ -145,7 +145,12 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   setHandler(replacementSignal, ({ lines }) => {
     reallocations.push({ lines: lines.map((l) => ({ ...l, lineId: `${l.lineId}${++lineSeq}` })), reason: 'replacement' });
   });
+  // The alerting side may signal an alert twice (a crash between signal and bookkeeping).
+  const seenAlerts = new Set<string>();
   setHandler(coldChainQuarantineSignal, (q) => {
+    const key = `${q.alertId}|${[...q.lotIds].sort().join(',')}`;
+    if (seenAlerts.has(key)) return;
+    seenAlerts.add(key);
     quarantines.push(q);
   });
 

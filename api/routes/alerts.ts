@@ -7,6 +7,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { alertHistory, alertImpacts, getAlert, listAlerts } from '../../db/alerts';
+import type { AlertRecord } from '../../db/alerts';
 import type { Db } from '../../db/pool';
 import type { AlertAction, EscalationTable } from '../../domain/coldchain/alerts';
 import { actOnAlert } from '../../iot-ingest/alerting/alertStore';
@@ -134,7 +135,7 @@ export function alertsRouter(deps: AlertsRouterDeps): Router {
     const now = Date.now();
     const outbox = emptyOutbox();
     const alert = await deps.db.transaction(async (c) => {
-      let last = null;
+      let last: AlertRecord | null = null;
       for (const action of actions) {
         const r = await actOnAlert(c, id, action, actor(req), now, table);
         if (!r.ok) {

@@ -40,6 +40,8 @@ export const subscriptionBody = z
   .object({
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000),
     eventTypes: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length).optional(),
+    /** Only events of these nodes (sites, fleets); all nodes when absent. */
+    nodeIds: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a node id')).min(1).max(1000).optional(),
     secret: z
       .string()
       .regex(SECRET, 'must be whsec_ followed by base64')
@@ -58,7 +60,7 @@ export const replayBody = z.object({ subscriptionId: z.string().regex(UUID, 'mus
 function view(s: SubscriptionRecord) {
   const iso = (n: number | null) => (n === null ? null : new Date(n).toISOString());
   return {
-    id: s.id, url: s.url, eventTypes: s.eventTypes, description: s.description, createdBy: s.createdBy, createdAt: iso(s.createdAt),
+    id: s.id, url: s.url, eventTypes: s.eventTypes, nodeIds: s.nodeIds, description: s.description, createdBy: s.createdBy, createdAt: iso(s.createdAt),
     disabled: s.disabledAt !== null, disabledAt: iso(s.disabledAt), disabledReason: s.disabledReason,
     health: { failingSince: iso(s.health.failingSince), exhaustedMessages: s.health.exhaustedMessages, lastSuccessAt: iso(s.health.lastSuccessAt) },
   };
@@ -83,7 +85,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     const body = subscriptionBody.parse(req.body ?? {});
     const secret = body.secret ?? generateSecret();
     const sub = await createSubscription(deps.db, {
-      url: body.url, eventTypes: body.eventTypes ?? [...WEBHOOK_EVENT_TYPES], secret, description: body.description ?? '', createdBy: req.principal!.sub,
+      url: body.url, eventTypes: body.eventTypes ?? [...WEBHOOK_EVENT_TYPES], nodeIds: body.nodeIds ?? null, secret, description: body.description ?? '', createdBy: req.principal!.sub,
     });
     // The secret is shown this once; it is never returned again.
     res.status(201).json({ ...view(sub), secret });
@@ -137,7 +139,9 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
       if (sub.disabledAt !== null) throw new ApiError(409, 'FC_SUBSCRIPTION_DISABLED', `subscription ${sub.id} is disabled; enable it first`);
       targets = [sub.id];
     } else if (!isOps(req)) {
-      targets = (await listSubscriptions(deps.db, req.principal!.sub)).filter((s) => s.eventTypes.includes(event.type)).map((s) => s.id);
+      targets = (await listSubscriptions(deps.db, req.principal!.sub))
+        .filter((s) => s.eventTypes.includes(event.type) && (s.nodeIds === null || (event.nodeId !== null && s.nodeIds.includes(event.nodeId))))
+        .map((s) => s.id);
     }
     const deliveries = await createReplayDeliveries(deps.db.pool, event.id, targets);
     await dispatcher.startDeliveries(deliveries);

@@ -1,0 +1,175 @@
+// The alert evaluator process part: telemetry from the broker through its own shared
+// subscription group, evaluated in batches (one transaction each), acknowledged only after the
+// commit; a periodic sweep for silence, escalation, shelf-life re-checks and the outbox.
+import { hostname } from 'node:os';
+import type { Client } from '@temporalio/client';
+import type { MqttClient } from 'mqtt';
+import type { Config } from '../../config';
+import type { Db } from '../../db/pool';
+import { batchFilter, parseTelemetryMessage, readingFilter, sharedTopic } from '../../domain/coldchain/telemetry';
+import type { Reading } from '../../domain/coldchain/telemetry';
+import type { Logger } from '../../platform/logger';
+import { connectMqtt } from '../../platform/mqtt';
+import { DurableBatcher } from '../batcher';
+import { OutboxDispatcher } from './dispatcher';
+import type { DeliveryPolicy } from './dispatcher';
+import { AlertEngine } from './engine';
+import type { AlertEngineOptions } from './engine';
+import { createAlertMetrics } from './metrics';
+import type { AlertMetrics } from './metrics';
+import { ProfileCache } from './profiles';
+
+/** How one evaluator instance connects, batches and sweeps. */
+export interface AlertEvaluatorOptions extends AlertEngineOptions {
+  /** Shared-subscription group of the evaluators (not the ingesters': each group gets every message). */
+  shareGroup?: string;
+  /**
+   * MQTT sessions of this instance. A session is handed its next message only after the
+   * previous one is acknowledged, so several keep messages in flight; their messages share a
+   * batch and one transaction.
+   */
+  sessions?: number;
+  /** Stable prefix of the sessions' client ids: the same prefix resumes the same broker sessions. */
+  clientIdPrefix?: string;
+  sessionExpirySeconds?: number;
+  /** Longest wait for more messages before a batch is evaluated. */
+  batchWaitMs?: number;
+  batchMax?: number;
+  /** Sweep period (offline detection, escalation, shelf-life re-checks, outbox). 0 disables it. */
+  sweepIntervalMs?: number;
+  /** Task queue of the delivery workflows (default: the configured one). */
+  taskQueue?: string;
+  /** Compressed delivery schedule (tests, bench); the Svix-like one otherwise. */
+  delivery?: DeliveryPolicy;
+}
+
+/** A running evaluator. */
+export interface AlertEvaluatorHandle {
+  engine: AlertEngine;
+  dispatcher: OutboxDispatcher;
+  metrics: AlertMetrics;
+  clients: MqttClient[];
+  /** Run one sweep now (tests). */
+  sweepNow(): Promise<void>;
+  /** Stop taking messages, finish the batch in hand, close the sessions (they persist on the broker). */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_SESSIONS = 16;
+
+/** Start an evaluator: persistent MQTT 5 sessions in the alerts share group, a batcher, a sweep. */
+export async function startAlertEvaluator(
+  cfg: Config,
+  deps: { db: Db; logger: Logger; temporal?: Client; metrics?: AlertMetrics },
+  opts: AlertEvaluatorOptions = {},
+): Promise<AlertEvaluatorHandle> {
+  const logger = deps.logger;
+  const metrics = deps.metrics ?? createAlertMetrics();
+  const profiles = new ProfileCache(deps.db, logger);
+  await profiles.load();
+  const engine = new AlertEngine({ db: deps.db, logger, profiles, metrics }, opts);
+  const dispatcher = new OutboxDispatcher({ db: deps.db, logger, temporal: deps.temporal, taskQueue: opts.taskQueue ?? cfg.temporal.taskQueue, delivery: opts.delivery });
+  const sessions = opts.sessions ?? DEFAULT_SESSIONS;
+
+  const batcher = new DurableBatcher<Reading>(
+    async (readings) => {
+      const started = process.hrtime.bigint();
+      const outbox = await engine.processReadings(readings);
+      metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      // Committed: start deliveries now, without holding up the acknowledgement.
+      dispatcher.dispatchLater(outbox);
+    },
+    {
+      maxItems: opts.batchMax ?? 2000,
+      maxEntries: sessions,
+      maxWaitMs: opts.batchWaitMs ?? 5,
+      onWriteError: (err, attempt) => {
+        metrics.writeFailures.inc();
+        if (attempt === 1 || attempt % 20 === 0) logger.warn({ err: err.message, attempt }, 'alert batch failed; holding acknowledgements and retrying');
+      },
+    },
+  );
+
+  const prefix = opts.clientIdPrefix ?? `fc-alerts-${hostname()}`;
+  const group = opts.shareGroup ?? 'alerts';
+  const filters = [readingFilter(opts.nodeId), batchFilter(opts.nodeId)].map((f) => sharedTopic(group, f));
+  const clients: MqttClient[] = [];
+  let stopping = false;
+
+  const openSession = async (i: number): Promise<MqttClient> => {
+    const clientId = `${prefix}-${i}`;
+    const handleMessage: MqttClient['handleMessage'] = (packet, callback) => {
+      if (stopping) return; // unacknowledged: the broker keeps it for this session's next life
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      // Dead letters are the ingester's business (it stores them); here they are just skipped.
+      const { readings } = parseTelemetryMessage(packet.topic, payload, { now: Date.now() });
+      (readings.length ? batcher.submit(readings) : Promise.resolve()).then(
+        () => {
+          metrics.messages.inc();
+          callback();
+        },
+        (err: Error) => logger.debug({ err: err.message }, 'message left unacknowledged'),
+      );
+    };
+    const client = await connectMqtt(
+      cfg.mqtt.url,
+      { username: cfg.mqtt.username, password: cfg.mqtt.password, clientId, clean: false, properties: { sessionExpiryInterval: opts.sessionExpirySeconds ?? 86_400 } },
+      10_000,
+      // Before connecting: a resumed session delivers its queue right after CONNACK.
+      (c) => {
+        c.handleMessage = handleMessage;
+      },
+    );
+    client.on('error', (err) => logger.warn({ err: err.message, clientId }, 'MQTT error'));
+    const subscribe = () => client.subscribeAsync(filters, { qos: 1 }).catch((err: Error) => logger.error({ err: err.message }, 'subscribe failed'));
+    await subscribe();
+    client.on('connect', (connack) => {
+      if (!connack.sessionPresent) void subscribe();
+    });
+    return client;
+  };
+  clients.push(...(await Promise.all(Array.from({ length: sessions }, (_, i) => openSession(i)))));
+
+  // The sweep runs on a chain of timeouts, never overlapping itself.
+  let sweeping: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const sweepOnce = async () => {
+    const started = process.hrtime.bigint();
+    await engine.sweep(dispatcher);
+    metrics.sweepSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  const runSweep = (): Promise<void> => {
+    sweeping ??= sweepOnce().finally(() => {
+      sweeping = undefined;
+    });
+    return sweeping;
+  };
+  const interval = opts.sweepIntervalMs ?? 5_000;
+  const schedule = () => {
+    if (stopping || interval <= 0) return;
+    timer = setTimeout(() => {
+      void runSweep().finally(schedule);
+    }, interval);
+  };
+  schedule();
+  logger.info({ sessions, prefix, filters, sweepIntervalMs: interval }, 'alert evaluator subscribed');
+
+  return {
+    engine,
+    dispatcher,
+    metrics,
+    clients,
+    async sweepNow() {
+      while (sweeping) await sweeping;
+      await runSweep();
+    },
+    async stop() {
+      stopping = true;
+      if (timer) clearTimeout(timer);
+      while (sweeping) await sweeping;
+      await batcher.stop();
+      await dispatcher.idle();
+      await Promise.all(clients.map((c) => c.endAsync(true)));
+    },
+  };
+}

@@ -1,0 +1,294 @@
+// Signed webhooks on the real stack: the subscriptions API, signatures checked by an
+// independent verifier (node:crypto, not the standardwebhooks package), durable delivery by
+// Temporal workflows with retries through a receiver outage, endpoint disabling after sustained
+// failure, manual replay with the same webhook-id, and the outbox that survives a crash
+// between commit and workflow start. Retry schedules are compressed to milliseconds here.
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { expect } from 'chai';
+import { buildApp } from '../../api/app';
+import { issueToken } from '../../api/auth';
+import { loadConfig } from '../../config';
+import type { Config } from '../../config';
+import { upsertProfile } from '../../db/alerts';
+import type { Db } from '../../db/pool';
+import { upsertSensorNetwork } from '../../db/telemetry';
+import { DEFAULT_PROFILES } from '../../domain/coldchain/bands';
+import type { Reading } from '../../domain/coldchain/telemetry';
+import type { DeliveryPolicy } from '../../iot-ingest/alerting/dispatcher';
+import { OutboxDispatcher } from '../../iot-ingest/alerting/dispatcher';
+import { AlertEngine } from '../../iot-ingest/alerting/engine';
+import { createAlertMetrics } from '../../iot-ingest/alerting/metrics';
+import { ProfileCache } from '../../iot-ingest/alerting/profiles';
+import { startWorker } from '../../workflows/worker';
+import type { WorkerHandle } from '../../workflows/worker';
+import { requireDb, requireTemporal, testLogger, uniqueId } from '../support/stack';
+import { eventually } from '../support/telemetry';
+
+interface Received { path: string; headers: Record<string, string>; body: string; at: number }
+interface SubscriptionAnswer { id: string; url: string; eventTypes: string[]; nodeIds: string[] | null; secret?: string; disabled: boolean; disabledReason: string | null }
+
+/** Independent Standard Webhooks verification: HMAC-SHA256 of "id.timestamp.body", base64-decoded secret. */
+function verify(secret: string, r: Received): boolean {
+  if (!secret.startsWith('whsec_')) return false;
+  const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
+  const id = r.headers['webhook-id'];
+  const ts = r.headers['webhook-timestamp'];
+  const expected = `v1,${createHmac('sha256', key).update(`${id}.${ts}.${r.body}`).digest('base64')}`;
+  const fresh = Math.abs(Date.now() / 1000 - Number(ts)) <= 300;
+  return fresh && (r.headers['webhook-signature'] ?? '').split(' ').includes(expected);
+}
+
+describe('Webhooks (integration)', function () {
+  this.timeout(60_000);
+  let db: Db;
+  let connection: Connection;
+  let client: Client;
+  let config: Config;
+  let worker: WorkerHandle;
+  let api: Server;
+  let apiUrl: string;
+  let receiver: Server;
+  let receiverBase: string;
+  let ops: string;
+  let integrator: string;
+  const received: Received[] = [];
+  /** Status to answer per path, by how many requests that path has had (0-based). */
+  const behaviour = new Map<string, (n: number) => number>();
+
+  async function call<T = Record<string, unknown>>(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${apiUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
+  }
+
+  before(async () => {
+    await requireTemporal();
+    db = await requireDb();
+    config = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent', TEMPORAL_TASK_QUEUE: uniqueId('tq-webhooks') });
+    connection = await Connection.connect({ address: config.temporal.address });
+    client = new Client({ connection, namespace: config.temporal.namespace });
+    worker = await startWorker(config, { db, logger: testLogger });
+    const app = buildApp({ config, logger: testLogger, health: { db }, db, temporal: client });
+    api = app.listen(0, '127.0.0.1');
+    await new Promise((r) => api.once('listening', r));
+    apiUrl = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const path = req.url ?? '';
+        const n = received.filter((r) => r.path === path).length;
+        received.push({ path, headers: req.headers as Record<string, string>, body, at: Date.now() });
+        res.writeHead(behaviour.get(path)?.(n) ?? 200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    receiverBase = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+    ops = await issueToken(config.auth.tokenSecret, { sub: 'ops-wh', role: 'ops' });
+    integrator = await issueToken(config.auth.tokenSecret, { sub: uniqueId('erp'), role: 'integrator' });
+  });
+  after(async () => {
+    api?.close();
+    receiver?.close();
+    await worker?.stop();
+    await connection?.close();
+    await db?.close();
+  });
+
+  /** A node with one fridge sensor, an engine scoped to it, a dispatcher with a compressed schedule. */
+  async function site(delivery: DeliveryPolicy = { retryScheduleMs: [0, 200, 400, 800, 1600] }) {
+    const nodeId = uniqueId('whn');
+    const assetId = `${nodeId}-fridge`;
+    const sensorId = `${nodeId}-s0`;
+    const profile = { ...DEFAULT_PROFILES.chilled, offlineTimeoutSec: 7 * 86_400, id: `${nodeId}-profile`, label: 'test' };
+    await upsertProfile(db, profile);
+    await upsertSensorNetwork(db, {
+      nodes: [{ id: nodeId, kind: 'front', name: 'webhook test node', lat: 31.2, lng: 121.5, radiusKm: 3, zones: ['chilled'] }],
+      assets: [{ id: assetId, nodeId, kind: 'fridge', band: profile.id }],
+      sensors: [{ id: sensorId, assetId, nodeId }],
+    });
+    const engine = new AlertEngine({ db, logger: testLogger, profiles: new ProfileCache(db, testLogger), metrics: createAlertMetrics() }, { nodeId, escalation: { warning: [], critical: [] } });
+    const dispatcher = new OutboxDispatcher({ db, logger: testLogger, temporal: client, taskQueue: config.temporal.taskQueue, delivery });
+    let minute = 0;
+    /** A hard-limit breach: one `alert.opened` event (a new episode each call). */
+    const breach = async (dispatch = true) => {
+      const ts = Date.now() - 3_600_000 + minute++ * 60_000;
+      const mk = (t: number, tempC: number): Reading => ({ sensorId, assetId, nodeId, ts: t, tempC, humidityPct: null, doorOpen: null, batteryPct: null, defrost: null, seq: null });
+      const outbox = await engine.processReadings([mk(ts, 3), mk(ts + 1000, 13)]);
+      if (dispatch) await dispatcher.dispatch(outbox);
+      return ts;
+    };
+    return { nodeId, engine, dispatcher, breach };
+  }
+
+  async function subscribe(nodeId: string, path: string, extra: Record<string, unknown> = {}, token = ops): Promise<SubscriptionAnswer> {
+    const r = await call<SubscriptionAnswer>('POST', '/v1/webhooks/subscriptions', token, { url: `${receiverBase}${path}`, eventTypes: ['alert.opened'], nodeIds: [nodeId], ...extra });
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    return r.body;
+  }
+  const at = (path: string) => received.filter((r) => r.path === path);
+  const eventIdsOfNode = async (nodeId: string) => (await db.query<{ id: string }>('SELECT id FROM webhook_events WHERE node_id = $1 ORDER BY created_at', [nodeId])).map((r) => r.id);
+
+  it('manages subscriptions: a generated whsec_ secret shown once, validation, roles and ownership', async () => {
+    const nodeId = uniqueId('whn');
+    const created = await subscribe(nodeId, '/subs');
+    expect(created.secret).to.match(/^whsec_[A-Za-z0-9+/]+=*$/);
+    expect(Buffer.from(created.secret!.slice(6), 'base64')).to.have.length(32);
+    expect(created).to.include({ url: `${receiverBase}/subs`, disabled: false });
+    expect(created.nodeIds).to.deep.equal([nodeId]);
+    const own = await subscribe(nodeId, '/subs-int', { secret: `whsec_${Buffer.alloc(24, 9).toString('base64')}` }, integrator);
+    expect(own.secret).to.equal(`whsec_${Buffer.alloc(24, 9).toString('base64')}`);
+
+    const listed = await call<{ subscriptions: SubscriptionAnswer[] }>('GET', '/v1/webhooks/subscriptions', ops);
+    const mine = listed.body.subscriptions.find((s) => s.id === created.id)!;
+    expect(mine).to.not.have.property('secret');
+    expect(listed.body.subscriptions.map((s) => s.id)).to.include(own.id);
+    const theirs = await call<{ subscriptions: SubscriptionAnswer[] }>('GET', '/v1/webhooks/subscriptions', integrator);
+    expect(theirs.body.subscriptions.map((s) => s.id), 'an integrator sees only its own').to.deep.equal([own.id]);
+    expect((await call('GET', `/v1/webhooks/subscriptions/${created.id}`, integrator)).status).to.equal(404);
+    expect((await call('GET', `/v1/webhooks/subscriptions/${own.id}`, ops)).status).to.equal(200);
+
+    const bad = async (body: unknown) => call<{ error: { message: string } }>('POST', '/v1/webhooks/subscriptions', ops, body);
+    expect((await bad({ url: 'ftp://example.com/x' })).body.error.message).to.match(/^url: /);
+    expect((await bad({ url: `${receiverBase}/x`, eventTypes: ['alert.bogus'] })).body.error.message).to.match(/^eventTypes\.0: /);
+    expect((await bad({ url: `${receiverBase}/x`, secret: 'whsec_c2hvcnQ=' })).body.error.message).to.equal('secret: must decode to 24-64 bytes');
+    expect((await bad({ url: `${receiverBase}/x`, colour: 'red' })).status).to.equal(400);
+    expect((await call('GET', '/v1/webhooks/subscriptions')).status).to.equal(401);
+    const picker = await issueToken(config.auth.tokenSecret, { sub: 'p', role: 'picker', nodeId });
+    expect((await call('GET', '/v1/webhooks/subscriptions', picker)).status).to.equal(403);
+
+    expect((await call('DELETE', `/v1/webhooks/subscriptions/${created.id}`, integrator)).status, 'not its own').to.equal(404);
+    expect((await call('DELETE', `/v1/webhooks/subscriptions/${created.id}`, ops)).status).to.equal(204);
+    expect((await call('GET', `/v1/webhooks/subscriptions/${created.id}`, ops)).status).to.equal(404);
+  });
+
+  it('delivers each event once, signed so that an independent verifier accepts it; re-processing publishes nothing new', async () => {
+    const s = await site();
+    const sub = await subscribe(s.nodeId, `/signed-${s.nodeId}`);
+    await s.breach();
+    expect(await eventually(async () => at(`/signed-${s.nodeId}`).length === 1, 15_000)).to.equal(true);
+    const [r] = at(`/signed-${s.nodeId}`);
+    expect(verify(sub.secret!, r!)).to.equal(true);
+    expect(verify(sub.secret!, { ...r!, body: r!.body.replace('"alert.opened"', '"alert.resolved"') }), 'a changed body fails').to.equal(false);
+    expect(r!.headers['content-type']).to.equal('application/json');
+    const [eventId] = await eventIdsOfNode(s.nodeId);
+    expect(r!.headers['webhook-id']).to.equal(eventId);
+    const payload = JSON.parse(r!.body) as { id: string; type: string; data: { alert: { nodeId: string; kind: string } } };
+    expect(payload).to.include({ id: eventId, type: 'alert.opened' });
+    expect(payload.data.alert).to.include({ nodeId: s.nodeId, kind: 'hard_limit' });
+
+    // The same readings again (a redelivered MQTT message): same ids, nothing new to send.
+    const sensorState = await db.query<{ state: { lastTs: number } }>(`SELECT state FROM alert_sensor_state WHERE sensor_id = $1`, [`${s.nodeId}-s0`]);
+    const lastTs = sensorState[0]!.state.lastTs;
+    const mk = (ts: number, tempC: number): Reading => ({ sensorId: `${s.nodeId}-s0`, assetId: `${s.nodeId}-fridge`, nodeId: s.nodeId, ts, tempC, humidityPct: null, doorOpen: null, batteryPct: null, defrost: null, seq: null });
+    const outbox = await s.engine.processReadings([mk(lastTs - 1000, 3), mk(lastTs, 13)]);
+    expect(outbox.deliveries).to.have.length(0);
+    expect(await eventIdsOfNode(s.nodeId)).to.deep.equal([eventId]);
+  });
+
+  it('retries through a receiver outage on the schedule, with the same webhook-id, and logs every attempt', async () => {
+    const s = await site({ retryScheduleMs: [0, 200, 400, 800, 1600] });
+    const path = `/outage-${s.nodeId}`;
+    behaviour.set(path, (n) => (n < 3 ? 503 : 200));
+    const sub = await subscribe(s.nodeId, path);
+    await s.breach();
+    expect(await eventually(async () => at(path).length === 4, 20_000)).to.equal(true);
+    const got = at(path);
+    expect(new Set(got.map((r) => r.headers['webhook-id'])).size, 'one webhook-id across attempts').to.equal(1);
+    expect(new Set(got.map((r) => r.body)).size, 'the same bytes every time').to.equal(1);
+    for (const r of got) expect(verify(sub.secret!, r)).to.equal(true);
+    const gaps = got.slice(1).map((r, i) => r.at - got[i]!.at);
+    expect(gaps[0]).to.be.at.least(190);
+    expect(gaps[1]).to.be.at.least(390);
+    expect(gaps[2]).to.be.at.least(790);
+
+    const [eventId] = await eventIdsOfNode(s.nodeId);
+    expect(await eventually(async () => {
+      const d = await call<{ deliveries: { status: string }[] }>('GET', `/v1/webhooks/events/${eventId}`, ops);
+      return d.body.deliveries[0]?.status === 'succeeded';
+    }, 10_000)).to.equal(true);
+    const log = await call<{ deliveries: { kind: string; status: string; attempts: { attempt: number; statusCode: number | null; success: boolean; durationMs: number; error: string | null }[] }[] }>('GET', `/v1/webhooks/events/${eventId}`, ops);
+    expect(log.body.deliveries).to.have.length(1);
+    const attempts = log.body.deliveries[0]!.attempts;
+    expect(attempts.map((a) => [a.attempt, a.statusCode, a.success, a.error])).to.deep.equal([[1, 503, false, 'HTTP 503'], [2, 503, false, 'HTTP 503'], [3, 503, false, 'HTTP 503'], [4, 200, true, null]]);
+    expect(attempts.every((a) => a.durationMs >= 0 && a.durationMs < 15_000)).to.equal(true);
+    const health = (await call<{ disabled: boolean; health: { failingSince: string | null; lastSuccessAt: string | null } }>('GET', `/v1/webhooks/subscriptions/${sub.id}`, ops)).body;
+    expect(health.disabled).to.equal(false);
+    expect(health.health.failingSince, 'a success clears the failure').to.equal(null);
+    expect(health.health.lastSuccessAt).to.be.a('string');
+  });
+
+  it('disables an endpoint after sustained failure (compressed: 250 ms), and sends it nothing more until re-enabled', async () => {
+    const s = await site({ retryScheduleMs: [0, 100, 200], disableAfterMs: 250 });
+    const path = `/down-${s.nodeId}`;
+    behaviour.set(path, () => 500);
+    const sub = await subscribe(s.nodeId, path);
+    await s.breach();
+    expect(await eventually(async () => (await call<{ disabled: boolean }>('GET', `/v1/webhooks/subscriptions/${sub.id}`, ops)).body.disabled, 15_000)).to.equal(true);
+    const view = (await call<SubscriptionAnswer & { health: { exhaustedMessages: number } }>('GET', `/v1/webhooks/subscriptions/${sub.id}`, ops)).body;
+    expect(view.disabledReason).to.match(/^failing since .* with 1 message\(s\) exhausted$/);
+    expect(view.health.exhaustedMessages).to.equal(1);
+    expect(at(path), 'every scheduled attempt was made').to.have.length(3);
+
+    await s.breach();
+    await new Promise((r) => setTimeout(r, 500));
+    const [, second] = await eventIdsOfNode(s.nodeId);
+    const deliveries = await db.query('SELECT 1 FROM webhook_deliveries WHERE event_id = $1', [second]);
+    expect(deliveries, 'no delivery to a disabled endpoint').to.have.length(0);
+    expect(at(path)).to.have.length(3);
+
+    behaviour.set(path, () => 200);
+    const enabled = await call<{ disabled: boolean }>('POST', `/v1/webhooks/subscriptions/${sub.id}/enable`, ops);
+    expect(enabled.body.disabled).to.equal(false);
+    await s.breach();
+    expect(await eventually(async () => at(path).length === 4, 15_000)).to.equal(true);
+  });
+
+  it('replays an event on demand: a new delivery workflow, the same webhook-id and body', async () => {
+    const s = await site();
+    const path = `/replay-${s.nodeId}`;
+    const sub = await subscribe(s.nodeId, path);
+    await s.breach();
+    expect(await eventually(async () => at(path).length === 1, 15_000)).to.equal(true);
+    const [eventId] = await eventIdsOfNode(s.nodeId);
+    const other = await issueToken(config.auth.tokenSecret, { sub: uniqueId('erp'), role: 'integrator' });
+    expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, other, { subscriptionId: sub.id })).status, "not the integrator's subscription").to.equal(404);
+    expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, ops, { subscriptionId: 'nope' })).status).to.equal(400);
+    expect((await call('POST', '/v1/webhooks/events/msg_nope/replay', ops, {})).status).to.equal(404);
+
+    const replay = await call<{ deliveries: { id: string; subscriptionId: string; workflowId: string }[] }>('POST', `/v1/webhooks/events/${eventId}/replay`, ops, { subscriptionId: sub.id });
+    expect(replay.status).to.equal(202);
+    expect(replay.body.deliveries).to.have.length(1);
+    expect(await eventually(async () => at(path).length === 2, 15_000)).to.equal(true);
+    const [first, again] = at(path);
+    expect(again!.headers['webhook-id']).to.equal(first!.headers['webhook-id']);
+    expect(again!.body).to.equal(first!.body);
+    expect(verify(sub.secret!, again!)).to.equal(true);
+    const log = await call<{ deliveries: { kind: string; workflowId: string; status: string }[] }>('GET', `/v1/webhooks/events/${eventId}`, ops);
+    expect(log.body.deliveries.map((d) => d.kind)).to.deep.equal(['initial', 'replay']);
+    expect(log.body.deliveries[1]!.workflowId).to.equal(replay.body.deliveries[0]!.workflowId).and.not.equal(log.body.deliveries[0]!.workflowId);
+  });
+
+  it('loses nothing when the process dies between the commit and the workflow start: the outbox sweep starts it', async () => {
+    const s = await site();
+    const path = `/outbox-${s.nodeId}`;
+    await subscribe(s.nodeId, path);
+    await s.breach(false); // committed, never dispatched
+    const [eventId] = await eventIdsOfNode(s.nodeId);
+    const unstarted = () => db.query('SELECT 1 FROM webhook_deliveries WHERE event_id = $1 AND workflow_started_at IS NULL', [eventId]);
+    expect(await unstarted()).to.have.length(1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(at(path)).to.have.length(0);
+    const swept = await s.engine.sweepOutbox(s.dispatcher, Date.now() + 10_000);
+    expect(swept.started).to.equal(1);
+    expect(await unstarted()).to.have.length(0);
+    expect(await eventually(async () => at(path).length === 1, 15_000)).to.equal(true);
+    expect((await s.engine.sweepOutbox(s.dispatcher, Date.now() + 10_000)).started, 'nothing left').to.equal(0);
+  });
+});
