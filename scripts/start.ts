@@ -9,6 +9,9 @@ import { connectTemporal } from '../platform/temporal';
 import { startApi } from '../api/server';
 import { startWorker } from '../workflows/worker';
 import { startAlertingAlongside } from '../iot-ingest/alerting/alongside';
+import { startIngester } from '../iot-ingest/ingester';
+import { ensureMaintenanceSchedule } from '../platform/schedules';
+import { startDemo } from './demo';
 
 async function main(): Promise<void> {
   const cfg = config();
@@ -18,8 +21,15 @@ async function main(): Promise<void> {
   const worker = await startWorker(cfg, { db, logger: logger.child({ component: 'worker' }) });
   const api = await startApi(cfg, { db, temporal, logger: logger.child({ component: 'api' }) });
   const stops: (() => Promise<void>)[] = [() => api.stop(), () => worker.stop()];
+  const ingester = await startIngester(cfg, { db, logger: logger.child({ component: 'ingest' }) });
+  stops.unshift(() => ingester.stop());
   const alerting = await startAlertingAlongside(cfg, { db, logger, temporal: temporal.client, role: 'start' });
   if (alerting) stops.unshift(() => alerting.stop());
+  await ensureMaintenanceSchedule(temporal.client, cfg);
+  if (cfg.demo) {
+    const demo = await startDemo(cfg, { db, client: temporal.client, apiUrl: `http://127.0.0.1:${api.port}`, logger });
+    stops.unshift(() => demo.stop());
+  }
   logger.info(
     { api: `http://127.0.0.1:${api.port}`, health: `http://127.0.0.1:${api.port}/healthz`, temporalUi: cfg.temporal.uiUrl, demo: cfg.demo },
     'freshchain running',
