@@ -13,6 +13,11 @@ import { alertsRouter, assetColdChainRouter } from './routes/alerts';
 import { webhooksRouter } from './routes/webhooks';
 import { pickerPage, pickerRouter, substitutionsRouter } from './routes/picker';
 import { apiDocsRouter } from './openapi';
+import { createApiMetrics } from './metrics';
+import { requestLog } from './request-log';
+import { codecRouter } from './routes/codec';
+import type { PayloadCodec } from '@temporalio/common';
+import { Registry } from 'prom-client';
 
 /** What the API needs; tests pass real services. */
 export interface ApiDeps {
@@ -22,13 +27,28 @@ export interface ApiDeps {
   /** Absent only in tests that exercise health alone. */
   db?: Db;
   temporal?: Client;
+  /** Other registries of this process served on /metrics too (the in-process ingester's). */
+  metricsRegistries?: Registry[];
+  /** The payload codec, when encryption is on: served to the Web UI at /codec. */
+  codec?: PayloadCodec;
 }
 
 /** Build the Express app without listening (tests drive it on an ephemeral port). */
 export function buildApp(deps: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  const metrics = createApiMetrics();
+  app.use(metrics.middleware, requestLog(deps.logger));
   app.use(express.json({ limit: '256kb' }));
+
+  // Prometheus scrape target, unauthenticated like /healthz: counts and timings only. In a
+  // cluster it is reached on the pod network, not through the public ingress.
+  const scraped = Registry.merge([metrics.registry, ...(deps.metricsRegistries ?? [])]);
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', scraped.contentType);
+    res.send(await scraped.metrics());
+  });
+  app.use('/codec', codecRouter({ codec: deps.codec, tokenSecret: deps.config.auth.tokenSecret, uiOrigin: new URL(deps.config.temporal.uiUrl).origin }));
 
   // Unauthenticated by design: load balancers and orchestrators probe it. It names
   // dependencies and their state, nothing about data.

@@ -7,7 +7,7 @@ export interface Config {
   readonly port: number;
   readonly demo: boolean;
   readonly db: { readonly connectionString?: string; readonly poolMax: number };
-  readonly temporal: { readonly address: string; readonly namespace: string; readonly taskQueue: string; readonly uiUrl: string };
+  readonly temporal: { readonly address: string; readonly namespace: string; readonly taskQueue: string; readonly uiUrl: string; readonly payloadKey?: string };
   readonly mqtt: {
     readonly url: string;
     readonly username: string;
@@ -19,6 +19,8 @@ export interface Config {
   readonly ingest: { readonly batchMax: number; readonly batchWaitMs: number; readonly bufferMax: number };
   readonly auth: { readonly tokenSecret: string };
   readonly pii: { readonly key: string };
+  /** host:port of the worker runtime's Prometheus endpoint, or undefined when off. */
+  readonly workerMetricsBind?: string;
 }
 
 /** Thrown when the environment does not describe a valid configuration. */
@@ -53,7 +55,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     demo: e.DEMO ?? !production,
     db: { connectionString, poolMax: e.PG_POOL_MAX },
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL,
+      // Payload encryption is off on the local stack (so the dev UI shows payloads) and required in production.
+      ...(e.PAYLOAD_CODEC_KEY ? { payloadKey: e.PAYLOAD_CODEC_KEY } : {}),
+    },
     mqtt: {
       url: e.MQTT_URL,
       username: e.MQTT_USERNAME,
@@ -65,7 +71,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ingest: { batchMax: e.INGEST_BATCH_MAX, batchWaitMs: e.INGEST_BATCH_WAIT_MS, bufferMax: e.INGEST_BUFFER_MAX },
     auth: { tokenSecret: secret('API_TOKEN_SECRET', e.API_TOKEN_SECRET, DEV_DEFAULTS.apiTokenSecret) },
     pii: { key: secret('PII_ENCRYPTION_KEY', e.PII_ENCRYPTION_KEY, DEV_DEFAULTS.piiKey) },
+    ...(e.WORKER_METRICS_BIND === 'off' ? {} : { workerMetricsBind: e.WORKER_METRICS_BIND }),
   };
+  if (production && !e.PAYLOAD_CODEC_KEY) missing.push('PAYLOAD_CODEC_KEY');
   if (missing.length) throw new ConfigError(`production profile needs these set in the environment: ${missing.join(', ')}`);
   return deepFreeze(config);
 }

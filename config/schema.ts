@@ -39,7 +39,11 @@ export const envSchema = z.object({
   INGEST_BUFFER_MAX: z.coerce.number().int().min(100).default(200000),
   API_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PII_ENCRYPTION_KEY: z.string().optional(),
+  /** Base64 32-byte key: Temporal payloads are encrypted when set (required in production). */
+  PAYLOAD_CODEC_KEY: z.string().optional(),
   DEMO: boolFromEnv.optional(),
+  /** Where the worker's Temporal runtime serves Prometheus metrics (workflow outcomes, task latencies); `off` disables. */
+  WORKER_METRICS_BIND: z.string().regex(/^(off|[\w.:[\]-]+:\d+)$/, 'must be host:port or off').default('127.0.0.1:9465'),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -7,7 +7,7 @@ import { createLogger } from '../platform/logger';
 import { onShutdown } from '../platform/shutdown';
 import { connectTemporal } from '../platform/temporal';
 import { startApi } from '../api/server';
-import { startWorker } from '../workflows/worker';
+import { installTemporalRuntime, startWorker } from '../workflows/worker';
 import { startAlertingAlongside } from '../iot-ingest/alerting/alongside';
 import { startIngester } from '../iot-ingest/ingester';
 import { ensureMaintenanceSchedule } from '../platform/schedules';
@@ -18,11 +18,12 @@ async function main(): Promise<void> {
   const logger = createLogger(cfg.logLevel);
   const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain' });
   const temporal = await connectTemporal(cfg.temporal);
+  installTemporalRuntime(logger, cfg.workerMetricsBind);
   const worker = await startWorker(cfg, { db, logger: logger.child({ component: 'worker' }) });
-  const api = await startApi(cfg, { db, temporal, logger: logger.child({ component: 'api' }) });
-  const stops: (() => Promise<void>)[] = [() => api.stop(), () => worker.stop()];
   const ingester = await startIngester(cfg, { db, logger: logger.child({ component: 'ingest' }) });
-  stops.unshift(() => ingester.stop());
+  // One scrape target for the API and the in-process ingester; the worker runtime serves its own.
+  const api = await startApi(cfg, { db, temporal, logger: logger.child({ component: 'api' }), metricsRegistries: [ingester.metrics.registry] });
+  const stops: (() => Promise<void>)[] = [() => ingester.stop(), () => api.stop(), () => worker.stop()];
   const alerting = await startAlertingAlongside(cfg, { db, logger, temporal: temporal.client, role: 'start' });
   if (alerting) stops.unshift(() => alerting.stop());
   await ensureMaintenanceSchedule(temporal.client, cfg);

@@ -4,15 +4,21 @@ import { createActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
 import type { Config } from '../config';
 import type { Logger } from '../platform/logger';
+import { dataConverterFor } from '../platform/temporal';
 
 let runtimeInstalled = false;
-/** Route the Temporal SDK's own logs into our structured logger (once per process). */
-export function installTemporalRuntime(logger: Logger): void {
+/**
+ * Route the Temporal SDK's own logs into our structured logger, and optionally serve the
+ * runtime's Prometheus metrics (workflow completions and failures, task latencies, backlog)
+ * on `metricsBind`. Once per process: the first call wins.
+ */
+export function installTemporalRuntime(logger: Logger, metricsBind?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const tlog = logger.child({ component: 'temporal-sdk' });
   const sdkLevel: LogLevel = logger.level === 'debug' || logger.level === 'trace' ? 'DEBUG' : 'WARN';
   Runtime.install({
+    ...(metricsBind ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBind } } } } : {}),
     logger: new DefaultLogger(sdkLevel, (entry) => {
       const level = entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       tlog[level]({ ...entry.meta }, entry.message);
@@ -40,6 +46,7 @@ export async function startWorker(cfg: Config, deps: ActivityDeps, opts: { taskQ
     taskQueue: opts.taskQueue ?? cfg.temporal.taskQueue,
     workflowBundle: await workflowBundle(),
     activities: createActivities(deps),
+    ...(dataConverterFor(cfg.temporal) ? { dataConverter: dataConverterFor(cfg.temporal) } : {}),
     shutdownGraceTime: '10s',
   });
   const done = worker.run().finally(() => connection.close());

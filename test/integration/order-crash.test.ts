@@ -39,7 +39,7 @@ describe('Order workflows survive a worker crash (integration)', function () {
 
   it('completes in-flight orders on a new worker with no double reservation', async () => {
     const taskQueue = uniqueId('tq-crash');
-    const env = { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'info', TEMPORAL_TASK_QUEUE: taskQueue };
+    const env = { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'info', TEMPORAL_TASK_QUEUE: taskQueue, WORKER_METRICS_BIND: 'off' };
     const config = loadConfig(env);
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const city = await seedTestCity(db, { front: 2, store: 1, skus: 30 });

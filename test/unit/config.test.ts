@@ -34,7 +34,7 @@ describe('config', () => {
   it('turns the demo off in production unless asked', () => {
     const env = {
       FRESHCHAIN_PROFILE: 'production', DATABASE_URL: 'postgres://u:p@db/x', MQTT_PASSWORD: 'a', MQTT_DEVICE_PASSWORD: 'b', MQTT_OPS_PASSWORD: 'c',
-      API_TOKEN_SECRET: 'x'.repeat(40), PII_ENCRYPTION_KEY: 'k',
+      API_TOKEN_SECRET: 'x'.repeat(40), PII_ENCRYPTION_KEY: 'k', PAYLOAD_CODEC_KEY: 'k',
     };
     expect(loadConfig(env).demo).to.equal(false);
     expect(loadConfig({ ...env, DEMO: 'on' }).demo).to.equal(true);

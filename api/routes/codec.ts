@@ -1,0 +1,56 @@
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { Router } from 'express';
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { authenticate, requireRole } from '../auth';
+import { ApiError } from '../errors';
+
+// Temporal's remote codec protocol: the Web UI (and `temporal` CLI) POST
+// {"payloads":[{"metadata":{k: base64}, "data": base64}]} to /decode and show the result.
+const payloadsSchema = z.object({
+  payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() })).max(10_000),
+});
+
+const fromJson = (p: z.infer<typeof payloadsSchema>['payloads'][number]): Payload => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+  data: p.data === undefined ? undefined : Buffer.from(p.data, 'base64'),
+});
+const toJson = (p: Payload) => ({
+  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  ...(p.data ? { data: Buffer.from(p.data).toString('base64') } : {}),
+});
+
+/**
+ * The codec endpoint: authorised ops read decrypted payloads in the Web UI; nobody else can.
+ * CORS admits the UI's origin only, and the UI must forward the operator's access token.
+ */
+export function codecRouter(deps: { codec: PayloadCodec | undefined; tokenSecret: string; uiOrigin: string }): Router {
+  const r = Router();
+  const cors: RequestHandler = (req, res, next) => {
+    if (req.headers.origin === deps.uiOrigin) {
+      res.setHeader('access-control-allow-origin', deps.uiOrigin);
+      res.setHeader('access-control-allow-credentials', 'true');
+      res.setHeader('access-control-allow-headers', 'authorization, content-type, x-namespace');
+      res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
+    }
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
+  r.use(cors, authenticate(deps.tokenSecret), requireRole('ops'));
+  for (const op of ['encode', 'decode'] as const) {
+    r.post(`/${op}`, async (req, res) => {
+      if (!deps.codec) throw new ApiError(404, 'FC_CODEC_OFF', 'payload encryption is not enabled (PAYLOAD_CODEC_KEY unset)');
+      const { payloads } = payloadsSchema.parse(req.body);
+      try {
+        const out = await deps.codec[op](payloads.map(fromJson));
+        res.json({ payloads: out.map(toJson) });
+      } catch (err) {
+        throw new ApiError(422, 'FC_CODEC', `cannot ${op}: ${(err as Error).message}`);
+      }
+    });
+  }
+  return r;
+}
