@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../../platform/mqtt';
@@ -46,5 +48,28 @@ describe('Mosquitto broker (integration)', () => {
     await sub.publishAsync(`${topic}/ctl`, 'marker', { qos: 1 });
     await new Promise((r) => setTimeout(r, 300));
     expect(got).to.equal(false);
+  });
+
+  it('lets a per-device gateway account publish its own node only', async function () {
+    if (process.env.MQTT_URL) throw new Error('this test provisions a device on the local broker; unset MQTT_URL to run it against the local stack');
+    const node = uniqueId('gw');
+    const password = execFileSync('bash', [join(__dirname, '../../deploy/mosquitto.sh'), 'add-device', node]).toString().trim();
+    const sub = await requireMqtt('ops');
+    clients.push(sub);
+    const got: string[] = [];
+    await sub.subscribeAsync(`freshchain/v1/telemetry/+/${node}-asset/#`, { qos: 1 });
+    sub.on('message', (t) => got.push(t.split('/')[3]!));
+    // The broker reloads its password file on SIGHUP; retry the login briefly.
+    let gw: MqttClient | undefined;
+    for (let i = 0; i < 20 && !gw; i++) {
+      gw = await connectMqtt(testConfig.mqtt.url, { username: node, password, reconnectPeriod: 0 }, 2000).catch(() => undefined);
+      if (!gw) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(gw, 'device account accepted').to.not.equal(undefined);
+    clients.push(gw!);
+    await gw!.publishAsync(`freshchain/v1/telemetry/someone-else/${node}-asset/s1`, 'x', { qos: 1 }).catch(() => undefined);
+    await gw!.publishAsync(`freshchain/v1/telemetry/${node}/${node}-asset/s1`, 'y', { qos: 1 });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(got).to.deep.equal([node]);
   });
 });
