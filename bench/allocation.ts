@@ -2,11 +2,13 @@
 // a day, each allocated and then reserved so stock depletes as it would in service. Only the
 // allocation decision is timed (reservation is timed separately). Prints one JSON line.
 //   npx tsx bench/allocation.ts [orders]
-import { cpus, loadavg } from 'node:os';
+import { loadavg } from 'node:os';
 import { allocateOrder } from '../domain/orders/allocation';
 import { cityTime, generateCity, generateOrders } from '../domain/orders/city';
 import { HOUR_MS } from '../domain/orders/dates';
 import { buildStockIndex, reserve } from '../domain/orders/stock-index';
+import { machineLabel } from './lib/machine';
+import { percentile } from './lib/percentiles';
 
 /** Bench knobs; defaults reproduce the published figure. */
 export interface AllocationBenchOptions {
@@ -41,18 +43,6 @@ export interface AllocationBenchResult {
   readonly reserve_conflicts: number;
   /** 1-minute load average when the run ended: other work on the box widens the tail. */
   readonly loadavg_1m: number;
-}
-
-/** Nearest-rank percentile of an ascending array. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number;
-}
-
-/** CPU model and core count of this machine, e.g. "AMD EPYC x2". */
-export function machineLabel(): string {
-  const list = cpus();
-  return `${(list[0]?.model ?? 'unknown').trim()} x${list.length}`;
 }
 
 /** Build a city, allocate (and reserve) its orders, and measure the allocation decision. */
