@@ -45,7 +45,8 @@ export async function upsertSkus(db: Db, skus: readonly SkuRecord[]): Promise<vo
     `INSERT INTO skus (sku, name, category, zone, min_shelf_life_days, perishable, unit_price_cents, band, q10, ref_temp_c, shelf_life_days_at_ref)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::text[], $9::float8[], $10::float8[], $11::float8[])
      ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category, zone = EXCLUDED.zone,
-       min_shelf_life_days = EXCLUDED.min_shelf_life_days, perishable = EXCLUDED.perishable, unit_price_cents = EXCLUDED.unit_price_cents, band = EXCLUDED.band`,
+       min_shelf_life_days = EXCLUDED.min_shelf_life_days, perishable = EXCLUDED.perishable, unit_price_cents = EXCLUDED.unit_price_cents, band = EXCLUDED.band,
+       shelf_life_days_at_ref = EXCLUDED.shelf_life_days_at_ref`,
     [
       skus.map((s) => s.sku), skus.map((s) => s.name), skus.map((s) => s.category), skus.map((s) => s.zone), skus.map((s) => s.minShelfLifeDays),
       skus.map((s) => s.perishable), skus.map((s) => s.unitPriceCents), skus.map((s) => s.band), skus.map((s) => s.q10 ?? 2.5),

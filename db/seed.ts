@@ -1,3 +1,4 @@
+import { CATEGORIES } from '../domain/orders';
 import type { City, Node, Sku, StockLot } from '../domain/orders';
 import type { SkuRecord } from './orders';
 import { insertLots, upsertNodes, upsertSkus } from './orders';
@@ -39,7 +40,10 @@ export function sensorNetworkOf(city: City) {
 /** Load a generated city into the database (idempotent): nodes, catalogue, lots, sensors. */
 export async function seedCity(db: Db, city: City): Promise<void> {
   await upsertNodes(db, city.nodes);
-  const skus: SkuRecord[] = city.skus.map((s) => ({ ...s, band: bandOf(s) }));
+  // Shelf life at the reference temperature from the category (a 7-day default would leave
+  // long-life goods with nothing sellable once their minimum remaining shelf life is taken).
+  const shelfLife = new Map(CATEGORIES.map((c) => [c.category, c.shelfLifeDays]));
+  const skus: SkuRecord[] = city.skus.map((s) => ({ ...s, band: bandOf(s), ...(shelfLife.has(s.category) ? { shelfLifeDaysAtRef: shelfLife.get(s.category) } : {}) }));
   await upsertSkus(db, skus);
   const net = sensorNetworkOf(city);
   await upsertSensorNetwork(db, { nodes: [], assets: net.assets, sensors: net.sensors });

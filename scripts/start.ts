@@ -11,6 +11,7 @@ import { installTemporalRuntime, startWorker } from '../workflows/worker';
 import { startAlertingAlongside } from '../iot-ingest/alerting/alongside';
 import { startIngester } from '../iot-ingest/ingester';
 import { ensureMaintenanceSchedule } from '../platform/schedules';
+import { ensureForecastSchedule } from '../forecasting/schedule';
 import { startDemo } from './demo';
 
 async function main(): Promise<void> {
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const alerting = await startAlertingAlongside(cfg, { db, logger, temporal: temporal.client, role: 'start' });
   if (alerting) stops.unshift(() => alerting.stop());
   await ensureMaintenanceSchedule(temporal.client, cfg);
+  await ensureForecastSchedule(temporal.client, cfg, { horizonDays: 7 });
   if (cfg.demo) {
     const demo = await startDemo(cfg, { db, client: temporal.client, apiUrl: `http://127.0.0.1:${api.port}`, logger });
     stops.unshift(() => demo.stop());
