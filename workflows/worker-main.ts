@@ -15,10 +15,13 @@ async function main(): Promise<void> {
   installTemporalRuntime(logger, cfg.workerMetricsBind);
   const handle = await startWorker(cfg, { db, logger });
   // Every worker makes sure the schedules exist (idempotent), so any deployment has them.
-  const temporal = await connectTemporal(cfg.temporal);
-  await ensureMaintenanceSchedule(temporal.client, cfg);
-  await ensureForecastSchedule(temporal.client, cfg, { horizonDays: 7 });
-  await temporal.connection.close();
+  // Not in the test profile: test workers poll throwaway task queues.
+  if (cfg.profile !== 'test') {
+    const temporal = await connectTemporal(cfg.temporal);
+    await ensureMaintenanceSchedule(temporal.client, cfg);
+    await ensureForecastSchedule(temporal.client, cfg, { horizonDays: 7 });
+    await temporal.connection.close();
+  }
   logger.info({ taskQueue: cfg.temporal.taskQueue }, 'worker polling');
   onShutdown(logger, async () => {
     await handle.stop();
