@@ -6,6 +6,7 @@ import { createPlatformActivities } from './platform';
 import { createAlertingActivities } from './alerting';
 import { createWebhookActivities } from './webhooks';
 import { createPickingActivities } from './picking';
+import { createForecastingActivities } from './forecasting';
 
 /** What activities need from the outside world; the worker wires real ones. */
 export interface ActivityDeps {
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOrderActivities(deps),
     ...createMaintenanceActivities(deps),
     ...createPickingActivities(deps),
+    ...createForecastingActivities(deps),
   };
 }
 

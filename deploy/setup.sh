@@ -11,5 +11,6 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 
 bash deploy/stack.sh up
+bash deploy/browser.sh
 echo "[setup] migrations" >&2
 node --import tsx db/migrate-main.ts

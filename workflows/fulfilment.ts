@@ -1,18 +1,41 @@
 import {
-  allHandlersFinished, ApplicationFailure, condition, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes,
+  allHandlersFinished, ApplicationFailure, condition, getExternalWorkflowHandle, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes,
 } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { OrderActivities, ReturnSettlement } from '../activities/orders';
+import type { PickingActivities } from '../activities/picking';
 import { canTransition, resolveDoorRejection, resolveReturnLine } from '../domain/orders';
 import type { OrderLine, OrderState, Tote } from '../domain/orders';
 import {
-  cancelFulfilmentSignal, deliveredUpdate, dispatchedUpdate, fulfilmentStateSignal, fulfilmentStatusQuery, packedUpdate, quarantineLotsSignal,
-  reallocateLinesSignal, rejectedAtDoorUpdate, replacementSignal, startPickingUpdate,
+  cancelFulfilmentSignal, claimPickUpdate, confirmPickUpdate, decideSubstitutionUpdate, deliveredUpdate, dispatchedUpdate, fulfilmentStateSignal, fulfilmentStatusQuery,
+  handOverUpdate, packedUpdate, pickLineStartUpdate, pickViewQuery, proposeSubstitutionUpdate, quarantineLotsSignal, reallocateLinesSignal, rejectedAtDoorUpdate,
+  replacementSignal, shortPickUpdate, skipLineUpdate, stageTotesUpdate, startPickingUpdate,
 } from './messages';
-import type { FulfilmentDetail, FulfilmentInput } from './messages';
+import type { FulfilmentDetail, FulfilmentInput, PickActionName, PickActionResult, PickView } from './messages';
+import {
+  checkClaim, checkConfirm, checkDecision, checkShort, checkSkip, checkStage, checkStart, checkSubstitute, claimZones, confirmPick, decideSubstitute, initialPickState,
+  nothingToDeliver, packBlocker, PickRefusal, pickersOf, proposeSubstitute, removeLines, shortLine, skipLine, stage, startLine, totesOf, withCredit,
+} from './picking';
+import type { PickState } from './picking';
 import { COLD_CHAIN_RISK, ORDER_STATUS } from './search-attributes';
 
-const acts = proxyActivities<OrderActivities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } });
+const acts = proxyActivities<OrderActivities>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } });
 const local = proxyLocalActivities<OrderActivities>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '100 milliseconds', maximumInterval: '5 seconds' } });
+const picking = proxyActivities<PickingActivities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } });
+const pickingLocal = proxyLocalActivities<PickingActivities>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '100 milliseconds', maximumInterval: '5 seconds' } });
+
+/** How long a best-match substitute waits for the customer before it stands (Instacart rule), unless the order's policy says otherwise. */
+export const SUBSTITUTION_DECISION_MS = 3 * 60_000;
+
+/**
+ * Marks executions that tell the parent about their final state after answering the update
+ * that caused it, not before: the parent ends (and its close policy terminates children) as
+ * soon as every fulfilment is done, which could cut off this workflow's last update answer (a
+ * courier's `delivered` then failed although it was recorded). Executions started before the
+ * patch replay the old way.
+ */
+const FINAL_SIGNAL_PATCH = 'fulfilment-final-state-signal-on-completion';
+const FINAL: ReadonlySet<OrderState> = new Set(['delivered', 'cancelled', 'rejected', 'returned']);
 
 /** Outcome of one node's part of an order. */
 export interface FulfilmentOutcome { state: OrderState; coldChainRisk: boolean }
@@ -21,40 +44,92 @@ function invalid(from: OrderState, action: string): never {
   throw ApplicationFailure.nonRetryable(`cannot ${action} a fulfilment that is ${from}`, 'InvalidTransition');
 }
 
+/** Run a pure check inside a handler: a refusal fails the update (409 at the API), never the workflow task. */
+function refusing<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof PickRefusal) throw ApplicationFailure.nonRetryable(err.message, 'InvalidTransition');
+    throw err;
+  }
+}
+
 /**
  * One node's part of an order: allocated → picking → packed → dispatched → delivered, or
  * cancelled / rejected / returned. Pickers and couriers drive it with validated updates: an
- * invalid move is refused before it reaches history, with a message saying why.
+ * invalid move is refused before it reaches history, with a message saying why. Picking is
+ * line by line (workflows/picking.ts); every picker action carries an idempotency key, and a
+ * repeated key answers what the first request got without doing anything again.
  */
 export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<FulfilmentOutcome> {
   let state: OrderState = 'allocated';
+  let pick: PickState = initialPickState(input.fulfilmentId, input.totes);
   let totes: Tote[] = input.totes;
   let pickerId: string | null = null;
   let courierId: string | null = null;
   let coldChainRisk = false;
   let inspectAtDoor = false;
   let busy = false; // one update at a time mutates state
+  let version = 0;
+  const allocatedAt = Date.now();
+  const processed = new Map<string, { fingerprint: string; result: PickActionResult }>();
   const parent = getExternalWorkflowHandle(input.parentWorkflowId);
 
   const detail = (): FulfilmentDetail => ({ fulfilmentId: input.fulfilmentId, orderId: input.orderId, nodeId: input.nodeId, state, totes, pickerId, courierId, coldChainRisk, inspectAtDoor });
+  const view = (): PickView => ({
+    fulfilmentId: input.fulfilmentId, orderId: input.orderId, nodeId: input.nodeId, nodeKind: input.nodeKind, state, slot: input.slot, pickDeadlineMs: input.pickDeadlineMs,
+    allocatedAt, zones: [...pick.zones], lines: [...pick.lines], staging: pick.staging, courierId, version,
+  });
   const lotIds = () => [...new Set(totes.flatMap((t) => t.lines.flatMap((l) => l.lots.map((x) => x.lotId))))];
+  const setPick = (next: PickState): void => {
+    pick = next;
+    totes = totesOf(input.totes, pick);
+  };
+  const event = (key: string, type: string, data: Record<string, unknown>) =>
+    local.appendOrderEvent({ orderId: input.orderId, key: `${input.fulfilmentId}:${key}`, type, nodeId: input.nodeId, data: { fulfilmentId: input.fulfilmentId, ...data } });
 
+  /** Publish the picking view to the open-task table the picker API reads. */
+  const sync = async (): Promise<void> => {
+    version++;
+    await pickingLocal.syncPickTask({ view: view(), pickers: pickersOf(pick) });
+  };
+
+  let signalOnCompletion = false;
   const moveTo = async (to: OrderState, data: Record<string, unknown> = {}): Promise<void> => {
     state = to;
     upsertSearchAttributes([{ key: ORDER_STATUS, value: to }]);
     await local.appendOrderEvent({ orderId: input.orderId, key: `${input.fulfilmentId}:${to}`, type: to, nodeId: input.nodeId, data: { fulfilmentId: input.fulfilmentId, ...data } });
+    await sync();
+    if (FINAL.has(to) && patched(FINAL_SIGNAL_PATCH)) {
+      signalOnCompletion = true; // sent at the end, below
+      return;
+    }
     await parent.signal(fulfilmentStateSignal, { fulfilmentId: input.fulfilmentId, state: to, coldChainRisk });
   };
 
-  /** Run one state change exclusively; validators already checked the move. */
-  const exclusive = async (fn: () => Promise<void>): Promise<FulfilmentDetail> => {
-    await condition(() => !busy);
+  /**
+   * Run one state change at a time, in arrival order; handlers re-check after waiting their
+   * turn. A promise chain, not `condition(() => !busy)`: the SDK unblocks every waiter whose
+   * condition holds in the same activation, so two waiters could both get through.
+   */
+  let turn: Promise<void> = Promise.resolve();
+  const serial = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const previous = turn;
+    let release!: () => void;
+    turn = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await previous;
     busy = true;
     try {
-      await fn();
+      return await fn();
     } finally {
       busy = false;
+      release();
     }
+  };
+  const exclusive = async (fn: () => Promise<void>): Promise<FulfilmentDetail> => {
+    await serial(fn);
     return detail();
   };
 
@@ -62,25 +137,197 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
     if (!canTransition(state, to)) invalid(state, action);
   };
 
-  setHandler(fulfilmentStatusQuery, detail);
-
-  setHandler(startPickingUpdate, ({ pickerId: who }) => exclusive(async () => {
-    pickerId = who;
-    await moveTo('picking', { pickerId: who });
-  }), {
-    validator: ({ pickerId: who }) => {
-      guard('picking', 'start picking')();
-      if (!who) throw new Error('pickerId is required');
-    },
-  });
-
-  setHandler(packedUpdate, () => exclusive(() => moveTo('packed')), { validator: guard('packed', 'pack') });
-
-  setHandler(dispatchedUpdate, ({ courierId: who }) => exclusive(async () => {
+  const dispatch = async (who: string): Promise<void> => {
     courierId = who;
     await acts.commitReservations({ orderId: input.orderId, nodeId: input.nodeId });
     await moveTo('dispatched', { courierId: who });
+  };
+
+  /** Every line dealt with and nothing in the totes: there is nothing to deliver from here. */
+  const closeIfEmpty = async (): Promise<void> => {
+    if (state === 'picking' && nothingToDeliver(pick)) await moveTo('cancelled', { reason: 'nothing picked: every line was short' });
+  };
+
+  /** Carry out a decided substitute: accepted → allocated as a new line; refused → refunded. */
+  const settleSubstitute = async (lineId: string): Promise<string> => {
+    const line = pick.lines.find((l) => l.lineId === lineId)!;
+    const sub = line.short!.substitution!;
+    if (sub.status === 'accepted') {
+      await parent.signal(reallocateLinesSignal, { fulfilmentId: input.fulfilmentId, lines: [{ lineId: sub.newLineId, sku: sub.sku, qty: sub.qty }], reason: `substitution:${lineId}` });
+      await event(`substitution:${lineId}`, 'substitution_accepted', { lineId, sku: sub.sku, qty: sub.qty, newLineId: sub.newLineId, decidedBy: sub.decidedBy });
+      return `substitute accepted${sub.decidedBy === 'policy' ? " by the customer's policy" : ''}: ${sub.qty} × ${sub.sku} allocated as line ${sub.newLineId}`;
+    }
+    const credit = await picking.refundLine({ orderId: input.orderId, lineId, sku: line.sku, qty: line.short!.missing, reason: 'substitution_refused' });
+    setPick(withCredit(pick, lineId, credit));
+    await event(`substitution:${lineId}`, 'substitution_refused', { lineId, sku: sub.sku, decidedBy: sub.decidedBy, creditCents: credit });
+    return `substitute refused${sub.decidedBy === 'policy' ? " by the customer's policy" : ''}: ${line.short!.missing} × ${line.sku} refunded (${credit} cents)`;
+  };
+
+  /** A best-match substitute stands when the customer does not answer in time. */
+  const awaitDecision = (lineId: string, decideByMs: number): void => {
+    const pending = () => pick.lines.find((l) => l.lineId === lineId)?.short?.substitution?.status === 'pending';
+    void (async () => {
+      if (await condition(() => !pending() || state !== 'picking', Math.max(1, decideByMs - Date.now()))) return;
+      await serial(async () => {
+        if (!pending() || state !== 'picking') return;
+        setPick(decideSubstitute(pick, lineId, true, 'timeout'));
+        await settleSubstitute(lineId);
+        await sync();
+      });
+    })();
+  };
+
+  const fingerprint = (action: PickActionName, a: object): string =>
+    JSON.stringify([action, Object.entries(a).filter(([k]) => k !== 'idempotencyKey').sort(([x], [y]) => (x < y ? -1 : 1))]);
+  /** The stored answer to a repeated idempotency key; a key reused for another request is refused. */
+  const replayOf = (action: PickActionName, a: { idempotencyKey: string }): PickActionResult | undefined => {
+    const prior = processed.get(a.idempotencyKey);
+    if (!prior) return undefined;
+    if (prior.fingerprint !== fingerprint(action, a)) {
+      throw new PickRefusal(`idempotency key ${a.idempotencyKey} was already used for a different ${prior.result.action} request on this fulfilment`);
+    }
+    return { ...prior.result, replayed: true };
+  };
+
+  /**
+   * Register a picker action: validated before it is accepted (refusals never reach history),
+   * checked again when its turn comes, answered once per idempotency key.
+   */
+  function pickerAction<A extends { idempotencyKey: string }>(def: UpdateDefinition<PickActionResult, [A]>, action: PickActionName, check: (a: A) => unknown, run: (a: A) => Promise<string>): void {
+    setHandler(
+      def,
+      (a) =>
+        serial(async () => {
+          const replay = refusing(() => replayOf(action, a));
+          if (replay) return replay;
+          refusing(() => check(a));
+          const outcome = await run(a);
+          await sync();
+          const lineId = 'lineId' in a && typeof a.lineId === 'string' ? a.lineId : null;
+          const result: PickActionResult = { idempotencyKey: a.idempotencyKey, action, lineId, outcome, replayed: false, task: view() };
+          processed.set(a.idempotencyKey, { fingerprint: fingerprint(action, a), result });
+          return result;
+        }),
+      {
+        validator: (a) => {
+          if (typeof a?.idempotencyKey !== 'string' || !a.idempotencyKey) throw new PickRefusal('idempotencyKey is required');
+          if (replayOf(action, a)) return;
+          check(a);
+        },
+      },
+    );
+  }
+
+  setHandler(fulfilmentStatusQuery, detail);
+  setHandler(pickViewQuery, view);
+
+  // A repeated start by the same picker is a no-op; a tote someone else holds is refused.
+  setHandler(startPickingUpdate, ({ pickerId: who }) => exclusive(async () => {
+    const zones = refusing(() => checkClaim(pick, state, who, null));
+    setPick(claimZones(pick, who, zones, null));
+    pickerId ??= who;
+    if (state === 'allocated') await moveTo('picking', { pickerId: who });
+    else if (zones.length) await sync();
   }), {
+    validator: ({ pickerId: who }) => {
+      if (!who) throw new Error('pickerId is required');
+      checkClaim(pick, state, who, null);
+    },
+  });
+
+  pickerAction(claimPickUpdate, 'claim', (a) => checkClaim(pick, state, a.pickerId, a.zones), async (a) => {
+    const zones = checkClaim(pick, state, a.pickerId, a.zones);
+    setPick(claimZones(pick, a.pickerId, zones, a.waveId));
+    pickerId ??= a.pickerId;
+    if (state === 'allocated') await moveTo('picking', { pickerId: a.pickerId, zones, waveId: a.waveId });
+    else if (zones.length) await event(`claim:${zones.join(',')}`, 'pick_claimed', { pickerId: a.pickerId, zones, waveId: a.waveId });
+    return zones.length ? `claimed the ${zones.join(' and ')} tote` : 'already yours';
+  });
+
+  pickerAction(pickLineStartUpdate, 'start', (a) => checkStart(pick, state, a), async (a) => {
+    setPick(startLine(pick, a.lineId));
+    const line = pick.lines.find((l) => l.lineId === a.lineId)!;
+    return `go to ${line.lots.find((x) => x.picked < x.qty)?.bin ?? 'the shelf'} for ${line.qty - line.picked} × ${line.sku}`;
+  });
+
+  pickerAction(confirmPickUpdate, 'confirm', (a) => checkConfirm(pick, state, a), async (a) => {
+    setPick(confirmPick(pick, a));
+    const line = pick.lines.find((l) => l.lineId === a.lineId)!;
+    if (line.status === 'picked') await event(`picked:${line.lineId}`, 'line_picked', { lineId: line.lineId, qty: line.picked });
+    return `picked ${line.picked} of ${line.qty}`;
+  });
+
+  pickerAction(shortPickUpdate, 'short', (a) => checkShort(pick, state, a), async (a) => {
+    const line = pick.lines.find((l) => l.lineId === a.lineId)!;
+    const r = shortLine(pick, a.lineId, a.reason, input.fulfilmentId);
+    // Stock first, so re-allocation cannot choose the units that are not there.
+    await picking.recordShortPick({ orderId: input.orderId, fulfilmentId: input.fulfilmentId, lineId: a.lineId, reason: a.reason, lots: r.shortfalls });
+    setPick(r.state);
+    await parent.signal(reallocateLinesSignal, { fulfilmentId: input.fulfilmentId, lines: [{ lineId: r.reallocatedAs, sku: line.sku, qty: r.missing }], reason: `short_pick:${a.reason}` });
+    await event(`short:${a.lineId}`, 'short_picked', { lineId: a.lineId, reason: a.reason, picked: line.picked, missing: r.missing, reallocatedAs: r.reallocatedAs, pickerId: a.pickerId });
+    await closeIfEmpty();
+    return `short ${r.missing} of ${line.qty}: re-allocating as line ${r.reallocatedAs}`;
+  });
+
+  pickerAction(skipLineUpdate, 'skip', (a) => checkSkip(pick, state, a), async (a) => {
+    setPick(skipLine(pick, a.lineId));
+    return `skipped: line ${a.lineId} moves to the end of the ${pick.lines.find((l) => l.lineId === a.lineId)!.zone} path`;
+  });
+
+  pickerAction(proposeSubstitutionUpdate, 'substitute', (a) => checkSubstitute(pick, state, a), async (a) => {
+    const policy = await pickingLocal.substitutionPolicy({ orderId: input.orderId, lineId: a.lineId });
+    const decideByMs = Date.now() + (policy.decisionWindowS ? policy.decisionWindowS * 1000 : SUBSTITUTION_DECISION_MS);
+    // Re-checked after the lookup: a refusal here (the customer wants another item) changes nothing.
+    refusing(() => checkSubstitute(pick, state, a));
+    const r = refusing(() => proposeSubstitute(pick, a, policy, input.fulfilmentId, decideByMs));
+    await picking.recordShortPick({ orderId: input.orderId, fulfilmentId: input.fulfilmentId, lineId: a.lineId, reason: a.reason, lots: r.shortfalls });
+    setPick(r.state);
+    await event(`substitute:${a.lineId}`, 'substitution_proposed', { lineId: a.lineId, reason: a.reason, missing: r.missing, sku: a.sku, qty: a.qty, policy: policy.policy, status: r.status });
+    if (r.status === 'pending') {
+      awaitDecision(a.lineId, decideByMs);
+      return `substitute proposed: waiting for the customer (your best match stands after ${Math.round((decideByMs - Date.now()) / 1000)} s)`;
+    }
+    const outcome = await settleSubstitute(a.lineId);
+    await closeIfEmpty();
+    return outcome;
+  });
+
+  pickerAction(decideSubstitutionUpdate, 'decide', (a) => checkDecision(pick, state, a.lineId, a.accept), async (a) => {
+    if (checkDecision(pick, state, a.lineId, a.accept) === 'same') return `already ${a.accept ? 'accepted' : 'refused'}`;
+    setPick(decideSubstitute(pick, a.lineId, a.accept, 'customer'));
+    const outcome = await settleSubstitute(a.lineId);
+    await closeIfEmpty();
+    return outcome;
+  });
+
+  pickerAction(stageTotesUpdate, 'stage', (a) => checkStage(pick, state, a), async (a) => {
+    setPick(stage(pick, a.toteLabels, a.location, Date.now()));
+    await moveTo('packed', { pickerId: a.pickerId, location: pick.staging!.location, toteLabels: pick.staging!.toteLabels });
+    return `staged ${pick.staging!.toteLabels.length} tote(s) at ${pick.staging!.location}`;
+  });
+
+  pickerAction(handOverUpdate, 'handOver', (a) => {
+    guard('dispatched', 'hand over')();
+    if (!pick.zones.some((z) => z.pickerId === a.pickerId)) throw new PickRefusal('this fulfilment is not yours: hand over only totes you picked');
+    if (!a.courierId) throw new PickRefusal('courierId is required');
+  }, async (a) => {
+    await dispatch(a.courierId);
+    return `handed over to courier ${a.courierId}`;
+  });
+
+  setHandler(packedUpdate, () => exclusive(async () => {
+    const blocker = packBlocker(pick);
+    if (blocker) throw ApplicationFailure.nonRetryable(`cannot pack: ${blocker}`, 'InvalidTransition');
+    await moveTo('packed');
+  }), {
+    validator: () => {
+      guard('packed', 'pack')();
+      const blocker = packBlocker(pick);
+      if (blocker) throw new PickRefusal(`cannot pack: ${blocker}`);
+    },
+  });
+
+  setHandler(dispatchedUpdate, ({ courierId: who }) => exclusive(() => dispatch(who)), {
     validator: ({ courierId: who }) => {
       guard('dispatched', 'dispatch')();
       if (!who) throw new Error('courierId is required');
@@ -154,12 +401,14 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
       // Undispatched: give the affected lines back and let the order find them elsewhere.
       const affectedIds = new Set(affected.map((l) => l.lineId));
       await acts.releaseReservations({ orderId: input.orderId, lotIds: [...new Set(affected.flatMap((l) => l.lots.map((x) => x.lotId)))] });
-      totes = totes.map((t) => ({ ...t, lines: t.lines.filter((l) => !affectedIds.has(l.lineId)) })).filter((t) => t.lines.length > 0);
+      setPick(removeLines(pick, affectedIds));
       await local.appendOrderEvent({ orderId: input.orderId, key: `${input.fulfilmentId}:quarantine:${q.alertId}`, type: 'lines_quarantined', nodeId: input.nodeId, data: { alertId: q.alertId, lineIds: [...affectedIds] } });
       await parent.signal(reallocateLinesSignal, { fulfilmentId: input.fulfilmentId, lines: affected.map((l) => ({ lineId: l.lineId, sku: l.sku, qty: l.qty })), reason: `quarantine:${q.alertId}` });
       if (totes.length === 0) {
         if (state === 'allocated') await acts.releaseReservations({ orderId: input.orderId, lotIds: [], slot: { nodeId: input.nodeId, slotKey: input.slotKey } });
         await moveTo('cancelled', { reason: 'every line re-allocated after quarantine' });
+      } else {
+        await sync();
       }
     });
   });
@@ -167,5 +416,8 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
   await moveTo('allocated', { totes: totes.map((t) => ({ zone: t.zone, lines: t.lines.length })), deliveryId: input.deliveryId });
   await condition(() => !busy && (state === 'delivered' || state === 'cancelled' || state === 'rejected' || state === 'returned'));
   await condition(allHandlersFinished);
+  // Only once the last update has been answered: the parent may end (and terminate this
+  // workflow by its close policy) as soon as it hears, but no answer is lost any more.
+  if (signalOnCompletion) await parent.signal(fulfilmentStateSignal, { fulfilmentId: input.fulfilmentId, state, coldChainRisk });
   return { state, coldChainRisk };
 }

@@ -4,3 +4,4 @@ export { orderWorkflow } from './order';
 export { fulfilmentWorkflow } from './fulfilment';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { maintenanceWorkflow } from './maintenance';
+export { forecastRunWorkflow } from './forecasting';

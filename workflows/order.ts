@@ -1,5 +1,5 @@
 import {
-  allHandlersFinished, ApplicationFailure, condition, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setHandler, startChild, upsertMemo,
+  allHandlersFinished, ApplicationFailure, condition, ParentClosePolicy, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setHandler, startChild, upsertMemo,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ChildWorkflowHandle } from '@temporalio/workflow';
@@ -114,6 +114,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       };
       const child = await startChild(fulfilmentWorkflow, {
         workflowId: fulfilmentId,
+        // A fulfilment may still be answering its last update when the order completes.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
         args: [{ orderId: input.orderId, fulfilmentId, parentWorkflowId: workflowInfo().workflowId, nodeId: f.nodeId, nodeKind: f.nodeKind, slot: input.slot, slotKey: key, deliveryId: delivery.deliveryId, totes: [...f.totes], pickDeadlineMs: f.pickDeadlineMs }],
         searchAttributes: {
           [ORDER_ID.name]: [input.orderId], [NODE_ID.name]: [f.nodeId], [NODE_KIND.name]: [f.nodeKind], [ORDER_STATUS.name]: ['allocated'],

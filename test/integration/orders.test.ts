@@ -9,6 +9,7 @@ import { requireDb, requireTemporal, uniqueId } from '../support/stack';
 import { call, cityToday, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';
 import { eventually } from '../support/telemetry';
+import { pickEverything } from '../../scripts/sim/drive-fulfilment';
 
 const inDays = (n: number) => new Date(Date.parse(cityToday()) + n * 86_400_000).toISOString().slice(0, 10);
 
@@ -82,6 +83,7 @@ describe('Order workflows (integration)', function () {
 
     const child = stack.client.workflow.getHandle(f.fulfilmentId);
     await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'picker-1' }] });
+    await pickEverything(child, 'picker-1');
     await child.executeUpdate(packedUpdate);
     const dispatched = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: f.fulfilmentId, courierId: 'c-1' });
     expect(dispatched.status).to.equal(200);
@@ -164,6 +166,7 @@ describe('Order workflows (integration)', function () {
     const fid = v.fulfilments[0]!.fulfilmentId;
     const child = stack.client.workflow.getHandle(fid);
     await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
+    await pickEverything(child, 'p');
     await child.executeUpdate(packedUpdate);
     await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: 'c' });
     const riceBefore = await lotRow(`${p}RICE-L1`);
@@ -214,6 +217,7 @@ describe('Order workflows (integration)', function () {
     expect((await lotRow(`${p}FISH-A`)).reserved).to.equal(0);
     const f2 = stack.client.workflow.getHandle(moved.fulfilments[1]!.fulfilmentId);
     await f2.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
+    await pickEverything(f2, 'p');
     await f2.executeUpdate(packedUpdate);
     await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: moved.fulfilments[1]!.fulfilmentId, courierId: 'c' });
     await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'delivered', fulfilmentId: moved.fulfilments[1]!.fulfilmentId });
@@ -229,6 +233,7 @@ describe('Order workflows (integration)', function () {
     const fid = v.fulfilments[0]!.fulfilmentId;
     const child = stack.client.workflow.getHandle(fid);
     await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
+    await pickEverything(child, 'p');
     await child.executeUpdate(packedUpdate);
     await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: 'c' });
     await stack.client.workflow.getHandle(orderWorkflowId(orderId)).signal(coldChainQuarantineSignal, { alertId: uniqueId('alert'), lotIds: [`${p}MILK-L1`], reason: 'van excursion' });
