@@ -14,6 +14,11 @@ import { SensorRegistry } from './registry';
 
 type IngestItem = Reading | DeadLetter;
 const DEFAULT_SESSIONS = 32;
+const DEFAULT_CONCURRENT_WRITES = 2;
+const UNIQUE_VIOLATION = '23505';
+/** Batches without a duplicate before plain INSERTs are tried again after a conflict. */
+const PLAIN_INSERT_AFTER = 20;
+const byKey = (a: Reading, b: Reading): number => (a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : a.ts - b.ts);
 const isDeadLetter = (i: IngestItem): i is DeadLetter => 'reason' in i;
 
 /** How one ingester instance connects and batches. */
@@ -29,6 +34,14 @@ export interface IngesterOptions {
   clientIdPrefix?: string;
   /** Broker session lifetime while the ingester is away; queued messages wait that long. */
   sessionExpirySeconds?: number;
+  /**
+   * Batches written at the same time (default 2): the next batch is parsed, sent and inserted
+   * while the previous one commits. Each batch is its own transaction, rows sorted by
+   * (sensor, ts) so that two batches holding the same redelivered reading cannot deadlock.
+   */
+  concurrentWrites?: number;
+  /** Subscribe to this node's topics only (default: every node). Benches use it to stay out of other ingesters' way. */
+  nodeId?: string;
 }
 
 /** A running ingester. */
@@ -46,6 +59,7 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
   const registry = new SensorRegistry(deps.db);
   await registry.load();
 
+  let batchesSinceConflict = PLAIN_INSERT_AFTER;
   const batcher = new DurableBatcher<IngestItem>(
     async (items) => {
       const readings: Reading[] = [];
@@ -54,11 +68,29 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
         if (isDeadLetter(i)) dead.push(i);
         else readings.push(i);
       }
-      const inserted = await deps.db.transaction(async (c) => {
-        const n = await insertReadings(c, readings);
-        await insertDeadLetters(c, dead);
-        return n;
-      });
+      readings.sort(byKey);
+      const write = (onConflict: 'skip' | 'error') =>
+        deps.db.transaction(async (c) => {
+          const n = await insertReadings(c, readings, { onConflict });
+          await insertDeadLetters(c, dead);
+          return n;
+        });
+      // A plain INSERT is much cheaper than ON CONFLICT DO NOTHING and duplicates are rare (QoS 1
+      // redelivery): try it first, and on a unique violation write the batch again skipping the
+      // stored readings. After a conflict, skip the plain attempt for a while (redelivery storm).
+      let inserted: number;
+      if (batchesSinceConflict >= PLAIN_INSERT_AFTER) {
+        try {
+          inserted = await write('error');
+        } catch (err) {
+          if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+          batchesSinceConflict = 0;
+          inserted = await write('skip');
+        }
+      } else {
+        inserted = await write('skip');
+        batchesSinceConflict = inserted === readings.length ? batchesSinceConflict + 1 : 0;
+      }
       metrics.readings.inc(inserted);
       metrics.duplicates.inc(readings.length - inserted);
       for (const d of dead) metrics.deadLetters.inc({ reason: d.reason });
@@ -70,6 +102,7 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
       maxItems: cfg.ingest.batchMax,
       maxEntries: opts.sessions ?? DEFAULT_SESSIONS,
       maxWaitMs: cfg.ingest.batchWaitMs,
+      maxConcurrentWrites: opts.concurrentWrites ?? DEFAULT_CONCURRENT_WRITES,
       onWriteError: (err, attempt) => {
         metrics.writeFailures.inc();
         if (attempt === 1 || attempt % 20 === 0) logger.warn({ err: err.message, attempt }, 'batch write failed; holding acknowledgements and retrying');
@@ -95,7 +128,7 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
 
   const sessions = opts.sessions ?? DEFAULT_SESSIONS;
   const prefix = opts.clientIdPrefix ?? `fc-ingest-${hostname()}`;
-  const filters = [readingFilter(), batchFilter()].map((f) => sharedTopic(cfg.mqtt.shareGroup, f));
+  const filters = [readingFilter(opts.nodeId), batchFilter(opts.nodeId)].map((f) => sharedTopic(cfg.mqtt.shareGroup, f));
   const clients: MqttClient[] = [];
   let stopping = false;
 

@@ -109,7 +109,8 @@ describe('MQTT ingester (integration)', function () {
   });
 
   it('loses nothing when the ingester process is killed mid-stream and restarted', async () => {
-    const { env } = isolatedConfig({ INGEST_CLIENT_ID: uniqueId('ingK'), INGEST_METRICS_PORT: '0' });
+    // A short session expiry: the killed child's sessions would otherwise queue every telemetry message for a day.
+    const { env } = isolatedConfig({ INGEST_CLIENT_ID: uniqueId('ingK'), INGEST_METRICS_PORT: '0', INGEST_SESSION_EXPIRY_S: '120' });
     const { nodeId, assetId, sensorIds } = await registerSensors(db, 20);
     // Resolves once the child's sessions are subscribed: before that the broker has nowhere to queue.
     const startChild = () => {

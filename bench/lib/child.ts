@@ -1,0 +1,141 @@
+// Bench child processes (the ingester under test, the reference subscriber) and the IPC
+// protocol the bench uses to drive them. Children run in their own process, as in production,
+// so the publisher in the bench process does not share their event loop.
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+/** Parent → child. */
+export type ToChild =
+  /** Report (as `reached`) the wall-clock time at which `count` units were handled. */
+  | { type: 'expect'; count: number }
+  /** Start recording publish-to-ack latency of single-reading messages (ingester only). */
+  | { type: 'latency'; on: boolean }
+  /** Report cumulative counters (and the latencies recorded since `latency` was turned on). */
+  | { type: 'stats' }
+  | { type: 'stop' };
+
+/** Child → parent. */
+export type FromChild =
+  | { type: 'ready' }
+  | { type: 'reached'; count: number; at: number }
+  | { type: 'stats'; stats: Record<string, number>; latencies?: number[] }
+  | { type: 'stopped' }
+  | { type: 'error'; message: string };
+
+/** A running bench child. */
+export interface BenchChild {
+  readonly process: ChildProcess;
+  send(msg: ToChild): void;
+  /** Resolves with the next message of this type (rejects if the child exits first). */
+  next<T extends FromChild['type']>(type: T, timeoutMs?: number): Promise<Extract<FromChild, { type: T }>>;
+  /** Ask for the child's cumulative counters. */
+  stats(): Promise<Extract<FromChild, { type: 'stats' }>>;
+  /** Ask the child to stop cleanly and wait until it has. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** Wait up to `graceMs` for the child to exit by itself, then kill it. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Fork a TypeScript module under tsx with an IPC channel; resolves once it reports `ready`. */
+export async function forkChild(modulePath: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): Promise<BenchChild> {
+  // cwd = the repository, where `--import tsx` resolves, whatever directory the bench started in.
+  const proc = fork(modulePath, [], { cwd: join(__dirname, '../..'), env, execArgv: [...nodeArgs, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const queue: FromChild[] = [];
+  const waiters: { type: string; resolve: (m: FromChild) => void; reject: (e: Error) => void }[] = [];
+  let exited: Error | undefined;
+  proc.on('message', (m: FromChild) => {
+    if (m.type === 'error') {
+      exited ??= new Error(`bench child ${modulePath}: ${m.message}`);
+      for (const w of waiters.splice(0)) w.reject(exited);
+      return;
+    }
+    const i = waiters.findIndex((w) => w.type === m.type);
+    if (i >= 0) waiters.splice(i, 1)[0]!.resolve(m);
+    else queue.push(m);
+  });
+  proc.on('exit', (code, signal) => {
+    exited ??= new Error(`bench child ${modulePath} exited (code ${code}, signal ${signal})`);
+    for (const w of waiters.splice(0)) w.reject(exited);
+  });
+  const child: BenchChild = {
+    process: proc,
+    send: (msg) => {
+      proc.send(msg);
+    },
+    next: (type, timeoutMs = 120_000) => {
+      const i = queue.findIndex((m) => m.type === type);
+      if (i >= 0) return Promise.resolve(queue.splice(i, 1)[0] as never);
+      if (exited) return Promise.reject(exited);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`bench child ${modulePath}: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({
+          type,
+          resolve: (m) => {
+            clearTimeout(timer);
+            resolve(m as never);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        });
+      });
+    },
+    stats: async () => {
+      const reply = child.next('stats', 30_000);
+      child.send({ type: 'stats' });
+      return reply;
+    },
+    stop: async (timeoutMs = 30_000) => {
+      const stopped = child.next('stopped', timeoutMs);
+      child.send({ type: 'stop' });
+      await stopped;
+    },
+    close: async (graceMs = 5000) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  await child.next('ready', 60_000);
+  return child;
+}
+
+/** What a child provides to `serveParent`. */
+export interface ChildHooks {
+  /** Units handled so far (messages acknowledged or received), read synchronously. */
+  handled(): number;
+  stats(): Promise<{ stats: Record<string, number>; latencies?: number[] }>;
+  stop(): Promise<void>;
+  onMessage?(m: ToChild): void;
+}
+
+/** Child side of the protocol: answer `expect` (polling `handled()` every 2 ms), `stats` and `stop`. */
+export function serveParent(hooks: ChildHooks): void {
+  const send = (m: FromChild) => process.send?.(m);
+  // Exit only once the last message has left: process.send is asynchronous.
+  const sendAndExit = (m: FromChild, code: number) => {
+    if (process.send) process.send(m, undefined, undefined, () => process.exit(code));
+    else process.exit(code);
+  };
+  const fail = (err: Error) => sendAndExit({ type: 'error', message: err.message }, 1);
+  process.on('message', (m: ToChild) => {
+    hooks.onMessage?.(m);
+    if (m.type === 'expect') {
+      const poll = (): void => {
+        if (hooks.handled() >= m.count) send({ type: 'reached', count: m.count, at: Date.now() });
+        else setTimeout(poll, 2);
+      };
+      poll();
+    } else if (m.type === 'stats') {
+      hooks.stats().then((r) => send({ type: 'stats', ...r }), fail);
+    } else if (m.type === 'stop') {
+      hooks.stop().then(() => sendAndExit({ type: 'stopped' }, 0), fail);
+    }
+  });
+  // The bench going away (crash, Ctrl-C) must not leave children behind.
+  process.on('disconnect', () => process.exit(0));
+}
