@@ -9,8 +9,10 @@ import type { Logger } from '../platform/logger';
 import { authenticate, requireRole } from './auth';
 import { errorHandler, notFound } from './errors';
 import { ordersRouter } from './routes/orders';
+import { forecastsRouter } from './routes/forecasts';
 import { alertsRouter, assetColdChainRouter } from './routes/alerts';
 import { webhooksRouter } from './routes/webhooks';
+import { kpisRouter } from './routes/kpis';
 import { pickerPage, pickerRouter, substitutionsRouter } from './routes/picker';
 import { apiDocsRouter } from './openapi';
 import { createApiMetrics } from './metrics';
@@ -65,12 +67,14 @@ export function buildApp(deps: ApiDeps): Express {
   });
   if (deps.db && deps.temporal) v1.use(ordersRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   if (deps.db && deps.temporal) v1.use(substitutionsRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
+  if (deps.db) v1.use(forecastsRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   if (deps.db) {
     const alerting = { config: deps.config, logger: deps.logger, db: deps.db, temporal: deps.temporal };
     v1.use('/alerts', alertsRouter(alerting));
     v1.use('/assets', assetColdChainRouter(alerting));
     v1.use('/webhooks', webhooksRouter(alerting));
   }
+  if (deps.db) v1.use('/kpis', kpisRouter({ db: deps.db }));
   app.use('/v1', v1);
   if (deps.db && deps.temporal) app.use('/picker/v1', authenticate(deps.config.auth.tokenSecret), pickerRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   app.use('/picker', pickerPage());

@@ -56,12 +56,14 @@ export const alertListQuery = z
   .strict()
   .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { path: ['to'], message: 'must be after from' });
 
-const comment = z.string().trim().min(1, 'must not be empty').max(4000);
+// Text is stored in PostgreSQL, whose text type cannot hold NUL: refused here, not at the INSERT.
+const noNul = (s: string) => !s.includes('\u0000');
+const comment = z.string().trim().min(1, 'must not be empty').max(4000).refine(noNul, 'must not contain NUL characters');
 /** Bodies of the alert actions. */
 export const ackBody = z.object({ comment: comment.optional() }).strict();
 export const resolveBody = ackBody;
 export const commentBody = z.object({ text: comment }).strict();
-export const assignBody = z.object({ assignee: z.string().trim().min(1, 'must not be empty').max(200).nullable() }).strict();
+export const assignBody = z.object({ assignee: z.string().trim().min(1, 'must not be empty').max(200).refine(noNul, 'must not contain NUL characters').nullable() }).strict();
 
 const MAX_WINDOW_MS = 31 * 86_400_000;
 /** Query of GET /v1/assets/:id/cold-chain (default: the last 24 h). */

@@ -45,17 +45,23 @@ export const orderIntakeSchema = z
       if (seen.has(l.lineId)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'lineId'], message: `duplicate lineId ${l.lineId}` });
       seen.add(l.lineId);
     });
-    if (o.slot.kind === 'scheduled' && Date.parse(o.slot.end) <= Date.parse(o.slot.start)) {
+    if (o.slot.kind === 'scheduled' && (!Number.isFinite(Date.parse(o.slot.start)) || !Number.isFinite(Date.parse(o.slot.end)))) {
+      ctx.addIssue({ code: 'custom', path: ['slot'], message: 'start and end must be real dates' });
+    } else if (o.slot.kind === 'scheduled' && Date.parse(o.slot.end) <= Date.parse(o.slot.start)) {
       ctx.addIssue({ code: 'custom', path: ['slot', 'end'], message: 'must be after slot.start' });
     }
   });
 
+// A fulfilment's workflow id: checked here so that no string Temporal cannot take as a workflow
+// id (a lone surrogate, thousands of characters) gets that far.
+const fulfilmentId = z.string().regex(/^order-[A-Za-z0-9][A-Za-z0-9._-]{0,63}-f\d{1,4}$/, 'must be a fulfilment id (order-<orderId>-f<n>)');
+
 const courierEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('dispatched'), fulfilmentId: z.string().min(1), courierId: id }),
-  z.object({ type: z.literal('delivered'), fulfilmentId: z.string().min(1) }),
+  z.object({ type: z.literal('dispatched'), fulfilmentId, courierId: id }),
+  z.object({ type: z.literal('delivered'), fulfilmentId }),
   z.object({
     type: z.literal('rejected'),
-    fulfilmentId: z.string().min(1),
+    fulfilmentId,
     lines: z.array(z.object({ lineId: id, qty: z.number().int().min(1), condition: z.enum(['sellable', 'damaged', 'unknown']), customerChoice: z.enum(['refund', 'replacement']) })).min(1),
   }),
 ]);
@@ -128,7 +134,11 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     const orderId = id.parse(req.params.orderId);
     const row = await loadOrder(db, orderId);
     if (!row) throw new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
-    const view = await temporal.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery).catch(() => undefined);
+    // A query needs a worker; without one answer from the database instead of hanging.
+    const view = await Promise.race([
+      temporal.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery).catch(() => undefined),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref()),
+    ]);
     res.json({ orderId, status: view?.status ?? row.status, view, events: await loadOrderEvents(db, orderId) });
   });
 
@@ -164,7 +174,11 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
 
   r.post('/stock/adjustments', requireRole('ops', 'integrator'), async (req, res) => {
     const adj = adjustmentSchema.parse(req.body);
-    const result = await applyStockAdjustment(db, adj);
+    const result = await applyStockAdjustment(db, adj).catch((err: unknown) => {
+      // 22003: on hand would pass the largest quantity a lot can hold (a receipt on a huge lot).
+      if ((err as { code?: string }).code === '22003') return { error: `lot ${adj.lotId}: on hand would exceed the largest quantity a lot can hold` };
+      throw err;
+    });
     if ('error' in result) throw new ApiError(result.error.startsWith('unknown lot') ? 404 : 409, 'FC_STOCK', result.error);
     res.status(result.applied ? 201 : 200).json(result);
   });

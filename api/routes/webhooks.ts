@@ -35,10 +35,13 @@ export function generateSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
+// Text is stored in PostgreSQL, whose text type cannot hold NUL: refused here, not at the INSERT.
+const noNul = (s: string) => !s.includes('\u0000');
+
 /** POST /v1/webhooks/subscriptions body. */
 export const subscriptionBody = z
   .object({
-    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000),
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000).refine(noNul, 'must not contain NUL characters'),
     eventTypes: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length).optional(),
     /** Only events of these nodes (sites, fleets); all nodes when absent. */
     nodeIds: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a node id')).min(1).max(1000).optional(),
@@ -50,7 +53,7 @@ export const subscriptionBody = z
         return n >= 24 && n <= 64;
       }, 'must decode to 24-64 bytes')
       .optional(),
-    description: z.string().max(500).optional(),
+    description: z.string().max(500).refine(noNul, 'must not contain NUL characters').optional(),
   })
   .strict();
 
@@ -112,7 +115,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
 
   const eventOf = async (req: Request) => {
     const id = String(req.params.id);
-    const event = await getEvent(deps.db.pool, id);
+    const event = noNul(id) ? await getEvent(deps.db.pool, id) : null;
     if (!event) throw new ApiError(404, 'FC_NOT_FOUND', `no event ${id}`);
     return event;
   };
