@@ -105,7 +105,9 @@ describe('MQTT ingester (integration)', function () {
     const handledB = (await b.metrics.messages.get()).values[0]!.value;
     expect(handledA, 'ingester A took a share').to.be.greaterThan(100);
     expect(handledB, 'ingester B took a share').to.be.greaterThan(100);
-    expect(handledA + handledB).to.equal(1000);
+    // Each group also receives whatever else is published on the broker meanwhile, so the
+    // sessions' counts are a floor; the exact check is the rows of this test's sensors above.
+    expect(handledA + handledB).to.be.at.least(1000);
   });
 
   it('loses nothing when the ingester process is killed mid-stream and restarted', async () => {

@@ -19,7 +19,7 @@ import { eventually } from '../support/telemetry';
 const ROOT = join(__dirname, '../..');
 
 describe('Order workflows survive a worker crash (integration)', function () {
-  this.timeout(180_000);
+  this.timeout(300_000);
   let db: Db;
   let connection: Connection;
   let child: ChildProcess | undefined;
