@@ -3,18 +3,10 @@ import type { RuleProfile } from '../../../domain/coldchain/bands';
 import { evaluateReading, initialRuleState } from '../../../domain/coldchain/rules';
 import type { RuleEvent, SensorRuleState } from '../../../domain/coldchain/rules';
 import type { Reading } from '../../../domain/coldchain/telemetry';
+import { mulberry32 } from '../../../domain/orders/rng';
 
-/** Deterministic PRNG (mulberry32): same seed, same sequence. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the domain's mulberry32): same seed, same sequence. */
+export const seededRandom = mulberry32;
 
 /** Fixed "now" for tests: 2025-06-01T12:00:00Z. */
 export const T0 = Date.UTC(2025, 5, 1, 12, 0, 0);
