@@ -5,13 +5,19 @@ import type { Db } from './pool';
 /** A registered sensor as the ingester needs it. */
 export interface SensorRecord { sensorId: string; assetId: string; nodeId: string; band: string; active: boolean }
 
+const SENSOR_RECORDS = `SELECT s.id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band, s.active
+  FROM sensors s JOIN assets a ON a.id = s.asset_id`;
+
 /** Every sensor with its asset's band. */
 export async function loadSensors(db: Db): Promise<SensorRecord[]> {
-  return db.query<SensorRecord>(
-    `SELECT s.id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band, s.active
-       FROM sensors s JOIN assets a ON a.id = s.asset_id`,
-  );
+  return db.query<SensorRecord>(SENSOR_RECORDS);
 }
+
+/** The sensors among these ids that are registered (active or not). */
+export async function loadSensorsById(db: Db, ids: readonly string[]): Promise<SensorRecord[]> {
+  return db.query<SensorRecord>(`${SENSOR_RECORDS} WHERE s.id = ANY($1)`, [ids]);
+}
+
 
 /**
  * Insert readings in one statement through unnest (one bind parameter per column, so no

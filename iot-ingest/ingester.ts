@@ -10,7 +10,7 @@ import { connectMqtt } from '../platform/mqtt';
 import { DurableBatcher } from './batcher';
 import { createIngestMetrics } from './metrics';
 import type { IngestMetrics } from './metrics';
-import { SensorRegistry } from './registry';
+import { SensorCache } from './registry';
 
 type IngestItem = Reading | DeadLetter;
 const DEFAULT_SESSIONS = 32;
@@ -56,7 +56,7 @@ export interface IngesterHandle {
 export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger; metrics?: IngestMetrics }, opts: IngesterOptions = {}): Promise<IngesterHandle> {
   const logger = deps.logger;
   const metrics = deps.metrics ?? createIngestMetrics();
-  const registry = new SensorRegistry(deps.db);
+  const registry = new SensorCache(deps.db);
   await registry.load();
 
   let batchesSinceConflict = PLAIN_INSERT_AFTER;
@@ -173,6 +173,7 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
     clients,
     async stop() {
       stopping = true;
+      registry.close();
       await batcher.stop();
       await Promise.all(clients.map((c) => c.endAsync(true)));
     },

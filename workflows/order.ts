@@ -1,5 +1,5 @@
 import {
-  allHandlersFinished, ApplicationFailure, condition, ParentClosePolicy, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setHandler, startChild, upsertMemo,
+  allHandlersFinished, ApplicationFailure, condition, ParentClosePolicy, getExternalWorkflowHandle, patched, proxyActivities, proxyLocalActivities, setHandler, startChild, upsertMemo,
   upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { ChildWorkflowHandle } from '@temporalio/workflow';
@@ -22,6 +22,9 @@ const DEFAULT_RESERVATION_TTL_MS = 2 * 3_600_000;
 // Order status follows the least advanced live fulfilment.
 const PROGRESS: OrderState[] = ['received', 'allocated', 'picking', 'packed', 'dispatched', 'delivered'];
 const DONE = (s: OrderState) => s === 'delivered' || isTerminal(s);
+// Histories recorded before this patch moved the order's status while its fulfilments were
+// still being started; readers then saw "allocated" with half the fulfilments listed.
+const STATUS_AFTER_ALLOCATION_PATCH = 'order-status-after-allocation';
 
 /** How an order ended. */
 export interface OrderOutcome { orderId: string; status: OrderState; fulfilments: FulfilmentView[]; unfulfilled: UnfulfilledLine[]; coldChainRisk: boolean; slaBreached: boolean }
@@ -49,12 +52,16 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   const reallocations: { lines: OrderLine[]; reason: string }[] = [];
   const quarantines: ColdChainQuarantine[] = [];
   let cancelling = false;
+  // While an allocation starts its fulfilments one by one, their state signals update their
+  // own entries but the order's status waits for the whole allocation.
+  let allocating = 0;
 
   const view = (): OrderView => ({ orderId: input.orderId, status, fulfilments, unfulfilled, coldChainRisk, sla: slaState, allocations: explanations });
   const event = (type: string, data: Record<string, unknown> = {}, keySuffix = type) =>
     local.appendOrderEvent({ orderId: input.orderId, key: `${input.orderId}:${keySuffix}`, type, data, status });
 
   const recomputeStatus = (): void => {
+    if (allocating > 0) return;
     const live = fulfilments.filter((f) => !DONE(f.state));
     let next: OrderState;
     if (fulfilments.length === 0) next = status;
@@ -90,6 +97,18 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
 
   /** Allocate lines, reserve, and start a fulfilment per node. */
   const allocate = async (lines: OrderLine[], reason: string): Promise<void> => {
+    const deferStatus = patched(STATUS_AFTER_ALLOCATION_PATCH);
+    if (deferStatus) allocating++;
+    try {
+      await allocateLines(lines, reason);
+    } finally {
+      if (deferStatus) allocating--;
+    }
+    recomputeStatus();
+    if (fulfilments.length === 0 && status === 'received') status = 'rejected';
+    searchAttributes();
+  };
+  const allocateLines = async (lines: OrderLine[], reason: string): Promise<void> => {
     const seq = ++allocationSeq;
     const { allocation } = await acts.allocateAndReserve({
       order: { orderId: input.orderId, customerId: input.customerId, addressKey: input.addressKey, location: input.location, slot: input.slot, lines, placedAt: input.placedAt },
@@ -127,9 +146,6 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
       fulfilments.push(v);
       children.set(fulfilmentId, child);
     }
-    recomputeStatus();
-    if (fulfilments.length === 0 && status === 'received') status = 'rejected';
-    searchAttributes();
   };
 
   setHandler(orderStatusQuery, view);
