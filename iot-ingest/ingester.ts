@@ -6,7 +6,7 @@ import { insertDeadLetters, insertReadings } from '../db/telemetry';
 import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
 import { batchFilter, parseTelemetryMessage, readingFilter, sharedTopic } from '../domain/coldchain/telemetry';
 import type { Logger } from '../platform/logger';
-import { connectMqtt } from '../platform/mqtt';
+import { openAckAfterHandlingSessions } from '../platform/mqtt';
 import { DurableBatcher } from './batcher';
 import { createIngestMetrics } from './metrics';
 import type { IngestMetrics } from './metrics';
@@ -129,53 +129,26 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
   const sessions = opts.sessions ?? DEFAULT_SESSIONS;
   const prefix = opts.clientIdPrefix ?? `fc-ingest-${hostname()}`;
   const filters = [readingFilter(opts.nodeId), batchFilter(opts.nodeId)].map((f) => sharedTopic(cfg.mqtt.shareGroup, f));
-  const clients: MqttClient[] = [];
-  let stopping = false;
-
-  const openSession = async (i: number): Promise<MqttClient> => {
-    const clientId = `${prefix}-${i}`;
-    const handleMessage: MqttClient['handleMessage'] = (packet, callback) => {
-      if (stopping) return; // no acknowledgement: the broker keeps the message for the next session
-      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-      classify(packet.topic, payload)
-        .then((items) => (items.length ? batcher.submit(items) : undefined))
-        .then(
-          () => {
-            metrics.messages.inc();
-            callback();
-          },
-          (err: Error) => logger.debug({ err: err.message }, 'message left unacknowledged'),
-        );
-    };
-    const client = await connectMqtt(
-      cfg.mqtt.url,
-      { username: cfg.mqtt.username, password: cfg.mqtt.password, clientId, clean: false, properties: { sessionExpiryInterval: opts.sessionExpirySeconds ?? 86_400 } },
-      10_000,
-      (c) => {
-        c.handleMessage = handleMessage;
-      },
-    );
-    client.on('error', (err) => logger.warn({ err: err.message, clientId }, 'MQTT error'));
-    // A persistent session keeps its subscription; subscribing again on each connect is harmless
-    // and covers a session the broker expired while we were away.
-    const subscribe = () => client.subscribeAsync(filters, { qos: 1 }).catch((err: Error) => logger.error({ err: err.message }, 'subscribe failed'));
-    await subscribe();
-    client.on('connect', (connack) => {
-      if (!connack.sessionPresent) void subscribe();
-    });
-    return client;
-  };
-  clients.push(...(await Promise.all(Array.from({ length: sessions }, (_, i) => openSession(i)))));
+  const mqttSessions = await openAckAfterHandlingSessions({
+    url: cfg.mqtt.url, username: cfg.mqtt.username, password: cfg.mqtt.password, clientIdPrefix: prefix, sessions,
+    sessionExpirySeconds: opts.sessionExpirySeconds ?? 86_400, filters, logger,
+    handle: async (topic, payload) => {
+      const items = await classify(topic, payload);
+      if (items.length) await batcher.submit(items);
+      metrics.messages.inc();
+    },
+  });
+  const clients = mqttSessions.clients;
   logger.info({ sessions, prefix, filters }, 'ingester subscribed');
 
   return {
     metrics,
     clients,
     async stop() {
-      stopping = true;
+      mqttSessions.pause();
       registry.close();
       await batcher.stop();
-      await Promise.all(clients.map((c) => c.endAsync(true)));
+      await mqttSessions.close();
     },
   };
 }

@@ -26,3 +26,69 @@ export function connectMqtt(url: string, options: IClientOptions, timeoutMs = 10
     });
   });
 }
+
+/** A group of persistent sessions in one shared subscription that acknowledge after handling. */
+export interface AckAfterHandlingSessions {
+  clients: MqttClient[];
+  /** Take no more messages: what arrives now stays unacknowledged, kept by the broker for the session's next life. */
+  pause(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Open `sessions` persistent MQTT 5 sessions (`<clientIdPrefix>-<i>`) subscribed to `filters`
+ * at QoS 1. Each message is acknowledged only once `handle` resolves; a rejected `handle`
+ * leaves it unacknowledged, so the broker redelivers it when the session reconnects. Each
+ * session holds one unacknowledged message at a time, so the session count bounds what is in
+ * flight. The subscription is renewed on a connect without a session (expired meanwhile).
+ */
+export async function openAckAfterHandlingSessions(opts: {
+  url: string;
+  username?: string;
+  password?: string;
+  clientIdPrefix: string;
+  sessions: number;
+  sessionExpirySeconds: number;
+  filters: string[];
+  logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+  handle(topic: string, payload: Buffer): Promise<void>;
+}): Promise<AckAfterHandlingSessions> {
+  const { logger } = opts;
+  let paused = false;
+  const openSession = async (i: number): Promise<MqttClient> => {
+    const clientId = `${opts.clientIdPrefix}-${i}`;
+    const handleMessage: MqttClient['handleMessage'] = (packet, callback) => {
+      if (paused) return;
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      opts.handle(packet.topic, payload).then(
+        () => callback(),
+        (err: Error) => logger.debug({ err: err.message, clientId }, 'message left unacknowledged'),
+      );
+    };
+    const client = await connectMqtt(
+      opts.url,
+      { username: opts.username, password: opts.password, clientId, clean: false, properties: { sessionExpiryInterval: opts.sessionExpirySeconds } },
+      10_000,
+      (c) => {
+        c.handleMessage = handleMessage;
+      },
+    );
+    client.on('error', (err) => logger.warn({ err: err.message, clientId }, 'MQTT error'));
+    const subscribe = () => client.subscribeAsync(opts.filters, { qos: 1 }).catch((err: Error) => logger.error({ err: err.message, clientId }, 'subscribe failed'));
+    await subscribe();
+    client.on('connect', (connack) => {
+      if (!connack.sessionPresent) void subscribe();
+    });
+    return client;
+  };
+  const clients = await Promise.all(Array.from({ length: opts.sessions }, (_, i) => openSession(i)));
+  return {
+    clients,
+    pause: () => {
+      paused = true;
+    },
+    close: async () => {
+      await Promise.all(clients.map((c) => c.endAsync(true)));
+    },
+  };
+}

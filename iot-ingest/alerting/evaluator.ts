@@ -9,7 +9,7 @@ import type { Db } from '../../db/pool';
 import { batchFilter, parseTelemetryMessage, readingFilter, sharedTopic } from '../../domain/coldchain/telemetry';
 import type { Reading } from '../../domain/coldchain/telemetry';
 import type { Logger } from '../../platform/logger';
-import { connectMqtt } from '../../platform/mqtt';
+import { openAckAfterHandlingSessions } from '../../platform/mqtt';
 import { DurableBatcher } from '../batcher';
 import { OutboxDispatcher } from './dispatcher';
 import type { DeliveryPolicy } from './dispatcher';
@@ -93,42 +93,18 @@ export async function startAlertEvaluator(
   const prefix = opts.clientIdPrefix ?? `fc-alerts-${hostname()}`;
   const group = opts.shareGroup ?? 'alerts';
   const filters = [readingFilter(opts.nodeId), batchFilter(opts.nodeId)].map((f) => sharedTopic(group, f));
-  const clients: MqttClient[] = [];
   let stopping = false;
-
-  const openSession = async (i: number): Promise<MqttClient> => {
-    const clientId = `${prefix}-${i}`;
-    const handleMessage: MqttClient['handleMessage'] = (packet, callback) => {
-      if (stopping) return; // unacknowledged: the broker keeps it for this session's next life
-      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+  const mqttSessions = await openAckAfterHandlingSessions({
+    url: cfg.mqtt.url, username: cfg.mqtt.username, password: cfg.mqtt.password, clientIdPrefix: prefix, sessions,
+    sessionExpirySeconds: opts.sessionExpirySeconds ?? 86_400, filters, logger,
+    handle: async (topic, payload) => {
       // Dead letters are the ingester's business (it stores them); here they are just skipped.
-      const { readings } = parseTelemetryMessage(packet.topic, payload, { now: Date.now() });
-      (readings.length ? batcher.submit(readings) : Promise.resolve()).then(
-        () => {
-          metrics.messages.inc();
-          callback();
-        },
-        (err: Error) => logger.debug({ err: err.message }, 'message left unacknowledged'),
-      );
-    };
-    const client = await connectMqtt(
-      cfg.mqtt.url,
-      { username: cfg.mqtt.username, password: cfg.mqtt.password, clientId, clean: false, properties: { sessionExpiryInterval: opts.sessionExpirySeconds ?? 86_400 } },
-      10_000,
-      // Before connecting: a resumed session delivers its queue right after CONNACK.
-      (c) => {
-        c.handleMessage = handleMessage;
-      },
-    );
-    client.on('error', (err) => logger.warn({ err: err.message, clientId }, 'MQTT error'));
-    const subscribe = () => client.subscribeAsync(filters, { qos: 1 }).catch((err: Error) => logger.error({ err: err.message }, 'subscribe failed'));
-    await subscribe();
-    client.on('connect', (connack) => {
-      if (!connack.sessionPresent) void subscribe();
-    });
-    return client;
-  };
-  clients.push(...(await Promise.all(Array.from({ length: sessions }, (_, i) => openSession(i)))));
+      const { readings } = parseTelemetryMessage(topic, payload, { now: Date.now() });
+      if (readings.length) await batcher.submit(readings);
+      metrics.messages.inc();
+    },
+  });
+  const clients = mqttSessions.clients;
 
   // The sweep runs on a chain of timeouts, never overlapping itself.
   let sweeping: Promise<void> | undefined;
@@ -165,11 +141,12 @@ export async function startAlertEvaluator(
     },
     async stop() {
       stopping = true;
+      mqttSessions.pause();
       if (timer) clearTimeout(timer);
       while (sweeping) await sweeping;
       await batcher.stop();
       await dispatcher.idle();
-      await Promise.all(clients.map((c) => c.endAsync(true)));
+      await mqttSessions.close();
     },
   };
 }
