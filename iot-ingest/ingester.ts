@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { MqttClient } from 'mqtt';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
-import { insertDeadLetters, insertReadings } from '../db/telemetry';
+import { copyReadings, insertDeadLetters, insertReadings } from '../db/telemetry';
 import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
 import { batchFilter, parseTelemetryMessage, readingFilter, sharedTopic } from '../domain/coldchain/telemetry';
 import type { Logger } from '../platform/logger';
@@ -71,13 +71,13 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
       readings.sort(byKey);
       const write = (onConflict: 'skip' | 'error') =>
         deps.db.transaction(async (c) => {
-          const n = await insertReadings(c, readings, { onConflict });
+          const n = onConflict === 'error' ? await copyReadings(c, readings) : await insertReadings(c, readings);
           await insertDeadLetters(c, dead);
           return n;
         });
-      // A plain INSERT is much cheaper than ON CONFLICT DO NOTHING and duplicates are rare (QoS 1
+      // COPY is much cheaper than INSERT ... ON CONFLICT DO NOTHING and duplicates are rare (QoS 1
       // redelivery): try it first, and on a unique violation write the batch again skipping the
-      // stored readings. After a conflict, skip the plain attempt for a while (redelivery storm).
+      // stored readings. After a conflict, skip the COPY attempt for a while (redelivery storm).
       let inserted: number;
       if (batchesSinceConflict >= PLAIN_INSERT_AFTER) {
         try {
