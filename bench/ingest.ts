@@ -21,8 +21,8 @@ import type { Db } from '../db/pool';
 import { upsertSensorNetwork } from '../db/telemetry';
 import { batchTopic, readingFilter, readingTopic } from '../domain/coldchain/telemetry';
 import { connectMqtt } from '../platform/mqtt';
-import { forkChild } from './lib/child';
-import type { BenchChild } from './lib/child';
+import { consumerGroup, forkChild } from './lib/child';
+import type { BenchChild, ConsumerGroup } from './lib/child';
 import { rawLoad } from './lib/copy';
 import { cpuBetween, sampleCpu, waitForQuiet } from './lib/cpu';
 import type { ProcessGroup } from './lib/cpu';
@@ -38,6 +38,9 @@ export interface IngestBenchOptions {
   perBatch: number;
   latencySeconds: number;
   sensorsPerRole: number;
+  /** Ingester instances (processes) in one share group. */
+  ingesters: number;
+  /** MQTT sessions per instance. */
   sessions: number;
   concurrentWrites: number;
   batchMax: number;
@@ -53,14 +56,14 @@ export interface IngestBenchOptions {
 
 const DEFAULTS: IngestBenchOptions = {
   warmup: 10_000, single: 150_000, batches: 20_000, perBatch: 20, latencySeconds: 12, sensorsPerRole: 200,
-  sessions: 256, concurrentWrites: 2, batchMax: 2000, waitMs: 20, pool: 4, window: 1000, settleS: 20, scenarios: new Set(['single', 'batch', 'latency']), keep: false,
+  ingesters: 2, sessions: 256, concurrentWrites: 2, batchMax: 2000, waitMs: 20, pool: 4, window: 1000, settleS: 20, scenarios: new Set(['single', 'batch', 'latency']), keep: false,
 };
 
 function parseArgs(argv: string[]): IngestBenchOptions {
   const o = { ...DEFAULTS, scenarios: new Set(DEFAULTS.scenarios) };
   const flags: Record<string, keyof IngestBenchOptions> = {
     '--warmup': 'warmup', '--single': 'single', '--batches': 'batches', '--per-batch': 'perBatch', '--latency-s': 'latencySeconds',
-    '--sensors': 'sensorsPerRole', '--sessions': 'sessions', '--concurrent-writes': 'concurrentWrites', '--batch-max': 'batchMax', '--wait-ms': 'waitMs', '--pool': 'pool', '--window': 'window', '--settle-s': 'settleS',
+    '--sensors': 'sensorsPerRole', '--ingesters': 'ingesters', '--sessions': 'sessions', '--concurrent-writes': 'concurrentWrites', '--batch-max': 'batchMax', '--wait-ms': 'waitMs', '--pool': 'pool', '--window': 'window', '--settle-s': 'settleS',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -77,6 +80,7 @@ function parseArgs(argv: string[]): IngestBenchOptions {
       (o as unknown as Record<string, number>)[flags[a]!] = v;
     } else throw new Error(`unknown flag ${a}`);
   }
+  if (o.ingesters < 1 || !Number.isInteger(o.ingesters)) throw new Error('--ingesters needs a whole number ≥ 1');
   return o;
 }
 
@@ -167,18 +171,17 @@ interface Phase { rate: number; seconds: number; cpu: Record<string, number>; qu
  * first publish).
  */
 async function timed(
-  pub: MqttClient, child: BenchChild, groups: ProcessGroup[], count: number, expectTotal: number,
+  pub: MqttClient, consumers: ConsumerGroup, groups: ProcessGroup[], count: number, expectTotal: number,
   make: (i: number, at: number) => { topic: string; payload: string }, units: number, opts: { window: number; ratePerS?: number; settleS: number },
 ): Promise<Phase> {
   const settle = opts.settleS > 0 ? await waitForQuiet(0.3, opts.settleS * 1000) : { quiet: false, busyCores: Number.NaN };
-  const reached = child.next('reached', 300_000);
+  const reached = consumers.reached(expectTotal, 300_000);
   reached.catch(() => undefined); // awaited below; a failure while publishing must not go unhandled
-  child.send({ type: 'expect', count: expectTotal });
   const before = sampleCpu(groups);
   const published = await publishMany(pub, count, make, opts);
   const done = await reached;
   const after = sampleCpu(groups);
-  const seconds = (done.at - published.startedAt) / 1000;
+  const seconds = (done - published.startedAt) / 1000;
   return { rate: (count * units) / seconds, seconds, cpu: cpuBetween(before, after), quiet: settle.quiet, busy_cores_before: settle.busyCores };
 }
 
@@ -204,9 +207,9 @@ async function main(): Promise<void> {
   const children: BenchChild[] = [];
   const base = Date.now() - 3_600_000; // an hour ago: inside the parser's age window
   const childEnv = { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'warn', BENCH_NODE: net.nodeId };
-  const tuning = { sessions: o.sessions, concurrent_writes: o.concurrentWrites, batch_max: o.batchMax, batch_wait_ms: o.waitMs, pool_max: o.pool };
+  const tuning = { ingesters: o.ingesters, sessions: o.sessions, concurrent_writes: o.concurrentWrites, batch_max: o.batchMax, batch_wait_ms: o.waitMs, pool_max: o.pool };
   const context = () => ({
-    ...machineInfo(), loadavg_1m: loadAverage1m(), ingester: 'child process running startIngester (as npm run ingest)',
+    ...machineInfo(), loadavg_1m: loadAverage1m(), ingester: `${o.ingesters} child process(es) running startIngester (as npm run ingest) in one share group`,
     publisher: 'bench process, one MQTT.js client, QoS 1', publish_window: o.window, ...tuning,
   });
   const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
@@ -219,18 +222,22 @@ async function main(): Promise<void> {
       });
       children.push(sub);
       const subGroups: ProcessGroup[] = [{ name: 'bench', pids: [process.pid] }, { name: 'consumer', pids: [sub.process.pid!] }, { name: 'broker', comm: 'mosquitto' }, { name: 'postgres', comm: 'postgres' }];
-      await timed(pub, sub, subGroups, o.warmup, o.warmup, singleMessages(net, 'r', base, 0), 1, { ...o, settleS: 0 });
-      ref = await timed(pub, sub, subGroups, o.single, o.warmup + o.single, singleMessages(net, 'r', base, o.warmup), 1, o);
+      const subscriber = consumerGroup([sub]);
+      await timed(pub, subscriber, subGroups, o.warmup, o.warmup, singleMessages(net, 'r', base, 0), 1, { ...o, settleS: 0 });
+      ref = await timed(pub, subscriber, subGroups, o.single, o.warmup + o.single, singleMessages(net, 'r', base, o.warmup), 1, o);
       await sub.stop();
     }
 
-    // --- the ingester under test, one process for the three scenarios.
-    const ing = await forkChild(join(__dirname, 'lib/ingester-child.ts'), {
-      ...childEnv, MQTT_SHARE_GROUP: `bench${randomBytes(4).toString('hex')}`, BENCH_SESSIONS: String(o.sessions), BENCH_CONCURRENT_WRITES: String(o.concurrentWrites),
-      BENCH_CLIENT_ID: `${net.nodeId}-ing`, INGEST_BATCH_MAX: String(o.batchMax), INGEST_BATCH_WAIT_MS: String(o.waitMs), PG_POOL_MAX: String(o.pool),
-    }, process.env.BENCH_INGESTER_NODE_ARGS?.split(' ').filter(Boolean)); // e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile the ingester
-    children.push(ing);
-    const groups: ProcessGroup[] = [{ name: 'bench', pids: [process.pid] }, { name: 'ingester', pids: [ing.process.pid!] }, { name: 'broker', comm: 'mosquitto' }, { name: 'postgres', comm: 'postgres' }];
+    // --- the ingester under test: `--ingesters` instances in one share group, as deployed to
+    // scale out, each in its own process, for the three scenarios.
+    const shareGroup = `bench${randomBytes(4).toString('hex')}`;
+    const instances = await Promise.all(Array.from({ length: o.ingesters }, (_, k) => forkChild(join(__dirname, 'lib/ingester-child.ts'), {
+      ...childEnv, MQTT_SHARE_GROUP: shareGroup, BENCH_SESSIONS: String(o.sessions), BENCH_CONCURRENT_WRITES: String(o.concurrentWrites),
+      BENCH_CLIENT_ID: `${net.nodeId}-ing${k}`, INGEST_BATCH_MAX: String(o.batchMax), INGEST_BATCH_WAIT_MS: String(o.waitMs), PG_POOL_MAX: String(o.pool),
+    }, process.env.BENCH_INGESTER_NODE_ARGS?.split(' ').filter(Boolean)))); // e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile the ingester
+    children.push(...instances);
+    const ing = consumerGroup(instances);
+    const groups: ProcessGroup[] = [{ name: 'bench', pids: [process.pid] }, { name: 'ingester', pids: ing.pids }, { name: 'broker', comm: 'mosquitto' }, { name: 'postgres', comm: 'postgres' }];
     let expected = 0;
     /** Run one phase with latency recording on; returns the phase, its latencies and the ingester's counters over it. */
     const phase = async (count: number, make: Parameters<typeof timed>[5], units: number, ratePerS?: number) => {

@@ -13,6 +13,8 @@ export type ToChild =
   | { type: 'latency'; on: boolean }
   /** Report cumulative counters (and the latencies recorded since `latency` was turned on). */
   | { type: 'stats' }
+  /** Report the units handled so far, at once (a group of children is polled with it). */
+  | { type: 'count' }
   | { type: 'stop' };
 
 /** Child → parent. */
@@ -20,6 +22,7 @@ export type FromChild =
   | { type: 'ready' }
   | { type: 'reached'; count: number; at: number }
   | { type: 'stats'; stats: Record<string, number>; latencies?: number[] }
+  | { type: 'count'; handled: number; at: number }
   | { type: 'stopped' }
   | { type: 'error'; message: string };
 
@@ -130,6 +133,8 @@ export function serveParent(hooks: ChildHooks): void {
         else setTimeout(poll, 2);
       };
       poll();
+    } else if (m.type === 'count') {
+      send({ type: 'count', handled: hooks.handled(), at: Date.now() });
     } else if (m.type === 'stats') {
       hooks.stats().then((r) => send({ type: 'stats', ...r }), fail);
     } else if (m.type === 'stop') {
@@ -138,4 +143,57 @@ export function serveParent(hooks: ChildHooks): void {
   });
   // The bench going away (crash, Ctrl-C) must not leave children behind.
   process.on('disconnect', () => process.exit(0));
+}
+
+/**
+ * Several children consuming one stream (ingester instances in one share group), seen as one:
+ * the units they handled add up, and so do their counters. Which child gets which message is
+ * the broker's choice, so the group polls their counts every `pollMs` to see the total reached
+ * (one child: its own exact `reached`).
+ */
+export interface ConsumerGroup {
+  readonly children: readonly BenchChild[];
+  readonly pids: number[];
+  send(msg: ToChild): void;
+  /** The wall-clock time at which the children had handled `total` units together. */
+  reached(total: number, timeoutMs?: number): Promise<number>;
+  /** Counters summed over the children; latencies of all of them. */
+  stats(): Promise<{ stats: Record<string, number>; latencies: number[] }>;
+  stop(): Promise<void>;
+}
+
+export function consumerGroup(children: readonly BenchChild[], pollMs = 5): ConsumerGroup {
+  return {
+    children,
+    pids: children.map((c) => c.process.pid!),
+    send: (msg) => children.forEach((c) => c.send(msg)),
+    reached: async (total, timeoutMs = 300_000) => {
+      if (children.length === 1) {
+        const only = children[0]!;
+        const reached = only.next('reached', timeoutMs);
+        only.send({ type: 'expect', count: total });
+        return (await reached).at;
+      }
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const counts = await Promise.all(children.map(async (c) => {
+          const reply = c.next('count', 30_000);
+          c.send({ type: 'count' });
+          return reply;
+        }));
+        if (counts.reduce((n, c) => n + c.handled, 0) >= total) return Math.max(...counts.map((c) => c.at));
+        if (Date.now() > deadline) throw new Error(`consumers did not handle ${total} units within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    },
+    stats: async () => {
+      const all = await Promise.all(children.map((c) => c.stats()));
+      const stats: Record<string, number> = {};
+      for (const a of all) for (const [k, v] of Object.entries(a.stats)) stats[k] = (stats[k] ?? 0) + v;
+      return { stats, latencies: all.flatMap((a) => a.latencies ?? []) };
+    },
+    stop: async () => {
+      await Promise.all(children.map((c) => c.stop()));
+    },
+  };
 }
