@@ -2,22 +2,16 @@
 import { DateTime } from 'luxon';
 import { parseCsv } from '../csv';
 import { DAY_MS, isoLocal } from '../time';
+import type { BacktestArgs } from './args';
+import { InputError } from './errors';
 
 /** Dates for daily data, date-times otherwise, in messages. */
 function show(ms: number, step: number): string {
   return step === DAY_MS ? isoLocal(ms).slice(0, 10) : isoLocal(ms).slice(0, 16).replace('T', ' ');
 }
-import { InputError } from './errors';
 
-export interface LoadSpec {
-  readonly time: string;
-  readonly slotCol?: string;
-  readonly target: string;
-  readonly features: readonly string[];
-  readonly seriesCols: readonly string[];
-  readonly groupCol?: string;
-  readonly slotsPerDay: number;
-}
+/** The columns to read (as the command line names them) and the slots in a day. */
+export type LoadSpec = Pick<BacktestArgs, 'time' | 'slotCol' | 'target' | 'features' | 'seriesCols' | 'groupCol'> & { readonly slotsPerDay: number };
 
 export interface LoadedSeries {
   readonly id: string;
