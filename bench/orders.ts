@@ -121,6 +121,24 @@ async function main(): Promise<void> {
   });
   const seconds = (performance.now() - start) / 1000;
   await readiness.stop();
+  // How much engine work each side of the ratio is: workflow tasks per order (its own and its
+  // fulfilments', from a sample of histories) against a no-op's.
+  const historyOf = async (workflowId: string) => (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const tasksOf = async (workflowId: string) => (await historyOf(workflowId)).filter((e) => e.workflowTaskCompletedEventAttributes).length;
+  const sample = orders.slice(0, 10).map((o) => orderWorkflowId(`${tag}-${o.orderId}`));
+  let sampleTasks = 0;
+  let sampleUpdates = 0;
+  for (const id of sample) {
+    const outcome = await client.workflow.getHandle<typeof orderWorkflow>(id).result();
+    sampleTasks += await tasksOf(id);
+    for (const f of outcome.fulfilments) {
+      const events = await historyOf(f.fulfilmentId);
+      sampleTasks += events.filter((e) => e.workflowTaskCompletedEventAttributes).length;
+      sampleUpdates += events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+    }
+  }
+  const tasksPerOrder = sampleTasks / sample.length;
+  const noopTasks = await tasksOf(noopIds[0]!);
   const ordersPerS = N / seconds;
   const latency = summarize(readyMs, 1);
   const alloc = measureAllocation({ orders: 5000 });
@@ -132,6 +150,10 @@ async function main(): Promise<void> {
     noop_wf_per_s: Math.round(noopPerS * 100) / 100,
     ratio: Math.round((ordersPerS / noopPerS) * 1000) / 1000,
     alloc_p99_ms: alloc.alloc_p99_ms,
+    workflow_tasks_per_order: Math.round(tasksPerOrder * 10) / 10,
+    updates_per_order: Math.round((sampleUpdates / sample.length) * 10) / 10,
+    workflow_tasks_per_noop: noopTasks,
+    task_rate_ratio: Math.round(((ordersPerS * tasksPerOrder) / (noopPerS * noopTasks)) * 1000) / 1000,
     orders: N,
     delivered,
     rejected,
