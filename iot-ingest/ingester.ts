@@ -10,6 +10,7 @@ import { openAckAfterHandlingSessions } from '../platform/mqtt';
 import { DurableBatcher } from './batcher';
 import { createIngestMetrics } from './metrics';
 import type { IngestMetrics } from './metrics';
+import { placementMismatch } from '../domain/coldchain/registry';
 import { SensorCache } from './registry';
 
 type IngestItem = Reading | DeadLetter;
@@ -120,8 +121,11 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
     const parsed = parseTelemetryMessage(topic, payload, { now: Date.now() });
     const items: IngestItem[] = parsed.deadLetters;
     for (const r of parsed.readings) {
-      if (registry.known(r.sensorId) ?? (await registry.lookup(r.sensorId))) items.push(r);
-      else items.push({ reason: 'unknown_sensor', detail: `sensor ${r.sensorId} is not registered or not active`, topic, sensorId: r.sensorId, raw: JSON.stringify(r), rawEncoding: 'utf8' });
+      const registered = registry.known(r.sensorId) ?? (await registry.lookup(r.sensorId));
+      // A mis-configured device must not write into another asset's history.
+      const problem = registered ? placementMismatch(r, registered) : `sensor ${r.sensorId} is not registered or not active`;
+      if (problem) items.push({ reason: 'unknown_sensor', detail: problem, topic, sensorId: r.sensorId, raw: JSON.stringify(r), rawEncoding: 'utf8' });
+      else items.push(r);
     }
     return items;
   };

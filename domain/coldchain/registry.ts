@@ -144,13 +144,18 @@ export function resolveReading(
   const resolved = resolveSensor(registry, reading.sensorId);
   if (!resolved) return dead(`sensor ${reading.sensorId} is not registered`);
   if (!resolved.sensor.active) return dead(`sensor ${reading.sensorId} is inactive`);
-  if (resolved.asset.assetId !== reading.assetId) {
-    return dead(`sensor ${reading.sensorId} belongs to asset ${resolved.asset.assetId}, reading says ${reading.assetId}`);
-  }
-  if (resolved.node.nodeId !== reading.nodeId) {
-    return dead(`sensor ${reading.sensorId} belongs to node ${resolved.node.nodeId}, reading says ${reading.nodeId}`);
-  }
-  return { ok: true, resolved };
+  const mismatch = placementMismatch(reading, { assetId: resolved.asset.assetId, nodeId: resolved.node.nodeId });
+  return mismatch ? dead(mismatch) : { ok: true, resolved };
+}
+
+/**
+ * Why a reading cannot be where its topic (or batch item) puts it, or null when the asset and
+ * node it names are the ones the sensor is registered to.
+ */
+export function placementMismatch(reading: Pick<Reading, 'sensorId' | 'assetId' | 'nodeId'>, registered: { assetId: string; nodeId: string }): string | null {
+  if (registered.assetId !== reading.assetId) return `sensor ${reading.sensorId} belongs to asset ${registered.assetId}, reading says ${reading.assetId}`;
+  if (registered.nodeId !== reading.nodeId) return `sensor ${reading.sensorId} belongs to node ${registered.nodeId}, reading says ${reading.nodeId}`;
+  return null;
 }
 
 // Records are plain objects keyed by outside-controlled ids: never follow the prototype chain

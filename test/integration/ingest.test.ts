@@ -80,13 +80,18 @@ describe('MQTT ingester (integration)', function () {
     await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[0]!), '{"v":1,"ts":', { qos: 1 });
     await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[0]!), JSON.stringify({ v: 1, ts: now, temp_c: 999 }), { qos: 1 });
     await pub.publishAsync(readingTopic(nodeId, assetId, ghost), JSON.stringify({ v: 1, ts: now, temp_c: 4 }), { qos: 1 });
+    // A registered sensor under another asset of its node: it must not write into that asset's history.
+    await pub.publishAsync(readingTopic(nodeId, `${nodeId}-freezer`, sensorIds[0]!), JSON.stringify({ v: 1, ts: now + 1, temp_c: 4 }), { qos: 1 });
     await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[0]!), JSON.stringify({ v: 1, ts: now, temp_c: 4.5 }), { qos: 1 });
     expect(await eventually(async () => (await countReadings(db, sensorIds)).rows === 1)).to.equal(true);
-    const letters = await db.query<{ reason: string; raw: Buffer | null }>(
-      `SELECT reason, raw FROM ingest_dead_letters WHERE topic LIKE $1 ORDER BY id`,
-      [`%/${nodeId}/%`],
-    );
-    expect(letters.map((l) => l.reason).sort()).to.deep.equal(['impossible_value', 'malformed_json', 'unknown_sensor']);
+    let letters: { reason: string; detail: string; raw: Buffer | null }[] = [];
+    await eventually(async () => {
+      letters = await db.query(`SELECT reason, detail, raw FROM ingest_dead_letters WHERE topic LIKE $1 ORDER BY id`, [`%/${nodeId}/%`]);
+      return letters.length >= 4;
+    });
+    expect(letters.map((l) => l.reason).sort()).to.deep.equal(['impossible_value', 'malformed_json', 'unknown_sensor', 'unknown_sensor']);
+    expect(letters.map((l) => l.detail)).to.include(`sensor ${sensorIds[0]} belongs to asset ${assetId}, reading says ${nodeId}-freezer`);
+    expect((await countReadings(db, sensorIds)).rows, 'the misplaced reading is not stored').to.equal(1);
     const malformed = letters.find((l) => l.reason === 'malformed_json')!;
     expect(malformed.raw?.toString()).to.equal('{"v":1,"ts":');
   });
