@@ -16,7 +16,15 @@ export interface Config {
     readonly ops: { readonly username: string; readonly password: string };
     readonly shareGroup: string;
   };
-  readonly ingest: { readonly batchMax: number; readonly batchWaitMs: number; readonly bufferMax: number };
+  readonly ingest: {
+    readonly batchMax: number;
+    readonly batchWaitMs: number;
+    readonly bufferMax: number;
+    readonly clientIdPrefix?: string;
+    readonly sessions: number;
+    readonly sessionExpirySeconds: number;
+    readonly metricsPort: number;
+  };
   readonly auth: { readonly tokenSecret: string };
   readonly pii: { readonly key: string };
   /** host:port of the worker runtime's Prometheus endpoint, or undefined when off. */
@@ -68,7 +76,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ops: { username: e.MQTT_OPS_USERNAME, password: secret('MQTT_OPS_PASSWORD', e.MQTT_OPS_PASSWORD, DEV_DEFAULTS.mqttOpsPassword) },
       shareGroup: e.MQTT_SHARE_GROUP,
     },
-    ingest: { batchMax: e.INGEST_BATCH_MAX, batchWaitMs: e.INGEST_BATCH_WAIT_MS, bufferMax: e.INGEST_BUFFER_MAX },
+    ingest: {
+      batchMax: e.INGEST_BATCH_MAX, batchWaitMs: e.INGEST_BATCH_WAIT_MS, bufferMax: e.INGEST_BUFFER_MAX,
+      ...(e.INGEST_CLIENT_ID ? { clientIdPrefix: e.INGEST_CLIENT_ID } : {}),
+      sessions: e.INGEST_SESSIONS,
+      // A day covers an ingester's outage in production; elsewhere sessions of stopped
+      // instances would otherwise queue the whole stream for a day and grow the broker.
+      sessionExpirySeconds: e.INGEST_SESSION_EXPIRY_S ?? (production ? 86_400 : 600),
+      metricsPort: e.INGEST_METRICS_PORT,
+    },
     auth: { tokenSecret: secret('API_TOKEN_SECRET', e.API_TOKEN_SECRET, DEV_DEFAULTS.apiTokenSecret) },
     pii: { key: secret('PII_ENCRYPTION_KEY', e.PII_ENCRYPTION_KEY, DEV_DEFAULTS.piiKey) },
     ...(e.WORKER_METRICS_BIND === 'off' ? {} : { workerMetricsBind: e.WORKER_METRICS_BIND }),

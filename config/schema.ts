@@ -37,6 +37,14 @@ export const envSchema = z.object({
   INGEST_BATCH_MAX: z.coerce.number().int().min(1).max(50000).default(2000),
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10000).default(20),
   INGEST_BUFFER_MAX: z.coerce.number().int().min(100).default(200000),
+  /** Stable prefix of an ingester instance's MQTT client ids: the same prefix resumes the same persistent sessions. */
+  INGEST_CLIENT_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (at most 100)').optional(),
+  /** MQTT sessions per ingester instance: each holds one message until its batch commits. */
+  INGEST_SESSIONS: z.coerce.number().int().min(1).max(1024).default(32),
+  /** How long the broker keeps an absent ingester's sessions (and queues their messages). Default by profile. */
+  INGEST_SESSION_EXPIRY_S: z.coerce.number().int().min(0).max(7 * 86_400).optional(),
+  /** Port of the ingester process's Prometheus endpoint (0: any free port). */
+  INGEST_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   API_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PII_ENCRYPTION_KEY: z.string().optional(),
   /** Base64 32-byte key: Temporal payloads are encrypted when set (required in production). */

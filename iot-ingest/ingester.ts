@@ -14,7 +14,6 @@ import { placementMismatch } from '../domain/coldchain/registry';
 import { SensorCache } from './registry';
 
 type IngestItem = Reading | DeadLetter;
-const DEFAULT_SESSIONS = 32;
 const DEFAULT_CONCURRENT_WRITES = 2;
 const UNIQUE_VIOLATION = '23505';
 /** Batches without a duplicate before plain INSERTs are tried again after a conflict. */
@@ -22,7 +21,7 @@ const PLAIN_INSERT_AFTER = 20;
 const byKey = (a: Reading, b: Reading): number => (a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : a.ts - b.ts);
 const isDeadLetter = (i: IngestItem): i is DeadLetter => 'reason' in i;
 
-/** How one ingester instance connects and batches. */
+/** How one ingester instance connects and batches; each option overrides its `cfg.ingest` counterpart. */
 export interface IngesterOptions {
   /**
    * MQTT sessions this instance opens in the shared-subscription group. MQTT.js hands a
@@ -101,7 +100,7 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
     },
     {
       maxItems: cfg.ingest.batchMax,
-      maxEntries: opts.sessions ?? DEFAULT_SESSIONS,
+      maxEntries: opts.sessions ?? cfg.ingest.sessions,
       maxWaitMs: cfg.ingest.batchWaitMs,
       maxConcurrentWrites: opts.concurrentWrites ?? DEFAULT_CONCURRENT_WRITES,
       onWriteError: (err, attempt) => {
@@ -130,12 +129,12 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
     return items;
   };
 
-  const sessions = opts.sessions ?? DEFAULT_SESSIONS;
-  const prefix = opts.clientIdPrefix ?? `fc-ingest-${hostname()}`;
+  const sessions = opts.sessions ?? cfg.ingest.sessions;
+  const prefix = opts.clientIdPrefix ?? cfg.ingest.clientIdPrefix ?? `fc-ingest-${hostname()}`;
   const filters = [readingFilter(opts.nodeId), batchFilter(opts.nodeId)].map((f) => sharedTopic(cfg.mqtt.shareGroup, f));
   const mqttSessions = await openAckAfterHandlingSessions({
     url: cfg.mqtt.url, username: cfg.mqtt.username, password: cfg.mqtt.password, clientIdPrefix: prefix, sessions,
-    sessionExpirySeconds: opts.sessionExpirySeconds ?? 86_400, filters, logger,
+    sessionExpirySeconds: opts.sessionExpirySeconds ?? cfg.ingest.sessionExpirySeconds, filters, logger,
     handle: async (topic, payload) => {
       const items = await classify(topic, payload);
       if (items.length) await batcher.submit(items);

@@ -12,16 +12,10 @@ async function main(): Promise<void> {
   const cfg = config();
   const logger = createLogger(cfg.logLevel).child({ component: 'ingest' });
   const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain-ingest' });
-  const num = (name: string) => (process.env[name] ? Number(process.env[name]) : undefined);
-  const ingester = await startIngester(cfg, { db, logger }, {
-    clientIdPrefix: process.env.INGEST_CLIENT_ID,
-    sessions: num('INGEST_SESSIONS'),
-    sessionExpirySeconds: num('INGEST_SESSION_EXPIRY_S'),
-  });
+  const ingester = await startIngester(cfg, { db, logger });
   // The alert evaluator rides along, its metrics on the same endpoint (ALERTS_EVALUATOR=off to run it elsewhere).
   const alerting = await startAlertingAlongside(cfg, { db, logger, metricsRegistry: ingester.metrics.registry, role: 'ingest' });
   // Prometheus scrape endpoint of this process.
-  const metricsPort = Number(process.env.INGEST_METRICS_PORT ?? 9464);
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
@@ -31,7 +25,7 @@ async function main(): Promise<void> {
       (body) => res.writeHead(200, { 'content-type': ingester.metrics.registry.contentType }).end(body),
       () => res.writeHead(500).end(),
     );
-  }).listen(metricsPort, '0.0.0.0');
+  }).listen(cfg.ingest.metricsPort, '0.0.0.0');
   onShutdown(logger, async () => {
     server.close();
     await alerting?.stop();

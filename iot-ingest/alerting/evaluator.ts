@@ -96,7 +96,7 @@ export async function startAlertEvaluator(
   let stopping = false;
   const mqttSessions = await openAckAfterHandlingSessions({
     url: cfg.mqtt.url, username: cfg.mqtt.username, password: cfg.mqtt.password, clientIdPrefix: prefix, sessions,
-    sessionExpirySeconds: opts.sessionExpirySeconds ?? 86_400, filters, logger,
+    sessionExpirySeconds: opts.sessionExpirySeconds ?? cfg.ingest.sessionExpirySeconds, filters, logger,
     handle: async (topic, payload) => {
       // Dead letters are the ingester's business (it stores them); here they are just skipped.
       const { readings } = parseTelemetryMessage(topic, payload, { now: Date.now() });

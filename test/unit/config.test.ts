@@ -38,5 +38,14 @@ describe('config', () => {
     };
     expect(loadConfig(env).demo).to.equal(false);
     expect(loadConfig({ ...env, DEMO: 'on' }).demo).to.equal(true);
+    expect(loadConfig(env).ingest.sessionExpirySeconds, 'a day of queueing for an absent production ingester').to.equal(86_400);
+  });
+
+  it('keeps broker sessions of absent ingesters for ten minutes outside production, and takes the ingester settings', () => {
+    expect(loadConfig({}).ingest).to.deep.include({ sessions: 32, sessionExpirySeconds: 600, metricsPort: 9464 });
+    expect(loadConfig({}).ingest.clientIdPrefix).to.equal(undefined);
+    const cfg = loadConfig({ INGEST_CLIENT_ID: 'fc-ingest-7', INGEST_SESSIONS: '256', INGEST_SESSION_EXPIRY_S: '120', INGEST_METRICS_PORT: '0' });
+    expect(cfg.ingest).to.deep.include({ clientIdPrefix: 'fc-ingest-7', sessions: 256, sessionExpirySeconds: 120, metricsPort: 0 });
+    expect(() => loadConfig({ INGEST_CLIENT_ID: 'has/slash', INGEST_SESSIONS: '0' })).to.throw(ConfigError, /INGEST_CLIENT_ID[\s\S]*INGEST_SESSIONS/);
   });
 });
