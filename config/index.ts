@@ -25,6 +25,7 @@ export interface Config {
     readonly sessionExpirySeconds: number;
     readonly metricsPort: number;
   };
+  readonly alerts: { readonly evaluatorAlongside: boolean; readonly shareGroup: string; readonly clientIdPrefix?: string };
   readonly auth: { readonly tokenSecret: string };
   readonly pii: { readonly key: string };
   /** host:port of the worker runtime's Prometheus endpoint, or undefined when off. */
@@ -84,6 +85,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // instances would otherwise queue the whole stream for a day and grow the broker.
       sessionExpirySeconds: e.INGEST_SESSION_EXPIRY_S ?? (production ? 86_400 : 600),
       metricsPort: e.INGEST_METRICS_PORT,
+    },
+    alerts: {
+      // Test processes must not join the shared `alerts` group with sessions that outlive them.
+      evaluatorAlongside: e.ALERTS_EVALUATOR ?? e.FRESHCHAIN_PROFILE !== 'test',
+      shareGroup: e.ALERTS_SHARE_GROUP,
+      ...(e.ALERTS_CLIENT_ID ?? e.INGEST_CLIENT_ID ? { clientIdPrefix: e.ALERTS_CLIENT_ID ?? `${e.INGEST_CLIENT_ID}-alerts` } : {}),
     },
     auth: { tokenSecret: secret('API_TOKEN_SECRET', e.API_TOKEN_SECRET, DEV_DEFAULTS.apiTokenSecret) },
     pii: { key: secret('PII_ENCRYPTION_KEY', e.PII_ENCRYPTION_KEY, DEV_DEFAULTS.piiKey) },

@@ -45,6 +45,11 @@ export const envSchema = z.object({
   INGEST_SESSION_EXPIRY_S: z.coerce.number().int().min(0).max(7 * 86_400).optional(),
   /** Port of the ingester process's Prometheus endpoint (0: any free port). */
   INGEST_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Run the alert evaluator inside the ingester and `npm start` processes (default: on, off in the test profile). */
+  ALERTS_EVALUATOR: boolFromEnv.optional(),
+  ALERTS_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/).default('alerts'),
+  /** Stable client-id prefix of the evaluator's sessions (default: `<INGEST_CLIENT_ID>-alerts`, or host and process role). */
+  ALERTS_CLIENT_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (at most 100)').optional(),
   API_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PII_ENCRYPTION_KEY: z.string().optional(),
   /** Base64 32-byte key: Temporal payloads are encrypted when set (required in production). */

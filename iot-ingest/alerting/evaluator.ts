@@ -91,7 +91,7 @@ export async function startAlertEvaluator(
   );
 
   const prefix = opts.clientIdPrefix ?? `fc-alerts-${hostname()}`;
-  const group = opts.shareGroup ?? 'alerts';
+  const group = opts.shareGroup ?? cfg.alerts.shareGroup;
   const filters = [readingFilter(opts.nodeId), batchFilter(opts.nodeId)].map((f) => sharedTopic(group, f));
   let stopping = false;
   const mqttSessions = await openAckAfterHandlingSessions({

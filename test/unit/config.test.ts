@@ -48,4 +48,13 @@ describe('config', () => {
     expect(cfg.ingest).to.deep.include({ clientIdPrefix: 'fc-ingest-7', sessions: 256, sessionExpirySeconds: 120, metricsPort: 0 });
     expect(() => loadConfig({ INGEST_CLIENT_ID: 'has/slash', INGEST_SESSIONS: '0' })).to.throw(ConfigError, /INGEST_CLIENT_ID[\s\S]*INGEST_SESSIONS/);
   });
+
+  it('runs the alert evaluator alongside except in the test profile, with sessions named after the ingester', () => {
+    expect(loadConfig({}).alerts).to.deep.equal({ evaluatorAlongside: true, shareGroup: 'alerts' });
+    expect(loadConfig({ FRESHCHAIN_PROFILE: 'test' }).alerts.evaluatorAlongside).to.equal(false);
+    expect(loadConfig({ FRESHCHAIN_PROFILE: 'test', ALERTS_EVALUATOR: 'on' }).alerts.evaluatorAlongside).to.equal(true);
+    expect(loadConfig({ INGEST_CLIENT_ID: 'fc-ingest-1' }).alerts.clientIdPrefix).to.equal('fc-ingest-1-alerts');
+    expect(loadConfig({ INGEST_CLIENT_ID: 'fc-ingest-1', ALERTS_CLIENT_ID: 'fc-al' }).alerts.clientIdPrefix).to.equal('fc-al');
+    expect(() => loadConfig({ ALERTS_EVALUATOR: 'maybe' })).to.throw(ConfigError, /ALERTS_EVALUATOR/);
+  });
 });
