@@ -1,14 +1,17 @@
 import { releaseExpiredReservations } from '../db/orders';
 import type { Db } from '../db/pool';
+import type { Logger } from '../platform/logger';
 import { runTelemetryMaintenance } from '../iot-ingest/maintenance';
 import type { TelemetryMaintenanceSummary } from '../iot-ingest/maintenance';
 
 /** Housekeeping the maintenance schedule runs: expired reservations, telemetry rollups and retention. */
-export function createMaintenanceActivities(deps: { db: Db }) {
+export function createMaintenanceActivities(deps: { db: Db; logger?: Logger }) {
   return {
     /** Release reservations whose time-to-live has passed. */
     async releaseExpiredReservations(): Promise<number> {
-      return releaseExpiredReservations(deps.db, new Date());
+      const { released, unbalancedLots } = await releaseExpiredReservations(deps.db, new Date());
+      if (unbalancedLots.length) deps.logger?.warn({ lotIds: unbalancedLots }, 'lots held fewer units than their expired reservations; reserved set to 0 for the difference');
+      return released;
     },
     /** Refresh telemetry rollups and apply retention (what continuous aggregates and policies do on the community build). */
     async telemetryMaintenance(): Promise<TelemetryMaintenanceSummary> {

@@ -134,7 +134,11 @@ export async function reserveAllocation(
       if (res.rowCount !== 1) throw new ConflictError({ lotId: r.lotId, nodeId: r.nodeId, reason: 'lot_short' });
       await c.query(
         `INSERT INTO stock_reservations (order_id, lot_id, node_id, sku, qty, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (order_id, lot_id) DO UPDATE SET qty = stock_reservations.qty + EXCLUDED.qty, status = 'held', expires_at = EXCLUDED.expires_at`,
+         ON CONFLICT (order_id, lot_id) DO UPDATE
+           -- A held row grows; a released or committed one no longer counts in lots.reserved, so
+           -- it starts again at what is reserved now (adding to it broke the lot's balance).
+           SET qty = CASE WHEN stock_reservations.status = 'held' THEN stock_reservations.qty + EXCLUDED.qty ELSE EXCLUDED.qty END,
+               status = 'held', expires_at = EXCLUDED.expires_at`,
         [args.orderId, r.lotId, r.nodeId, r.sku, r.qty, args.expiresAt],
       );
     }
@@ -331,7 +335,7 @@ export async function loadOrderEvents(db: Db, orderId: string): Promise<{ at: Da
  * Release held reservations past their expiry (an order whose workflow can no longer release
  * them, e.g. terminated by an operator). Returns how many were released.
  */
-export async function releaseExpiredReservations(db: Db, now: Date): Promise<number> {
+export async function releaseExpiredReservations(db: Db, now: Date): Promise<{ released: number; unbalancedLots: string[] }> {
   return db.transaction(async (c) => {
     const rows = (
       await c.query<{ lot_id: string; qty: number }>(
@@ -339,9 +343,18 @@ export async function releaseExpiredReservations(db: Db, now: Date): Promise<num
         [now],
       )
     ).rows;
+    const unbalancedLots: string[] = [];
     for (const r of rows.sort((a, b) => (a.lot_id < b.lot_id ? -1 : 1))) {
-      await c.query('UPDATE lots SET reserved = reserved - $2, updated_at = now() WHERE lot_id = $1', [r.lot_id, r.qty]);
+      // A lot holding less than its rows say (left by an earlier bug) must not stop the sweep
+      // for every other lot: it gives back what it has, and is reported.
+      const before = await c.query<{ before: number }>(
+        `UPDATE lots l SET reserved = greatest(l.reserved - $2, 0), updated_at = now()
+           FROM (SELECT reserved AS before FROM lots WHERE lot_id = $1 FOR UPDATE) b
+          WHERE l.lot_id = $1 RETURNING b.before`,
+        [r.lot_id, r.qty],
+      );
+      if ((before.rows[0]?.before ?? r.qty) < r.qty) unbalancedLots.push(r.lot_id);
     }
-    return rows.length;
+    return { released: rows.length, unbalancedLots };
   });
 }
