@@ -66,6 +66,19 @@ describe('Order workflows (integration)', function () {
     return last!;
   };
 
+  /** Intake through the API, then pick everything, pack and dispatch its (single) fulfilment. */
+  const placeAndDispatch = async (orderId: string, location: { lat: number; lng: number }, lines: { lineId: string; sku: string; qty: number }[]) => {
+    await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location, lines }));
+    const v = await waitFor(orderId, (x) => x.status === 'allocated');
+    const fid = v.fulfilments[0]!.fulfilmentId;
+    const child = stack.client.workflow.getHandle(fid);
+    await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
+    await pickEverything(child, 'p');
+    await child.executeUpdate(packedUpdate);
+    await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: 'c' });
+    return { fid, child };
+  };
+
   it('takes an order from intake to delivered, idempotently, with stock leaving on dispatch', async () => {
     const city = await simpleNetwork();
     const p = city.nodes[0]!.id.replace(/N0$/, '');
@@ -189,14 +202,7 @@ describe('Order workflows (integration)', function () {
     const city = await simpleNetwork();
     const p = city.nodes[0]!.id.replace(/N0$/, '');
     const orderId = uniqueId('o');
-    await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}MILK`, qty: 2 }, { lineId: 'l2', sku: `${p}RICE`, qty: 2 }, { lineId: 'l3', sku: `${p}RICE`, qty: 1 }] }));
-    const v = await waitFor(orderId, (x) => x.status === 'allocated');
-    const fid = v.fulfilments[0]!.fulfilmentId;
-    const child = stack.client.workflow.getHandle(fid);
-    await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
-    await pickEverything(child, 'p');
-    await child.executeUpdate(packedUpdate);
-    await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: 'c' });
+    const { fid } = await placeAndDispatch(orderId, city.centre, [{ lineId: 'l1', sku: `${p}MILK`, qty: 2 }, { lineId: 'l2', sku: `${p}RICE`, qty: 2 }, { lineId: 'l3', sku: `${p}RICE`, qty: 1 }]);
     const riceBefore = await lotRow(`${p}RICE-L1`);
     const rej = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, {
       type: 'rejected', fulfilmentId: fid,
@@ -291,14 +297,7 @@ describe('Order workflows (integration)', function () {
     const city = await simpleNetwork();
     const p = city.nodes[0]!.id.replace(/N0$/, '');
     const orderId = uniqueId('o');
-    await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}MILK`, qty: 1 }] }));
-    const v = await waitFor(orderId, (x) => x.status === 'allocated');
-    const fid = v.fulfilments[0]!.fulfilmentId;
-    const child = stack.client.workflow.getHandle(fid);
-    await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
-    await pickEverything(child, 'p');
-    await child.executeUpdate(packedUpdate);
-    await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: 'c' });
+    const { child } = await placeAndDispatch(orderId, city.centre, [{ lineId: 'l1', sku: `${p}MILK`, qty: 1 }]);
     await stack.client.workflow.getHandle(orderWorkflowId(orderId)).signal(coldChainQuarantineSignal, { alertId: uniqueId('alert'), lotIds: [`${p}MILK-L1`], reason: 'van excursion' });
     await waitFor(orderId, (x) => x.coldChainRisk);
     const detail = await child.query(fulfilmentStatusQuery);
