@@ -127,3 +127,29 @@ export async function upsertSensorNetwork(
       );
   });
 }
+
+/** A dead letter of a reading whose sensor was unknown when it arrived, waiting for a replay. */
+export interface PendingUnknownReading { id: number; topic: string; raw: Buffer | null }
+
+/** Unknown-sensor dead letters not replayed yet, oldest first, optionally of some sensors or since a time. */
+export async function pendingUnknownReadings(db: Db, f: { sensorIds?: readonly string[]; since?: Date; afterId?: number; limit: number }): Promise<PendingUnknownReading[]> {
+  return db.query<PendingUnknownReading>(
+    `SELECT id::int AS id, topic, raw FROM ingest_dead_letters
+      WHERE reason = 'unknown_sensor' AND replayed_at IS NULL AND id > $1
+        AND ($2::text[] IS NULL OR sensor_id = ANY($2)) AND ($3::timestamptz IS NULL OR received_at >= $3)
+      ORDER BY id LIMIT $4`,
+    [f.afterId ?? 0, f.sensorIds ?? null, f.since ?? null, f.limit],
+  );
+}
+
+/** Store replayed readings (skipping any already stored) and mark their letters, in one transaction. */
+export async function storeReplayed(db: Db, stored: { letterIds: number[]; readings: Reading[] }, notes: { id: number; note: string }[]): Promise<number> {
+  return db.transaction(async (c) => {
+    const inserted = await insertReadings(c, stored.readings);
+    if (stored.letterIds.length) {
+      await c.query(`UPDATE ingest_dead_letters SET replayed_at = now(), replay_note = 'stored' WHERE id = ANY($1)`, [stored.letterIds]);
+    }
+    for (const n of notes) await c.query('UPDATE ingest_dead_letters SET replay_note = $2 WHERE id = $1', [n.id, n.note]);
+    return inserted;
+  });
+}

@@ -10,7 +10,6 @@ import { openAckAfterHandlingSessions } from '../platform/mqtt';
 import { DurableBatcher } from './batcher';
 import { createIngestMetrics } from './metrics';
 import type { IngestMetrics } from './metrics';
-import { placementMismatch } from '../domain/coldchain/registry';
 import { SensorCache } from './registry';
 
 type IngestItem = Reading | DeadLetter;
@@ -120,9 +119,9 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
     const parsed = parseTelemetryMessage(topic, payload, { now: Date.now() });
     const items: IngestItem[] = parsed.deadLetters;
     for (const r of parsed.readings) {
-      const registered = registry.known(r.sensorId) ?? (await registry.lookup(r.sensorId));
-      // A mis-configured device must not write into another asset's history.
-      const problem = registered ? placementMismatch(r, registered) : `sensor ${r.sensorId} is not registered or not active`;
+      // The reading itself is kept as the raw payload: `npm run dead-letters:replay` stores it
+      // once its sensor is registered.
+      const problem = await registry.problemWith(r);
       if (problem) items.push({ reason: 'unknown_sensor', detail: problem, topic, sensorId: r.sensorId, raw: JSON.stringify(r), rawEncoding: 'utf8' });
       else items.push(r);
     }

@@ -1,6 +1,8 @@
 import type { Db } from '../db/pool';
 import type { SensorRecord } from '../db/telemetry';
 import { loadSensors, loadSensorsById } from '../db/telemetry';
+import { placementMismatch } from '../domain/coldchain/registry';
+import type { Reading } from '../domain/coldchain/telemetry';
 
 /** How the sensor cache behaves; the defaults suit a production ingester. */
 export interface SensorCacheOptions {
@@ -79,6 +81,16 @@ export class SensorCache {
         await new Promise((r) => setTimeout(r, delayMs));
       }
     }
+  }
+
+  /**
+   * Why a reading cannot be stored, or null: an unknown or inactive sensor, or a topic placing
+   * it on another asset or node than it is registered to (a mis-configured device must not
+   * write into another asset's history).
+   */
+  async problemWith(reading: Pick<Reading, 'sensorId' | 'assetId' | 'nodeId'>): Promise<string | null> {
+    const registered = this.known(reading.sensorId) ?? (await this.lookup(reading.sensorId));
+    return registered ? placementMismatch(reading, registered) : `sensor ${reading.sensorId} is not registered or not active`;
   }
 
   /** How much the cache holds: registered sensors, and ids remembered as unknown. */

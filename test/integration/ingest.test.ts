@@ -9,6 +9,8 @@ import { createDb } from '../../db/pool';
 import { batchTopic, readingTopic } from '../../domain/coldchain/telemetry';
 import { startIngester } from '../../iot-ingest/ingester';
 import type { IngesterHandle } from '../../iot-ingest/ingester';
+import { replayUnknownSensorLetters } from '../../iot-ingest/replay';
+import { upsertSensorNetwork } from '../../db/telemetry';
 import { requireDb, requireMqtt, testConfig, testLogger, uniqueId } from '../support/stack';
 import { countReadings, eventually, registerSensors } from '../support/telemetry';
 
@@ -94,6 +96,34 @@ describe('MQTT ingester (integration)', function () {
     expect((await countReadings(db, sensorIds)).rows, 'the misplaced reading is not stored').to.equal(1);
     const malformed = letters.find((l) => l.reason === 'malformed_json')!;
     expect(malformed.raw?.toString()).to.equal('{"v":1,"ts":');
+  });
+
+  it('replays the readings of a sensor registered after it started publishing, once; unknown ones stay pending', async () => {
+    const { env } = isolatedConfig();
+    const { nodeId, assetId } = await registerSensors(db, 1);
+    const ing = await startIngester(loadConfig(env), { db, logger: testLogger }, { sessions: 2, clientIdPrefix: uniqueId('ing'), sessionExpirySeconds: 60 });
+    running.push(ing);
+    const late = `${nodeId}-late`;
+    const never = `${nodeId}-never`;
+    const now = Date.now();
+    for (let i = 0; i < 3; i++) await pub.publishAsync(readingTopic(nodeId, assetId, late), JSON.stringify({ v: 1, ts: now + i * 1000, temp_c: 3.25 + i, seq: i }), { qos: 1 });
+    await pub.publishAsync(readingTopic(nodeId, assetId, never), JSON.stringify({ v: 1, ts: now, temp_c: 5 }), { qos: 1 });
+    const pendingLetters = async () => Number((await db.query<{ n: string }>(
+      "SELECT count(*) AS n FROM ingest_dead_letters WHERE reason = 'unknown_sensor' AND sensor_id = ANY($1) AND replayed_at IS NULL", [[late, never]]))[0]!.n);
+    expect(await eventually(async () => (await pendingLetters()) === 4, 15_000)).to.equal(true);
+
+    await upsertSensorNetwork(db, { nodes: [], assets: [], sensors: [{ id: late, assetId, nodeId }] });
+    const first = await replayUnknownSensorLetters(db, { sensorIds: [late, never] });
+    expect(first).to.deep.equal({ examined: 4, stored: 3, alreadyStored: 0, stillPending: 1, reasons: { unknown_sensor: 1 } });
+    const rows = await db.query<{ temp_c: number; seq: string }>('SELECT temp_c, seq FROM sensor_readings WHERE sensor_id = $1 ORDER BY ts', [late]);
+    expect(rows.map((r) => [r.temp_c, Number(r.seq)])).to.deep.equal([[3.25, 0], [4.25, 1], [5.25, 2]]);
+    expect(await pendingLetters(), 'the unknown sensor\'s letter waits, with a note').to.equal(1);
+    const note = await db.query<{ replay_note: string }>('SELECT replay_note FROM ingest_dead_letters WHERE sensor_id = $1', [never]);
+    expect(note[0]!.replay_note).to.equal(`sensor ${never} is not registered or not active`);
+
+    const again = await replayUnknownSensorLetters(db, { sensorIds: [late, never] });
+    expect(again).to.deep.equal({ examined: 1, stored: 0, alreadyStored: 0, stillPending: 1, reasons: { unknown_sensor: 1 } });
+    expect((await countReadings(db, [late])).rows).to.equal(3);
   });
 
   it('shares the load between two ingesters without duplicates', async () => {
