@@ -333,7 +333,8 @@ export async function loadOrderEvents(db: Db, orderId: string): Promise<{ at: Da
 
 /**
  * Release held reservations past their expiry (an order whose workflow can no longer release
- * them, e.g. terminated by an operator). Returns how many were released.
+ * them, e.g. terminated by an operator). Returns how many were released, and the lots that held
+ * fewer units than their expired reservations said.
  */
 export async function releaseExpiredReservations(db: Db, now: Date): Promise<{ released: number; unbalancedLots: string[] }> {
   return db.transaction(async (c) => {
