@@ -121,7 +121,9 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
     for (const r of parsed.readings) {
       // The reading itself is kept as the raw payload: `npm run dead-letters:replay` stores it
       // once its sensor is registered.
-      const problem = await registry.problemWith(r);
+      // Synchronous for a sensor the cache holds: no promise per reading on the hot path.
+      let problem = registry.problemIfKnown(r);
+      if (problem === undefined) problem = await registry.problemWith(r);
       if (problem) items.push({ reason: 'unknown_sensor', detail: problem, topic, sensorId: r.sensorId, raw: JSON.stringify(r), rawEncoding: 'utf8' });
       else items.push(r);
     }

@@ -89,8 +89,16 @@ export class SensorCache {
    * write into another asset's history).
    */
   async problemWith(reading: Pick<Reading, 'sensorId' | 'assetId' | 'nodeId'>): Promise<string | null> {
-    const registered = this.known(reading.sensorId) ?? (await this.lookup(reading.sensorId));
+    const cached = this.problemIfKnown(reading);
+    if (cached !== undefined) return cached;
+    const registered = await this.lookup(reading.sensorId);
     return registered ? placementMismatch(reading, registered) : `sensor ${reading.sensorId} is not registered or not active`;
+  }
+
+  /** `problemWith` without a wait for a sensor the cache holds (the hot path); undefined: ask `problemWith`. */
+  problemIfKnown(reading: Pick<Reading, 'sensorId' | 'assetId' | 'nodeId'>): string | null | undefined {
+    const registered = this.known(reading.sensorId);
+    return registered ? placementMismatch(reading, registered) : undefined;
   }
 
   /** How much the cache holds: registered sensors, and ids remembered as unknown. */
