@@ -14,6 +14,9 @@ const boolFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
+/** A stable MQTT client-id prefix: the same prefix resumes the same persistent broker sessions. */
+const clientIdPrefix = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (at most 100)');
+
 /** Environment variables the system reads, with their defaults. Ecosystem names where one exists. */
 export const envSchema = z.object({
   FRESHCHAIN_PROFILE: z.enum(['development', 'test', 'production']).default('development'),
@@ -38,7 +41,7 @@ export const envSchema = z.object({
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10000).default(20),
   INGEST_BUFFER_MAX: z.coerce.number().int().min(100).default(200000),
   /** Stable prefix of an ingester instance's MQTT client ids: the same prefix resumes the same persistent sessions. */
-  INGEST_CLIENT_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (at most 100)').optional(),
+  INGEST_CLIENT_ID: clientIdPrefix.optional(),
   /** MQTT sessions per ingester instance: each holds one message until its batch commits. */
   INGEST_SESSIONS: z.coerce.number().int().min(1).max(1024).default(32),
   /** How long the broker keeps an absent ingester's sessions (and queues their messages). Default by profile. */
@@ -49,7 +52,7 @@ export const envSchema = z.object({
   ALERTS_EVALUATOR: boolFromEnv.optional(),
   ALERTS_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/).default('alerts'),
   /** Stable client-id prefix of the evaluator's sessions (default: `<INGEST_CLIENT_ID>-alerts`, or host and process role). */
-  ALERTS_CLIENT_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (at most 100)').optional(),
+  ALERTS_CLIENT_ID: clientIdPrefix.optional(),
   API_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   PII_ENCRYPTION_KEY: z.string().optional(),
   /** Base64 32-byte key: Temporal payloads are encrypted when set (required in production). */
