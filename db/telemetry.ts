@@ -149,7 +149,12 @@ export async function storeReplayed(db: Db, stored: { letterIds: number[]; readi
     if (stored.letterIds.length) {
       await c.query(`UPDATE ingest_dead_letters SET replayed_at = now(), replay_note = 'stored' WHERE id = ANY($1)`, [stored.letterIds]);
     }
-    for (const n of notes) await c.query('UPDATE ingest_dead_letters SET replay_note = $2 WHERE id = $1', [n.id, n.note]);
+    if (notes.length) {
+      await c.query(
+        'UPDATE ingest_dead_letters d SET replay_note = n.note FROM unnest($1::bigint[], $2::text[]) AS n(id, note) WHERE d.id = n.id',
+        [notes.map((n) => n.id), notes.map((n) => n.note)],
+      );
+    }
     return inserted;
   });
 }
