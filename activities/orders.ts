@@ -61,16 +61,19 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
       return orders.joinDelivery(db, { ...a, at: new Date() });
     },
 
-    /** Compensation: release held reservations (all of the order's, or some lots) and, optionally, the node's slot. */
-    async releaseReservations(a: { orderId: string; lotIds?: string[]; slot?: { nodeId: string; slotKey: string } }): Promise<number> {
-      const released = await orders.releaseReservations(db, a.orderId, a.lotIds);
+    /**
+     * Compensation: release held reservations (all of the order's, or some lots; those of one
+     * allocation when `allocationKey` is given) and, optionally, the node's slot.
+     */
+    async releaseReservations(a: { orderId: string; allocationKey?: string; lotIds?: string[]; slot?: { nodeId: string; slotKey: string } }): Promise<number> {
+      const released = await orders.releaseReservations(db, a.orderId, a.lotIds, a.allocationKey);
       if (a.slot) await orders.releaseSlot(db, a.slot.nodeId, a.slot.slotKey);
       return released.length;
     },
 
-    /** Stock leaves the node: commit this node's reservations of the order. */
-    async commitReservations(a: { orderId: string; nodeId: string }): Promise<number> {
-      return orders.commitReservations(db, a.orderId, a.nodeId);
+    /** Stock leaves the node: commit the fulfilment's reservations (its allocation's at this node). */
+    async commitReservations(a: { orderId: string; nodeId: string; allocationKey?: string }): Promise<number> {
+      return orders.commitReservations(db, a.orderId, a.nodeId, a.allocationKey);
     },
 
     /** Restock or write off returned lines and record their credits. */

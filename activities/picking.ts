@@ -13,7 +13,7 @@ export function createPickingActivities(deps: { db: Db; logger: Logger }) {
     },
 
     /** Release and take off hand what a short pick did not find (idempotent per fulfilment, line and lot). */
-    async recordShortPick(a: { orderId: string; fulfilmentId: string; lineId: string; reason: ShortReason; lots: picking.ShortPickLot[] }): Promise<void> {
+    async recordShortPick(a: { orderId: string; fulfilmentId: string; allocationKey?: string; lineId: string; reason: ShortReason; lots: picking.ShortPickLot[] }): Promise<void> {
       await picking.recordShortPick(db, a);
       deps.logger.info({ orderId: a.orderId, fulfilmentId: a.fulfilmentId, lineId: a.lineId, reason: a.reason, lots: a.lots }, 'short pick recorded');
     },

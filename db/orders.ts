@@ -133,13 +133,13 @@ export async function reserveAllocation(
       const res = await c.query('UPDATE lots SET reserved = reserved + $2, updated_at = now() WHERE lot_id = $1 AND status = $3 AND on_hand - reserved >= $2', [r.lotId, r.qty, 'available']);
       if (res.rowCount !== 1) throw new ConflictError({ lotId: r.lotId, nodeId: r.nodeId, reason: 'lot_short' });
       await c.query(
-        `INSERT INTO stock_reservations (order_id, lot_id, node_id, sku, qty, expires_at) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (order_id, lot_id) DO UPDATE
+        `INSERT INTO stock_reservations (order_id, allocation_key, lot_id, node_id, sku, qty, expires_at) VALUES ($1, $7, $2, $3, $4, $5, $6)
+         ON CONFLICT (order_id, allocation_key, lot_id) DO UPDATE
            -- A held row grows; a released or committed one no longer counts in lots.reserved, so
            -- it starts again at what is reserved now (adding to it broke the lot's balance).
            SET qty = CASE WHEN stock_reservations.status = 'held' THEN stock_reservations.qty + EXCLUDED.qty ELSE EXCLUDED.qty END,
                status = 'held', expires_at = EXCLUDED.expires_at`,
-        [args.orderId, r.lotId, r.nodeId, r.sku, r.qty, args.expiresAt],
+        [args.orderId, r.lotId, r.nodeId, r.sku, r.qty, args.expiresAt, args.allocationKey],
       );
     }
     for (const nodeId of [...args.newNodeIds].sort()) {
@@ -166,14 +166,18 @@ class ConflictError extends Error {
   }
 }
 
-/** Release held reservations of an order (all, or only some lots); returns the lots released. Idempotent. */
-export async function releaseReservations(db: Db, orderId: string, lotIds?: readonly string[]): Promise<{ lotId: string; qty: number }[]> {
+/**
+ * Release held reservations of an order (all, or only some lots; of one allocation, or of every
+ * allocation when `allocationKey` is absent); returns the lots released. Idempotent.
+ */
+export async function releaseReservations(db: Db, orderId: string, lotIds?: readonly string[], allocationKey?: string): Promise<{ lotId: string; qty: number }[]> {
   return db.transaction(async (c) => {
     const rows = (
       await c.query<{ lot_id: string; qty: number }>(
-        `UPDATE stock_reservations SET status = 'released' WHERE order_id = $1 AND status = 'held' AND ($2::text[] IS NULL OR lot_id = ANY($2))
+        `UPDATE stock_reservations SET status = 'released'
+          WHERE order_id = $1 AND status = 'held' AND ($2::text[] IS NULL OR lot_id = ANY($2)) AND ($3::text IS NULL OR allocation_key = $3)
          RETURNING lot_id, qty`,
-        [orderId, lotIds ?? null],
+        [orderId, lotIds ?? null, allocationKey ?? null],
       )
     ).rows;
     for (const r of rows.sort((a, b) => (a.lot_id < b.lot_id ? -1 : 1))) {
@@ -188,13 +192,20 @@ export async function releaseSlot(db: Db, nodeId: string, slotKey: string): Prom
   await db.query('UPDATE node_slot_usage SET used = used - 1 WHERE node_id = $1 AND slot_key = $2 AND used > 0', [nodeId, slotKey]);
 }
 
-/** Stock leaves the node with the order: held reservations become committed, on_hand drops. Idempotent. */
-export async function commitReservations(db: Db, orderId: string, nodeId: string): Promise<number> {
+/**
+ * Stock leaves the node with the fulfilment: its held reservations become committed, on_hand
+ * drops. Idempotent. `allocationKey` names the allocation that started the fulfilment; without
+ * it (fulfilments started before holds were kept per allocation) every hold of the order at the
+ * node goes.
+ */
+export async function commitReservations(db: Db, orderId: string, nodeId: string, allocationKey?: string): Promise<number> {
   return db.transaction(async (c) => {
     const rows = (
       await c.query<{ lot_id: string; qty: number }>(
-        `UPDATE stock_reservations SET status = 'committed' WHERE order_id = $1 AND node_id = $2 AND status = 'held' RETURNING lot_id, qty`,
-        [orderId, nodeId],
+        `UPDATE stock_reservations SET status = 'committed'
+          WHERE order_id = $1 AND node_id = $2 AND status = 'held' AND ($3::text IS NULL OR allocation_key = $3)
+         RETURNING lot_id, qty`,
+        [orderId, nodeId, allocationKey ?? null],
       )
     ).rows;
     for (const r of rows.sort((a, b) => (a.lot_id < b.lot_id ? -1 : 1))) {

@@ -53,7 +53,7 @@ export interface ShortPickLot { lotId: string; qty: number }
  * goods as a write-off of the missing units. Idempotent per (fulfilment, line, lot): a retried
  * activity changes nothing.
  */
-export async function recordShortPick(db: Db, a: { orderId: string; fulfilmentId: string; lineId: string; reason: string; lots: readonly ShortPickLot[] }): Promise<void> {
+export async function recordShortPick(db: Db, a: { orderId: string; fulfilmentId: string; allocationKey?: string; lineId: string; reason: string; lots: readonly ShortPickLot[] }): Promise<void> {
   await db.transaction(async (c) => {
     for (const l of [...a.lots].sort((x, y) => (x.lotId < y.lotId ? -1 : x.lotId > y.lotId ? 1 : 0))) {
       if (l.qty <= 0) continue;
@@ -61,12 +61,20 @@ export async function recordShortPick(db: Db, a: { orderId: string; fulfilmentId
       const lot = (await c.query<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM lots WHERE lot_id = $1 FOR UPDATE', [l.lotId])).rows[0];
       if (!lot) continue;
       if ((await c.query('SELECT 1 FROM stock_adjustments WHERE adjustment_id = $1', [id])).rowCount) continue;
-      const held = (await c.query<{ qty: number }>(`SELECT qty FROM stock_reservations WHERE order_id = $1 AND lot_id = $2 AND status = 'held' FOR UPDATE`, [a.orderId, l.lotId])).rows[0];
+      // The fulfilment's own hold on the lot (another allocation of the order may hold it too).
+      const held = (
+        await c.query<{ allocation_key: string; qty: number }>(
+          `SELECT allocation_key, qty FROM stock_reservations
+            WHERE order_id = $1 AND lot_id = $2 AND status = 'held' AND ($3::text IS NULL OR allocation_key = $3)
+            ORDER BY allocation_key LIMIT 1 FOR UPDATE`,
+          [a.orderId, l.lotId, a.allocationKey ?? null],
+        )
+      ).rows[0];
       const released = Math.min(held?.qty ?? 0, l.qty);
       if (held && released === held.qty) {
-        await c.query(`UPDATE stock_reservations SET status = 'released' WHERE order_id = $1 AND lot_id = $2`, [a.orderId, l.lotId]);
+        await c.query(`UPDATE stock_reservations SET status = 'released' WHERE order_id = $1 AND lot_id = $2 AND allocation_key = $3`, [a.orderId, l.lotId, held.allocation_key]);
       } else if (held && released > 0) {
-        await c.query('UPDATE stock_reservations SET qty = qty - $3 WHERE order_id = $1 AND lot_id = $2', [a.orderId, l.lotId, released]);
+        await c.query('UPDATE stock_reservations SET qty = qty - $4 WHERE order_id = $1 AND lot_id = $2 AND allocation_key = $3', [a.orderId, l.lotId, held.allocation_key, released]);
       }
       const reserved = lot.reserved - released;
       // Not found: the bin holds nothing beyond what is reserved (our picked units, other

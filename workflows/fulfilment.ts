@@ -139,7 +139,7 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
 
   const dispatch = async (who: string): Promise<void> => {
     courierId = who;
-    await acts.commitReservations({ orderId: input.orderId, nodeId: input.nodeId });
+    await acts.commitReservations({ orderId: input.orderId, nodeId: input.nodeId, allocationKey: input.allocationKey });
     await moveTo('dispatched', { courierId: who });
   };
 
@@ -261,7 +261,7 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
     const line = pick.lines.find((l) => l.lineId === a.lineId)!;
     const r = shortLine(pick, a.lineId, a.reason, input.fulfilmentId);
     // Stock first, so re-allocation cannot choose the units that are not there.
-    await picking.recordShortPick({ orderId: input.orderId, fulfilmentId: input.fulfilmentId, lineId: a.lineId, reason: a.reason, lots: r.shortfalls });
+    await picking.recordShortPick({ orderId: input.orderId, fulfilmentId: input.fulfilmentId, allocationKey: input.allocationKey, lineId: a.lineId, reason: a.reason, lots: r.shortfalls });
     setPick(r.state);
     await parent.signal(reallocateLinesSignal, { fulfilmentId: input.fulfilmentId, lines: [{ lineId: r.reallocatedAs, sku: line.sku, qty: r.missing }], reason: `short_pick:${a.reason}` });
     await event(`short:${a.lineId}`, 'short_picked', { lineId: a.lineId, reason: a.reason, picked: line.picked, missing: r.missing, reallocatedAs: r.reallocatedAs, pickerId: a.pickerId });
@@ -280,7 +280,7 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
     // Re-checked after the lookup: a refusal here (the customer wants another item) changes nothing.
     refusing(() => checkSubstitute(pick, state, a));
     const r = refusing(() => proposeSubstitute(pick, a, policy, input.fulfilmentId, decideByMs));
-    await picking.recordShortPick({ orderId: input.orderId, fulfilmentId: input.fulfilmentId, lineId: a.lineId, reason: a.reason, lots: r.shortfalls });
+    await picking.recordShortPick({ orderId: input.orderId, fulfilmentId: input.fulfilmentId, allocationKey: input.allocationKey, lineId: a.lineId, reason: a.reason, lots: r.shortfalls });
     setPick(r.state);
     await event(`substitute:${a.lineId}`, 'substitution_proposed', { lineId: a.lineId, reason: a.reason, missing: r.missing, sku: a.sku, qty: a.qty, policy: policy.policy, status: r.status });
     if (r.status === 'pending') {
@@ -366,14 +366,14 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
   setHandler(cancelFulfilmentSignal, ({ reason }) => {
     void exclusive(async () => {
       if (state === 'allocated') {
-        await acts.releaseReservations({ orderId: input.orderId, lotIds: lotIds(), slot: { nodeId: input.nodeId, slotKey: input.slotKey } });
+        await acts.releaseReservations({ orderId: input.orderId, allocationKey: input.allocationKey, lotIds: lotIds(), slot: { nodeId: input.nodeId, slotKey: input.slotKey } });
         await moveTo('cancelled', { reason });
       } else if (state === 'picking' || state === 'packed') {
         // Picking has begun, so the cancel is a return: the goods leave the shelf, then the
         // returns rule decides per line (perishables written off, sellable ambient restocked).
         const lines = totes.flatMap((t) => t.lines);
         const facts = await acts.skuFacts([...new Set(lines.map((l) => l.sku))]);
-        await acts.commitReservations({ orderId: input.orderId, nodeId: input.nodeId });
+        await acts.commitReservations({ orderId: input.orderId, nodeId: input.nodeId, allocationKey: input.allocationKey });
         const settlements: ReturnSettlement[] = lines.map((l) => {
           const out = resolveReturnLine({ sku: facts[l.sku] ?? { perishable: true, unitPriceCents: 0 }, qty: l.qty, condition: 'sellable', customerChoice: 'refund' });
           return { lineId: l.lineId, lotId: l.lots[0]?.lotId ?? null, qty: l.qty, restock: out.restock, creditCents: out.creditCents, reason: 'cancel_after_pick' };
@@ -400,12 +400,12 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
       if (state !== 'allocated' && state !== 'picking' && state !== 'packed') return;
       // Undispatched: give the affected lines back and let the order find them elsewhere.
       const affectedIds = new Set(affected.map((l) => l.lineId));
-      await acts.releaseReservations({ orderId: input.orderId, lotIds: [...new Set(affected.flatMap((l) => l.lots.map((x) => x.lotId)))] });
+      await acts.releaseReservations({ orderId: input.orderId, allocationKey: input.allocationKey, lotIds: [...new Set(affected.flatMap((l) => l.lots.map((x) => x.lotId)))] });
       setPick(removeLines(pick, affectedIds));
       await local.appendOrderEvent({ orderId: input.orderId, key: `${input.fulfilmentId}:quarantine:${q.alertId}`, type: 'lines_quarantined', nodeId: input.nodeId, data: { alertId: q.alertId, lineIds: [...affectedIds] } });
       await parent.signal(reallocateLinesSignal, { fulfilmentId: input.fulfilmentId, lines: affected.map((l) => ({ lineId: l.lineId, sku: l.sku, qty: l.qty })), reason: `quarantine:${q.alertId}` });
       if (totes.length === 0) {
-        if (state === 'allocated') await acts.releaseReservations({ orderId: input.orderId, lotIds: [], slot: { nodeId: input.nodeId, slotKey: input.slotKey } });
+        if (state === 'allocated') await acts.releaseReservations({ orderId: input.orderId, allocationKey: input.allocationKey, lotIds: [], slot: { nodeId: input.nodeId, slotKey: input.slotKey } });
         await moveTo('cancelled', { reason: 'every line re-allocated after quarantine' });
       } else {
         await sync();

@@ -91,6 +91,8 @@ export const replacementSignal = defineSignal<[{ fulfilmentId: string; lines: Or
 export interface FulfilmentInput {
   orderId: string;
   fulfilmentId: string;
+  /** The allocation that reserved this fulfilment's stock; absent in fulfilments started before holds were kept per allocation. */
+  allocationKey?: string;
   parentWorkflowId: string;
   nodeId: string;
   nodeKind: 'front' | 'store';

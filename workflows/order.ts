@@ -110,9 +110,10 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   };
   const allocateLines = async (lines: OrderLine[], reason: string): Promise<void> => {
     const seq = ++allocationSeq;
+    const allocationKey = `${input.orderId}:alloc:${seq}`;
     const { allocation } = await acts.allocateAndReserve({
       order: { orderId: input.orderId, customerId: input.customerId, addressKey: input.addressKey, location: input.location, slot: input.slot, lines, placedAt: input.placedAt },
-      allocationKey: `${input.orderId}:alloc:${seq}`,
+      allocationKey,
       reservationTtlMs,
     });
     explanations.push(allocation.explanation);
@@ -135,7 +136,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         workflowId: fulfilmentId,
         // A fulfilment may still be answering its last update when the order completes.
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        args: [{ orderId: input.orderId, fulfilmentId, parentWorkflowId: workflowInfo().workflowId, nodeId: f.nodeId, nodeKind: f.nodeKind, slot: input.slot, slotKey: key, deliveryId: delivery.deliveryId, totes: [...f.totes], pickDeadlineMs: f.pickDeadlineMs }],
+        args: [{ orderId: input.orderId, fulfilmentId, allocationKey, parentWorkflowId: workflowInfo().workflowId, nodeId: f.nodeId, nodeKind: f.nodeKind, slot: input.slot, slotKey: key, deliveryId: delivery.deliveryId, totes: [...f.totes], pickDeadlineMs: f.pickDeadlineMs }],
         searchAttributes: {
           [ORDER_ID.name]: [input.orderId], [NODE_ID.name]: [f.nodeId], [NODE_KIND.name]: [f.nodeKind], [ORDER_STATUS.name]: ['allocated'],
           [TEMPERATURE_ZONES.name]: zones, [SLA_DEADLINE.name]: [new Date(input.slot.end)], [SLOT_KIND.name]: [input.slot.kind],

@@ -300,7 +300,7 @@ describe('Cold-chain alerting through the broker (integration)', function () {
       return sku;
     }
     async function reserve(s: Site, orderId: string, lotId: string, sku: string, status = 'held') {
-      await db.query(`INSERT INTO stock_reservations (order_id, lot_id, node_id, sku, qty, status, expires_at) VALUES ($1, $2, $3, $4, 1, $5, now() + interval '1 hour')`, [orderId, lotId, s.nodeId, sku, status]);
+      await db.query(`INSERT INTO stock_reservations (order_id, allocation_key, lot_id, node_id, sku, qty, status, expires_at) VALUES ($1, $1 || ':alloc:1', $2, $3, $4, 1, $5, now() + interval '1 hour')`, [orderId, lotId, s.nodeId, sku, status]);
     }
     const lot = async (id: string) => (await db.query<{ status: string; status_reason: string | null }>('SELECT status, status_reason FROM lots WHERE lot_id = $1', [id]))[0]!;
 

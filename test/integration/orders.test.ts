@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { Node, Sku, StockLot } from '../../domain/orders';
 import type { Db } from '../../db/pool';
-import { releaseExpiredReservations, releaseReservations, reserveAllocation } from '../../db/orders';
+import { commitReservations, releaseExpiredReservations, releaseReservations, reserveAllocation } from '../../db/orders';
+import { recordShortPick } from '../../db/picking';
 import {
   coldChainQuarantineSignal, fulfilmentStatusQuery, orderStatusQuery, orderWorkflowId, packedUpdate, startPickingUpdate,
 } from '../../workflows/messages';
@@ -220,22 +221,35 @@ describe('Order workflows (integration)', function () {
     expect(over.status).to.equal(409);
   });
 
-  it('keeps a lot\'s reserved count equal to its held reservations when an order reserves a lot again after releasing it', async () => {
+  /** One order's reservations of one lot of milk (5 on hand) at one node, straight on the database. */
+  async function milkLotOfOneOrder() {
     const city = await seedNetwork(db, (c, p) => {
       const n = node(p, c, 0);
       return { nodes: [n], skus: [sku(p, 'MILK', 'chilled', true)], lots: [lot(p, n.id, 'MILK', 'A', 5)] };
     });
     const p = city.nodes[0]!.id.replace(/N0$/, '');
     const orderId = uniqueId('o');
+    const nodeId = city.nodes[0]!.id;
     const lotId = `${p}MILK-A`;
+    const allocationKey = (seq: number) => `${orderId}:alloc:${seq}`;
     const reserve = (qty: number, seq: number) => reserveAllocation(db, {
-      orderId, allocationKey: `${orderId}:alloc:${seq}`, allocation: { orderId, fulfilments: [], unfulfilled: [], explanation: {} } as never,
-      requests: [{ lotId, nodeId: city.nodes[0]!.id, sku: `${p}MILK`, qty }], slotKey: 'k', capacities: new Map(), newNodeIds: [],
+      orderId, allocationKey: allocationKey(seq), allocation: { orderId, fulfilments: [], unfulfilled: [], explanation: {} } as never,
+      requests: [{ lotId, nodeId, sku: `${p}MILK`, qty }], slotKey: 'k', capacities: new Map(), newNodeIds: [],
       expiresAt: new Date(Date.now() + 60_000), at: new Date(),
     });
     const balance = async () => {
       const held = await db.query<{ q: string | null }>("SELECT sum(qty) AS q FROM stock_reservations WHERE lot_id = $1 AND status = 'held'", [lotId]);
-      return { reserved: (await lotRow(lotId)).reserved, held: Number(held[0]!.q ?? 0) };
+      const row = await lotRow(lotId);
+      return { onHand: row.on_hand, reserved: row.reserved, held: Number(held[0]!.q ?? 0) };
+    };
+    return { orderId, nodeId, lotId, allocationKey, reserve, balance };
+  }
+
+  it('keeps a lot\'s reserved count equal to its held reservations when an order reserves a lot again after releasing it', async () => {
+    const { orderId, lotId, reserve, balance: lotBalance } = await milkLotOfOneOrder();
+    const balance = async () => {
+      const { reserved, held } = await lotBalance();
+      return { reserved, held };
     };
     expect((await reserve(2, 1)).ok).to.equal(true);
     expect(await releaseReservations(db, orderId, [lotId])).to.deep.equal([{ lotId, qty: 2 }]);
@@ -253,6 +267,28 @@ describe('Order workflows (integration)', function () {
     const swept = await releaseExpiredReservations(db, new Date(Date.now() + 120_000));
     expect(swept.unbalancedLots).to.include(lotId);
     expect(await balance()).to.deep.equal({ reserved: 0, held: 0 });
+  });
+
+  it('keeps two fulfilments of one order at one node apart: each dispatch, cancel and short pick touches its own holds', async () => {
+    const { orderId, nodeId, lotId, allocationKey, reserve, balance } = await milkLotOfOneOrder();
+    // The first allocation holds 2; a re-allocation (a short pick elsewhere, a replacement) lands on the same lot for 1 more.
+    expect((await reserve(2, 1)).ok).to.equal(true);
+    expect((await reserve(1, 2)).ok).to.equal(true);
+    expect(await balance()).to.deep.equal({ onHand: 5, reserved: 3, held: 3 });
+
+    // The first fulfilment dispatches: only its 2 units leave the shelf.
+    expect(await commitReservations(db, orderId, nodeId, allocationKey(1))).to.equal(1);
+    expect(await balance(), 'the second fulfilment still holds its unit').to.deep.equal({ onHand: 3, reserved: 1, held: 1 });
+
+    // The second one's short pick releases its own hold, not a committed one.
+    await recordShortPick(db, { orderId, fulfilmentId: `${orderId}-f2`, allocationKey: allocationKey(2), lineId: 'l1', reason: 'damaged', lots: [{ lotId, qty: 1 }] });
+    expect(await balance()).to.deep.equal({ onHand: 2, reserved: 0, held: 0 });
+
+    // A third allocation is cancelled: its release leaves the committed rows alone.
+    expect((await reserve(1, 3)).ok).to.equal(true);
+    expect(await releaseReservations(db, orderId, [lotId], allocationKey(3))).to.deep.equal([{ lotId, qty: 1 }]);
+    expect(await releaseReservations(db, orderId, [lotId], allocationKey(1)), 'committed stock is not released').to.deep.equal([]);
+    expect(await balance()).to.deep.equal({ onHand: 2, reserved: 0, held: 0 });
   });
 
   it('never oversells: concurrent orders on the last units reserve exactly what exists', async () => {
