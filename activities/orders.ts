@@ -1,7 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { allocateOrder, buildStockIndex, lotRequests, slotCapacityFor, slotKey } from '../domain/orders';
-import type { Allocation, Order, OrderLine } from '../domain/orders';
+import { DEFAULT_RETURN_WINDOWS } from '../domain/orders';
+import type { Allocation, Order, OrderLine, ReturnRequestLine, ReturnWindows } from '../domain/orders';
 import * as orders from '../db/orders';
+import * as returns from '../db/returns';
 import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
 
@@ -74,6 +76,18 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
     /** Stock leaves the node: commit the fulfilment's reservations (its allocation's at this node). */
     async commitReservations(a: { orderId: string; nodeId: string; allocationKey?: string }): Promise<number> {
       return orders.commitReservations(db, a.orderId, a.nodeId, a.allocationKey);
+    },
+
+    /**
+     * Decide and settle a return after delivery in one transaction (idempotent by return id).
+     * A refusal is an answer, not a failure to retry: the workflow turns it into its result.
+     */
+    async settleCustomerReturn(a: { orderId: string; returnId: string; requestedAt: number; lines: ReturnRequestLine[]; windows?: Partial<ReturnWindows>; replacementOrderId: string }): Promise<returns.CustomerReturnSettlement> {
+      const settled = await returns.settleCustomerReturn(db, { ...a, requestedAt: new Date(a.requestedAt), windows: { ...DEFAULT_RETURN_WINDOWS, ...a.windows } });
+      if (settled.ok && !settled.replayed) {
+        deps.logger.info({ orderId: a.orderId, returnId: a.returnId, lines: settled.lines.length, creditCents: settled.creditCents }, 'return after delivery settled');
+      }
+      return settled;
     },
 
     /** Restock or write off returned lines and record their credits. */

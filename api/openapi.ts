@@ -9,7 +9,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Role } from './auth';
 import { ROLES } from './auth';
-import { orderIntakeSchema } from './routes/orders';
+import { orderIntakeSchema, returnRequestSchema } from './routes/orders';
 import { ackBody, alertListQuery, assignBody, commentBody, resolveBody, windowQuery } from './routes/alerts';
 import { replayBody, subscriptionBody } from './routes/webhooks';
 import { forecastQuery, nodeQuery, waveCapacityQuery } from './routes/forecasts';
@@ -223,6 +223,12 @@ const orderOperations: readonly ApiOperation[] = [
     id: 'courierEvent', method: 'post', path: '/v1/orders/:orderId/courier-events', tag: 'orders', summary: 'Dispatched, delivered or rejected at the door', auth: ['courier', 'ops'], params: orderParams,
     body: courierEventDoc, responses: { 200: { description: 'New state', schema: z.object({ fulfilmentId: z.string(), state: z.string(), inspectAtDoor: z.boolean() }) }, 404: { description: 'Unknown fulfilment' }, 409: { description: 'Invalid transition' } },
   },
+  {
+    id: 'createReturn', method: 'post', path: '/v1/orders/:orderId/returns', tag: 'orders', summary: 'Return after delivery: refund or replacement per line (idempotent by returnId)', auth: ['integrator', 'ops'], params: orderParams,
+    body: returnRequestSchema,
+    responses: { 201: json('Settled: credits, restock or write-off per line, the replacement order'), 200: json('Settled before under this returnId'), 202: json('Still settling'), 404: { description: 'Unknown order' }, 409: { description: 'Refused: names the rule (window, quantity, fresh goods without a quality problem)' } },
+  },
+  { id: 'listReturns', method: 'get', path: '/v1/orders/:orderId/returns', tag: 'orders', summary: 'Returns after delivery of an order', auth: ['ops', 'integrator'], params: orderParams, responses: { 200: json('Returns'), 404: { description: 'Unknown order' } } },
   {
     id: 'stockAdjustment', method: 'post', path: '/v1/stock/adjustments', tag: 'stock', summary: 'Receipt, count or sale against a lot (idempotent by adjustmentId)', auth: ['ops', 'integrator'], body: adjustmentDoc,
     responses: { 201: { description: 'Applied', schema: z.object({ applied: z.literal(true), onHand: z.number(), reserved: z.number() }) }, 200: { description: 'Already applied', schema: z.object({ applied: z.literal(false), onHand: z.number(), reserved: z.number() }) }, 404: { description: 'Unknown lot' }, 409: { description: 'Would fall below what is reserved' } },

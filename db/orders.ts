@@ -218,7 +218,8 @@ export async function commitReservations(db: Db, orderId: string, nodeId: string
 /** One entry of the order event stream. */
 export interface OrderEvent { orderId: string; key: string; type: string; at: Date; nodeId?: string; data?: unknown }
 
-async function insertEvent(c: PoolClient, e: OrderEvent): Promise<void> {
+/** Append one event inside a caller's transaction (a repeated key is a no-op). */
+export async function insertEvent(c: PoolClient, e: OrderEvent): Promise<void> {
   await c.query(
     'INSERT INTO order_events (order_id, at, event_key, type, node_id, data) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
     [e.orderId, e.at, e.key, e.type, e.nodeId ?? null, JSON.stringify(e.data ?? {})],
@@ -274,25 +275,29 @@ export async function joinDelivery(db: Db, a: { orderId: string; nodeId: string;
   });
 }
 
+/** What a returned line does to money and stock. */
+export interface ReturnLineSettlement { orderId: string; lineId: string; reason: string; lotId: string | null; qty: number; restock: boolean; creditCents: number }
+
 /** A returned line's stock consequence: restock ambient sellable goods, write off the rest; and the credit. Idempotent per (order, line, reason). */
-export async function settleReturnLine(
-  db: Db,
-  r: { orderId: string; lineId: string; reason: string; lotId: string | null; qty: number; restock: boolean; creditCents: number },
-): Promise<void> {
-  await db.transaction(async (c) => {
-    const credit = await c.query(
-      'INSERT INTO order_credits (order_id, line_id, reason, credit_cents) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
-      [r.orderId, r.lineId, r.reason, r.creditCents],
-    );
-    if (credit.rowCount === 0 || !r.lotId) return; // settled before (activity retry)
-    const id = `${r.orderId}:${r.lineId}:${r.reason}`;
-    if (r.restock) {
-      await c.query('UPDATE lots SET on_hand = on_hand + $2, updated_at = now() WHERE lot_id = $1', [r.lotId, r.qty]);
-      await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'restock', $3) ON CONFLICT DO NOTHING", [id, r.lotId, r.qty]);
-    } else {
-      await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'write_off', $3) ON CONFLICT DO NOTHING", [id, r.lotId, -r.qty]);
-    }
-  });
+export async function settleReturnLine(db: Db, r: ReturnLineSettlement): Promise<void> {
+  await db.transaction((c) => settleReturnLineWith(c, r));
+}
+
+/** `settleReturnLine` inside a caller's transaction. */
+export async function settleReturnLineWith(c: PoolClient, r: ReturnLineSettlement): Promise<void> {
+  const credit = await c.query(
+    'INSERT INTO order_credits (order_id, line_id, reason, credit_cents) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
+    [r.orderId, r.lineId, r.reason, r.creditCents],
+  );
+  if (credit.rowCount === 0 || !r.lotId) return; // settled before (activity retry)
+  const id = `${r.orderId}:${r.lineId}:${r.reason}`;
+  if (r.restock) {
+    await c.query('UPDATE lots SET on_hand = on_hand + $2, updated_at = now() WHERE lot_id = $1', [r.lotId, r.qty]);
+    await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'restock', $3) ON CONFLICT DO NOTHING", [id, r.lotId, r.qty]);
+  } else {
+    // The units left on_hand at dispatch: the write-off records the loss, it moves no stock.
+    await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'write_off', $3) ON CONFLICT DO NOTHING", [id, r.lotId, -r.qty]);
+  }
 }
 
 /** A stock change from the outside world: receipt, cycle count or POS sale. */

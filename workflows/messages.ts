@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Allocation, GeoPoint, OrderLine, OrderState, Slot, Tote, UnfulfilledLine, Zone } from '../domain/orders';
+import type { Allocation, GeoPoint, OrderLine, OrderState, ReturnRequestLine, ReturnWindows, SettledReturnLine, Slot, Tote, UnfulfilledLine, Zone } from '../domain/orders';
 
 // Messages between the cold chain and order workflows. Defined once here so the sender
 // (alerting activities) and the receiver (OrderWorkflow) agree on names and shapes.
@@ -254,3 +254,34 @@ export const decideSubstitutionUpdate = defineUpdate<PickActionResult, [{ lineId
 export const stageTotesUpdate = defineUpdate<PickActionResult, [PickerActionBase & { toteLabels: string[]; location: string }]>('stageTotes');
 /** Staged totes handed to a courier: stock leaves the node. */
 export const handOverUpdate = defineUpdate<PickActionResult, [PickerActionBase & { courierId: string }]>('handOver');
+
+// ---- Returns after delivery ---------------------------------------------------------------
+
+/** The workflow id of one return: the same request twice runs once. */
+export function returnWorkflowId(orderId: string, returnId: string): string {
+  return `return-${orderId}-${returnId}`;
+}
+
+/** CustomerReturnWorkflow input: what the customer brings back, and when they asked. */
+export interface CustomerReturnInput {
+  orderId: string;
+  returnId: string;
+  requestedAt: number;
+  lines: ReturnRequestLine[];
+  /** The order id a replacement is sent under, fixed by the caller so a retry sends one. */
+  replacementOrderId: string;
+  /** Identifies the request's lines: a return id reused for other lines is refused. */
+  fingerprint: string;
+  windows?: Partial<ReturnWindows>;
+}
+
+/** How a return was settled. */
+export interface CustomerReturnOutcome {
+  orderId: string;
+  returnId: string;
+  lines: SettledReturnLine[];
+  creditCents: number;
+  /** The replacement order started for lines where the customer chose a replacement. */
+  replacementOrderId: string | null;
+  fingerprint: string;
+}

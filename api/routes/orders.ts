@@ -1,23 +1,37 @@
 import { createHash } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { applyStockAdjustment, loadOrder, loadOrderEvents, upsertCustomer } from '../../db/orders';
+import { listCustomerReturns } from '../../db/returns';
 import type { Db } from '../../db/pool';
 import { sealPii } from '../../platform/pii';
 import { orderWorkflow } from '../../workflows/order';
+import { customerReturnWorkflow } from '../../workflows/returns';
 import {
-  cancelOrderUpdate, deliveredUpdate, dispatchedUpdate, fulfilmentStatusQuery, orderStatusQuery, orderWorkflowId, rejectedAtDoorUpdate,
+  cancelOrderUpdate, deliveredUpdate, dispatchedUpdate, fulfilmentStatusQuery, orderStatusQuery, orderWorkflowId, rejectedAtDoorUpdate, returnWorkflowId,
 } from '../../workflows/messages';
-import type { OrderInput } from '../../workflows/messages';
+import type { CustomerReturnInput, CustomerReturnOutcome, OrderInput } from '../../workflows/messages';
+import { ORDER_ID } from '../../workflows/search-attributes';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
 import { fromTemporal } from '../temporal-errors';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash');
 const instant = 30 * 60_000;
+// How long POST /returns waits for the settlement before answering 202 (no worker, a slow database).
+const RETURN_ANSWER_WAIT_MS = 15_000;
+
+function uniqueLineIds(lines: readonly { lineId: string }[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  lines.forEach((l, i) => {
+    if (seen.has(l.lineId)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'lineId'], message: `duplicate lineId ${l.lineId}` });
+    seen.add(l.lineId);
+  });
+}
 
 /** POST /v1/orders body. Personal data (customer) is encrypted at rest and never enters the workflow. */
 export const orderIntakeSchema = z
@@ -40,17 +54,46 @@ export const orderIntakeSchema = z
   })
   .strict()
   .superRefine((o, ctx) => {
-    const seen = new Set<string>();
-    o.lines.forEach((l, i) => {
-      if (seen.has(l.lineId)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'lineId'], message: `duplicate lineId ${l.lineId}` });
-      seen.add(l.lineId);
-    });
+    uniqueLineIds(o.lines, ctx);
     if (o.slot.kind === 'scheduled' && (!Number.isFinite(Date.parse(o.slot.start)) || !Number.isFinite(Date.parse(o.slot.end)))) {
       ctx.addIssue({ code: 'custom', path: ['slot'], message: 'start and end must be real dates' });
     } else if (o.slot.kind === 'scheduled' && Date.parse(o.slot.end) <= Date.parse(o.slot.start)) {
       ctx.addIssue({ code: 'custom', path: ['slot', 'end'], message: 'must be after slot.start' });
     }
   });
+
+/** POST /v1/orders/{orderId}/returns body: a return after delivery, idempotent by returnId. */
+export const returnRequestSchema = z
+  .object({
+    returnId: id,
+    lines: z
+      .array(
+        z
+          .object({
+            lineId: id,
+            qty: z.number().int().min(1).max(999),
+            reason: z.enum(['quality', 'damaged', 'wrong_item', 'changed_mind']),
+            // As checked when the goods come back; 'unknown' when they do not (sour milk poured away).
+            condition: z.enum(['sellable', 'damaged', 'unknown']),
+            customerChoice: z.enum(['refund', 'replacement']),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(100),
+  })
+  .strict()
+  .superRefine((o, ctx) => uniqueLineIds(o.lines, ctx));
+
+/** Build the return workflow's input (pure): the replacement's order id and the request's fingerprint are fixed here, once. */
+export function toReturnInput(orderId: string, body: z.infer<typeof returnRequestSchema>, now: number): CustomerReturnInput {
+  const plain = `${orderId}-R-${body.returnId}`;
+  // Order ids are at most 64 characters; a long pair keeps a readable head and a hash of both.
+  const replacementOrderId = plain.length <= 64 ? plain : `${orderId.slice(0, 45)}-R-${createHash('sha256').update(`${orderId}/${body.returnId}`).digest('hex').slice(0, 16)}`;
+  const canonical = [...body.lines].sort((a, b) => (a.lineId < b.lineId ? -1 : 1)).map((l) => [l.lineId, l.qty, l.reason, l.condition, l.customerChoice]);
+  const fingerprint = createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 32);
+  return { orderId, returnId: body.returnId, requestedAt: now, lines: body.lines, replacementOrderId, fingerprint };
+}
 
 // A fulfilment's workflow id: checked here so that no string Temporal cannot take as a workflow
 // id (a lone surrogate, thousands of characters) gets that far.
@@ -170,6 +213,52 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
       await refuseIfClosed(handle, `${ev.type === 'rejected' ? 'record a door rejection on' : ev.type === 'delivered' ? 'deliver' : 'dispatch'}`);
       fromTemporal(err, `fulfilment ${ev.fulfilmentId}`);
     }
+  });
+
+  r.post('/orders/:orderId/returns', requireRole('integrator', 'ops'), async (req, res) => {
+    const orderId = id.parse(req.params.orderId);
+    const body = returnRequestSchema.parse(req.body);
+    if (!(await loadOrder(db, orderId))) throw new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
+    const input = toReturnInput(orderId, body, Date.now());
+    const workflowId = returnWorkflowId(orderId, body.returnId);
+    let duplicate = false;
+    const handle = await temporal.workflow
+      .start(customerReturnWorkflow, {
+        workflowId,
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+        // A refused return failed: the same return id may come again, corrected.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
+        searchAttributes: { [ORDER_ID.name]: [orderId] },
+        staticSummary: `Return ${body.returnId} of order ${orderId}: ${body.lines.length} lines`,
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        duplicate = true;
+        return temporal.workflow.getHandle<typeof customerReturnWorkflow>(workflowId);
+      });
+    const answer = await Promise.race([
+      handle.result().then((outcome): { outcome: CustomerReturnOutcome } | { err: unknown } => ({ outcome }), (err: unknown) => ({ err })),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), RETURN_ANSWER_WAIT_MS).unref()),
+    ]);
+    if (!answer) {
+      res.status(202).json({ orderId, returnId: body.returnId, workflowId, status: 'processing' });
+      return;
+    }
+    if ('err' in answer) {
+      const cause = answer.err instanceof WorkflowFailedError ? answer.err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === 'ReturnRefused') throw new ApiError(409, 'FC_RETURN_REFUSED', cause.message);
+      throw answer.err;
+    }
+    if (answer.outcome.fingerprint !== input.fingerprint) throw new ApiError(409, 'FC_RETURN_REFUSED', `return ${body.returnId} of order ${orderId} was made with other lines`);
+    const { fingerprint: _fingerprint, ...outcome } = answer.outcome;
+    res.status(duplicate ? 200 : 201).json({ ...outcome, workflowId, duplicate });
+  });
+
+  r.get('/orders/:orderId/returns', requireRole('ops', 'integrator'), async (req, res) => {
+    const orderId = id.parse(req.params.orderId);
+    if (!(await loadOrder(db, orderId))) throw new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
+    res.json({ orderId, returns: await listCustomerReturns(db, orderId) });
   });
 
   r.post('/stock/adjustments', requireRole('ops', 'integrator'), async (req, res) => {

@@ -67,7 +67,7 @@ export function cancellationOutcome(state: OrderState): CancellationOutcome {
     case 'returned':
       return { kind: 'noop', state };
     case 'delivered':
-      return { kind: 'not_allowed', reason: 'already delivered: use the returns flow' };
+      return { kind: 'not_allowed', reason: 'already delivered: return it instead (POST /v1/orders/{orderId}/returns)' };
     case 'rejected':
       return { kind: 'not_allowed', reason: 'order was rejected: nothing to cancel' };
   }

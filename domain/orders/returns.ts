@@ -1,4 +1,4 @@
-// What happens to a line that comes back (door rejection, cancel after picking, return).
+// What happens to a line that comes back (door rejection, cancel after picking, return after delivery).
 // Cold chain rule: a perishable that left the node is never restocked, whatever it looks
 // like; it is written off as shrink. Ambient goods go back on the shelf only if sellable.
 import type { Sku } from './types';
@@ -39,4 +39,88 @@ export function resolveReturnLine(input: ReturnLineInput): ReturnLineOutcome {
     writeOff: !restock,
     replacement,
   };
+}
+
+// ---- Returns after delivery -----------------------------------------------------------------
+// A customer comes back after the hand-over: sour milk the next morning, a torn bag of rice, the
+// wrong brand, or rice they no longer want. Rules of Chinese grocery practice: fresh perishables
+// are outside the seven-day "no reason" return (PRC Consumer Protection Law art. 25), so a
+// perishable comes back only for a quality problem, damage or a wrong item, and only within a
+// short freshness window; ambient goods come back within seven days for any reason.
+
+/** Why the customer returns a line. */
+export type ReturnReason = 'quality' | 'damaged' | 'wrong_item' | 'changed_mind';
+
+/** How long after delivery a line may come back. */
+export interface ReturnWindows {
+  readonly perishableMs: number;
+  readonly ambientMs: number;
+}
+
+export const DEFAULT_RETURN_WINDOWS: ReturnWindows = { perishableMs: 48 * 3_600_000, ambientMs: 7 * 86_400_000 };
+
+/** A delivered line, as far as a return needs it. */
+export interface ReturnableLine {
+  readonly lineId: string;
+  readonly sku: Pick<Sku, 'sku' | 'perishable' | 'unitPriceCents'>;
+  /** Units the customer kept at the door. */
+  readonly delivered: number;
+  /** Units returned by earlier returns. */
+  readonly returned: number;
+  readonly deliveredAtMs: number;
+}
+
+/** One line of a customer's return request. */
+export interface ReturnRequestLine {
+  readonly lineId: string;
+  readonly qty: number;
+  readonly reason: ReturnReason;
+  readonly condition: ItemCondition;
+  readonly customerChoice: CustomerChoice;
+}
+
+/** A return line accepted, with its money and stock consequences. */
+export interface SettledReturnLine extends ReturnLineOutcome {
+  readonly lineId: string;
+  readonly sku: string;
+  readonly qty: number;
+  readonly reason: ReturnReason;
+}
+
+export type ReturnDecision =
+  | { readonly ok: true; readonly lines: readonly SettledReturnLine[]; readonly creditCents: number }
+  | { readonly ok: false; readonly refusal: string };
+
+// Up to two days reads in hours ("48 h"), longer in days ("7 days").
+const spellWindow = (ms: number) => (ms > 2 * 86_400_000 && ms % 86_400_000 === 0 ? `${ms / 86_400_000} days` : `${Math.round(ms / 3_600_000)} h`);
+
+/**
+ * Decide a return after delivery: all lines or none. Refused when a line was not delivered,
+ * asks for more than the customer still holds (delivered minus returned before), comes too
+ * late for its kind of goods, or is a perishable returned without a quality problem.
+ */
+export function resolveCustomerReturn(delivered: readonly ReturnableLine[], request: readonly ReturnRequestLine[], requestedAtMs: number, windows: ReturnWindows = DEFAULT_RETURN_WINDOWS): ReturnDecision {
+  if (request.length === 0) return { ok: false, refusal: 'a return names at least one line' };
+  const byId = new Map(delivered.map((l) => [l.lineId, l]));
+  const seen = new Set<string>();
+  const lines: SettledReturnLine[] = [];
+  for (const r of request) {
+    const line = byId.get(r.lineId);
+    if (!line) return { ok: false, refusal: `line ${r.lineId} was not delivered with this order` };
+    if (seen.has(r.lineId)) return { ok: false, refusal: `line ${r.lineId} appears twice` };
+    seen.add(r.lineId);
+    const left = line.delivered - line.returned;
+    if (!Number.isInteger(r.qty) || r.qty <= 0 || r.qty > left) {
+      return { ok: false, refusal: `line ${r.lineId}: cannot return ${r.qty}; ${left} returnable (${line.delivered} delivered, ${line.returned} returned before)` };
+    }
+    const window = line.sku.perishable ? windows.perishableMs : windows.ambientMs;
+    if (requestedAtMs - line.deliveredAtMs > window) {
+      return { ok: false, refusal: `line ${r.lineId}: ${line.sku.perishable ? 'perishable' : 'ambient'} goods can be returned within ${spellWindow(window)} of delivery` };
+    }
+    if (line.sku.perishable && r.reason === 'changed_mind') {
+      return { ok: false, refusal: `line ${r.lineId}: fresh goods are returned only for a quality problem, damage or a wrong item` };
+    }
+    lines.push({ lineId: r.lineId, sku: line.sku.sku, qty: r.qty, reason: r.reason, ...resolveReturnLine({ sku: line.sku, qty: r.qty, condition: r.condition, customerChoice: r.customerChoice }) });
+  }
+  return { ok: true, lines, creditCents: lines.reduce((sum, l) => sum + l.creditCents, 0) };
 }

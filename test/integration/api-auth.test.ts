@@ -45,6 +45,8 @@ const MATRIX: Record<string, Access> = {
   'GET /v1/orders/{orderId}': READ,
   'POST /v1/orders/{orderId}/cancel': READ,
   'POST /v1/orders/{orderId}/courier-events': ['courier', 'ops'],
+  'POST /v1/orders/{orderId}/returns': READ,
+  'GET /v1/orders/{orderId}/returns': READ,
   'POST /v1/stock/adjustments': READ,
   'PUT /v1/orders/{orderId}/substitution-policy': READ,
   'GET /v1/orders/{orderId}/substitutions': READ,

@@ -329,6 +329,62 @@ describe('Order workflows (integration)', function () {
     expect((await stack.client.workflow.getHandle(orderWorkflowId(orderId)).result()).status).to.equal('delivered');
   });
 
+  it('takes returns after delivery: refund or replacement per line, perishables written off, ambient restocked, each unit once', async () => {
+    const city = await simpleNetwork();
+    const p = city.nodes[0]!.id.replace(/N0$/, '');
+    const orderId = uniqueId('o');
+    const { fid } = await placeAndDispatch(orderId, city.centre, [{ lineId: 'l1', sku: `${p}MILK`, qty: 2 }, { lineId: 'l2', sku: `${p}RICE`, qty: 3 }]);
+    const returns = `${stack.url}/v1/orders/${orderId}/returns`;
+    const early = await call(returns, 'POST', integrator, { returnId: 'r0', lines: [{ lineId: 'l1', qty: 1, reason: 'quality', condition: 'unknown', customerChoice: 'refund' }] });
+    expect(early.status, 'nothing delivered yet').to.equal(409);
+    expect(early.body.error.message).to.match(/nothing delivered/);
+    expect((await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'delivered', fulfilmentId: fid })).status).to.equal(200);
+    const milkBefore = await lotRow(`${p}MILK-L1`);
+    const riceBefore = await lotRow(`${p}RICE-L1`);
+
+    const sour = { returnId: 'r1', lines: [{ lineId: 'l1', qty: 1, reason: 'quality', condition: 'unknown', customerChoice: 'refund' }, { lineId: 'l2', qty: 2, reason: 'changed_mind', condition: 'sellable', customerChoice: 'refund' }] };
+    const first = await call(returns, 'POST', integrator, sour);
+    expect(first.status, JSON.stringify(first.body)).to.equal(201);
+    expect(first.body).to.include({ creditCents: 800 + 2 * 2000, replacementOrderId: null, duplicate: false });
+    expect(first.body.lines.map((l: { lineId: string; restock: boolean }) => [l.lineId, l.restock])).to.deep.equal([['l1', false], ['l2', true]]);
+    expect((await lotRow(`${p}MILK-L1`)).on_hand, 'sour milk never goes back on the shelf').to.equal(milkBefore.on_hand);
+    expect((await lotRow(`${p}RICE-L1`)).on_hand, 'unopened rice does').to.equal(riceBefore.on_hand + 2);
+    const again = await call(returns, 'POST', integrator, sour);
+    expect(again.status).to.equal(200);
+    expect(again.body).to.include({ creditCents: first.body.creditCents, duplicate: true });
+    expect((await lotRow(`${p}RICE-L1`)).on_hand, 'a repeated request restocks nothing more').to.equal(riceBefore.on_hand + 2);
+    const credits = await db.query<{ line_id: string; credit_cents: number }>("SELECT line_id, credit_cents FROM order_credits WHERE order_id = $1 AND reason = 'return:r1' ORDER BY line_id", [orderId]);
+    expect(credits).to.deep.equal([{ line_id: 'l1', credit_cents: 800 }, { line_id: 'l2', credit_cents: 4000 }]);
+    const writeOffs = await db.query<{ delta: number }>("SELECT delta FROM stock_adjustments WHERE adjustment_id = $1 AND kind = 'write_off'", [`${orderId}:l1:return:r1`]);
+    expect(writeOffs.map((w) => w.delta)).to.deep.equal([-1]);
+
+    const reused = await call(returns, 'POST', integrator, { ...sour, lines: [sour.lines[0]] });
+    expect(reused.status, 'a return id names one request').to.equal(409);
+    const over = await call(returns, 'POST', integrator, { returnId: 'r2', lines: [{ lineId: 'l2', qty: 2, reason: 'damaged', condition: 'damaged', customerChoice: 'refund' }] });
+    expect(over.status).to.equal(409);
+    expect(over.body.error.message).to.equal('line l2: cannot return 2; 1 returnable (3 delivered, 2 returned before)');
+    const fresh = await call(returns, 'POST', integrator, { returnId: 'r3', lines: [{ lineId: 'l1', qty: 1, reason: 'changed_mind', condition: 'sellable', customerChoice: 'refund' }] });
+    expect(fresh.status).to.equal(409);
+    expect(fresh.body.error.message).to.match(/fresh goods are returned only for a quality problem/);
+    const bad = await call(returns, 'POST', integrator, { returnId: 'r4', lines: [{ lineId: 'l1', qty: 1, reason: 'smells', condition: 'unknown', customerChoice: 'refund' }] });
+    expect(bad.status).to.equal(400);
+    expect(JSON.stringify(bad.body)).to.match(/reason/);
+
+    // The last bottle was sour too, and the customer wants another one: a replacement order to the same door.
+    const replace = await call(returns, 'POST', integrator, { returnId: 'r3', lines: [{ lineId: 'l1', qty: 1, reason: 'quality', condition: 'unknown', customerChoice: 'replacement' }] });
+    expect(replace.status, 'a refused return id can be used again, corrected').to.equal(201);
+    expect(replace.body).to.include({ creditCents: 0, replacementOrderId: `${orderId}-R-r3` });
+    const replacement = await waitFor(`${orderId}-R-r3`, (v) => v.status === 'allocated');
+    expect(replacement.fulfilments[0]!.nodeId).to.equal(city.nodes[0]!.id);
+    expect((await lotRow(`${p}MILK-L1`)).reserved, 'the replacement holds one bottle').to.equal(1);
+
+    const listed = await call(returns, 'GET', integrator);
+    expect(listed.status).to.equal(200);
+    expect(listed.body.returns.map((r: { returnId: string; creditCents: number }) => [r.returnId, r.creditCents]).sort()).to.deep.equal([['r1', 4800], ['r3', 0]]);
+    const picker = await stack.token('picker', city.nodes[0]!.id);
+    expect((await call(returns, 'POST', picker, sour)).status, 'pickers take no returns').to.equal(403);
+  });
+
   it('flags a dispatched order at cold-chain risk and asks for inspection at the door', async () => {
     const city = await simpleNetwork();
     const p = city.nodes[0]!.id.replace(/N0$/, '');

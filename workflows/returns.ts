@@ -1,0 +1,47 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ApplicationFailure, ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
+import type { OrderActivities } from '../activities/orders';
+import type { OrderLine } from '../domain/orders';
+import { orderWorkflowId } from './messages';
+import type { CustomerReturnInput, CustomerReturnOutcome } from './messages';
+import { orderWorkflow } from './order';
+import { ORDER_ID, SLOT_KIND } from './search-attributes';
+
+const acts = proxyActivities<OrderActivities>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } });
+
+// A replacement is an instant order: the 30-minute promise of a front warehouse.
+const REPLACEMENT_PROMISE_MS = 30 * 60_000;
+
+/**
+ * A customer's return after delivery (`return-<orderId>-<returnId>`). Settles it in one
+ * transaction (credits, restock of sellable ambient goods, write-off of everything else:
+ * perishables never go back on a shelf), then sends a replacement order to the same door for
+ * the lines where the customer chose one. That order runs as its own OrderWorkflow, so it is
+ * allocated, picked and tracked like any other; lines it cannot fill are refunded there.
+ * A refused return fails with type `ReturnRefused` and its reason.
+ */
+export async function customerReturnWorkflow(input: CustomerReturnInput): Promise<CustomerReturnOutcome> {
+  const settled = await acts.settleCustomerReturn({
+    orderId: input.orderId, returnId: input.returnId, requestedAt: input.requestedAt, lines: input.lines, windows: input.windows, replacementOrderId: input.replacementOrderId,
+  });
+  if (!settled.ok) throw ApplicationFailure.nonRetryable(settled.refusal, 'ReturnRefused');
+  const replacementLines: OrderLine[] = settled.lines.filter((l) => l.replacement).map((l) => ({ lineId: l.lineId, sku: l.sku, qty: l.qty }));
+  if (replacementLines.length) {
+    const now = Date.now();
+    await startChild(orderWorkflow, {
+      workflowId: orderWorkflowId(input.replacementOrderId),
+      // The replacement lives on after the return is settled.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [{ orderId: input.replacementOrderId, ...settled.destination, slot: { kind: 'instant', start: now, end: now + REPLACEMENT_PROMISE_MS }, lines: replacementLines, placedAt: now }],
+      searchAttributes: { [ORDER_ID.name]: [input.replacementOrderId], [SLOT_KIND.name]: ['instant'] },
+      staticSummary: `Replacement for order ${input.orderId} (return ${input.returnId}): ${replacementLines.length} lines`,
+    }).catch((err: unknown) => {
+      // An earlier run of this return (terminated after settling) sent it already.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    });
+  }
+  return {
+    orderId: input.orderId, returnId: input.returnId, lines: settled.lines, creditCents: settled.creditCents,
+    replacementOrderId: replacementLines.length ? input.replacementOrderId : null, fingerprint: input.fingerprint,
+  };
+}
