@@ -23,7 +23,7 @@ import { fromTemporal } from '../temporal-errors';
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash');
 const instant = 30 * 60_000;
 // How long POST /returns waits for the settlement before answering 202 (no worker, a slow database).
-const RETURN_ANSWER_WAIT_MS = 15_000;
+const RETURN_ANSWER_WAIT_MS = 8_000;
 
 function uniqueLineIds(lines: readonly { lineId: string }[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
