@@ -8,7 +8,8 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
 
 /** A returned or rejected line, settled against stock and the credit ledger. */
-export interface ReturnSettlement { lineId: string; lotId: string | null; qty: number; restock: boolean; creditCents: number; reason: string }
+/** A line that came back; `lots`: the units per lot they were picked from (absent in settlements made before). */
+export interface ReturnSettlement { lineId: string; lotId: string | null; qty: number; lots?: { lotId: string; qty: number }[]; restock: boolean; creditCents: number; reason: string }
 
 const MAX_RESERVE_ATTEMPTS = 5;
 
@@ -71,6 +72,11 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
       const released = await orders.releaseReservations(db, a.orderId, a.lotIds, a.allocationKey);
       if (a.slot) await orders.releaseSlot(db, a.slot.nodeId, a.slot.slotKey);
       return released.length;
+    },
+
+    /** A cancel after picking began: picked units leave the node, the rest of the holds is released. */
+    async commitPickedReleaseRest(a: { orderId: string; nodeId: string; allocationKey?: string; picked: { lotId: string; qty: number }[] }): Promise<{ committed: number; released: number }> {
+      return orders.commitPickedReleaseRest(db, a);
     },
 
     /** Stock leaves the node: commit the fulfilment's reservations (its allocation's at this node). */

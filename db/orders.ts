@@ -215,6 +215,44 @@ export async function commitReservations(db: Db, orderId: string, nodeId: string
   });
 }
 
+/**
+ * Picking stopped part-way (a cancel after picking began): the units taken off the shelf leave
+ * with the fulfilment (committed: on_hand drops), the rest of each hold goes back to promise
+ * (released). Idempotent: a second call finds nothing held.
+ */
+export async function commitPickedReleaseRest(
+  db: Db,
+  a: { orderId: string; nodeId: string; allocationKey?: string; picked: readonly { lotId: string; qty: number }[] },
+): Promise<{ committed: number; released: number }> {
+  return db.transaction(async (c) => {
+    const rows = (
+      await c.query<{ allocation_key: string; lot_id: string; qty: number }>(
+        `SELECT allocation_key, lot_id, qty FROM stock_reservations
+          WHERE order_id = $1 AND node_id = $2 AND status = 'held' AND ($3::text IS NULL OR allocation_key = $3)
+          ORDER BY lot_id, allocation_key FOR UPDATE`,
+        [a.orderId, a.nodeId, a.allocationKey ?? null],
+      )
+    ).rows;
+    const left = new Map<string, number>();
+    for (const p of a.picked) left.set(p.lotId, (left.get(p.lotId) ?? 0) + p.qty);
+    let committed = 0;
+    let released = 0;
+    for (const r of rows) {
+      const take = Math.min(r.qty, left.get(r.lot_id) ?? 0);
+      left.set(r.lot_id, (left.get(r.lot_id) ?? 0) - take);
+      await c.query(
+        `UPDATE stock_reservations SET status = $4, qty = CASE WHEN $5::int > 0 THEN $5::int ELSE qty END
+          WHERE order_id = $1 AND allocation_key = $2 AND lot_id = $3`,
+        [a.orderId, r.allocation_key, r.lot_id, take > 0 ? 'committed' : 'released', take],
+      );
+      await c.query('UPDATE lots SET on_hand = on_hand - $2, reserved = reserved - $3, updated_at = now() WHERE lot_id = $1', [r.lot_id, take, r.qty]);
+      committed += take;
+      released += r.qty - take;
+    }
+    return { committed, released };
+  });
+}
+
 /** One entry of the order event stream. */
 export interface OrderEvent { orderId: string; key: string; type: string; at: Date; nodeId?: string; data?: unknown }
 
@@ -275,8 +313,14 @@ export async function joinDelivery(db: Db, a: { orderId: string; nodeId: string;
   });
 }
 
-/** What a returned line does to money and stock. */
-export interface ReturnLineSettlement { orderId: string; lineId: string; reason: string; lotId: string | null; qty: number; restock: boolean; creditCents: number }
+/**
+ * What a returned line does to money and stock. `lots`: the units that came back, per lot they
+ * were picked from; without it (settlements recorded before) all `qty` is booked on `lotId`.
+ */
+export interface ReturnLineSettlement {
+  orderId: string; lineId: string; reason: string; lotId: string | null; qty: number; restock: boolean; creditCents: number;
+  lots?: readonly { lotId: string; qty: number }[];
+}
 
 /** A returned line's stock consequence: restock ambient sellable goods, write off the rest; and the credit. Idempotent per (order, line, reason). */
 export async function settleReturnLine(db: Db, r: ReturnLineSettlement): Promise<void> {
@@ -289,14 +333,17 @@ export async function settleReturnLineWith(c: PoolClient, r: ReturnLineSettlemen
     'INSERT INTO order_credits (order_id, line_id, reason, credit_cents) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
     [r.orderId, r.lineId, r.reason, r.creditCents],
   );
-  if (credit.rowCount === 0 || !r.lotId) return; // settled before (activity retry)
-  const id = `${r.orderId}:${r.lineId}:${r.reason}`;
-  if (r.restock) {
-    await c.query('UPDATE lots SET on_hand = on_hand + $2, updated_at = now() WHERE lot_id = $1', [r.lotId, r.qty]);
-    await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'restock', $3) ON CONFLICT DO NOTHING", [id, r.lotId, r.qty]);
-  } else {
-    // The units left on_hand at dispatch: the write-off records the loss, it moves no stock.
-    await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'write_off', $3) ON CONFLICT DO NOTHING", [id, r.lotId, -r.qty]);
+  if (credit.rowCount === 0) return; // settled before (activity retry)
+  const base = `${r.orderId}:${r.lineId}:${r.reason}`;
+  const lots = r.lots ? r.lots.map((l) => ({ ...l, id: `${base}:${l.lotId}` })) : r.lotId ? [{ lotId: r.lotId, qty: r.qty, id: base }] : [];
+  for (const l of lots.filter((x) => x.qty > 0)) {
+    if (r.restock) {
+      await c.query('UPDATE lots SET on_hand = on_hand + $2, updated_at = now() WHERE lot_id = $1', [l.lotId, l.qty]);
+      await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'restock', $3) ON CONFLICT DO NOTHING", [l.id, l.lotId, l.qty]);
+    } else {
+      // The units left on_hand at dispatch: the write-off records the loss, it moves no stock.
+      await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'write_off', $3) ON CONFLICT DO NOTHING", [l.id, l.lotId, -l.qty]);
+    }
   }
 }
 

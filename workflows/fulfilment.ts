@@ -4,7 +4,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import type { OrderActivities, ReturnSettlement } from '../activities/orders';
 import type { PickingActivities } from '../activities/picking';
-import { canTransition, resolveDoorRejection, resolveReturnLine } from '../domain/orders';
+import { canTransition, resolveDoorRejection, resolveReturnLine, takeFromLots } from '../domain/orders';
 import type { OrderLine, OrderState, Tote } from '../domain/orders';
 import {
   cancelFulfilmentSignal, claimPickUpdate, confirmPickUpdate, decideSubstitutionUpdate, deliveredUpdate, dispatchedUpdate, fulfilmentStateSignal, fulfilmentStatusQuery,
@@ -35,6 +35,9 @@ export const SUBSTITUTION_DECISION_MS = 3 * 60_000;
  * patch replay the old way.
  */
 const FINAL_SIGNAL_PATCH = 'fulfilment-final-state-signal-on-completion';
+// Histories recorded before this patch committed a cancelled fulfilment's whole allocation and
+// wrote off its perishables, picked or not: units still on the shelf vanished from stock.
+const CANCEL_PICKED_ONLY_PATCH = 'cancel-after-pick-returns-picked-units-only';
 const FINAL: ReadonlySet<OrderState> = new Set(['delivered', 'cancelled', 'rejected', 'returned']);
 
 /** Outcome of one node's part of an order. */
@@ -345,7 +348,8 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
     );
     const settlements: ReturnSettlement[] = outcome.lines.map((l) => {
       const line = doorLines.find((d) => d.lineId === l.lineId);
-      return { lineId: l.lineId, lotId: line?.lots[0]?.lotId ?? null, qty: l.qty, restock: l.restock, creditCents: l.creditCents, reason: 'door_rejection' };
+      const lots = takeFromLots(line?.lots ?? [], l.qty);
+      return { lineId: l.lineId, lotId: lots[0]?.lotId ?? null, qty: l.qty, lots, restock: l.restock, creditCents: l.creditCents, reason: 'door_rejection' };
     });
     await acts.settleReturns({ orderId: input.orderId, lines: settlements });
     const replacements: OrderLine[] = outcome.lines
@@ -369,15 +373,29 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
         await acts.releaseReservations({ orderId: input.orderId, allocationKey: input.allocationKey, lotIds: lotIds(), slot: { nodeId: input.nodeId, slotKey: input.slotKey } });
         await moveTo('cancelled', { reason });
       } else if (state === 'picking' || state === 'packed') {
-        // Picking has begun, so the cancel is a return: the goods leave the shelf, then the
-        // returns rule decides per line (perishables written off, sellable ambient restocked).
+        // Picking has begun, so the cancel is a return: the customer is refunded every line,
+        // and what the picker took off the shelf comes back under the returns rule
+        // (perishables written off, sellable ambient restocked).
         const lines = totes.flatMap((t) => t.lines);
         const facts = await acts.skuFacts([...new Set(lines.map((l) => l.sku))]);
-        await acts.commitReservations({ orderId: input.orderId, nodeId: input.nodeId, allocationKey: input.allocationKey });
-        const settlements: ReturnSettlement[] = lines.map((l) => {
-          const out = resolveReturnLine({ sku: facts[l.sku] ?? { perishable: true, unitPriceCents: 0 }, qty: l.qty, condition: 'sellable', customerChoice: 'refund' });
-          return { lineId: l.lineId, lotId: l.lots[0]?.lotId ?? null, qty: l.qty, restock: out.restock, creditCents: out.creditCents, reason: 'cancel_after_pick' };
-        });
+        const refund = (l: (typeof lines)[number]) => resolveReturnLine({ sku: facts[l.sku] ?? { perishable: true, unitPriceCents: 0 }, qty: l.qty, condition: 'sellable', customerChoice: 'refund' });
+        let settlements: ReturnSettlement[];
+        if (patched(CANCEL_PICKED_ONLY_PATCH)) {
+          // Units still on the shelf never left it: their holds are released, not returned.
+          const pickedLots = (lineId: string) => (pick.lines.find((p) => p.lineId === lineId)?.lots ?? []).filter((x) => x.picked > 0).map((x) => ({ lotId: x.lotId, qty: x.picked }));
+          await acts.commitPickedReleaseRest({ orderId: input.orderId, nodeId: input.nodeId, allocationKey: input.allocationKey, picked: lines.flatMap((l) => pickedLots(l.lineId)) });
+          settlements = lines.map((l) => {
+            const out = refund(l);
+            const lots = pickedLots(l.lineId);
+            return { lineId: l.lineId, lotId: lots[0]?.lotId ?? null, qty: l.qty, lots, restock: out.restock, creditCents: out.creditCents, reason: 'cancel_after_pick' };
+          });
+        } else {
+          await acts.commitReservations({ orderId: input.orderId, nodeId: input.nodeId, allocationKey: input.allocationKey });
+          settlements = lines.map((l) => {
+            const out = refund(l);
+            return { lineId: l.lineId, lotId: l.lots[0]?.lotId ?? null, qty: l.qty, restock: out.restock, creditCents: out.creditCents, reason: 'cancel_after_pick' };
+          });
+        }
         await acts.settleReturns({ orderId: input.orderId, lines: settlements });
         await moveTo('returned', { reason, restocked: settlements.filter((x) => x.restock).map((x) => x.lineId), writtenOff: settlements.filter((x) => !x.restock).map((x) => x.lineId) });
       }

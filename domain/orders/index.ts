@@ -11,7 +11,7 @@ export * from './merge';
 export * from './bins';
 export * from './waves';
 export * from './lifecycle';
-export { DEFAULT_RETURN_WINDOWS, resolveCustomerReturn } from './returns';
+export { DEFAULT_RETURN_WINDOWS, resolveCustomerReturn, takeFromLots } from './returns';
 export type { ReturnableLine, ReturnDecision, ReturnReason, ReturnRequestLine, ReturnWindows, SettledReturnLine } from './returns';
 export * from './city';
 export * from './catalogue';

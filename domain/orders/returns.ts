@@ -41,6 +41,22 @@ export function resolveReturnLine(input: ReturnLineInput): ReturnLineOutcome {
   };
 }
 
+/**
+ * Which lots `qty` returned units came from: a line picked from several lots gives back from its
+ * last lots first (the freshest, picked last by FEFO), never more than each lot gave.
+ */
+export function takeFromLots(lots: readonly { lotId: string; qty: number }[], qty: number): { lotId: string; qty: number }[] {
+  const out: { lotId: string; qty: number }[] = [];
+  let left = qty;
+  for (const lot of [...lots].reverse()) {
+    if (left <= 0) break;
+    const take = Math.min(lot.qty, left);
+    if (take > 0) out.push({ lotId: lot.lotId, qty: take });
+    left -= take;
+  }
+  return out;
+}
+
 // ---- Returns after delivery -----------------------------------------------------------------
 // A customer comes back after the hand-over: sour milk the next morning, a torn bag of rice, the
 // wrong brand, or rice they no longer want. Rules of Chinese grocery practice: fresh perishables

@@ -4,7 +4,7 @@ import type { Db } from '../../db/pool';
 import { commitReservations, releaseExpiredReservations, releaseReservations, reserveAllocation } from '../../db/orders';
 import { recordShortPick } from '../../db/picking';
 import {
-  coldChainQuarantineSignal, fulfilmentStatusQuery, orderStatusQuery, orderWorkflowId, packedUpdate, startPickingUpdate,
+  coldChainQuarantineSignal, confirmPickUpdate, fulfilmentStatusQuery, orderStatusQuery, orderWorkflowId, packedUpdate, startPickingUpdate,
 } from '../../workflows/messages';
 import type { OrderView } from '../../workflows/messages';
 import type { orderWorkflow } from '../../workflows/order';
@@ -193,10 +193,31 @@ describe('Order workflows (integration)', function () {
     await stack.client.workflow.getHandle(vb.fulfilments[0]!.fulfilmentId).executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
     const cancelB = await call(`${stack.url}/v1/orders/${b}/cancel`, 'POST', integrator, { reason: 'too late' });
     expect(cancelB.body.outcome).to.equal('returned');
-    // Picked milk is perishable: a return writes it off rather than putting it back.
-    expect(await lotRow(`${p}MILK-L1`)).to.include({ reserved: 0, on_hand: 7 });
+    // Picking had begun but nothing was taken off the shelf: nothing is written off.
+    expect(await lotRow(`${p}MILK-L1`)).to.include({ reserved: 0, on_hand: 10 });
     expect((await stack.client.workflow.getHandle(orderWorkflowId(a)).result()).status).to.equal('cancelled');
     expect((await stack.client.workflow.getHandle(orderWorkflowId(b)).result()).status).to.equal('returned');
+  });
+
+  it('a cancel during picking returns what was picked (perishables written off) and releases what is still on the shelf', async () => {
+    const city = await simpleNetwork();
+    const p = city.nodes[0]!.id.replace(/N0$/, '');
+    const orderId = uniqueId('o');
+    await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}MILK`, qty: 2 }, { lineId: 'l2', sku: `${p}RICE`, qty: 3 }] }));
+    const v = await waitFor(orderId, (x) => x.status === 'allocated');
+    const child = stack.client.workflow.getHandle(v.fulfilments[0]!.fulfilmentId);
+    await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
+    await child.executeUpdate(confirmPickUpdate, { args: [{ pickerId: 'p', idempotencyKey: uniqueId('k'), lineId: 'l1', sku: `${p}MILK`, lotId: `${p}MILK-L1`, qty: 2 }] });
+    const cancel = await call(`${stack.url}/v1/orders/${orderId}/cancel`, 'POST', integrator, { reason: 'customer left' });
+    expect(cancel.body.outcome).to.equal('returned');
+    expect(await lotRow(`${p}MILK-L1`), 'the picked milk left the cold chain: written off').to.include({ on_hand: 8, reserved: 0 });
+    expect(await lotRow(`${p}RICE-L1`), 'the rice never left its shelf').to.include({ on_hand: 10, reserved: 0 });
+    const credits = await db.query<{ line_id: string; credit_cents: number }>("SELECT line_id, credit_cents FROM order_credits WHERE order_id = $1 AND reason = 'cancel_after_pick' ORDER BY line_id", [orderId]);
+    expect(credits, 'the customer gets every line back').to.deep.equal([{ line_id: 'l1', credit_cents: 1600 }, { line_id: 'l2', credit_cents: 6000 }]);
+    const adjustments = await db.query<{ lot_id: string; kind: string; delta: number }>('SELECT lot_id, kind, delta FROM stock_adjustments WHERE adjustment_id LIKE $1 ORDER BY lot_id', [`${orderId}:%`]);
+    expect(adjustments).to.deep.equal([{ lot_id: `${p}MILK-L1`, kind: 'write_off', delta: -2 }]);
+    const rows = await db.query<{ lot_id: string; status: string; qty: number }>('SELECT lot_id, status, qty FROM stock_reservations WHERE order_id = $1 ORDER BY lot_id', [orderId]);
+    expect(rows).to.deep.equal([{ lot_id: `${p}MILK-L1`, status: 'committed', qty: 2 }, { lot_id: `${p}RICE-L1`, status: 'released', qty: 3 }]);
   });
 
   it('settles a partial door rejection: perishables written off, sellable ambient restocked, credits recorded', async () => {

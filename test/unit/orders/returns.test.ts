@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DEFAULT_RETURN_WINDOWS, resolveCustomerReturn } from '../../../domain/orders';
+import { DEFAULT_RETURN_WINDOWS, resolveCustomerReturn, takeFromLots } from '../../../domain/orders';
 import type { ReturnableLine, ReturnRequestLine } from '../../../domain/orders';
 
 const deliveredAt = Date.parse('2026-11-20T10:00:00+08:00');
@@ -56,5 +56,15 @@ describe('returns after delivery (resolveCustomerReturn)', () => {
     expect(resolveCustomerReturn([milk, rice], [ask({ lineId: 'rice' }), ask({ lineId: 'eggs' })], deliveredAt)).to.deep.equal({ ok: false, refusal: 'line eggs was not delivered with this order' });
     expect(resolveCustomerReturn([milk], [ask({ lineId: 'milk' }), ask({ lineId: 'milk' })], deliveredAt)).to.deep.equal({ ok: false, refusal: 'line milk appears twice' });
     expect(resolveCustomerReturn([milk], [], deliveredAt)).to.deep.equal({ ok: false, refusal: 'a return names at least one line' });
+  });
+});
+
+describe('takeFromLots: which lots returned units came from', () => {
+  const lots = [{ lotId: 'A', qty: 2 }, { lotId: 'B', qty: 3 }];
+  it('takes from the last lot first, then the one before, never more than each gave', () => {
+    expect(takeFromLots(lots, 2)).to.deep.equal([{ lotId: 'B', qty: 2 }]);
+    expect(takeFromLots(lots, 4)).to.deep.equal([{ lotId: 'B', qty: 3 }, { lotId: 'A', qty: 1 }]);
+    expect(takeFromLots(lots, 9), 'no more than the line held').to.deep.equal([{ lotId: 'B', qty: 3 }, { lotId: 'A', qty: 2 }]);
+    expect(takeFromLots([], 1)).to.deep.equal([]);
   });
 });
