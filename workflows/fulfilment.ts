@@ -397,7 +397,9 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
           });
         }
         await acts.settleReturns({ orderId: input.orderId, lines: settlements });
-        await moveTo('returned', { reason, restocked: settlements.filter((x) => x.restock).map((x) => x.lineId), writtenOff: settlements.filter((x) => !x.restock).map((x) => x.lineId) });
+        // A line with nothing picked came back to nobody: it was only released.
+        const cameBack = settlements.filter((x) => (x.lots?.length ?? 1) > 0);
+        await moveTo('returned', { reason, restocked: cameBack.filter((x) => x.restock).map((x) => x.lineId), writtenOff: cameBack.filter((x) => !x.restock).map((x) => x.lineId) });
       }
     });
   });

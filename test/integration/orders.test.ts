@@ -218,6 +218,8 @@ describe('Order workflows (integration)', function () {
     expect(adjustments).to.deep.equal([{ lot_id: `${p}MILK-L1`, kind: 'write_off', delta: -2 }]);
     const rows = await db.query<{ lot_id: string; status: string; qty: number }>('SELECT lot_id, status, qty FROM stock_reservations WHERE order_id = $1 ORDER BY lot_id', [orderId]);
     expect(rows).to.deep.equal([{ lot_id: `${p}MILK-L1`, status: 'committed', qty: 2 }, { lot_id: `${p}RICE-L1`, status: 'released', qty: 3 }]);
+    const returned = await db.query<{ data: { restocked: string[]; writtenOff: string[] } }>("SELECT data FROM order_events WHERE order_id = $1 AND type = 'returned'", [orderId]);
+    expect(returned.map((r) => [r.data.restocked, r.data.writtenOff])).to.deep.equal([[[], ['l1']]]);
   });
 
   it('settles a partial door rejection: perishables written off, sellable ambient restocked, credits recorded', async () => {
