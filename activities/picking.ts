@@ -7,9 +7,9 @@ import type { PickView, ShortReason, SubstitutionPolicy } from '../workflows/mes
 export function createPickingActivities(deps: { db: Db; logger: Logger }) {
   const { db } = deps;
   return {
-    /** Keep the open-task table in step with the workflow (the picker API plans waves from it). */
-    async syncPickTask(a: { view: PickView; pickers: string[] }): Promise<void> {
-      await picking.upsertPickTask(db, a.view, a.pickers);
+    /** Keep the open-task table in step with the workflow (the picker API plans waves from it), with the order events of the change. */
+    async syncPickTask(a: { view: PickView; pickers: string[]; events?: { orderId: string; key: string; type: string; nodeId?: string; data?: unknown; atMs: number }[] }): Promise<void> {
+      await picking.upsertPickTask(db, a.view, a.pickers, (a.events ?? []).map(({ atMs, ...e }) => ({ ...e, at: new Date(atMs) })));
     },
 
     /** Release and take off hand what a short pick did not find (idempotent per fulfilment, line and lot). */

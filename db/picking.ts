@@ -2,7 +2,8 @@
 // the few lookups the picker API enriches its answers with (product names, sealed contacts).
 import type { PickView, SubstitutionPolicy } from '../workflows/messages';
 import type { Db } from './pool';
-import { settleReturnLine } from './orders';
+import { insertEvent, settleReturnLine } from './orders';
+import type { OrderEvent } from './orders';
 
 /** A fulfilment as the picker API reads it from the open-task table. */
 export interface PickTaskRow { fulfilmentId: string; orderId: string; nodeId: string; state: string; pickers: string[]; view: PickView; version: number }
@@ -11,16 +12,27 @@ interface Row { fulfilment_id: string; order_id: string; node_id: string; state:
 const toRow = (r: Row): PickTaskRow => ({ fulfilmentId: r.fulfilment_id, orderId: r.order_id, nodeId: r.node_id, state: r.state, pickers: r.pickers, view: r.view, version: r.version });
 const COLUMNS = 'fulfilment_id, order_id, node_id, state, pickers, view, version';
 
-/** Write a fulfilment's picking view; an older version never replaces a newer one. */
-export async function upsertPickTask(db: Db, view: PickView, pickers: readonly string[]): Promise<void> {
-  await db.query(
-    `INSERT INTO pick_tasks (fulfilment_id, order_id, node_id, state, pickers, pick_deadline, view, version, updated_at)
+const UPSERT_PICK_TASK = `INSERT INTO pick_tasks (fulfilment_id, order_id, node_id, state, pickers, pick_deadline, view, version, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
      ON CONFLICT (fulfilment_id) DO UPDATE SET state = EXCLUDED.state, pickers = EXCLUDED.pickers, view = EXCLUDED.view,
        version = EXCLUDED.version, updated_at = now()
-     WHERE pick_tasks.version < EXCLUDED.version`,
-    [view.fulfilmentId, view.orderId, view.nodeId, view.state, [...pickers], new Date(view.pickDeadlineMs), JSON.stringify(view), view.version],
-  );
+     WHERE pick_tasks.version < EXCLUDED.version`;
+const pickTaskParams = (view: PickView, pickers: readonly string[]) => [view.fulfilmentId, view.orderId, view.nodeId, view.state, [...pickers], new Date(view.pickDeadlineMs), JSON.stringify(view), view.version];
+
+/**
+ * Write a fulfilment's picking view; an older version never replaces a newer one. `events`:
+ * the order events of the changes that led to it, appended in the same transaction.
+ */
+export async function upsertPickTask(db: Db, view: PickView, pickers: readonly string[], events: readonly OrderEvent[] = []): Promise<void> {
+  if (events.length === 0) {
+    await db.query(UPSERT_PICK_TASK, pickTaskParams(view, pickers));
+    return;
+  }
+  // The events that led to this view land with it, or not at all.
+  await db.transaction(async (c) => {
+    for (const e of events) await insertEvent(c, e);
+    await c.query(UPSERT_PICK_TASK, pickTaskParams(view, pickers));
+  });
 }
 
 /** Fulfilments of a node that pickers still work on (allocated, picking, packed), earliest deadline first. */
