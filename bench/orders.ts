@@ -3,7 +3,7 @@
 // courier — against a one-activity no-op workflow measured in the same run on the same
 // server and worker. Prints one JSON line.
 import { Client, Connection } from '@temporalio/client';
-import { generateCity, generateOrders } from '../domain/orders';
+import { generateCity, generateOrders, instantSlot } from '../domain/orders';
 import { loadConfig } from '../config';
 import { createDb } from '../db/pool';
 import type { Db } from '../db/pool';
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   await pool(orders, CONCURRENCY, async (o) => {
     const orderId = `${tag}-${o.orderId}`;
     const t0 = Date.now();
-    const input: OrderInput = { ...o, lines: [...o.lines], orderId, slot: { ...o.slot, start: t0, end: t0 + 30 * 60_000 }, placedAt: t0 };
+    const input: OrderInput = { ...o, lines: [...o.lines], orderId, slot: instantSlot(t0), placedAt: t0 };
     const handle = await client.workflow.start(orderWorkflow, { workflowId: orderWorkflowId(orderId), taskQueue: config.temporal.taskQueue, args: [input] });
     // Pick-task-ready: every fulfilment of the first allocation has started and recorded itself
     // as allocated (what a picker's list shows).

@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ApplicationFailure, ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/orders';
+import { instantSlot } from '../domain/orders';
 import type { OrderLine } from '../domain/orders';
 import { orderWorkflowId } from './messages';
 import type { CustomerReturnInput, CustomerReturnOutcome } from './messages';
@@ -8,9 +9,6 @@ import { orderWorkflow } from './order';
 import { ORDER_ID, SLOT_KIND } from './search-attributes';
 
 const acts = proxyActivities<OrderActivities>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } });
-
-// A replacement is an instant order: the 30-minute promise of a front warehouse.
-const REPLACEMENT_PROMISE_MS = 30 * 60_000;
 
 /**
  * A customer's return after delivery (`return-<orderId>-<returnId>`). Settles it in one
@@ -32,7 +30,7 @@ export async function customerReturnWorkflow(input: CustomerReturnInput): Promis
       workflowId: orderWorkflowId(input.replacementOrderId),
       // The replacement lives on after the return is settled.
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [{ orderId: input.replacementOrderId, ...settled.destination, slot: { kind: 'instant', start: now, end: now + REPLACEMENT_PROMISE_MS }, lines: replacementLines, placedAt: now }],
+      args: [{ orderId: input.replacementOrderId, ...settled.destination, slot: instantSlot(now), lines: replacementLines, placedAt: now }],
       searchAttributes: { [ORDER_ID.name]: [input.replacementOrderId], [SLOT_KIND.name]: ['instant'] },
       staticSummary: `Replacement for order ${input.orderId} (return ${input.returnId}): ${replacementLines.length} lines`,
     }).catch((err: unknown) => {

@@ -3,6 +3,7 @@
 import { CATEGORIES, type CategoryTemplate, VARIANTS } from './catalogue';
 import { HOUR_MS, MINUTE_MS, epochDayToIsoDate, isoDateToEpochDay, localEpochDay, localMidnightMs } from './dates';
 import { offsetPoint } from './geo';
+import { instantSlot } from './slots';
 import { fnv1a, mulberry32, pick, randInt, type Rng } from './rng';
 import type { GeoPoint, Node, Order, OrderLine, Sku, Slot, StockLot, Zone } from './types';
 
@@ -211,10 +212,6 @@ export function generateOrders(city: City, seed: number, n: number, now: number,
   }
   drafts.sort((a, b) => a.placedAt - b.placedAt);
   return drafts.map((d, i) => ({ orderId: `O-${seed}-${String(i + 1).padStart(6, '0')}`, ...d }));
-}
-
-function instantSlot(placedAt: number): Slot {
-  return { kind: 'instant', start: placedAt, end: placedAt + 30 * MINUTE_MS };
 }
 
 function scheduledSlot(rng: Rng, placedAt: number, offset: number): Slot {
