@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
+import { instantSlot } from '../../domain/orders';
 import { applyStockAdjustment, loadOrder, loadOrderEvents, upsertCustomer } from '../../db/orders';
 import { listCustomerReturns } from '../../db/returns';
 import type { Db } from '../../db/pool';
@@ -21,7 +22,6 @@ import { ApiError } from '../errors';
 import { fromTemporal } from '../temporal-errors';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash');
-const instant = 30 * 60_000;
 // How long POST /returns waits for the settlement before answering 202 (no worker, a slow database).
 const RETURN_ANSWER_WAIT_MS = 8_000;
 
@@ -124,7 +124,7 @@ export function addressKey(address: string): string {
 /** Build the workflow input from a validated intake body (pure, so it is tested alone). */
 export function toOrderInput(body: z.infer<typeof orderIntakeSchema>, now: number): OrderInput {
   const placedAt = body.placedAt ? Date.parse(body.placedAt) : now;
-  const slot = body.slot.kind === 'instant' ? { kind: 'instant' as const, start: placedAt, end: placedAt + instant } : { kind: 'scheduled' as const, start: Date.parse(body.slot.start), end: Date.parse(body.slot.end) };
+  const slot = body.slot.kind === 'instant' ? instantSlot(placedAt) : { kind: 'scheduled' as const, start: Date.parse(body.slot.start), end: Date.parse(body.slot.end) };
   return {
     orderId: body.orderId,
     customerId: body.customer.id,
@@ -149,6 +149,12 @@ async function refuseIfClosed(handle: WorkflowHandle, action: string): Promise<v
 export function ordersRouter(deps: { config: Config; db: Db; temporal: Client }): Router {
   const r = Router();
   const { temporal, db, config } = deps;
+  /** The order's row, or 404. */
+  const existingOrder = async (orderId: string) => {
+    const row = await loadOrder(db, orderId);
+    if (!row) throw new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
+    return row;
+  };
 
   r.post('/orders', requireRole('integrator', 'ops'), async (req, res) => {
     const body = orderIntakeSchema.parse(req.body);
@@ -175,8 +181,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
 
   r.get('/orders/:orderId', requireRole('ops', 'integrator'), async (req, res) => {
     const orderId = id.parse(req.params.orderId);
-    const row = await loadOrder(db, orderId);
-    if (!row) throw new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
+    const row = await existingOrder(orderId);
     // A query needs a worker; without one answer from the database instead of hanging.
     const view = await Promise.race([
       temporal.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery).catch(() => undefined),
@@ -218,7 +223,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
   r.post('/orders/:orderId/returns', requireRole('integrator', 'ops'), async (req, res) => {
     const orderId = id.parse(req.params.orderId);
     const body = returnRequestSchema.parse(req.body);
-    if (!(await loadOrder(db, orderId))) throw new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
+    await existingOrder(orderId);
     const input = toReturnInput(orderId, body, Date.now());
     const workflowId = returnWorkflowId(orderId, body.returnId);
     let duplicate = false;
@@ -257,7 +262,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
 
   r.get('/orders/:orderId/returns', requireRole('ops', 'integrator'), async (req, res) => {
     const orderId = id.parse(req.params.orderId);
-    if (!(await loadOrder(db, orderId))) throw new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
+    await existingOrder(orderId);
     res.json({ orderId, returns: await listCustomerReturns(db, orderId) });
   });
 
