@@ -15,8 +15,8 @@ import { SensorCache } from './registry';
 type IngestItem = Reading | DeadLetter;
 const DEFAULT_CONCURRENT_WRITES = 2;
 const UNIQUE_VIOLATION = '23505';
-/** Batches without a duplicate before plain INSERTs are tried again after a conflict. */
-const PLAIN_INSERT_AFTER = 20;
+/** Batches without a duplicate before COPY is tried again after a conflict. */
+const COPY_AGAIN_AFTER = 20;
 const byKey = (a: Reading, b: Reading): number => (a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : a.ts - b.ts);
 const isDeadLetter = (i: IngestItem): i is DeadLetter => 'reason' in i;
 
@@ -58,7 +58,7 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
   const registry = new SensorCache(deps.db);
   await registry.load();
 
-  let batchesSinceConflict = PLAIN_INSERT_AFTER;
+  let batchesSinceConflict = COPY_AGAIN_AFTER;
   const batcher = new DurableBatcher<IngestItem>(
     async (items) => {
       const readings: Reading[] = [];
@@ -68,9 +68,9 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
         else readings.push(i);
       }
       readings.sort(byKey);
-      const write = (onConflict: 'skip' | 'error') =>
+      const write = (how: 'copy' | 'skip-stored') =>
         deps.db.transaction(async (c) => {
-          const n = onConflict === 'error' ? await copyReadings(c, readings) : await insertReadings(c, readings);
+          const n = how === 'copy' ? await copyReadings(c, readings) : await insertReadings(c, readings);
           await insertDeadLetters(c, dead);
           return n;
         });
@@ -78,16 +78,16 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
       // redelivery): try it first, and on a unique violation write the batch again skipping the
       // stored readings. After a conflict, skip the COPY attempt for a while (redelivery storm).
       let inserted: number;
-      if (batchesSinceConflict >= PLAIN_INSERT_AFTER) {
+      if (batchesSinceConflict >= COPY_AGAIN_AFTER) {
         try {
-          inserted = await write('error');
+          inserted = await write('copy');
         } catch (err) {
           if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
           batchesSinceConflict = 0;
-          inserted = await write('skip');
+          inserted = await write('skip-stored');
         }
       } else {
-        inserted = await write('skip');
+        inserted = await write('skip-stored');
         batchesSinceConflict = inserted === readings.length ? batchesSinceConflict + 1 : 0;
       }
       metrics.readings.inc(inserted);
