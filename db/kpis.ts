@@ -132,6 +132,7 @@ const NODE = (col: string) => `($4::text IS NULL OR ${col} = $4::text)`;
 const ARRAY = (expr: string) => `jsonb_array_elements(CASE WHEN jsonb_typeof(${expr}) = 'array' THEN ${expr} ELSE '[]'::jsonb END)`;
 
 type Params = [Date, Date, string, string | null];
+// Figures come back as numbers (float8) or decimal strings (bigint, numeric): see figureFromDb.
 type Part = { node_id: string; day: string } & Record<string, number | string>;
 
 // Delivered orders per node: an order counts once per node, on the day of that node's last
@@ -143,8 +144,8 @@ WITH d AS (
    WHERE e.type = 'delivered' AND e.node_id IS NOT NULL AND e.at >= $1 AND e.at < $2 AND ${NODE('e.node_id')}
    GROUP BY e.node_id, e.order_id)
 SELECT d.node_id, ${DAY('d.at')} AS day,
-       count(*)::int AS "ordersDelivered",
-       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM order_events b WHERE b.order_id = d.order_id AND b.type = 'sla_breached'))::int AS "ordersSlaBreached"
+       count(*)::bigint AS "ordersDelivered",
+       count(*) FILTER (WHERE EXISTS (SELECT 1 FROM order_events b WHERE b.order_id = d.order_id AND b.type = 'sla_breached'))::bigint AS "ordersSlaBreached"
   FROM d
  GROUP BY 1, 2`;
 
@@ -172,7 +173,7 @@ lines AS (
   SELECT node_id, at, lines AS ordered, 0 AS stockout FROM served
   UNION ALL
   SELECT node_id, at, 1, 1 FROM short)
-SELECT node_id, ${DAY('at')} AS day, sum(ordered)::int AS "linesOrdered", sum(stockout)::int AS "linesStockout"
+SELECT node_id, ${DAY('at')} AS day, sum(ordered)::bigint AS "linesOrdered", sum(stockout)::bigint AS "linesStockout"
   FROM lines
  WHERE node_id IS NOT NULL AND ${NODE('node_id')}
  GROUP BY 1, 2`;
@@ -181,10 +182,10 @@ SELECT node_id, ${DAY('at')} AS day, sum(ordered)::int AS "linesOrdered", sum(st
 // a sample of the stock but a reaction to a miss, and are left out (their ids hold ':short:').
 const ACCURACY_SQL = `
 SELECT l.node_id, ${DAY('a.at')} AS day,
-       count(*)::int AS counts,
-       count(*) FILTER (WHERE a.counted = a.system_before)::int AS "countsAccurate",
-       sum(abs(a.counted - a.system_before))::int AS "unitsCountError",
-       sum(greatest(a.counted, a.system_before))::int AS "unitsCounted"
+       count(*)::bigint AS counts,
+       count(*) FILTER (WHERE a.counted = a.system_before)::bigint AS "countsAccurate",
+       sum(abs(a.counted::bigint - a.system_before::bigint)) AS "unitsCountError",
+       sum(greatest(a.counted, a.system_before)::bigint) AS "unitsCounted"
   FROM stock_adjustments a
   JOIN lots l ON l.lot_id = a.lot_id
  WHERE a.kind = 'count' AND a.counted IS NOT NULL AND a.system_before IS NOT NULL AND a.adjustment_id NOT LIKE '%:short:%'
@@ -204,9 +205,9 @@ WITH p AS (
    GROUP BY 1, 2, 3),
 pd AS (SELECT p.*, ${DAY('p.packed_at')} AS day FROM p),
 lines AS (
-  SELECT pd.node_id, pd.day, count(*)::int AS fulfilments,
+  SELECT pd.node_id, pd.day, count(*)::bigint AS fulfilments,
          sum((SELECT count(DISTINCT x.data ->> 'lineId') FROM order_events x
-               WHERE x.order_id = pd.order_id AND x.type = 'line_picked' AND x.data ->> 'fulfilmentId' = pd.fid))::int AS lines
+               WHERE x.order_id = pd.order_id AND x.type = 'line_picked' AND x.data ->> 'fulfilmentId' = pd.fid))::bigint AS lines
     FROM pd GROUP BY 1, 2),
 spans AS (
   SELECT pd.node_id, pd.day, coalesce(c.data ->> 'pickerId', '') AS picker, min(c.at) AS s, pd.packed_at AS e
@@ -232,13 +233,13 @@ SELECT lines.node_id, lines.day, lines.fulfilments AS "fulfilmentsPacked", lines
 // data.rejection. (An order-level 'rejected' event, nobody could serve it, has no node.)
 const OUTCOMES_SQL = `
 SELECT e.node_id, ${DAY('e.at')} AS day,
-       count(*) FILTER (WHERE e.type IN ('line_picked', 'short_picked', 'substitution_proposed'))::int AS "linesHandled",
-       count(*) FILTER (WHERE e.type = 'substitution_proposed')::int AS "substitutionsProposed",
-       count(*) FILTER (WHERE e.type = 'substitution_accepted')::int AS "substitutionsAccepted",
-       count(*) FILTER (WHERE e.type = 'substitution_refused')::int AS "substitutionsRefused",
-       count(*) FILTER (WHERE e.type = 'delivered' OR (e.type = 'rejected' AND e.data ? 'rejection'))::int AS "doorArrivals",
-       count(*) FILTER (WHERE e.type = 'rejected' AND e.data ->> 'rejection' = 'full')::int AS "rejectionsFull",
-       count(*) FILTER (WHERE e.type IN ('delivered', 'rejected') AND e.data ->> 'rejection' = 'partial')::int AS "rejectionsPartial"
+       count(*) FILTER (WHERE e.type IN ('line_picked', 'short_picked', 'substitution_proposed'))::bigint AS "linesHandled",
+       count(*) FILTER (WHERE e.type = 'substitution_proposed')::bigint AS "substitutionsProposed",
+       count(*) FILTER (WHERE e.type = 'substitution_accepted')::bigint AS "substitutionsAccepted",
+       count(*) FILTER (WHERE e.type = 'substitution_refused')::bigint AS "substitutionsRefused",
+       count(*) FILTER (WHERE e.type = 'delivered' OR (e.type = 'rejected' AND e.data ? 'rejection'))::bigint AS "doorArrivals",
+       count(*) FILTER (WHERE e.type = 'rejected' AND e.data ->> 'rejection' = 'full')::bigint AS "rejectionsFull",
+       count(*) FILTER (WHERE e.type IN ('delivered', 'rejected') AND e.data ->> 'rejection' = 'partial')::bigint AS "rejectionsPartial"
   FROM order_events e
  WHERE e.node_id IS NOT NULL AND e.at >= $1 AND e.at < $2 AND ${NODE('e.node_id')}
    AND e.type IN ('line_picked', 'short_picked', 'substitution_proposed', 'substitution_accepted', 'substitution_refused', 'delivered', 'rejected')
@@ -265,8 +266,23 @@ minutes AS (
 starts AS (
   SELECT node_id, ${DAY('s')} AS day, count(*) AS n FROM ex WHERE s >= $1 GROUP BY 1, 2)
 SELECT coalesce(m.node_id, st.node_id) AS node_id, coalesce(m.day, st.day) AS day,
-       coalesce(st.n, 0)::int AS "coldChainExcursions", coalesce(m.minutes, 0)::float8 AS "coldChainMinutesOutOfBand"
+       coalesce(st.n, 0)::bigint AS "coldChainExcursions", coalesce(m.minutes, 0)::float8 AS "coldChainMinutesOutOfBand"
   FROM minutes m FULL JOIN starts st ON st.node_id = m.node_id AND st.day = m.day`;
+
+// How PostgreSQL prints a bigint, numeric or float8 (no spaces, hex or separators).
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * A figure as node-postgres returns it: counts and unit sums are bigint or numeric in SQL (an
+ * int4 overflows once a node has counted 2^31 units), which arrive as decimal strings; rates
+ * and hours arrive as numbers. Counts are exact up to 2^53 - 1 (Number.MAX_SAFE_INTEGER) and
+ * rounded to the nearest double beyond, which no rate derived from them notices.
+ */
+export function figureFromDb(name: string, v: unknown): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && DECIMAL.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isFinite(n)) throw new Error(`KPI figure ${name} is not a finite number: ${String(v)}`);
+  return n;
+}
 
 async function windowOf(db: Db, q: KpiQuery): Promise<{ lo: Date; hi: Date }> {
   try {
@@ -320,7 +336,7 @@ export async function kpisByNodeDay(db: Db, q: KpiQuery): Promise<KpiRow[]> {
     for (const { node_id: nodeId, day, ...figures } of rows) {
       if (!inWindow.has(day)) continue; // cannot happen with a consistent zone; kept as a guard
       const cell = nodeGrid(nodeId).get(day)!;
-      for (const [k, v] of Object.entries(figures)) (cell as unknown as Record<string, number>)[k] = Number(v);
+      for (const [k, v] of Object.entries(figures)) (cell as unknown as Record<string, number>)[k] = figureFromDb(k, v);
     }
   }
   return [...grid.keys()].sort().flatMap((nodeId) => [...grid.get(nodeId)!.values()].map(withRates));

@@ -45,7 +45,8 @@ export const kpiQuerySchema = z
   });
 
 const rate = z.number().nullable();
-const count = z.number().int();
+// Counts and unit sums are bigint in SQL (no int4 overflow past 2^31 units); exact up to 2^53 - 1.
+const count = z.number().int().min(0).describe('A count or sum of units; exact up to 2^53 - 1 (bigint in the database)');
 /** One row: a node on one local day. */
 export const kpiRowSchema = z.object({
   nodeId: z.string(), day: z.string(),

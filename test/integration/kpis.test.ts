@@ -318,6 +318,58 @@ describe('KPIs from the event stream (integration)', function () {
     });
   });
 
+  describe('figures past 2^31', () => {
+    // Cycle counts whose unit sums pass 2^31 (and one whose counted - system_before alone does):
+    // the report must answer them exactly, not fail with "integer out of range". The rows live
+    // in this test's own node and are deleted afterwards, so no other report ever sees them.
+    const MAX_INT4 = 2_147_483_647;
+    const day = '2025-04-02';
+    let nodeId = '';
+    let adjustmentIds: string[] = [];
+
+    before(async () => {
+      let p = '';
+      await seedNetwork(db, (c, prefix) => {
+        p = prefix;
+        const node: Node = {
+          id: `${prefix}BIG`, kind: 'front', name: 'KPI big', location: c, serviceRadiusKm: 3, zones: ['ambient'],
+          pickMinutesPerOrder: 3, packMinutes: 1, travelKmPerHour: 20, slotCapacity: { '*': 1000 },
+        };
+        const sku: Sku = { sku: `${prefix}SALT`, name: 'Salt', category: 'rice', zone: 'ambient', minShelfLifeDays: 1, perishable: false, unitPriceCents: 100 };
+        return { nodes: [node], skus: [sku], lots: [{ nodeId: node.id, sku: sku.sku, lotId: `${prefix}BIG-1`, expiresOn: '2030-01-01', available: 10, bin: 'A-01-1' }] };
+      });
+      nodeId = `${p}BIG`;
+      // [counted, system_before]: one right at the int4 maximum, one off by all of it, one
+      // whose difference (2^31) does not fit an int4 on its own.
+      const counts: [number, number][] = [[MAX_INT4, MAX_INT4], [MAX_INT4, 0], [MAX_INT4, -1]];
+      adjustmentIds = counts.map((_, i) => `${p}big${i}`);
+      await db.query(
+        `INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta, counted, system_before, at)
+         SELECT t.id, $2, 'count', 0, t.counted, t.before, $3 FROM unnest($1::text[], $4::int[], $5::int[]) AS t(id, counted, before)`,
+        [adjustmentIds, `${p}BIG-1`, new Date(`${day}T12:00:00Z`), counts.map((c) => c[0]), counts.map((c) => c[1])],
+      );
+    });
+    after(async () => {
+      await db?.query('DELETE FROM stock_adjustments WHERE adjustment_id = ANY($1::text[])', [adjustmentIds]);
+    });
+
+    it('answers 200 with exact unit sums, as JSON and as CSV', async () => {
+      const q = `from=${day}&to=${day}&nodeId=${nodeId}`;
+      const res = await call(`${stack.url}/v1/kpis?${q}`, 'GET', ops);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      const [row] = res.body.rows as KpiRow[];
+      const unitsCountError = MAX_INT4 + (MAX_INT4 + 1); // 0 + 2^31 - 1 + 2^31
+      const unitsCounted = 3 * MAX_INT4;
+      expect(row).to.include({ counts: 3, countsAccurate: 1, unitsCountError, unitsCounted });
+      expect(row!.unitAccuracy).to.be.closeTo(1 - unitsCountError / unitsCounted, 1e-12);
+      const csv = await fetch(`${stack.url}/v1/kpis/export.csv?${q}`, { headers: { authorization: `Bearer ${ops}` } });
+      expect(csv.status).to.equal(200);
+      const [header, line] = parseCsv(await csv.text());
+      expect(line![header!.indexOf('unitsCounted')]).to.equal(String(unitsCounted));
+      expect(line![header!.indexOf('unitsCountError')]).to.equal(String(unitsCountError));
+    });
+  });
+
   describe('real orders through the workflows', () => {
     it('reads what the workflows write: deliveries, stockouts, picking, substitutions, door rejections, counts', async () => {
       let p = '';
