@@ -14,7 +14,8 @@ import { alertsRouter, assetColdChainRouter } from './routes/alerts';
 import { webhooksRouter } from './routes/webhooks';
 import { kpisRouter } from './routes/kpis';
 import { pickerPage, pickerRouter, substitutionsRouter } from './routes/picker';
-import { apiDocsRouter } from './openapi';
+import { apiDocsRouter, apiRegistry } from './openapi';
+import { jsonBody, paramGuard } from './boundary';
 import { createApiMetrics } from './metrics';
 import { requestLog } from './request-log';
 import { codecRouter } from './routes/codec';
@@ -41,7 +42,10 @@ export function buildApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   const metrics = createApiMetrics();
   app.use(metrics.middleware, requestLog(deps.logger));
-  app.use(express.json({ limit: '256kb' }));
+  // No body parser here: protected routes authenticate first and parse their body after
+  // (api/boundary.ts), so an unknown caller gets its 401 without the server reading a byte.
+  const registry = apiRegistry();
+  const inputChecks = [paramGuard(registry.operations().map((op) => op.path)), ...jsonBody()];
 
   // Prometheus scrape target, unauthenticated like /healthz: counts and timings only. In a
   // cluster it is reached on the pod network, not through the public ingress.
@@ -50,7 +54,7 @@ export function buildApp(deps: ApiDeps): Express {
     res.setHeader('content-type', scraped.contentType);
     res.send(await scraped.metrics());
   });
-  app.use('/codec', codecRouter({ codec: deps.codec, tokenSecret: deps.config.auth.tokenSecret, uiOrigin: new URL(deps.config.temporal.uiUrl).origin }));
+  app.use('/codec', codecRouter({ codec: deps.codec, tokenSecret: deps.config.auth.tokenSecret, uiOrigin: new URL(deps.config.temporal.uiUrl).origin, afterAuth: inputChecks }));
 
   // Unauthenticated by design: load balancers and orchestrators probe it. It names
   // dependencies and their state, nothing about data.
@@ -58,10 +62,10 @@ export function buildApp(deps: ApiDeps): Express {
     const health = await checkHealth(deps.health);
     res.status(health.ok ? 200 : 503).json({ status: health.ok ? 'ok' : 'degraded', ...health });
   });
-  app.use(apiDocsRouter());
+  app.use(apiDocsRouter(registry));
 
   const v1 = express.Router();
-  v1.use(authenticate(deps.config.auth.tokenSecret));
+  v1.use(authenticate(deps.config.auth.tokenSecret), ...inputChecks);
   v1.get('/whoami', requireRole('ops', 'picker', 'courier', 'integrator'), (req, res) => {
     res.json({ principal: req.principal });
   });
@@ -76,7 +80,7 @@ export function buildApp(deps: ApiDeps): Express {
   }
   if (deps.db) v1.use('/kpis', kpisRouter({ db: deps.db }));
   app.use('/v1', v1);
-  if (deps.db && deps.temporal) app.use('/picker/v1', authenticate(deps.config.auth.tokenSecret), pickerRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
+  if (deps.db && deps.temporal) app.use('/picker/v1', authenticate(deps.config.auth.tokenSecret), ...inputChecks, pickerRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   app.use('/picker', pickerPage());
 
   app.use((_req, _res, next) => next(notFound()));

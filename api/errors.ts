@@ -17,9 +17,26 @@ export class ApiError extends Error {
 /** 404 for any path no route matched. */
 export const notFound = (): ApiError => new ApiError(404, 'FC_NOT_FOUND', 'no such route');
 
+/** One thing wrong with a request, named by its field path (`customer.name`, `lines.0.qty`, `query.nodeId`). */
+export interface ValidationIssue { path: string; message: string }
+
 /** Render a zod error as a list of `path: message` items a client can act on. */
-export function zodIssues(err: ZodError): { path: string; message: string }[] {
+export function zodIssues(err: ZodError): ValidationIssue[] {
   return err.issues.map((i) => ({ path: i.path.length ? i.path.join('.') : '(body)', message: i.message }));
+}
+
+/** 400 FC_VALIDATION listing each issue as `path: message`, the one shape of every validation failure. */
+export function validationError(issues: readonly ValidationIssue[]): ApiError {
+  return new ApiError(400, 'FC_VALIDATION', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+}
+
+/** The error a body parser's `verify` hook throws for bytes that are not UTF-8 (answered as malformed JSON). */
+export class InvalidUtf8Error extends Error {
+  readonly status = 400;
+  readonly type = 'entity.encoding.invalid';
+  constructor() {
+    super('request body is not valid UTF-8');
+  }
 }
 
 /** The one error middleware: known errors keep their status; anything else is a logged 500. */
@@ -30,14 +47,15 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (err instanceof ZodError) {
-      const issues = zodIssues(err);
-      res.status(400).json({ error: { code: 'FC_VALIDATION', message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), details: issues } });
+      const v = validationError(zodIssues(err));
+      res.status(v.status).json({ error: { code: v.code, message: v.message, details: v.details } });
       return;
     }
     // body-parser marks its own errors (malformed JSON, too large, bad charset) with a status.
     const e = err as { status?: number; type?: string; message?: string };
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      const code = e.type === 'entity.parse.failed' ? 'FC_MALFORMED_JSON' : e.type === 'entity.too.large' ? 'FC_BODY_TOO_LARGE' : 'FC_BAD_REQUEST';
+      const malformed = e.type === 'entity.parse.failed' || e.type === 'entity.encoding.invalid';
+      const code = malformed ? 'FC_MALFORMED_JSON' : e.type === 'entity.too.large' ? 'FC_BODY_TOO_LARGE' : 'FC_BAD_REQUEST';
       const message = e.type === 'entity.parse.failed' ? 'request body is not valid JSON' : (e.message ?? 'bad request');
       res.status(e.status).json({ error: { code, message } });
       return;
