@@ -9,6 +9,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Role } from './auth';
 import { ROLES } from './auth';
+import { MAX_BODY } from './boundary';
 import { orderIntakeSchema, returnRequestSchema } from './routes/orders';
 import { ackBody, alertListQuery, assignBody, commentBody, resolveBody, windowQuery } from './routes/alerts';
 import { replayBody, subscriptionBody } from './routes/webhooks';
@@ -162,11 +163,18 @@ function operationObject(op: ApiOperation): Json {
     const isError = Number(status) >= 400;
     responses[status] = { description: r.description, ...(r.schema ? { content: { 'application/json': { schema: jsonSchemaOf(r.schema, 'output') } } } : isError ? errorRef : {}) };
   }
-  if ((op.body || op.query || op.params) && !responses['400']) responses['400'] = { description: 'Invalid request', ...errorRef };
-  if (op.auth !== 'public') {
-    responses['401'] ??= { description: 'Missing, invalid or expired token', ...errorRef };
+  // Answers every operation can give besides its own: the input guard's 400 (any query or path
+  // parameter, any body; api/boundary.ts), 401/403 from the token, 404 for an unknown id in the
+  // path, 413 for a body over the limit (read only after the token is checked).
+  const protectedOp = op.auth !== 'public';
+  const readsBody = Boolean(op.body) || ['post', 'put', 'patch'].includes(op.method);
+  if (op.body || op.query || op.params || protectedOp) responses['400'] ??= { description: 'Invalid request: the message and details name each bad field (`customer.name`, `query.nodeId`, `orderId`)', ...errorRef };
+  if (protectedOp) {
+    responses['401'] ??= { description: 'Missing, invalid or expired token (checked before the body is read)', ...errorRef };
     responses['403'] ??= { description: `Needs role ${op.auth.join(' or ')}`, ...errorRef };
   }
+  if (op.path.includes(':')) responses['404'] ??= { description: 'Not found: no such resource, or not one this caller may see', ...errorRef };
+  if (readsBody) responses['413'] ??= { description: `Request body larger than ${MAX_BODY}`, ...errorRef };
   return {
     operationId: op.id,
     summary: op.summary,
