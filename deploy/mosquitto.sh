@@ -33,6 +33,11 @@ autosave_interval 30
 max_queued_messages 2000000
 max_queued_bytes 0
 max_inflight_messages 1000
+# The telemetry contract's maximum payload (256 KiB, docs/telemetry-contract.md) plus 8 KiB of
+# header, topic and properties. MQTT 5 clients learn it from CONNACK; a client that sends a
+# larger packet is disconnected, and nothing of it reaches an ingester. (Not
+# message_size_limit: Mosquitto answers it with a PUBACK reason code MQTT 5 does not allow.)
+max_packet_size $FC_MQTT_MAX_PACKET
 set_tcp_nodelay true
 log_dest file $FC_LOGS/mosquitto.log
 log_type error

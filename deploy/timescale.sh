@@ -31,6 +31,9 @@ install_server() {
   local tmp="$PG_ROOT.partial" mirror
   mirror="$(sed -n 's/^URIs: *\(http[^ ]*debian\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)"
   mirror="${mirror:-http://deb.debian.org/debian}"
+  # A run stopped half-way may have left /proc mounted in the partial root: unmount it before
+  # removing the root, or rm would walk into the host's /proc.
+  if mountpoint -q "$tmp/proc" 2>/dev/null; then umount "$tmp/proc"; fi
   rm -rf "$tmp"
   log "timescale: debootstrap trixie from $mirror (once; cached in $PG_ROOT)"
   debootstrap --variant=minbase trixie "$tmp" "$mirror" >>"$FC_LOGS/debootstrap.log" 2>&1 \
@@ -39,14 +42,16 @@ install_server() {
   printf '#!/bin/sh\nexit 101\n' > "$tmp/usr/sbin/policy-rc.d"; chmod +x "$tmp/usr/sbin/policy-rc.d"
   mkdir -p "$tmp/etc/postgresql-common"
   echo 'create_main_cluster = false' > "$tmp/etc/postgresql-common/createcluster.conf"
+  # /proc is mounted for the package scripts only, and unmounted on every path out of this
+  # step: no trap, since a RETURN trap outlives the function and fires later with $tmp unset.
   mount -t proc proc "$tmp/proc"
-  trap 'umount "$tmp/proc" 2>/dev/null || true' RETURN
   log "timescale: installing postgresql-17 + postgresql-17-timescaledb in the root"
+  local installed=0
   { chroot "$tmp" apt-get update -qq &&
     DEBIAN_FRONTEND=noninteractive chroot "$tmp" apt-get install -y -qq --no-install-recommends \
-      postgresql-17 postgresql-17-timescaledb; } >>"$FC_LOGS/debootstrap.log" 2>&1 \
-    || die "installing PostgreSQL in the root failed (see $FC_LOGS/debootstrap.log)"
-  umount "$tmp/proc"
+      postgresql-17 postgresql-17-timescaledb; } >>"$FC_LOGS/debootstrap.log" 2>&1 && installed=1
+  umount "$tmp/proc" 2>/dev/null || true
+  ((installed)) || die "installing PostgreSQL in the root failed (see $FC_LOGS/debootstrap.log)"
   mv "$tmp" "$PG_ROOT"
 }
 

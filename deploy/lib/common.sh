@@ -19,6 +19,9 @@ FC_PG_DB="${FRESHCHAIN_PG_DB:-freshchain}"
 FC_TEMPORAL_PORT="${FRESHCHAIN_TEMPORAL_PORT:-7233}"
 FC_TEMPORAL_UI_PORT="${FRESHCHAIN_TEMPORAL_UI_PORT:-8233}"
 FC_MQTT_PORT="${FRESHCHAIN_MQTT_PORT:-1883}"
+# Largest MQTT packet the broker takes: the telemetry contract's 256 KiB payload
+# (domain/coldchain/telemetry.ts) plus 8 KiB for the fixed header, topic and properties.
+FC_MQTT_MAX_PACKET=270336
 FC_MQTT_INGEST_PASS="${MQTT_INGEST_PASSWORD:-ingest-dev}"
 FC_MQTT_DEVICE_PASS="${MQTT_DEVICE_PASSWORD:-device-dev}"
 FC_MQTT_OPS_PASS="${MQTT_OPS_PASSWORD:-ops-dev}"
