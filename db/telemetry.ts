@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
+import { storableLetter } from '../domain/coldchain/telemetry';
 import type { Db } from './pool';
 
 /** A registered sensor as the ingester needs it. */
@@ -79,18 +80,24 @@ export async function copyReadings(client: PoolClient, readings: readonly Readin
   return Number(copy.rowCount);
 }
 
-/** Store dead letters with their raw payload, so nothing the broker handed over is lost. */
+/**
+ * Store dead letters with their raw bytes, so nothing the broker handed over is lost. Every
+ * text value is made storable here as well as in the parser: one NUL in a text column fails
+ * the statement, and with it the batch of every other sender.
+ */
 export async function insertDeadLetters(client: PoolClient, letters: readonly DeadLetter[]): Promise<void> {
   if (letters.length === 0) return;
+  const clean = letters.map(storableLetter);
   await client.query(
-    `INSERT INTO ingest_dead_letters (topic, reason, detail, sensor_id, raw)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[])`,
+    `INSERT INTO ingest_dead_letters (topic, reason, detail, sensor_id, raw, raw_size)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::int[])`,
     [
-      letters.map((l) => l.topic),
-      letters.map((l) => l.reason),
-      letters.map((l) => l.detail),
-      letters.map((l) => l.sensorId ?? null),
-      letters.map((l) => (l.raw === undefined ? null : Buffer.from(l.raw, l.rawEncoding === 'base64' ? 'base64' : 'utf8'))),
+      clean.map((l) => l.topic),
+      clean.map((l) => l.reason),
+      clean.map((l) => l.detail),
+      clean.map((l) => l.sensorId ?? null),
+      clean.map((l) => (l.raw === undefined ? null : Buffer.from(l.raw.buffer, l.raw.byteOffset, l.raw.byteLength))),
+      clean.map((l) => l.rawSize ?? null),
     ],
   );
 }
@@ -131,14 +138,19 @@ export async function upsertSensorNetwork(
 /** A dead letter of a reading whose sensor was unknown when it arrived, waiting for a replay. */
 export interface PendingUnknownReading { id: number; topic: string; raw: Buffer | null }
 
-/** Unknown-sensor dead letters not replayed yet, oldest first, optionally of some sensors or since a time. */
+/**
+ * Unknown-sensor dead letters not replayed yet, in arrival order (received_at, then id: ids of
+ * concurrent batches interleave), optionally of some sensors or since a time. Pages follow
+ * the letter `afterId`; its received_at is read in SQL, at full microsecond precision.
+ */
 export async function pendingUnknownReadings(db: Db, f: { sensorIds?: readonly string[]; since?: Date; afterId?: number; limit: number }): Promise<PendingUnknownReading[]> {
   return db.query<PendingUnknownReading>(
     `SELECT id::int AS id, topic, raw FROM ingest_dead_letters
-      WHERE reason = 'unknown_sensor' AND replayed_at IS NULL AND id > $1
+      WHERE reason = 'unknown_sensor' AND replayed_at IS NULL
+        AND ($1::bigint IS NULL OR (received_at, id) > (SELECT received_at, id FROM ingest_dead_letters WHERE id = $1))
         AND ($2::text[] IS NULL OR sensor_id = ANY($2)) AND ($3::timestamptz IS NULL OR received_at >= $3)
-      ORDER BY id LIMIT $4`,
-    [f.afterId ?? 0, f.sensorIds ?? null, f.since ?? null, f.limit],
+      ORDER BY received_at, id LIMIT $4`,
+    [f.afterId ?? null, f.sensorIds ?? null, f.since ?? null, f.limit],
   );
 }
 

@@ -19,6 +19,7 @@ const UNIQUE_VIOLATION = '23505';
 const COPY_AGAIN_AFTER = 20;
 const byKey = (a: Reading, b: Reading): number => (a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : a.ts - b.ts);
 const isDeadLetter = (i: IngestItem): i is DeadLetter => 'reason' in i;
+const UTF8 = new TextEncoder();
 
 /** How one ingester instance connects and batches; each option overrides its `cfg.ingest` counterpart. */
 export interface IngesterOptions {
@@ -124,8 +125,10 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
       // Synchronous for a sensor the cache holds: no promise per reading on the hot path.
       let problem = registry.problemIfKnown(r);
       if (problem === undefined) problem = await registry.problemWith(r);
-      if (problem) items.push({ reason: 'unknown_sensor', detail: problem, topic, sensorId: r.sensorId, raw: JSON.stringify(r), rawEncoding: 'utf8' });
-      else items.push(r);
+      if (problem) {
+        const raw = UTF8.encode(JSON.stringify(r));
+        items.push({ reason: 'unknown_sensor', detail: problem, topic, sensorId: r.sensorId, raw, rawSize: raw.byteLength });
+      } else items.push(r);
     }
     return items;
   };

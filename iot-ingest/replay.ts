@@ -34,9 +34,10 @@ export async function replayUnknownSensorLetters(db: Db, f: { sensorIds?: string
     summary.stillPending++;
     summary.reasons[why] = (summary.reasons[why] ?? 0) + 1;
   };
-  let afterId = 0;
+  // Pages in arrival order (received_at, id): the first arrival of a (sensor, ts) is the one stored.
+  let afterId: number | undefined;
   for (;;) {
-    const letters = await pendingUnknownReadings(db, { ...f, afterId, limit: f.pageSize ?? 1000 });
+    const letters = await pendingUnknownReadings(db, { ...f, ...(afterId === undefined ? {} : { afterId }), limit: f.pageSize ?? 1000 });
     if (letters.length === 0) break;
     afterId = letters[letters.length - 1]!.id;
     const letterIds: number[] = [];

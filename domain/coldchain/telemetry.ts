@@ -4,6 +4,7 @@
 // returned as a dead letter with a stable reason code instead of an exception; one bad reading
 // in a gateway batch must not cost the other readings of that batch.
 import { z } from 'zod';
+import { storableText } from '../text';
 import { ID_PATTERN, parseTopic } from './topics';
 
 export {
@@ -25,8 +26,13 @@ export const DEFAULT_PARSE_LIMITS = {
   maxAgeMs: 7 * 24 * 3_600_000,
   maxPayloadBytes: 256 * 1024,
   maxBatchReadings: 1_000,
-  maxRawChars: 2_048,
+  // A dead letter keeps every byte of a message within the contract; only what is over the
+  // payload limit is clipped (and the broker drops that before it reaches us).
+  maxRawBytes: 256 * 1024,
 } as const;
+
+/** Longest `detail` kept on a dead letter: error messages can quote the offending input. */
+export const MAX_DETAIL_CHARS = 1_000;
 
 /** Stable reason codes for dead letters (stored and counted: never rename one). */
 export type DeadLetterReason =
@@ -40,16 +46,22 @@ export type DeadLetterReason =
   | 'too_old'
   | 'payload_too_large'
   | 'unknown_sensor'
+  /** Set by the ingester: PostgreSQL refused the row (detail names the SQLSTATE); the rest of its batch was stored. */
+  | 'rejected_by_database'
   | 'internal_error';
 
-/** A message, or one reading of a batch, that could not be accepted. */
+/**
+ * A message, or one reading of a batch, that could not be accepted. Its strings are storable
+ * text (no NUL, no lone surrogate: see domain/text.ts); whatever the sender sent is in `raw`.
+ */
 export interface DeadLetter {
   reason: DeadLetterReason;
   detail: string;
   topic: string;
-  /** The offending payload or batch item, clipped; base64 when the bytes were not UTF-8. */
-  raw?: string;
-  rawEncoding?: 'utf8' | 'base64';
+  /** The offending payload's bytes exactly as received (a batch item: its JSON), clipped to `maxRawBytes`. */
+  raw?: Uint8Array;
+  /** Size in bytes of what `raw` was taken from, so a clipped `raw` shows it. */
+  rawSize?: number;
   /** Position in the batch's `readings` array, for a per-reading dead letter. */
   index?: number;
   sensorId?: string;
@@ -82,7 +94,7 @@ export interface ParseOptions {
   maxAgeMs?: number;
   maxPayloadBytes?: number;
   maxBatchReadings?: number;
-  maxRawChars?: number;
+  maxRawBytes?: number;
 }
 
 const idSchema = z.string().regex(ID_PATTERN);
@@ -126,13 +138,25 @@ export type BatchPayload = z.infer<typeof BatchPayloadSchema>;
  * Never throws: any input, however broken, ends up as readings and/or dead letters.
  */
 export function parseTelemetryMessage(topic: string, payload: Uint8Array, options: ParseOptions): ParseResult {
+  let result: ParseResult;
   try {
-    return parseUnsafe(topic, payload, resolveLimits(options));
+    result = parseUnsafe(topic, payload, resolveLimits(options));
   } catch (err) {
     // Safety net only: reaching this is a bug (the fuzz test asserts it never happens).
     const detail = err instanceof Error ? err.message : String(err);
-    return { readings: [], deadLetters: [{ reason: 'internal_error', detail, topic: String(topic) }] };
+    result = { readings: [], deadLetters: [{ reason: 'internal_error', detail, topic: String(topic) }] };
   }
+  // Readings carry only validated ids and numbers; dead letters quote the sender (JSON error
+  // messages, topics, zod paths), and one NUL in a text column fails the whole batch's insert.
+  if (result.deadLetters.length) result.deadLetters = result.deadLetters.map(storableLetter);
+  return result;
+}
+
+/** A dead letter whose strings a PostgreSQL text column accepts (see domain/text.ts). */
+export function storableLetter(d: DeadLetter): DeadLetter {
+  const clean: DeadLetter = { ...d, topic: storableText(d.topic), detail: storableText(d.detail, MAX_DETAIL_CHARS) };
+  if (d.sensorId !== undefined) clean.sensorId = storableText(d.sensorId);
+  return clean;
 }
 
 type Limits = Required<ParseOptions>;
@@ -144,30 +168,31 @@ function resolveLimits(o: ParseOptions): Limits {
     maxAgeMs: o.maxAgeMs ?? DEFAULT_PARSE_LIMITS.maxAgeMs,
     maxPayloadBytes: o.maxPayloadBytes ?? DEFAULT_PARSE_LIMITS.maxPayloadBytes,
     maxBatchReadings: o.maxBatchReadings ?? DEFAULT_PARSE_LIMITS.maxBatchReadings,
-    maxRawChars: o.maxRawChars ?? DEFAULT_PARSE_LIMITS.maxRawChars,
+    maxRawBytes: o.maxRawBytes ?? DEFAULT_PARSE_LIMITS.maxRawBytes,
   };
 }
 
 function parseUnsafe(topic: string, payload: Uint8Array, limits: Limits): ParseResult {
   const topicText = typeof topic === 'string' ? topic : String(topic);
+  if (!(payload instanceof Uint8Array)) {
+    return { readings: [], deadLetters: [{ reason: 'schema_violation', detail: 'payload is not a byte array', topic: topicText }] };
+  }
+  // A message-level dead letter keeps the payload's bytes (copied only then: not on the hot path).
   const fail = (reason: DeadLetterReason, detail: string, extra: Partial<DeadLetter> = {}): ParseResult => ({
     readings: [],
-    deadLetters: [{ reason, detail, topic: topicText, ...extra }],
+    deadLetters: [{ reason, detail, topic: topicText, ...rawOf(payload, limits.maxRawBytes), ...extra }],
   });
 
-  if (!(payload instanceof Uint8Array)) return fail('schema_violation', 'payload is not a byte array');
   // Size first: decoding or parsing a huge payload is itself the cost we want to avoid.
   if (payload.byteLength > limits.maxPayloadBytes) {
-    return fail('payload_too_large', `${payload.byteLength} bytes > limit ${limits.maxPayloadBytes}`,
-      rawOf(payload.subarray(0, limits.maxRawChars), limits.maxRawChars));
+    return fail('payload_too_large', `${payload.byteLength} bytes > limit ${limits.maxPayloadBytes}`);
   }
-  const rawPart = rawOf(payload, limits.maxRawChars);
 
   const address = parseTopic(topicText);
-  if (!address.ok) return fail(address.reason, address.detail, rawPart);
+  if (!address.ok) return fail(address.reason, address.detail);
   const addr = address.address;
   // Dead letters of a single-reading topic name the sensor so they can be counted per sensor.
-  const raw = addr.kind === 'telemetry' ? { ...rawPart, sensorId: addr.sensorId } : rawPart;
+  const raw = addr.kind === 'telemetry' ? { sensorId: addr.sensorId } : {};
 
   let text: string;
   try {
@@ -214,7 +239,7 @@ function parseBatchItems(items: unknown[], nodeId: string, topic: string, limits
     // Built only for a dead letter: stringifying every valid item was a large share of batch parsing.
     const base = () => {
       const sensorId = sensorIdOf(item);
-      return { topic, index, raw: clipText(JSON.stringify(item) ?? 'undefined', limits.maxRawChars), rawEncoding: 'utf8' as const, ...(sensorId ? { sensorId } : {}) };
+      return { topic, index, ...rawOf(UTF8.encode(itemJson(item)), limits.maxRawBytes), ...(sensorId ? { sensorId } : {}) };
     };
     const parsed = BatchItemSchema.safeParse(item);
     if (!parsed.success) {
@@ -295,18 +320,32 @@ function sensorIdOf(item: unknown): string | null {
   return typeof s === 'string' && ID_PATTERN.test(s) ? s : null;
 }
 
-function rawOf(bytes: Uint8Array, maxChars: number): Pick<DeadLetter, 'raw' | 'rawEncoding'> {
+const UTF8 = new TextEncoder();
+
+/** The bytes as received, clipped (a copy: the caller's buffer may be reused). */
+function rawOf(bytes: Uint8Array, maxBytes: number): Pick<DeadLetter, 'raw' | 'rawSize'> {
+  return { raw: bytes.slice(0, maxBytes), rawSize: bytes.byteLength };
+}
+
+/**
+ * A batch item as JSON (well-formed: lone surrogates and NUL come out escaped). JSON.stringify
+ * recurses, and a payload within the size limit can nest deeper than the stack allows.
+ */
+function itemJson(item: unknown): string {
   try {
-    return { raw: clipText(new TextDecoder('utf-8', { fatal: true }).decode(bytes), maxChars), rawEncoding: 'utf8' };
+    return JSON.stringify(item) ?? 'undefined';
   } catch {
-    return { raw: clipText(Buffer.from(bytes).toString('base64'), maxChars), rawEncoding: 'base64' };
+    return '"(item too deeply nested to serialise)"';
   }
 }
 
-function clipText(s: string, maxChars: number): string {
-  return s.length > maxChars ? s.slice(0, maxChars) : s;
-}
-
 function clipJson(v: unknown): string {
-  return clipText(JSON.stringify(v) ?? String(v), 40);
+  const json = (() => {
+    try {
+      return JSON.stringify(v) ?? String(v);
+    } catch {
+      return '(unserialisable)';
+    }
+  })();
+  return json.length > 40 ? json.slice(0, 40) : json;
 }

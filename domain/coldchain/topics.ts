@@ -5,6 +5,8 @@
 // and the node (warehouse, store, van fleet) comes before the asset so that ACLs and shared
 // subscriptions can be scoped per node with a single wildcard.
 
+import { storableText } from '../text';
+
 /** Root of every telemetry topic for contract v1. */
 export const TOPIC_ROOT = 'freshchain/v1';
 
@@ -115,7 +117,8 @@ export function parseTopic(topic: unknown): TopicParseResult {
   return { ok: false, reason: 'bad_topic', detail: `unexpected topic shape: ${clip(topic)}` };
 }
 
-// Topics can be long junk; keep details short enough for a log line.
+// Topics can be long junk (NUL and lone surrogates included); keep details short enough for a
+// log line and storable in a text column.
 function clip(s: string): string {
-  return s.length > 120 ? `${s.slice(0, 120)}…` : s;
+  return storableText(s, 120);
 }

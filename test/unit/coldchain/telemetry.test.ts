@@ -117,23 +117,33 @@ describe('coldchain/telemetry: single readings', () => {
     expectRejected(r, 'too_old');
   });
 
-  it('dead-letters non-UTF-8 bytes as invalid_encoding with the raw bytes in base64', () => {
+  it('dead-letters non-UTF-8 bytes as invalid_encoding with the raw bytes as received', () => {
     const raw = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
     const r = parseTelemetryMessage(TOPIC, raw, opts);
     expectRejected(r, 'invalid_encoding');
-    expect(r.deadLetters[0]).to.include({ rawEncoding: 'base64', raw: raw.toString('base64') });
+    expect(Buffer.from(r.deadLetters[0]!.raw!)).to.deep.equal(raw);
+    expect(r.deadLetters[0]?.rawSize).to.equal(4);
   });
 
-  it('dead-letters payloads over the byte limit before decoding them, with a clipped preview', () => {
+  it('dead-letters payloads over the byte limit before decoding them, with their first bytes and their size', () => {
     const big = Buffer.alloc(DEFAULT_PARSE_LIMITS.maxPayloadBytes + 1, 0x20);
     const r = parseTelemetryMessage(TOPIC, big, opts);
     expectRejected(r, 'payload_too_large');
-    expect(r.deadLetters[0]?.raw?.length).to.equal(DEFAULT_PARSE_LIMITS.maxRawChars);
+    expect(r.deadLetters[0]?.raw?.byteLength).to.equal(DEFAULT_PARSE_LIMITS.maxRawBytes);
+    expect(r.deadLetters[0]?.rawSize).to.equal(big.byteLength);
     expectRejected(parseTelemetryMessage(TOPIC, bytes(good), { ...opts, maxPayloadBytes: 10 }), 'payload_too_large');
   });
 
   it('keeps the raw payload on dead letters for later inspection', () => {
-    expect(parse('{"v":1,').deadLetters[0]).to.include({ raw: '{"v":1,', rawEncoding: 'utf8' });
+    expect(Buffer.from(parse('{"v":1,').deadLetters[0]!.raw!).toString()).to.equal('{"v":1,');
+  });
+
+  it('keeps a NUL-led payload as bytes and quotes it in the detail without the NUL (PostgreSQL refuses NUL in text)', () => {
+    const payload = Buffer.from('\x00\x01{"t":1}', 'latin1');
+    const r = parseTelemetryMessage(TOPIC, payload, opts);
+    expectRejected(r, 'malformed_json');
+    expect(Buffer.from(r.deadLetters[0]!.raw!)).to.deep.equal(payload);
+    expect(r.deadLetters[0]!.detail).to.not.include('\u0000');
   });
 
   const badTopics: [string, DeadLetterReason][] = [
@@ -177,7 +187,7 @@ describe('coldchain/telemetry: gateway batches', () => {
       [1, 'impossible_value'], [2, 'clock_skew'], [3, 'schema_violation'], [5, 'schema_violation'], [6, 'too_old'], [7, 'schema_violation'],
     ]);
     expect(r.deadLetters[0]).to.include({ sensorId: 's2', topic: BATCH });
-    expect(JSON.parse(r.deadLetters[0]?.raw ?? 'null')).to.deep.equal(item('s2', { temp_c: 99 }));
+    expect(JSON.parse(Buffer.from(r.deadLetters[0]!.raw!).toString())).to.deep.equal(item('s2', { temp_c: 99 }));
   });
 
   it('dead-letters the whole batch when the payload gateway disagrees with the topic', () => {
