@@ -5,6 +5,7 @@ import { connectMqtt } from '../platform/mqtt';
 import type { Logger } from '../platform/logger';
 import type { TemporalHandle } from '../platform/temporal';
 import type { Registry } from 'prom-client';
+import type { ProgressProbe } from '../platform/health';
 import { EncryptionCodec } from '../platform/codec';
 import { buildApp } from './app';
 
@@ -12,7 +13,11 @@ import { buildApp } from './app';
 export interface ApiHandle { server: Server; port: number; stop(): Promise<void> }
 
 /** Start the API on cfg.port with real dependencies. */
-export async function startApi(cfg: Config, deps: { db: Db; temporal: TemporalHandle; logger: Logger; metricsRegistries?: Registry[] }, port = cfg.port): Promise<ApiHandle> {
+export async function startApi(
+  cfg: Config,
+  deps: { db: Db; temporal: TemporalHandle; logger: Logger; metricsRegistries?: Registry[]; /** In-process components /healthz reports on (e.g. the ingester). */ progress?: ProgressProbe[] },
+  port = cfg.port,
+): Promise<ApiHandle> {
   const mqtt = await connectMqtt(cfg.mqtt.url, { username: cfg.mqtt.ops.username, password: cfg.mqtt.ops.password, clientId: `fc-api-${process.pid}-${Date.now()}` });
   const app = buildApp({
     config: cfg,
@@ -21,7 +26,7 @@ export async function startApi(cfg: Config, deps: { db: Db; temporal: TemporalHa
     temporal: deps.temporal.client,
     ...(deps.metricsRegistries ? { metricsRegistries: deps.metricsRegistries } : {}),
     ...(cfg.temporal.payloadKey ? { codec: EncryptionCodec.fromBase64(cfg.temporal.payloadKey) } : {}),
-    health: { db: deps.db, temporal: { handle: deps.temporal, namespace: cfg.temporal.namespace }, mqtt },
+    health: { db: deps.db, temporal: { handle: deps.temporal, namespace: cfg.temporal.namespace }, mqtt, ...(deps.progress ? { progress: deps.progress } : {}) },
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, () => resolve(s));

@@ -2,24 +2,45 @@ import { hostname } from 'node:os';
 import type { MqttClient } from 'mqtt';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
+import { classifySqlError, sqlState } from '../db/errors';
 import { copyReadings, insertDeadLetters, insertReadings } from '../db/telemetry';
 import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
-import { batchFilter, parseTelemetryMessage, readingFilter, sharedTopic } from '../domain/coldchain/telemetry';
+import { batchFilter, parseTelemetryMessage, readingFilter, sharedTopic, topicFor } from '../domain/coldchain/telemetry';
+import { storableText } from '../domain/text';
+import { DEFAULT_STUCK_AFTER_MS, ProgressTracker, registerProgressMetrics } from '../platform/health';
+import type { ProgressProbe } from '../platform/health';
 import type { Logger } from '../platform/logger';
 import { openAckAfterHandlingSessions } from '../platform/mqtt';
 import { DurableBatcher } from './batcher';
 import { createIngestMetrics } from './metrics';
 import type { IngestMetrics } from './metrics';
+import { writeIsolatingPoison } from './poison';
 import { SensorCache } from './registry';
 
 type IngestItem = Reading | DeadLetter;
 const DEFAULT_CONCURRENT_WRITES = 2;
-const UNIQUE_VIOLATION = '23505';
 /** Batches without a duplicate before COPY is tried again after a conflict. */
 const COPY_AGAIN_AFTER = 20;
 const byKey = (a: Reading, b: Reading): number => (a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : a.ts - b.ts);
 const isDeadLetter = (i: IngestItem): i is DeadLetter => 'reason' in i;
+const isDataError = (err: unknown): boolean => classifySqlError(err) === 'data';
 const UTF8 = new TextEncoder();
+
+/** The dead letter of an item PostgreSQL refused on its own: its SQLSTATE, and the item's bytes. */
+export function rejectionLetter(item: IngestItem, error: unknown): DeadLetter {
+  const why = `SQLSTATE ${sqlState(error) ?? '?'}: ${error instanceof Error ? error.message : String(error)}`;
+  if (isDeadLetter(item)) {
+    return { ...item, reason: 'rejected_by_database', detail: storableText(`${why}; was ${item.reason}: ${item.detail}`, 1000) };
+  }
+  let topic: string;
+  try {
+    topic = topicFor({ kind: 'telemetry', nodeId: item.nodeId, assetId: item.assetId, sensorId: item.sensorId });
+  } catch {
+    topic = '(reading)';
+  }
+  const raw = UTF8.encode(JSON.stringify(item));
+  return { reason: 'rejected_by_database', detail: storableText(why, 1000), topic, sensorId: item.sensorId, raw, rawSize: raw.byteLength };
+}
 
 /** How one ingester instance connects and batches; each option overrides its `cfg.ingest` counterpart. */
 export interface IngesterOptions {
@@ -42,11 +63,15 @@ export interface IngesterOptions {
   concurrentWrites?: number;
   /** Subscribe to this node's topics only (default: every node). Benches use it to stay out of other ingesters' way. */
   nodeId?: string;
+  /** A message unacknowledged for longer than this makes the ingester's health degraded (default 30 s). */
+  stuckAfterMs?: number;
 }
 
 /** A running ingester. */
 export interface IngesterHandle {
   metrics: IngestMetrics;
+  /** Ingest progress for /healthz (`HealthDeps.progress`): messages not acknowledged, last commit, retries. */
+  progress: ProgressProbe;
   clients: MqttClient[];
   /** Stop taking messages, write what is buffered, close the sessions (they persist on the broker). */
   stop(): Promise<void>;
@@ -59,44 +84,75 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
   const registry = new SensorCache(deps.db);
   await registry.load();
 
+  const progress = new ProgressTracker('ingest', opts.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS);
+  registerProgressMetrics(metrics.registry, progress, 'freshchain_ingest');
+
   let batchesSinceConflict = COPY_AGAIN_AFTER;
+  /** Write readings and dead letters in one transaction; returns the readings inserted. */
+  const writeTogether = async (readings: Reading[], dead: DeadLetter[]): Promise<number> => {
+    readings.sort(byKey);
+    const write = (how: 'copy' | 'skip-stored') =>
+      deps.db.transaction(async (c) => {
+        const n = how === 'copy' ? await copyReadings(c, readings) : await insertReadings(c, readings);
+        await insertDeadLetters(c, dead);
+        return n;
+      });
+    // COPY is much cheaper than INSERT ... ON CONFLICT DO NOTHING and duplicates are rare (QoS 1
+    // redelivery): try it first, and on a unique violation write the batch again skipping the
+    // stored readings. After a conflict, skip the COPY attempt for a while (redelivery storm).
+    if (batchesSinceConflict >= COPY_AGAIN_AFTER) {
+      try {
+        return await write('copy');
+      } catch (err) {
+        if (classifySqlError(err) !== 'duplicate') throw err;
+        batchesSinceConflict = 0;
+        return write('skip-stored');
+      }
+    }
+    const inserted = await write('skip-stored');
+    batchesSinceConflict = inserted === readings.length ? batchesSinceConflict + 1 : 0;
+    return inserted;
+  };
+  const writeItems = async (items: IngestItem[]): Promise<void> => {
+    const readings: Reading[] = [];
+    const dead: DeadLetter[] = [];
+    for (const i of items) {
+      if (isDeadLetter(i)) dead.push(i);
+      else readings.push(i);
+    }
+    const inserted = await writeTogether(readings, dead);
+    metrics.readings.inc(inserted);
+    metrics.duplicates.inc(readings.length - inserted);
+    for (const d of dead) metrics.deadLetters.inc({ reason: d.reason });
+    let newest = 0;
+    for (const r of readings) if (r.ts > newest) newest = r.ts;
+    if (newest) metrics.lagSeconds.set((Date.now() - newest) / 1000);
+  };
+  // Items of a batch already committed while poison was searched for: when an availability
+  // error interrupts the search, the batcher retries the batch and these are not written twice.
+  const committed = new WeakSet<IngestItem>();
+  const markCommitted = (part: IngestItem[]) => {
+    for (const i of part) committed.add(i);
+  };
+
   const batcher = new DurableBatcher<IngestItem>(
     async (items) => {
-      const readings: Reading[] = [];
-      const dead: DeadLetter[] = [];
-      for (const i of items) {
-        if (isDeadLetter(i)) dead.push(i);
-        else readings.push(i);
+      const todo = items.filter((i) => !committed.has(i));
+      // A batch the database refuses for its data is split until the refused items are found;
+      // they become dead letters and everything else is stored. Only availability errors
+      // (connection, shutdown, serialization) fail the write, and the batcher retries it whole.
+      const rejected = await writeIsolatingPoison(todo, writeItems, isDataError, markCommitted);
+      if (rejected.length === 0) return;
+      logger.warn({ rejected: rejected.length, of: todo.length, sqlstate: sqlState(rejected[0]!.error) }, 'database refused items of a batch; dead-lettered them, stored the rest');
+      const letters = rejected.map((r) => rejectionLetter(r.item, r.error));
+      // A letter refused again (it cannot be: its strings are storable) keeps its bytes and SQLSTATE only.
+      const refusedAgain = await writeIsolatingPoison(letters, writeItems, isDataError, markCommitted);
+      if (refusedAgain.length) {
+        await writeItems(refusedAgain.map(({ item, error }) => ({
+          reason: 'rejected_by_database', detail: `SQLSTATE ${sqlState(error) ?? '?'}`, topic: '(refused)', ...(isDeadLetter(item) && item.raw ? { raw: item.raw } : {}),
+        })));
       }
-      readings.sort(byKey);
-      const write = (how: 'copy' | 'skip-stored') =>
-        deps.db.transaction(async (c) => {
-          const n = how === 'copy' ? await copyReadings(c, readings) : await insertReadings(c, readings);
-          await insertDeadLetters(c, dead);
-          return n;
-        });
-      // COPY is much cheaper than INSERT ... ON CONFLICT DO NOTHING and duplicates are rare (QoS 1
-      // redelivery): try it first, and on a unique violation write the batch again skipping the
-      // stored readings. After a conflict, skip the COPY attempt for a while (redelivery storm).
-      let inserted: number;
-      if (batchesSinceConflict >= COPY_AGAIN_AFTER) {
-        try {
-          inserted = await write('copy');
-        } catch (err) {
-          if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
-          batchesSinceConflict = 0;
-          inserted = await write('skip-stored');
-        }
-      } else {
-        inserted = await write('skip-stored');
-        batchesSinceConflict = inserted === readings.length ? batchesSinceConflict + 1 : 0;
-      }
-      metrics.readings.inc(inserted);
-      metrics.duplicates.inc(readings.length - inserted);
-      for (const d of dead) metrics.deadLetters.inc({ reason: d.reason });
-      let newest = 0;
-      for (const r of readings) if (r.ts > newest) newest = r.ts;
-      if (newest) metrics.lagSeconds.set((Date.now() - newest) / 1000);
+      markCommitted(rejected.map((r) => r.item));
     },
     {
       maxItems: cfg.ingest.batchMax,
@@ -105,9 +161,11 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
       maxConcurrentWrites: opts.concurrentWrites ?? DEFAULT_CONCURRENT_WRITES,
       onWriteError: (err, attempt) => {
         metrics.writeFailures.inc();
-        if (attempt === 1 || attempt % 20 === 0) logger.warn({ err: err.message, attempt }, 'batch write failed; holding acknowledgements and retrying');
+        progress.failed(attempt);
+        if (attempt === 1 || attempt % 20 === 0) logger.warn({ err: err.message, sqlstate: sqlState(err), attempt }, 'batch write failed; holding acknowledgements and retrying');
       },
       onWritten: (n, seconds) => {
+        progress.progressed();
         metrics.batchSeconds.observe(seconds);
         metrics.batchSize.observe(n);
         metrics.buffered.set(batcher.stats.buffered);
@@ -140,9 +198,14 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
     url: cfg.mqtt.url, username: cfg.mqtt.username, password: cfg.mqtt.password, clientIdPrefix: prefix, sessions,
     sessionExpirySeconds: opts.sessionExpirySeconds ?? cfg.ingest.sessionExpirySeconds, filters, logger,
     handle: async (topic, payload) => {
-      const items = await classify(topic, payload);
-      if (items.length) await batcher.submit(items);
-      metrics.messages.inc();
+      const finish = progress.begin();
+      try {
+        const items = await classify(topic, payload);
+        if (items.length) await batcher.submit(items);
+        metrics.messages.inc();
+      } finally {
+        finish();
+      }
     },
   });
   const clients = mqttSessions.clients;
@@ -150,6 +213,7 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
 
   return {
     metrics,
+    progress,
     clients,
     async stop() {
       mqttSessions.pause();

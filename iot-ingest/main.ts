@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import { config } from '../config';
 import { createDb } from '../db/pool';
+import { checkHealth } from '../platform/health';
 import { createLogger } from '../platform/logger';
 import { onShutdown } from '../platform/shutdown';
 import { startIngester } from './ingester';
@@ -15,8 +16,17 @@ async function main(): Promise<void> {
   const ingester = await startIngester(cfg, { db, logger });
   // The alert evaluator rides along, its metrics on the same endpoint (ALERTS_EVALUATOR=off to run it elsewhere).
   const alerting = await startAlertingAlongside(cfg, { db, logger, metricsRegistry: ingester.metrics.registry, role: 'ingest' });
-  // Prometheus scrape endpoint of this process.
+  // Prometheus scrape endpoint of this process, and its health: 503 when ingest is stuck (a
+  // message unacknowledged too long), whatever the connections say.
   const server = createServer((req, res) => {
+    if (req.url === '/healthz') {
+      const mqtt = ingester.clients[0];
+      checkHealth({ db, progress: [ingester.progress], ...(mqtt ? { mqtt } : {}) }).then(
+        (h) => res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: h.ok ? 'ok' : 'degraded', ...h })),
+        () => res.writeHead(500).end(),
+      );
+      return;
+    }
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;
