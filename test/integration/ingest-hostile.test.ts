@@ -173,6 +173,27 @@ describe('MQTT ingester under hostile input (integration)', function () {
     }
   });
 
+  it('a payload over the documented 256 KiB never reaches the ingester: the broker refuses it, and ingest goes on', async () => {
+    const { nodeId, assetId, sensorIds } = await registerSensors(db, 1);
+    await start();
+    const topic = readingTopic(nodeId, assetId, sensorIds[0]!);
+    // Its own connection: the broker may close it (MQTT 5 "packet too large").
+    const big = await requireMqtt('device', { reconnectPeriod: 0 });
+    big.on('error', () => {});
+    try {
+      const outcome = await Promise.race([
+        big.publishAsync(topic, Buffer.alloc(300 * 1024, 0x20), { qos: 1 }).then(() => 'accepted', () => 'refused'),
+        new Promise<string>((r) => big.once('close', () => r('refused'))),
+      ]);
+      expect(outcome, 'the broker refuses a packet over its limit').to.equal('refused');
+    } finally {
+      big.end(true);
+    }
+    await pub.publishAsync(topic, JSON.stringify({ v: 1, ts: Date.now() - 1000, temp_c: 4 }), { qos: 1 });
+    expect(await eventually(async () => (await countReadings(db, sensorIds)).rows === 1, 10_000)).to.equal(true);
+    expect(await lettersOf(nodeId), 'nothing of the refused payload arrived').to.deep.equal([]);
+  });
+
   it('stores dead letters whose strings carry NUL and lone surrogates (defence at the SQL boundary too)', async () => {
     const topic = `freshchain/v1/telemetry/${uniqueId('n')}/a/s`;
     await db.transaction((c) => insertDeadLetters(c, [{ reason: 'malformed_json', detail: 'bad \u0000 \ud800 text', topic: `${topic}\u0000`, sensorId: 's\udc00', raw: Uint8Array.from([0, 0xff]), rawSize: 2 }]));
