@@ -57,7 +57,7 @@ up() {
   port_open "$FC_MQTT_PORT" && die "port $FC_MQTT_PORT is taken by something else (set FRESHCHAIN_MQTT_PORT)"
   write_config
   log "mosquitto: starting on 127.0.0.1:$FC_MQTT_PORT"
-  mosquitto -c "$MQ_CONF" -d
+  (daemonize mosquitto -c "$MQ_CONF" -d < /dev/null)
   wait_for "Mosquitto" 20 port_open "$FC_MQTT_PORT"
 }
 

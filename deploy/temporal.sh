@@ -36,7 +36,7 @@ up() {
     args+=(--search-attribute "$line")
   done < "$(dirname "$0")/temporal/search-attributes.txt"
   log "temporal: starting dev server on 127.0.0.1:$FC_TEMPORAL_PORT (Web UI http://127.0.0.1:$FC_TEMPORAL_UI_PORT)"
-  nohup "$bin" "${args[@]}" >>"$T_LOG" 2>&1 < /dev/null &
+  daemonize nohup "$bin" "${args[@]}" >>"$T_LOG" 2>&1 < /dev/null &
   echo $! > "$T_PID"
   wait_for "Temporal" 90 healthy
 }

@@ -107,7 +107,7 @@ up() {
     if port_open "$FC_PG_PORT"; then die "port $FC_PG_PORT is taken by something else (set FRESHCHAIN_PG_PORT)"; fi
     log "timescale: starting PostgreSQL 17 + TimescaleDB on 127.0.0.1:$FC_PG_PORT"
     rm -f "$PG_DATA/postmaster.pid"
-    as_postgres "$PG_BIN/postgres" -D "$PG_DATA_IN" >>"$PG_LOG" 2>&1 < /dev/null &
+    daemonize as_postgres "$PG_BIN/postgres" -D "$PG_DATA_IN" >>"$PG_LOG" 2>&1 < /dev/null &
     disown
     wait_for "TimescaleDB" 60 pg_ready
   fi

@@ -43,6 +43,19 @@ wait_for() {
   die "$what not ready after ${secs}s (logs: $FC_LOGS)"
 }
 
+# daemonize COMMAND...: run a long-lived service with no descriptor of ours beyond stdio. A
+# daemon that inherits one keeps it open for its whole life: a caller's `flock` lock file stays
+# locked, a caller's pipe never sees EOF. Call it in a subshell of its own (`daemonize … &` or
+# `(daemonize …)`): it closes that shell's descriptors, then becomes the command.
+daemonize() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd="${fd##*/}"
+    if ((fd > 2)); then eval "exec $fd>&-"; fi
+  done
+  if declare -F "$1" >/dev/null; then "$@"; exit; else exec "$@"; fi
+}
+
 # pid_alive FILE: true when FILE names a running process.
 pid_alive() { [[ -f "$1" ]] && kill -0 "$(head -n1 "$1")" 2>/dev/null; }
 
