@@ -1,9 +1,13 @@
 // The stack scripts and broker configurations hold what a first run on a fresh machine needs:
 // no trap that outlives the function that set it, and broker payload limits equal to the
 // telemetry contract's, in every deployment we ship.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { DEFAULT_PARSE_LIMITS } from '../../../domain/coldchain/telemetry';
-import { filesUnder, read } from './support';
+import { ROOT, filesUnder, read } from './support';
 
 const shellScripts = filesUnder('deploy', (name) => name.endsWith('.sh'));
 
@@ -28,6 +32,35 @@ describe('deploy: stack scripts on a first run', () => {
       const lines = read(file).split('\n').map((l, i) => ({ l, n: i + 1 })).filter(({ l }) => !/^\s*#/.test(l));
       const offending = lines.filter(({ l }) => /\btrap\b.*\bRETURN\b/.test(l)).map(({ n, l }) => `${file}:${n}: ${l.trim()}`);
       expect(offending).to.deep.equal([]);
+    });
+  }
+});
+
+describe('deploy: services start detached from their caller', () => {
+  it('daemonize leaves the service no descriptor beyond stdio (a held lock file stays held otherwise)', () => {
+    const home = mkdtempSync(join(tmpdir(), 'fc-daemonize-'));
+    try {
+      // fd 7 stands for a caller's flock lock file; the service must not inherit it.
+      const script = `source deploy/lib/common.sh; exec 7>"$FRESHCHAIN_HOME/lock"
+        daemonize sleep 5 < /dev/null > /dev/null 2>&1 & pid=$!; sleep 0.3; ls /proc/$pid/fd; kill $pid`;
+      const r = spawnSync('bash', ['-c', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FRESHCHAIN_HOME: home } });
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout.split(/\s+/).filter(Boolean).sort()).to.deep.equal(['0', '1', '2']);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  const launches: [file: string, service: string, launch: RegExp][] = [
+    ['deploy/timescale.sh', 'postgres', /"\$PG_BIN\/postgres" -D/],
+    ['deploy/mosquitto.sh', 'mosquitto', /\bmosquitto -c\b/],
+    ['deploy/temporal.sh', 'temporal', /\bnohup\b/],
+  ];
+  for (const [file, service, launch] of launches) {
+    it(`${file} starts ${service} through daemonize`, () => {
+      const starts = read(file).split('\n').filter((l) => launch.test(l) && !/^\s*#/.test(l));
+      expect(starts.length, `a line starting ${service} in ${file}`).to.be.greaterThan(0);
+      for (const l of starts) expect(l, file).to.match(/\bdaemonize\b/);
     });
   }
 });
