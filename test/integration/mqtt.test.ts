@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { MqttClient } from 'mqtt';
+import { DEFAULT_PARSE_LIMITS } from '../../domain/coldchain/telemetry';
 import { connectMqtt } from '../../platform/mqtt';
 import { requireMqtt, testConfig, uniqueId } from '../support/stack';
 
@@ -20,6 +21,25 @@ describe('Mosquitto broker (integration)', () => {
     const received = new Promise<string>((resolve) => sub.on('message', (t, payload) => t === topic && resolve(payload.toString())));
     await pub.publishAsync(topic, '{"v":1}', { qos: 1 });
     expect(await received).to.equal('{"v":1}');
+  });
+
+  it('carries a payload at the telemetry contract (256 KiB) and disconnects a sender of a larger packet', async () => {
+    const sub = await requireMqtt('ingest');
+    const pub = await requireMqtt('device');
+    const offender = await requireMqtt('device', { reconnectPeriod: 0 });
+    clients.push(sub, pub, offender);
+    const topic = `freshchain/v1/telemetry/${uniqueId('node')}/asset/sensor`;
+    await sub.subscribeAsync(topic, { qos: 1 });
+    const sizes: number[] = [];
+    sub.on('message', (t, payload) => t === topic && sizes.push(payload.length));
+    const limit = DEFAULT_PARSE_LIMITS.maxPayloadBytes;
+    const closed = new Promise<void>((resolve) => offender.once('close', () => resolve()));
+    offender.publish(topic, Buffer.alloc(limit + 16 * 1024, 0x20), { qos: 1 }, () => undefined);
+    await closed;
+    await pub.publishAsync(topic, Buffer.alloc(limit, 0x20), { qos: 1 });
+    const deadline = Date.now() + 5000;
+    while (!sizes.includes(limit) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(sizes).to.deep.equal([limit]);
   });
 
   it('refuses a client without valid credentials', async () => {
