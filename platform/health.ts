@@ -39,6 +39,8 @@ export interface ProgressProbe {
   /** A unit pending longer than this makes the component (and /healthz) degraded. */
   readonly stuckAfterMs: number;
   snapshot(): ProgressSnapshot;
+  /** Why the component cannot progress whatever its units say (a stopped worker, a failed poller); null when nothing blocks it. */
+  blocked?(): string | null;
 }
 
 /** Default for `stuckAfterMs`: far above a normal write, below a keepalive timeout's patience. */
@@ -96,10 +98,11 @@ export function progressHealth(probe: ProgressProbe): DependencyHealth {
   const p = probe.snapshot();
   const s = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`);
   const stuck = p.oldestPendingMs !== null && p.oldestPendingMs > probe.stuckAfterMs;
+  const blocked = probe.blocked?.() ?? null;
   const detail =
-    `${stuck ? 'stuck' : 'progressing'}: ${p.pending} pending, oldest ${s(p.oldestPendingMs)} (limit ${s(probe.stuckAfterMs)}), ` +
+    `${blocked ? `blocked (${blocked})` : stuck ? 'stuck' : 'progressing'}: ${p.pending} pending, oldest ${s(p.oldestPendingMs)} (limit ${s(probe.stuckAfterMs)}), ` +
     `last progress ${p.sinceProgressMs === null ? 'never' : `${s(p.sinceProgressMs)} ago`}, retry attempts ${p.retryAttempts}`;
-  return { ok: !stuck, detail, progress: p };
+  return { ok: !stuck && !blocked, detail, progress: p };
 }
 
 /**

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   const worker = await startWorker(cfg, { db, logger: logger.child({ component: 'worker' }) });
   const ingester = await startIngester(cfg, { db, logger: logger.child({ component: 'ingest' }) });
   // One scrape target for the API and the in-process ingester; the worker runtime serves its own.
-  const api = await startApi(cfg, { db, temporal, logger: logger.child({ component: 'api' }), metricsRegistries: [ingester.metrics.registry], progress: [ingester.progress] });
+  const api = await startApi(cfg, { db, temporal, logger: logger.child({ component: 'api' }), metricsRegistries: [ingester.metrics.registry], progress: [ingester.progress, worker.progress] });
   const stops: (() => Promise<void>)[] = [() => ingester.stop(), () => api.stop(), () => worker.stop()];
   const alerting = await startAlertingAlongside(cfg, { db, logger, temporal: temporal.client, role: 'start' });
   if (alerting) stops.unshift(() => alerting.stop());

@@ -36,6 +36,14 @@ describe('Temporal dev server (integration)', function () {
     expect(result).to.equal('fresh');
   });
 
+  it("reports the worker's progress for /healthz: activities finished, nothing pending, not blocked", async () => {
+    await client.workflow.execute(noopWorkflow, { taskQueue, workflowId: uniqueId('wf-noop'), args: ['progress'] });
+    const p = worker.progress.snapshot();
+    expect(p.pending).to.equal(0);
+    expect(p.sinceProgressMs).to.be.a('number').and.below(30_000);
+    expect(worker.progress.blocked?.()).to.equal(null);
+  });
+
   it('has every custom search attribute registered, with the declared type', async () => {
     const res = await connection.operatorService.listSearchAttributes({ namespace: testConfig.temporal.namespace });
     const registered = res.customAttributes ?? {};
