@@ -169,7 +169,7 @@ function operationObject(op: ApiOperation): Json {
   const protectedOp = op.auth !== 'public';
   const readsBody = Boolean(op.body) || ['post', 'put', 'patch'].includes(op.method);
   if (op.body || op.query || op.params || protectedOp) responses['400'] ??= { description: 'Invalid request: the message and details name each bad field (`customer.name`, `query.nodeId`, `orderId`)', ...errorRef };
-  if (protectedOp) {
+  if (op.auth !== 'public') {
     responses['401'] ??= { description: 'Missing, invalid or expired token (checked before the body is read)', ...errorRef };
     responses['403'] ??= { description: `Needs role ${op.auth.join(' or ')}`, ...errorRef };
   }
@@ -220,7 +220,11 @@ const coreOperations: readonly ApiOperation[] = [
 const orderOperations: readonly ApiOperation[] = [
   {
     id: 'createOrder', method: 'post', path: '/v1/orders', tag: 'orders', summary: 'Submit an order (idempotent by orderId)', auth: ['integrator', 'ops'], body: orderIntakeSchema,
-    responses: { 202: { description: 'Started', schema: z.object({ orderId: z.string(), workflowId: z.string(), runId: z.string(), duplicate: z.literal(false) }) }, 200: { description: 'Already submitted', schema: z.object({ orderId: z.string(), workflowId: z.string(), duplicate: z.literal(true) }) } },
+    responses: {
+      202: { description: 'Started', schema: z.object({ orderId: z.string(), workflowId: z.string(), runId: z.string(), duplicate: z.literal(false) }) },
+      200: { description: 'Submitted before with the same body: the order as it stands', schema: z.object({ orderId: z.string(), workflowId: z.string(), status: z.string(), duplicate: z.literal(true) }) },
+      409: { description: 'Submitted before with a different body (error.details.fields names what differs)' },
+    },
   },
   { id: 'getOrder', method: 'get', path: '/v1/orders/:orderId', tag: 'orders', summary: 'Order status, workflow view and event stream', auth: ['ops', 'integrator'], params: orderParams, responses: { 200: json('Order'), 404: { description: 'Unknown order' } } },
   {

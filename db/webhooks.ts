@@ -143,8 +143,23 @@ export async function createDeliveriesForEvents(c: Queryable, eventIds: readonly
 }
 
 /**
- * A replay delivery per subscription (the given one, or every active one subscribed to the
- * event's type): a new workflow id, the same event and so the same webhook-id.
+ * Subscriptions (not deleted) an event was made for: those its initial deliveries went to, that
+ * is, whose filters matched when it was published. Optionally only one principal's.
+ */
+export async function eventSubscriptionIds(q: Queryable, eventId: string, createdBy?: string): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT s.id FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+      WHERE d.event_id = $1 AND d.kind = 'initial' AND s.deleted_at IS NULL AND ($2::text IS NULL OR s.created_by = $2)
+      ORDER BY s.created_at, s.id`,
+    [eventId, createdBy ?? null],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * A replay delivery per subscription (the given ones, or every active one) that the event was
+ * made for (it has an initial delivery there): a new workflow id, the same event and so the
+ * same webhook-id. A subscription the event was not made for gets nothing.
  */
 export async function createReplayDeliveries(c: Queryable, eventId: string, subscriptionIds: readonly string[] | null): Promise<PendingDelivery[]> {
   const { rows } = await c.query<{ id: string; workflow_id: string; event_id: string; subscription_id: string }>(
@@ -152,7 +167,8 @@ export async function createReplayDeliveries(c: Queryable, eventId: string, subs
      SELECT e.id, s.id, 'replay', 'webhook-' || e.id || '-' || s.id || '-replay-' || gen_random_uuid()
        FROM webhook_events e JOIN webhook_subscriptions s ON s.deleted_at IS NULL AND s.disabled_at IS NULL
       WHERE e.id = $1
-        AND ($2::uuid[] IS NULL AND e.type = ANY(s.event_types) AND (s.node_ids IS NULL OR e.node_id = ANY(s.node_ids)) OR s.id = ANY($2::uuid[]))
+        AND EXISTS (SELECT 1 FROM webhook_deliveries i WHERE i.event_id = e.id AND i.subscription_id = s.id AND i.kind = 'initial')
+        AND ($2::uuid[] IS NULL OR s.id = ANY($2::uuid[]))
      RETURNING id, workflow_id, event_id, subscription_id`,
     [eventId, subscriptionIds ? [...subscriptionIds] : null],
   );

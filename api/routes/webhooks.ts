@@ -1,6 +1,8 @@
 // Webhooks API: subscriptions (create, list, get, delete, re-enable), an event with its delivery
 // log, and manual replay. Ops see everything; an integrator sees only the subscriptions it
-// created (and their deliveries).
+// created, and an event only if it was made for one of them (its filters matched when the event
+// was published), with the deliveries to those. An event is replayed only to subscriptions it
+// was made for, whoever asks; anything else is a 404, as if it did not exist.
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
@@ -9,7 +11,7 @@ import { z } from 'zod';
 import type { Config } from '../../config';
 import type { Db } from '../../db/pool';
 import {
-  createReplayDeliveries, createSubscription, deleteSubscription, enableSubscription, eventDeliveries, getEvent, getSubscription, listSubscriptions,
+  createReplayDeliveries, createSubscription, deleteSubscription, enableSubscription, eventDeliveries, eventSubscriptionIds, getEvent, getSubscription, listSubscriptions,
 } from '../../db/webhooks';
 import type { SubscriptionRecord } from '../../db/webhooks';
 import { WEBHOOK_EVENT_TYPES } from '../../domain/coldchain/webhookPolicy';
@@ -113,17 +115,21 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     res.json(view((await enableSubscription(deps.db, sub.id))!));
   });
 
+  /**
+   * The event and the subscriptions it was made for that this caller may act on (all of them
+   * for ops, its own for an integrator); 404 when there are none for an integrator.
+   */
   const eventOf = async (req: Request) => {
     const id = String(req.params.id);
     const event = noNul(id) ? await getEvent(deps.db.pool, id) : null;
-    if (!event) throw new ApiError(404, 'FC_NOT_FOUND', `no event ${id}`);
-    return event;
+    const madeFor = event ? await eventSubscriptionIds(deps.db.pool, event.id, ownerFilter(req)) : [];
+    if (!event || (!isOps(req) && madeFor.length === 0)) throw new ApiError(404, 'FC_NOT_FOUND', `no event ${id}`);
+    return { event, madeFor };
   };
 
   router.get('/events/:id', async (req, res) => {
-    const event = await eventOf(req);
-    const mine = isOps(req) ? undefined : (await listSubscriptions(deps.db, req.principal!.sub)).map((s) => s.id);
-    const deliveries = await eventDeliveries(deps.db, event.id, mine);
+    const { event, madeFor } = await eventOf(req);
+    const deliveries = await eventDeliveries(deps.db, event.id, isOps(req) ? undefined : madeFor);
     const iso = (n: number | null) => (n === null ? null : new Date(n).toISOString());
     res.json({
       event: { id: event.id, type: event.type, occurredAt: iso(event.occurredAt), payload: JSON.parse(event.body) as unknown },
@@ -135,16 +141,13 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
   // receivers that processed the original deduplicate it.
   router.post('/events/:id/replay', async (req, res) => {
     const body = replayBody.parse(req.body ?? {});
-    const event = await eventOf(req);
-    let targets: string[] | null = null;
+    const { event, madeFor } = await eventOf(req);
+    let targets: string[] = madeFor;
     if (body.subscriptionId) {
       const sub = await subscriptionOf(req, body.subscriptionId);
+      if (!madeFor.includes(sub.id)) throw new ApiError(404, 'FC_NOT_FOUND', `event ${event.id} was not published to subscription ${sub.id}`);
       if (sub.disabledAt !== null) throw new ApiError(409, 'FC_SUBSCRIPTION_DISABLED', `subscription ${sub.id} is disabled; enable it first`);
       targets = [sub.id];
-    } else if (!isOps(req)) {
-      targets = (await listSubscriptions(deps.db, req.principal!.sub))
-        .filter((s) => s.eventTypes.includes(event.type) && (s.nodeIds === null || (event.nodeId !== null && s.nodeIds.includes(event.nodeId))))
-        .map((s) => s.id);
     }
     const deliveries = await createReplayDeliveries(deps.db.pool, event.id, targets);
     await dispatcher.startDeliveries(deliveries);

@@ -275,6 +275,56 @@ describe('Webhooks (integration)', function () {
     expect(log.body.deliveries[1]!.workflowId).to.equal(replay.body.deliveries[0]!.workflowId).and.not.equal(log.body.deliveries[0]!.workflowId);
   });
 
+  it('keeps an event within the subscriptions it was made for: others see 404 and cannot have it replayed to them', async () => {
+    const s = await site();
+    const path = `/scoped-${s.nodeId}`;
+    const owner = await issueToken(config.auth.tokenSecret, { sub: uniqueId('erp-owner'), role: 'integrator' });
+    const outsider = await issueToken(config.auth.tokenSecret, { sub: uniqueId('erp-outsider'), role: 'integrator' });
+    const late = await issueToken(config.auth.tokenSecret, { sub: uniqueId('erp-late'), role: 'integrator' });
+    const ownSub = await subscribe(s.nodeId, path, {}, owner);
+    const opsSub = await subscribe(s.nodeId, `${path}-ops`);
+    // The outsider's subscriptions exclude the event: another node, or another event type at this node.
+    const otherNode = await subscribe(uniqueId('whn-other'), `${path}-other-node`, {}, outsider);
+    const otherType = await subscribe(s.nodeId, `${path}-other-type`, { eventTypes: ['sensor.offline'] }, outsider);
+    await s.breach();
+    expect(await eventually(async () => at(path).length === 1 && at(`${path}-ops`).length === 1, 15_000)).to.equal(true);
+    const [eventId] = await eventIdsOfNode(s.nodeId);
+    // Subscribed after the event was published: it was not made for this one either.
+    const lateSub = await subscribe(s.nodeId, `${path}-late`, {}, late);
+
+    for (const [who, token] of [['outsider', outsider], ['late subscriber', late]] as const) {
+      const read = await call<{ error: { code: string } }>('GET', `/v1/webhooks/events/${eventId}`, token);
+      expect(read.status, `${who} reads the payload`).to.equal(404);
+      expect(read.body.error.code).to.equal('FC_NOT_FOUND');
+      expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, token, {})).status, `${who} replays to all its subscriptions`).to.equal(404);
+    }
+    for (const sub of [otherNode, otherType]) {
+      expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, outsider, { subscriptionId: sub.id })).status, `replay to ${sub.url}`).to.equal(404);
+    }
+    expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, late, { subscriptionId: lateSub.id })).status).to.equal(404);
+    // Not even ops can push the event into a subscription it was not made for.
+    expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, ops, { subscriptionId: otherType.id })).status).to.equal(404);
+
+    // The owner sees the payload and only its own deliveries, and replays to its own subscription.
+    const seen = await call<{ event: { id: string; payload: { data: { alert: { nodeId: string } } } }; deliveries: { subscriptionId: string }[] }>('GET', `/v1/webhooks/events/${eventId}`, owner);
+    expect(seen.status).to.equal(200);
+    expect(seen.body.event.payload.data.alert.nodeId).to.equal(s.nodeId);
+    expect(seen.body.deliveries.map((d) => d.subscriptionId)).to.deep.equal([ownSub.id]);
+    const replayAll = await call<{ deliveries: { subscriptionId: string }[] }>('POST', `/v1/webhooks/events/${eventId}/replay`, owner, {});
+    expect(replayAll.status).to.equal(202);
+    expect(replayAll.body.deliveries.map((d) => d.subscriptionId)).to.deep.equal([ownSub.id]);
+    expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, owner, { subscriptionId: opsSub.id })).status, "ops' subscription is not the owner's").to.equal(404);
+    // Ops replaying to every subscription reaches exactly the two the event was made for.
+    const opsReplay = await call<{ deliveries: { subscriptionId: string }[] }>('POST', `/v1/webhooks/events/${eventId}/replay`, ops, {});
+    expect(opsReplay.body.deliveries.map((d) => d.subscriptionId).sort()).to.deep.equal([ownSub.id, opsSub.id].sort());
+    expect(await eventually(async () => at(path).length === 3 && at(`${path}-ops`).length === 2, 15_000)).to.equal(true);
+    for (const p of [`${path}-other-node`, `${path}-other-type`, `${path}-late`]) expect(at(p), p).to.have.length(0);
+
+    // Once the owner deletes its subscription, the event is no longer the owner's to see.
+    expect((await call('DELETE', `/v1/webhooks/subscriptions/${ownSub.id}`, owner)).status).to.equal(204);
+    expect((await call('GET', `/v1/webhooks/events/${eventId}`, owner)).status).to.equal(404);
+  });
+
   it('loses nothing when the process dies between the commit and the workflow start: the outbox sweep starts it', async () => {
     const s = await site();
     const path = `/outbox-${s.nodeId}`;
