@@ -97,8 +97,11 @@ export async function lockOfflineDue(c: PoolClient, now: number, limit: number, 
   return rows;
 }
 
-/** Start watching active sensors that have no state yet, so one that never reports goes offline. */
-export async function watchSilentSensors(c: Queryable, now: number, initial: (sensorId: string, watchSince: number) => SensorRuleState, nodeId: string | null = null, limit = 1000): Promise<number> {
+/**
+ * Create state rows for active sensors that have none yet (never reported), so the offline sweep
+ * can watch them; `lockUnwatchedSensors` then gives them their deadline. Returns how many.
+ */
+export async function watchSilentSensors(c: Queryable, initial: (sensorId: string) => SensorRuleState, nodeId: string | null = null, limit = 1000): Promise<number> {
   const { rows } = await c.query<{ id: string }>(
     `SELECT s.id FROM sensors s
       WHERE s.active AND ($2::text IS NULL OR s.node_id = $2) AND NOT EXISTS (SELECT 1 FROM alert_sensor_state st WHERE st.sensor_id = s.id)
@@ -106,8 +109,35 @@ export async function watchSilentSensors(c: Queryable, now: number, initial: (se
     [limit, nodeId],
   );
   if (rows.length === 0) return 0;
-  await ensureSensorStates(c, rows.map((r) => r.id), (id) => initial(id, now));
+  await ensureSensorStates(c, rows.map((r) => r.id), initial);
   return rows.length;
+}
+
+/** A state row without an offline deadline, with when its sensor was registered. */
+export interface UnwatchedSensorRow extends SensorStateRow {
+  /** sensors.registered_at (epoch ms). */
+  registeredAt: number;
+}
+
+/**
+ * Lock state rows of active sensors that have no offline deadline although they are not offline
+ * (new rows, rows whose profile was missing, rows earlier versions left unwatched), oldest
+ * update first so rows that stay unwatchable (no profile) do not starve the others; rows another
+ * instance holds are skipped.
+ */
+export async function lockUnwatchedSensors(c: PoolClient, limit: number, nodeId: string | null = null): Promise<UnwatchedSensorRow[]> {
+  const { rows } = await c.query<SensorStateRow & { registeredAt: Date }>(
+    `SELECT st.sensor_id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band AS "profileId", s.active, st.state,
+            s.registered_at AS "registeredAt"
+       FROM alert_sensor_state st JOIN sensors s ON s.id = st.sensor_id JOIN assets a ON a.id = s.asset_id
+      WHERE st.offline_due_at IS NULL AND s.active AND st.state -> 'offline' -> 'active' IS DISTINCT FROM 'true'::jsonb
+        AND ($2::text IS NULL OR s.node_id = $2)
+      ORDER BY st.updated_at
+      LIMIT $1
+        FOR UPDATE OF st SKIP LOCKED`,
+    [limit, nodeId],
+  );
+  return rows.map((r) => ({ ...r, registeredAt: r.registeredAt.getTime() }));
 }
 
 /** Persist new states; `offlineDueAt` null means "not watched for silence" (offline already). */

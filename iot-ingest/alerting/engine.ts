@@ -2,7 +2,8 @@
 // quarantine out, in one transaction per batch; and the periodic sweep (offline sensors,
 // escalation, shelf-life re-checks, outbox). Several instances may run at once: state rows are
 // locked per sensor (FOR UPDATE, in sensor order), and sweeps skip rows others hold.
-import { lockEscalationsDue, lockImpactChecksDue, lockOfflineDue, lockSensorStates, markImpactChecked, saveSensorStates, ensureSensorStates, unsignalledOrders, watchSilentSensors } from '../../db/alerts';
+import type { PoolClient } from 'pg';
+import { ensureSensorStates, lockEscalationsDue, lockImpactChecksDue, lockOfflineDue, lockSensorStates, lockUnwatchedSensors, markImpactChecked, saveSensorStates, unsignalledOrders, watchSilentSensors } from '../../db/alerts';
 import type { SensorStateRow } from '../../db/alerts';
 import type { Db } from '../../db/pool';
 import { unstartedDeliveries } from '../../db/webhooks';
@@ -17,7 +18,7 @@ import type { SensorContext } from './alertStore';
 import type { OutboxDispatcher } from './dispatcher';
 import { DEFAULT_ESCALATION } from './escalation';
 import type { AlertMetrics } from './metrics';
-import { offlineDueAt, restoreState } from './offline';
+import { offlineDueAt, restoreState, watchNeverReported } from './offline';
 import { emptyOutbox, mergeOutbox } from './outboxTypes';
 import type { Outbox } from './outboxTypes';
 import type { ProfileCache } from './profiles';
@@ -38,6 +39,8 @@ export interface AlertEngineOptions {
    * and only its sensors, alerts and outbox are swept. Default: every node.
    */
   nodeId?: string;
+  /** When this evaluator started watching (epoch ms; default: when the engine was made). */
+  startedAt?: number;
 }
 
 /** What the engine needs. */
@@ -52,6 +55,7 @@ export interface AlertEngineDeps {
 export class AlertEngine {
   private readonly escalation: EscalationTable;
   private readonly scope: string | null;
+  private readonly startedAt: number;
 
   constructor(
     private readonly deps: AlertEngineDeps,
@@ -59,6 +63,7 @@ export class AlertEngine {
   ) {
     this.escalation = opts.escalation ?? DEFAULT_ESCALATION;
     this.scope = opts.nodeId ?? null;
+    this.startedAt = opts.startedAt ?? Date.now();
   }
 
   private async context(row: SensorStateRow): Promise<SensorContext | null> {
@@ -140,7 +145,7 @@ export class AlertEngine {
   /** Declare silent sensors offline (and start watching registered sensors that never spoke). */
   async sweepOffline(now = Date.now()): Promise<Outbox> {
     return this.deps.db.transaction(async (c) => {
-      await watchSilentSensors(c, now, (id, since) => initialRuleState(id, since), this.scope);
+      await this.watchUnwatched(c);
       const rows = await lockOfflineDue(c, now, this.opts.offlineBatch ?? 500, this.scope);
       const outbox = emptyOutbox();
       const saves: { state: SensorRuleState; offlineDueAt: number | null }[] = [];
@@ -161,6 +166,24 @@ export class AlertEngine {
       await saveSensorStates(c, saves);
       return outbox;
     });
+  }
+
+  /**
+   * Give every active sensor without an offline deadline one: a sensor that never reported is
+   * watched from its registration (or this evaluator's start, whichever is later). Without this,
+   * such a sensor had no deadline and never went offline. Rows whose profile is missing stay
+   * without one and are looked at again on a later sweep.
+   */
+  private async watchUnwatched(c: PoolClient): Promise<void> {
+    await watchSilentSensors(c, (id) => initialRuleState(id), this.scope);
+    const rows = await lockUnwatchedSensors(c, this.opts.offlineBatch ?? 500, this.scope);
+    const saves: { state: SensorRuleState; offlineDueAt: number | null }[] = [];
+    for (const row of rows) {
+      const ctx = await this.context(row);
+      const state = watchNeverReported(this.restore(row), row.registeredAt, this.startedAt);
+      saves.push({ state, offlineDueAt: ctx ? offlineDueAt(state, ctx.profile) : null });
+    }
+    await saveSensorStates(c, saves);
   }
 
   /** Escalate unacknowledged alerts whose next step is due. */

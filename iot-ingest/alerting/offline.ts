@@ -15,6 +15,16 @@ export function offlineDueAt(state: SensorRuleState, profile: Pick<RuleProfile, 
 }
 
 /**
+ * Where a sensor's silence is counted from when it has never reported: its registration, or the
+ * evaluator's start when that is later (nobody watched before; an outage is not blamed on the
+ * time the evaluator was down). A state that has a reading or a watch start keeps it.
+ */
+export function watchNeverReported(state: SensorRuleState, registeredAt: number, evaluatorStartedAt: number): SensorRuleState {
+  if (state.lastTs !== null || state.watchSince !== null) return state;
+  return { ...state, watchSince: Math.max(registeredAt, evaluatorStartedAt) };
+}
+
+/**
  * A persisted state, or a fresh one when the row holds another layout version or another
  * sensor's state (a migration that has not been written yet must not crash the evaluator).
  */

@@ -19,6 +19,7 @@ import { DEFAULT_PROFILES } from '../../domain/coldchain/bands';
 import type { RuleProfile } from '../../domain/coldchain/bands';
 import { batchTopic, readingTopic } from '../../domain/coldchain/telemetry';
 import type { Reading } from '../../domain/coldchain/telemetry';
+import { initialRuleState } from '../../domain/coldchain/ruleState';
 import { startAlertEvaluator } from '../../iot-ingest/alerting/evaluator';
 import type { AlertEvaluatorHandle, AlertEvaluatorOptions } from '../../iot-ingest/alerting/evaluator';
 import { coldChainQuarantineSignal, orderWorkflowId } from '../../workflows/messages';
@@ -234,6 +235,59 @@ describe('Cold-chain alerting through the broker (integration)', function () {
     expect((await eventsOf(offline!.id)).map((e) => e.type)).to.deep.equal(['sensor.offline', 'sensor.online']);
     await ev.sweepNow();
     expect(await alertsOf(s.sensorIds[0]!), 'reporting again: no new outage yet').to.have.length(1);
+  });
+
+  describe('sensors that never reported', () => {
+    const registeredAt = async (sensorId: string) => (await db.query<{ registered_at: Date }>('SELECT registered_at FROM sensors WHERE id = $1', [sensorId]))[0]!.registered_at.getTime();
+
+    it('go offline one timeout after the evaluator started (registered before it), without any reading', async () => {
+      const s = await site(2, { offlineTimeoutSec: 2 });
+      const before = Date.now();
+      await evaluator(s, { sweepIntervalMs: 200 });
+      const after = Date.now();
+      for (const id of s.sensorIds) {
+        expect(await eventually(async () => (await alertsOf(id, 'offline')).length === 1, 10_000), `offline alert for ${id}`).to.equal(true);
+        const [alert] = await alertsOf(id, 'offline');
+        expect(alert!.status).to.equal('open');
+        // Watched from the evaluator's start (later than the registration): not back-dated to the registration.
+        expect(alert!.opened_at.getTime()).to.be.within(Math.max(before, await registeredAt(id)) + 2000, after + 2000);
+        expect((await eventsOf(alert!.id)).map((e) => e.type)).to.deep.equal(['sensor.offline']);
+      }
+    });
+
+    it('go offline one timeout after their registration when registered while the evaluator runs', async () => {
+      const s = await site(1, { offlineTimeoutSec: 2 });
+      const ev = await evaluator(s, { sweepIntervalMs: 200 });
+      await ev.sweepNow();
+      const late = `${s.nodeId}-late`;
+      await upsertSensorNetwork(db, { nodes: [], assets: [], sensors: [{ id: late, assetId: s.assetId, nodeId: s.nodeId }] });
+      expect(await eventually(async () => (await alertsOf(late, 'offline')).length === 1, 10_000), 'offline alert for the late sensor').to.equal(true);
+      const [alert] = await alertsOf(late, 'offline');
+      expect(alert!.opened_at.getTime()).to.equal((await registeredAt(late)) + 2000);
+    });
+
+    it('a state row left unwatched (no offline deadline) is watched again', async () => {
+      const s = await site(1, { offlineTimeoutSec: 2 });
+      const id = s.sensorIds[0]!;
+      // What earlier versions stored for a silent sensor: a state with a watch start but no deadline.
+      const since = Date.now() - 60_000;
+      const state = { ...initialRuleState(id, since) };
+      await db.query('INSERT INTO alert_sensor_state (sensor_id, state) VALUES ($1, $2)', [id, JSON.stringify(state)]);
+      await evaluator(s, { sweepIntervalMs: 200 });
+      expect(await eventually(async () => (await alertsOf(id, 'offline')).length === 1, 10_000)).to.equal(true);
+      const [alert] = await alertsOf(id, 'offline');
+      expect(alert!.opened_at.getTime(), 'from the watch start it already had').to.equal(since + 2000);
+    });
+
+    it('an inactive sensor is not watched', async () => {
+      const s = await site(1, { offlineTimeoutSec: 1 });
+      await db.query('UPDATE sensors SET active = false WHERE id = $1', [s.sensorIds[0]]);
+      const ev = await evaluator(s);
+      await ev.sweepNow();
+      await new Promise((r) => setTimeout(r, 1_200));
+      await ev.sweepNow();
+      expect(await alertsOf(s.sensorIds[0]!)).to.have.length(0);
+    });
   });
 
   it('restart mid-excursion: a new evaluator resumes the persisted state; the alert opens at the right time, once', async () => {
