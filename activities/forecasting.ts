@@ -4,6 +4,7 @@
 import { ApplicationFailure, asyncLocalStorage, heartbeat } from '@temporalio/activity';
 import { z } from 'zod';
 import * as store from '../db/forecasts';
+import { ID_PATTERN } from '../domain/coldchain/topics';
 import type { Db } from '../db/pool';
 import { expectedOrdersPerSlot, forecastBatch, markdownSuggestion, replenishmentSuggestion } from '../forecasting';
 import type { BatchSeries, QuantilePoint } from '../forecasting';
@@ -21,8 +22,8 @@ export const forecastRunParamsSchema = z
   .object({
     /** Days to forecast (hourly slots: horizonDays × 24). */
     horizonDays: z.number().int().min(1).max(28),
-    /** Only these nodes (default: every node with demand or stock). */
-    nodeIds: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
+    /** Only these nodes (default: every node with demand or stock); ids as everywhere (ID_PATTERN). */
+    nodeIds: z.array(z.string().regex(ID_PATTERN, 'must be a node id: 1-64 letters, digits, dot, underscore or dash, starting with a letter or digit')).min(1).max(1000).optional(),
     /** Days of hourly history the model is fitted on. */
     historyDays: z.number().int().min(14).max(364).default(56),
     /** Cap on node × SKU series per run; the slowest movers are left out first. */

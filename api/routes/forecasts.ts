@@ -8,10 +8,11 @@ import { forecastRunParamsSchema } from '../../activities/forecasting';
 import type { Config } from '../../config';
 import { latestMarkdowns, latestReplenishment, latestRunForNode, loadForecastRun, loadForecasts, loadSlotCapacity } from '../../db/forecasts';
 import type { ForecastRunRecord, StoredForecast } from '../../db/forecasts';
+import { missingNodeIds } from '../../db/nodes';
 import type { Db } from '../../db/pool';
 import { forecastRunWorkflow } from '../../workflows/forecasting';
 import { requireRole } from '../auth';
-import { ApiError } from '../errors';
+import { ApiError, validationError } from '../errors';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -113,6 +114,9 @@ export function forecastsRouter(deps: ForecastsRouterDeps): Router {
     const body: unknown = req.body ?? {};
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'FC_VALIDATION', '(body): must be a JSON object');
     const input = parse(forecastRunParamsSchema, { horizonDays: 7, ...body }, 'field');
+    // A run over nodes that do not exist would "succeed" with nothing in it: refuse it here.
+    const missing = new Set(await missingNodeIds(db, input.nodeIds ?? []));
+    if (missing.size > 0) throw validationError((input.nodeIds ?? []).flatMap((id, i) => (missing.has(id) ? [{ path: `nodeIds.${i}`, message: `no such node: ${id}` }] : [])));
     if (!deps.temporal) throw new ApiError(503, 'FC_UNAVAILABLE', 'forecast runs cannot be started: no Temporal connection');
     const runId = `forecast-run-${randomUUID()}`;
     const handle = await deps.temporal.workflow.start(forecastRunWorkflow, {

@@ -283,6 +283,22 @@ describe('Demand forecasting in the system (integration)', function () {
     expect(daytime).to.be.above(10 * night);
   });
 
+  it('refuses a run for node ids that are not ids, or name no node, with a 400 naming the field', async () => {
+    const start = (body: unknown) => call(`${stack.url}/v1/forecasts/runs`, 'POST', ops, body);
+    for (const [nodeIds, field, message] of [
+      [['../x'], 'nodeIds.0', /must be a node id/],
+      [[ids.F1, 'a/b'], 'nodeIds.1', /must be a node id/],
+      [['%2e%2e'], 'nodeIds.0', /must be a node id/],
+      [[ids.F1, uniqueId('no-such-node')], 'nodeIds.1', /no such node/],
+    ] as const) {
+      const r = await start({ horizonDays: 2, nodeIds });
+      expect(r.status, JSON.stringify(r.body)).to.equal(400);
+      expect(r.body.error.code).to.equal('FC_VALIDATION');
+      expect(r.body.error.message).to.match(new RegExp(`^${field.replace('.', '\\.')}: `)).and.match(message);
+      expect(r.body.error.details[0].path).to.equal(field);
+    }
+  });
+
   it('rewrites a chunk idempotently when its activity runs again', async () => {
     const before = await forecastsOf(ids.F1, ids.FAST);
     const count = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM forecasts WHERE run_id = $1', [runId]))[0]!.n;

@@ -1,0 +1,9 @@
+// SQL about the network's nodes that several API areas share.
+import type { Db } from './pool';
+
+/** The ids among `ids` that name no node, in the order given. */
+export async function missingNodeIds(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const known = new Set((await db.query<{ id: string }>('SELECT id FROM nodes WHERE id = ANY($1::text[])', [[...ids]])).map((r) => r.id));
+  return ids.filter((id) => !known.has(id));
+}
