@@ -13,26 +13,33 @@ export interface ReturnSettlement { lineId: string; lotId: string | null; qty: n
 
 const MAX_RESERVE_ATTEMPTS = 5;
 
+/** An order as workflows pass it: the exact door only for orders intake did not record (replacements). */
+export type OrderWithoutDoor = Omit<Order, 'location'> & { location?: Order['location'] };
+
 /** Activities of order and fulfilment workflows: every side effect they have. */
 export function createOrderActivities(deps: { db: Db; logger: Logger }) {
   const { db } = deps;
   return {
-    /** Persist a received order (idempotent). */
-    async recordOrder(order: Order): Promise<void> {
+    /** Persist a received order (idempotent); `location` only for orders intake did not record. */
+    async recordOrder(order: OrderWithoutDoor): Promise<void> {
       await orders.recordOrder(db, order);
     },
 
     /**
      * Allocate (pure domain decision on fresh stock) and reserve atomically. When stock moved
      * between the read and the reservation, decide again on the new figures. Idempotent by
-     * `allocationKey`: a retry returns the allocation already reserved.
+     * `allocationKey`: a retry returns the allocation already reserved. The exact door comes
+     * from the orders row, not from the workflow, so histories never hold it.
      */
-    async allocateAndReserve(args: { order: Order; allocationKey: string; reservationTtlMs: number }): Promise<{ allocation: Allocation; replayed: boolean }> {
+    async allocateAndReserve(args: { order: OrderWithoutDoor; allocationKey: string; reservationTtlMs: number }): Promise<{ allocation: Allocation; replayed: boolean }> {
       const key = slotKey(args.order.slot);
+      const location = args.order.location ?? (await orders.loadOrderLocation(db, args.order.orderId));
+      if (!location) throw ApplicationFailure.nonRetryable(`order ${args.order.orderId} has no recorded delivery location`, 'UnknownOrder');
+      const order: Order = { ...args.order, location };
       for (let attempt = 1; attempt <= MAX_RESERVE_ATTEMPTS; attempt++) {
-        const inputs = await orders.loadAllocationInputs(db, args.order, key);
+        const inputs = await orders.loadAllocationInputs(db, order, key);
         const index = buildStockIndex(inputs.nodes, inputs.skus, inputs.lots, inputs.slotUsage);
-        const allocation = allocateOrder(index, args.order, Date.now());
+        const allocation = allocateOrder(index, order, Date.now());
         const capacities = new Map(inputs.nodes.map((n) => [n.id, slotCapacityFor(n, args.order.slot)]));
         const result = await orders.reserveAllocation(db, {
           orderId: args.order.orderId,
@@ -54,9 +61,14 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
       throw ApplicationFailure.retryable(`stock for order ${args.order.orderId} kept changing during ${MAX_RESERVE_ATTEMPTS} reservation attempts`, 'ReservationContention');
     },
 
-    /** Append to the order event stream (and move the order's status). Idempotent by key. */
-    async appendOrderEvent(e: { orderId: string; key: string; type: string; nodeId?: string; data?: unknown; status?: string }): Promise<void> {
-      await orders.appendOrderEvent(db, { ...e, at: new Date() });
+    /**
+     * Append to the order event stream (and move the order's status). Idempotent by key and
+     * time: `at` is the workflow's time, fixed when the workflow scheduled the call, so a retry
+     * writes the same row again (a no-op). Without it (calls scheduled before workflows passed
+     * it) the activity's clock is used.
+     */
+    async appendOrderEvent(e: { orderId: string; key: string; type: string; nodeId?: string; data?: unknown; status?: string; at?: number }): Promise<void> {
+      await orders.appendOrderEvent(db, { ...e, at: new Date(e.at ?? Date.now()) });
     },
 
     /** Join or open the merged delivery for this door, slot and node. */

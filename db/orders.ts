@@ -272,16 +272,90 @@ export async function appendOrderEvent(db: Db, e: OrderEvent & { status?: string
   });
 }
 
-/** Record a received order (no personal data: customer id and address hash only). Idempotent. */
-export async function recordOrder(db: Db, order: Order): Promise<void> {
+/**
+ * Record a received order (no personal data: customer id and address hash only). Idempotent.
+ * Orders taken through the API have their row from intake (`claimOrder`) and come without
+ * `location`, which stays out of workflow histories; an order started without intake (a
+ * replacement) brings it, and its row is made here.
+ */
+export async function recordOrder(db: Db, order: Omit<Order, 'location'> & { location?: Order['location'] }): Promise<void> {
   await db.transaction(async (c) => {
-    await c.query(
-      `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10) ON CONFLICT (order_id) DO NOTHING`,
-      [order.orderId, order.customerId, order.addressKey, order.location.lat, order.location.lng, order.slot.kind, new Date(order.slot.start), new Date(order.slot.end), JSON.stringify(order.lines), new Date(order.placedAt)],
-    );
+    if (order.location) {
+      await c.query(
+        `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10) ON CONFLICT (order_id) DO NOTHING`,
+        [order.orderId, order.customerId, order.addressKey, order.location.lat, order.location.lng, order.slot.kind, new Date(order.slot.start), new Date(order.slot.end), JSON.stringify(order.lines), new Date(order.placedAt)],
+      );
+    } else {
+      const row = await c.query('SELECT 1 FROM orders WHERE order_id = $1', [order.orderId]);
+      if (!row.rowCount) throw new Error(`order ${order.orderId} has no intake record and no location to make one from`);
+    }
     await insertEvent(c, { orderId: order.orderId, key: `${order.orderId}:received`, type: 'received', at: new Date(order.placedAt) });
   });
+}
+
+/** Where an order is delivered, as recorded at intake (the allocation reads it here, so workflows need not carry it). */
+export async function loadOrderLocation(db: Db, orderId: string): Promise<Order['location'] | undefined> {
+  const row = (await db.query<{ lat: number; lng: number }>('SELECT lat, lng FROM orders WHERE order_id = $1', [orderId]))[0];
+  return row ? { lat: row.lat, lng: row.lng } : undefined;
+}
+
+/** An order as intake recorded it, for telling a repeated request from a conflicting one. */
+export interface IntakeRecord {
+  status: string;
+  placedAt: number;
+  /** The run intake started; null until it did (or for orders from before intake kept it). */
+  startedRunId: string | null;
+  /** Keyed hashes per request field; null for orders recorded before intake kept them. */
+  fingerprint: Record<string, string> | null;
+  customerId: string;
+  lines: Order['lines'];
+  location: Order['location'];
+  slot: { kind: string; start: number; end: number };
+}
+
+/**
+ * Intake's write: the order row (the record of the order for its whole life) and the
+ * customer's encrypted personal data, in one transaction. When the order id is taken, nothing
+ * is written and the existing record is returned for the caller to compare.
+ */
+export async function claimOrder(
+  db: Db,
+  a: { order: Order; fingerprint: Record<string, string>; customerCiphertext: Buffer },
+): Promise<{ created: true } | { created: false; existing: IntakeRecord }> {
+  return db.transaction(async (c) => {
+    const o = a.order;
+    const inserted = await c.query(
+      `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at, intake_fingerprint)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10, $11) ON CONFLICT (order_id) DO NOTHING`,
+      [o.orderId, o.customerId, o.addressKey, o.location.lat, o.location.lng, o.slot.kind, new Date(o.slot.start), new Date(o.slot.end), JSON.stringify(o.lines), new Date(o.placedAt), JSON.stringify(a.fingerprint)],
+    );
+    if (inserted.rowCount === 1) {
+      await c.query(
+        'INSERT INTO customers (customer_id, pii_ciphertext) VALUES ($1, $2) ON CONFLICT (customer_id) DO UPDATE SET pii_ciphertext = EXCLUDED.pii_ciphertext',
+        [o.customerId, a.customerCiphertext],
+      );
+      return { created: true as const };
+    }
+    const r = (
+      await c.query<{ status: string; placed_at: Date; started_run_id: string | null; intake_fingerprint: Record<string, string> | null; customer_id: string; lines: Order['lines']; lat: number; lng: number; slot_kind: string; slot_start: Date; slot_end: Date }>(
+        `SELECT status, placed_at, started_run_id, intake_fingerprint, customer_id, lines, lat, lng, slot_kind, slot_start, slot_end FROM orders WHERE order_id = $1`,
+        [o.orderId],
+      )
+    ).rows[0]!;
+    return {
+      created: false as const,
+      existing: {
+        status: r.status, placedAt: r.placed_at.getTime(), startedRunId: r.started_run_id, fingerprint: r.intake_fingerprint, customerId: r.customer_id, lines: r.lines,
+        location: { lat: r.lat, lng: r.lng }, slot: { kind: r.slot_kind, start: r.slot_start.getTime(), end: r.slot_end.getTime() },
+      },
+    };
+  });
+}
+
+/** Note the run intake started for an order; the first one noted stays. */
+export async function markOrderStarted(db: Db, orderId: string, runId: string): Promise<void> {
+  await db.query('UPDATE orders SET started_run_id = $2 WHERE order_id = $1 AND started_run_id IS NULL', [orderId, runId]);
 }
 
 /** Save the latest allocation (with its explanation) for ops. */

@@ -31,7 +31,11 @@ export interface OrderInput {
   orderId: string;
   customerId: string;
   addressKey: string;
-  location: GeoPoint;
+  /**
+   * Only for orders started without intake (replacements), whose row is made from it. Intake
+   * records the exact door in the orders row and leaves it out, so histories do not hold it.
+   */
+  location?: GeoPoint;
   slot: Slot;
   lines: OrderLine[];
   placedAt: number;

@@ -4,7 +4,7 @@ import {
 } from '@temporalio/workflow';
 import type { ChildWorkflowHandle } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/orders';
-import { cancellationOutcome, isTerminal, slaCheckpoints, slotKey } from '../domain/orders';
+import { cancellationOutcome, isTerminal, searchAttributeInstant, slaCheckpoints, slotKey } from '../domain/orders';
 import type { Allocation, OrderLine, OrderState, UnfulfilledLine, Zone } from '../domain/orders';
 import { fulfilmentWorkflow } from './fulfilment';
 import {
@@ -25,6 +25,12 @@ const DONE = (s: OrderState) => s === 'delivered' || isTerminal(s);
 // Histories recorded before this patch moved the order's status while its fulfilments were
 // still being started; readers then saw "allocated" with half the fulfilments listed.
 const STATUS_AFTER_ALLOCATION_PATCH = 'order-status-after-allocation';
+
+/** A child's SlaDeadline search attribute, clamped to what the server stores (absent for a non-date). */
+function slaDeadlineAttribute(ms: number): Record<string, Date[]> {
+  const at = searchAttributeInstant(ms);
+  return at === undefined ? {} : { [SLA_DEADLINE.name]: [new Date(at)] };
+}
 
 /** How an order ended. */
 export interface OrderOutcome { orderId: string; status: OrderState; fulfilments: FulfilmentView[]; unfulfilled: UnfulfilledLine[]; coldChainRisk: boolean; slaBreached: boolean }
@@ -57,8 +63,10 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   let allocating = 0;
 
   const view = (): OrderView => ({ orderId: input.orderId, status, fulfilments, unfulfilled, coldChainRisk, sla: slaState, allocations: explanations });
+  // Stamped with workflow time, fixed when the call is scheduled: a retried local activity
+  // writes the same (key, at) again, a no-op, instead of a second event at the retry's time.
   const event = (type: string, data: Record<string, unknown> = {}, keySuffix = type) =>
-    local.appendOrderEvent({ orderId: input.orderId, key: `${input.orderId}:${keySuffix}`, type, data, status });
+    local.appendOrderEvent({ orderId: input.orderId, key: `${input.orderId}:${keySuffix}`, type, data, status, at: Date.now() });
 
   const recomputeStatus = (): void => {
     if (allocating > 0) return;
@@ -112,7 +120,8 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     const seq = ++allocationSeq;
     const allocationKey = `${input.orderId}:alloc:${seq}`;
     const { allocation } = await acts.allocateAndReserve({
-      order: { orderId: input.orderId, customerId: input.customerId, addressKey: input.addressKey, location: input.location, slot: input.slot, lines, placedAt: input.placedAt },
+      // No coordinates: the activity reads the door from the orders row, so this history holds none.
+      order: { orderId: input.orderId, customerId: input.customerId, addressKey: input.addressKey, slot: input.slot, lines, placedAt: input.placedAt },
       allocationKey,
       reservationTtlMs,
     });
@@ -139,7 +148,7 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
         args: [{ orderId: input.orderId, fulfilmentId, allocationKey, parentWorkflowId: workflowInfo().workflowId, nodeId: f.nodeId, nodeKind: f.nodeKind, slot: input.slot, slotKey: key, deliveryId: delivery.deliveryId, totes: [...f.totes], pickDeadlineMs: f.pickDeadlineMs }],
         searchAttributes: {
           [ORDER_ID.name]: [input.orderId], [NODE_ID.name]: [f.nodeId], [NODE_KIND.name]: [f.nodeKind], [ORDER_STATUS.name]: ['allocated'],
-          [TEMPERATURE_ZONES.name]: zones, [SLA_DEADLINE.name]: [new Date(input.slot.end)], [SLOT_KIND.name]: [input.slot.kind],
+          [TEMPERATURE_ZONES.name]: zones, [SLOT_KIND.name]: [input.slot.kind], ...slaDeadlineAttribute(input.slot.end),
         },
         staticSummary: `Order ${input.orderId} at ${f.nodeId}: ${v.lineIds.length} lines, ${zones.join('/')}`,
       });
@@ -199,11 +208,17 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
     },
   );
 
-  await acts.recordOrder({ orderId: input.orderId, customerId: input.customerId, addressKey: input.addressKey, location: input.location, slot: input.slot, lines: input.lines, placedAt: input.placedAt });
+  await acts.recordOrder({
+    orderId: input.orderId, customerId: input.customerId, addressKey: input.addressKey, slot: input.slot, lines: input.lines, placedAt: input.placedAt,
+    ...(input.location ? { location: input.location } : {}),
+  });
+  // A deadline the server cannot store (year 10000) is clamped, never sent as it is: the refusal
+  // would fail this workflow task and every retry of it, and the order would never move again.
+  const slaDeadline = searchAttributeInstant(sla.breachAtMs);
   upsertSearchAttributes([
     { key: ORDER_ID, value: input.orderId },
     { key: ORDER_STATUS, value: status },
-    { key: SLA_DEADLINE, value: new Date(sla.breachAtMs) },
+    ...(slaDeadline === undefined ? [] : [{ key: SLA_DEADLINE, value: new Date(slaDeadline) }]),
     { key: SLOT_KIND, value: input.slot.kind },
   ]);
 

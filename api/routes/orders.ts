@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import { instantSlot } from '../../domain/orders';
-import { applyStockAdjustment, loadOrder, loadOrderEvents, upsertCustomer } from '../../db/orders';
+import { instantSlot, intakeDateIssues } from '../../domain/orders';
+import { applyStockAdjustment, claimOrder, loadOrder, loadOrderEvents, markOrderStarted } from '../../db/orders';
+import type { IntakeRecord } from '../../db/orders';
 import { listCustomerReturns } from '../../db/returns';
 import type { Db } from '../../db/pool';
 import { sealPii } from '../../platform/pii';
@@ -19,6 +20,7 @@ import type { CustomerReturnInput, CustomerReturnOutcome, OrderInput } from '../
 import { ORDER_ID } from '../../workflows/search-attributes';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
+import { cleanText } from '../text';
 import { fromTemporal } from '../temporal-errors';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash');
@@ -33,33 +35,43 @@ function uniqueLineIds(lines: readonly { lineId: string }[], ctx: z.RefinementCt
   });
 }
 
-/** POST /v1/orders body. Personal data (customer) is encrypted at rest and never enters the workflow. */
+const isoInstant = z.iso.datetime({ offset: true });
+
+/**
+ * POST /v1/orders body. Personal data (customer) is encrypted at rest and never enters the
+ * workflow. Every object is strict (an unknown key is refused, not dropped), every free-text
+ * field clean (`cleanText`), and every date inside the intake window around the server clock
+ * (`intakeDateIssues`): a date nobody could mean is a 400 naming the field, not a workflow
+ * that fails later.
+ */
 export const orderIntakeSchema = z
   .object({
     orderId: id,
-    customer: z.object({
-      id,
-      name: z.string().min(1).max(200),
-      phone: z.string().regex(/^\+?[0-9 ()-]{6,20}$/, 'must be a phone number'),
-      address: z.string().min(3).max(500),
-    }),
-    location: z.object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }),
+    customer: z
+      .object({
+        id,
+        name: cleanText(1, 200),
+        phone: z.string().regex(/^\+?[0-9 ()-]{6,20}$/, 'must be a phone number'),
+        address: cleanText(3, 500),
+      })
+      .strict(),
+    location: z.object({ lat: z.number().min(-90).max(90), lng: z.number().min(-180).max(180) }).strict(),
     slot: z.discriminatedUnion('kind', [
-      z.object({ kind: z.literal('instant') }),
-      z.object({ kind: z.literal('scheduled'), start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) }),
+      z.object({ kind: z.literal('instant') }).strict(),
+      z.object({ kind: z.literal('scheduled'), start: isoInstant, end: isoInstant }).strict(),
     ]),
-    lines: z.array(z.object({ lineId: id, sku: id, qty: z.number().int().min(1).max(999) })).min(1).max(100),
-    placedAt: z.iso.datetime({ offset: true }).optional(),
-    options: z.object({ mergeWindowMs: z.number().int().min(0).max(86_400_000).optional() }).optional(),
+    lines: z.array(z.object({ lineId: id, sku: id, qty: z.number().int().min(1).max(999) }).strict()).min(1).max(100),
+    placedAt: isoInstant.optional(),
+    options: z.object({ mergeWindowMs: z.number().int().min(0).max(86_400_000).optional() }).strict().optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
     uniqueLineIds(o.lines, ctx);
-    if (o.slot.kind === 'scheduled' && (!Number.isFinite(Date.parse(o.slot.start)) || !Number.isFinite(Date.parse(o.slot.end)))) {
-      ctx.addIssue({ code: 'custom', path: ['slot'], message: 'start and end must be real dates' });
-    } else if (o.slot.kind === 'scheduled' && Date.parse(o.slot.end) <= Date.parse(o.slot.start)) {
-      ctx.addIssue({ code: 'custom', path: ['slot', 'end'], message: 'must be after slot.start' });
-    }
+    const dates = {
+      ...(o.placedAt !== undefined ? { placedAt: Date.parse(o.placedAt) } : {}),
+      slot: o.slot.kind === 'scheduled' ? { kind: 'scheduled' as const, start: Date.parse(o.slot.start), end: Date.parse(o.slot.end) } : o.slot,
+    };
+    for (const issue of intakeDateIssues(dates, Date.now())) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
 
 /** POST /v1/orders/{orderId}/returns body: a return after delivery, idempotent by returnId. */
@@ -121,7 +133,11 @@ export function addressKey(address: string): string {
   return createHash('sha256').update(address.trim().toLowerCase().replace(/\s+/g, ' ')).digest('hex').slice(0, 32);
 }
 
-/** Build the workflow input from a validated intake body (pure, so it is tested alone). */
+/**
+ * Build the workflow input from a validated intake body (pure, so it is tested alone). No
+ * coordinates: histories keep inputs for as long as they are retained, so the exact door stays
+ * in the orders row and the allocation activity reads it there by order id.
+ */
 export function toOrderInput(body: z.infer<typeof orderIntakeSchema>, now: number): OrderInput {
   const placedAt = body.placedAt ? Date.parse(body.placedAt) : now;
   const slot = body.slot.kind === 'instant' ? instantSlot(placedAt) : { kind: 'scheduled' as const, start: Date.parse(body.slot.start), end: Date.parse(body.slot.end) };
@@ -129,12 +145,52 @@ export function toOrderInput(body: z.infer<typeof orderIntakeSchema>, now: numbe
     orderId: body.orderId,
     customerId: body.customer.id,
     addressKey: addressKey(body.customer.address),
-    location: body.location,
     slot,
     lines: body.lines,
     placedAt,
     ...(body.options ? { options: body.options } : {}),
   };
+}
+
+/** The request fields an order's fingerprint covers, one hash each (a 409 names the ones that differ). */
+export type IntakeField = 'customer' | 'location' | 'slot' | 'lines' | 'placedAt' | 'options';
+
+/** Lines as a set: the same lines in another order are the same order. */
+const canonicalLines = (lines: readonly { lineId: string; sku: string; qty: number }[]) =>
+  [...lines].sort((a, b) => (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0)).map((l) => [l.lineId, l.sku, l.qty]);
+const canonicalText = (s: string) => s.normalize('NFC').trim().replace(/\s+/g, ' ');
+
+/**
+ * The intake request's fingerprint (pure): per field, a keyed hash of its normalised value, so
+ * equal bodies match however they are spelled (key order, line order, date offsets, spacing),
+ * and the stored hashes reveal nothing of the customer's personal data without the key.
+ */
+export function intakeFingerprint(body: z.infer<typeof orderIntakeSchema>, key: string): Record<IntakeField, string> {
+  const normalised: Record<IntakeField, unknown> = {
+    customer: [body.customer.id, canonicalText(body.customer.name), body.customer.phone.replace(/[^0-9+]/g, ''), canonicalText(body.customer.address).toLowerCase()],
+    location: [body.location.lat, body.location.lng],
+    slot: body.slot.kind === 'instant' ? ['instant'] : ['scheduled', Date.parse(body.slot.start), Date.parse(body.slot.end)],
+    lines: canonicalLines(body.lines),
+    placedAt: body.placedAt === undefined ? null : Date.parse(body.placedAt),
+    options: [body.options?.mergeWindowMs ?? null],
+  };
+  const hash = (field: string, value: unknown) => createHmac('sha256', key).update(`${field}\u0000${JSON.stringify(value)}`).digest('hex').slice(0, 32);
+  return Object.fromEntries(Object.entries(normalised).map(([f, v]) => [f, hash(f, v)])) as Record<IntakeField, string>;
+}
+
+/** Fields whose hashes differ between two fingerprints, sorted. */
+export function fingerprintDifferences(stored: Readonly<Record<string, string>>, request: Readonly<Record<string, string>>): string[] {
+  return [...new Set([...Object.keys(stored), ...Object.keys(request)])].filter((f) => stored[f] !== request[f]).sort();
+}
+
+/** An order recorded before intake kept fingerprints: compared on what its row holds. */
+export function recordDifferences(stored: Pick<IntakeRecord, 'customerId' | 'lines' | 'location' | 'slot'>, body: z.infer<typeof orderIntakeSchema>): string[] {
+  const differ: string[] = [];
+  if (stored.customerId !== body.customer.id) differ.push('customer');
+  if (JSON.stringify(canonicalLines(stored.lines)) !== JSON.stringify(canonicalLines(body.lines))) differ.push('lines');
+  if (stored.location.lat !== body.location.lat || stored.location.lng !== body.location.lng) differ.push('location');
+  if (stored.slot.kind !== body.slot.kind || (body.slot.kind === 'scheduled' && (stored.slot.start !== Date.parse(body.slot.start) || stored.slot.end !== Date.parse(body.slot.end)))) differ.push('slot');
+  return differ;
 }
 
 /** A finished fulfilment takes no more events: 409 naming the state it ended in. */
@@ -156,27 +212,63 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     return row;
   };
 
-  r.post('/orders', requireRole('integrator', 'ops'), async (req, res) => {
-    const body = orderIntakeSchema.parse(req.body);
-    const input = toOrderInput(body, Date.now());
-    await upsertCustomer(db, body.customer.id, sealPii({ name: body.customer.name, phone: body.customer.phone, address: body.customer.address }, config.pii.key));
-    const workflowId = orderWorkflowId(body.orderId);
+  /**
+   * Start an order's workflow, at most once per order id for ever: a closed run is never
+   * followed by another (REJECT_DUPLICATE), a running one is not joined (FAIL). The run id, or
+   * undefined when a run exists already.
+   */
+  const startOrder = async (input: OrderInput, lines: number, slotKind: string): Promise<string | undefined> => {
     try {
       const handle = await temporal.workflow.start(orderWorkflow, {
-        workflowId,
+        workflowId: orderWorkflowId(input.orderId),
         taskQueue: config.temporal.taskQueue,
         args: [input],
-        staticSummary: `Order ${body.orderId}: ${body.lines.length} lines, ${body.slot.kind}`,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        staticSummary: `Order ${input.orderId}: ${lines} lines, ${slotKind}`,
       });
-      res.status(202).json({ orderId: body.orderId, workflowId, runId: handle.firstExecutionRunId, duplicate: false });
+      return handle.firstExecutionRunId;
     } catch (err) {
-      // Idempotent by order id: the same order submitted again starts nothing new.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        res.status(200).json({ orderId: body.orderId, workflowId, duplicate: true });
-        return;
-      }
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
       throw err;
     }
+  };
+
+  // Idempotent by order id for the order's whole life, the orders row being the record: the
+  // same body again answers with the order as it stands (200, duplicate), another body with
+  // that id is a 409 naming the fields that differ, and nothing is started twice.
+  r.post('/orders', requireRole('integrator', 'ops'), async (req, res) => {
+    const body = orderIntakeSchema.parse(req.body);
+    const { orderId } = body;
+    const workflowId = orderWorkflowId(orderId);
+    const fresh = toOrderInput(body, Date.now());
+    const claim = await claimOrder(db, {
+      order: { ...fresh, location: body.location },
+      fingerprint: intakeFingerprint(body, config.pii.key),
+      customerCiphertext: sealPii({ name: body.customer.name, phone: body.customer.phone, address: body.customer.address }, config.pii.key),
+    });
+    if (!claim.created) {
+      const { existing } = claim;
+      const differ = existing.fingerprint ? fingerprintDifferences(existing.fingerprint, intakeFingerprint(body, config.pii.key)) : recordDifferences(existing, body);
+      if (differ.length) {
+        throw new ApiError(409, 'FC_ORDER_CONFLICT', `order ${orderId} was submitted before with a different ${differ.join(', ')}`, { fields: differ });
+      }
+      // Started before, or moved on since: answer with the order as it stands.
+      if (existing.startedRunId || existing.status !== 'received') {
+        res.status(200).json({ orderId, workflowId, status: existing.status, duplicate: true });
+        return;
+      }
+      // Recorded but perhaps never started (the first request failed in between): start it now,
+      // with the instant it was placed at then.
+    }
+    const input = claim.created ? fresh : toOrderInput(body, claim.existing.placedAt);
+    const runId = await startOrder(input, body.lines.length, body.slot.kind);
+    if (runId) await markOrderStarted(db, orderId, runId);
+    if (claim.created && runId) {
+      res.status(202).json({ orderId, workflowId, runId, duplicate: false });
+      return;
+    }
+    res.status(200).json({ orderId, workflowId, status: claim.created ? 'received' : claim.existing.status, duplicate: true });
   });
 
   r.get('/orders/:orderId', requireRole('ops', 'integrator'), async (req, res) => {
@@ -192,7 +284,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
 
   r.post('/orders/:orderId/cancel', requireRole('integrator', 'ops'), async (req, res) => {
     const orderId = id.parse(req.params.orderId);
-    const { reason } = z.object({ reason: z.string().min(1).max(500) }).parse(req.body ?? {});
+    const { reason } = z.object({ reason: cleanText(1, 500) }).parse(req.body ?? {});
     try {
       const result = await temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(cancelOrderUpdate, { args: [{ reason }] });
       res.json(result);

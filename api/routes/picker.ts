@@ -18,6 +18,7 @@ import {
   nodeForPicking, openPickTasks, pickTask, pickTasksOfOrder, policyFor, sealedContacts, setSubstitutionPolicies, skuNames, substitutionPolicies,
 } from '../../db/picking';
 import type { PickTaskRow, SubstitutionPolicyRow } from '../../db/picking';
+import { loadOrder } from '../../db/orders';
 import type { Db } from '../../db/pool';
 import { compareBins, zoneRank } from '../../domain/orders';
 import { maskName, maskPhone, openPii } from '../../platform/pii';
@@ -413,6 +414,8 @@ export function substitutionsRouter(deps: PickerDeps): Router {
   r.put('/orders/:orderId/substitution-policy', allowed, async (req, res) => {
     const { orderId } = orderParams.parse(req.params);
     const body = policyBody.parse(req.body ?? {});
+    // A policy for an order nobody placed would sit there for ever (and answer for an order id not yet taken).
+    if (!(await loadOrder(db, orderId))) throw new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
     const decisionWindowS = body.decisionWindowSeconds ?? null;
     const rows: SubstitutionPolicyRow[] = [
       ...(body.default || decisionWindowS ? [{ lineId: '*', policy: body.default ?? ('best_match' as const), sku: null, decisionWindowS }] : []),
@@ -513,7 +516,7 @@ export const pickerOperations: readonly ApiOperation[] = [
   {
     id: 'setSubstitutionPolicy', method: 'put', path: '/v1/orders/:orderId/substitution-policy', tag: 'substitutions', summary: "Set the customer's substitution policy (replaces the previous one)",
     auth: ['integrator', 'ops'], params: orderParams, body: policyBody,
-    responses: { 200: { description: 'Stored', schema: z.object({ orderId: z.string(), policies: z.array(z.object({ lineId: z.string(), policy: policyName, sku: z.string().nullable() })), decisionWindowSeconds: z.number().int().nullable() }) }, ...errors(400) },
+    responses: { 200: { description: 'Stored', schema: z.object({ orderId: z.string(), policies: z.array(z.object({ lineId: z.string(), policy: policyName, sku: z.string().nullable() })), decisionWindowSeconds: z.number().int().nullable() }) }, ...errors(400), 404: { description: 'Unknown order' } },
   },
   {
     id: 'listSubstitutions', method: 'get', path: '/v1/orders/:orderId/substitutions', tag: 'substitutions', summary: 'Policies and substitutes proposed for an order',

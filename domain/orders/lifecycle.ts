@@ -7,7 +7,7 @@ import { resolveReturnLine, type ReturnLineInput, type ReturnLineOutcome } from 
 /** Returns and SLA live in their own files; re-exported so lifecycle is the one entry point. */
 export { resolveReturnLine, type ReturnLineInput, type ReturnLineOutcome, type ItemCondition, type CustomerChoice } from './returns';
 /** SLA checkpoints (see sla.ts). */
-export { slaCheckpoints, slaStatus, type SlaCheckpoints, type SlaStatus } from './sla';
+export { MAX_SEARCH_ATTRIBUTE_MS, searchAttributeInstant, slaCheckpoints, slaStatus, type SlaCheckpoints, type SlaStatus } from './sla';
 
 /** Every state an order can be in. */
 export type OrderState = 'received' | 'allocated' | 'picking' | 'packed' | 'dispatched' | 'delivered' | 'cancelled' | 'rejected' | 'returned';

@@ -26,3 +26,16 @@ export function slaStatus(checkpoints: SlaCheckpoints, now: number): SlaStatus {
   if (now >= checkpoints.escalateAtMs) return 'escalate';
   return 'on_track';
 }
+
+// Temporal stores a Datetime search attribute as RFC 3339, which has four-digit years: a later
+// instant (a slot "ending" in year 10000) is refused with BAD_SEARCH_ATTRIBUTES, and the
+// refusal fails every workflow task from then on. Intake refuses such dates; this clamp keeps
+// a workflow that got one anyway (started before intake checked, or by another caller) running.
+/** The latest instant a Datetime search attribute can hold: 9999-12-31T23:59:59.999Z. */
+export const MAX_SEARCH_ATTRIBUTE_MS = 253_402_300_799_999;
+
+/** An instant (epoch ms) as a Datetime search attribute will take it: clamped to years 1970..9999; undefined when not a number. */
+export function searchAttributeInstant(ms: number): number | undefined {
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.min(Math.max(ms, 0), MAX_SEARCH_ATTRIBUTE_MS);
+}

@@ -54,7 +54,9 @@ describe('Order workflows survive a worker crash (integration)', function () {
     const lines = city.skus.slice(0, 4).map((s, i) => ({ lineId: `l${i}`, sku: s.sku, qty: 1 }));
     const now = Date.now();
     await Promise.all(ids.map((orderId) => client.workflow.start(orderWorkflow, {
-      workflowId: orderWorkflowId(orderId), taskQueue, args: [toOrderInput({ ...intakeBody({ orderId, location: city.centre, lines }), slot: { kind: 'instant' } } as never, now)],
+      workflowId: orderWorkflowId(orderId), taskQueue,
+      // Started without intake (no orders row yet): the input brings the door, as a replacement's does.
+      args: [{ ...toOrderInput({ ...intakeBody({ orderId, location: city.centre, lines }), slot: { kind: 'instant' } } as never, now), location: city.centre }],
     })));
     // Kill the worker while some orders are allocated and others are still on their way.
     const allocatedCount = async () => Number((await db.query<{ n: string }>("SELECT count(DISTINCT order_id) AS n FROM order_events WHERE type = 'allocated' AND order_id = ANY($1)", [ids]))[0]!.n);
