@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { Alert, AlertSeverity, AlertStatus, AuditEntry, AlertComment } from '../domain/coldchain/alerts';
 import type { RuleProfile } from '../domain/coldchain/bands';
 import type { TempPoint } from '../domain/coldchain/mkt';
+import type { LotHolding } from '../domain/coldchain/orderExposure';
 import type { SensorRuleState } from '../domain/coldchain/ruleState';
 import type { Db } from './pool';
 
@@ -434,15 +435,39 @@ export async function quarantineLots(c: PoolClient, lots: readonly { lotId: stri
   return rows.map((r) => r.lot_id).sort();
 }
 
-/** Orders holding a non-released reservation on any of these lots, with the lots concerned. */
-export async function ordersHoldingLots(c: Queryable, lotIds: readonly string[]): Promise<{ orderId: string; lotIds: string[] }[]> {
+/**
+ * Orders holding a non-released reservation on any of these lots, with what became of the units:
+ * one holding per fulfilment that took units of the lot (from the open-task table's picking view),
+ * with when it was packed (or dispatched: the units left the asset) and delivered, from the order
+ * event stream. A reservation no fulfilment shows (not started, or older data) is one holding
+ * with unknown times, which the domain counts as still in the asset.
+ */
+export async function orderHoldingsOfLots(c: Queryable, lotIds: readonly string[]): Promise<{ orderId: string; holdings: LotHolding[] }[]> {
   if (lotIds.length === 0) return [];
-  const { rows } = await c.query<{ order_id: string; lot_ids: string[] }>(
-    `SELECT order_id, array_agg(DISTINCT lot_id ORDER BY lot_id) AS lot_ids FROM stock_reservations
-      WHERE lot_id = ANY($1::text[]) AND status <> 'released' GROUP BY order_id ORDER BY order_id`,
+  const { rows } = await c.query<{ order_id: string; lot_id: string; left_at: Date | null; delivered_at: Date | null }>(
+    `WITH r AS (
+       SELECT DISTINCT order_id, node_id, lot_id FROM stock_reservations WHERE lot_id = ANY($1::text[]) AND status <> 'released'),
+     f AS (
+       SELECT r.order_id, r.lot_id, t.fulfilment_id
+         FROM r JOIN pick_tasks t ON t.order_id = r.order_id AND t.node_id = r.node_id
+        WHERE EXISTS (
+          SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t.view -> 'lines') = 'array' THEN t.view -> 'lines' ELSE '[]'::jsonb END) l
+           CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(l -> 'lots') = 'array' THEN l -> 'lots' ELSE '[]'::jsonb END) x
+           WHERE x ->> 'lotId' = r.lot_id))
+     SELECT r.order_id, r.lot_id,
+            (SELECT min(e.at) FROM order_events e WHERE e.order_id = f.order_id AND e.event_key IN (f.fulfilment_id || ':packed', f.fulfilment_id || ':dispatched')) AS left_at,
+            (SELECT min(e.at) FROM order_events e WHERE e.order_id = f.order_id AND e.event_key = f.fulfilment_id || ':delivered') AS delivered_at
+       FROM r LEFT JOIN f ON f.order_id = r.order_id AND f.lot_id = r.lot_id
+      ORDER BY r.order_id, r.lot_id, f.fulfilment_id`,
     [[...lotIds]],
   );
-  return rows.map((r) => ({ orderId: r.order_id, lotIds: r.lot_ids }));
+  const byOrder = new Map<string, LotHolding[]>();
+  for (const r of rows) {
+    const list = byOrder.get(r.order_id) ?? [];
+    list.push({ lotId: r.lot_id, leftAssetAt: ms(r.left_at), deliveredAt: ms(r.delivered_at) });
+    byOrder.set(r.order_id, list);
+  }
+  return [...byOrder].map(([orderId, holdings]) => ({ orderId, holdings }));
 }
 
 /** What an alert touched. */
@@ -458,14 +483,23 @@ export interface AlertImpact {
   signalResult: string | null;
 }
 
-/** Record impacts (idempotent per alert × kind × ref). */
-export async function insertImpacts(c: PoolClient, impacts: readonly Omit<AlertImpact, 'createdAt' | 'signalledAt' | 'signalResult'>[]): Promise<void> {
+/** An impact to record. `settled` is set when no signal is due (e.g. delivered_exposed): stored as its signal result. */
+export type NewImpact = Omit<AlertImpact, 'createdAt' | 'signalledAt' | 'signalResult'> & { settled?: string };
+
+/**
+ * Record impacts (idempotent per alert × kind × ref). New lots on a recorded order make it due
+ * for a signal again, unless the new record is settled (nothing to signal).
+ */
+export async function insertImpacts(c: PoolClient, impacts: readonly NewImpact[]): Promise<void> {
   for (const i of impacts) {
     await c.query(
-      `INSERT INTO alert_impacts (alert_id, kind, ref_id, reason, detail, lot_ids) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO alert_impacts (alert_id, kind, ref_id, reason, detail, lot_ids, signalled_at, signal_result)
+       VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $7::text IS NULL THEN NULL ELSE now() END, $7)
        ON CONFLICT (alert_id, kind, ref_id) DO UPDATE SET lot_ids = (SELECT array_agg(DISTINCT x ORDER BY x) FROM unnest(alert_impacts.lot_ids || EXCLUDED.lot_ids) x),
-         signalled_at = CASE WHEN EXCLUDED.lot_ids <@ alert_impacts.lot_ids THEN alert_impacts.signalled_at ELSE NULL END`,
-      [i.alertId, i.kind, i.refId, i.reason, i.detail, i.lotIds],
+         signalled_at = CASE WHEN EXCLUDED.signal_result IS NOT NULL THEN coalesce(alert_impacts.signalled_at, EXCLUDED.signalled_at)
+                             WHEN EXCLUDED.lot_ids <@ alert_impacts.lot_ids THEN alert_impacts.signalled_at ELSE NULL END,
+         signal_result = CASE WHEN EXCLUDED.signal_result IS NOT NULL AND alert_impacts.signalled_at IS NULL THEN EXCLUDED.signal_result ELSE alert_impacts.signal_result END`,
+      [i.alertId, i.kind, i.refId, i.reason, i.detail, i.lotIds, i.settled ?? null],
     );
   }
 }

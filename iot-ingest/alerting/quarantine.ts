@@ -3,9 +3,11 @@
 // reservations on them are recorded so that their workflows are signalled after the commit.
 import type { PoolClient } from 'pg';
 import type { AlertRecord } from '../../db/alerts';
-import { insertImpacts, lotsAtAssetDuring, ordersHoldingLots, quarantineLots, sensorTemps } from '../../db/alerts';
+import { insertImpacts, lotsAtAssetDuring, orderHoldingsOfLots, quarantineLots, sensorTemps } from '../../db/alerts';
+import type { NewImpact } from '../../db/alerts';
 import type { RuleProfile } from '../../domain/coldchain/bands';
 import type { TempPoint } from '../../domain/coldchain/mkt';
+import { DELIVERED_EXPOSED, orderExposure } from '../../domain/coldchain/orderExposure';
 import { exposureVerdict, mergePoints } from './shelfLifeImpact';
 
 /** A lot to quarantine and why. */
@@ -16,8 +18,26 @@ interface LotVerdict {
 }
 
 /**
- * Quarantine the lots (those still available), record them and the orders holding them as the
- * alert's impacts. Returns true when orders were recorded (they need a signal).
+ * The orders the alert impacts through these lots: those whose units were in the asset when the
+ * episode began (orderExposure). In flight ones get a signal; those delivered since are recorded
+ * as delivered_exposed (the customer must be told; a workflow signal cannot help).
+ */
+async function orderImpacts(c: PoolClient, alert: AlertRecord, lotIds: readonly string[], byLot: ReadonlyMap<string, LotVerdict>): Promise<NewImpact[]> {
+  const impacts: NewImpact[] = [];
+  for (const { orderId, holdings } of await orderHoldingsOfLots(c, lotIds)) {
+    const exposure = orderExposure(holdings, alert.windowStart);
+    if (!exposure.impacted) continue;
+    const reason = [...new Set(exposure.lotIds.map((l) => byLot.get(l)?.reason ?? 'quarantined'))].sort().join(',');
+    const base = { alertId: alert.id, kind: 'order' as const, refId: orderId, reason, lotIds: exposure.lotIds };
+    if (exposure.status === 'in_flight') impacts.push({ ...base, detail: `holds quarantined lots ${exposure.lotIds.join(', ')}` });
+    else impacts.push({ ...base, detail: `delivered ${new Date(exposure.deliveredAt).toISOString()} from lots ${exposure.lotIds.join(', ')} exposed to the excursion`, settled: DELIVERED_EXPOSED });
+  }
+  return impacts;
+}
+
+/**
+ * Quarantine the lots (those still available), record them and the orders they impact as the
+ * alert's impacts. Returns true when orders were recorded that need a signal.
  */
 async function quarantineAndRecord(c: PoolClient, alert: AlertRecord, verdicts: readonly LotVerdict[]): Promise<boolean> {
   if (verdicts.length === 0) return false;
@@ -25,12 +45,9 @@ async function quarantineAndRecord(c: PoolClient, alert: AlertRecord, verdicts: 
   const changed = await quarantineLots(c, verdicts.map((v) => ({ lotId: v.lotId, reason: `${v.reason}: ${v.detail} (alert ${alert.id})` })));
   if (changed.length === 0) return false;
   await insertImpacts(c, changed.map((lotId) => ({ alertId: alert.id, kind: 'lot' as const, refId: lotId, reason: byLot.get(lotId)!.reason, detail: byLot.get(lotId)!.detail, lotIds: [lotId] })));
-  const orders = await ordersHoldingLots(c, changed);
-  await insertImpacts(c, orders.map((o) => {
-    const reasons = [...new Set(o.lotIds.map((l) => byLot.get(l)?.reason ?? 'quarantined'))].sort();
-    return { alertId: alert.id, kind: 'order' as const, refId: o.orderId, reason: reasons.join(','), detail: `holds quarantined lots ${o.lotIds.join(', ')}`, lotIds: o.lotIds };
-  }));
-  return orders.length > 0;
+  const orders = await orderImpacts(c, alert, changed, byLot);
+  await insertImpacts(c, orders);
+  return orders.some((o) => o.settled === undefined);
 }
 
 /** A hard limit was breached at `at`: every available lot at the asset then is quarantined. */

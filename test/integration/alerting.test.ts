@@ -410,6 +410,46 @@ describe('Cold-chain alerting through the broker (integration)', function () {
       }
     });
 
+    it('impacts only orders whose units were in the asset when the breach began; those delivered since are delivered_exposed', async () => {
+      const s = await site();
+      const lotId = `${s.nodeId}-lotX`;
+      const sku = await stock(s, [{ id: lotId, assetId: s.assetId }]);
+      const breachAt = Date.now() - 30 * MIN; // the breach began half an hour before it is evaluated
+      await db.query('UPDATE lot_locations SET from_ts = $2 WHERE lot_id = $1', [lotId, new Date(breachAt - 24 * 60 * MIN)]);
+      const [gone, exposed, inFridge] = [uniqueId('ord'), uniqueId('ord'), uniqueId('ord')];
+      // A fulfilment of `order` that took units of the lot, packed at `packedAt` and delivered at `deliveredAt`.
+      const fulfilled = async (order: string, packedAt: number, deliveredAt: number) => {
+        await reserve(s, order, lotId, sku, 'committed');
+        const fid = `${orderWorkflowId(order)}-f1`;
+        const view = { fulfilmentId: fid, orderId: order, nodeId: s.nodeId, lines: [{ lineId: 'l1', sku, qty: 1, lots: [{ lotId, bin: null, expiresOn: '2030-01-01', qty: 1, picked: 1 }] }] };
+        await db.query(`INSERT INTO pick_tasks (fulfilment_id, order_id, node_id, state, pick_deadline, view, version) VALUES ($1, $2, $3, 'delivered', $4, $5, 9)`, [fid, order, s.nodeId, new Date(packedAt), JSON.stringify(view)]);
+        const events = [['picking', packedAt - 5 * MIN], ['packed', packedAt], ['dispatched', packedAt + MIN], ['delivered', deliveredAt]] as const;
+        for (const [type, at] of events) {
+          await db.query('INSERT INTO order_events (order_id, at, event_key, type, node_id, data) VALUES ($1, $2, $3, $4, $5, $6)', [order, new Date(at), `${fid}:${type}`, type, s.nodeId, JSON.stringify({ fulfilmentId: fid })]);
+        }
+      };
+      await fulfilled(gone, breachAt - 3 * 60 * MIN, breachAt - 2 * 60 * MIN); // packed and delivered hours before the breach
+      await fulfilled(exposed, breachAt + 5 * MIN, breachAt + 20 * MIN); // picked from the fridge during it, delivered before detection
+      await reserve(s, inFridge, lotId, sku); // still in the fridge: its workflow must hear of it
+      const handle = await client.workflow.start('orderWorkflowStandIn', { taskQueue: uniqueId('tq-none'), workflowId: orderWorkflowId(inFridge), args: [] });
+      try {
+        await evaluator(s, { sweepIntervalMs: 500, outboxGraceMs: 1000 });
+        await pub.publishAsync(readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!), JSON.stringify({ v: 1, ts: breachAt, temp_c: 14 }), { qos: 1 });
+        expect(await eventually(async () => (await alertsOf(s.sensorIds[0]!)).length === 1, 10_000)).to.equal(true);
+        const [alert] = await alertsOf(s.sensorIds[0]!);
+        expect(alert!.kind).to.equal('hard_limit');
+        expect((await lot(lotId)).status).to.equal('quarantined');
+        const orders = async () => db.query<{ ref_id: string; lot_ids: string[]; signal_result: string | null; signalled_at: Date | null }>(
+          `SELECT ref_id, lot_ids, signal_result, signalled_at FROM alert_impacts WHERE alert_id = $1 AND kind = 'order' ORDER BY ref_id`, [alert!.id],
+        );
+        expect((await orders()).map((o) => o.ref_id), 'the order delivered before the breach is not impacted').to.deep.equal([exposed, inFridge].sort());
+        expect(await eventually(async () => (await orders()).every((o) => o.signal_result !== null), 10_000)).to.equal(true);
+        expect(Object.fromEntries((await orders()).map((o) => [o.ref_id, o.signal_result]))).to.deep.equal({ [exposed]: 'delivered_exposed', [inFridge]: 'signalled' });
+      } finally {
+        await handle.terminate('test done').catch(() => undefined);
+      }
+    });
+
     it('an excursion that costs a lot too much shelf life (Q10) quarantines it; a lot with life to spare stays', async () => {
       const s = await site(1, { hardLimit: { lowC: -5, highC: 30 } });
       const [short, long] = [`${s.nodeId}-short`, `${s.nodeId}-long`];
