@@ -241,6 +241,8 @@ describe('API fuzz: bad input gets a clear 4xx, never a 5xx (integration)', func
     expect(receipt.body.error.message).to.match(/largest quantity/);
     // Concurrent replacements of one order's substitution policy: each one stands or gets a 409.
     const orderId = uniqueId('race');
+    const placed = await req(`${stack.url}/v1/orders`, 'POST', ops, intakeBody({ orderId, location: world.city.nodes[0]!.location, lines: [{ lineId: 'l1', sku: world.sku('RICE'), qty: 1 }] }));
+    expect(placed.status, 'a policy is only for an order that exists').to.equal(202);
     const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => req(`${stack.url}/v1/orders/${orderId}/substitution-policy`, 'PUT', ops, { default: i % 2 ? 'refund' : 'best_match' })));
     expect(answers.map((a) => a.status).filter((s) => s !== 200 && s !== 409), JSON.stringify(answers.map((a) => a.body))).to.deep.equal([]);
     expect(answers.some((a) => a.status === 200)).to.equal(true);

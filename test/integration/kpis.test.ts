@@ -389,9 +389,10 @@ describe('KPIs from the event stream (integration)', function () {
       const view = (orderId: string) => stack.client.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery);
       const place = async (lines: { lineId: string; sku: string; qty: number }[], before?: (orderId: string) => Promise<void>) => {
         const orderId = uniqueId('kpi');
-        await before?.(orderId);
         const res = await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: lines.map((l) => ({ ...l, sku: `${p}${l.sku}` })) }));
         expect(res.status, JSON.stringify(res.body)).to.equal(202);
+        // After intake (a policy for an unknown order is a 404), before anything is picked.
+        await before?.(orderId);
         let last: OrderView | undefined;
         const ok = await eventually(async () => {
           last = await view(orderId).catch(() => undefined);
