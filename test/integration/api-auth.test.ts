@@ -189,6 +189,28 @@ describe('API authorisation and personal data (integration)', function () {
     expect(failures).to.deep.equal([]);
   });
 
+  it('turns a 300 KB body away with 401 before reading it when the token is missing or bad, and with 413 only for a caller it knows', async () => {
+    const big = JSON.stringify({ pad: 'x'.repeat(300 * 1024) });
+    const failures: string[] = [];
+    for (const [route, access] of Object.entries(MATRIX)) {
+      const [method, template] = route.split(' ') as [string, string];
+      if (access === 'public' || !['POST', 'PUT', 'PATCH'].includes(method)) continue;
+      const path = template.replace(/\{(\w+)\}/g, (_m, name: string) => (name === 'nodeId' ? pickerNode : name === 'id' ? randomUUID() : 'big-body-probe'));
+      const send = async (authorization?: string) => {
+        const res = await fetch(`${stack.url}${path}`, { method, headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: big });
+        const body = (await res.json().catch(() => undefined)) as JsonBody;
+        return { status: res.status as number, code: body?.error?.code as string | undefined };
+      };
+      for (const [what, authorization] of [['no token', undefined], ['garbage token', 'Bearer not.a.jwt']] as const) {
+        const r = await send(authorization);
+        if (r.status !== 401 || r.code !== 'FC_UNAUTHENTICATED') failures.push(`${route} ${what}: ${r.status} ${r.code}`);
+      }
+      const r = await send(`Bearer ${tokens[access[0]!]}`);
+      if (r.status !== 413 || r.code !== 'FC_BODY_TOO_LARGE') failures.push(`${route} as ${access[0]}: ${r.status} ${r.code}`);
+    }
+    expect(failures).to.deep.equal([]);
+  });
+
   it('answers 401 to tampered, expired, forged and malformed tokens on every protected route', async () => {
     const secret = new TextEncoder().encode(stack.config.auth.tokenSecret);
     const sign = (claims: Record<string, unknown>, opts: { exp?: number | string; iss?: string; key?: Uint8Array } = {}) =>

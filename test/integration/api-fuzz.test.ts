@@ -248,6 +248,66 @@ describe('API fuzz: bad input gets a clear 4xx, never a 5xx (integration)', func
     expect(answers.some((a) => a.status === 200)).to.equal(true);
   });
 
+  it('refuses a hostile corpus in order intake with a 4xx naming the field, and stores nothing of it', async () => {
+    const integrator = await stack.token('integrator');
+    /** The raw JSON text of a valid order whose string at `name` is replaced by raw JSON `value`. */
+    const order = (orderId: string, patch: (body: Record<string, unknown>) => void = () => undefined) => {
+      const body = intakeBody({ orderId, location: world.city.nodes[0]!.location, lines: [{ lineId: 'l1', sku: world.sku('RICE'), qty: 1 }] }) as Record<string, unknown>;
+      patch(body);
+      return body;
+    };
+    const customer = (b: Record<string, unknown>) => b.customer as Record<string, unknown>;
+    /** `field`: the path the error names (`deep.0.0` and deeper for nesting, hence startsWith for that one). */
+    type Case = { what: string; text: (orderId: string) => string | Uint8Array; status: number; code: string; field?: string; message?: RegExp };
+    const corpus: Case[] = [
+      { what: 'NUL in the customer name', text: (id) => JSON.stringify(order(id, (b) => (customer(b).name = 'Li\u0000Wei'))), status: 400, code: 'FC_VALIDATION', field: 'customer.name', message: /NUL/ },
+      { what: 'NUL as \\u0000 escape in the address', text: (id) => JSON.stringify(order(id)).replace('88 Test Road', '88 Test\\u0000Road'), status: 400, code: 'FC_VALIDATION', field: 'customer.address', message: /NUL/ },
+      { what: 'lone high surrogate in the name', text: (id) => JSON.stringify(order(id, (b) => (customer(b).name = 'Li\ud800Wei'))), status: 400, code: 'FC_VALIDATION', field: 'customer.name', message: /lone surrogate/ },
+      { what: 'lone low surrogate in a line id', text: (id) => JSON.stringify(order(id)).replace('"l1"', '"l\\udc001"'), status: 400, code: 'FC_VALIDATION', field: 'lines.0.lineId', message: /lone surrogate/ },
+      { what: 'terminal escape in the phone', text: (id) => JSON.stringify(order(id, (b) => (customer(b).phone = '\u001b[2J+86 138 0000 5678'))), status: 400, code: 'FC_VALIDATION', field: 'customer.phone', message: /U\+001B/ },
+      { what: '__proto__ at the top', text: (id) => `{"__proto__":{"admin":true},${JSON.stringify(order(id)).slice(1)}`, status: 400, code: 'FC_VALIDATION', field: '__proto__', message: /key not allowed/ },
+      { what: 'constructor in the customer', text: (id) => JSON.stringify(order(id)).replace('"customer":{', '"customer":{"constructor":{"prototype":{"x":1}},'), status: 400, code: 'FC_VALIDATION', field: 'customer.constructor' },
+      { what: 'a key with NUL in the customer', text: (id) => JSON.stringify(order(id)).replace('"customer":{', '"customer":{"na\\u0000me":"x",'), status: 400, code: 'FC_VALIDATION', field: 'customer', message: /a key contains a NUL/ },
+      { what: '5,000-deep nesting', text: (id) => JSON.stringify(order(id)).replace('"slot":', `"deep":${'['.repeat(5000)}${']'.repeat(5000)},"slot":`), status: 400, code: 'FC_VALIDATION', field: 'deep.0.0', message: /nested deeper/ },
+      { what: 'a 200 KiB name', text: (id) => JSON.stringify(order(id, (b) => (customer(b).name = 'W'.repeat(200 * 1024)))), status: 400, code: 'FC_VALIDATION', field: 'customer.name' },
+      { what: 'a 256 KiB name', text: (id) => JSON.stringify(order(id, (b) => (customer(b).name = 'W'.repeat(256 * 1024)))), status: 413, code: 'FC_BODY_TOO_LARGE' },
+      { what: 'invalid UTF-8 in the name', text: (id) => Buffer.from(JSON.stringify(order(id, (b) => (customer(b).name = 'Li@@Wei'))).replace('@@', '\u0000\u0000'), 'utf8').map((c) => (c === 0 ? 0xff : c)), status: 400, code: 'FC_MALFORMED_JSON', message: /UTF-8/ },
+    ];
+    const ids: string[] = [];
+    const failures: string[] = [];
+    for (const c of corpus) {
+      const orderId = uniqueId('hostile');
+      ids.push(orderId);
+      const res = await fetch(`${stack.url}/v1/orders`, { method: 'POST', headers: { authorization: `Bearer ${integrator}`, 'content-type': 'application/json' }, body: c.text(orderId) });
+      const body = (await res.json()) as { error?: { code: string; message: string; details?: { path: string }[] } };
+      const problems = [
+        res.status !== c.status && `status ${res.status}`,
+        body.error?.code !== c.code && `code ${body.error?.code}`,
+        c.field && !(body.error?.details?.[0]?.path === c.field || (c.field === 'deep.0.0' && body.error?.details?.[0]?.path.startsWith(c.field))) && `field ${body.error?.details?.[0]?.path}`,
+        c.field && !body.error?.message.startsWith(`${c.field}`) && 'message does not start with the field',
+        c.message && !c.message.test(body.error?.message ?? '') && 'message',
+      ].filter(Boolean);
+      if (problems.length) failures.push(`${c.what}: ${problems.join(', ')} — ${JSON.stringify(body).slice(0, 300)}`);
+    }
+    // Hostile path and query parameters on the order's read routes.
+    for (const [path, field] of [[`/v1/orders/${ids[0]}%00`, 'orderId'], [`/v1/orders/${ids[0]}/returns?x=%07`, 'query.x'], [`/v1/orders/${ids[0]}/substitutions?__proto__=1`, 'query.__proto__']] as const) {
+      const res = await req(`${stack.url}${path}`, 'GET', tokens.ops);
+      if (res.status !== 400 || res.body?.error?.details?.[0]?.path !== field) failures.push(`${path}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    expect(failures).to.deep.equal([]);
+
+    // The same order without the hostile part is accepted: what was refused was only the hostility.
+    const control = uniqueId('hostile-control');
+    expect((await req(`${stack.url}/v1/orders`, 'POST', integrator, order(control))).status).to.equal(202);
+    // Nothing of the refused ones reached the database or Temporal.
+    expect(await db.query('SELECT order_id FROM orders WHERE order_id = ANY($1)', [ids])).to.deep.equal([]);
+    expect(await db.query('SELECT customer_id FROM customers WHERE customer_id = ANY($1)', [ids.map((id) => `cust-${id}`)])).to.deep.equal([]);
+    for (const id of ids) {
+      const described = await stack.client.workflow.getHandle(orderWorkflowId(id)).describe().then(() => 'started', (e: Error) => e.name);
+      expect(described, id).to.equal('WorkflowNotFoundError');
+    }
+  });
+
   it('answers thousands of generated requests on every POST/PUT route with 2xx/4xx and a JSON error body', async () => {
     const started = Date.now();
     const app = stack.api.server.listeners('request')[0] as unknown as Express;
