@@ -1,12 +1,14 @@
 import type { PoolClient } from 'pg';
 import { resolveCustomerReturn } from '../domain/orders';
 import type { ReturnableLine, ReturnReason, ReturnRequestLine, ReturnWindows, SettledReturnLine } from '../domain/orders';
+import { lotsHeldByCustomer, returnedFromLots } from '../domain/orders/returns';
+import type { LineDelivery, LotUnits } from '../domain/orders/returns';
 import type { PickView } from '../workflows/messages';
 import { insertEvent, settleReturnLineWith } from './orders';
 import type { Db } from './pool';
 
-/** A delivered line and the lot its returned units are booked against. */
-export interface DeliveredLine extends ReturnableLine { lotId: string | null }
+/** A delivered line and what the customer still holds of it, per lot it was picked from. */
+export interface DeliveredLine extends ReturnableLine { lots: LotUnits[] }
 
 /** Where the order went, for a replacement sent to the same door. */
 export interface ReturnDestination { customerId: string; addressKey: string; location: { lat: number; lng: number } }
@@ -18,10 +20,25 @@ export type CustomerReturnSettlement =
 
 interface DeliveredRow { view: PickView; delivered_at: Date; rejected: { lineId: string; qty: number }[] | null }
 
+/** Units of each line that earlier returns booked, per lot (returns recorded before per-lot rows: all on their lot). */
+async function returnedLots(c: PoolClient, orderId: string): Promise<Map<string, LotUnits[]>> {
+  const { rows } = await c.query<{ line_id: string; lot_id: string; qty: number }>(
+    `SELECT l.line_id, l.lot_id, l.qty FROM order_return_lots l WHERE l.order_id = $1
+     UNION ALL
+     SELECT r.line_id, r.lot_id, r.qty FROM order_returns r
+      WHERE r.order_id = $1 AND r.lot_id IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM order_return_lots l WHERE l.order_id = r.order_id AND l.return_id = r.return_id AND l.line_id = r.line_id)`,
+    [orderId],
+  );
+  const out = new Map<string, LotUnits[]>();
+  for (const r of rows) out.set(r.line_id, [...(out.get(r.line_id) ?? []), { lotId: r.lot_id, qty: r.qty }]);
+  return out;
+}
+
 /**
  * What the customer holds of each line: units picked in fulfilments that reached `delivered`,
- * minus what was refused at the door (a partial rejection), minus earlier returns. A line
- * delivered from two nodes counts both; its returns are booked against the lot it got most of.
+ * minus what was refused at the door (a partial rejection), minus earlier returns; in total and
+ * per lot the units were picked from (a line delivered from two nodes counts both).
  */
 export async function deliveredLines(c: PoolClient, orderId: string): Promise<DeliveredLine[]> {
   const { rows } = await c.query<DeliveredRow>(
@@ -30,17 +47,17 @@ export async function deliveredLines(c: PoolClient, orderId: string): Promise<De
       WHERE t.order_id = $1 AND t.state = 'delivered'`,
     [orderId],
   );
-  const lines = new Map<string, { sku: string; delivered: number; deliveredAtMs: number; lots: Map<string, number> }>();
+  const lines = new Map<string, { sku: string; delivered: number; deliveredAtMs: number; deliveries: LineDelivery[] }>();
   for (const row of rows) {
     const refused = new Map((row.rejected ?? []).map((r) => [r.lineId, r.qty]));
     for (const l of row.view.lines) {
       const picked = l.lots.reduce((sum, lot) => sum + lot.picked, 0);
       const kept = picked - (refused.get(l.lineId) ?? 0);
       if (kept <= 0) continue;
-      const acc = lines.get(l.lineId) ?? { sku: l.sku, delivered: 0, deliveredAtMs: 0, lots: new Map<string, number>() };
+      const acc = lines.get(l.lineId) ?? { sku: l.sku, delivered: 0, deliveredAtMs: 0, deliveries: [] };
       acc.delivered += kept;
       acc.deliveredAtMs = Math.max(acc.deliveredAtMs, row.delivered_at.getTime());
-      for (const lot of l.lots) if (lot.picked > 0) acc.lots.set(lot.lotId, (acc.lots.get(lot.lotId) ?? 0) + lot.picked);
+      acc.deliveries.push({ lots: l.lots.map((x) => ({ lotId: x.lotId, expiresOn: x.expiresOn, picked: x.picked })), refused: refused.get(l.lineId) ?? 0 });
       lines.set(l.lineId, acc);
     }
   }
@@ -54,6 +71,7 @@ export async function deliveredLines(c: PoolClient, orderId: string): Promise<De
   const returned = new Map(
     (await c.query<{ line_id: string; qty: string }>('SELECT line_id, sum(qty) AS qty FROM order_returns WHERE order_id = $1 GROUP BY line_id', [orderId])).rows.map((r) => [r.line_id, Number(r.qty)]),
   );
+  const returnedByLot = await returnedLots(c, orderId);
   return [...lines].map(([lineId, l]) => ({
     lineId,
     // An unknown SKU is treated as perishable: the strictest rules, never restocked.
@@ -61,11 +79,34 @@ export async function deliveredLines(c: PoolClient, orderId: string): Promise<De
     delivered: l.delivered,
     returned: returned.get(lineId) ?? 0,
     deliveredAtMs: l.deliveredAtMs,
-    lotId: [...l.lots].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]?.[0] ?? null,
+    lots: lotsHeldByCustomer(l.deliveries, returnedByLot.get(lineId) ?? []),
   }));
 }
 
 interface ReturnRow { line_id: string; sku: string; qty: number; reason: ReturnReason; restock: boolean; credit_cents: number; customer_choice: string }
+
+/** The lot with most of a line's returned units (order_returns.lot_id, kept for readers of one lot per line). */
+const mainLot = (lots: readonly LotUnits[]): string | null => [...lots].sort((x, y) => y.qty - x.qty || (x.lotId < y.lotId ? -1 : 1))[0]?.lotId ?? null;
+
+/** Record one returned line and the lots its units are booked against. */
+async function insertReturnLine(
+  c: PoolClient,
+  a: { orderId: string; returnId: string; requestedAt: Date; replacementOrderId: string },
+  l: SettledReturnLine,
+  req: ReturnRequestLine,
+  lots: readonly LotUnits[],
+): Promise<void> {
+  await c.query(
+    `INSERT INTO order_returns (order_id, return_id, line_id, sku, lot_id, qty, reason, condition, customer_choice, restock, credit_cents, replacement_order_id, requested_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    [a.orderId, a.returnId, l.lineId, l.sku, mainLot(lots), l.qty, l.reason, req.condition, req.customerChoice, l.restock, l.creditCents, l.replacement ? a.replacementOrderId : null, a.requestedAt],
+  );
+  await c.query(
+    `INSERT INTO order_return_lots (order_id, return_id, line_id, lot_id, qty)
+     SELECT $1, $2, $3, lot_id, qty FROM unnest($4::text[], $5::int[]) AS u(lot_id, qty)`,
+    [a.orderId, a.returnId, l.lineId, lots.map((x) => x.lotId), lots.map((x) => x.qty)],
+  );
+}
 
 /**
  * Settle a return after delivery in one transaction: decide it (domain rules), record its lines,
@@ -96,17 +137,15 @@ export async function settleCustomerReturn(
     if (delivered.length === 0) return { ok: false as const, refusal: `order ${a.orderId} has nothing delivered to return` };
     const decision = resolveCustomerReturn(delivered, a.lines, a.requestedAt.getTime(), a.windows);
     if (!decision.ok) return decision;
-    const lotOf = new Map(delivered.map((l) => [l.lineId, l.lotId]));
+    const heldOf = new Map(delivered.map((l) => [l.lineId, l.lots]));
     const asked = new Map(a.lines.map((l) => [l.lineId, l]));
     const reason = `return:${a.returnId}`;
     for (const l of decision.lines) {
       const req = asked.get(l.lineId)!;
-      await c.query(
-        `INSERT INTO order_returns (order_id, return_id, line_id, sku, lot_id, qty, reason, condition, customer_choice, restock, credit_cents, replacement_order_id, requested_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-        [a.orderId, a.returnId, l.lineId, l.sku, lotOf.get(l.lineId) ?? null, l.qty, l.reason, req.condition, req.customerChoice, l.restock, l.creditCents, l.replacement ? a.replacementOrderId : null, a.requestedAt],
-      );
-      await settleReturnLineWith(c, { orderId: a.orderId, lineId: l.lineId, reason, lotId: lotOf.get(l.lineId) ?? null, qty: l.qty, restock: l.restock, creditCents: l.creditCents });
+      // The units come back to (or are written off against) the lots they were picked from.
+      const lots = returnedFromLots(heldOf.get(l.lineId) ?? [], l.qty);
+      await insertReturnLine(c, a, l, req, lots);
+      await settleReturnLineWith(c, { orderId: a.orderId, lineId: l.lineId, reason, lotId: mainLot(lots), qty: l.qty, lots, restock: l.restock, creditCents: l.creditCents });
     }
     await insertEvent(c, {
       orderId: a.orderId, key: `${a.orderId}:${reason}`, type: 'returned_after_delivery', at: new Date(),

@@ -57,6 +57,66 @@ export function takeFromLots(lots: readonly { lotId: string; qty: number }[], qt
   return out;
 }
 
+/** Units of one lot. */
+export interface LotUnits {
+  readonly lotId: string;
+  readonly qty: number;
+}
+
+/** A lot a line was picked from, as the pick record keeps it. */
+export interface PickedLot {
+  readonly lotId: string;
+  readonly expiresOn: string;
+  readonly picked: number;
+}
+
+/** One fulfilment's delivery of a line: the lots it was picked from, and the units refused at the door. */
+export interface LineDelivery {
+  readonly lots: readonly PickedLot[];
+  readonly refused: number;
+}
+
+// Allocation order (FEFO: earliest expiry, then lot id, as the stock index sorts lots): the
+// order the fulfilment's tote listed them in, so takeFromLots books here as it did there.
+const fefo = (a: PickedLot, b: PickedLot) => (a.expiresOn < b.expiresOn ? -1 : a.expiresOn > b.expiresOn ? 1 : a.lotId < b.lotId ? -1 : a.lotId > b.lotId ? 1 : 0);
+
+/**
+ * What the customer still holds of a line, per lot, in allocation order: the units picked in
+ * each delivered fulfilment, less what was refused at its door (booked by takeFromLots over its
+ * lots, as the fulfilment booked it), less what came back in earlier returns.
+ */
+export function lotsHeldByCustomer(deliveries: readonly LineDelivery[], returnedBefore: readonly LotUnits[]): LotUnits[] {
+  // A Map, not an object: lot ids are outside text ('__proto__' included).
+  const held = new Map<string, { lot: PickedLot; qty: number }>();
+  for (const d of deliveries) {
+    const lots = d.lots.filter((l) => l.picked > 0).sort(fefo);
+    const refused = new Map(takeFromLots(lots.map((l) => ({ lotId: l.lotId, qty: l.picked })), d.refused).map((r) => [r.lotId, r.qty]));
+    for (const l of lots) {
+      const entry = held.get(l.lotId) ?? { lot: l, qty: 0 };
+      entry.qty += l.picked - (refused.get(l.lotId) ?? 0);
+      held.set(l.lotId, entry);
+    }
+  }
+  for (const r of returnedBefore) {
+    const entry = held.get(r.lotId);
+    if (entry) entry.qty = Math.max(0, entry.qty - r.qty);
+  }
+  return [...held.values()]
+    .filter((e) => e.qty > 0)
+    .sort((a, b) => fefo(a.lot, b.lot))
+    .map((e) => ({ lotId: e.lot.lotId, qty: e.qty }));
+}
+
+/**
+ * The lots a return of `qty` units is booked against: of what the customer holds, the freshest
+ * lots first (the convention of takeFromLots). Throws when they hold fewer units.
+ */
+export function returnedFromLots(held: readonly LotUnits[], qty: number): LotUnits[] {
+  const total = held.reduce((sum, l) => sum + l.qty, 0);
+  if (!Number.isInteger(qty) || qty < 0 || qty > total) throw new RangeError(`cannot book a return of ${qty} units against lots with ${total} held`);
+  return takeFromLots(held, qty);
+}
+
 // ---- Returns after delivery -----------------------------------------------------------------
 // A customer comes back after the hand-over: sour milk the next morning, a torn bag of rice, the
 // wrong brand, or rice they no longer want. Rules of Chinese grocery practice: fresh perishables

@@ -378,7 +378,7 @@ describe('Order workflows (integration)', function () {
     expect((await lotRow(`${p}RICE-L1`)).on_hand, 'a repeated request restocks nothing more').to.equal(riceBefore.on_hand + 2);
     const credits = await db.query<{ line_id: string; credit_cents: number }>("SELECT line_id, credit_cents FROM order_credits WHERE order_id = $1 AND reason = 'return:r1' ORDER BY line_id", [orderId]);
     expect(credits).to.deep.equal([{ line_id: 'l1', credit_cents: 800 }, { line_id: 'l2', credit_cents: 4000 }]);
-    const writeOffs = await db.query<{ delta: number }>("SELECT delta FROM stock_adjustments WHERE adjustment_id = $1 AND kind = 'write_off'", [`${orderId}:l1:return:r1`]);
+    const writeOffs = await db.query<{ delta: number }>("SELECT delta FROM stock_adjustments WHERE adjustment_id = $1 AND kind = 'write_off'", [`${orderId}:l1:return:r1:${p}MILK-L1`]);
     expect(writeOffs.map((w) => w.delta)).to.deep.equal([-1]);
 
     const reused = await call(returns, 'POST', integrator, { ...sour, lines: [sour.lines[0]] });

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { DEFAULT_RETURN_WINDOWS, resolveCustomerReturn, takeFromLots } from '../../../domain/orders';
+import { lotsHeldByCustomer, returnedFromLots } from '../../../domain/orders/returns';
 import type { ReturnableLine, ReturnRequestLine } from '../../../domain/orders';
 
 const deliveredAt = Date.parse('2026-11-20T10:00:00+08:00');
@@ -66,5 +68,59 @@ describe('takeFromLots: which lots returned units came from', () => {
     expect(takeFromLots(lots, 4)).to.deep.equal([{ lotId: 'B', qty: 3 }, { lotId: 'A', qty: 1 }]);
     expect(takeFromLots(lots, 9), 'no more than the line held').to.deep.equal([{ lotId: 'B', qty: 3 }, { lotId: 'A', qty: 2 }]);
     expect(takeFromLots([], 1)).to.deep.equal([]);
+  });
+});
+
+describe('lots of a return after delivery: booked by the lots actually picked (lotsHeldByCustomer, returnedFromLots)', () => {
+  const picked = (lotId: string, expiresOn: string, n: number) => ({ lotId, expiresOn, picked: n });
+
+  it('books a return of a line picked from two lots against both, freshest first, never more than a lot gave', () => {
+    const held = lotsHeldByCustomer([{ lots: [picked('B', '2026-12-09', 2), picked('A', '2026-12-07', 2)], refused: 0 }], []);
+    expect(held, 'in allocation (FEFO) order').to.deep.equal([{ lotId: 'A', qty: 2 }, { lotId: 'B', qty: 2 }]);
+    expect(returnedFromLots(held, 3)).to.deep.equal([{ lotId: 'B', qty: 2 }, { lotId: 'A', qty: 1 }]);
+  });
+
+  it('leaves out what was refused at the door (booked as the fulfilment booked it) and what came back before', () => {
+    const delivery = { lots: [picked('A', '2026-12-07', 2), picked('B', '2026-12-09', 2)], refused: 1 };
+    expect(lotsHeldByCustomer([delivery], []), 'the door gave back one unit of B').to.deep.equal([{ lotId: 'A', qty: 2 }, { lotId: 'B', qty: 1 }]);
+    expect(lotsHeldByCustomer([delivery], [{ lotId: 'B', qty: 1 }])).to.deep.equal([{ lotId: 'A', qty: 2 }]);
+    expect(lotsHeldByCustomer([delivery, { lots: [picked('C', '2026-12-08', 1)], refused: 0 }], []), 'two fulfilments of one line').to.deep.equal([
+      { lotId: 'A', qty: 2 }, { lotId: 'C', qty: 1 }, { lotId: 'B', qty: 1 },
+    ]);
+  });
+
+  it('refuses to book more units than the customer holds', () => {
+    expect(() => returnedFromLots([{ lotId: 'A', qty: 1 }], 2)).to.throw(RangeError, /2 units.*1 held/);
+  });
+
+  const lotIds = ['A', 'B', 'C', '__proto__', 'x\u0000y'];
+  const delivery = fc.record({
+    lots: fc.uniqueArray(fc.record({ lotId: fc.constantFrom(...lotIds), expiresOn: fc.constantFrom('2026-12-01', '2026-12-05', '9999-12-31'), picked: fc.nat({ max: 50 }) }), { selector: (l) => l.lotId, maxLength: 4 }),
+    refusedShare: fc.double({ min: 0, max: 1, noNaN: true }),
+  }).map(({ lots, refusedShare }) => ({ lots, refused: Math.floor(refusedShare * lots.reduce((s, l) => s + l.picked, 0)) }));
+
+  it('property: a line returned in any number of steps books each unit once, on a lot it was picked from, and never more than that lot gave', () => {
+    fc.assert(
+      fc.property(fc.array(delivery, { maxLength: 3 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 5 }), (deliveries, shares) => {
+        const gave = new Map<string, number>();
+        for (const d of deliveries) for (const l of d.lots) gave.set(l.lotId, (gave.get(l.lotId) ?? 0) + l.picked);
+        const kept = deliveries.reduce((s, d) => s + d.lots.reduce((t, l) => t + l.picked, 0) - d.refused, 0);
+        const returned: { lotId: string; qty: number }[] = [];
+        let total = 0;
+        for (const share of shares) {
+          const held = lotsHeldByCustomer(deliveries, returned);
+          const left = held.reduce((s, l) => s + l.qty, 0);
+          expect(left).to.equal(kept - total);
+          const qty = Math.floor(share * left);
+          const split = returnedFromLots(held, qty);
+          expect(split.reduce((s, l) => s + l.qty, 0)).to.equal(qty);
+          for (const l of split) expect(l.qty).to.be.greaterThan(0);
+          returned.push(...split);
+          total += qty;
+        }
+        for (const [lotId, qty] of gave) expect(returned.filter((r) => r.lotId === lotId).reduce((s, r) => s + r.qty, 0)).to.be.at.most(qty);
+        for (const r of returned) expect(gave.has(r.lotId)).to.equal(true);
+      }),
+    );
   });
 });
