@@ -18,6 +18,16 @@ export function createPickingActivities(deps: { db: Db; logger: Logger }) {
       deps.logger.info({ orderId: a.orderId, fulfilmentId: a.fulfilmentId, lineId: a.lineId, reason: a.reason, lots: a.lots }, 'short pick recorded');
     },
 
+    /**
+     * A quarantine before dispatch: write off the quarantined units already picked, release the
+     * rest of the affected lines' holds, and append the order event (all once per alert).
+     */
+    async settleQuarantinedLines(a: Omit<picking.QuarantineSettlement, 'event'> & { event: { orderId: string; key: string; type: string; nodeId: string; data: Record<string, unknown>; atMs: number } }): Promise<void> {
+      const { atMs, ...event } = a.event;
+      const settled = await picking.settleQuarantinedLines(db, { ...a, event: { ...event, at: new Date(atMs) } });
+      if (settled) deps.logger.info({ orderId: a.orderId, fulfilmentId: a.fulfilmentId, alertId: a.alertId, writeOff: a.writeOff, release: a.release }, 'quarantine settled before dispatch');
+    },
+
     /** The customer's substitution policy for a line (default best match) and how long to wait for their answer. */
     async substitutionPolicy(a: { orderId: string; lineId: string }): Promise<{ policy: SubstitutionPolicy; sku: string | null; decisionWindowS: number | null }> {
       const rows = await picking.substitutionPolicies(db, [a.orderId]);

@@ -1,5 +1,6 @@
 // SQL of picking: the open-task table, short-pick stock corrections, substitution policies, and
 // the few lookups the picker API enriches its answers with (product names, sealed contacts).
+import type { PoolClient } from 'pg';
 import type { PickView, SubstitutionPolicy } from '../workflows/messages';
 import type { Db } from './pool';
 import { insertEvent, settleReturnLine } from './orders';
@@ -100,6 +101,70 @@ export async function recordShortPick(db: Db, a: { orderId: string; fulfilmentId
       );
     }
   });
+}
+
+/** What a quarantine does to one fulfilment's stock (see quarantineLines in workflows/picking.ts). */
+export interface QuarantineSettlement {
+  orderId: string;
+  fulfilmentId: string;
+  allocationKey?: string;
+  alertId: string;
+  /** Units of quarantined lots already picked: they leave on_hand as a write-off. */
+  writeOff: readonly ShortPickLot[];
+  /** Held units given back to promise. */
+  release: readonly ShortPickLot[];
+  /** The `lines_quarantined` order event; its (key, time) makes a retried settlement a no-op. */
+  event: OrderEvent;
+}
+
+/**
+ * Settle a quarantine reaching a fulfilment before dispatch, in one transaction with its order
+ * event: picked units of a quarantined lot are out of their bin, so they leave on_hand (the
+ * fulfilment's hold on them is committed) and are written off; the other units of the lines'
+ * holds are released, by exactly the given quantity, so the holds of lines the quarantine
+ * does not touch stay. Returns false when it was settled before (an activity retry).
+ */
+export async function settleQuarantinedLines(db: Db, a: QuarantineSettlement): Promise<boolean> {
+  return db.transaction(async (c) => {
+    if ((await c.query('SELECT 1 FROM order_events WHERE event_key = $1 AND at = $2', [a.event.key, a.event.at])).rowCount) return false;
+    const writeOff = new Map(a.writeOff.map((l) => [l.lotId, l.qty]));
+    const release = new Map(a.release.map((l) => [l.lotId, l.qty]));
+    for (const lotId of [...new Set([...writeOff.keys(), ...release.keys()])].sort()) {
+      await settleQuarantinedLot(c, a, lotId, writeOff.get(lotId) ?? 0, release.get(lotId) ?? 0);
+    }
+    await insertEvent(c, a.event);
+    return true;
+  });
+}
+
+async function settleQuarantinedLot(c: PoolClient, a: QuarantineSettlement, lotId: string, writeOff: number, release: number): Promise<void> {
+  const lot = (await c.query<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM lots WHERE lot_id = $1 FOR UPDATE', [lotId])).rows[0];
+  if (!lot) return;
+  const held = (
+    await c.query<{ allocation_key: string; qty: number }>(
+      `SELECT allocation_key, qty FROM stock_reservations
+        WHERE order_id = $1 AND lot_id = $2 AND status = 'held' AND ($3::text IS NULL OR allocation_key = $3)
+        ORDER BY allocation_key LIMIT 1 FOR UPDATE`,
+      [a.orderId, lotId, a.allocationKey ?? null],
+    )
+  ).rows[0];
+  const holdQty = held?.qty ?? 0;
+  // A hold the expiry sweep already released gives nothing back; the picked units still left the bin.
+  const fromHold = Math.min(holdQty, writeOff + release);
+  const left = holdQty - fromHold;
+  if (held) {
+    const status = left > 0 ? 'held' : writeOff > 0 ? 'committed' : 'released';
+    const qty = left > 0 ? left : writeOff > 0 ? Math.min(writeOff, holdQty) : holdQty;
+    await c.query('UPDATE stock_reservations SET status = $4, qty = $5 WHERE order_id = $1 AND allocation_key = $2 AND lot_id = $3', [a.orderId, held.allocation_key, lotId, status, qty]);
+  }
+  const onHand = Math.max(lot.reserved - fromHold, lot.on_hand - writeOff);
+  await c.query('UPDATE lots SET on_hand = $2, reserved = $3, updated_at = now() WHERE lot_id = $1', [lotId, onHand, lot.reserved - fromHold]);
+  if (writeOff > 0) {
+    await c.query(
+      "INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta, system_before) VALUES ($1, $2, 'write_off', $3, $4) ON CONFLICT DO NOTHING",
+      [`${a.fulfilmentId}:quarantine:${a.alertId}:${lotId}`, lotId, onHand - lot.on_hand, lot.on_hand],
+    );
+  }
 }
 
 /** Credit a line's missing quantity at its unit price (idempotent per order, line and reason); returns the credit. */

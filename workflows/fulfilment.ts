@@ -14,7 +14,7 @@ import {
 import type { FulfilmentDetail, FulfilmentInput, PickActionName, PickActionResult, PickView } from './messages';
 import {
   checkClaim, checkConfirm, checkDecision, checkShort, checkSkip, checkStage, checkStart, checkSubstitute, claimZones, confirmPick, decideSubstitute, initialPickState,
-  nothingToDeliver, packBlocker, PickRefusal, pickersOf, proposeSubstitute, removeLines, shortLine, skipLine, stage, startLine, totesOf, withCredit,
+  nothingToDeliver, packBlocker, PickRefusal, pickersOf, proposeSubstitute, quarantineLines, removeLines, shortLine, skipLine, stage, startLine, totesOf, withCredit,
 } from './picking';
 import type { PickState } from './picking';
 import { COLD_CHAIN_RISK, ORDER_STATUS } from './search-attributes';
@@ -41,6 +41,11 @@ const CANCEL_PICKED_ONLY_PATCH = 'cancel-after-pick-returns-picked-units-only';
 // Histories recorded before this patch appended each order event in a local activity of its
 // own, ahead of the view's; since, one local activity writes both (half the activations).
 const EVENTS_WITH_SYNC_PATCH = 'fulfilment-events-with-sync';
+// Histories recorded before this patch released every hold of a quarantined line's lots, units
+// already in the tote included (and other lines' holds on the same lots with them); since, the
+// quarantined units picked are written off and exactly the lines' holds are released, together
+// with the order event, in one activity.
+const QUARANTINE_PICKED_PATCH = 'quarantine-writes-off-picked-units';
 const FINAL: ReadonlySet<OrderState> = new Set(['delivered', 'cancelled', 'rejected', 'returned']);
 
 /** Outcome of one node's part of an order. */
@@ -433,9 +438,20 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
       if (state !== 'allocated' && state !== 'picking' && state !== 'packed') return;
       // Undispatched: give the affected lines back and let the order find them elsewhere.
       const affectedIds = new Set(affected.map((l) => l.lineId));
-      await acts.releaseReservations({ orderId: input.orderId, allocationKey: input.allocationKey, lotIds: [...new Set(affected.flatMap((l) => l.lots.map((x) => x.lotId)))] });
-      setPick(removeLines(pick, affectedIds));
-      await local.appendOrderEvent({ orderId: input.orderId, key: `${input.fulfilmentId}:quarantine:${q.alertId}`, type: 'lines_quarantined', nodeId: input.nodeId, data: { alertId: q.alertId, lineIds: [...affectedIds] } });
+      const eventKey = `${input.fulfilmentId}:quarantine:${q.alertId}`;
+      if (patched(QUARANTINE_PICKED_PATCH)) {
+        // Quarantined units in a tote are not back on the shelf: written off, not released.
+        const effect = quarantineLines(totes, pick, hit);
+        await picking.settleQuarantinedLines({
+          orderId: input.orderId, fulfilmentId: input.fulfilmentId, allocationKey: input.allocationKey, alertId: q.alertId, writeOff: effect.writeOff, release: effect.release,
+          event: { orderId: input.orderId, key: eventKey, type: 'lines_quarantined', nodeId: input.nodeId, atMs: Date.now(), data: { fulfilmentId: input.fulfilmentId, alertId: q.alertId, lineIds: [...affectedIds], writtenOff: effect.writeOff, putBack: effect.putBack } },
+        });
+        setPick(removeLines(pick, affectedIds));
+      } else {
+        await acts.releaseReservations({ orderId: input.orderId, allocationKey: input.allocationKey, lotIds: [...new Set(affected.flatMap((l) => l.lots.map((x) => x.lotId)))] });
+        setPick(removeLines(pick, affectedIds));
+        await local.appendOrderEvent({ orderId: input.orderId, key: eventKey, type: 'lines_quarantined', nodeId: input.nodeId, data: { alertId: q.alertId, lineIds: [...affectedIds] } });
+      }
       await parent.signal(reallocateLinesSignal, { fulfilmentId: input.fulfilmentId, lines: affected.map((l) => ({ lineId: l.lineId, sku: l.sku, qty: l.qty })), reason: `quarantine:${q.alertId}` });
       if (totes.length === 0) {
         if (state === 'allocated') await acts.releaseReservations({ orderId: input.orderId, allocationKey: input.allocationKey, lotIds: [], slot: { nodeId: input.nodeId, slotKey: input.slotKey } });

@@ -297,6 +297,56 @@ export function removeLines(s: PickState, lineIds: ReadonlySet<string>): PickSta
   return { ...s, lines, zones: s.zones.filter((z) => lines.some((l) => l.zone === z.zone)) };
 }
 
+/** Units of one lot. */
+export interface LotQty { lotId: string; qty: number }
+
+/** What a cold-chain quarantine does to the lines of a fulfilment not yet dispatched. */
+export interface QuarantineEffect {
+  /** Lines that touch a quarantined lot: they leave this fulfilment and are allocated again in full. */
+  lines: { lineId: string; sku: string; qty: number }[];
+  /** Units of quarantined lots already in a tote: out of their bin, quarantined goods themselves; written off. */
+  writeOff: LotQty[];
+  /** The rest of those lines' holds, back to promise: units still on the shelf, and units of sound lots put back. */
+  release: LotQty[];
+  /** Of `release`, the units of sound lots already in a tote: the picker puts them back on their shelf. */
+  putBack: LotQty[];
+}
+
+function addTo(acc: Map<string, number>, lotId: string, qty: number): void {
+  if (qty > 0) acc.set(lotId, (acc.get(lotId) ?? 0) + qty);
+}
+const byLot = (acc: Map<string, number>): LotQty[] => [...acc].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([lotId, qty]) => ({ lotId, qty }));
+
+/**
+ * Split a quarantine's effect by what the pick record says, per line and lot: each line holding
+ * a quarantined lot gives up exactly its share of every hold (tote lots are the holds left:
+ * a short line's already released shortfall is not in them), so lines of other SKUs or of the
+ * same lot's other orders keep theirs. `totes` as totesOf gives them.
+ */
+export function quarantineLines(totes: readonly Tote[], s: PickState, quarantined: ReadonlySet<string>): QuarantineEffect {
+  const pickLines = new Map(s.lines.map((l) => [l.lineId, l]));
+  const writeOff = new Map<string, number>();
+  const release = new Map<string, number>();
+  const putBack = new Map<string, number>();
+  const lines: QuarantineEffect['lines'] = [];
+  for (const l of totes.flatMap((t) => t.lines)) {
+    if (!l.lots.some((x) => quarantined.has(x.lotId))) continue;
+    lines.push({ lineId: l.lineId, sku: l.sku, qty: l.qty });
+    const picked = new Map((pickLines.get(l.lineId)?.lots ?? []).map((x) => [x.lotId, x.picked]));
+    for (const x of l.lots) {
+      const inTote = Math.min(x.qty, picked.get(x.lotId) ?? 0);
+      if (quarantined.has(x.lotId)) {
+        addTo(writeOff, x.lotId, inTote);
+        addTo(release, x.lotId, x.qty - inTote);
+      } else {
+        addTo(release, x.lotId, x.qty);
+        addTo(putBack, x.lotId, inTote);
+      }
+    }
+  }
+  return { lines, writeOff: byLot(writeOff), release: byLot(release), putBack: byLot(putBack) };
+}
+
 /** Every line resolved and nothing picked: the fulfilment has nothing to deliver. */
 export function nothingToDeliver(s: PickState): boolean {
   return s.lines.every(isResolved) && s.lines.every((l) => l.picked === 0);

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import type { Db } from '../../db/pool';
 import { actionResponse, claimResponse, substitutionsResponse, taskSchema, tasksResponse, wavesResponse } from '../../api/routes/picker';
-import { orderStatusQuery, orderWorkflowId, packedUpdate } from '../../workflows/messages';
+import type { Node, StockLot } from '../../domain/orders';
+import { pickEverything } from '../../scripts/sim/drive-fulfilment';
+import { coldChainQuarantineSignal, confirmPickUpdate, orderStatusQuery, orderWorkflowId, packedUpdate, startPickingUpdate } from '../../workflows/messages';
 import type { OrderView } from '../../workflows/messages';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
-import { startOrderStack } from '../support/orders';
+import { cityToday, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
 import type { JsonBody, OrderStack } from '../support/orders';
 import { eventually } from '../support/telemetry';
 import { placeOrder, req, seedPickerWorld, waitForRow } from './picker-support';
@@ -336,5 +338,58 @@ describe('Picker API (integration)', function () {
     expect((await waitForRow(db, fulfilmentId, (r) => r.state === 'cancelled')).state).to.equal('cancelled');
     expect((await stack.client.workflow.getHandle(orderWorkflowId(orderId)).result()).status).to.equal('cancelled');
     expect((await orderView(orderId).catch(() => undefined))?.fulfilments.length ?? 1).to.equal(1);
+  });
+  it('a quarantine during picking writes off the quarantined units already in the tote, releases only the hit line\'s holds, and re-allocates the line', async () => {
+    // N0 holds milk in lots A (2, expiring first) and B (3); N1 has plenty. l1 takes A 2 + B 1, l2 takes B 2.
+    let prefix = '';
+    const city = await seedNetwork(db, (c, p) => {
+      prefix = p;
+      const node = (i: number): Node => ({
+        id: `${p}N${i}`, kind: 'front', name: `Node ${i}`, location: { lat: c.lat + i * 0.005, lng: c.lng }, serviceRadiusKm: 3,
+        zones: ['ambient', 'chilled', 'frozen'], pickMinutesPerOrder: 3, packMinutes: 1, travelKmPerHour: 20, slotCapacity: { '*': 1000 },
+      });
+      const inDays = (n: number) => new Date(Date.parse(cityToday()) + n * 86_400_000).toISOString().slice(0, 10);
+      const lot = (nodeId: string, n: string, qty: number, days: number, bin: string): StockLot => ({ nodeId, sku: `${p}MILK`, lotId: `${p}MILK-${n}`, expiresOn: inDays(days), available: qty, bin });
+      const [n0, n1] = [node(0), node(1)];
+      return {
+        nodes: [n0, n1], skus: [{ sku: `${p}MILK`, name: 'Fresh milk 1 L', category: 'dairy', zone: 'chilled', minShelfLifeDays: 1, perishable: true, unitPriceCents: 800 }],
+        lots: [lot(n0.id, 'A', 2, 3, 'C-01-1'), lot(n0.id, 'B', 3, 5, 'C-02-1'), lot(n1.id, 'C', 10, 5, 'C-01-1')],
+      };
+    });
+    const milk = (n: string) => `${prefix}MILK-${n}`;
+    const orderId = uniqueId('o');
+    const placed = await req(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.nodes[0]!.location, lines: [{ lineId: 'l1', sku: `${prefix}MILK`, qty: 3 }, { lineId: 'l2', sku: `${prefix}MILK`, qty: 2 }] }));
+    expect(placed.status, JSON.stringify(placed.body)).to.equal(202);
+    const allocated = await waitForOrder(orderId, (v) => v.status === 'allocated');
+    expect(allocated.fulfilments[0]!.lotIds.sort()).to.deep.equal([milk('A'), milk('B')]);
+    const fid = allocated.fulfilments[0]!.fulfilmentId;
+    const f1 = stack.client.workflow.getHandle(fid);
+    await f1.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
+    for (const [lotId, qty] of [[milk('A'), 2], [milk('B'), 1]] as const) {
+      await f1.executeUpdate(confirmPickUpdate, { args: [{ pickerId: 'p', idempotencyKey: uniqueId('k'), lineId: 'l1', sku: `${prefix}MILK`, lotId, qty }] });
+    }
+
+    const alertId = uniqueId('alert');
+    await db.query("UPDATE lots SET status = 'quarantined' WHERE lot_id = $1", [milk('A')]);
+    await stack.client.workflow.getHandle(orderWorkflowId(orderId)).signal(coldChainQuarantineSignal, { alertId, lotIds: [milk('A')], reason: 'hard limit' });
+    const moved = await waitForOrder(orderId, (v) => v.fulfilments.length === 2);
+
+    // The two units of A in the tote are quarantined goods out of their bin: written off, not back on the shelf.
+    expect(await lotRow(milk('A'))).to.deep.equal({ on_hand: 0, reserved: 0 });
+    const adjustments = await db.query<{ lot_id: string; kind: string; delta: number }>('SELECT lot_id, kind, delta FROM stock_adjustments WHERE adjustment_id LIKE $1', [`${fid}:quarantine:%`]);
+    expect(adjustments).to.deep.equal([{ lot_id: milk('A'), kind: 'write_off', delta: -2 }]);
+    // l1's unit of B goes back on its shelf; l2 keeps its hold of 2.
+    expect(await lotRow(milk('B')), 'only the hit line\'s share of B is released').to.deep.equal({ on_hand: 3, reserved: 2 });
+    const events = await db.query<{ data: { lineIds: string[]; writtenOff: unknown; putBack: unknown } }>("SELECT data FROM order_events WHERE order_id = $1 AND type = 'lines_quarantined'", [orderId]);
+    expect(events.map((e) => [e.data.lineIds, e.data.writtenOff, e.data.putBack])).to.deep.equal([[['l1'], [{ lotId: milk('A'), qty: 2 }], [{ lotId: milk('B'), qty: 1 }]]]);
+    // N0 has nothing left to promise (A quarantined, B held by l2): the line goes to N1, in full.
+    expect(moved.fulfilments[1]).to.include({ nodeId: city.nodes[1]!.id });
+    expect(moved.fulfilments[1]!.lineIds).to.deep.equal(['l1']);
+
+    // l2 is still picked from B and leaves with the courier: B's stock stays right.
+    await pickEverything(f1, 'p');
+    await f1.executeUpdate(packedUpdate);
+    expect((await req(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: 'c' })).status).to.equal(200);
+    expect(await lotRow(milk('B'))).to.deep.equal({ on_hand: 1, reserved: 0 });
   });
 });
