@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => {
     if (req.url === '/healthz') {
       const mqtt = ingester.clients[0];
-      checkHealth({ db, progress: [ingester.progress], ...(mqtt ? { mqtt } : {}) }).then(
+      checkHealth({ db, progress: [ingester.progress, ...(alerting ? [alerting.progress] : [])], ...(mqtt ? { mqtt } : {}) }).then(
         (h) => res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: h.ok ? 'ok' : 'degraded', ...h })),
         () => res.writeHead(500).end(),
       );

@@ -23,10 +23,15 @@ async function main(): Promise<void> {
   const worker = await startWorker(cfg, { db, logger: logger.child({ component: 'worker' }) });
   const ingester = await startIngester(cfg, { db, logger: logger.child({ component: 'ingest' }) });
   // One scrape target for the API and the in-process ingester; the worker runtime serves its own.
-  const api = await startApi(cfg, { db, temporal, logger: logger.child({ component: 'api' }), metricsRegistries: [ingester.metrics.registry], progress: [ingester.progress, worker.progress] });
+  // /healthz reads this list on every request: the alert evaluator joins it once started.
+  const progress = [ingester.progress, worker.progress];
+  const api = await startApi(cfg, { db, temporal, logger: logger.child({ component: 'api' }), metricsRegistries: [ingester.metrics.registry], progress });
   const stops: (() => Promise<void>)[] = [() => ingester.stop(), () => api.stop(), () => worker.stop()];
   const alerting = await startAlertingAlongside(cfg, { db, logger, temporal: temporal.client, role: 'start' });
-  if (alerting) stops.unshift(() => alerting.stop());
+  if (alerting) {
+    stops.unshift(() => alerting.stop());
+    progress.push(alerting.progress);
+  }
   await ensureMaintenanceSchedule(temporal.client, cfg);
   await ensureForecastSchedule(temporal.client, cfg, { horizonDays: 7 });
   if (cfg.demo) {

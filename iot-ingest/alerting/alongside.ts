@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Registry } from 'prom-client';
 import type { Config } from '../../config';
 import type { Db } from '../../db/pool';
+import type { ProgressProbe } from '../../platform/health';
 import type { Logger } from '../../platform/logger';
 import { connectTemporal } from '../../platform/temporal';
 import { startAlertEvaluator } from './evaluator';
@@ -16,7 +17,7 @@ import { createAlertMetrics } from './metrics';
 export async function startAlertingAlongside(
   cfg: Config,
   deps: { db: Db; logger: Logger; temporal?: Client; metricsRegistry?: Registry; role: string },
-): Promise<{ stop(): Promise<void> } | null> {
+): Promise<{ progress: ProgressProbe; stop(): Promise<void> } | null> {
   if (!cfg.alerts.evaluatorAlongside) return null;
   const logger = deps.logger.child({ component: 'alerts' });
   let temporal = deps.temporal;
@@ -37,6 +38,7 @@ export async function startAlertingAlongside(
     { clientIdPrefix, shareGroup: cfg.alerts.shareGroup },
   );
   return {
+    progress: evaluator.progress,
     async stop() {
       await evaluator.stop();
       await close?.();

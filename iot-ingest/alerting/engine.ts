@@ -221,8 +221,9 @@ export class AlertEngine {
     return { started, signalled };
   }
 
-  /** One full sweep; each part's failure is logged and does not stop the others. */
-  async sweep(dispatcher: OutboxDispatcher, now = Date.now()): Promise<void> {
+  /** One full sweep; each part's failure is logged and does not stop the others. Returns the parts that failed. */
+  async sweep(dispatcher: OutboxDispatcher, now = Date.now()): Promise<string[]> {
+    const failed: string[] = [];
     const parts: [string, () => Promise<Outbox>][] = [
       ['offline', () => this.sweepOffline(now)],
       ['escalation', () => this.sweepEscalations(now)],
@@ -233,12 +234,15 @@ export class AlertEngine {
         await dispatcher.dispatch(await run());
       } catch (err) {
         this.deps.logger.warn({ err: (err as Error).message, part: name }, 'alert sweep part failed');
+        failed.push(name);
       }
     }
     try {
       await this.sweepOutbox(dispatcher, now);
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message, part: 'outbox' }, 'alert sweep part failed');
+      failed.push('outbox');
     }
+    return failed;
   }
 }

@@ -8,6 +8,8 @@ import type { Config } from '../../config';
 import type { Db } from '../../db/pool';
 import { batchFilter, parseTelemetryMessage, readingFilter, sharedTopic } from '../../domain/coldchain/telemetry';
 import type { Reading } from '../../domain/coldchain/telemetry';
+import { DEFAULT_STUCK_AFTER_MS, registerProgressMetrics } from '../../platform/health';
+import type { ProgressProbe } from '../../platform/health';
 import type { Logger } from '../../platform/logger';
 import { openAckAfterHandlingSessions } from '../../platform/mqtt';
 import { DurableBatcher } from '../batcher';
@@ -18,6 +20,7 @@ import type { AlertEngineOptions } from './engine';
 import { createAlertMetrics } from './metrics';
 import type { AlertMetrics } from './metrics';
 import { ProfileCache } from './profiles';
+import { EvaluatorProgress } from './progress';
 
 /** How one evaluator instance connects, batches and sweeps. */
 export interface AlertEvaluatorOptions extends AlertEngineOptions {
@@ -41,6 +44,8 @@ export interface AlertEvaluatorOptions extends AlertEngineOptions {
   taskQueue?: string;
   /** Compressed delivery schedule (tests, bench); the Svix-like one otherwise. */
   delivery?: DeliveryPolicy;
+  /** A message pending (or no complete sweep) longer than this makes the evaluator degraded in /healthz. */
+  stuckAfterMs?: number;
 }
 
 /** A running evaluator. */
@@ -48,6 +53,8 @@ export interface AlertEvaluatorHandle {
   engine: AlertEngine;
   dispatcher: OutboxDispatcher;
   metrics: AlertMetrics;
+  /** Progress for /healthz (`HealthDeps.progress`) and /metrics: pending messages, last committed batch, retries, sweeps. */
+  progress: ProgressProbe;
   clients: MqttClient[];
   /** Run one sweep now (tests). */
   sweepNow(): Promise<void>;
@@ -70,12 +77,16 @@ export async function startAlertEvaluator(
   const engine = new AlertEngine({ db: deps.db, logger, profiles, metrics }, opts);
   const dispatcher = new OutboxDispatcher({ db: deps.db, logger, temporal: deps.temporal, taskQueue: opts.taskQueue ?? cfg.temporal.taskQueue, delivery: opts.delivery });
   const sessions = opts.sessions ?? DEFAULT_SESSIONS;
+  const interval = opts.sweepIntervalMs ?? 5_000;
+  const progress = new EvaluatorProgress(opts.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS, interval);
+  registerProgressMetrics(metrics.registry, progress, 'freshchain_alerts');
 
   const batcher = new DurableBatcher<Reading>(
     async (readings) => {
       const started = process.hrtime.bigint();
       const outbox = await engine.processReadings(readings);
       metrics.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      progress.batches.progressed();
       // Committed: start deliveries now, without holding up the acknowledgement.
       dispatcher.dispatchLater(outbox);
     },
@@ -85,6 +96,7 @@ export async function startAlertEvaluator(
       maxWaitMs: opts.batchWaitMs ?? 5,
       onWriteError: (err, attempt) => {
         metrics.writeFailures.inc();
+        progress.batches.failed(attempt);
         if (attempt === 1 || attempt % 20 === 0) logger.warn({ err: err.message, attempt }, 'alert batch failed; holding acknowledgements and retrying');
       },
     },
@@ -98,10 +110,15 @@ export async function startAlertEvaluator(
     url: cfg.mqtt.url, username: cfg.mqtt.username, password: cfg.mqtt.password, clientIdPrefix: prefix, sessions,
     sessionExpirySeconds: opts.sessionExpirySeconds ?? cfg.ingest.sessionExpirySeconds, filters, logger,
     handle: async (topic, payload) => {
-      // Dead letters are the ingester's business (it stores them); here they are just skipped.
-      const { readings } = parseTelemetryMessage(topic, payload, { now: Date.now() });
-      if (readings.length) await batcher.submit(readings);
-      metrics.messages.inc();
+      const finish = progress.batches.begin();
+      try {
+        // Dead letters are the ingester's business (it stores them); here they are just skipped.
+        const { readings } = parseTelemetryMessage(topic, payload, { now: Date.now() });
+        if (readings.length) await batcher.submit(readings);
+        metrics.messages.inc();
+      } finally {
+        finish();
+      }
     },
   });
   const clients = mqttSessions.clients;
@@ -111,7 +128,7 @@ export async function startAlertEvaluator(
   let timer: NodeJS.Timeout | undefined;
   const sweepOnce = async () => {
     const started = process.hrtime.bigint();
-    await engine.sweep(dispatcher);
+    progress.swept(await engine.sweep(dispatcher));
     metrics.sweepSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
   };
   const runSweep = (): Promise<void> => {
@@ -120,7 +137,6 @@ export async function startAlertEvaluator(
     });
     return sweeping;
   };
-  const interval = opts.sweepIntervalMs ?? 5_000;
   const schedule = () => {
     if (stopping || interval <= 0) return;
     timer = setTimeout(() => {
@@ -134,6 +150,7 @@ export async function startAlertEvaluator(
     engine,
     dispatcher,
     metrics,
+    progress,
     clients,
     async sweepNow() {
       while (sweeping) await sweeping;

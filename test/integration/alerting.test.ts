@@ -21,6 +21,7 @@ import { batchTopic, readingTopic } from '../../domain/coldchain/telemetry';
 import type { Reading } from '../../domain/coldchain/telemetry';
 import { initialRuleState } from '../../domain/coldchain/ruleState';
 import { startAlertEvaluator } from '../../iot-ingest/alerting/evaluator';
+import { checkHealth, progressHealth } from '../../platform/health';
 import type { AlertEvaluatorHandle, AlertEvaluatorOptions } from '../../iot-ingest/alerting/evaluator';
 import { coldChainQuarantineSignal, orderWorkflowId } from '../../workflows/messages';
 import { startWorker } from '../../workflows/worker';
@@ -235,6 +236,22 @@ describe('Cold-chain alerting through the broker (integration)', function () {
     expect((await eventsOf(offline!.id)).map((e) => e.type)).to.deep.equal(['sensor.offline', 'sensor.online']);
     await ev.sweepNow();
     expect(await alertsOf(s.sensorIds[0]!), 'reporting again: no new outage yet').to.have.length(1);
+  });
+
+  it('reports its progress for /healthz: the last committed batch, nothing pending, sweeps going through', async () => {
+    const s = await site();
+    const ev = await evaluator(s, { sweepIntervalMs: 200 });
+    expect(ev.progress.snapshot()).to.include({ pending: 0, sinceProgressMs: null, retryAttempts: 0 });
+    const ts = Date.now() - MIN;
+    await pub.publishAsync(readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!), JSON.stringify({ v: 1, ts, temp_c: 3 }), { qos: 1 });
+    await processedUpTo(s.sensorIds[0]!, ts);
+    expect(await eventually(async () => ev.progress.snapshot().sinceProgressMs !== null, 5_000)).to.equal(true);
+    await ev.sweepNow();
+    const health = progressHealth(ev.progress);
+    expect(health.ok, health.detail).to.equal(true);
+    expect(health.detail).to.match(/^progressing: 0 pending/);
+    const checks = await checkHealth({ progress: [ev.progress] });
+    expect(checks.checks.alerts?.ok).to.equal(true);
   });
 
   describe('sensors that never reported', () => {
