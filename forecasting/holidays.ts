@@ -1,11 +1,17 @@
 // Holiday lookup behind one small interface. Dates come only from maintained packages:
 // Chinese statutory holidays and make-up workdays (调休) from `chinese-days`, every other
-// country from `date-holidays`. Nothing here is a hand-typed list of dates.
+// country or region from `date-holidays`, or the days a data set marks itself (a 0/1 column).
+// Nothing here is a hand-typed list of dates.
+import { createHash } from 'node:crypto';
 import { getDayDetail, getHolidaysInRange } from 'chinese-days';
 import Holidays from 'date-holidays';
 import { dayOfIsoDate, isWeekendDay } from './time';
 
-export type HolidayRegion = 'CN' | 'US' | 'none';
+/**
+ * 'CN' (chinese-days), 'none', a `date-holidays` code (`US`, `AU-VIC`, `DE-BY-A`: country,
+ * state, region), or the key `customHolidayRegion` returned for a set of marked days.
+ */
+export type HolidayRegion = string;
 
 /** What the calendar knows about one day. */
 export interface DayInfo {
@@ -30,18 +36,53 @@ export interface HolidayCalendar {
 
 const NO_DAY: DayInfo = { holiday: false, makeupWorkday: false };
 
+const CUSTOM_PREFIX = 'custom:';
+// Content-addressed: the same marked days always give the same key, so caches keyed by region
+// (day flags, time indexes) stay correct however often a data set is loaded.
+const customDays = new Map<string, { readonly name: string; readonly days: ReadonlySet<string> }>();
+
+/**
+ * Region key for holidays a data set marks itself (e.g. a 0/1 column): `days` are YYYY-MM-DD,
+ * `name` names them (the model's named-holiday column).
+ */
+export function customHolidayRegion(name: string, days: Iterable<string>): HolidayRegion {
+  const sorted = [...new Set(days)].sort();
+  for (const d of sorted) toIsoDate(d);
+  const hash = createHash('sha256').update(name).update('\u0000').update(sorted.join(',')).digest('hex').slice(0, 16);
+  const key = `${CUSTOM_PREFIX}${hash}`;
+  customDays.set(key, { name, days: new Set(sorted) });
+  return key;
+}
+
+/** Why a region code is not usable, or undefined when it is. */
+export function holidayRegionProblem(region: string): string | undefined {
+  if (region === 'CN' || region === 'none' || customDays.has(region)) return undefined;
+  const parts = region.split('-');
+  if (parts.length > 3 || !parts.every((p) => /^[A-Za-z0-9]{1,8}$/.test(p))) {
+    return `'${region}' is not CN, none or a date-holidays code such as US, AU-VIC or DE-BY`;
+  }
+  const [country = '', state, sub] = parts;
+  const hd = new Holidays();
+  // Own-property lookups: the package returns plain objects, and '__proto__' must not match.
+  const known = (table: object | undefined, code: string): boolean => !!table && Object.prototype.hasOwnProperty.call(table, code);
+  if (!known(hd.getCountries(), country)) return `date-holidays knows no country '${country}'`;
+  if (state !== undefined && !known(hd.getStates(country), state)) return `date-holidays knows no state '${state}' in ${country}`;
+  if (sub !== undefined && state !== undefined && !known(hd.getRegions(country, state), sub)) {
+    return `date-holidays knows no region '${sub}' in ${country}-${state}`;
+  }
+  return undefined;
+}
+
 /** Calendar for a region; 'none' answers "ordinary day" for every date. */
 export function holidayCalendar(region: HolidayRegion): HolidayCalendar {
-  switch (region) {
-    case 'CN':
-      return cachedCalendar(region, chineseDayInfo);
-    case 'US':
-      return cachedCalendar(region, dateHolidaysLookup('US'));
-    case 'none':
-      return cachedCalendar(region, () => NO_DAY);
-    default:
-      throw new Error(`unknown holiday region: ${String(region)}`);
-  }
+  if (region === 'CN') return cachedCalendar(region, chineseDayInfo);
+  if (region === 'none') return cachedCalendar(region, () => NO_DAY);
+  const custom = customDays.get(region);
+  if (custom) return cachedCalendar(region, (iso) => (custom.days.has(iso) ? { holiday: true, makeupWorkday: false, holidayName: custom.name } : NO_DAY));
+  const problem = holidayRegionProblem(region);
+  if (problem) throw new Error(`unknown holiday region: ${problem}`);
+  const [country = '', state, sub] = region.split('-');
+  return cachedCalendar(region, dateHolidaysLookup(country, state, sub));
 }
 
 /** Accepts YYYY-MM-DD or a Date (its UTC calendar date), returns YYYY-MM-DD. */
@@ -85,8 +126,8 @@ function chineseDayInfo(iso: string): DayInfo {
   return { holiday, makeupWorkday, holidayName: holiday ? festival : undefined };
 }
 
-function dateHolidaysLookup(country: string): (iso: string) => DayInfo {
-  const hd = new Holidays(country);
+function dateHolidaysLookup(country: string, state?: string, region?: string): (iso: string) => DayInfo {
+  const hd = state === undefined ? new Holidays(country) : region === undefined ? new Holidays(country, state) : new Holidays(country, state, region);
   const byYear = new Map<number, Map<string, DayInfo>>();
   const yearTable = (year: number): Map<string, DayInfo> => {
     let table = byYear.get(year);

@@ -64,3 +64,30 @@ export function coverage(actual: ArrayLike<number>, lower: ArrayLike<number>, up
   }
   return inside / actual.length;
 }
+
+/** Mean pinball (quantile) loss of forecasts of quantile q: lower is better, q = 0.5 gives MAE / 2. */
+export function pinball(actual: ArrayLike<number>, forecast: ArrayLike<number>, q: number): number {
+  checkLengths(actual, forecast);
+  let sum = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const d = (actual[i] ?? 0) - (forecast[i] ?? 0);
+    sum += d >= 0 ? q * d : (q - 1) * d;
+  }
+  return sum / actual.length;
+}
+
+/** Fraction of actuals strictly below `lower` (nominal 10% for p10). */
+export function shareBelow(actual: ArrayLike<number>, lower: ArrayLike<number>): number {
+  checkLengths(actual, lower);
+  let n = 0;
+  for (let i = 0; i < actual.length; i++) if ((actual[i] ?? 0) < (lower[i] ?? 0)) n += 1;
+  return n / actual.length;
+}
+
+/** Mean width upper − lower of the intervals. */
+export function intervalWidth(lower: ArrayLike<number>, upper: ArrayLike<number>): number {
+  checkLengths(lower, upper);
+  let sum = 0;
+  for (let i = 0; i < lower.length; i++) sum += (upper[i] ?? 0) - (lower[i] ?? 0);
+  return sum / lower.length;
+}

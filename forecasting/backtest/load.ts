@@ -11,7 +11,9 @@ function show(ms: number, step: number): string {
 }
 
 /** The columns to read (as the command line names them) and the slots in a day. */
-export type LoadSpec = Pick<BacktestArgs, 'time' | 'slotCol' | 'target' | 'features' | 'seriesCols' | 'groupCol'> & { readonly slotsPerDay: number };
+export type LoadSpec = Pick<BacktestArgs, 'time' | 'slotCol' | 'target' | 'features' | 'seriesCols' | 'groupCol' | 'holidayColumn'> & {
+  readonly slotsPerDay: number;
+};
 
 export interface LoadedSeries {
   readonly id: string;
@@ -27,6 +29,8 @@ export interface LoadedData {
   readonly slotsPerDay: number;
   readonly rows: number;
   readonly series: LoadedSeries[];
+  /** Days (YYYY-MM-DD) the holiday column marks with 1; undefined without --holiday-column. */
+  readonly holidayDays?: readonly string[];
 }
 
 interface Row {
@@ -40,7 +44,7 @@ export function loadSeries(text: string, spec: LoadSpec): LoadedData {
   const table = parseCsv(text);
   const header = (table[0] ?? []).map((h) => h.trim());
   if (header.length === 0 || table.length < 2) throw new InputError('CSV has no data rows');
-  const wanted = [spec.time, spec.target, ...(spec.slotCol ? [spec.slotCol] : []), ...spec.features, ...spec.seriesCols, ...(spec.groupCol ? [spec.groupCol] : [])];
+  const wanted = [spec.time, spec.target, ...(spec.slotCol ? [spec.slotCol] : []), ...spec.features, ...spec.seriesCols, ...(spec.groupCol ? [spec.groupCol] : []), ...(spec.holidayColumn ? [spec.holidayColumn] : [])];
   const missing = [...new Set(wanted.filter((c) => !header.includes(c)))];
   if (missing.length > 0) {
     throw new InputError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `'${c}'`).join(', ')} (columns: ${header.join(', ')})`);
@@ -49,9 +53,11 @@ export function loadSeries(text: string, spec: LoadSpec): LoadedData {
   const step = DAY_MS / spec.slotsPerDay;
   const bySeries = new Map<string, Row[]>();
   const groupOf = new Map<string, string>();
+  const holidayDays = new Set<string>();
   table.slice(1).forEach((cells, i) => {
     const line = i + 2; // header is line 1
     const ms = parseTime(cells, line, spec, col, step);
+    if (spec.holidayColumn && parseHolidayFlag(cells[col(spec.holidayColumn)], line, spec.holidayColumn)) holidayDays.add(isoLocal(ms).slice(0, 10));
     const id = spec.seriesCols.length > 0 ? spec.seriesCols.map((c) => cells[col(c)] ?? '').join('/') : 'series';
     const rows = bySeries.get(id) ?? [];
     rows.push({ line, ms, cells });
@@ -87,7 +93,22 @@ export function loadSeries(text: string, spec: LoadSpec): LoadedData {
     }
     series.push({ id, group: groupOf.get(id) ?? id, values, features });
   }
-  return { start, length, slotsPerDay: spec.slotsPerDay, rows: table.length - 1, series };
+  return {
+    start,
+    length,
+    slotsPerDay: spec.slotsPerDay,
+    rows: table.length - 1,
+    series,
+    holidayDays: spec.holidayColumn ? [...holidayDays].sort() : undefined,
+  };
+}
+
+/** A holiday column cell: 0 or 1 (a day is a holiday when any of its rows says 1). */
+function parseHolidayFlag(cell: string | undefined, line: number, column: string): boolean {
+  const s = (cell ?? '').trim();
+  if (s === '1') return true;
+  if (s === '0') return false;
+  throw new InputError(`row ${line - 1} (line ${line}): holiday column '${column}' must be 0 or 1, got '${JSON.stringify(cell ?? '').slice(1, -1)}'`);
 }
 
 /** Numeric cell; empty/NA features become NaN (treated as average), targets must be numbers. */
