@@ -55,7 +55,8 @@ function fakeActivities(hold: { secondJoin?: Promise<void> } = {}) {
     },
     async allocateAndReserve({ order }) {
       record('allocateAndReserve', order.orderId);
-      return { allocation: allocateOrder(buildStockIndex(nodes, skus, lots), order as Order, Date.now()), replayed: false };
+      // The workflow passes no coordinates; the real activity reads the door from the orders row.
+      return { allocation: allocateOrder(buildStockIndex(nodes, skus, lots), { ...order, location: centre } as Order, Date.now()), replayed: false };
     },
     async joinDelivery(a) {
       record('joinDelivery', a.nodeId);
@@ -116,7 +117,8 @@ describe('Order workflow with fake activities (integration, dev server)', functi
   const input = (orderId: string): OrderInput => {
     const now = Date.now();
     return {
-      orderId, customerId: 'c1', addressKey: `door-${orderId}`, location: centre, placedAt: now,
+      // As intake starts it: no coordinates (the door is in the orders row).
+      orderId, customerId: 'c1', addressKey: `door-${orderId}`, placedAt: now,
       slot: { kind: 'instant', start: now, end: now + 30 * 60_000 },
       lines: [{ lineId: 'l1', sku: 'MILK', qty: 1 }, { lineId: 'l2', sku: 'RICE', qty: 1 }],
     };
