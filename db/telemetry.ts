@@ -145,7 +145,8 @@ export interface PendingUnknownReading { id: number; topic: string; raw: Buffer 
  */
 export async function pendingUnknownReadings(db: Db, f: { sensorIds?: readonly string[]; since?: Date; afterId?: number; limit: number }): Promise<PendingUnknownReading[]> {
   return db.query<PendingUnknownReading>(
-    `SELECT id::int AS id, topic, raw FROM ingest_dead_letters
+    // bigserial read as float8: exact up to 2^53, where ::int failed past 2^31 letters.
+    `SELECT id::float8 AS id, topic, raw FROM ingest_dead_letters
       WHERE reason = 'unknown_sensor' AND replayed_at IS NULL
         AND ($1::bigint IS NULL OR (received_at, id) > (SELECT received_at, id FROM ingest_dead_letters WHERE id = $1))
         AND ($2::text[] IS NULL OR sensor_id = ANY($2)) AND ($3::timestamptz IS NULL OR received_at >= $3)
