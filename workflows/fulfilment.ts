@@ -431,7 +431,7 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
         coldChainRisk = true;
         inspectAtDoor = state === 'dispatched';
         upsertSearchAttributes([{ key: COLD_CHAIN_RISK, value: true }]);
-        await local.appendOrderEvent({ orderId: input.orderId, key: `${input.fulfilmentId}:risk:${q.alertId}`, type: 'cold_chain_risk', nodeId: input.nodeId, data: { alertId: q.alertId, lotIds: q.lotIds, inspectAtDoor } });
+        await local.appendOrderEvent({ orderId: input.orderId, key: `${input.fulfilmentId}:risk:${q.alertId}`, type: 'cold_chain_risk', nodeId: input.nodeId, data: { alertId: q.alertId, lotIds: q.lotIds, inspectAtDoor }, at: Date.now() });
         await parent.signal(fulfilmentStateSignal, { fulfilmentId: input.fulfilmentId, state, coldChainRisk });
         return;
       }
@@ -450,7 +450,7 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
       } else {
         await acts.releaseReservations({ orderId: input.orderId, allocationKey: input.allocationKey, lotIds: [...new Set(affected.flatMap((l) => l.lots.map((x) => x.lotId)))] });
         setPick(removeLines(pick, affectedIds));
-        await local.appendOrderEvent({ orderId: input.orderId, key: eventKey, type: 'lines_quarantined', nodeId: input.nodeId, data: { alertId: q.alertId, lineIds: [...affectedIds] } });
+        await local.appendOrderEvent({ orderId: input.orderId, key: eventKey, type: 'lines_quarantined', nodeId: input.nodeId, data: { alertId: q.alertId, lineIds: [...affectedIds] }, at: Date.now() });
       }
       await parent.signal(reallocateLinesSignal, { fulfilmentId: input.fulfilmentId, lines: affected.map((l) => ({ lineId: l.lineId, sku: l.sku, qty: l.qty })), reason: `quarantine:${q.alertId}` });
       if (totes.length === 0) {
