@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { fingerprintDifferences, intakeFingerprint, orderIntakeSchema, recordDifferences } from '../../../api/routes/orders';
+import { isCleanText } from '../../../api/text';
 import { INTAKE_WINDOW, intakeDateIssues, MAX_SEARCH_ATTRIBUTE_MS, searchAttributeInstant } from '../../../domain/orders';
 
 const NOW = Date.UTC(2026, 2, 3, 10, 0);
@@ -107,5 +108,25 @@ describe('Datetime search attribute clamp', () => {
       expect(new Date(at).toISOString()).to.match(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       expect(at).to.be.within(0, MAX_SEARCH_ATTRIBUTE_MS);
     }));
+  });
+});
+
+describe('clean text (the refinement every free-text field of a body shares)', () => {
+  // Oracle: no Unicode control character, and the string survives a UTF-8 round trip (a lone
+  // surrogate comes back as U+FFFD).
+  const oracle = (s: string) => !/\p{Cc}/u.test(s) && Buffer.from(s, 'utf8').toString('utf8') === s;
+
+  it('agrees with the oracle on any UTF-16 string (property)', () => {
+    fc.assert(fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 })), (s) => {
+      expect(isCleanText(s), JSON.stringify(s)).to.equal(oracle(s));
+    }), { numRuns: 2000 });
+    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 0xffff })).map((cs) => String.fromCharCode(...cs)), (s) => {
+      expect(isCleanText(s), JSON.stringify(s)).to.equal(oracle(s));
+    }), { numRuns: 2000 });
+  });
+
+  it('refuses NUL, DEL, C1 controls and unpaired surrogates; keeps emoji and CJK', () => {
+    for (const bad of ['a\u0000b', '\u007f', '\u0085', '\ud800', 'x\udc00', '\udc00\ud800', 'line\nbreak']) expect(isCleanText(bad), JSON.stringify(bad)).to.equal(false);
+    for (const good of ['李伟', '🥬🥛', 'Zoë O\'Brien', '']) expect(isCleanText(good), good).to.equal(true);
   });
 });
