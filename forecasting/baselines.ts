@@ -1,7 +1,7 @@
 // Baseline forecasters the model must beat. All take a history array and are pure.
 //  - same slot last week (seasonal naive), season = 7 × slots per day
 //  - mean of the last 4 same slots
-//  - Holt-Winters additive (level, trend, weekly season), parameters by grid search
+//  - Holt-Winters additive with a damped trend (level, trend, weekly season), parameters by grid search
 
 /** Same slot one season back, going further back whole seasons until the value is before `origin`. */
 export function seasonalNaiveAt(history: ArrayLike<number>, origin: number, target: number, season: number): number {
@@ -42,6 +42,13 @@ export interface HoltWintersParams {
   readonly alpha: number;
   readonly beta: number;
   readonly gamma: number;
+  /**
+   * Trend damping per step (Gardner & McKenzie), < 1: the trend's contribution k steps ahead is
+   * (φ + … + φ^k)·b ≤ φ/(1 − φ)·b. An undamped trend times a one-week lead of half-hourly
+   * slots (336 steps) turned small trend errors, or a trend frozen at its initial value when
+   * β = 0 wins, into forecasts off by a third of demand.
+   */
+  readonly phi: number;
 }
 
 /** Filter state after `t` observations. */
@@ -78,8 +85,9 @@ export function holtWintersUpdate(state: HoltWintersState, y: number): void {
   const m = state.seasonal.length;
   const phase = state.t % m;
   const sOld = state.seasonal[phase] ?? 0;
-  const level = alpha * (y - sOld) + (1 - alpha) * (state.level + state.trend);
-  state.trend = beta * (level - state.level) + (1 - beta) * state.trend;
+  const { phi } = state.params;
+  const level = alpha * (y - sOld) + (1 - alpha) * (state.level + phi * state.trend);
+  state.trend = beta * (level - state.level) + (1 - beta) * phi * state.trend;
   state.seasonal[phase] = gamma * (y - level) + (1 - gamma) * sOld;
   state.level = level;
   state.t += 1;
@@ -88,7 +96,10 @@ export function holtWintersUpdate(state: HoltWintersState, y: number): void {
 /** Forecast k ≥ 1 steps ahead of the state (not clipped). */
 export function holtWintersForecast(state: HoltWintersState, k: number): number {
   const m = state.seasonal.length;
-  return state.level + k * state.trend + (state.seasonal[(state.t + k - 1) % m] ?? 0);
+  const { phi } = state.params;
+  // φ + φ² + … + φ^k
+  const damped = phi === 1 ? k : (phi * (1 - Math.pow(phi, k))) / (1 - phi);
+  return state.level + damped * state.trend + (state.seasonal[(state.t + k - 1) % m] ?? 0);
 }
 
 /** Run the filter over a whole history with fixed parameters. */
@@ -101,31 +112,40 @@ export function holtWintersRun(history: ArrayLike<number>, season: number, param
 const ALPHAS = [0.05, 0.1, 0.2, 0.3, 0.5];
 const BETAS = [0, 0.01, 0.05];
 const GAMMAS = [0.05, 0.1, 0.2, 0.4];
+// The usual range of damped-trend ETS (e.g. statsforecast's AutoETS bounds φ to 0.8–0.98).
+const PHIS = [0.8, 0.9, 0.98];
 
-/** Grid-search α, β, γ by one-step-ahead squared error; returns the state after the history. */
+/** Grid-search α, β, γ, φ by one-step-ahead squared error; returns the state after the history. */
 export function fitHoltWinters(history: ArrayLike<number>, season: number): HoltWintersState {
-  let best: HoltWintersParams = { alpha: 0.2, beta: 0, gamma: 0.1 };
+  let best: HoltWintersParams = { alpha: 0.2, beta: 0, gamma: 0.1, phi: 0.98 };
   let bestSse = Infinity;
   for (const alpha of ALPHAS) {
     for (const beta of BETAS) {
       for (const gamma of GAMMAS) {
-        const params = { alpha, beta, gamma };
-        const state = holtWintersInit(history, season, params);
-        let sse = 0;
-        for (let t = season; t < history.length; t++) {
-          const y = history[t] ?? 0;
-          // Score after one extra season of burn-in so the initial guess does not decide.
-          if (t >= 2 * season) sse += (y - holtWintersForecast(state, 1)) ** 2;
-          holtWintersUpdate(state, y);
-        }
-        if (sse < bestSse) {
-          bestSse = sse;
-          best = params;
+        for (const phi of PHIS) {
+          const params = { alpha, beta, gamma, phi };
+          const sse = oneStepSse(history, season, params);
+          if (sse < bestSse) {
+            bestSse = sse;
+            best = params;
+          }
         }
       }
     }
   }
   return holtWintersRun(history, season, best);
+}
+
+/** One-step-ahead squared error, scored after one extra season of burn-in so the initial guess does not decide. */
+function oneStepSse(history: ArrayLike<number>, season: number, params: HoltWintersParams): number {
+  const state = holtWintersInit(history, season, params);
+  let sse = 0;
+  for (let t = season; t < history.length; t++) {
+    const y = history[t] ?? 0;
+    if (t >= 2 * season) sse += (y - holtWintersForecast(state, 1)) ** 2;
+    holtWintersUpdate(state, y);
+  }
+  return sse;
 }
 
 /** Next `horizon` steps after the history from a fitted Holt-Winters model, clipped at 0. */

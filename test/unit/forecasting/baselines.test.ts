@@ -7,6 +7,8 @@ import {
   seasonalNaiveAt,
   seasonalNaiveForecast,
 } from '../../../forecasting/baselines';
+import { holtWintersForecast } from '../../../forecasting/baselines';
+import { subDailyDemand } from './subDaily';
 
 describe('forecasting baselines', () => {
   it('seasonal naive repeats the last season, going back further past the origin', () => {
@@ -30,11 +32,45 @@ describe('forecasting baselines', () => {
     fc.forEach((f, k) => expect(f).to.be.closeTo(truth[k] ?? 0, 1.5));
     const state = fitHoltWinters(series, 7);
     expect(state.t).to.equal(140);
-    expect(state.trend).to.be.closeTo(0.5, 0.1);
+    // Damped: the filtered trend sits below the true slope (0.5), yet the week ahead is right (above).
+    expect(state.trend).to.be.within(0.2, 0.6);
+    expect(state.params.phi).to.be.below(1);
   });
 
   it('Holt-Winters forecasts are clipped at zero', () => {
     const falling = Array.from({ length: 42 }, (_, t) => Math.max(0, 50 - 2 * t));
     holtWintersForecastSeries(falling, 14, 7).forEach((f) => expect(f).to.be.at.least(0));
+  });
+
+  it('Holt-Winters stays unbiased at long leads on half-hourly data (damped trend)', () => {
+    // The data start in a quiet (holiday) week: an undamped trend initialised from the first two
+    // weeks and never updated (β = 0 wins one-step) adds ~ +30% of demand at a one-week lead.
+    const S = 48;
+    const season = 7 * S;
+    for (const seed of [1, 2, 3]) {
+      const d = subDailyDemand({ seed, days: 7 * 12, holidayEvery: 30, quietStart: { days: 7, factor: 0.7 } });
+      let sum = 0;
+      let errLong = 0;
+      let errAll = 0;
+      let nLong = 0;
+      let nAll = 0;
+      for (let o = 8 * season; o + season <= d.values.length; o += S) {
+        const state = fitHoltWinters(d.values.subarray(0, o), season);
+        for (let lead = 1; lead <= season; lead++) {
+          const y = d.values[o + lead - 1] ?? 0;
+          const e = Math.max(0, holtWintersForecast(state, lead)) - y;
+          sum += y;
+          errAll += e;
+          nAll += 1;
+          if (lead > season - S) {
+            errLong += e;
+            nLong += 1;
+          }
+        }
+      }
+      const meanDemand = sum / nAll;
+      expect(Math.abs(errAll / nAll) / meanDemand, `seed ${seed} bias over leads 1..336`).to.be.below(0.03);
+      expect(Math.abs(errLong / nLong) / meanDemand, `seed ${seed} bias on the last day of the week ahead`).to.be.below(0.05);
+    }
   });
 });
