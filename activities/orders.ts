@@ -25,6 +25,11 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
       await orders.recordOrder(db, order);
     },
 
+    /** The orders row of a replacement, its door copied from the order it replaces. */
+    async recordReplacementOrder(r: { orderId: string; fromOrderId: string; slot: Order['slot']; lines: Order['lines']; placedAt: number }): Promise<void> {
+      await orders.recordReplacementOrder(db, r);
+    },
+
     /**
      * Allocate (pure domain decision on fresh stock) and reserve atomically. When stock moved
      * between the read and the reservation, decide again on the new figures. Idempotent by

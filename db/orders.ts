@@ -294,6 +294,25 @@ export async function recordOrder(db: Db, order: Omit<Order, 'location'> & { loc
   });
 }
 
+/**
+ * The orders row of a replacement sent to the door of `fromOrderId`: the door is copied in SQL,
+ * so the replacement's workflow input carries no coordinates. Idempotent by order id.
+ */
+export async function recordReplacementOrder(
+  db: Db,
+  r: { orderId: string; fromOrderId: string; slot: Order['slot']; lines: Order['lines']; placedAt: number },
+): Promise<void> {
+  const inserted = await db.query(
+    `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at)
+     SELECT $1, customer_id, address_key, lat, lng, $3, $4, $5, $6, 'received', $7 FROM orders WHERE order_id = $2
+     ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+    [r.orderId, r.fromOrderId, r.slot.kind, new Date(r.slot.start), new Date(r.slot.end), JSON.stringify(r.lines), new Date(r.placedAt)],
+  );
+  if (inserted.length) return;
+  const exists = await db.query('SELECT 1 FROM orders WHERE order_id = $1', [r.orderId]);
+  if (!exists.length) throw new Error(`order ${r.fromOrderId} not found: no door for replacement ${r.orderId}`);
+}
+
 /** Where an order is delivered, as recorded at intake (the allocation reads it here, so workflows need not carry it). */
 export async function loadOrderLocation(db: Db, orderId: string): Promise<Order['location'] | undefined> {
   const row = (await db.query<{ lat: number; lng: number }>('SELECT lat, lng FROM orders WHERE order_id = $1', [orderId]))[0];

@@ -10,8 +10,12 @@ import type { Db } from './pool';
 /** A delivered line and what the customer still holds of it, per lot it was picked from. */
 export interface DeliveredLine extends ReturnableLine { lots: LotUnits[] }
 
-/** Where the order went, for a replacement sent to the same door. */
-export interface ReturnDestination { customerId: string; addressKey: string; location: { lat: number; lng: number } }
+/**
+ * Who the order went to, for a replacement sent to the same door. No coordinates: this is an
+ * activity result, kept in workflow histories; the replacement's door is copied row to row
+ * (`recordReplacementOrder`).
+ */
+export interface ReturnDestination { customerId: string; addressKey: string }
 
 /** A return after delivery, as settled (or as settled before, for a repeated request). */
 export type CustomerReturnSettlement =
@@ -120,10 +124,10 @@ export async function settleCustomerReturn(
 ): Promise<CustomerReturnSettlement> {
   return db.transaction(async (c) => {
     const order = (
-      await c.query<{ customer_id: string; address_key: string; lat: number; lng: number }>('SELECT customer_id, address_key, lat, lng FROM orders WHERE order_id = $1 FOR UPDATE', [a.orderId])
+      await c.query<{ customer_id: string; address_key: string }>('SELECT customer_id, address_key FROM orders WHERE order_id = $1 FOR UPDATE', [a.orderId])
     ).rows[0];
     if (!order) return { ok: false as const, refusal: `order ${a.orderId} not found` };
-    const destination = { customerId: order.customer_id, addressKey: order.address_key, location: { lat: order.lat, lng: order.lng } };
+    const destination = { customerId: order.customer_id, addressKey: order.address_key };
     const before = (
       await c.query<ReturnRow>('SELECT line_id, sku, qty, reason, restock, credit_cents, customer_choice FROM order_returns WHERE order_id = $1 AND return_id = $2 ORDER BY line_id', [a.orderId, a.returnId])
     ).rows;

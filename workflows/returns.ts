@@ -1,5 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ApplicationFailure, ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
+import { ApplicationFailure, ParentClosePolicy, patched, proxyActivities, startChild } from '@temporalio/workflow';
 import type { OrderActivities } from '../activities/orders';
 import { instantSlot } from '../domain/orders';
 import type { OrderLine } from '../domain/orders';
@@ -26,11 +26,17 @@ export async function customerReturnWorkflow(input: CustomerReturnInput): Promis
   const replacementLines: OrderLine[] = settled.lines.filter((l) => l.replacement).map((l) => ({ lineId: l.lineId, sku: l.sku, qty: l.qty }));
   if (replacementLines.length) {
     const now = Date.now();
+    const slot = instantSlot(now);
+    // The replacement's door is copied row to row, so neither this history nor the
+    // replacement's holds coordinates. Runs started before carry them in the settlement result.
+    if (patched('replacement-door-from-orders-row')) {
+      await acts.recordReplacementOrder({ orderId: input.replacementOrderId, fromOrderId: input.orderId, slot, lines: replacementLines, placedAt: now });
+    }
     await startChild(orderWorkflow, {
       workflowId: orderWorkflowId(input.replacementOrderId),
       // The replacement lives on after the return is settled.
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [{ orderId: input.replacementOrderId, ...settled.destination, slot: instantSlot(now), lines: replacementLines, placedAt: now }],
+      args: [{ orderId: input.replacementOrderId, ...settled.destination, slot, lines: replacementLines, placedAt: now }],
       searchAttributes: { [ORDER_ID.name]: [input.replacementOrderId], [SLOT_KIND.name]: ['instant'] },
       staticSummary: `Replacement for order ${input.orderId} (return ${input.returnId}): ${replacementLines.length} lines`,
     }).catch((err: unknown) => {

@@ -11,30 +11,12 @@ import { orderStatusQuery, orderWorkflowId } from '../../workflows/messages';
 import type { OrderInput, OrderView } from '../../workflows/messages';
 import type { orderWorkflow } from '../../workflows/order';
 import { requireDb, requireTemporal, testLogger, uniqueId } from '../support/stack';
-import { call, cityToday, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
+import { call, cityToday, historyText, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';
 import { eventually } from '../support/telemetry';
 import { driveFulfilment } from '../../scripts/sim/drive-fulfilment';
 
 const inDays = (n: number) => new Date(Date.parse(cityToday()) + n * 86_400_000).toISOString().slice(0, 10);
-
-/** Everything of a history as text, payloads decoded (the test stack runs without a payload codec). */
-function historyText(history: unknown): string {
-  const parts: string[] = [];
-  const walk = (v: unknown): void => {
-    // Before JSON.stringify: it would turn a Buffer into a list of byte values first.
-    if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
-        parts.push(k);
-        walk(x);
-      }
-    } else parts.push(String(v));
-  };
-  walk(history);
-  return parts.join(' ');
-}
 
 describe('Order intake (integration)', function () {
   this.timeout(120_000);

@@ -4,12 +4,12 @@ import type { Db } from '../../db/pool';
 import { commitReservations, releaseExpiredReservations, releaseReservations, reserveAllocation } from '../../db/orders';
 import { recordShortPick } from '../../db/picking';
 import {
-  coldChainQuarantineSignal, confirmPickUpdate, fulfilmentStatusQuery, orderStatusQuery, orderWorkflowId, packedUpdate, startPickingUpdate,
+  coldChainQuarantineSignal, confirmPickUpdate, fulfilmentStatusQuery, orderStatusQuery, orderWorkflowId, packedUpdate, returnWorkflowId, startPickingUpdate,
 } from '../../workflows/messages';
 import type { OrderView } from '../../workflows/messages';
 import type { orderWorkflow } from '../../workflows/order';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
-import { call, cityToday, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
+import { call, cityToday, historyText, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';
 import { eventually } from '../support/telemetry';
 import { driveFulfilment, pickEverything } from '../../scripts/sim/drive-fulfilment';
@@ -356,7 +356,9 @@ describe('Order workflows (integration)', function () {
     const city = await simpleNetwork();
     const p = city.nodes[0]!.id.replace(/N0$/, '');
     const orderId = uniqueId('o');
-    const { fid } = await placeAndDispatch(orderId, city.centre, [{ lineId: 'l1', sku: `${p}MILK`, qty: 2 }, { lineId: 'l2', sku: `${p}RICE`, qty: 3 }]);
+    // A door with every digit a double has, so its coordinates cannot appear in a history by chance.
+    const door = { lat: city.centre.lat + 0.000912345678, lng: city.centre.lng + 0.000587654321 };
+    const { fid } = await placeAndDispatch(orderId, door, [{ lineId: 'l1', sku: `${p}MILK`, qty: 2 }, { lineId: 'l2', sku: `${p}RICE`, qty: 3 }]);
     const returns = `${stack.url}/v1/orders/${orderId}/returns`;
     const early = await call(returns, 'POST', integrator, { returnId: 'r0', lines: [{ lineId: 'l1', qty: 1, reason: 'quality', condition: 'unknown', customerChoice: 'refund' }] });
     expect(early.status, 'nothing delivered yet').to.equal(409);
@@ -400,6 +402,15 @@ describe('Order workflows (integration)', function () {
     const replacement = await waitFor(`${orderId}-R-r3`, (v) => v.status === 'allocated');
     expect(replacement.fulfilments[0]!.nodeId).to.equal(city.nodes[0]!.id);
     expect((await lotRow(`${p}MILK-L1`)).reserved, 'the replacement holds one bottle').to.equal(1);
+    // The replacement went to the same door, and no history of the return or the replacement holds it.
+    const doorOf = async (id: string) => (await db.query<{ lat: number; lng: number }>('SELECT lat, lng FROM orders WHERE order_id = $1', [id]))[0];
+    expect(await doorOf(`${orderId}-R-r3`)).to.deep.equal(await doorOf(orderId));
+    for (const id of [returnWorkflowId(orderId, 'r3'), orderWorkflowId(`${orderId}-R-r3`), ...replacement.fulfilments.map((f) => f.fulfilmentId)]) {
+      const text = historyText(await stack.client.workflow.getHandle(id).fetchHistory());
+      expect(text, `history of ${id}`).to.include(orderId);
+      expect(text, `history of ${id}`).not.to.include(String(door.lat));
+      expect(text, `history of ${id}`).not.to.include(String(door.lng));
+    }
 
     const listed = await call(returns, 'GET', integrator);
     expect(listed.status).to.equal(200);

@@ -97,3 +97,21 @@ export function intakeBody(order: Pick<Order, 'orderId' | 'location' | 'lines'>,
     ...extra,
   };
 }
+
+/** Everything of a history as text, payloads decoded (the test stack runs without a payload codec). */
+export function historyText(history: unknown): string {
+  const parts: string[] = [];
+  const walk = (v: unknown): void => {
+    // Before JSON.stringify: it would turn a Buffer into a list of byte values first.
+    if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        parts.push(k);
+        walk(x);
+      }
+    } else parts.push(String(v));
+  };
+  walk(history);
+  return parts.join(' ');
+}
