@@ -27,7 +27,7 @@ describe('Mosquitto broker (integration)', () => {
     const sub = await requireMqtt('ingest');
     const pub = await requireMqtt('device');
     const offender = await requireMqtt('device', { reconnectPeriod: 0 });
-    clients.push(sub, pub, offender);
+    clients.push(sub, pub);
     const topic = `freshchain/v1/telemetry/${uniqueId('node')}/asset/sensor`;
     await sub.subscribeAsync(topic, { qos: 1 });
     const sizes: number[] = [];
@@ -36,6 +36,8 @@ describe('Mosquitto broker (integration)', () => {
     const closed = new Promise<void>((resolve) => offender.once('close', () => resolve()));
     offender.publish(topic, Buffer.alloc(limit + 16 * 1024, 0x20), { qos: 1 }, () => undefined);
     await closed;
+    // Closed by the broker: end it at once, without waiting for the refused packet's PUBACK.
+    offender.end(true);
     await pub.publishAsync(topic, Buffer.alloc(limit, 0x20), { qos: 1 });
     const deadline = Date.now() + 5000;
     while (!sizes.includes(limit) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
