@@ -6,8 +6,8 @@
 // the per-series cost is a few passes over its history.
 import { accumulateSeries, solveGroupRegression, type Scratch, type SeriesState, type SourceState } from './accumulate';
 import { buildDesignSpec, designMatrix } from './design';
-import { calibrate, residualQuantiles } from './intervals';
-import { levelScratch } from './level';
+import { calibrate, intervalSpread, leadBuckets, residualQuantiles, spreadCellOf, spreadCells, standardised } from './intervals';
+import { decayPerStep, levelScratch, type LevelState } from './level';
 import { cellCentring, computeMultipliers } from './multipliers';
 import { resolveOptions, type ModelOptions } from './options';
 import { addSums, emptySums, pooledProfile, rawProfile, withSpecialRows } from './profile';
@@ -44,7 +44,8 @@ export function fitModel(series: readonly ModelSeries[], options: FitOptions): F
   return { options: opts, groups, series: series.map((s) => fitted.get(s) as FittedSeries) };
 }
 
-function fitGroup(group: string, members: readonly ModelSeries[], opts: ModelOptions) {
+/** Profile, coefficients and per-series state of one group (no intervals yet). */
+function fitStructure(members: readonly ModelSeries[], opts: ModelOptions) {
   const S = opts.slotsPerDay;
   const sources = new Map<object, Map<number, SourceState>>();
   const states: SeriesState[] = members.map((input) => {
@@ -113,8 +114,70 @@ function fitGroup(group: string, members: readonly ModelSeries[], opts: ModelOpt
     if (fitBeta) beta = solveGroupRegression(srcList, p, opts.ridge);
   }
   for (const src of srcList) computeMultipliers(src, p, beta, opts.minMultiplier);
-  const series = finishSeries(group, states, opts);
-  return { group: { spec, beta, groupProfile: groupWeek } satisfies FittedGroup, series };
+  return { spec, beta, groupWeek, states };
+}
+
+type Structure = ReturnType<typeof fitStructure>;
+
+function fitGroup(group: string, members: readonly ModelSeries[], opts: ModelOptions) {
+  const fit = fitStructure(members, opts);
+  const { series, spread } = finishSeries(group, fit, calibrationExpectations(members, fit, opts), opts);
+  return { group: { spec: fit.spec, beta: fit.beta, groupProfile: fit.groupWeek, spread } satisfies FittedGroup, series };
+}
+
+/** Expected demand (P·m) per step of each member, from a fit, over `length` steps. */
+interface Expectations {
+  /** First step whose residuals calibrate the intervals. */
+  readonly from: (st: SeriesState) => number;
+  readonly fill: (i: number, st: SeriesState, out: Float64Array) => void;
+}
+
+/**
+ * Residuals that calibrate intervals must be out of sample: the profile and coefficients of the
+ * final fit have seen the calibration window (a named holiday fitted from its own two
+ * occurrences has almost no in-sample error), and intervals from those residuals come out too
+ * narrow (p10–p90 held 68–77% instead of 80%). So the window is forecast by a second fit on the
+ * history before it, with the same trailing level the forecaster uses. Histories too short to
+ * leave two weeks before a week-long window fall back to the final fit's own residuals.
+ */
+function calibrationExpectations(members: readonly ModelSeries[], full: Structure, opts: ModelOptions): Expectations {
+  const S = opts.slotsPerDay;
+  const minN = members.reduce((m, s) => Math.min(m, s.values.length), Infinity);
+  // At most half the history, so the hold-out fit sees as much as it is checked on.
+  const window = Math.min(opts.calibrationDays * S, Math.floor(minN / 2), minN - 14 * S);
+  const ownFill = (_i: number, st: SeriesState, out: Float64Array): void => {
+    for (let t = 0; t < st.n; t++) out[t] = (st.profile[st.index.cell[t] ?? 0] ?? 1) * (st.src.m[t] ?? 1);
+  };
+  if (window < 7 * S) {
+    return { from: (st) => Math.max(0, st.n - opts.calibrationDays * S), fill: ownFill };
+  }
+  const holdout = fitStructure(
+    members.map((m) => ({ ...m, values: subarrayOf(m.values, m.values.length - window) })),
+    opts,
+  );
+  const p = holdout.spec.columns.length;
+  const multipliers = new Map<SourceState, Float64Array>();
+  return {
+    from: (st) => st.n - window,
+    fill: (i, st, out) => {
+      const h = holdout.states[i] as SeriesState;
+      // m(t) of the hold-out coefficients over the whole history (weather centred on its training part).
+      let m = multipliers.get(h.src);
+      if (!m) {
+        const length = st.src.length;
+        const x = designMatrix(holdout.spec, h.src.source, length, cellCentring(h.src.source.start, length, h.src.length, opts));
+        m = new Float64Array(length);
+        computeMultipliers({ x, m, length }, p, holdout.beta, opts.minMultiplier);
+        multipliers.set(h.src, m);
+      }
+      for (let t = 0; t < st.n; t++) out[t] = (h.profile[st.index.cell[t] ?? 0] ?? 1) * (m[t] ?? 1);
+    },
+  };
+}
+
+function subarrayOf(values: ArrayLike<number>, length: number): ArrayLike<number> {
+  const v = values as ArrayLike<number> & { subarray?: (a: number, b: number) => ArrayLike<number> };
+  return typeof v.subarray === 'function' ? v.subarray(0, length) : Array.prototype.slice.call(values, 0, length);
 }
 
 function featureNames(members: readonly ModelSeries[]): string[] {
@@ -124,29 +187,38 @@ function featureNames(members: readonly ModelSeries[]): string[] {
 }
 
 /** Calibrate each series' intervals and package the fit as plain data. */
-function finishSeries(group: string, states: readonly SeriesState[], opts: ModelOptions): FittedSeries[] {
-  const expected = new Float64Array(states.reduce((m, s) => Math.max(m, s.n), 0));
-  const cals = states.map((st) => {
-    for (let t = 0; t < st.n; t++) expected[t] = (st.profile[st.index.cell[t] ?? 0] ?? 1) * (st.src.m[t] ?? 1);
+function finishSeries(group: string, fit: Structure, calib: Expectations, opts: ModelOptions) {
+  const S = opts.slotsPerDay;
+  const { states } = fit;
+  const maxN = states.reduce((m, s) => Math.max(m, s.n), 0);
+  const expected = new Float64Array(maxN);
+  const spreadCell = new Uint16Array(maxN);
+  const cals = states.map((st, i) => {
+    for (let t = 0; t < st.n; t++) spreadCell[t] = spreadCellOf(st.index.weekdayCell[t] ?? 0, S);
+    calib.fill(i, st, expected);
     return calibrate({
       y: st.input.values,
       expected,
       affected: st.index.affected,
+      spreadCell,
       n: st.n,
+      from: calib.from(st),
       horizon: opts.horizon,
-      slotsPerDay: opts.slotsPerDay,
+      slotsPerDay: S,
       levelHalfLifeDays: opts.levelHalfLifeDays,
-      calibrationDays: opts.calibrationDays,
     });
   });
+  const spread = intervalSpread(cals, leadBuckets(opts.horizon, S), spreadCells(S));
+  const zs = cals.map((c) => standardised(c, spread));
   // Series with too few residuals use the group's pooled residual distribution.
   const pooled: number[] = [];
-  const total = cals.reduce((s, c) => s + c.scaled.length, 0);
+  const total = zs.reduce((s, z) => s + z.length, 0);
   const stride = Math.max(1, Math.floor(total / 50_000));
-  for (const c of cals) for (let i = 0; i < c.scaled.length; i += stride) pooled.push(c.scaled[i] ?? 0);
+  for (const z of zs) for (let i = 0; i < z.length; i += stride) pooled.push(z[i] ?? 0);
   const groupQ = pooled.length > 0 ? residualQuantiles(Float64Array.from(pooled).sort()) : { q10: -0.5, q50: 0, q90: 0.5 };
-  return states.map((st, i) => {
+  const series = states.map((st, i): FittedSeries => {
     const cal = cals[i] as (typeof cals)[number];
+    const z = zs[i] as Float64Array;
     return {
       id: st.input.id,
       group,
@@ -154,10 +226,26 @@ function finishSeries(group: string, states: readonly SeriesState[], opts: Model
       nObs: st.n,
       featureSteps: st.src.length,
       profile: st.profile,
-      level: cal.level,
-      residuals: cal.scaled.length >= 20 ? residualQuantiles(cal.scaled) : groupQ,
+      level: finalLevel(st, opts),
+      residuals: z.length >= 20 ? residualQuantiles(z) : groupQ,
       scaleOffset: cal.scaleOffset,
     };
   });
+  return { series, spread };
 }
 
+/** The forecaster's trailing level after the history, under the final fit's P·m. */
+function finalLevel(st: SeriesState, opts: ModelOptions): LevelState {
+  const decay = decayPerStep(opts.levelHalfLifeDays, opts.slotsPerDay);
+  const y = st.input.values;
+  const { cell, affected } = st.index;
+  const { m } = st.src;
+  let num = 0;
+  let den = 0;
+  for (let t = 0; t < st.n; t++) {
+    const w = affected[t] ? 0 : 1;
+    num = decay * num + w * (y[t] ?? 0);
+    den = decay * den + w * (st.profile[cell[t] ?? 0] ?? 1) * (m[t] ?? 1);
+  }
+  return { num, den };
+}

@@ -2,7 +2,7 @@
 // observation at a time so a backtest can roll its origin forward without refitting.
 import { designMatrix, type DesignSource } from './design';
 import { cellCentring, computeMultipliers } from './multipliers';
-import { applyQuantiles } from './intervals';
+import { applyQuantiles, leadBucketSteps, spreadCellOf } from './intervals';
 import { decayPerStep, levelValue, observeLevel, type LevelState } from './level';
 import { timeIndex } from './timeIndex';
 import type { FittedGroup, FittedModel, FittedSeries, QuantileForecast } from './types';
@@ -64,6 +64,14 @@ export function createForecaster(
   const index = timeIndex(fitted.start, length, opts.slotsPerDay, opts.holidays, opts.holidayProfile);
   const decay = decayPerStep(opts.levelHalfLifeDays, opts.slotsPerDay);
   const state: LevelState = { ...fitted.level };
+  const bucketSteps = leadBucketSteps(opts.slotsPerDay);
+  // Interval width of a forecast: its lead bucket's (leads past the calibrated horizon use the
+  // last bucket) times its slot's or weekday's.
+  const spreadAt = (t: number): number => {
+    const lead = t - observed + 1;
+    const b = Math.min(group.spread.lead.length - 1, Math.floor((lead - 1) / bucketSteps));
+    return (group.spread.lead[b] ?? 1) * (group.spread.cell[spreadCellOf(index.weekdayCell[t] ?? 0, opts.slotsPerDay)] ?? 1);
+  };
   let observed = fitted.nObs;
   const expectedAt = (t: number): number => {
     if (t < 0 || t >= length) throw new Error(`step ${t} outside the forecaster's timeline of ${length}`);
@@ -79,7 +87,7 @@ export function createForecaster(
     },
     forecastAt(t: number) {
       if (t < observed) throw new Error(`step ${t} is already observed`);
-      return applyQuantiles(levelValue(state) * expectedAt(t), fitted.residuals, fitted.scaleOffset);
+      return applyQuantiles(levelValue(state) * expectedAt(t), fitted.residuals, fitted.scaleOffset, spreadAt(t));
     },
   };
 }

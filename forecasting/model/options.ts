@@ -37,7 +37,10 @@ export interface ModelOptions {
   readonly variancePower: number;
   /** Back-fitting iterations (level → profile → coefficients). */
   readonly iterations: number;
-  /** Days at the end of the training data whose h-step residuals calibrate the intervals. */
+  /**
+   * Days at the end of the training data whose out-of-sample residuals calibrate the intervals
+   * (at most half the history). Longer windows see more weather episodes and level shifts.
+   */
   readonly calibrationDays: number;
   /** A holiday / observance name needs this many training occurrences to get its own column. */
   readonly minNamedCount: number;
@@ -67,7 +70,7 @@ export function defaultModelOptions(slotsPerDay: number): ModelOptions {
     // Hourly SKU counts are Poisson-like; daily totals (Chicago) behave closer to constant variance.
     variancePower: daily ? 0 : 1,
     iterations: 3,
-    calibrationDays: daily ? 365 : 28,
+    calibrationDays: daily ? 273 : 91,
     minNamedCount: 2,
     minMultiplier: 0.05,
   };

@@ -19,11 +19,19 @@ export interface ModelSeries {
   readonly features?: Readonly<Record<string, ArrayLike<number>>>;
 }
 
-/** Empirical quantiles of scaled h-step residuals (y − ŷ) / (ŷ + scaleOffset). */
+/** Empirical quantiles of standardised residuals (y − ŷ) / ((ŷ + scaleOffset) · spread). */
 export interface ResidualQuantiles {
   readonly q10: number;
   readonly q50: number;
   readonly q90: number;
+}
+
+/** Relative residual spread (1 = average) of a pooling group, per lead bucket and per cell. */
+export interface IntervalSpread {
+  /** Per lead bucket: leads 1..S, S+1..2S, … on sub-daily grids (S slots a day); per lead on daily ones. */
+  readonly lead: Float64Array;
+  /** Per slot of day on sub-daily grids, per weekday (Monday = 0) on daily ones. */
+  readonly cell: Float64Array;
 }
 
 export interface FittedSeries {
@@ -47,6 +55,8 @@ export interface FittedGroup {
   readonly beta: Float64Array;
   /** Weekday profile of the whole group, before per-series shrinkage. */
   readonly groupProfile: Float64Array;
+  /** Interval width by lead and by slot/weekday, from the group's out-of-sample residuals. */
+  readonly spread: IntervalSpread;
 }
 
 export interface FittedModel {
