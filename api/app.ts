@@ -54,7 +54,7 @@ export function buildApp(deps: ApiDeps): Express {
     res.setHeader('content-type', scraped.contentType);
     res.send(await scraped.metrics());
   });
-  app.use('/codec', codecRouter({ codec: deps.codec, tokenSecret: deps.config.auth.tokenSecret, uiOrigin: new URL(deps.config.temporal.uiUrl).origin, afterAuth: inputChecks }));
+  app.use('/codec', codecRouter({ codec: deps.codec, tokenKeys: deps.config.auth, uiOrigin: new URL(deps.config.temporal.uiUrl).origin, afterAuth: inputChecks }));
 
   // Unauthenticated by design: load balancers and orchestrators probe it. It names
   // dependencies and their state, nothing about data.
@@ -65,7 +65,7 @@ export function buildApp(deps: ApiDeps): Express {
   app.use(apiDocsRouter(registry));
 
   const v1 = express.Router();
-  v1.use(authenticate(deps.config.auth.tokenSecret), ...inputChecks);
+  v1.use(authenticate(deps.config.auth), ...inputChecks);
   v1.get('/whoami', requireRole('ops', 'picker', 'courier', 'integrator'), (req, res) => {
     res.json({ principal: req.principal });
   });
@@ -80,7 +80,7 @@ export function buildApp(deps: ApiDeps): Express {
   }
   if (deps.db) v1.use('/kpis', kpisRouter({ db: deps.db }));
   app.use('/v1', v1);
-  if (deps.db && deps.temporal) app.use('/picker/v1', authenticate(deps.config.auth.tokenSecret), ...inputChecks, pickerRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
+  if (deps.db && deps.temporal) app.use('/picker/v1', authenticate(deps.config.auth), ...inputChecks, pickerRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   app.use('/picker', pickerPage());
 
   app.use((_req, _res, next) => next(notFound()));

@@ -26,7 +26,8 @@ export interface Config {
     readonly metricsPort: number;
   };
   readonly alerts: { readonly evaluatorAlongside: boolean; readonly shareGroup: string; readonly clientIdPrefix?: string };
-  readonly auth: { readonly tokenSecret: string };
+  /** Tokens are signed with `tokenSecret`; `previousTokenSecret` (during a rotation) only verifies. */
+  readonly auth: { readonly tokenSecret: string; readonly previousTokenSecret?: string };
   readonly pii: { readonly key: string };
   /** host:port of the worker runtime's Prometheus endpoint, or undefined when off. */
   readonly workerMetricsBind?: string;
@@ -92,11 +93,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shareGroup: e.ALERTS_SHARE_GROUP,
       ...(e.ALERTS_CLIENT_ID ?? e.INGEST_CLIENT_ID ? { clientIdPrefix: e.ALERTS_CLIENT_ID ?? `${e.INGEST_CLIENT_ID}-alerts` } : {}),
     },
-    auth: { tokenSecret: secret('API_TOKEN_SECRET', e.API_TOKEN_SECRET, DEV_DEFAULTS.apiTokenSecret) },
+    auth: {
+      tokenSecret: secret('API_TOKEN_SECRET', e.API_TOKEN_SECRET, DEV_DEFAULTS.apiTokenSecret),
+      ...(e.API_TOKEN_SECRET_PREVIOUS ? { previousTokenSecret: e.API_TOKEN_SECRET_PREVIOUS } : {}),
+    },
     pii: { key: secret('PII_ENCRYPTION_KEY', e.PII_ENCRYPTION_KEY, DEV_DEFAULTS.piiKey) },
     ...(e.WORKER_METRICS_BIND === 'off' ? {} : { workerMetricsBind: e.WORKER_METRICS_BIND }),
   };
   if (production && !e.PAYLOAD_CODEC_KEY) missing.push('PAYLOAD_CODEC_KEY');
+  // Rotating back to the published development secret would accept anyone's tokens.
+  if (production && e.API_TOKEN_SECRET_PREVIOUS === DEV_DEFAULTS.apiTokenSecret) throw new ConfigError('API_TOKEN_SECRET_PREVIOUS: the development secret is refused in production');
   if (missing.length) throw new ConfigError(`production profile needs these set in the environment: ${missing.join(', ')}`);
   return deepFreeze(config);
 }

@@ -54,6 +54,8 @@ export const envSchema = z.object({
   /** Stable client-id prefix of the evaluator's sessions (default: `<INGEST_CLIENT_ID>-alerts`, or host and process role). */
   ALERTS_CLIENT_ID: clientIdPrefix.optional(),
   API_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** During a key rotation: the secret tokens were signed with before; it verifies them, it signs nothing. Remove it when they have expired. */
+  API_TOKEN_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   PII_ENCRYPTION_KEY: z.string().optional(),
   /** Base64 32-byte key: Temporal payloads are encrypted when set (required in production). */
   PAYLOAD_CODEC_KEY: z.string().optional(),

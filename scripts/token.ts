@@ -1,5 +1,6 @@
 // `npm run token -- --role ops|picker|courier|integrator [--node NODE_ID] [--sub NAME] [--ttl 12h]`
-// Issue a bearer token signed with API_TOKEN_SECRET (development default on the local stack).
+// Issue a bearer token signed with API_TOKEN_SECRET (development default on the local stack), with
+// an issuer and an expiry (--ttl, at most 90d: the API refuses tokens without one or with a longer one).
 import { config } from '../config';
 import { issueToken, ROLES } from '../api/auth';
 import type { Role } from '../api/auth';

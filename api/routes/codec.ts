@@ -3,6 +3,7 @@ import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { authenticate, requireRole } from '../auth';
+import type { TokenKeys } from '../auth';
 import { ApiError } from '../errors';
 
 // Temporal's remote codec protocol: the Web UI (and `temporal` CLI) POST
@@ -24,7 +25,7 @@ const toJson = (p: Payload) => ({
  * The codec endpoint: authorised ops read decrypted payloads in the Web UI; nobody else can.
  * CORS admits the UI's origin only, and the UI must forward the operator's access token.
  */
-export function codecRouter(deps: { codec: PayloadCodec | undefined; tokenSecret: string; uiOrigin: string; afterAuth?: RequestHandler[] }): Router {
+export function codecRouter(deps: { codec: PayloadCodec | undefined; tokenKeys: TokenKeys; uiOrigin: string; afterAuth?: RequestHandler[] }): Router {
   const r = Router();
   const cors: RequestHandler = (req, res, next) => {
     if (req.headers.origin === deps.uiOrigin) {
@@ -40,7 +41,8 @@ export function codecRouter(deps: { codec: PayloadCodec | undefined; tokenSecret
     next();
   };
   // afterAuth: the app's body parser and input checks, run only for an authorised caller.
-  r.use(cors, authenticate(deps.tokenSecret), requireRole('ops'), ...(deps.afterAuth ?? []));
+  // The same tokens as the API (current and, during a rotation, previous secret).
+  r.use(cors, authenticate(deps.tokenKeys), requireRole('ops'), ...(deps.afterAuth ?? []));
   for (const op of ['encode', 'decode'] as const) {
     r.post(`/${op}`, async (req, res) => {
       if (!deps.codec) throw new ApiError(404, 'FC_CODEC_OFF', 'payload encryption is not enabled (PAYLOAD_CODEC_KEY unset)');
