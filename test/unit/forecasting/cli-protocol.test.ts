@@ -9,7 +9,9 @@ import fc from 'fast-check';
 import { parseArgs } from '../../../forecasting/backtest/args';
 import { runBacktestCli } from '../../../forecasting/backtest/cli';
 import { InputError } from '../../../forecasting/backtest/errors';
-import { holidayCalendar } from '../../../forecasting/holidays';
+import { customHolidayRegion, holidayCalendar, holidayRegionProblem } from '../../../forecasting/holidays';
+import { loadSeries } from '../../../forecasting/backtest/load';
+import { subDailyDemand, subDailyCsv } from './subDaily';
 import { createRng } from '../../../forecasting/rng';
 import { dayOfIsoDate, isoDateOfDay } from '../../../forecasting/time';
 
@@ -276,5 +278,92 @@ describe('backtest CLI protocol options', function () {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('--holidays CN keeps make-up workdays (chinese-days) and is echoed', () => {
+    const out = JSON.parse(run(base(['--holidays', 'CN'])).stdout) as Out;
+    expect(out.protocol.holidays).to.equal('CN');
+    expect(holidayCalendar('CN').isMakeupWorkday('2023-04-23')).to.equal(true); // a worked Sunday
+  });
+
+  it('--refit-every sets how often the model is refitted (in steps)', () => {
+    const every7 = JSON.parse(run(base(['--refit-every', '7'])).stdout) as Out & { refits: number };
+    const every28 = JSON.parse(run(base(['--refit-every', '28'])).stdout) as Out & { refits: number };
+    expect(every7.refits).to.equal(7); // one per weekly origin
+    expect(every28.refits).to.equal(2); // origins 0 and 28 days in
+  });
+
+  it('--slot-minutes 30 with --series-cols and --group-col: half-hourly series pooled by group', () => {
+    const S = 48;
+    const lines = ['time,store,region,demand,temp,holiday'];
+    for (const seed of [1, 2]) {
+      const d = subDailyDemand({ seed, days: 7 * 8, slotsPerDay: S, holidayEvery: 30 });
+      subDailyCsv(d).trim().split('\n').slice(1).forEach((line) => {
+        const [time, demand, temp, holiday] = line.split(',');
+        lines.push([time, `s${seed}`, 'north', demand, temp, holiday].join(','));
+      });
+    }
+    const csv2 = join(dir, 'half-hourly.csv');
+    writeFileSync(csv2, `${lines.join('\n')}\n`);
+    const r = run([
+      '--csv', csv2, '--time', 'time', '--series-cols', 'store', '--group-col', 'region', '--target', 'demand',
+      '--features', 'temp', '--holiday-column', 'holiday', '--freq', 'hour', '--slot-minutes', '30',
+      '--horizon', '48', '--test-from', '2023-02-20', '--leads', '1,24,48',
+    ]);
+    expect(r.stderr).to.equal('');
+    const out = JSON.parse(r.stdout) as Out & { series: number };
+    expect(out.series).to.equal(2);
+    expect(out.protocol.slot_minutes).to.equal(30);
+    expect(out.protocol.first_origin).to.equal('2023-02-20T00:00');
+    expect(out.protocol.origins).to.equal(7); // origin every horizon (a day), a week of test
+    expect(out.per_lead.model.map((l) => l.n)).to.deep.equal([14, 14, 14]);
+    expect(run(['--csv', csv2, '--time', 'time', '--target', 'demand', '--freq', 'hour', '--slot-minutes', '7', '--horizon', '48', '--test-from', '2023-02-20']).stderr)
+      .to.contain('--slot-minutes must divide a day');
+  });
+
+  it('holiday column cells: only 0 and 1 load, anything else is an InputError naming the column (property)', () => {
+    const cell = fc.oneof(
+      fc.constantFrom('0', '1', ' 1 ', '', '2', '-0', '1.0', 'true', 'NA', '\u0000', '\ud800', '__proto__', '1e308', '"1"'),
+      fc.string({ unit: 'binary' }),
+    );
+    fc.assert(
+      fc.property(fc.array(cell, { minLength: 14, maxLength: 14 }), (cells) => {
+        const rows = cells.map((c, i) => `${isoDateOfDay(dayOfIsoDate('2023-01-02') + i)},${i + 1},${c.replace(/[,\r\n"]/g, '')}`);
+        const text = `date,y,h\n${rows.join('\n')}\n`;
+        try {
+          const data = loadSeries(text, { time: 'date', target: 'y', features: [], seriesCols: [], holidayColumn: 'h', slotsPerDay: 1 });
+          for (const day of data.holidayDays ?? []) expect(day).to.match(/^\d{4}-\d{2}-\d{2}$/);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          expect((e as Error).message).to.match(/holiday column 'h' must be 0 or 1|cannot parse/);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('holiday region codes: any string is either usable or explained, never a crash (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary' }),
+          fc.constantFrom('US', 'AU-VIC', 'DE-BY-A', 'CN', 'none', '__proto__', 'constructor', 'US-__proto__', 'AU-VIC-X-Y', 'us', '\u0000'),
+        ),
+        (code) => {
+          const problem = holidayRegionProblem(code);
+          if (problem === undefined) expect(() => holidayCalendar(code).isHoliday('2024-01-01')).to.not.throw();
+          else expect(() => holidayCalendar(code)).to.throw(/unknown holiday region/);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('custom holiday regions are content-addressed and reject non-dates', () => {
+    const a = customHolidayRegion('closure', ['2023-01-05', '2023-01-04']);
+    expect(customHolidayRegion('closure', ['2023-01-04', '2023-01-05'])).to.equal(a);
+    expect(customHolidayRegion('other', ['2023-01-04'])).to.not.equal(a);
+    expect(holidayCalendar(a).holidayName('2023-01-05')).to.equal('closure');
+    expect(() => customHolidayRegion('x', ['2023-02-30'])).to.throw(/not a calendar date/);
   });
 });
