@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { envSchema, DEV_DEFAULTS } from './schema';
 
 /** Parsed, frozen configuration of every freshchain process. */
@@ -15,6 +17,10 @@ export interface Config {
     readonly device: { readonly username: string; readonly password: string };
     readonly ops: { readonly username: string; readonly password: string };
     readonly shareGroup: string;
+    /** Where devices and the simulator connect (TLS on every deployment we ship). */
+    readonly deviceUrl: string;
+    /** PEM CA that verifies the broker on mqtts:// / wss://; undefined: the system roots. */
+    readonly caFile?: string;
   };
   readonly ingest: {
     readonly batchMax: number;
@@ -59,6 +65,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // DATABASE_URL wins; else PG* variables (read by node-postgres itself); else the local stack.
   const connectionString = e.DATABASE_URL ?? (e.PGHOST ? undefined : production ? undefined : DEV_DEFAULTS.databaseUrl);
   if (production && !e.DATABASE_URL && !e.PGHOST) missing.push('DATABASE_URL (or PGHOST and friends)');
+  // Outside production the local stack's generated CA (deploy/mosquitto.sh) verifies the broker.
+  const mqttCaFile = e.MQTT_CA_FILE ?? (production ? undefined : localBrokerCa(e.FRESHCHAIN_HOME));
   const config: Config = {
     profile: e.FRESHCHAIN_PROFILE,
     logLevel: e.LOG_LEVEL,
@@ -77,6 +85,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       device: { username: e.MQTT_DEVICE_USERNAME, password: secret('MQTT_DEVICE_PASSWORD', e.MQTT_DEVICE_PASSWORD, DEV_DEFAULTS.mqttDevicePassword) },
       ops: { username: e.MQTT_OPS_USERNAME, password: secret('MQTT_OPS_PASSWORD', e.MQTT_OPS_PASSWORD, DEV_DEFAULTS.mqttOpsPassword) },
       shareGroup: e.MQTT_SHARE_GROUP,
+      // Devices use the TLS listener. With MQTT_URL set the local stack runs no broker, so that
+      // broker is the devices' too unless MQTT_DEVICE_URL says otherwise.
+      deviceUrl: e.MQTT_DEVICE_URL ?? (env.MQTT_URL ? e.MQTT_URL : LOCAL_DEVICE_URL),
+      ...(mqttCaFile ? { caFile: mqttCaFile } : {}),
     },
     ingest: {
       batchMax: e.INGEST_BATCH_MAX, batchWaitMs: e.INGEST_BATCH_WAIT_MS, bufferMax: e.INGEST_BUFFER_MAX,
@@ -105,6 +117,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (production && e.API_TOKEN_SECRET_PREVIOUS === DEV_DEFAULTS.apiTokenSecret) throw new ConfigError('API_TOKEN_SECRET_PREVIOUS: the development secret is refused in production');
   if (missing.length) throw new ConfigError(`production profile needs these set in the environment: ${missing.join(', ')}`);
   return deepFreeze(config);
+}
+
+/** The local stack's TLS listener for devices (deploy/mosquitto.sh, FRESHCHAIN_MQTT_TLS_PORT). */
+const LOCAL_DEVICE_URL = 'mqtts://localhost:8883';
+
+/** The CA certificate deploy/mosquitto.sh publishes for clients of the local broker. */
+function localBrokerCa(home: string | undefined): string {
+  return join(home ?? join(homedir(), '.cache/freshchain'), 'state/mosquitto/tls/ca.crt');
 }
 
 function deepFreeze<T>(value: T): T {

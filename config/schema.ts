@@ -14,6 +14,20 @@ const boolFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
+/** Text a file path or URL may hold: no control characters (NUL included), no lone surrogates. */
+const CONTROL_OR_LONE_SURROGATE = /\p{Cc}|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
+const cleanText = (s: string): boolean => !CONTROL_OR_LONE_SURROGATE.test(s);
+
+/** An absolute file path (the services' working directory differs between deployments). */
+const absolutePath = z.string().min(1).max(4096).refine((s) => s.startsWith('/'), 'must be an absolute path').refine(cleanText, 'must not contain control characters or lone surrogates');
+
+/** A broker URL with a host: mqtt://, mqtts://, ws://, wss:// (tcp:// is MQTT.js's alias of mqtt://). */
+const brokerUrl = z
+  .string()
+  .regex(/^(mqtts?|wss?|tcp):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL')
+  .refine(cleanText, 'must not contain control characters or lone surrogates')
+  .refine((s) => URL.canParse(s) && new URL(s).hostname !== '', 'must name a host');
+
 /** A stable MQTT client-id prefix: the same prefix resumes the same persistent broker sessions. */
 const clientIdPrefix = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (at most 100)');
 
@@ -36,6 +50,12 @@ export const envSchema = z.object({
   MQTT_DEVICE_PASSWORD: z.string().min(1).optional(),
   MQTT_OPS_USERNAME: z.string().min(1).default('freshchain-ops'),
   MQTT_OPS_PASSWORD: z.string().min(1).optional(),
+  /** Where devices (and the simulator) connect: the broker's TLS listener. Default: MQTT_URL when set, else the local stack's mqtts://localhost:8883. */
+  MQTT_DEVICE_URL: brokerUrl.optional(),
+  /** PEM CA that verifies the broker's certificate on mqtts:// and wss:// (default outside production: the local stack's generated CA; else the system roots). */
+  MQTT_CA_FILE: absolutePath.optional(),
+  /** The local stack's home (deploy/lib/common.sh); its generated broker CA is the development MQTT_CA_FILE. */
+  FRESHCHAIN_HOME: absolutePath.optional(),
   MQTT_SHARE_GROUP: z.string().regex(/^[A-Za-z0-9_-]+$/).default('ingest'),
   INGEST_BATCH_MAX: z.coerce.number().int().min(1).max(50000).default(2000),
   INGEST_BATCH_WAIT_MS: z.coerce.number().int().min(0).max(10000).default(20),

@@ -2,12 +2,15 @@
 //   [--faults excursion,offline,garbage,skew] [--register] [--seed S] [--prefix P]
 //   [--fault-start-s A] [--fault-duration-s B]`
 // Publishes simulated cold-chain telemetry in real time with the device account, QoS 1, per
-// docs/telemetry-contract.md, then prints one JSON line: what was sent and what the ingester
+// docs/telemetry-contract.md, over TLS to MQTT_DEVICE_URL (verified with MQTT_CA_FILE; see
+// docs/devices.md), then prints one JSON line: what was sent and what the ingester
 // should have stored or dead-lettered.
+import type { IClientOptions } from 'mqtt';
 import { config } from '../config';
+import type { Config } from '../config';
 import { createDb } from '../db/pool';
 import { upsertSensorNetwork } from '../db/telemetry';
-import { connectMqtt } from '../platform/mqtt';
+import { connectMqtt, mqttTlsOptions } from '../platform/mqtt';
 import type { FaultKind } from './simulator';
 import { buildSimNetwork, ColdChainSimulator, parseFaultKinds } from './simulator';
 
@@ -52,6 +55,15 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
   return a;
 }
 
+/**
+ * Where and how the simulator connects: as a device, to the devices' listener (MQTT_DEVICE_URL,
+ * TLS on the local stack), verifying the broker's certificate against MQTT_CA_FILE.
+ */
+export function simulatorConnection(cfg: Config, clientId: string): { url: string; options: IClientOptions } {
+  const url = cfg.mqtt.deviceUrl;
+  return { url, options: { ...cfg.mqtt.device, ...mqttTlsOptions(url, cfg.mqtt.caFile), clientId, clean: true } };
+}
+
 async function main(): Promise<void> {
   const args = parseSimulateArgs(process.argv.slice(2));
   const cfg = config();
@@ -64,7 +76,8 @@ async function main(): Promise<void> {
       await db.close();
     }
   }
-  const client = await connectMqtt(cfg.mqtt.url, { ...cfg.mqtt.device, clientId: `${args.prefix}-sim-${process.pid}`, clean: true });
+  const { url, options } = simulatorConnection(cfg, `${args.prefix}-sim-${process.pid}`);
+  const client = await connectMqtt(url, options);
   const startMs = Date.now();
   const durationMs = args.durationS * 1000;
   const faultFrom = startMs + (args.faultStartS !== undefined ? args.faultStartS * 1000 : durationMs * 0.2);

@@ -1,5 +1,37 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?\r?\n-----END CERTIFICATE-----/g;
+
+/**
+ * TLS options for a broker URL: on mqtts:// and wss:// the server certificate is always verified,
+ * against the certificates of `caFile` (MQTT_CA_FILE: a private CA such as the local stack's) or,
+ * without one, the system roots. The file is read and every certificate in it parsed here, so a
+ * wrong path or a file without a certificate fails naming MQTT_CA_FILE instead of surfacing as a
+ * handshake error. Plain mqtt:// (the internal listener) reads nothing.
+ */
+export function mqttTlsOptions(url: string, caFile: string | undefined): Pick<IClientOptions, 'ca' | 'rejectUnauthorized'> {
+  if (!/^(mqtts|wss):/i.test(url)) return {};
+  if (caFile === undefined) return { rejectUnauthorized: true };
+  let text: string;
+  try {
+    text = readFileSync(caFile, 'utf8');
+  } catch (err) {
+    throw new Error(`MQTT_CA_FILE ${caFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the local stack writes it on \`npm run setup\``);
+  }
+  const pems = [...text.matchAll(PEM_CERTIFICATE)].map((m) => m[0].replace(/\r\n/g, '\n'));
+  if (!pems.length) throw new Error(`MQTT_CA_FILE ${caFile} holds no PEM certificate`);
+  for (const [i, pem] of pems.entries()) {
+    try {
+      new X509Certificate(pem);
+    } catch (err) {
+      throw new Error(`MQTT_CA_FILE ${caFile}: certificate ${i + 1} does not parse (${(err as Error).message})`);
+    }
+  }
+  return { ca: pems, rejectUnauthorized: true };
+}
 
 /**
  * MQTT.js traces every packet through `debug` unless given a `log` function; even disabled,
