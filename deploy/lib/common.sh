@@ -19,6 +19,17 @@ FC_PG_DB="${FRESHCHAIN_PG_DB:-freshchain}"
 FC_TEMPORAL_PORT="${FRESHCHAIN_TEMPORAL_PORT:-7233}"
 FC_TEMPORAL_UI_PORT="${FRESHCHAIN_TEMPORAL_UI_PORT:-8233}"
 FC_MQTT_PORT="${FRESHCHAIN_MQTT_PORT:-1883}"
+# Devices connect over TLS only (docs/devices.md); the plain port above stays on 127.0.0.1.
+# The TLS listener binds to 127.0.0.1 unless FRESHCHAIN_MQTT_TLS_BIND opens it to the network
+# (refused while an account still has its development password). Its certificate: generated once
+# under FC_MQTT_TLS_DIR (a private CA + a server certificate for localhost, 127.0.0.1, ::1 and
+# FRESHCHAIN_MQTT_TLS_HOSTS, comma-separated), or the operator's own, named by all three of
+# FRESHCHAIN_MQTT_TLS_CERT, FRESHCHAIN_MQTT_TLS_KEY and FRESHCHAIN_MQTT_TLS_CA (PEM files).
+# Clients verify the broker with FC_MQTT_TLS_DIR/ca.crt (the CA in use; MQTT_CA_FILE's default).
+FC_MQTT_TLS_PORT="${FRESHCHAIN_MQTT_TLS_PORT:-8883}"
+FC_MQTT_TLS_BIND="${FRESHCHAIN_MQTT_TLS_BIND:-127.0.0.1}"
+FC_MQTT_TLS_HOSTS="${FRESHCHAIN_MQTT_TLS_HOSTS:-}"
+FC_MQTT_TLS_DIR="$FC_STATE/mosquitto/tls"
 # Largest MQTT packet the broker takes: the telemetry contract's 256 KiB payload
 # (domain/coldchain/telemetry.ts) plus 8 KiB for the fixed header, topic and properties.
 FC_MQTT_MAX_PACKET=270336
