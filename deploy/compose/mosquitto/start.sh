@@ -1,6 +1,6 @@
 #!/bin/sh
 # Entry point of the compose broker: write the password file from the environment (so a changed
-# .env takes effect at the next start), install the ACL, then run Mosquitto. Runs as root (the
+# .env takes effect at the next start), install the ACL and the TLS files, then run Mosquitto. Runs as root (the
 # image's default) only to set file ownership; Mosquitto itself drops to the `mosquitto` user.
 set -eu
 
@@ -30,8 +30,19 @@ done
 mv "$AUTH_DIR/passwd.new" "$AUTH_DIR/passwd"
 
 cp /freshchain/acl "$AUTH_DIR/acl"
-chown -R mosquitto:mosquitto "$AUTH_DIR" /mosquitto/data
-chmod 0700 "$AUTH_DIR"
-chmod 0600 "$AUTH_DIR/passwd" "$AUTH_DIR/acl"
+
+# The TLS listener's certificate, key and CA, from the mosquitto-tls one-shot (the operator's
+# files or generated ones), copied so the mosquitto user owns them and alone reads the key.
+CERT_DIR=/mosquitto/certs
+mkdir -p "$CERT_DIR"
+for f in tls.crt tls.key ca.crt; do
+  [ -s "/freshchain/tls/$f" ] || { echo "start.sh: /freshchain/tls/$f is missing (did mosquitto-tls run?)" >&2; exit 1; }
+  cp "/freshchain/tls/$f" "$CERT_DIR/$f"
+done
+
+chown -R mosquitto:mosquitto "$AUTH_DIR" "$CERT_DIR" /mosquitto/data
+chmod 0700 "$AUTH_DIR" "$CERT_DIR"
+chmod 0600 "$AUTH_DIR/passwd" "$AUTH_DIR/acl" "$CERT_DIR/tls.key"
+chmod 0644 "$CERT_DIR/tls.crt" "$CERT_DIR/ca.crt"
 
 exec /usr/sbin/mosquitto -c /mosquitto/config/mosquitto.conf

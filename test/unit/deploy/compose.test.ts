@@ -15,8 +15,8 @@ const longRunning = Object.keys(services).filter((n) => !oneShots.has(n));
 const aclUsers = (text: string): string[] => [...text.matchAll(/^user\s+(\S+)\s*$/gm)].map((m) => m[1]!);
 
 describe('deploy/compose', () => {
-  it('separates one-shots (migrations, Temporal schema and setup) from long-running services', () => {
-    expect([...oneShots].sort()).to.deep.equal(['migrate', 'temporal-schema', 'temporal-setup']);
+  it('separates one-shots (migrations, Temporal schema and setup, the broker certificate) from long-running services', () => {
+    expect([...oneShots].sort()).to.deep.equal(['migrate', 'mosquitto-tls', 'temporal-schema', 'temporal-setup']);
     expect(longRunning).to.include.members(['timescaledb', 'temporal-postgresql', 'temporal', 'temporal-ui', 'mosquitto', 'worker', 'api', 'ingest-1', 'ingest-2']);
   });
 
@@ -71,11 +71,11 @@ describe('deploy/compose', () => {
     expect(command('ingest-2')).to.deep.equal([npmEntry('ingest')]);
   });
 
-  it('publishes the API on 3000 and the Temporal UI on 8233 → 8080', () => {
+  it('publishes the API on 3000, the Temporal UI on 8233 → 8080 and MQTT over TLS on 8883', () => {
     const ports = (n: string): string[] => arr(services[n]!.ports, `${n}.ports`).map((p) => interpolate(String(p), {}));
     expect(ports('api').some((p) => p.endsWith(':3000:3000'))).to.equal(true);
     expect(ports('temporal-ui').some((p) => p.endsWith(':8233:8080'))).to.equal(true);
-    expect(ports('mosquitto').some((p) => p.endsWith(':1883:1883'))).to.equal(true);
+    expect(ports('mosquitto')).to.deep.equal(['0.0.0.0:8883:8883']);
   });
 
   it('health checks probe the ports the services listen on', () => {

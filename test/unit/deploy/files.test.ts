@@ -5,8 +5,11 @@ import { join, normalize } from 'node:path';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import {
-  COMPOSE_DIR, K8S_DIR, ROOT, arr, composeServices, dig, exists, filesUnder, isObj, isYamlName, k8sResources, obj, read, str, yamlDoc, yamlDocs,
+  COMPOSE_DIR, K8S_DIR, ROOT, arr, composeServices, dig, exists, filesUnder, interpolate, isObj, isYamlName, k8sResources, obj, read, str, yamlDoc, yamlDocs,
 } from './support';
+
+/** A compose volume's source, with `${VAR:-default}` taken at its default (the case .env leaves alone). */
+const volumeSource = (v: unknown, what: string): string => (typeof v === 'string' ? interpolate(v, {}).split(':')[0]! : str(dig(v, 'source'), what));
 
 describe('deploy files: well-formed', () => {
   const yamlFiles = [...filesUnder(COMPOSE_DIR, isYamlName), ...filesUnder(K8S_DIR, isYamlName)];
@@ -54,7 +57,7 @@ describe('deploy files: well-formed', () => {
     let mounts = 0;
     for (const [name, s] of Object.entries(services)) {
       for (const v of (s.volumes as unknown[] | undefined) ?? []) {
-        const source = typeof v === 'string' ? v.split(':')[0]! : str(dig(v, 'source'), `${name} volume source`);
+        const source = volumeSource(v, `${name} volume source`);
         if (!source.startsWith('.') && !source.startsWith('/')) continue; // a named volume
         mounts++;
         expect(exists(normalize(join(COMPOSE_DIR, source))), `${name}: ${source}`).to.equal(true);
@@ -69,7 +72,7 @@ describe('deploy files: well-formed', () => {
     const declared = Object.keys(obj(yamlDoc(`${COMPOSE_DIR}/docker-compose.yml`), 'compose').volumes as object);
     for (const [name, s] of Object.entries(composeServices())) {
       for (const v of (s.volumes as unknown[] | undefined) ?? []) {
-        const source = typeof v === 'string' ? v.split(':')[0]! : '';
+        const source = typeof v === 'string' ? volumeSource(v, name) : '';
         if (source && !source.startsWith('.') && !source.startsWith('/')) expect(declared, `${name}: ${source}`).to.include(source);
       }
     }
