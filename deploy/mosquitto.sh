@@ -195,9 +195,9 @@ add_device() {
 
 status() {
   if [[ -n "${MQTT_URL:-}" ]]; then echo "mosquitto: external (MQTT_URL)"; return 0; fi
-  if pid_alive "$MQ_PID" && port_open "$FC_MQTT_PORT"; then
-    echo "mosquitto: up on 127.0.0.1:$FC_MQTT_PORT (plain, this host only) and $FC_MQTT_TLS_BIND:$FC_MQTT_TLS_PORT (TLS, CA $FC_MQTT_TLS_DIR/ca.crt)"
-  else echo "mosquitto: down"; return 1; fi
+  if ! pid_alive "$MQ_PID" || ! port_open "$FC_MQTT_PORT"; then echo "mosquitto: down"; return 1; fi
+  if ! tls_port_open; then echo "mosquitto: up on 127.0.0.1:$FC_MQTT_PORT without its TLS listener (an older configuration: run deploy/mosquitto.sh up)"; return 1; fi
+  echo "mosquitto: up on 127.0.0.1:$FC_MQTT_PORT (plain, this host only) and $FC_MQTT_TLS_BIND:$FC_MQTT_TLS_PORT (TLS, CA $FC_MQTT_TLS_DIR/ca.crt)"
 }
 
 # ca-file: make sure the TLS material exists and print the CA clients verify the broker with.

@@ -34,7 +34,10 @@ function listeners(conf: string): { port: string; bind?: string; body: string }[
 describe('deploy: TLS for devices, local stack (deploy/mosquitto.sh)', () => {
   let home: string;
   beforeEach(() => (home = mkdtempSync(join(tmpdir(), 'fc-tls-'))));
-  afterEach(() => rmSync(home, { recursive: true, force: true }));
+  afterEach(() => {
+    mosquittoSh(home, ['down']); // never leave a broker behind, should a refusal regress
+    rmSync(home, { recursive: true, force: true });
+  });
 
   it('generates a private CA and a server certificate for localhost, 127.0.0.1 and ::1, once', () => {
     const r = mosquittoSh(home, ['ca-file']);
