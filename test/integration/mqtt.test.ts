@@ -1,10 +1,50 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { MqttClient } from 'mqtt';
 import { DEFAULT_PARSE_LIMITS } from '../../domain/coldchain/telemetry';
-import { connectMqtt } from '../../platform/mqtt';
+import { connectMqtt, mqttTlsOptions } from '../../platform/mqtt';
 import { requireMqtt, testConfig, uniqueId } from '../support/stack';
+
+const MOSQUITTO_SH = join(__dirname, '../../deploy/mosquitto.sh');
+
+/** A TCP port nobody listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** How a TCP connection to host:port ends: 'connected', or the error code (ECONNREFUSED, ...). */
+function tcpOutcome(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port, timeout: 2000 });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve('connected');
+    });
+    sock.once('timeout', () => {
+      sock.destroy();
+      resolve('ETIMEDOUT');
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+  });
+}
+
+/** Connect a device over TLS; the error message when the broker or the certificate check refuses it. */
+async function tlsDeviceConnect(url: string, extra: Parameters<typeof connectMqtt>[1]): Promise<MqttClient | string> {
+  try {
+    return await connectMqtt(url, { ...testConfig.mqtt.device, reconnectPeriod: 0, ...extra }, 5000);
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 describe('Mosquitto broker (integration)', () => {
   const clients: MqttClient[] = [];
@@ -93,5 +133,91 @@ describe('Mosquitto broker (integration)', () => {
     await gw!.publishAsync(`freshchain/v1/telemetry/${node}/${node}-asset/s1`, 'y', { qos: 1 });
     await new Promise((r) => setTimeout(r, 400));
     expect(got).to.deep.equal([node]);
+  });
+
+  describe('TLS for devices', () => {
+    const deviceUrl = testConfig.mqtt.deviceUrl;
+
+    it('a device publishes over TLS, verifying the stack\'s CA, and the ingest account receives it', async () => {
+      expect(deviceUrl).to.match(/^mqtts:\/\//);
+      const sub = await requireMqtt('ingest');
+      clients.push(sub);
+      const pub = await tlsDeviceConnect(deviceUrl, mqttTlsOptions(deviceUrl, testConfig.mqtt.caFile));
+      expect(pub, `TLS connection to ${deviceUrl}`).to.not.be.a('string');
+      clients.push(pub as MqttClient);
+      const topic = `freshchain/v1/telemetry/${uniqueId('node')}/asset/sensor`;
+      await sub.subscribeAsync(topic, { qos: 1 });
+      const received = new Promise<string>((resolve) => sub.on('message', (t, payload) => t === topic && resolve(payload.toString())));
+      await (pub as MqttClient).publishAsync(topic, '{"v":1,"tls":true}', { qos: 1 });
+      expect(await received).to.equal('{"v":1,"tls":true}');
+    });
+
+    it('refuses a client that does not trust the CA (the system roots only), and one that skips TLS on the TLS port', async () => {
+      const untrusting = await tlsDeviceConnect(deviceUrl, { rejectUnauthorized: true });
+      if (typeof untrusting !== 'string') clients.push(untrusting);
+      expect(untrusting).to.be.a('string').and.match(/self[- ]signed|unable to (get|verify)|certificate/i);
+      const plain = await tlsDeviceConnect(deviceUrl.replace(/^mqtts:/, 'mqtt:'), {});
+      if (typeof plain !== 'string') clients.push(plain);
+      expect(plain, 'plain MQTT on the TLS port').to.be.a('string');
+    });
+
+    it('refuses wrong credentials over TLS too', async () => {
+      const c = await tlsDeviceConnect(deviceUrl, { ...mqttTlsOptions(deviceUrl, testConfig.mqtt.caFile), password: 'wrong' });
+      if (typeof c !== 'string') clients.push(c);
+      expect(c).to.be.a('string').and.match(/not authori[sz]ed|Bad User Name or Password|refused/i);
+    });
+
+    it('the plain port takes no connection on this host\'s non-loopback addresses', async function () {
+      if (process.env.MQTT_URL) throw new Error('this test checks the local broker; unset MQTT_URL to run it against the local stack');
+      const plainPort = Number(new URL(testConfig.mqtt.url).port || 1883);
+      const conf = readFileSync(join(testConfig.mqtt.caFile!, '../../mosquitto.conf'), 'utf8');
+      expect(conf).to.match(new RegExp(`^listener ${plainPort} 127\\.0\\.0\\.1$`, 'm'));
+      // Every address another machine could reach this one at (link-local IPv6 needs a zone id: left out).
+      const outside = Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal && !/^fe80:/i.test(a.address)).map((a) => a!.address);
+      for (const address of outside) expect(await tcpOutcome(address, plainPort), `${address}:${plainPort}`).to.equal('ECONNREFUSED');
+      expect(await tcpOutcome('127.0.0.1', plainPort)).to.equal('connected');
+    });
+
+    it('`mosquitto.sh up` restarts a broker still running a configuration without TLS, then leaves it be', async function () {
+      this.timeout(60_000);
+      if (process.env.MQTT_URL) throw new Error('this test runs deploy/mosquitto.sh; unset MQTT_URL');
+      const home = mkdtempSync(join(tmpdir(), 'fc-mq-upgrade-'));
+      const [plainPort, tlsPort] = [await freePort(), await freePort()];
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(FRESHCHAIN_MQTT_|MQTT_)/.test(k)));
+      Object.assign(env, { FRESHCHAIN_HOME: home, FRESHCHAIN_MQTT_PORT: String(plainPort), FRESHCHAIN_MQTT_TLS_PORT: String(tlsPort) });
+      const sh = (cmd: string) => spawnSync('bash', [MOSQUITTO_SH, cmd], { env, encoding: 'utf8' });
+      const dir = join(home, 'state/mosquitto');
+      try {
+        // A broker as an earlier set-up left it: one plain listener, no certificate.
+        spawnSync('mkdir', ['-p', join(dir, 'data')]);
+        writeFileSync(join(dir, 'passwd'), '');
+        expect(spawnSync('mosquitto_passwd', ['-b', join(dir, 'passwd'), 'freshchain-device', 'device-dev']).status).to.equal(0);
+        writeFileSync(join(dir, 'mosquitto.conf'), [
+          'per_listener_settings false', `listener ${plainPort} 127.0.0.1`, 'allow_anonymous false', `password_file ${dir}/passwd`,
+          `pid_file ${dir}/mosquitto.pid`, `user ${execFileSync('id', ['-un']).toString().trim()}`, 'log_dest none', '',
+        ].join('\n'));
+        expect(spawnSync('mosquitto', ['-c', join(dir, 'mosquitto.conf'), '-d']).status).to.equal(0);
+        for (let i = 0; i < 50 && (await tcpOutcome('127.0.0.1', plainPort)) !== 'connected'; i++) await new Promise((r) => setTimeout(r, 100));
+        const oldPid = readFileSync(join(dir, 'mosquitto.pid'), 'utf8').trim();
+
+        const up = sh('up');
+        expect(up.status, up.stderr).to.equal(0);
+        expect(up.stderr).to.contain('configuration changed; restarting');
+        const newPid = readFileSync(join(dir, 'mosquitto.pid'), 'utf8').trim();
+        expect(newPid).to.not.equal(oldPid);
+        const url = `mqtts://localhost:${tlsPort}`;
+        const device = await tlsDeviceConnect(url, mqttTlsOptions(url, join(dir, 'tls/ca.crt')));
+        expect(device, 'TLS login on the restarted broker').to.not.be.a('string');
+        await (device as MqttClient).endAsync();
+
+        const again = sh('up');
+        expect(again.status, again.stderr).to.equal(0);
+        expect(again.stderr).to.contain('already up');
+        expect(readFileSync(join(dir, 'mosquitto.pid'), 'utf8').trim()).to.equal(newPid);
+      } finally {
+        sh('down');
+        rmSync(home, { recursive: true, force: true });
+      }
+    });
   });
 });
