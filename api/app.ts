@@ -13,6 +13,7 @@ import { forecastsRouter } from './routes/forecasts';
 import { alertsRouter, assetColdChainRouter } from './routes/alerts';
 import { webhooksRouter } from './routes/webhooks';
 import { kpisRouter } from './routes/kpis';
+import { customersRouter } from './routes/customers';
 import { pickerPage, pickerRouter, substitutionsRouter } from './routes/picker';
 import { apiDocsRouter, apiRegistry } from './openapi';
 import { jsonBody, paramGuard } from './boundary';
@@ -79,6 +80,7 @@ export function buildApp(deps: ApiDeps): Express {
     v1.use('/webhooks', webhooksRouter(alerting));
   }
   if (deps.db) v1.use('/kpis', kpisRouter({ db: deps.db }));
+  if (deps.db) v1.use(customersRouter({ config: deps.config, db: deps.db }));
   app.use('/v1', v1);
   if (deps.db && deps.temporal) app.use('/picker/v1', authenticate(deps.config.auth), ...inputChecks, pickerRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   app.use('/picker', pickerPage());

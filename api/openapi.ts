@@ -15,6 +15,7 @@ import { ackBody, alertListQuery, assignBody, commentBody, resolveBody, windowQu
 import { replayBody, subscriptionBody } from './routes/webhooks';
 import { forecastQuery, nodeQuery, waveCapacityQuery } from './routes/forecasts';
 import { kpiOperations } from './routes/kpis';
+import { customerOperations } from './routes/customers';
 import { pickerOperations } from './routes/picker';
 import { forecastRunParamsSchema } from '../activities/forecasting';
 
@@ -121,6 +122,7 @@ const TAGS: Record<string, string> = {
   kpis: 'KPIs from the order event stream',
   alerts: 'Cold-chain alerts',
   webhooks: 'Signed webhooks (Standard Webhooks)',
+  privacy: "Customers' personal data: unmasked reads (logged), erasure, the access log",
 };
 
 function parametersOf(op: ApiOperation): Json[] {
@@ -278,7 +280,7 @@ const forecastOperations: readonly ApiOperation[] = [
 
 /** Every operation of the API in one registry. A router that adds routes adds its list here. */
 export function apiRegistry(): ApiRegistry {
-  return new ApiRegistry().add(...coreOperations, ...orderOperations, ...alertOperations, ...webhookOperations, ...forecastOperations, ...kpiOperations, ...pickerOperations, {
+  return new ApiRegistry().add(...coreOperations, ...orderOperations, ...alertOperations, ...webhookOperations, ...forecastOperations, ...kpiOperations, ...pickerOperations, ...customerOperations, {
     id: 'docs', method: 'get', path: '/docs', tag: 'meta', summary: 'A page listing these operations', auth: 'public', responses: { 200: { description: 'HTML' } },
   });
 }

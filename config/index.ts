@@ -34,7 +34,8 @@ export interface Config {
   readonly alerts: { readonly evaluatorAlongside: boolean; readonly shareGroup: string; readonly clientIdPrefix?: string };
   /** Tokens are signed with `tokenSecret`; `previousTokenSecret` (during a rotation) only verifies. */
   readonly auth: { readonly tokenSecret: string; readonly previousTokenSecret?: string };
-  readonly pii: { readonly key: string };
+  /** PII_ENCRYPTION_KEY, and how long personal data of finished orders is kept (PII_RETENTION_DAYS). */
+  readonly pii: { readonly key: string; readonly retentionDays: number };
   /** host:port of the worker runtime's Prometheus endpoint, or undefined when off. */
   readonly workerMetricsBind?: string;
 }
@@ -109,7 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       tokenSecret: secret('API_TOKEN_SECRET', e.API_TOKEN_SECRET, DEV_DEFAULTS.apiTokenSecret),
       ...(e.API_TOKEN_SECRET_PREVIOUS ? { previousTokenSecret: e.API_TOKEN_SECRET_PREVIOUS } : {}),
     },
-    pii: { key: secret('PII_ENCRYPTION_KEY', e.PII_ENCRYPTION_KEY, DEV_DEFAULTS.piiKey) },
+    pii: { key: secret('PII_ENCRYPTION_KEY', e.PII_ENCRYPTION_KEY, DEV_DEFAULTS.piiKey), retentionDays: e.PII_RETENTION_DAYS },
     ...(e.WORKER_METRICS_BIND === 'off' ? {} : { workerMetricsBind: e.WORKER_METRICS_BIND }),
   };
   if (production && !e.PAYLOAD_CODEC_KEY) missing.push('PAYLOAD_CODEC_KEY');

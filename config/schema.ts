@@ -77,6 +77,8 @@ export const envSchema = z.object({
   /** During a key rotation: the secret tokens were signed with before; it verifies them, it signs nothing. Remove it when they have expired. */
   API_TOKEN_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   PII_ENCRYPTION_KEY: z.string().optional(),
+  /** Days personal data of a finished order is kept (by its last change) before retention erases it: plain decimal, 0 to 3650. */
+  PII_RETENTION_DAYS: z.string().regex(/^\d{1,4}(\.\d{1,6})?$/, 'must be a number of days, e.g. 30 or 0.5').transform(Number).refine((d) => d <= 3650, 'must be at most 3650 days').default(30),
   /** Base64 32-byte key: Temporal payloads are encrypted when set (required in production). */
   PAYLOAD_CODEC_KEY: z.string().optional(),
   DEMO: boolFromEnv.optional(),

@@ -1,5 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { Allocation, LotReservation, Node, Order, Sku, StockLot, Zone } from '../domain/orders';
+import type { CustomerPiiSealer } from '../platform/pii';
+import { storeCustomerRecord } from './customers';
 import type { Db } from './pool';
 
 /** A SKU with its cold-chain profile, as stored. */
@@ -313,10 +315,13 @@ export async function recordReplacementOrder(
   if (!exists.length) throw new Error(`order ${r.fromOrderId} not found: no door for replacement ${r.orderId}`);
 }
 
-/** Where an order is delivered, as recorded at intake (the allocation reads it here, so workflows need not carry it). */
+/**
+ * Where an order is delivered, as recorded at intake (the allocation reads it here, so workflows
+ * need not carry it); undefined for an unknown order or one whose door was erased.
+ */
 export async function loadOrderLocation(db: Db, orderId: string): Promise<Order['location'] | undefined> {
-  const row = (await db.query<{ lat: number; lng: number }>('SELECT lat, lng FROM orders WHERE order_id = $1', [orderId]))[0];
-  return row ? { lat: row.lat, lng: row.lng } : undefined;
+  const row = (await db.query<{ lat: number | null; lng: number | null }>('SELECT lat, lng FROM orders WHERE order_id = $1', [orderId]))[0];
+  return row && row.lat !== null && row.lng !== null ? { lat: row.lat, lng: row.lng } : undefined;
 }
 
 /** An order as intake recorded it, for telling a repeated request from a conflicting one. */
@@ -335,12 +340,12 @@ export interface IntakeRecord {
 
 /**
  * Intake's write: the order row (the record of the order for its whole life) and the
- * customer's encrypted personal data, in one transaction. When the order id is taken, nothing
+ * customer's personal data, sealed under the customer's own data key, in one transaction. When the order id is taken, nothing
  * is written and the existing record is returned for the caller to compare.
  */
 export async function claimOrder(
   db: Db,
-  a: { order: Order; fingerprint: Record<string, string>; customerCiphertext: Buffer },
+  a: { order: Order; fingerprint: Record<string, string>; customer: CustomerPiiSealer },
 ): Promise<{ created: true } | { created: false; existing: IntakeRecord }> {
   return db.transaction(async (c) => {
     const o = a.order;
@@ -350,10 +355,7 @@ export async function claimOrder(
       [o.orderId, o.customerId, o.addressKey, o.location.lat, o.location.lng, o.slot.kind, new Date(o.slot.start), new Date(o.slot.end), JSON.stringify(o.lines), new Date(o.placedAt), JSON.stringify(a.fingerprint)],
     );
     if (inserted.rowCount === 1) {
-      await c.query(
-        'INSERT INTO customers (customer_id, pii_ciphertext) VALUES ($1, $2) ON CONFLICT (customer_id) DO UPDATE SET pii_ciphertext = EXCLUDED.pii_ciphertext',
-        [o.customerId, a.customerCiphertext],
-      );
+      await storeCustomerRecord(c, o.customerId, a.customer);
       return { created: true as const };
     }
     const r = (
@@ -463,16 +465,6 @@ export async function applyStockAdjustment(db: Db, a: StockAdjustment): Promise<
     );
     return { applied: true, onHand: next, reserved: lot.reserved };
   });
-}
-
-/** Store a customer's personal data, already encrypted. */
-export async function upsertCustomer(db: Db, customerId: string, ciphertext: Buffer): Promise<void> {
-  await db.query('INSERT INTO customers (customer_id, pii_ciphertext) VALUES ($1, $2) ON CONFLICT (customer_id) DO UPDATE SET pii_ciphertext = EXCLUDED.pii_ciphertext', [customerId, ciphertext]);
-}
-
-/** A customer's encrypted personal data. */
-export async function loadCustomerCiphertext(db: Db, customerId: string): Promise<Buffer | undefined> {
-  return (await db.query<{ pii_ciphertext: Buffer }>('SELECT pii_ciphertext FROM customers WHERE customer_id = $1', [customerId]))[0]?.pii_ciphertext;
 }
 
 /** Order row for the status API. */

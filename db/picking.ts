@@ -2,6 +2,7 @@
 // the few lookups the picker API enriches its answers with (product names, sealed contacts).
 import type { PoolClient } from 'pg';
 import type { PickView, SubstitutionPolicy } from '../workflows/messages';
+import { sealedContactsForOrders } from './customers';
 import type { Db } from './pool';
 import { insertEvent, settleReturnLine } from './orders';
 import type { OrderEvent } from './orders';
@@ -216,12 +217,7 @@ export async function skuNames(db: Db, skus: readonly string[]): Promise<Map<str
 
 /** Sealed personal data of the customers of some orders (the caller decrypts only to mask). */
 export async function sealedContacts(db: Db, orderIds: readonly string[]): Promise<Map<string, Buffer>> {
-  if (!orderIds.length) return new Map();
-  const rows = await db.query<{ order_id: string; pii_ciphertext: Buffer }>(
-    'SELECT o.order_id, c.pii_ciphertext FROM orders o JOIN customers c ON c.customer_id = o.customer_id WHERE o.order_id = ANY($1)',
-    [[...new Set(orderIds)]],
-  );
-  return new Map(rows.map((r) => [r.order_id, r.pii_ciphertext]));
+  return sealedContactsForOrders(db, orderIds);
 }
 
 /** A node's kind and its wave settings (nodes.attributes.waves), if the node exists. */

@@ -10,7 +10,7 @@ import { applyStockAdjustment, claimOrder, loadOrder, loadOrderEvents, markOrder
 import type { IntakeRecord } from '../../db/orders';
 import { listCustomerReturns } from '../../db/returns';
 import type { Db } from '../../db/pool';
-import { sealPii } from '../../platform/pii';
+import { customerPiiSealer } from '../../platform/pii';
 import { orderWorkflow } from '../../workflows/order';
 import { customerReturnWorkflow } from '../../workflows/returns';
 import {
@@ -245,7 +245,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     const claim = await claimOrder(db, {
       order: { ...fresh, location: body.location },
       fingerprint: intakeFingerprint(body, config.pii.key),
-      customerCiphertext: sealPii({ name: body.customer.name, phone: body.customer.phone, address: body.customer.address }, config.pii.key),
+      customer: customerPiiSealer({ name: body.customer.name, phone: body.customer.phone, address: body.customer.address }, config.pii.key),
     });
     if (!claim.created) {
       const { existing } = claim;
