@@ -1,3 +1,5 @@
+import { config } from '../config';
+import { erasePersonalDataPastRetention } from '../db/customers';
 import { releaseExpiredReservations } from '../db/orders';
 import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
@@ -5,8 +7,13 @@ import { runTelemetryMaintenance } from '../iot-ingest/maintenance';
 import type { TelemetryMaintenanceSummary } from '../iot-ingest/maintenance';
 
 /** Housekeeping the maintenance schedule runs: expired reservations, telemetry rollups and retention. */
-export function createMaintenanceActivities(deps: { db: Db; logger?: Logger }) {
+export function createMaintenanceActivities(deps: { db: Db; logger?: Logger; piiRetentionDays?: number }) {
   return {
+    /** Erase personal data of orders finished longer ago than PII_RETENTION_DAYS (docs/privacy.md). */
+    async erasePersonalDataPastRetention(): Promise<{ orders: number; customers: number }> {
+      const days = deps.piiRetentionDays ?? config().pii.retentionDays;
+      return erasePersonalDataPastRetention(deps.db, { finishedBefore: new Date(Date.now() - days * 86_400_000), batch: 1000, actor: 'system:retention' });
+    },
     /** Release reservations whose time-to-live has passed. */
     async releaseExpiredReservations(): Promise<number> {
       const { released, unbalancedLots } = await releaseExpiredReservations(deps.db, new Date());
