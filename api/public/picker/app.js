@@ -74,24 +74,31 @@
     t.hidden = false;
   }
 
-  /** Run a user action once at a time: one key per tap, the outcome as a toast, then reload. */
+  /**
+   * Run a user action once at a time: one key per tap, then reload, then the outcome as a toast.
+   * The toast comes last so that it marks a settled screen: what the picker types after it is
+   * not wiped by the reload's re-render.
+   */
   async function act(label, method, path, body) {
     if (st.busy) return;
     st.busy = true;
     document.querySelectorAll('button').forEach((b) => { b.disabled = true; });
+    let out = null;
+    let message = null;
+    let failed = false;
     try {
-      const out = await api(method, path, body, newKey());
+      out = await api(method, path, body, newKey());
       const outcome = out && out.result ? out.result.outcome : out && out.claimed ? `claimed ${out.claimed.length} order(s)` : 'done';
-      toast(`${label}: ${outcome}`);
-      return out;
+      message = `${label}: ${outcome}`;
     } catch (err) {
-      if (err.status !== 401) toast(`${label} refused: ${err.message}`, true);
-      return null;
+      if (err.status !== 401) { message = `${label} refused: ${err.message}`; failed = true; }
     } finally {
       st.busy = false;
       document.querySelectorAll('button').forEach((b) => { b.disabled = false; });
       await load().catch(() => undefined);
     }
+    if (message) toast(message, failed);
+    return out;
   }
 
   // ---- Sign in ---------------------------------------------------------------------------------
