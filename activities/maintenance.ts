@@ -6,7 +6,7 @@ import type { Logger } from '../platform/logger';
 import { runTelemetryMaintenance } from '../iot-ingest/maintenance';
 import type { TelemetryMaintenanceSummary } from '../iot-ingest/maintenance';
 
-/** Housekeeping the maintenance schedule runs: expired reservations, telemetry rollups and retention. */
+/** Housekeeping the maintenance schedule runs: expired reservations, late readings into the telemetry aggregates. */
 export function createMaintenanceActivities(deps: { db: Db; logger?: Logger; piiRetentionDays?: number }) {
   return {
     /** Erase personal data of orders finished longer ago than PII_RETENTION_DAYS (docs/privacy.md). */
@@ -20,7 +20,10 @@ export function createMaintenanceActivities(deps: { db: Db; logger?: Logger; pii
       if (unbalancedLots.length) deps.logger?.warn({ lotIds: unbalancedLots }, 'lots held fewer units than their expired reservations; reserved set to 0 for the difference');
       return released;
     },
-    /** Refresh telemetry rollups and apply retention (what continuous aggregates and policies do on the community build). */
+    /**
+     * Bring readings that arrived after their bucket left the aggregates' refresh policy into
+     * the aggregates (compression, retention and trailing refreshes are TimescaleDB jobs).
+     */
     async telemetryMaintenance(): Promise<TelemetryMaintenanceSummary> {
       return runTelemetryMaintenance(deps.db, new Date());
     },

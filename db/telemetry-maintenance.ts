@@ -1,74 +1,55 @@
-// SQL of the telemetry maintenance: rollup refresh, retention, MKT sums from the rollups.
+// SQL of the telemetry maintenance: late-reading refreshes of the continuous aggregates, the
+// policy jobs TimescaleDB runs, and MKT sums from the 1-minute aggregate.
 //
-// Debian's TimescaleDB is the Apache-2 build (no continuous aggregates, no retention
-// policies), so migration 003@apache made `sensor_readings_1m` / `sensor_readings_1h` plain
-// hypertables, and iot-ingest/maintenance.ts keeps them up to date with these statements.
+// The aggregates (`sensor_readings_1m`, `sensor_readings_1h`, migration 003/090) are refreshed
+// by their policies over a trailing window; compression and retention are policies too. What is
+// left to us is a reading that arrives after its bucket left the policy's window (a gateway
+// flushing a long offline buffer): TimescaleDB logs its invalidation, and a refresh over an
+// older window materialises just the invalidated buckets.
 import type { MktSums } from '../domain/coldchain/mkt';
 import type { Db } from './pool';
 
-/** A rollup level: its table and bucket width. */
-export type RollupLevel = '1m' | '1h';
+/** An aggregate level: its continuous aggregate and bucket width. */
+export type AggregateLevel = '1m' | '1h';
 
-/** Bucket width of each rollup level, in ms. */
-export const ROLLUP_BUCKET_MS: Readonly<Record<RollupLevel, number>> = { '1m': 60_000, '1h': 3_600_000 };
+/** Bucket width of each aggregate level, in ms. */
+export const AGGREGATE_BUCKET_MS: Readonly<Record<AggregateLevel, number>> = { '1m': 60_000, '1h': 3_600_000 };
 
-// Fixed identifiers (never user input), so interpolating them into SQL is safe.
-const ROLLUP_TABLE: Readonly<Record<RollupLevel, string>> = { '1m': 'sensor_readings_1m', '1h': 'sensor_readings_1h' };
-const ROLLUP_INTERVAL: Readonly<Record<RollupLevel, string>> = { '1m': '1 minute', '1h': '1 hour' };
-
-/** The hypertables retention applies to. */
-export type TelemetryHypertable = 'sensor_readings' | 'sensor_readings_1m' | 'sensor_readings_1h';
-
-/** Rows a rollup refresh wrote. */
-export interface RollupRefreshResult {
-  level: RollupLevel;
-  /** Start of the first bucket refreshed (inclusive). */
-  from: Date;
-  /** End of the last bucket refreshed (exclusive). */
-  to: Date;
-  /** Buckets inserted or changed; an unchanged bucket is not rewritten and not counted. */
-  written: number;
-}
+/** The continuous aggregate of each level (fixed identifiers, never user input). */
+export const AGGREGATE_VIEW: Readonly<Record<AggregateLevel, string>> = { '1m': 'sensor_readings_1m', '1h': 'sensor_readings_1h' };
 
 /**
- * Recompute the buckets of one rollup level whose start lies in [from, to) from the raw
- * readings. The caller passes bucket-aligned bounds, so every bucket is computed from all its
- * rows. A bucket whose values did not change is left alone (no dead tuple, no WAL), which
- * makes a repeated refresh cheap; "did not change" allows for the last-bit noise of float sums,
- * whose order depends on the plan (avg and sum_arrhenius can differ by an ulp between runs). Buckets without raw rows in the window are never deleted:
- * a refresh cannot erase history whose raw rows retention has dropped.
+ * Refresh one continuous aggregate over [from, to): TimescaleDB recomputes the buckets inside
+ * the window that raw writes invalidated since the last refresh (none: nearly free). The window
+ * must stay inside the raw retention: a refresh over dropped raw chunks empties those buckets.
+ * Runs outside a transaction (TimescaleDB refuses one), so pass the pool, not a client.
  */
-export async function refreshRollup(db: Db, level: RollupLevel, from: Date, to: Date): Promise<RollupRefreshResult> {
-  if (!(from < to)) return { level, from, to, written: 0 };
-  const table = ROLLUP_TABLE[level];
-  const rows = await db.query<{ written: string }>(
-    `WITH upserted AS (
-       INSERT INTO ${table} AS r (sensor_id, bucket, min_c, max_c, avg_c, n, sum_arrhenius)
-       SELECT sensor_id, time_bucket(INTERVAL '${ROLLUP_INTERVAL[level]}', ts) AS bucket,
-              min(temp_c), max(temp_c), avg(temp_c), count(*), sum(exp(-10000.0 / (temp_c + 273.15)))
-         FROM sensor_readings
-        WHERE ts >= $1 AND ts < $2
-        GROUP BY sensor_id, bucket
-       ON CONFLICT (sensor_id, bucket) DO UPDATE
-          SET min_c = EXCLUDED.min_c, max_c = EXCLUDED.max_c, avg_c = EXCLUDED.avg_c,
-              n = EXCLUDED.n, sum_arrhenius = EXCLUDED.sum_arrhenius
-        WHERE r.n <> EXCLUDED.n OR r.min_c <> EXCLUDED.min_c OR r.max_c <> EXCLUDED.max_c
-           OR abs(r.avg_c - EXCLUDED.avg_c) > 1e-9 * greatest(1, abs(EXCLUDED.avg_c))
-           OR abs(r.sum_arrhenius - EXCLUDED.sum_arrhenius) > 1e-12 * abs(EXCLUDED.sum_arrhenius)
-       RETURNING 1)
-     SELECT count(*) AS written FROM upserted`,
-    [from, to],
+export async function refreshAggregate(db: Db, level: AggregateLevel, from: Date, to: Date): Promise<void> {
+  await db.query('CALL refresh_continuous_aggregate($1::regclass, $2::timestamptz, $3::timestamptz)', [AGGREGATE_VIEW[level], from, to]);
+}
+
+/** A background job TimescaleDB runs for the telemetry tables. */
+export interface TelemetryJob {
+  jobId: number;
+  /** policy_compression, policy_retention, policy_refresh_continuous_aggregate. */
+  proc: string;
+  /** sensor_readings, or the aggregate (view) the job serves. */
+  relation: string;
+  config: Record<string, unknown>;
+  scheduleInterval: string;
+}
+
+/** The policy jobs on readings and on their continuous aggregates. */
+export async function telemetryJobs(db: Db): Promise<TelemetryJob[]> {
+  return db.query<TelemetryJob>(
+    `SELECT j.job_id AS "jobId", j.proc_name AS proc, coalesce(ca.view_name, j.hypertable_name) AS relation,
+            j.config, j.schedule_interval::text AS "scheduleInterval"
+       FROM timescaledb_information.jobs j
+       LEFT JOIN timescaledb_information.continuous_aggregates ca
+              ON ca.materialization_hypertable_name = j.hypertable_name
+      WHERE j.hypertable_name = 'sensor_readings' OR ca.view_name IN ('sensor_readings_1m', 'sensor_readings_1h')
+      ORDER BY j.job_id`,
   );
-  return { level, from, to, written: Number(rows[0]?.written ?? 0) };
-}
-
-/**
- * Drop the chunks of a hypertable whose whole time range is older than `olderThan`
- * (TimescaleDB's drop_chunks, available in the Apache-2 build). Returns the chunks dropped.
- */
-export async function dropChunksOlderThan(db: Db, table: TelemetryHypertable, olderThan: Date): Promise<string[]> {
-  const rows = await db.query<{ chunk: string }>('SELECT drop_chunks($1::regclass, older_than => $2::timestamptz) AS chunk', [table, olderThan]);
-  return rows.map((r) => r.chunk);
 }
 
 /** MKT sums of one sensor's 1-minute buckets starting in [from, to), plus how much data they hold. */
@@ -80,6 +61,6 @@ export async function minuteMktSums(db: Db, sensorId: string, from: Date, to: Da
   );
   const r = rows[0];
   const readings = Number(r?.n ?? 0);
-  // Each reading weighs 1 in the rollup, so the weight is the reading count.
+  // Each reading weighs 1 in the aggregate, so the weight is the reading count.
   return { sumWeight: readings, sumArrhenius: r?.s ?? 0, readings, buckets: Number(r?.buckets ?? 0) };
 }

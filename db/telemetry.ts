@@ -171,3 +171,54 @@ export async function storeReplayed(db: Db, stored: { letterIds: number[]; readi
     return inserted;
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Charts and MKT from the continuous aggregates (migration 003/090). Both are real-time: the
+// current, not yet materialised bucket comes from raw readings, so nothing recent is missing.
+
+/** One bucket of a sensor's temperature chart. */
+export interface ChartBucket { sensorId: string; bucket: Date; minC: number; maxC: number; avgC: number; n: number }
+
+/** Where a chart or MKT is computed from: the aggregates, or raw readings of a hypertable (figures compare both). */
+export type TelemetrySource = 'aggregate' | 'sensor_readings' | 'bench_readings_plain';
+
+const CHART_FROM_AGGREGATE = (view: string) =>
+  `SELECT sensor_id AS "sensorId", bucket, min_c AS "minC", max_c AS "maxC", avg_c AS "avgC", n::float8 AS n
+     FROM ${view} WHERE sensor_id IN (SELECT id FROM sensors WHERE asset_id = $1) AND bucket >= $2 AND bucket < $3
+    ORDER BY 1, 2`;
+const CHART_FROM_READINGS = (table: string, width: string) =>
+  `SELECT sensor_id AS "sensorId", time_bucket(INTERVAL '${width}', ts) AS bucket, min(temp_c) AS "minC", max(temp_c) AS "maxC",
+          avg(temp_c) AS "avgC", count(*)::float8 AS n
+     FROM ${table} WHERE sensor_id IN (SELECT id FROM sensors WHERE asset_id = $1) AND ts >= $2 AND ts < $3
+    GROUP BY 1, 2 ORDER BY 1, 2`;
+
+/**
+ * An asset's temperature chart over [from, to): min, max, mean and count per sensor and hour
+ * (`1h`, for days to months) or minute (`1m`, for hours). `from` and `to` should be on bucket
+ * boundaries; a bucket is included when it starts in the window.
+ */
+export async function assetChart(db: Db, assetId: string, from: Date, to: Date, width: '1m' | '1h' = '1h', source: TelemetrySource = 'aggregate'): Promise<ChartBucket[]> {
+  const sql = source === 'aggregate'
+    ? CHART_FROM_AGGREGATE(width === '1h' ? 'sensor_readings_1h' : 'sensor_readings_1m')
+    : CHART_FROM_READINGS(source, width === '1h' ? '1 hour' : '1 minute');
+  return db.query<ChartBucket>(sql, [assetId, from, to]);
+}
+
+/** Additive MKT sums of one asset's sensors over [from, to). */
+export interface AssetMktSums { sensorId: string; readings: number; sumArrhenius: number }
+
+/**
+ * The MKT sums of each sensor of an asset over the minutes starting in [from, to) (minute
+ * boundaries): from the 1-minute aggregate, or the same sums straight from raw readings.
+ */
+export async function assetMktSums(db: Db, assetId: string, from: Date, to: Date, source: TelemetrySource = 'aggregate'): Promise<AssetMktSums[]> {
+  const sql = source === 'aggregate'
+    ? `SELECT sensor_id AS "sensorId", sum(n)::float8 AS readings, sum(sum_arrhenius) AS "sumArrhenius"
+         FROM sensor_readings_1m WHERE sensor_id IN (SELECT id FROM sensors WHERE asset_id = $1) AND bucket >= $2 AND bucket < $3
+        GROUP BY 1 ORDER BY 1`
+    : `SELECT sensor_id AS "sensorId", count(*)::float8 AS readings, sum(exp(-10000.0 / (temp_c + 273.15))) AS "sumArrhenius"
+         FROM ${source} WHERE sensor_id IN (SELECT id FROM sensors WHERE asset_id = $1)
+          AND ts >= $2 AND ts < $3
+        GROUP BY 1 ORDER BY 1`;
+  return db.query<AssetMktSums>(sql, [assetId, from, to]);
+}

@@ -1,8 +1,11 @@
 import { expect } from 'chai';
-import { bucketFloor, DEFAULT_REFRESH_WINDOWS_MS, DEFAULT_RETENTION, wholeBuckets } from '../../../iot-ingest/maintenance';
+import fc from 'fast-check';
+import { AGGREGATE_BUCKET_MS } from '../../../db/telemetry-maintenance';
+import { bucketFloor, LATE_REFRESH_MS, lateRefreshWindow, RETENTION_DAYS } from '../../../iot-ingest/maintenance';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
+const DAY = 86_400_000;
 const T = Date.UTC(2026, 5, 1, 10, 0, 0);
 
 describe('iot-ingest/maintenance: windows', () => {
@@ -13,21 +16,23 @@ describe('iot-ingest/maintenance: windows', () => {
     expect(bucketFloor(-1, MIN)).to.equal(-MIN);
   });
 
-  it('keeps only the buckets the window covers entirely', () => {
-    const w = (from: number, to: number, size: number) => {
-      const r = wholeBuckets(new Date(from), new Date(to), size);
-      return r && [r.from.getTime(), r.to.getTime()];
-    };
-    expect(w(T, T + 5 * MIN, MIN)).to.deep.equal([T, T + 5 * MIN]);
-    expect(w(T + 1, T + 5 * MIN - 1, MIN)).to.deep.equal([T + MIN, T + 4 * MIN]);
-    expect(w(T + 30_000, T + 90_000, MIN), 'no whole minute inside').to.equal(null);
-    expect(w(T + 10 * MIN, T + 2 * HOUR + 5 * MIN, HOUR)).to.deep.equal([T + HOUR, T + 2 * HOUR]);
-    expect(w(T, T, MIN)).to.equal(null);
+  it('the late-reading refresh ends where the refresh policy starts, inside the 1-minute and raw retention', () => {
+    expect(LATE_REFRESH_MS['1m'].endAgo).to.equal(3 * HOUR);
+    expect(LATE_REFRESH_MS['1h'].endAgo).to.equal(3 * DAY);
+    for (const w of Object.values(LATE_REFRESH_MS)) {
+      expect(w.startAgo).to.be.lessThan(RETENTION_DAYS['1m'] * DAY);
+      expect(w.startAgo).to.be.lessThan(RETENTION_DAYS.raw * DAY / 10);
+    }
   });
 
-  it('refresh windows end far inside raw retention, so a refresh never sees dropped raw chunks', () => {
-    const widest = Math.max(...Object.values(DEFAULT_REFRESH_WINDOWS_MS));
-    expect(widest).to.be.lessThan(DEFAULT_RETENTION.rawDays * 86_400_000 / 10);
-    expect(DEFAULT_RETENTION.minuteDays).to.be.lessThan(DEFAULT_RETENTION.hourDays);
+  it('late-reading windows are whole buckets, non-empty, ending before now, for any now (property)', () => {
+    fc.assert(fc.property(fc.integer({ min: -8.64e15 + 40 * DAY, max: 8.64e15 }), fc.constantFrom('1m' as const, '1h' as const), (now, level) => {
+      const w = lateRefreshWindow(level, new Date(now));
+      const size = AGGREGATE_BUCKET_MS[level];
+      expect(w.from.getTime() % size === 0 || Object.is(w.from.getTime() % size, -0)).to.equal(true);
+      expect(w.to.getTime() % size === 0 || Object.is(w.to.getTime() % size, -0)).to.equal(true);
+      expect(w.from.getTime()).to.be.lessThan(w.to.getTime());
+      expect(w.to.getTime()).to.be.at.most(now - LATE_REFRESH_MS[level].endAgo);
+    }));
   });
 });
