@@ -4,6 +4,7 @@
 // or merges a body (`__proto__`, `constructor`), and nesting deeper than any of our bodies
 // needs. The first offence is named by its field path, so the 400 tells the caller what to fix.
 // The walk is iterative: a 100,000-deep array must not overflow the stack.
+import { LONE_SURROGATE } from '../domain/text';
 
 /** A field path: object keys and array indices from the root of the input. */
 export type FieldPath = (string | number)[];
@@ -22,8 +23,7 @@ export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constr
 
 // NUL and C0 controls except \t \n \r; a high surrogate not followed by a low one; a low
 // surrogate not preceded by a high one. Controls are what this pattern is for.
-// eslint-disable-next-line no-control-regex
-const UNSAFE_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSAFE_TEXT = new RegExp(`[\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]|${LONE_SURROGATE.source}`);
 
 const codePoint = (c: number) => `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
 

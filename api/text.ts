@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hasLoneSurrogate } from '../domain/text';
 
 // Free text from the outside world ends up in SQL text columns, logs and Temporal payloads.
 // PostgreSQL refuses NUL in text, and control characters or unpaired surrogates (which cannot
@@ -7,13 +8,10 @@ import { z } from 'zod';
 
 // C0 and C1 controls and DEL (Unicode category Cc), NUL included.
 const CONTROL = /\p{Cc}/u;
-// A high surrogate not followed by a low one, or a low one not preceded by a high one
-// (String.prototype.isWellFormed, which is ES2024, without raising the compile target).
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** True for text that is well-formed UTF-16 (no lone surrogates) and has no control characters. */
 export function isCleanText(s: string): boolean {
-  return !LONE_SURROGATE.test(s) && !CONTROL.test(s);
+  return !hasLoneSurrogate(s) && !CONTROL.test(s);
 }
 
 /** Why `isCleanText` refused a string, for the 400 answer. */

@@ -8,9 +8,19 @@
 /** The character that stands in for whatever could not be kept. */
 export const REPLACEMENT_CHAR = '\uFFFD';
 
-// A NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/**
+ * A high surrogate not followed by a low one, or a low one not preceded by a high one: a UTF-16
+ * code unit with no UTF-8 form (String.prototype.isWellFormed, ES2024, without raising the target).
+ */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when `s` holds a lone surrogate (see `LONE_SURROGATE`). */
+export function hasLoneSurrogate(s: string): boolean {
+  return LONE_SURROGATE.test(s);
+}
+
+// A NUL or a lone surrogate.
+const UNSTORABLE = new RegExp(`\\u0000|${LONE_SURROGATE.source}`, 'g');
 
 /** True when `s` can be stored in a PostgreSQL text column as it is. */
 export function isStorableText(s: string): boolean {
