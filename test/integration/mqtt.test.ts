@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { MqttClient } from 'mqtt';
@@ -167,15 +167,44 @@ describe('Mosquitto broker (integration)', () => {
       expect(c).to.be.a('string').and.match(/not authori[sz]ed|Bad User Name or Password|refused/i);
     });
 
-    it('the plain port takes no connection on this host\'s non-loopback addresses', async function () {
+    it('the plain port and the default TLS listener refuse a client on another host (a network namespace of its own)', async function () {
+      this.timeout(30_000);
       if (process.env.MQTT_URL) throw new Error('this test checks the local broker; unset MQTT_URL to run it against the local stack');
       const plainPort = Number(new URL(testConfig.mqtt.url).port || 1883);
-      const conf = readFileSync(join(testConfig.mqtt.caFile!, '../../mosquitto.conf'), 'utf8');
-      expect(conf).to.match(new RegExp(`^listener ${plainPort} 127\\.0\\.0\\.1$`, 'm'));
-      // Every address another machine could reach this one at (link-local IPv6 needs a zone id: left out).
-      const outside = Object.values(networkInterfaces()).flat().filter((a) => a && !a.internal && !/^fe80:/i.test(a.address)).map((a) => a!.address);
-      for (const address of outside) expect(await tcpOutcome(address, plainPort), `${address}:${plainPort}`).to.equal('ECONNREFUSED');
-      expect(await tcpOutcome('127.0.0.1', plainPort)).to.equal('connected');
+      const tlsPort = Number(new URL(testConfig.mqtt.deviceUrl).port || 8883);
+      // A second "host": a network namespace joined to this one by a veth pair on a /30 of its
+      // own; traffic never leaves the machine.
+      const ns = `fc-mq-${process.pid}`;
+      const [hostIf, nsIf] = [`fcm${process.pid % 100000}a`, `fcm${process.pid % 100000}b`];
+      const [hostIp, nsIp] = ['10.231.77.1', '10.231.77.2'];
+      const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+      const fromOtherHost = (port: number) =>
+        spawnSync('ip', ['netns', 'exec', ns, 'bash', '-c', `exec 3<>/dev/tcp/${hostIp}/${port} && echo connected`], { encoding: 'utf8', timeout: 5000 });
+      const probe = createServer((sock) => sock.destroy());
+      try {
+        ip('netns', 'add', ns);
+        ip('link', 'add', hostIf, 'type', 'veth', 'peer', 'name', nsIf);
+        ip('link', 'set', nsIf, 'netns', ns);
+        ip('addr', 'add', `${hostIp}/30`, 'dev', hostIf);
+        ip('link', 'set', hostIf, 'up');
+        ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${nsIp}/30`, 'dev', nsIf);
+        ip('netns', 'exec', ns, 'ip', 'link', 'set', nsIf, 'up');
+        // The other host reaches this one: a listener on all addresses takes its connection.
+        await new Promise<void>((resolve) => probe.listen(0, '0.0.0.0', resolve));
+        const probePort = (probe.address() as { port: number }).port;
+        expect(fromOtherHost(probePort).stdout.trim(), 'a listener on every address is reachable from the other host').to.equal('connected');
+        // The broker's plain and (by default) TLS listeners are on 127.0.0.1 only: refused.
+        for (const port of [plainPort, tlsPort]) {
+          const r = fromOtherHost(port);
+          expect(r.stdout.trim(), `port ${port} from ${nsIp}`).to.equal('');
+          expect(r.stderr, `port ${port} from ${nsIp}`).to.match(/Connection refused/);
+        }
+        expect(await tcpOutcome('127.0.0.1', plainPort)).to.equal('connected');
+      } finally {
+        probe.close();
+        spawnSync('ip', ['link', 'del', hostIf]);
+        spawnSync('ip', ['netns', 'del', ns]);
+      }
     });
 
     it('`mosquitto.sh up` restarts a broker still running a configuration without TLS, then leaves it be', async function () {
