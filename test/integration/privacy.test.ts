@@ -19,6 +19,11 @@ import { call, cityToday, historyText, seedNetwork, startOrderStack } from '../s
 import type { OrderStack } from '../support/orders';
 import { eventually } from '../support/telemetry';
 import { driveFulfilment } from '../../scripts/sim/drive-fulfilment';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { MaintenanceActivities } from '../../activities/maintenance';
+import { maintenanceWorkflow } from '../../workflows/maintenance';
+import { workflowBundle } from '../../workflows/worker';
 
 interface Lineage {
   stores: { table: string; column: string; fields: string[] }[];
@@ -278,6 +283,27 @@ describe('Personal data lifecycle (integration)', function () {
       expect(await whereFound(db, c.strings, [c.door.lat, c.door.lng])).to.deep.equal([]);
       const log = await api('GET', `/v1/pii-access-log?customerId=${c.person.id}`);
       expect(log.body.entries.map((e: { action: string; actor: string }) => [e.action, e.actor])).to.deep.equal([['erase', 'system:retention']]);
+    });
+  });
+
+  describe('retention on the maintenance schedule', () => {
+    it('every maintenance pass runs the retention activity and reports what it erased', async () => {
+      const env = await TestWorkflowEnvironment.createFromExistingServer({ address: stack.config.temporal.address, namespace: stack.config.temporal.namespace });
+      try {
+        const calls: string[] = [];
+        const activities: MaintenanceActivities = {
+          releaseExpiredReservations: async () => (calls.push('releaseExpiredReservations'), 0),
+          erasePersonalDataPastRetention: async () => (calls.push('erasePersonalDataPastRetention'), { orders: 3, customers: 1 }),
+          telemetryMaintenance: async () => (calls.push('telemetryMaintenance'), {}) as Awaited<ReturnType<MaintenanceActivities['telemetryMaintenance']>>,
+        };
+        const taskQueue = uniqueId('tq-maintenance');
+        const worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue, workflowBundle: await workflowBundle(), activities });
+        const result = await worker.runUntil(env.client.workflow.execute(maintenanceWorkflow, { taskQueue, workflowId: uniqueId('maintenance-test') }));
+        expect(result.personalData).to.deep.equal({ orders: 3, customers: 1 });
+        expect(calls).to.deep.equal(['releaseExpiredReservations', 'erasePersonalDataPastRetention', 'telemetryMaintenance']);
+      } finally {
+        await env.teardown();
+      }
     });
   });
 
