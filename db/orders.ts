@@ -305,8 +305,8 @@ export async function recordReplacementOrder(
   r: { orderId: string; fromOrderId: string; slot: Order['slot']; lines: Order['lines']; placedAt: number },
 ): Promise<void> {
   const inserted = await db.query(
-    `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at)
-     SELECT $1, customer_id, address_key, lat, lng, $3, $4, $5, $6, 'received', $7 FROM orders WHERE order_id = $2
+    `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at, placed_by)
+     SELECT $1, customer_id, address_key, lat, lng, $3, $4, $5, $6, 'received', $7, placed_by FROM orders WHERE order_id = $2
      ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
     [r.orderId, r.fromOrderId, r.slot.kind, new Date(r.slot.start), new Date(r.slot.end), JSON.stringify(r.lines), new Date(r.placedAt)],
   );
@@ -336,6 +336,8 @@ export interface IntakeRecord {
   lines: Order['lines'];
   location: Order['location'];
   slot: { kind: string; start: number; end: number };
+  /** Who placed it (the token's subject); null for orders recorded before intake kept it. */
+  placedBy: string | null;
 }
 
 /**
@@ -345,22 +347,22 @@ export interface IntakeRecord {
  */
 export async function claimOrder(
   db: Db,
-  a: { order: Order; fingerprint: Record<string, string>; customer: CustomerPiiSealer },
+  a: { order: Order; fingerprint: Record<string, string>; customer: CustomerPiiSealer; placedBy: string },
 ): Promise<{ created: true } | { created: false; existing: IntakeRecord }> {
   return db.transaction(async (c) => {
     const o = a.order;
     const inserted = await c.query(
-      `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at, intake_fingerprint)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10, $11) ON CONFLICT (order_id) DO NOTHING`,
-      [o.orderId, o.customerId, o.addressKey, o.location.lat, o.location.lng, o.slot.kind, new Date(o.slot.start), new Date(o.slot.end), JSON.stringify(o.lines), new Date(o.placedAt), JSON.stringify(a.fingerprint)],
+      `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at, intake_fingerprint, placed_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10, $11, $12) ON CONFLICT (order_id) DO NOTHING`,
+      [o.orderId, o.customerId, o.addressKey, o.location.lat, o.location.lng, o.slot.kind, new Date(o.slot.start), new Date(o.slot.end), JSON.stringify(o.lines), new Date(o.placedAt), JSON.stringify(a.fingerprint), a.placedBy],
     );
     if (inserted.rowCount === 1) {
       await storeCustomerRecord(c, o.customerId, a.customer);
       return { created: true as const };
     }
     const r = (
-      await c.query<{ status: string; placed_at: Date; started_run_id: string | null; intake_fingerprint: Record<string, string> | null; customer_id: string; lines: Order['lines']; lat: number; lng: number; slot_kind: string; slot_start: Date; slot_end: Date }>(
-        `SELECT status, placed_at, started_run_id, intake_fingerprint, customer_id, lines, lat, lng, slot_kind, slot_start, slot_end FROM orders WHERE order_id = $1`,
+      await c.query<{ status: string; placed_at: Date; started_run_id: string | null; intake_fingerprint: Record<string, string> | null; customer_id: string; lines: Order['lines']; lat: number; lng: number; slot_kind: string; slot_start: Date; slot_end: Date; placed_by: string | null }>(
+        `SELECT status, placed_at, started_run_id, intake_fingerprint, customer_id, lines, lat, lng, slot_kind, slot_start, slot_end, placed_by FROM orders WHERE order_id = $1`,
         [o.orderId],
       )
     ).rows[0]!;
@@ -368,7 +370,7 @@ export async function claimOrder(
       created: false as const,
       existing: {
         status: r.status, placedAt: r.placed_at.getTime(), startedRunId: r.started_run_id, fingerprint: r.intake_fingerprint, customerId: r.customer_id, lines: r.lines,
-        location: { lat: r.lat, lng: r.lng }, slot: { kind: r.slot_kind, start: r.slot_start.getTime(), end: r.slot_end.getTime() },
+        location: { lat: r.lat, lng: r.lng }, slot: { kind: r.slot_kind, start: r.slot_start.getTime(), end: r.slot_end.getTime() }, placedBy: r.placed_by,
       },
     };
   });
@@ -506,4 +508,30 @@ export async function releaseExpiredReservations(db: Db, now: Date): Promise<{ r
     }
     return { released: rows.length, unbalancedLots };
   });
+}
+
+// ---- Ownership (docs/security.md) -------------------------------------------------------------
+
+/** Who placed an order (null: recorded before intake kept it); undefined for an unknown order. */
+export async function orderOwner(db: Db, orderId: string): Promise<{ placedBy: string | null } | undefined> {
+  const row = (await db.query<{ placed_by: string | null }>('SELECT placed_by FROM orders WHERE order_id = $1', [orderId]))[0];
+  return row ? { placedBy: row.placed_by } : undefined;
+}
+
+/** The orders among `orderIds` that `placedBy` placed. */
+export async function ordersPlacedBy(db: Db, orderIds: readonly string[], placedBy: string): Promise<Set<string>> {
+  if (!orderIds.length) return new Set();
+  const rows = await db.query<{ order_id: string }>('SELECT order_id FROM orders WHERE order_id = ANY($1) AND placed_by = $2', [[...new Set(orderIds)], placedBy]);
+  return new Set(rows.map((r) => r.order_id));
+}
+
+/**
+ * A fulfilment's courier as its workflow last published it (pick_tasks, written before an update
+ * answers): null until it is dispatched. Undefined for a fulfilment that does not exist (yet).
+ */
+export async function fulfilmentAssignment(db: Db, fulfilmentId: string): Promise<{ orderId: string; state: string; courierId: string | null } | undefined> {
+  const row = (await db.query<{ order_id: string; state: string; courier_id: string | null }>(
+    "SELECT order_id, state, view->>'courierId' AS courier_id FROM pick_tasks WHERE fulfilment_id = $1", [fulfilmentId],
+  ))[0];
+  return row ? { orderId: row.order_id, state: row.state, courierId: row.courier_id } : undefined;
 }

@@ -1,6 +1,7 @@
 // Alerts API: list and filter, one alert with its audit trail, comments, impacts and the cold
 // chain figures of its window; acknowledge, resolve, comment, assign. Also the cold-chain
-// figures of an asset over a window. Ops change alerts; ops and integrators read.
+// figures of an asset over a window. Ops change alerts; ops and integrators read (an integrator
+// sees, among an alert's impacts, only the orders it placed).
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Request } from 'express';
@@ -8,6 +9,7 @@ import { z } from 'zod';
 import type { Config } from '../../config';
 import { alertHistory, alertImpacts, getAlert, listAlerts } from '../../db/alerts';
 import type { AlertRecord } from '../../db/alerts';
+import { ordersPlacedBy } from '../../db/orders';
 import type { Db } from '../../db/pool';
 import type { AlertAction, EscalationTable } from '../../domain/coldchain/alerts';
 import { actOnAlert } from '../../iot-ingest/alerting/alertStore';
@@ -18,7 +20,7 @@ import { ProfileCache } from '../../iot-ingest/alerting/profiles';
 import { assetColdChainReport, sensorWindowFigures } from '../../iot-ingest/alerting/report';
 import { alertView } from '../../iot-ingest/alerting/views';
 import type { Logger } from '../../platform/logger';
-import { requireRole } from '../auth';
+import { requireRole, seesAll } from '../auth';
 import { ApiError } from '../errors';
 
 /** What the alert routes need. */
@@ -88,6 +90,14 @@ function alertIdOf(req: Request): string {
   return id;
 }
 
+/** An alert's impacts as this caller may see them: every order for ops, the orders it placed for anyone else. */
+async function impactsFor<T extends { kind: string; refId: string }>(req: Request, db: Db, impacts: T[]): Promise<T[]> {
+  const p = req.principal!;
+  if (seesAll(p)) return impacts;
+  const mine = await ordersPlacedBy(db, impacts.filter((i) => i.kind === 'order').map((i) => i.refId), p.sub);
+  return impacts.filter((i) => i.kind !== 'order' || mine.has(i.refId));
+}
+
 /** Routes under /v1/alerts. */
 export function alertsRouter(deps: AlertsRouterDeps): Router {
   const router = Router();
@@ -110,7 +120,10 @@ export function alertsRouter(deps: AlertsRouterDeps): Router {
     const id = alertIdOf(req);
     const alert = await getAlert(deps.db.pool, id);
     if (!alert) throw new ApiError(404, 'FC_NOT_FOUND', `no alert ${id}`);
-    const [history, impacts] = await Promise.all([alertHistory(deps.db, id), alertImpacts(deps.db.pool, id)]);
+    const [history, allImpacts] = await Promise.all([alertHistory(deps.db, id), alertImpacts(deps.db.pool, id)]);
+    // Alerts are about nodes and assets, which every reader may see; the orders they touched
+    // are shown to an integrator only when it placed them.
+    const impacts = await impactsFor(req, deps.db, allImpacts);
     await profiles.refreshIfStale();
     const profile = await profiles.resolve(alert.profileId);
     const now = Date.now();

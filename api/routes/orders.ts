@@ -3,6 +3,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Router } from 'express';
+import type { Request } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { instantSlot, intakeDateIssues } from '../../domain/orders';
@@ -18,7 +19,8 @@ import {
 } from '../../workflows/messages';
 import type { CustomerReturnInput, CustomerReturnOutcome, OrderInput } from '../../workflows/messages';
 import { ORDER_ID } from '../../workflows/search-attributes';
-import { requireRole } from '../auth';
+import { requireRole, seesAll } from '../auth';
+import { assertCourierMayAct, assertOrderReachable, orderNotFound } from '../ownership';
 import { ApiError } from '../errors';
 import { cleanText } from '../text';
 import { fromTemporal } from '../temporal-errors';
@@ -205,10 +207,11 @@ async function refuseIfClosed(handle: WorkflowHandle, action: string): Promise<v
 export function ordersRouter(deps: { config: Config; db: Db; temporal: Client }): Router {
   const r = Router();
   const { temporal, db, config } = deps;
-  /** The order's row, or 404. */
-  const existingOrder = async (orderId: string) => {
+  /** The order's row, or 404: also when it is not the caller's (an integrator reaches only the orders it placed). */
+  const existingOrder = async (req: Request, orderId: string) => {
+    await assertOrderReachable(db, req.principal!, orderId);
     const row = await loadOrder(db, orderId);
-    if (!row) throw new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
+    if (!row) throw orderNotFound(orderId);
     return row;
   };
 
@@ -245,10 +248,15 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     const claim = await claimOrder(db, {
       order: { ...fresh, location: body.location },
       fingerprint: intakeFingerprint(body, config.pii.key),
+      placedBy: req.principal!.sub,
       customer: customerPiiSealer({ name: body.customer.name, phone: body.customer.phone, address: body.customer.address }, config.pii.key),
     });
     if (!claim.created) {
       const { existing } = claim;
+      // Another principal's order: only that the id is taken, nothing of the order itself.
+      if (!seesAll(req.principal!) && existing.placedBy !== req.principal!.sub) {
+        throw new ApiError(409, 'FC_ORDER_ID_TAKEN', `order id ${orderId} is taken: choose another`);
+      }
       const differ = existing.fingerprint ? fingerprintDifferences(existing.fingerprint, intakeFingerprint(body, config.pii.key)) : recordDifferences(existing, body);
       if (differ.length) {
         throw new ApiError(409, 'FC_ORDER_CONFLICT', `order ${orderId} was submitted before with a different ${differ.join(', ')}`, { fields: differ });
@@ -273,7 +281,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
 
   r.get('/orders/:orderId', requireRole('ops', 'integrator'), async (req, res) => {
     const orderId = id.parse(req.params.orderId);
-    const row = await existingOrder(orderId);
+    const row = await existingOrder(req, orderId);
     // A query needs a worker; without one answer from the database instead of hanging.
     const view = await Promise.race([
       temporal.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery).catch(() => undefined),
@@ -285,6 +293,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
   r.post('/orders/:orderId/cancel', requireRole('integrator', 'ops'), async (req, res) => {
     const orderId = id.parse(req.params.orderId);
     const { reason } = z.object({ reason: cleanText(1, 500) }).parse(req.body ?? {});
+    await assertOrderReachable(db, req.principal!, orderId);
     try {
       const result = await temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(cancelOrderUpdate, { args: [{ reason }] });
       res.json(result);
@@ -297,6 +306,8 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     const orderId = id.parse(req.params.orderId);
     const ev = courierEventSchema.parse(req.body);
     if (!ev.fulfilmentId.startsWith(`${orderWorkflowId(orderId)}-f`)) throw new ApiError(404, 'FC_NOT_FOUND', `fulfilment ${ev.fulfilmentId} is not part of order ${orderId}`);
+    // A courier acts only on the fulfilments assigned to it.
+    await assertCourierMayAct(db, req.principal!, orderId, ev.fulfilmentId, ev);
     const handle = temporal.workflow.getHandle(ev.fulfilmentId);
     try {
       const detail =
@@ -315,7 +326,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
   r.post('/orders/:orderId/returns', requireRole('integrator', 'ops'), async (req, res) => {
     const orderId = id.parse(req.params.orderId);
     const body = returnRequestSchema.parse(req.body);
-    await existingOrder(orderId);
+    await existingOrder(req, orderId);
     const input = toReturnInput(orderId, body, Date.now());
     const workflowId = returnWorkflowId(orderId, body.returnId);
     let duplicate = false;
@@ -354,7 +365,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
 
   r.get('/orders/:orderId/returns', requireRole('ops', 'integrator'), async (req, res) => {
     const orderId = id.parse(req.params.orderId);
-    await existingOrder(orderId);
+    await existingOrder(req, orderId);
     res.json({ orderId, returns: await listCustomerReturns(db, orderId) });
   });
 

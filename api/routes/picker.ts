@@ -30,6 +30,7 @@ import type { PickActionResult, PickView, SubstitutionView } from '../../workflo
 import { packBlocker, pickStatus, totesToStage } from '../../workflows/picking';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
+import { assertOrderReachable, orderNotFound } from '../ownership';
 import type { ApiOperation } from '../openapi';
 import { fromTemporal } from '../temporal-errors';
 import { planNodeWaves, waveLimitsOf } from './picker-waves';
@@ -405,7 +406,7 @@ export function pickerRouter(deps: PickerDeps): Router {
   return r;
 }
 
-/** The customer's side of substitutions, on /v1 (integrators act for the customer; ops too). */
+/** The customer's side of substitutions, on /v1 (integrators act for the customer of the orders they placed; ops for any). */
 export function substitutionsRouter(deps: PickerDeps): Router {
   const r = Router();
   const { db, temporal } = deps;
@@ -414,8 +415,9 @@ export function substitutionsRouter(deps: PickerDeps): Router {
   r.put('/orders/:orderId/substitution-policy', allowed, async (req, res) => {
     const { orderId } = orderParams.parse(req.params);
     const body = policyBody.parse(req.body ?? {});
+    await assertOrderReachable(db, req.principal!, orderId);
     // A policy for an order nobody placed would sit there for ever (and answer for an order id not yet taken).
-    if (!(await loadOrder(db, orderId))) throw new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
+    if (!(await loadOrder(db, orderId))) throw orderNotFound(orderId);
     const decisionWindowS = body.decisionWindowSeconds ?? null;
     const rows: SubstitutionPolicyRow[] = [
       ...(body.default || decisionWindowS ? [{ lineId: '*', policy: body.default ?? ('best_match' as const), sku: null, decisionWindowS }] : []),
@@ -431,6 +433,7 @@ export function substitutionsRouter(deps: PickerDeps): Router {
 
   r.get('/orders/:orderId/substitutions', allowed, async (req, res) => {
     const { orderId } = orderParams.parse(req.params);
+    await assertOrderReachable(db, req.principal!, orderId);
     const [rows, policies] = await Promise.all([pickTasksOfOrder(db, orderId), substitutionPolicies(db, [orderId])]);
     res.json({ orderId, policies: (policies.get(orderId) ?? []).map(({ decisionWindowS: _w, ...p }) => p), proposals: rows.flatMap((row) => proposalsOf(row.view)) });
   });
@@ -439,6 +442,7 @@ export function substitutionsRouter(deps: PickerDeps): Router {
     const { orderId, lineId } = orderLineParams.parse(req.params);
     const body = decisionBody.parse(req.body ?? {});
     const idempotencyKey = idempotencyKeyOf(req, body);
+    await assertOrderReachable(db, req.principal!, orderId);
     const row = (await pickTasksOfOrder(db, orderId)).find((x) => x.view.lines.some((l) => l.lineId === lineId && l.short?.substitution));
     if (!row) throw new ApiError(404, 'FC_NOT_FOUND', `no substitute was proposed for line ${lineId} of order ${orderId}`);
     const result = await update(temporal, row, 'decide a substitute on', () =>

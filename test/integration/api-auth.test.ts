@@ -1,6 +1,7 @@
 // Authorisation, route by route, against the API as it is served: every route the Express app
 // registers must have a row in the matrix below (a new route without one fails), no token or a
-// bad token is a 401, and each role is refused (403) exactly where the matrix says. Then
+// bad token (forged, expired, without `exp` or `iss`) is a 401, and each role is refused (403) exactly where the matrix says
+// (ownership within a role: test/integration/ownership.test.ts). Then
 // personal data: pickers and couriers never see a customer's name, phone or address, and the
 // logs of the API and worker never carry them, even for requests that fail validation.
 import { randomUUID } from 'node:crypto';
@@ -21,7 +22,7 @@ import { orderStatusQuery, orderWorkflowId } from '../../workflows/messages';
 import { startWorker } from '../../workflows/worker';
 import { driveFulfilment } from '../../scripts/sim/drive-fulfilment';
 import type { WorkerHandle } from '../../workflows/worker';
-import { intakeBody, startOrderStack } from '../support/orders';
+import { intakeBody, startOrderStack, TEST_COURIER_ID } from '../support/orders';
 import type { JsonBody, OrderStack } from '../support/orders';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
 import { eventually } from '../support/telemetry';
@@ -71,6 +72,10 @@ const MATRIX: Record<string, Access> = {
   'POST /v1/webhooks/subscriptions/{id}/enable': READ,
   'GET /v1/webhooks/events/{id}': READ,
   'POST /v1/webhooks/events/{id}/replay': READ,
+  'GET /v1/customers/{customerId}': OPS,
+  'GET /v1/customers/{customerId}/export': OPS,
+  'DELETE /v1/customers/{customerId}': OPS,
+  'GET /v1/pii-access-log': OPS,
   'GET /v1/kpis': OPS,
   'GET /v1/kpis/export.csv': OPS,
   'POST /codec/encode': OPS,
@@ -213,8 +218,12 @@ describe('API authorisation and personal data (integration)', function () {
 
   it('answers 401 to tampered, expired, forged and malformed tokens on every protected route', async () => {
     const secret = new TextEncoder().encode(stack.config.auth.tokenSecret);
-    const sign = (claims: Record<string, unknown>, opts: { exp?: number | string; iss?: string; key?: Uint8Array } = {}) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject('mallory').setIssuer(opts.iss ?? 'freshchain').setIssuedAt().setExpirationTime(opts.exp ?? '1h').sign(opts.key ?? secret);
+    const sign = (claims: Record<string, unknown>, opts: { exp?: number | string | null; iss?: string | null; key?: Uint8Array } = {}) => {
+      let jwt = new SignJWT({ sub: 'mallory', ...claims }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
+      if (opts.iss !== null) jwt = jwt.setIssuer(opts.iss ?? 'freshchain');
+      if (opts.exp !== null) jwt = jwt.setExpirationTime(opts.exp ?? '1h');
+      return jwt.sign(opts.key ?? secret);
+    };
     // An integrator's token whose payload now says ops, signature unchanged.
     const [head, payload, signature] = tokens.integrator.split('.') as [string, string, string];
     const escalated = `${head}.${b64url(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'ops' }))}.${signature}`;
@@ -224,6 +233,10 @@ describe('API authorisation and personal data (integration)', function () {
       expired: `Bearer ${await sign({ role: 'ops' }, { exp: Math.floor(Date.now() / 1000) - 60 })}`,
       'wrong key': `Bearer ${await sign({ role: 'ops' }, { key: new TextEncoder().encode('not-the-secret-not-the-secret-not-the-secret') })}`,
       'wrong issuer': `Bearer ${await sign({ role: 'ops' }, { iss: 'someone-else' })}`,
+      'no expiry': `Bearer ${await sign({ role: 'ops' }, { exp: null })}`,
+      'no issuer': `Bearer ${await sign({ role: 'ops' }, { iss: null })}`,
+      'expiry a century away': `Bearer ${await sign({ role: 'ops' }, { exp: Math.floor(Date.now() / 1000) + 100 * 365 * 86_400 })}`,
+      'NUL in the subject': `Bearer ${await sign({ role: 'ops', sub: 'mal\u0000lory' })}`,
       'alg none': `Bearer ${b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${b64url(JSON.stringify({ sub: 'mallory', role: 'ops', iss: 'freshchain', exp: Math.floor(Date.now() / 1000) + 3600 }))}.`,
       'unknown role': `Bearer ${await sign({ role: 'admin' })}`,
       'not a bearer': `Basic ${Buffer.from('ops:ops').toString('base64')}`,
@@ -274,7 +287,8 @@ describe('API authorisation and personal data (integration)', function () {
     const picked = await pk('task', 'GET', `/fulfilments/${fulfilmentId}`);
     await pk('refused skip', 'POST', `/fulfilments/${fulfilmentId}/lines/l1/skip`, {});
     expect((await pk('stage', 'POST', `/fulfilments/${fulfilmentId}/stage`, { location: 'S-01', toteLabels: picked.body.totesToStage })).status).to.equal(200);
-    expect((await pk('hand over', 'POST', `/fulfilments/${fulfilmentId}/hand-over`, { courierId: 'courier-9' })).status).to.equal(200);
+    // Handed over to the courier whose token delivers it below (a courier reaches only its own deliveries).
+    expect((await pk('hand over', 'POST', `/fulfilments/${fulfilmentId}/hand-over`, { courierId: TEST_COURIER_ID })).status).to.equal(200);
     await pk('after hand-over', 'GET', `/fulfilments/${fulfilmentId}`);
     await send('picker reads the order', 'GET', `/v1/orders/${orderId}`, picker);
 
@@ -282,7 +296,7 @@ describe('API authorisation and personal data (integration)', function () {
     await send('courier whoami', 'GET', '/v1/whoami', courier);
     await send('courier reads the order', 'GET', `/v1/orders/${orderId}`, courier);
     await send('courier reads substitutions', 'GET', `/v1/orders/${orderId}/substitutions`, courier);
-    await send('courier dispatches again', 'POST', `/v1/orders/${orderId}/courier-events`, courier, { type: 'dispatched', fulfilmentId, courierId: 'courier-9' });
+    await send('courier dispatches again', 'POST', `/v1/orders/${orderId}/courier-events`, courier, { type: 'dispatched', fulfilmentId, courierId: TEST_COURIER_ID });
     const delivered = await send('courier delivers', 'POST', `/v1/orders/${orderId}/courier-events`, courier, { type: 'delivered', fulfilmentId });
     expect(delivered.body.state).to.equal('delivered');
     await send('courier delivers twice', 'POST', `/v1/orders/${orderId}/courier-events`, courier, { type: 'delivered', fulfilmentId });

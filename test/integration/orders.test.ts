@@ -9,7 +9,7 @@ import {
 import type { OrderView } from '../../workflows/messages';
 import type { orderWorkflow } from '../../workflows/order';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
-import { call, cityToday, historyText, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
+import { call, cityToday, historyText, intakeBody, seedNetwork, startOrderStack, TEST_COURIER_ID } from '../support/orders';
 import type { OrderStack } from '../support/orders';
 import { eventually } from '../support/telemetry';
 import { driveFulfilment, pickEverything } from '../../scripts/sim/drive-fulfilment';
@@ -76,7 +76,7 @@ describe('Order workflows (integration)', function () {
     await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
     await pickEverything(child, 'p');
     await child.executeUpdate(packedUpdate);
-    await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: 'c' });
+    await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: TEST_COURIER_ID });
     return { fid, child };
   };
 
@@ -101,7 +101,7 @@ describe('Order workflows (integration)', function () {
     await child.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'picker-1' }] });
     await pickEverything(child, 'picker-1');
     await child.executeUpdate(packedUpdate);
-    const dispatched = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: f.fulfilmentId, courierId: 'c-1' });
+    const dispatched = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: f.fulfilmentId, courierId: TEST_COURIER_ID });
     expect(dispatched.status).to.equal(200);
     expect(await lotRow(`${p}MILK-L1`)).to.include({ on_hand: 8, reserved: 0 });
     const delivered = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'delivered', fulfilmentId: f.fulfilmentId });
@@ -166,7 +166,8 @@ describe('Order workflows (integration)', function () {
     const orderId = uniqueId('o');
     await call(`${stack.url}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku: `${p}RICE`, qty: 1 }] }));
     const v = await waitFor(orderId, (x) => x.status === 'allocated');
-    const res = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'delivered', fulfilmentId: v.fulfilments[0]!.fulfilmentId });
+    // As ops: to a courier, a fulfilment not assigned to it is a 404.
+    const res = await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', await stack.token('ops'), { type: 'delivered', fulfilmentId: v.fulfilments[0]!.fulfilmentId });
     expect(res.status).to.equal(409);
     expect(res.body.error.message).to.match(/cannot deliver a fulfilment that is allocated/);
     const bad = await call(`${stack.url}/v1/orders`, 'POST', integrator, { orderId: 'x', lines: [{ lineId: 'a', sku: 's', qty: 0 }], customer: {}, location: { lat: 200, lng: 0 }, slot: { kind: 'instant' } });
@@ -347,7 +348,7 @@ describe('Order workflows (integration)', function () {
     await f2.executeUpdate(startPickingUpdate, { args: [{ pickerId: 'p' }] });
     await pickEverything(f2, 'p');
     await f2.executeUpdate(packedUpdate);
-    await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: moved.fulfilments[1]!.fulfilmentId, courierId: 'c' });
+    await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: moved.fulfilments[1]!.fulfilmentId, courierId: TEST_COURIER_ID });
     await call(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'delivered', fulfilmentId: moved.fulfilments[1]!.fulfilmentId });
     expect((await stack.client.workflow.getHandle(orderWorkflowId(orderId)).result()).status).to.equal('delivered');
   });

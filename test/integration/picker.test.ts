@@ -6,7 +6,7 @@ import { pickEverything } from '../../scripts/sim/drive-fulfilment';
 import { coldChainQuarantineSignal, confirmPickUpdate, orderStatusQuery, orderWorkflowId, packedUpdate, startPickingUpdate } from '../../workflows/messages';
 import type { OrderView } from '../../workflows/messages';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
-import { cityToday, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
+import { cityToday, intakeBody, seedNetwork, startOrderStack, TEST_COURIER_ID } from '../support/orders';
 import type { JsonBody, OrderStack } from '../support/orders';
 import { eventually } from '../support/telemetry';
 import { placeOrder, req, seedPickerWorld, waitForRow } from './picker-support';
@@ -115,8 +115,8 @@ describe('Picker API (integration)', function () {
     const staged = ok(await pk.post(`/fulfilments/${fulfilmentId}/stage`, { location: 'S-01', toteLabels: picked.totesToStage }));
     expect(staged.task).to.include({ state: 'packed', pickStatus: 'staged' });
     expect(staged.task.staging).to.include({ location: 'S-01' });
-    const handed = ok(await pk.post(`/fulfilments/${fulfilmentId}/hand-over`, { courierId: 'courier-7' }));
-    expect(handed.task).to.include({ state: 'dispatched', courierId: 'courier-7', pickStatus: 'handed_over' });
+    const handed = ok(await pk.post(`/fulfilments/${fulfilmentId}/hand-over`, { courierId: TEST_COURIER_ID }));
+    expect(handed.task).to.include({ state: 'dispatched', courierId: TEST_COURIER_ID, pickStatus: 'handed_over' });
     expect(await lotRow(w.lot('MILK-A')), 'stock leaves on hand-over').to.include({ on_hand: 3, reserved: 0 });
     expect((await pk.tasks()).tasks, 'handed-over work leaves the list').to.have.length(0);
 
@@ -389,7 +389,7 @@ describe('Picker API (integration)', function () {
     // l2 is still picked from B and leaves with the courier: B's stock stays right.
     await pickEverything(f1, 'p');
     await f1.executeUpdate(packedUpdate);
-    expect((await req(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: 'c' })).status).to.equal(200);
+    expect((await req(`${stack.url}/v1/orders/${orderId}/courier-events`, 'POST', courier, { type: 'dispatched', fulfilmentId: fid, courierId: TEST_COURIER_ID })).status).to.equal(200);
     expect(await lotRow(milk('B'))).to.deep.equal({ on_hand: 1, reserved: 0 });
   });
 });

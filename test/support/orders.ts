@@ -41,6 +41,13 @@ export async function seedNetwork(db: Db, build: (centre: { lat: number; lng: nu
   return city;
 }
 
+/**
+ * The subject of courier tokens in tests: the courier the simulator hands fulfilments to
+ * (`driveFulfilment`'s default), so a test that drives a fulfilment to dispatch can deliver it
+ * as the courier (a courier reaches only the fulfilments assigned to it).
+ */
+export const TEST_COURIER_ID = 'sim-courier';
+
 /** Everything an order test drives: config on its own task queue, worker, client, API, tokens. */
 export interface OrderStack {
   config: Config;
@@ -65,7 +72,7 @@ export async function startOrderStack(db: Db): Promise<OrderStack> {
   return {
     config, worker, client, connection, temporal, api,
     url: `http://127.0.0.1:${api.port}`,
-    token: (role, nodeId) => issueToken(config.auth.tokenSecret, { sub: uniqueId(role), role, ...(nodeId ? { nodeId } : {}) }),
+    token: (role, nodeId) => issueToken(config.auth.tokenSecret, { sub: role === 'courier' ? TEST_COURIER_ID : uniqueId(role), role, ...(nodeId ? { nodeId } : {}) }),
     async stop() {
       await api.stop();
       await worker.stop();
