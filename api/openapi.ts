@@ -16,6 +16,7 @@ import { replayBody, subscriptionBody } from './routes/webhooks';
 import { forecastQuery, nodeQuery, waveCapacityQuery } from './routes/forecasts';
 import { kpiOperations } from './routes/kpis';
 import { customerOperations } from './routes/customers';
+import { masterDataOperations } from './routes/masterdata';
 import { pickerOperations } from './routes/picker';
 import { forecastRunParamsSchema } from '../activities/forecasting';
 
@@ -280,7 +281,7 @@ const forecastOperations: readonly ApiOperation[] = [
 
 /** Every operation of the API in one registry. A router that adds routes adds its list here. */
 export function apiRegistry(): ApiRegistry {
-  return new ApiRegistry().add(...coreOperations, ...orderOperations, ...alertOperations, ...webhookOperations, ...forecastOperations, ...kpiOperations, ...pickerOperations, ...customerOperations, {
+  return new ApiRegistry().add(...coreOperations, ...orderOperations, ...alertOperations, ...webhookOperations, ...forecastOperations, ...kpiOperations, ...pickerOperations, ...customerOperations, ...masterDataOperations, {
     id: 'docs', method: 'get', path: '/docs', tag: 'meta', summary: 'A page listing these operations', auth: 'public', responses: { 200: { description: 'HTML' } },
   });
 }

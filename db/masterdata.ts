@@ -1,0 +1,243 @@
+// SQL of the master data resources (nodes, SKUs, bins, assets, sensors) and their audit.
+//
+// Every write is an idempotent upsert in the caller's transaction: the record is locked by an
+// advisory lock on its key (so two concurrent first writes cannot both insert), compared with
+// what is stored, and only a real change bumps its version and writes an audit row (who, when,
+// before, after). References to other records are checked here, where the rows are, and come
+// back as problems naming the field; nothing is written then.
+import type { Pool, PoolClient } from 'pg';
+import type { Db } from './pool';
+import { isBuiltInBand } from '../domain/masterdata/codes';
+import type { AssetBody, BinBody, Entity, NodeBody, ReferenceProblem, SensorBody, SkuBody } from '../domain/masterdata/schemas';
+import { sameRecord } from '../domain/masterdata/schemas';
+
+type Queryable = Pool | PoolClient;
+
+export interface NodeView extends NodeBody { nodeId: string; version: number }
+export interface SkuView extends SkuBody { sku: string; version: number }
+export interface BinView extends BinBody { nodeId: string; bin: string; version: number }
+export interface AssetView extends AssetBody { assetId: string; version: number }
+export interface SensorView extends SensorBody { sensorId: string; nodeId: string; version: number }
+
+/** What an upsert did: created (201), changed (200, new version), unchanged (200, same version), or refused. */
+export type UpsertResult<V> = { outcome: 'created' | 'changed' | 'unchanged'; record: V } | { outcome: 'refused'; problems: ReferenceProblem[] };
+
+/** Who makes a change (the token subject, or `import:<file>` for the bulk import). */
+export type Actor = string;
+
+// ---- reads ---------------------------------------------------------------------------------
+
+const NODE_SELECT = `SELECT id AS "nodeId", kind, name, json_build_object('lat', lat, 'lng', lng) AS location, service_radius_km AS "serviceRadiusKm",
+  zones, COALESCE(attributes->'slotCapacity', '{}'::jsonb) AS "slotCapacity", opening_hours AS "openingHours", version FROM nodes`;
+const SKU_SELECT = `SELECT sku, name, category, gtin, zone, band, shelf_life_days_at_ref AS "shelfLifeDays", min_shelf_life_days AS "minShelfLifeDays",
+  perishable, unit_price_cents AS "unitPriceCents", version FROM skus`;
+const BIN_SELECT = `SELECT node_id AS "nodeId", bin, zone, pick_sequence AS "pickSequence", version FROM bins`;
+const ASSET_SELECT = `SELECT id AS "assetId", node_id AS "nodeId", kind, band, version FROM assets`;
+const SENSOR_SELECT = `SELECT id AS "sensorId", asset_id AS "assetId", node_id AS "nodeId", active, version FROM sensors`;
+
+async function one<V>(q: Queryable, sql: string, params: unknown[]): Promise<V | null> {
+  const { rows } = await q.query(sql, params);
+  return (rows[0] as V | undefined) ?? null;
+}
+
+export const readNode = (q: Queryable, nodeId: string) => one<NodeView>(q, `${NODE_SELECT} WHERE id = $1`, [nodeId]);
+export const readSku = (q: Queryable, sku: string) => one<SkuView>(q, `${SKU_SELECT} WHERE sku = $1`, [sku]);
+export const readBin = (q: Queryable, nodeId: string, bin: string) => one<BinView>(q, `${BIN_SELECT} WHERE node_id = $1 AND bin = $2`, [nodeId, bin]);
+export const readAsset = (q: Queryable, assetId: string) => one<AssetView>(q, `${ASSET_SELECT} WHERE id = $1`, [assetId]);
+export const readSensor = (q: Queryable, sensorId: string) => one<SensorView>(q, `${SENSOR_SELECT} WHERE id = $1`, [sensorId]);
+
+/** A page of records in id order, after `after` (exclusive). */
+export interface Page { after: string; limit: number }
+
+async function page<V>(q: Queryable, select: string, key: string, p: Page, where = '', params: unknown[] = []): Promise<V[]> {
+  const n = params.length;
+  const { rows } = await q.query(`${select} WHERE ${where}${where ? ' AND ' : ''}${key} > $${n + 1} ORDER BY ${key} LIMIT $${n + 2}`, [...params, p.after, p.limit]);
+  return rows as V[];
+}
+
+export const listNodes = (q: Queryable, p: Page) => page<NodeView>(q, NODE_SELECT, 'id', p);
+export const listSkus = (q: Queryable, p: Page) => page<SkuView>(q, SKU_SELECT, 'sku', p);
+export const listBins = (q: Queryable, nodeId: string, p: Page) => page<BinView>(q, BIN_SELECT, 'bin', p, 'node_id = $1', [nodeId]);
+export const listAssets = (q: Queryable, p: Page) => page<AssetView>(q, ASSET_SELECT, 'id', p);
+export const listSensors = (q: Queryable, p: Page) => page<SensorView>(q, SENSOR_SELECT, 'id', p);
+
+// ---- the audited upsert ----------------------------------------------------------------------
+
+interface UpsertSpec<V extends { version: number }> {
+  entity: Entity;
+  id: string;
+  actor: Actor;
+  read: () => Promise<V | null>;
+  /** The record as it will be, without its version. */
+  next: Omit<V, 'version'>;
+  /** Reference problems, checked after the lock so they see committed neighbours. */
+  check: () => Promise<ReferenceProblem[]>;
+  write: (version: number) => Promise<void>;
+}
+
+async function upsertAudited<V extends { version: number }>(c: PoolClient, s: UpsertSpec<V>): Promise<UpsertResult<V>> {
+  await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`masterdata:${s.entity}:${s.id}`]);
+  const before = await s.read();
+  if (before) {
+    const { version: _v, ...data } = before;
+    if (sameRecord(data, s.next)) return { outcome: 'unchanged', record: before };
+  }
+  const problems = await s.check();
+  if (problems.length) return { outcome: 'refused', problems };
+  const version = before ? before.version + 1 : 1;
+  await s.write(version);
+  const after = { ...s.next, version } as unknown as V;
+  await c.query('INSERT INTO master_data_audit (entity, entity_id, version, actor, before, after) VALUES ($1, $2, $3, $4, $5, $6)', [
+    s.entity, s.id, version, s.actor, before === null ? null : JSON.stringify(before), JSON.stringify(after),
+  ]);
+  return { outcome: before ? 'changed' : 'created', record: after };
+}
+
+/** Whether a band names a rule profile: a built-in one or a custom one stored in alert_rule_profiles. */
+async function bandKnown(q: Queryable, band: string): Promise<boolean> {
+  if (isBuiltInBand(band)) return true;
+  return (await q.query('SELECT 1 FROM alert_rule_profiles WHERE id = $1', [band])).rowCount === 1;
+}
+
+const problem = (path: string, message: string): ReferenceProblem => ({ path, message });
+
+// ---- per entity -------------------------------------------------------------------------------
+
+/** Create or update a node; its slot capacity lives in attributes, where allocation reads it. */
+export function putNode(c: PoolClient, nodeId: string, body: NodeBody, actor: Actor): Promise<UpsertResult<NodeView>> {
+  return upsertAudited<NodeView>(c, {
+    entity: 'node', id: nodeId, actor, read: () => readNode(c, nodeId), next: { nodeId, ...body },
+    check: async () => {
+      const { rows } = await c.query<{ zone: string; bins: string[] }>(
+        `SELECT zone, array_agg(bin ORDER BY bin) AS bins FROM bins WHERE node_id = $1 AND NOT (zone = ANY($2::text[])) GROUP BY zone`, [nodeId, body.zones]);
+      return rows.map((r) => problem('zones', `must hold ${r.zone}: bins ${r.bins.slice(0, 5).join(', ')} are in it`));
+    },
+    write: async (version) => {
+      await c.query(
+        `INSERT INTO nodes (id, kind, name, lat, lng, service_radius_km, zones, attributes, opening_hours, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, jsonb_build_object('slotCapacity', $8::jsonb), $9, $10)
+         ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, lat = EXCLUDED.lat, lng = EXCLUDED.lng,
+           service_radius_km = EXCLUDED.service_radius_km, zones = EXCLUDED.zones, attributes = nodes.attributes || EXCLUDED.attributes,
+           opening_hours = EXCLUDED.opening_hours, version = EXCLUDED.version`,
+        [nodeId, body.kind, body.name, body.location.lat, body.location.lng, body.serviceRadiusKm, body.zones, JSON.stringify(body.slotCapacity), JSON.stringify(body.openingHours), version],
+      );
+    },
+  });
+}
+
+/** Create or update a SKU; its band must name a rule profile and its GTIN no other SKU. */
+export function putSku(c: PoolClient, sku: string, body: SkuBody, actor: Actor): Promise<UpsertResult<SkuView>> {
+  return upsertAudited<SkuView>(c, {
+    entity: 'sku', id: sku, actor, read: () => readSku(c, sku), next: { sku, ...body },
+    check: async () => {
+      const out: ReferenceProblem[] = [];
+      if (!(await bandKnown(c, body.band))) out.push(problem('band', `unknown band ${body.band} (no such rule profile)`));
+      if (body.gtin !== null) {
+        const other = await one<{ sku: string }>(c, 'SELECT sku FROM skus WHERE gtin = $1 AND sku <> $2', [body.gtin, sku]);
+        if (other) out.push(problem('gtin', `already names SKU ${other.sku}`));
+      }
+      return out;
+    },
+    write: async (version) => {
+      await c.query(
+        `INSERT INTO skus (sku, name, category, gtin, zone, band, shelf_life_days_at_ref, min_shelf_life_days, perishable, unit_price_cents, version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category, gtin = EXCLUDED.gtin, zone = EXCLUDED.zone,
+           band = EXCLUDED.band, shelf_life_days_at_ref = EXCLUDED.shelf_life_days_at_ref, min_shelf_life_days = EXCLUDED.min_shelf_life_days,
+           perishable = EXCLUDED.perishable, unit_price_cents = EXCLUDED.unit_price_cents, version = EXCLUDED.version`,
+        [sku, body.name, body.category, body.gtin, body.zone, body.band, body.shelfLifeDays, body.minShelfLifeDays, body.perishable, body.unitPriceCents, version],
+      );
+    },
+  });
+}
+
+/** Create or update a bin of a node; its zone must be one the node holds. */
+export function putBin(c: PoolClient, nodeId: string, bin: string, body: BinBody, actor: Actor): Promise<UpsertResult<BinView>> {
+  return upsertAudited<BinView>(c, {
+    entity: 'bin', id: `${nodeId}/${bin}`, actor, read: () => readBin(c, nodeId, bin), next: { nodeId, bin, ...body },
+    check: async () => {
+      const node = await one<{ zones: string[] }>(c, 'SELECT zones FROM nodes WHERE id = $1 FOR SHARE', [nodeId]);
+      if (!node) return [problem('nodeId', `unknown node ${nodeId}`)];
+      return node.zones.includes(body.zone) ? [] : [problem('zone', `node ${nodeId} does not hold ${body.zone} (it holds ${node.zones.join(', ')})`)];
+    },
+    write: async (version) => {
+      await c.query(
+        `INSERT INTO bins (node_id, bin, zone, pick_sequence, version) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (node_id, bin) DO UPDATE SET zone = EXCLUDED.zone, pick_sequence = EXCLUDED.pick_sequence, version = EXCLUDED.version`,
+        [nodeId, bin, body.zone, body.pickSequence, version],
+      );
+    },
+  });
+}
+
+/** Create or update an asset; its sensors move with it when it moves to another node. */
+export function putAsset(c: PoolClient, assetId: string, body: AssetBody, actor: Actor): Promise<UpsertResult<AssetView>> {
+  return upsertAudited<AssetView>(c, {
+    entity: 'asset', id: assetId, actor, read: () => readAsset(c, assetId), next: { assetId, ...body },
+    check: async () => {
+      const out: ReferenceProblem[] = [];
+      if (!(await one(c, 'SELECT 1 FROM nodes WHERE id = $1 FOR SHARE', [body.nodeId]))) out.push(problem('nodeId', `unknown node ${body.nodeId}`));
+      if (!(await bandKnown(c, body.band))) out.push(problem('band', `unknown band ${body.band} (no such rule profile)`));
+      return out;
+    },
+    write: async (version) => {
+      await c.query(
+        `INSERT INTO assets (id, node_id, kind, band, version) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET node_id = EXCLUDED.node_id, kind = EXCLUDED.kind, band = EXCLUDED.band, version = EXCLUDED.version`,
+        [assetId, body.nodeId, body.kind, body.band, version],
+      );
+      await c.query('UPDATE sensors SET node_id = $2 WHERE asset_id = $1 AND node_id <> $2', [assetId, body.nodeId]);
+    },
+  });
+}
+
+/** Create or update a sensor; it sits on a known asset, at that asset's node. */
+export async function putSensor(c: PoolClient, sensorId: string, body: SensorBody, actor: Actor): Promise<UpsertResult<SensorView>> {
+  const asset = await one<{ node_id: string }>(c, 'SELECT node_id FROM assets WHERE id = $1 FOR SHARE', [body.assetId]);
+  return upsertAudited<SensorView>(c, {
+    entity: 'sensor', id: sensorId, actor, read: () => readSensor(c, sensorId), next: { sensorId, assetId: body.assetId, nodeId: asset?.node_id ?? '', active: body.active },
+    check: async () => (asset ? [] : [problem('assetId', `unknown asset ${body.assetId}`)]),
+    write: async (version) => {
+      await c.query(
+        `INSERT INTO sensors (id, asset_id, node_id, active, version) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO UPDATE SET asset_id = EXCLUDED.asset_id, node_id = EXCLUDED.node_id, active = EXCLUDED.active, version = EXCLUDED.version`,
+        [sensorId, body.assetId, asset!.node_id, body.active, version],
+      );
+    },
+  });
+}
+
+// ---- audit ------------------------------------------------------------------------------------
+
+export interface AuditEntry { id: string; entity: Entity; entityId: string; version: number; actor: string; at: Date; before: unknown; after: unknown }
+
+/** Audit entries, newest first; `entity`/`id` narrow them, `beforeId` pages on. */
+export async function listAudit(db: Db, f: { entity?: Entity; id?: string; beforeId?: string; limit: number }): Promise<AuditEntry[]> {
+  return db.query<AuditEntry>(
+    `SELECT id::text, entity, entity_id AS "entityId", version, actor, at, before, after FROM master_data_audit
+      WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR entity_id = $2) AND ($3::bigint IS NULL OR id < $3)
+      ORDER BY id DESC LIMIT $4`,
+    [f.entity ?? null, f.id ?? null, f.beforeId ?? null, f.limit],
+  );
+}
+
+// ---- the import's reads -------------------------------------------------------------------------
+
+/** Which of these ids exist, per referenced table (a dry run checks references without writing). */
+export async function existingIds(db: Db, kind: 'node' | 'asset', ids: readonly string[]): Promise<Set<string>> {
+  const table = kind === 'node' ? 'nodes' : 'assets';
+  const rows = await db.query<{ id: string }>(`SELECT id FROM ${table} WHERE id = ANY($1::text[])`, [[...ids]]);
+  return new Set(rows.map((r) => r.id));
+}
+
+/** The zones each of these nodes holds. */
+export async function nodeZones(db: Db, nodeIds: readonly string[]): Promise<Map<string, string[]>> {
+  const rows = await db.query<{ id: string; zones: string[] }>('SELECT id, zones FROM nodes WHERE id = ANY($1::text[])', [[...nodeIds]]);
+  return new Map(rows.map((r) => [r.id, r.zones]));
+}
+
+/** The custom bands (rule profiles) among these ids. */
+export async function customBands(db: Db, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ id: string }>('SELECT id FROM alert_rule_profiles WHERE id = ANY($1::text[])', [[...ids]]);
+  return new Set(rows.map((r) => r.id));
+}
