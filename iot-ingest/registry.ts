@@ -6,7 +6,11 @@ import type { Reading } from '../domain/coldchain/telemetry';
 
 /** How the sensor cache behaves; the defaults suit a production ingester. */
 export interface SensorCacheOptions {
-  /** A full reload this often picks up deactivated sensors and changed bands. */
+  /**
+   * A full reload this often picks up deactivated sensors and changed bands. Half a minute, so
+   * that a change made through master data is in force within a minute: the reload starts on
+   * the first reading after the period and its query must finish too.
+   */
   refreshMs?: number;
   /** An id the database just said is unknown stays unknown this long without asking again. */
   unknownTtlMs?: number;
@@ -36,7 +40,7 @@ export class SensorCache {
     private readonly db: Db,
     opts: SensorCacheOptions = {},
   ) {
-    this.refreshMs = opts.refreshMs ?? 60_000;
+    this.refreshMs = opts.refreshMs ?? 30_000;
     this.unknownTtlMs = opts.unknownTtlMs ?? 1_000;
     this.maxUnknown = opts.maxUnknown ?? 10_000;
   }
