@@ -222,3 +222,61 @@ export async function assetMktSums(db: Db, assetId: string, from: Date, to: Date
         GROUP BY 1 ORDER BY 1`;
   return db.query<AssetMktSums>(sql, [assetId, from, to]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Figures (bench/timescale.ts): the same readings in an uncompressed hypertable beside ours.
+
+/** Make `bench_readings_plain`: sensor_readings' columns and unique index, a hypertable never compressed. */
+export async function createPlainReadingsTable(db: Db): Promise<void> {
+  await db.query('DROP TABLE IF EXISTS bench_readings_plain');
+  await db.query('CREATE TABLE bench_readings_plain (LIKE sensor_readings INCLUDING DEFAULTS INCLUDING INDEXES)');
+  await db.query(`SELECT create_hypertable('bench_readings_plain', by_range('ts', INTERVAL '1 day'))`);
+}
+
+export async function dropPlainReadingsTable(db: Db): Promise<void> {
+  await db.query('DROP TABLE IF EXISTS bench_readings_plain');
+}
+
+/** COPY readings into the uncompressed bench table (same format as copyReadings). */
+export async function copyPlainReadings(client: PoolClient, readings: readonly Reading[]): Promise<number> {
+  let text = '';
+  for (const r of readings) text += `${copyField(r.sensorId)}\t${new Date(r.ts).toISOString()}\t${r.tempC}\n`;
+  const copy = client.query(copyFrom('COPY bench_readings_plain (sensor_id, ts, temp_c) FROM STDIN'));
+  await pipeline(Readable.from([text]), copy);
+  return Number(copy.rowCount);
+}
+
+/** Compress every chunk of sensor_readings that lies inside [from, to); returns how many were compressed. */
+export async function compressReadingChunks(db: Db, from: Date, to: Date): Promise<number> {
+  const rows = await db.query<{ chunk: string }>(
+    `SELECT compress_chunk(format('%I.%I', chunk_schema, chunk_name)::regclass, if_not_compressed => true)::text AS chunk
+       FROM timescaledb_information.chunks
+      WHERE hypertable_name = 'sensor_readings' AND range_start >= $1 AND range_end <= $2`,
+    [from, to],
+  );
+  return rows.length;
+}
+
+/** Bytes (heap, indexes, TOAST) of the readings in [from, to): sensor_readings' compressed chunks and the plain table. */
+export async function readingStorage(db: Db, from: Date, to: Date): Promise<{ compressedBytes: number; uncompressedBytesBefore: number; plainBytes: number; chunks: number }> {
+  const rows = await db.query<{ after: string | null; before: string | null; plain: string | null; chunks: string }>(
+    `SELECT sum(s.after_compression_total_bytes) AS after, sum(s.before_compression_total_bytes) AS before, count(*) AS chunks,
+            (SELECT hypertable_size('bench_readings_plain')) AS plain
+       FROM chunk_compression_stats('sensor_readings') s
+       JOIN timescaledb_information.chunks c ON c.chunk_schema = s.chunk_schema AND c.chunk_name = s.chunk_name
+      WHERE c.hypertable_name = 'sensor_readings' AND c.range_start >= $1 AND c.range_end <= $2 AND s.compression_status = 'Compressed'`,
+    [from, to],
+  );
+  const r = rows[0];
+  return { compressedBytes: Number(r?.after ?? 0), uncompressedBytesBefore: Number(r?.before ?? 0), plainBytes: Number(r?.plain ?? 0), chunks: Number(r?.chunks ?? 0) };
+}
+
+/** Remove a bench's readings (its sensor ids start with `prefix`) from sensor_readings. */
+export async function deleteReadingsOfSensors(db: Db, prefix: string): Promise<void> {
+  await db.transaction(async (c) => {
+    // A bench's month is millions of compressed rows: past TimescaleDB's default cap (100,000)
+    // on rows one statement may decompress.
+    await c.query('SET LOCAL timescaledb.max_tuples_decompressed_per_dml_transaction = 0');
+    await c.query("DELETE FROM sensor_readings WHERE sensor_id LIKE $1 || '%'", [prefix]);
+  });
+}

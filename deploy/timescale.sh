@@ -233,4 +233,4 @@ status() {
   else echo "timescale: down"; return 1; fi
 }
 
-"${1:-status}"
+"${1:-status}" "${@:2}"
