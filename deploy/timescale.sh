@@ -129,8 +129,11 @@ install_timescale() {
   timescale_source "$src"
   local p
   for p in "${TS_PATCHES[@]}"; do patch -d "$src" -p1 --forward --silent < "$p" || die "patch $p does not apply to TimescaleDB $TS_VERSION"; done
-  if use_chroot; then
-    apt_in "$PG_ROOT" update -qq && apt_in "$PG_ROOT" install -y -qq --no-install-recommends "${TS_BUILD_DEPS[@]}" \
+  # A root made before TimescaleDB was built here lacks the build dependencies.
+  local missing=() dep
+  if use_chroot; then for dep in "${TS_BUILD_DEPS[@]}"; do root_has_package "$dep" || missing+=("$dep"); done; fi
+  if ((${#missing[@]})); then
+    apt_in "$PG_ROOT" update -qq && apt_in "$PG_ROOT" install -y -qq --no-install-recommends "${missing[@]}" \
       || die "installing TimescaleDB's build dependencies in the root failed (see $FC_LOGS/debootstrap.log)"
   fi
   # cmake and make read /proc (CPU count); mounted for the build only, as in apt_in.
