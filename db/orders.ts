@@ -444,30 +444,7 @@ export async function settleReturnLineWith(c: PoolClient, r: ReturnLineSettlemen
   }
 }
 
-/** A stock change from the outside world: receipt, cycle count or POS sale. */
-export interface StockAdjustment { adjustmentId: string; lotId: string; kind: 'receipt' | 'count' | 'sale'; qty: number }
-
-/**
- * Apply an adjustment once (idempotent by id). Counts set on_hand to the counted figure and
- * record the system figure before, for inventory accuracy. A sale or count can never take
- * on_hand below what is reserved; such an adjustment is refused.
- */
-export async function applyStockAdjustment(db: Db, a: StockAdjustment): Promise<{ applied: boolean; onHand: number; reserved: number } | { error: string }> {
-  return db.transaction(async (c) => {
-    const lot = (await c.query<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM lots WHERE lot_id = $1 FOR UPDATE', [a.lotId])).rows[0];
-    if (!lot) return { error: `unknown lot ${a.lotId}` };
-    const done = await c.query('SELECT 1 FROM stock_adjustments WHERE adjustment_id = $1', [a.adjustmentId]);
-    if (done.rowCount) return { applied: false, onHand: lot.on_hand, reserved: lot.reserved };
-    const next = a.kind === 'count' ? a.qty : a.kind === 'receipt' ? lot.on_hand + a.qty : lot.on_hand - a.qty;
-    if (next < lot.reserved) return { error: `lot ${a.lotId}: on hand would fall to ${next}, below the ${lot.reserved} reserved` };
-    await c.query('UPDATE lots SET on_hand = $2, updated_at = now() WHERE lot_id = $1', [a.lotId, next]);
-    await c.query(
-      'INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta, counted, system_before) VALUES ($1, $2, $3, $4, $5, $6)',
-      [a.adjustmentId, a.lotId, a.kind, next - lot.on_hand, a.kind === 'count' ? a.qty : null, lot.on_hand],
-    );
-    return { applied: true, onHand: next, reserved: lot.reserved };
-  });
-}
+// Receipts, cycle counts and POS sales: db/stock.ts (applyStockAdjustment, recordPosSales).
 
 /** Order row for the status API. */
 export async function loadOrder(db: Db, orderId: string): Promise<{ order_id: string; status: string; allocation: Allocation | null; cold_chain_risk: boolean; slot_end: Date } | undefined> {

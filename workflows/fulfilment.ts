@@ -1,10 +1,11 @@
 import {
-  allHandlersFinished, ApplicationFailure, condition, getExternalWorkflowHandle, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes,
+  allHandlersFinished, ApplicationFailure, condition, defineSignal, getExternalWorkflowHandle, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { OrderActivities, ReturnSettlement } from '../activities/orders';
 import type { PickingActivities } from '../activities/picking';
 import { canTransition, resolveDoorRejection, resolveReturnLine, takeFromLots } from '../domain/orders';
+import { cutLine } from '../domain/orders/shortfall';
 import type { OrderLine, OrderState, Tote } from '../domain/orders';
 import {
   cancelFulfilmentSignal, claimPickUpdate, confirmPickUpdate, decideSubstitutionUpdate, deliveredUpdate, dispatchedUpdate, fulfilmentStateSignal, fulfilmentStatusQuery,
@@ -46,6 +47,16 @@ const EVENTS_WITH_SYNC_PATCH = 'fulfilment-events-with-sync';
 // quarantined units picked are written off and exactly the lines' holds are released, together
 // with the order event, in one activity.
 const QUARANTINE_PICKED_PATCH = 'quarantine-writes-off-picked-units';
+// A count or POS sale took units this fulfilment held (db/stock.ts already shrank the holds):
+// the lines lose them and the order re-allocates them. Only histories that received the signal
+// run the handler; the marker names the change in the Temporal UI.
+const STOCK_SHORTFALL_PATCH = 'stock-shortfall-reallocates';
+
+/** Units of held lots that a count or sale took (db/stock.ts recorded and released them). */
+export interface StockShortfall { adjustmentId: string; cuts: { lotId: string; lineId: string; qty: number }[] }
+/** Stock API → fulfilment: re-allocate units a count or POS sale took from its holds. */
+export const stockShortfallSignal = defineSignal<[StockShortfall]>('stockShortfall');
+
 const FINAL: ReadonlySet<OrderState> = new Set(['delivered', 'cancelled', 'rejected', 'returned']);
 
 /** Outcome of one node's part of an order. */
@@ -75,6 +86,8 @@ function refusing<T>(fn: () => T): T {
 export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<FulfilmentOutcome> {
   let state: OrderState = 'allocated';
   let pick: PickState = initialPickState(input.fulfilmentId, input.totes);
+  // The allocated totes, less units a count or sale took (stockShortfallSignal).
+  let baseTotes: Tote[] = input.totes;
   let totes: Tote[] = input.totes;
   let pickerId: string | null = null;
   let courierId: string | null = null;
@@ -94,7 +107,7 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
   const lotIds = () => [...new Set(totes.flatMap((t) => t.lines.flatMap((l) => l.lots.map((x) => x.lotId))))];
   const setPick = (next: PickState): void => {
     pick = next;
-    totes = totesOf(input.totes, pick);
+    totes = totesOf(baseTotes, pick);
   };
   // Events wait for the next sync and are written with the view in one local activity; every
   // change that records an event publishes its view right after, before any answer goes out.
@@ -457,6 +470,37 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
         if (state === 'allocated') await acts.releaseReservations({ orderId: input.orderId, allocationKey: input.allocationKey, lotIds: [], slot: { nodeId: input.nodeId, slotKey: input.slotKey } });
         await moveTo('cancelled', { reason: 'every line re-allocated after quarantine' });
       } else {
+        await sync();
+      }
+    });
+  });
+
+  const seenShortfalls = new Set<string>();
+  let shortfallSeq = 0;
+  setHandler(stockShortfallSignal, (s) => {
+    void exclusive(async () => {
+      if (seenShortfalls.has(s.adjustmentId) || (state !== 'allocated' && state !== 'picking')) return;
+      seenShortfalls.add(s.adjustmentId);
+      if (!patched(STOCK_SHORTFALL_PATCH)) return;
+      const lines: OrderLine[] = [];
+      for (const c of s.cuts) {
+        const line = pick.lines.find((l) => l.lineId === c.lineId);
+        if (!line || c.qty <= 0) continue;
+        const cut = cutLine(line, c.lotId, c.qty);
+        const taken = line.qty - (cut?.qty ?? 0);
+        if (taken <= 0) continue;
+        baseTotes = baseTotes.map((t) => ({ ...t, lines: t.lines.flatMap((l) => (l.lineId !== c.lineId ? [l] : [cutLine(l, c.lotId, taken)].filter((x) => x !== undefined))) }));
+        setPick(cut ? { ...pick, lines: pick.lines.map((l) => (l.lineId === c.lineId ? cut : l)) } : removeLines(pick, new Set([c.lineId])));
+        lines.push({ lineId: `${c.lineId}-x${++shortfallSeq}`, sku: line.sku, qty: taken });
+      }
+      if (!lines.length) return;
+      await parent.signal(reallocateLinesSignal, { fulfilmentId: input.fulfilmentId, lines, reason: `stock_shortfall:${s.adjustmentId}` });
+      await event(`stock_shortfall:${s.adjustmentId}`, 'stock_shortfall_reallocated', { adjustmentId: s.adjustmentId, lines });
+      if (totes.length === 0 && state === 'allocated') {
+        await acts.releaseReservations({ orderId: input.orderId, allocationKey: input.allocationKey, lotIds: [], slot: { nodeId: input.nodeId, slotKey: input.slotKey } });
+        await moveTo('cancelled', { reason: 'every line lost its stock to a count or sale and was re-allocated' });
+      } else {
+        await closeIfEmpty();
         await sync();
       }
     });

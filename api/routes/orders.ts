@@ -7,8 +7,11 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { instantSlot, intakeDateIssues } from '../../domain/orders';
-import { applyStockAdjustment, claimOrder, loadOrder, loadOrderEvents, markOrderStarted } from '../../db/orders';
+import { claimOrder, loadOrder, loadOrderEvents, markOrderStarted } from '../../db/orders';
 import type { IntakeRecord } from '../../db/orders';
+import { applyStockAdjustment, recordPosSales } from '../../db/stock';
+import type { ShortfallCut } from '../../db/stock';
+import { stockShortfallSignal } from '../../workflows/fulfilment';
 import { listCustomerReturns } from '../../db/returns';
 import type { Db } from '../../db/pool';
 import { customerPiiSealer } from '../../platform/pii';
@@ -129,6 +132,40 @@ const adjustmentSchema = z.object({
   kind: z.enum(['receipt', 'count', 'sale']),
   qty: z.number().int().min(0).max(1_000_000),
 });
+
+// POS sales are dated within the intake window's reach: a century back or a day ahead is nobody's till.
+const SALE_PAST_MS = 400 * 86_400_000;
+const SALE_FUTURE_MS = 86_400_000;
+
+/** POST /v1/stock/sales body: a batch of till lines, each idempotent by saleId for its whole life. */
+export const posSalesSchema = z
+  .object({
+    sales: z
+      .array(
+        z
+          .object({
+            saleId: id,
+            nodeId: id,
+            sku: id,
+            qty: z.number().int().min(1).max(100_000),
+            soldAt: isoInstant.refine((v) => {
+              const t = Date.parse(v);
+              return t >= Date.now() - SALE_PAST_MS && t <= Date.now() + SALE_FUTURE_MS;
+            }, 'must be within the last 400 days and not more than a day ahead'),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(1000),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const seen = new Set<string>();
+    b.sales.forEach((l, i) => {
+      if (seen.has(l.saleId)) ctx.addIssue({ code: 'custom', path: ['sales', i, 'saleId'], message: `duplicate saleId ${l.saleId}` });
+      seen.add(l.saleId);
+    });
+  });
 
 /** The door's hash: equal for the same address however it is spaced or cased. */
 export function addressKey(address: string): string {
@@ -369,6 +406,29 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     res.json({ orderId, returns: await listCustomerReturns(db, orderId) });
   });
 
+  /**
+   * Tell each fulfilment that lost held units to a count or sale to re-allocate them. A repeated
+   * request signals the recorded cuts again (the workflow ignores an adjustment it has seen), so
+   * a crash between the database and the signal is healed by the client's retry.
+   */
+  const signalShortfalls = async (cuts: readonly ShortfallCut[]): Promise<void> => {
+    const byFulfilment = new Map<string, Map<string, ShortfallCut[]>>();
+    for (const c of cuts) {
+      const perAdj = byFulfilment.get(c.fulfilmentId) ?? new Map<string, ShortfallCut[]>();
+      perAdj.set(c.adjustmentId, [...(perAdj.get(c.adjustmentId) ?? []), c]);
+      byFulfilment.set(c.fulfilmentId, perAdj);
+    }
+    for (const [fulfilmentId, perAdj] of byFulfilment) {
+      for (const [adjustmentId, list] of perAdj) {
+        await temporal.workflow.getHandle(fulfilmentId).signal(stockShortfallSignal, { adjustmentId, cuts: list.map((c) => ({ lotId: c.lotId, lineId: c.lineId, qty: c.qty })) })
+          .catch((err: unknown) => {
+            // A fulfilment that has ended has nothing left to re-allocate.
+            if ((err as { name?: string }).name !== 'WorkflowNotFoundError') throw err;
+          });
+      }
+    }
+  };
+
   r.post('/stock/adjustments', requireRole('ops', 'integrator'), async (req, res) => {
     const adj = adjustmentSchema.parse(req.body);
     const result = await applyStockAdjustment(db, adj).catch((err: unknown) => {
@@ -377,7 +437,15 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
       throw err;
     });
     if ('error' in result) throw new ApiError(result.error.startsWith('unknown lot') ? 404 : 409, 'FC_STOCK', result.error);
+    await signalShortfalls(result.cuts);
     res.status(result.applied ? 201 : 200).json(result);
+  });
+
+  r.post('/stock/sales', requireRole('ops', 'integrator'), async (req, res) => {
+    const body = posSalesSchema.parse(req.body);
+    const results = await recordPosSales(db, body.sales.map((s) => ({ ...s, soldAt: new Date(s.soldAt) })));
+    await signalShortfalls(results.flatMap((x) => x.cuts));
+    res.status(results.some((x) => !x.replayed) ? 201 : 200).json({ sales: results });
   });
 
   return r;
