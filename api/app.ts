@@ -15,6 +15,7 @@ import { webhooksRouter } from './routes/webhooks';
 import { kpisRouter } from './routes/kpis';
 import { customersRouter } from './routes/customers';
 import { masterDataRouter } from './routes/masterdata';
+import { receiptsRouter } from './routes/receipts';
 import { pickerPage, pickerRouter, substitutionsRouter } from './routes/picker';
 import { apiDocsRouter, apiRegistry } from './openapi';
 import { jsonBody, paramGuard } from './boundary';
@@ -83,6 +84,7 @@ export function buildApp(deps: ApiDeps): Express {
   if (deps.db) v1.use('/kpis', kpisRouter({ db: deps.db }));
   if (deps.db) v1.use(customersRouter({ config: deps.config, db: deps.db }));
   if (deps.db) v1.use(masterDataRouter({ db: deps.db }));
+  if (deps.db) v1.use(receiptsRouter({ db: deps.db }));
   app.use('/v1', v1);
   if (deps.db && deps.temporal) app.use('/picker/v1', authenticate(deps.config.auth), ...inputChecks, pickerRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   app.use('/picker', pickerPage());

@@ -17,6 +17,7 @@ import { forecastQuery, nodeQuery, waveCapacityQuery } from './routes/forecasts'
 import { kpiOperations } from './routes/kpis';
 import { customerOperations } from './routes/customers';
 import { masterDataOperations } from './routes/masterdata';
+import { receiptOperations } from './routes/receipts';
 import { pickerOperations } from './routes/picker';
 import { forecastRunParamsSchema } from '../activities/forecasting';
 
@@ -281,7 +282,7 @@ const forecastOperations: readonly ApiOperation[] = [
 
 /** Every operation of the API in one registry. A router that adds routes adds its list here. */
 export function apiRegistry(): ApiRegistry {
-  return new ApiRegistry().add(...coreOperations, ...orderOperations, ...alertOperations, ...webhookOperations, ...forecastOperations, ...kpiOperations, ...pickerOperations, ...customerOperations, ...masterDataOperations, {
+  return new ApiRegistry().add(...coreOperations, ...orderOperations, ...alertOperations, ...webhookOperations, ...forecastOperations, ...kpiOperations, ...pickerOperations, ...customerOperations, ...masterDataOperations, ...receiptOperations, {
     id: 'docs', method: 'get', path: '/docs', tag: 'meta', summary: 'A page listing these operations', auth: 'public', responses: { 200: { description: 'HTML' } },
   });
 }

@@ -93,6 +93,8 @@ const MATRIX: Record<string, Access> = {
   'GET /v1/sensors': OPS,
   'GET /v1/sensors/{sensorId}': OPS,
   'GET /v1/master-data/audit': OPS,
+  'POST /v1/receipts': READ,
+  'GET /v1/lots/{lotId}/trace': OPS,
   'GET /v1/kpis': OPS,
   'GET /v1/kpis/export.csv': OPS,
   'POST /codec/encode': OPS,

@@ -1,0 +1,173 @@
+// Goods receiving on the real stack (issue 14): a receipt's accepted lines become new lots
+// available at once; an out-of-band chilled line (probe) and a frozen line whose van ran warm in
+// the hour before (readings in TimescaleDB) are refused with the reason and never enter stock;
+// the receiving event and the lot trace (supplier → receipt → orders); idempotency (200 same,
+// 409 naming the fields); bad input (400/422 naming the field, nothing written).
+import type { Server } from 'node:http';
+import { expect } from 'chai';
+import { buildApp } from '../../api/app';
+import { issueToken } from '../../api/auth';
+import type { Db } from '../../db/pool';
+import { requireDb, testConfig, testLogger, uniqueId } from '../support/stack';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+describe('Goods receiving (integration)', function () {
+  this.timeout(30_000);
+  let db: Db;
+  let server: Server;
+  let url: string;
+  let ops: string;
+  let integrator: string;
+  const nodeId = uniqueId('rcn');
+  const van = uniqueId('rcvan');
+  const sensor = uniqueId('rcsen');
+  const milk = uniqueId('MILK');
+  const peas = uniqueId('PEAS');
+  const rice = uniqueId('RICE');
+  const receivedAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+
+  async function call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: Json }> {
+    const headers: Record<string, string> = {};
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : {} };
+  }
+  const detailsPaths = (b: Json): string[] => (b.error?.details ?? []).map((d: { path: string }) => d.path);
+  const put = async (path: string, body: unknown) => {
+    const r = await call('PUT', path, ops, body);
+    expect(r.status, `${path} ${JSON.stringify(r.body)}`).to.be.oneOf([200, 201]);
+  };
+  const expiry = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+  const receipt = (receiptId: string, extra: Record<string, unknown> = {}) => ({
+    receiptId, kind: 'supplier', nodeId, supplierId: 'SUP-FARM-1', receivedAt, vanAssetId: van,
+    lines: [
+      { sku: milk, quantity: 24, lotCode: 'MILK-L1', expiresOn: expiry(10), bin: 'C-1', probeTempC: 3.1 },
+      { sku: milk, quantity: 12, lotCode: 'MILK-L2', expiresOn: expiry(10), bin: 'C-1', probeTempC: 9.4 },
+      { sku: peas, quantity: 30, lotCode: 'PEAS-L1', producedOn: expiry(-1), bin: 'F-1' },
+      { sku: rice, quantity: 50, lotCode: 'RICE-L1', expiresOn: expiry(300), bin: 'A-1' },
+    ],
+    ...extra,
+  });
+  const lotsOf = (receiptId: string) => db.query<{ lot_id: string; on_hand: number; reserved: number; status: string }>('SELECT lot_id, on_hand, reserved, status FROM lots WHERE receipt_id = $1 ORDER BY lot_id', [receiptId]);
+
+  before(async () => {
+    db = await requireDb();
+    const app = buildApp({ config: testConfig, logger: testLogger, health: { db }, db });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    ops = await issueToken(testConfig.auth.tokenSecret, { sub: 'ops-rc', role: 'ops' });
+    integrator = await issueToken(testConfig.auth.tokenSecret, { sub: 'erp-rc', role: 'integrator' });
+    await put(`/v1/nodes/${nodeId}`, { kind: 'front', name: 'Receiving test', location: { lat: 31, lng: 121 }, serviceRadiusKm: 3, zones: ['ambient', 'chilled', 'frozen'] });
+    for (const [bin, zone] of [['C-1', 'chilled'], ['F-1', 'frozen'], ['A-1', 'ambient']]) await put(`/v1/nodes/${nodeId}/bins/${bin}`, { zone, pickSequence: 1 });
+    const sku = (zone: string, band: string, shelfLifeDays: number) => ({ name: 'Test item', category: 'dairy', zone, band, shelfLifeDays, minShelfLifeDays: 2, perishable: true, unitPriceCents: 199 });
+    await put(`/v1/skus/${milk}`, sku('chilled', 'chilled', 14));
+    await put(`/v1/skus/${peas}`, { ...sku('frozen', 'frozen', 365), category: 'frozen_dumplings' });
+    await put(`/v1/skus/${rice}`, { ...sku('ambient', 'ambient', 720), category: 'pantry' });
+    await put(`/v1/assets/${van}`, { nodeId, kind: 'van', band: 'frozen' });
+    await put(`/v1/sensors/${sensor}`, { assetId: van });
+    // The van ran at -20 °C but rose to -12 °C twenty minutes before unloading.
+    const at = Date.parse(receivedAt);
+    for (const [minutesBefore, temp] of [[50, -20], [35, -19], [20, -12], [5, -18.5]] as const) {
+      await db.query('INSERT INTO sensor_readings (sensor_id, ts, temp_c) VALUES ($1, $2, $3)', [sensor, new Date(at - minutesBefore * 60_000), temp]);
+    }
+  });
+  after(async () => {
+    server?.close();
+    await db?.close();
+  });
+
+  it('accepts in-band lines as new lots available at once; refuses the warm chilled line and the frozen line of a warm van, with reasons', async () => {
+    const id = uniqueId('RC');
+    const r = await call('POST', '/v1/receipts', ops, receipt(id));
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    const lines = r.body.lines as Json[];
+    expect(lines.map((l) => l.status)).to.deep.equal(['accepted', 'refused', 'refused', 'accepted']);
+    expect(lines[1].reason).to.match(/probe 9\.4 °C is above the chilled band/);
+    expect(lines[2].reason).to.match(/van maximum -12 °C is above the frozen band/);
+    expect(lines[2].temperature).to.deep.include({ source: 'van', assetId: van, minC: -20, maxC: -12, readings: 4 });
+    expect(lines[1].lotId).to.equal(null);
+    const lots = await lotsOf(id);
+    expect(lots.map((l) => [l.lot_id, l.on_hand, l.reserved, l.status])).to.deep.equal([[lines[0].lotId, 24, 0, 'available'], [lines[3].lotId, 50, 0, 'available']]);
+    const stored = await db.query<{ status: string; reason: string | null }>('SELECT status, reason FROM receipt_lines WHERE receipt_id = $1 ORDER BY line_no', [id]);
+    expect(stored.map((s) => s.status)).to.deep.equal(['accepted', 'refused', 'refused', 'accepted']);
+    expect(stored[1]!.reason).to.match(/above the chilled band/);
+  });
+
+  it('a frozen line with an in-band probe reading is accepted whatever the van did; expiry from production date + shelf life', async () => {
+    const id = uniqueId('RC');
+    const body = receipt(id);
+    body.lines = [{ sku: peas, quantity: 30, lotCode: 'PEAS-L2', producedOn: '2026-01-01', bin: 'F-1', probeTempC: -21 }] as never;
+    body.receivedAt = '2026-01-05T08:00:00Z';
+    const r = await call('POST', '/v1/receipts', integrator, body);
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    expect(r.body.lines[0]).to.include({ status: 'accepted', expiresOn: '2027-01-01' });
+  });
+
+  it('is idempotent by receipt id: the same body answers 200 with the stored receipt; a different body 409 naming the fields', async () => {
+    const id = uniqueId('RC');
+    const first = await call('POST', '/v1/receipts', ops, receipt(id));
+    expect(first.status).to.equal(201);
+    const again = await call('POST', '/v1/receipts', ops, receipt(id));
+    expect(again.status).to.equal(200);
+    expect(again.body).to.deep.equal(first.body);
+    const changed = receipt(id, { supplierId: 'SUP-OTHER' });
+    changed.lines[0] = { ...changed.lines[0]!, quantity: 25 };
+    const conflict = await call('POST', '/v1/receipts', ops, changed);
+    expect(conflict.status).to.equal(409);
+    expect(detailsPaths(conflict.body)).to.deep.equal(['supplierId', 'lines.0.quantity']);
+    expect((await lotsOf(id)).map((l) => l.on_hand)).to.deep.equal([24, 50]);
+  });
+
+  it('unknown SKU, bin, node or van is a 422 naming the field and writes nothing; a chilled line with no temperature too', async () => {
+    const id = uniqueId('RC');
+    const bad = receipt(id);
+    bad.lines[0] = { ...bad.lines[0]!, sku: 'NO-SUCH-SKU' };
+    bad.lines[3] = { ...bad.lines[3]!, bin: 'NO-BIN' };
+    const r = await call('POST', '/v1/receipts', ops, bad);
+    expect(r.status).to.equal(422);
+    expect(detailsPaths(r.body)).to.deep.equal(['lines.0.sku', 'lines.3.bin']);
+    expect(await lotsOf(id)).to.deep.equal([]);
+    expect(await db.query('SELECT 1 FROM receipts WHERE receipt_id = $1', [id])).to.deep.equal([]);
+    expect(detailsPaths((await call('POST', '/v1/receipts', ops, receipt(id, { nodeId: 'no-such-node' }))).body)).to.deep.equal(['nodeId']);
+    expect(detailsPaths((await call('POST', '/v1/receipts', ops, receipt(id, { vanAssetId: 'no-such-van' }))).body)).to.deep.equal(['vanAssetId']);
+    const noTemp = receipt(id, { vanAssetId: undefined });
+    const r2 = await call('POST', '/v1/receipts', ops, noTemp);
+    expect(r2.status).to.equal(422);
+    expect(detailsPaths(r2.body)).to.deep.equal(['lines.2.probeTempC']);
+    expect(await db.query('SELECT 1 FROM receipts WHERE receipt_id = $1', [id])).to.deep.equal([]);
+  });
+
+  it('a bad body is a 400 naming the field; pickers and couriers may not receive', async () => {
+    const r = await call('POST', '/v1/receipts', ops, receipt(uniqueId('RC'), { receivedAt: 'yesterday' }));
+    expect(r.status).to.equal(400);
+    expect(detailsPaths(r.body)).to.include('receivedAt');
+    const picker = await issueToken(testConfig.auth.tokenSecret, { sub: 'p-rc', role: 'picker', nodeId });
+    expect((await call('POST', '/v1/receipts', picker, receipt(uniqueId('RC')))).status).to.equal(403);
+  });
+
+  it('traces a lot from supplier through its receipt to the orders that took it', async () => {
+    const id = uniqueId('RC');
+    const r = await call('POST', '/v1/receipts', ops, receipt(id));
+    const lotId = r.body.lines[0].lotId as string;
+    const orderId = uniqueId('ord-rc');
+    // An order's hold on the lot, as reserveAllocation records it.
+    await db.query(
+      `INSERT INTO stock_reservations (order_id, allocation_key, lot_id, node_id, sku, qty, status, expires_at) VALUES ($1, 'a1', $2, $3, $4, 2, 'committed', now() + interval '1 hour')`,
+      [orderId, lotId, nodeId, milk],
+    );
+    const t = await call('GET', `/v1/lots/${encodeURIComponent(lotId)}/trace`, ops);
+    expect(t.status, JSON.stringify(t.body)).to.equal(200);
+    expect(t.body.lot).to.include({ lotId, lotCode: 'MILK-L1', sku: milk, nodeId });
+    expect(t.body.receipt).to.include({ receiptId: id, supplierId: 'SUP-FARM-1', nodeId, receivedAt });
+    expect(t.body.events).to.have.length(1);
+    expect(t.body.events[0]).to.include({ cte: 'receiving', lotCode: 'MILK-L1', sku: milk, quantity: 24, nodeId, supplierId: 'SUP-FARM-1', receiptId: id, at: receivedAt });
+    expect(t.body.orders).to.deep.equal([{ orderId, nodeId, sku: milk, qty: 2, status: 'committed', at: t.body.orders[0].at }]);
+    expect((await call('GET', '/v1/lots/no-such-lot/trace', ops)).status).to.equal(404);
+    expect((await call('GET', `/v1/lots/${encodeURIComponent(lotId)}/trace`, integrator)).status).to.equal(403);
+  });
+});
