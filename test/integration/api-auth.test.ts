@@ -49,6 +49,7 @@ const MATRIX: Record<string, Access> = {
   'POST /v1/orders/{orderId}/returns': READ,
   'GET /v1/orders/{orderId}/returns': READ,
   'POST /v1/stock/adjustments': READ,
+  'POST /v1/stock/sales': READ,
   'PUT /v1/orders/{orderId}/substitution-policy': READ,
   'GET /v1/orders/{orderId}/substitutions': READ,
   'POST /v1/orders/{orderId}/substitutions/{lineId}/decision': READ,
