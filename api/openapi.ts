@@ -10,7 +10,7 @@ import { z } from 'zod';
 import type { Role } from './auth';
 import { ROLES } from './auth';
 import { MAX_BODY } from './boundary';
-import { orderIntakeSchema, returnRequestSchema } from './routes/orders';
+import { orderIntakeSchema, posSalesSchema, returnRequestSchema } from './routes/orders';
 import { ackBody, alertListQuery, assignBody, commentBody, resolveBody, windowQuery } from './routes/alerts';
 import { replayBody, subscriptionBody } from './routes/webhooks';
 import { forecastQuery, nodeQuery, waveCapacityQuery } from './routes/forecasts';
@@ -247,7 +247,11 @@ const orderOperations: readonly ApiOperation[] = [
   { id: 'listReturns', method: 'get', path: '/v1/orders/:orderId/returns', tag: 'orders', summary: 'Returns after delivery of an order', auth: ['ops', 'integrator'], params: orderParams, responses: { 200: json('Returns'), 404: { description: 'Unknown order' } } },
   {
     id: 'stockAdjustment', method: 'post', path: '/v1/stock/adjustments', tag: 'stock', summary: 'Receipt, count or sale against a lot (idempotent by adjustmentId)', auth: ['ops', 'integrator'], body: adjustmentDoc,
-    responses: { 201: { description: 'Applied', schema: z.object({ applied: z.literal(true), onHand: z.number(), reserved: z.number() }) }, 200: { description: 'Already applied', schema: z.object({ applied: z.literal(false), onHand: z.number(), reserved: z.number() }) }, 404: { description: 'Unknown lot' }, 409: { description: 'Would fall below what is reserved' } },
+    responses: { 201: { description: 'Applied', schema: z.object({ applied: z.literal(true), onHand: z.number(), reserved: z.number() }) }, 200: { description: 'Already applied', schema: z.object({ applied: z.literal(false), onHand: z.number(), reserved: z.number() }) }, 404: { description: 'Unknown lot' } },
+  },
+  {
+    id: 'stockSales', method: 'post', path: '/v1/stock/sales', tag: 'stock', summary: 'POS sales in a batch, each idempotent by saleId; applied always, a shortfall comes out of reservations', auth: ['ops', 'integrator'], body: posSalesSchema,
+    responses: { 201: json('Applied (per sale: replayed or not, the reservations cut)'), 200: json('Every sale applied before') },
   },
 ];
 
