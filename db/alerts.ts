@@ -3,6 +3,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { Alert, AlertSeverity, AlertStatus, AuditEntry, AlertComment } from '../domain/coldchain/alerts';
 import type { RuleProfile } from '../domain/coldchain/bands';
+import type { MinuteBucket } from '../domain/coldchain/evidence';
 import type { TempPoint } from '../domain/coldchain/mkt';
 import type { LotHolding } from '../domain/coldchain/orderExposure';
 import type { SensorRuleState } from '../domain/coldchain/ruleState';
@@ -368,6 +369,110 @@ export async function sensorTemps(q: Queryable, sensorId: string, from: number, 
     [sensorId, new Date(from), new Date(to)],
   );
   return rows.map((r) => ({ ts: r.ts.getTime(), tempC: r.temp_c }));
+}
+
+/** A sensor's 1-minute buckets, and whether the aggregate may be behind its raw readings there. */
+export interface SensorMinuteBuckets {
+  buckets: MinuteBucket[];
+  /**
+   * True when readings written behind the aggregate's watermark (late readings, of any sensor)
+   * are not materialized yet somewhere in the range: the buckets may then miss them, so the
+   * caller must use raw readings. Ahead of the watermark the real-time part reads raw anyway.
+   */
+  stale: boolean;
+}
+
+/**
+ * One sensor's 1-minute buckets (sensor_readings_1m, real-time) overlapping [from, to], oldest
+ * first, and in the same statement (one snapshot) whether TimescaleDB's invalidation logs hold
+ * an unmaterialized change in that range before the watermark (catalog of the pinned 2.19.3).
+ */
+export async function sensorMinuteBuckets(q: Queryable, sensorId: string, from: number, to: number): Promise<SensorMinuteBuckets> {
+  const { rows } = await q.query<{ bucket: Date | null; n: string | null; min_c: number | null; max_c: number | null; stale: boolean }>(
+    `WITH cagg AS (
+       SELECT mat_hypertable_id AS mat_id, raw_hypertable_id AS raw_id,
+              (extract(epoch FROM $2::timestamptz) * 1000000)::bigint - 60000000 AS lo,
+              LEAST((extract(epoch FROM $3::timestamptz) * 1000000)::bigint + 60000000,
+                    _timescaledb_functions.cagg_watermark(mat_hypertable_id)) AS hi
+         FROM _timescaledb_catalog.continuous_agg WHERE user_view_name = 'sensor_readings_1m'),
+     stale AS (
+       SELECT EXISTS (SELECT 1 FROM _timescaledb_catalog.continuous_aggs_hypertable_invalidation_log h, cagg
+                       WHERE h.hypertable_id = cagg.raw_id AND h.lowest_modified_value < cagg.hi AND h.greatest_modified_value >= cagg.lo)
+           OR EXISTS (SELECT 1 FROM _timescaledb_catalog.continuous_aggs_materialization_invalidation_log m, cagg
+                       WHERE m.materialization_id = cagg.mat_id AND m.lowest_modified_value < cagg.hi AND m.greatest_modified_value >= cagg.lo)
+           OR NOT EXISTS (SELECT 1 FROM cagg) AS stale),
+     buckets AS (
+       SELECT bucket, n, min_c, max_c FROM sensor_readings_1m
+        WHERE sensor_id = $1 AND bucket > $2::timestamptz - INTERVAL '1 minute' AND bucket <= $3)
+     SELECT b.bucket, b.n, b.min_c, b.max_c, s.stale FROM stale s LEFT JOIN buckets b ON true ORDER BY b.bucket`,
+    [sensorId, new Date(from), new Date(to)],
+  );
+  const stale = rows[0]?.stale ?? true;
+  const buckets = rows.filter((r) => r.bucket !== null).map((r) => ({ start: r.bucket!.getTime(), readings: Number(r.n), minC: r.min_c!, maxC: r.max_c! }));
+  return { buckets, stale };
+}
+
+/**
+ * Temperatures of one sensor in the given 1-minute buckets (starts, epoch ms), oldest first;
+ * consecutive minutes are read as one range.
+ */
+export async function sensorTempsInMinutes(q: Queryable, sensorId: string, minuteStarts: readonly number[]): Promise<TempPoint[]> {
+  const ranges = minuteRanges(minuteStarts);
+  if (ranges.length === 0) return [];
+  const { rows } = await q.query<{ ts: Date; temp_c: number }>(
+    `SELECT r.ts, r.temp_c FROM unnest($2::timestamptz[], $3::timestamptz[]) AS m(lo, hi)
+       JOIN sensor_readings r ON r.sensor_id = $1 AND r.ts >= m.lo AND r.ts < m.hi ORDER BY r.ts`,
+    [sensorId, ranges.map((r) => new Date(r.lo)), ranges.map((r) => new Date(r.hi))],
+  );
+  return rows.map((r) => ({ ts: r.ts.getTime(), tempC: r.temp_c }));
+}
+
+function minuteRanges(starts: readonly number[]): { lo: number; hi: number }[] {
+  const out: { lo: number; hi: number }[] = [];
+  for (const s of [...starts].sort((a, b) => a - b)) {
+    const last = out[out.length - 1];
+    if (last && last.hi === s) last.hi = s + 60_000;
+    else out.push({ lo: s, hi: s + 60_000 });
+  }
+  return out;
+}
+
+/** Sample-and-hold sums of one sensor over a window (see sensorHeldSums). */
+export interface HeldSums {
+  /** Held time, ms. */
+  heldMs: number;
+  /** Σ seconds · e^(−10 000 K / T), the MKT numerator. */
+  sumArrhenius: number;
+  /** Σ ms · °C, the time-weighted mean's numerator. */
+  sumTempMs: number;
+}
+
+/**
+ * MKT and mean sums over [from, end] from the raw readings, computed in the database (one row
+ * back): the reading at or before `from` (within maxGapMs) carried in at `from`, each reading
+ * held until the next one or `end`, capped at maxGapMs — as windowPoints + intervals do.
+ */
+export async function sensorHeldSums(q: Queryable, sensorId: string, from: number, end: number, maxGapMs: number): Promise<HeldSums> {
+  const { rows } = await q.query<{ held_ms: number; sum_arrhenius: number; sum_temp_ms: number }>(
+    `WITH carried AS (
+       SELECT $2::timestamptz AS ts, temp_c FROM sensor_readings
+        WHERE sensor_id = $1 AND ts >= $2::timestamptz - make_interval(secs => $4::float8 / 1000) AND ts <= $2
+        ORDER BY ts DESC LIMIT 1),
+     points AS (
+       SELECT ts, temp_c FROM carried
+       UNION ALL
+       SELECT ts, temp_c FROM sensor_readings WHERE sensor_id = $1 AND ts > $2 AND ts <= $3),
+     held AS (
+       SELECT temp_c, LEAST(GREATEST(0, extract(epoch FROM coalesce(lead(ts) OVER (ORDER BY ts), $3::timestamptz) - ts) * 1000), $4::numeric)::float8 AS ms
+         FROM points)
+     SELECT coalesce(sum(ms), 0)::float8 AS held_ms,
+            coalesce(sum(ms / 1000 * exp(-10000.0 / (temp_c + 273.15))), 0)::float8 AS sum_arrhenius,
+            coalesce(sum(ms * temp_c), 0)::float8 AS sum_temp_ms
+       FROM held`,
+    [sensorId, new Date(from), new Date(end), maxGapMs],
+  );
+  const r = rows[0]!;
+  return { heldMs: r.held_ms, sumArrhenius: r.sum_arrhenius, sumTempMs: r.sum_temp_ms };
 }
 
 /** An asset with its node, profile id and sensors; null when unknown. */

@@ -80,12 +80,16 @@ export function interiorBuckets(buckets: readonly MinuteBucket[], w: EvidenceWin
 }
 
 /**
- * Minute starts to read raw: every bucket that is not interior. Interior blocks are closed
- * (never at the ends of the bucket list), so their flanking buckets are always among these.
+ * Minute starts to read raw: every bucket that is not interior, except look-back buckets that
+ * cannot hold the reading carried in at `from` (the last one at or before it lies in the bucket
+ * holding `from` or in the latest bucket with readings wholly before it). Interior blocks are
+ * closed (never at the ends of the bucket list), so their flanking buckets are always read.
  */
-export function minutesToReadRaw(buckets: readonly MinuteBucket[], interior: readonly number[]): number[] {
+export function minutesToReadRaw(buckets: readonly MinuteBucket[], interior: readonly number[], from: number): number[] {
   const skip = new Set(interior);
-  return buckets.filter((b) => !skip.has(b.start)).map((b) => b.start).sort((a, b) => a - b);
+  const before = buckets.filter((b) => b.readings > 0 && b.start + BUCKET_MS <= from).map((b) => b.start);
+  const carriedFrom = before.length ? Math.max(...before) : -Infinity;
+  return buckets.filter((b) => !skip.has(b.start) && b.start >= carriedFrom).map((b) => b.start).sort((a, b) => a - b);
 }
 
 /**

@@ -2,12 +2,12 @@
 // of an asset (fridge, cold room, van), from the stored readings. Used by the alert API (the
 // alert's window) and the asset API, and by the `coldChainReport` activity for a delivery (the
 // van over the dispatch → delivered window).
-import { assetWithSensors, sensorTemps } from '../../db/alerts';
+import { assetWithSensors, sensorHeldSums, sensorMinuteBuckets, sensorTemps, sensorTempsInMinutes } from '../../db/alerts';
 import type { Queryable } from '../../db/alerts';
 import type { Band, RuleProfile } from '../../domain/coldchain/bands';
-import { mktFromReadings, timeOutOfBand, timeWeightedMean } from '../../domain/coldchain/mkt';
+import { evidenceFromBuckets, interiorBuckets, minutesToReadRaw } from '../../domain/coldchain/evidence';
+import { mktFromSums } from '../../domain/coldchain/mkt';
 import type { TimeOutOfBand } from '../../domain/coldchain/mkt';
-import { windowPoints } from './shelfLifeImpact';
 
 /** Figures of one sensor over a window. */
 export interface SensorWindowFigures {
@@ -33,26 +33,50 @@ export interface ColdChainReport {
   worst: { mktC: number | null; aboveMs: number; belowMs: number; outOfBandMs: number };
 }
 
+/** A sensor's figures and how many raw readings were fetched to compute them. */
+export interface SensorWindowEvidence {
+  figures: SensorWindowFigures;
+  /** Raw readings fetched (the edge and mixed minutes), against `figures.readings` in the window. */
+  rawReadingsFetched: number;
+}
+
 /**
  * One sensor's figures over [from, to]: sample and hold, the reading before `from` carried in,
  * intervals capped at `maxGapMs` (an outage is not blamed on the last reading), and the last
- * reading held until `to`, or until `now` while the window is still open.
+ * reading held until `to`, or until `now` while the window is still open. Time out of band,
+ * min, max and the count come from the 1-minute aggregate plus the raw readings of the minutes
+ * it cannot settle (domain/coldchain/evidence.ts); MKT and mean are sample-and-hold weighted
+ * per reading, which no bucket sum carries, so the database computes them from raw readings.
  */
-export async function sensorWindowFigures(q: Queryable, sensorId: string, band: Band | null, from: number, to: number, maxGapMs: number, now = Date.now()): Promise<SensorWindowFigures> {
+export async function sensorWindowEvidence(q: Queryable, sensorId: string, band: Band | null, from: number, to: number, maxGapMs: number, now = Date.now()): Promise<SensorWindowEvidence> {
   const end = Math.min(to, now);
-  const stored = await sensorTemps(q, sensorId, from - maxGapMs, end);
-  const points = windowPoints(stored, from, end);
-  const opts = { endTs: end, maxGapMs };
-  const temps = points.map((p) => p.tempC);
+  const w = { band: band ?? { lowC: null, highC: null }, from, end, maxGapMs };
+  const { buckets, stale } = await sensorMinuteBuckets(q, sensorId, from - maxGapMs, end);
+  // No buckets at all is the raw path itself: a stale aggregate (late readings not yet
+  // materialized) is never trusted.
+  const trusted = stale ? [] : buckets;
+  const raw = stale
+    ? await sensorTemps(q, sensorId, from - maxGapMs, end)
+    : await sensorTempsInMinutes(q, sensorId, minutesToReadRaw(buckets, interiorBuckets(buckets, w), from));
+  const evidence = evidenceFromBuckets(trusted, raw, w);
+  const held = await sensorHeldSums(q, sensorId, from, end, maxGapMs);
   return {
-    sensorId,
-    readings: stored.filter((p) => p.ts >= from).length,
-    mktC: mktFromReadings(points, opts),
-    meanC: timeWeightedMean(points, opts),
-    minC: temps.length ? Math.min(...temps) : null,
-    maxC: temps.length ? Math.max(...temps) : null,
-    timeOutOfBand: timeOutOfBand(points, band ?? { lowC: null, highC: null }, opts),
+    figures: {
+      sensorId,
+      readings: evidence.readings,
+      mktC: mktFromSums([{ sumWeight: held.heldMs / 1000, sumArrhenius: held.sumArrhenius }]),
+      meanC: held.heldMs > 0 ? held.sumTempMs / held.heldMs : null,
+      minC: evidence.minC,
+      maxC: evidence.maxC,
+      timeOutOfBand: evidence.timeOutOfBand,
+    },
+    rawReadingsFetched: raw.length,
   };
+}
+
+/** One sensor's figures over [from, to] (see sensorWindowEvidence). */
+export async function sensorWindowFigures(q: Queryable, sensorId: string, band: Band | null, from: number, to: number, maxGapMs: number, now = Date.now()): Promise<SensorWindowFigures> {
+  return (await sensorWindowEvidence(q, sensorId, band, from, to, maxGapMs, now)).figures;
 }
 
 /** An asset's (or van's) report over a window; null when the asset is unknown. */

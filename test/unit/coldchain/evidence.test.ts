@@ -35,9 +35,10 @@ function rawEvidence(all: readonly TempPoint[], w: EvidenceWindow): BucketEviden
 
 /** The new path: buckets over the look-back and window, raw readings of the non-interior minutes only. */
 function bucketPath(all: readonly TempPoint[], w: EvidenceWindow): { evidence: BucketEvidence; rawRead: number } {
-  const buckets = bucketsOf(all.filter((p) => p.ts >= w.from - w.maxGapMs && p.ts <= w.end));
-  const wanted = new Set(minutesToReadRaw(buckets, interiorBuckets(buckets, w)));
-  const raw = all.filter((p) => wanted.has(Math.floor(p.ts / BUCKET_MS) * BUCKET_MS) && p.ts >= w.from - w.maxGapMs && p.ts <= w.end);
+  // As the database returns them: whole buckets overlapping [from − maxGap, end], whole minutes read raw.
+  const buckets = bucketsOf(all).filter((b) => b.start + BUCKET_MS > w.from - w.maxGapMs && b.start <= w.end);
+  const wanted = new Set(minutesToReadRaw(buckets, interiorBuckets(buckets, w), w.from));
+  const raw = all.filter((p) => wanted.has(Math.floor(p.ts / BUCKET_MS) * BUCKET_MS));
   return { evidence: evidenceFromBuckets(buckets, raw, w), rawRead: raw.length };
 }
 
