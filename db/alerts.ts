@@ -455,9 +455,9 @@ export interface HeldSums {
 export async function sensorHeldSums(q: Queryable, sensorId: string, from: number, end: number, maxGapMs: number): Promise<HeldSums> {
   const { rows } = await q.query<{ held_ms: number; sum_arrhenius: number; sum_temp_ms: number }>(
     `WITH carried AS (
-       SELECT $2::timestamptz AS ts, temp_c FROM sensor_readings
-        WHERE sensor_id = $1 AND ts >= $2::timestamptz - make_interval(secs => $4::float8 / 1000) AND ts <= $2
-        ORDER BY ts DESC LIMIT 1),
+       SELECT $2::timestamptz AS ts, r.temp_c FROM sensor_readings r
+        WHERE r.sensor_id = $1 AND r.ts >= $2::timestamptz - make_interval(secs => $4::float8 / 1000) AND r.ts <= $2
+        ORDER BY r.ts DESC LIMIT 1),
      points AS (
        SELECT ts, temp_c FROM carried
        UNION ALL
