@@ -196,3 +196,44 @@ export async function traceLot(db: Db, lotId: string): Promise<LotTrace | null> 
   ]);
   return { lot, receipt: receipt[0] ?? null, events, orders };
 }
+
+// ---- the import's reads and past sales ---------------------------------------------------------
+
+/** SKU → zone, for these SKUs. */
+export async function skuZones(db: Db, skus: readonly string[]): Promise<Map<string, string>> {
+  const rows = await db.query<{ sku: string; zone: string }>('SELECT sku, zone FROM skus WHERE sku = ANY($1::text[])', [[...skus]]);
+  return new Map(rows.map((r) => [r.sku, r.zone]));
+}
+
+/** `nodeId/bin` → zone, for these bins. */
+export async function binZones(db: Db, bins: readonly { nodeId: string; bin: string }[]): Promise<Map<string, string>> {
+  const rows = await db.query<{ node_id: string; bin: string; zone: string }>(
+    'SELECT b.node_id, b.bin, b.zone FROM bins b JOIN unnest($1::text[], $2::text[]) AS k(node_id, bin) ON b.node_id = k.node_id AND b.bin = k.bin',
+    [bins.map((b) => b.nodeId), bins.map((b) => b.bin)],
+  );
+  return new Map(rows.map((r) => [`${r.node_id}/${r.bin}`, r.zone]));
+}
+
+export interface ImportedSale { lineId: string; nodeId: string; sku: string; soldAt: string; quantity: number }
+
+/**
+ * Store past sales, idempotent per line id: new lines are inserted, lines already stored with
+ * the same content are unchanged, and the line ids stored with other content come back as
+ * conflicts (the caller rolls back: nothing is silently replaced or dropped).
+ */
+export async function importSales(c: PoolClient, sales: readonly ImportedSale[]): Promise<{ created: number; unchanged: number; conflicts: string[] }> {
+  const cols = [sales.map((s) => s.lineId), sales.map((s) => s.nodeId), sales.map((s) => s.sku), sales.map((s) => s.soldAt), sales.map((s) => s.quantity)];
+  const inserted = await c.query(
+    `INSERT INTO imported_sales (line_id, node_id, sku, sold_at, quantity)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::integer[]) ON CONFLICT (line_id) DO NOTHING`,
+    cols,
+  );
+  const { rows } = await c.query<{ line_id: string }>(
+    `SELECT s.line_id FROM imported_sales s JOIN unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::integer[]) AS k(line_id, node_id, sku, sold_at, quantity)
+        ON s.line_id = k.line_id
+     WHERE (s.node_id, s.sku, s.sold_at, s.quantity) IS DISTINCT FROM (k.node_id, k.sku, k.sold_at, k.quantity) ORDER BY s.line_id`,
+    cols,
+  );
+  const created = inserted.rowCount ?? 0;
+  return { created, unchanged: sales.length - created - rows.length, conflicts: rows.map((r) => r.line_id) };
+}

@@ -4,7 +4,9 @@
 // the database already holds. Pure: the caller reads the files and the database.
 import { TextDecoder } from 'node:util';
 import { parse } from 'csv-parse/sync';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { calendarDate, instant, receiptLine } from '../receiving/receipt';
+import type { ReceiptLine } from '../receiving/receipt';
 import { isBuiltInBand, WEEKDAYS } from './codes';
 import type { AssetBody, BinBody, NodeBody, SensorBody, SkuBody } from './schemas';
 import { assetBody, binBody, masterId, nodeBody, sensorBody, skuBody } from './schemas';
@@ -19,11 +21,30 @@ export interface ParsedRows {
   bins: { line: number; nodeId: string; bin: string; body: BinBody }[];
   assets: { line: number; assetId: string; body: AssetBody }[];
   sensors: { line: number; sensorId: string; body: SensorBody }[];
+  /** Lots arriving through receiving: a receipt per node, supplier and time of the file. */
+  lots: { line: number; body: LotRow }[];
+  /** Past sales for demand history, one per sale line id. */
+  sales: { line: number; lineId: string; body: SaleRow }[];
 }
 export type FileKind = keyof ParsedRows;
 
 /** The files, in the order they are loaded (each references only files before it). */
-export const IMPORT_FILES: readonly FileKind[] = ['nodes', 'skus', 'bins', 'assets', 'sensors'];
+export const IMPORT_FILES: readonly FileKind[] = ['nodes', 'skus', 'bins', 'assets', 'sensors', 'lots', 'sales'];
+
+/** A row of lots.csv: a receipt line plus the receipt it belongs to (node, supplier, time). */
+export const lotRow = z
+  .object({ nodeId: masterId, supplierId: masterId, receivedAt: instant, line: receiptLine })
+  .strict();
+export type LotRow = { nodeId: string; supplierId: string; receivedAt: string; line: ReceiptLine };
+
+/** A row of sales.csv: units of a SKU sold at a node at a time. */
+export const saleRow = z
+  .object({ nodeId: masterId, sku: masterId, soldAt: instant, quantity: z.number().int().min(1).max(1_000_000) })
+  .strict();
+export type SaleRow = z.infer<typeof saleRow>;
+
+/** The day a sale's date alone (YYYY-MM-DD) stands for: its start, UTC. */
+const dayOrInstant = (s: string): string => (calendarDate.safeParse(s).success ? `${s}T00:00:00Z` : s);
 
 type Cells = Readonly<Record<string, string>>;
 interface FileSpec {
@@ -128,6 +149,31 @@ const SPECS: Readonly<Record<FileKind, FileSpec>> = {
     schema: sensorBody,
     keys: ['sensor_id'],
   },
+  lots: {
+    required: ['node_id', 'supplier_id', 'received_at', 'sku', 'quantity', 'lot_code', 'bin'],
+    optional: ['expires_on', 'produced_on', 'probe_temp_c'],
+    columnOf: (p) => {
+      const field = p.startsWith('line.') ? p.split('.')[1]! : firstSegment(p);
+      return ({ nodeId: 'node_id', supplierId: 'supplier_id', receivedAt: 'received_at', lotCode: 'lot_code', expiresOn: 'expires_on', producedOn: 'produced_on', probeTempC: 'probe_temp_c' } as Record<string, string>)[field] ?? field;
+    },
+    toInput: (c) => ({
+      nodeId: c.node_id, supplierId: c.supplier_id, receivedAt: c.received_at,
+      line: {
+        sku: c.sku, quantity: num(c.quantity!), lotCode: c.lot_code, bin: c.bin,
+        ...(c.expires_on ? { expiresOn: c.expires_on } : {}), ...(c.produced_on ? { producedOn: c.produced_on } : {}), ...(c.probe_temp_c ? { probeTempC: num(c.probe_temp_c) } : {}),
+      },
+    }),
+    schema: lotRow,
+    keys: ['node_id', 'sku', 'lot_code'],
+  },
+  sales: {
+    required: ['line_id', 'node_id', 'sku', 'sold_at', 'quantity'],
+    optional: [],
+    columnOf: (p) => ({ nodeId: 'node_id', soldAt: 'sold_at' } as Record<string, string>)[firstSegment(p)] ?? firstSegment(p),
+    toInput: (c) => ({ nodeId: c.node_id, sku: c.sku, soldAt: dayOrInstant(c.sold_at!), quantity: num(c.quantity!) }),
+    schema: saleRow,
+    keys: ['line_id'],
+  },
 };
 
 /** The columns of a file, required then optional (for the docs and error messages). */
@@ -195,7 +241,7 @@ export function parseFile<K extends FileKind>(kind: K, file: string, text: strin
     const cells = new Map(names.map((n, i) => [n, record[i]!.trim()]));
     const c: Cells = Object.fromEntries([...spec.required, ...spec.optional].map((n) => [n, cells.get(n) ?? '']));
     let ok = true;
-    for (const key of spec.keys) {
+    for (const key of spec.keys.filter((k) => k !== 'lot_code')) {
       const id = masterId.safeParse(c[key]);
       if (!id.success) {
         report(line, key, id.error.issues[0]!.message);
@@ -227,6 +273,8 @@ function keyed(kind: FileKind, c: Cells, line: number, body: unknown): unknown {
     case 'bins': return { line, nodeId: c.node_id, bin: c.bin, body };
     case 'assets': return { line, assetId: c.asset_id, body };
     case 'sensors': return { line, sensorId: c.sensor_id, body };
+    case 'lots': return { line, body };
+    case 'sales': return { line, lineId: c.line_id, body };
   }
 }
 
@@ -236,12 +284,18 @@ export interface KnownInDb {
   nodeZones: ReadonlyMap<string, readonly string[]>;
   assets: ReadonlySet<string>;
   customBands: ReadonlySet<string>;
+  /** SKU → its zone. */
+  skuZones: ReadonlyMap<string, string>;
+  /** `nodeId/bin` → the bin's zone. */
+  binZones: ReadonlyMap<string, string>;
 }
 
 /** The ids rows reference, for the caller to look up in the database. */
-export function referencedIds(rows: ParsedRows): { nodes: string[]; assets: string[]; bands: string[] } {
+export function referencedIds(rows: ParsedRows): { nodes: string[]; assets: string[]; bands: string[]; skus: string[]; bins: { nodeId: string; bin: string }[] } {
   return {
-    nodes: [...new Set([...rows.bins.map((b) => b.nodeId), ...rows.assets.map((a) => a.body.nodeId)])],
+    nodes: [...new Set([...rows.bins.map((b) => b.nodeId), ...rows.assets.map((a) => a.body.nodeId), ...rows.lots.map((l) => l.body.nodeId), ...rows.sales.map((s) => s.body.nodeId)])],
+    skus: [...new Set([...rows.lots.map((l) => l.body.line.sku), ...rows.sales.map((s) => s.body.sku)])],
+    bins: [...new Map(rows.lots.map((l) => [`${l.body.nodeId}/${l.body.line.bin}`, { nodeId: l.body.nodeId, bin: l.body.line.bin }])).values()],
     assets: [...new Set(rows.sensors.map((s) => s.body.assetId))],
     bands: [...new Set([...rows.skus.map((s) => s.body.band), ...rows.assets.map((a) => a.body.band)])].filter((b) => !isBuiltInBand(b)),
   };
@@ -264,5 +318,40 @@ export function referenceProblems(rows: ParsedRows, db: KnownInDb, fileOf: (kind
     if (!bandOk(a.body.band)) out.push({ file: fileOf('assets'), line: a.line, column: 'band', reason: `unknown band ${a.body.band} (no such rule profile)` });
   }
   for (const s of rows.sensors) if (!assets.has(s.body.assetId)) out.push({ file: fileOf('sensors'), line: s.line, column: 'asset_id', reason: `unknown asset ${s.body.assetId}` });
+  out.push(...stockProblems(rows, db, zonesOf, fileOf));
   return out;
+}
+
+/** References of lots.csv (node, SKU, bin in the SKU's zone, a temperature for chilled and frozen lines) and sales.csv (node, SKU). */
+function stockProblems(rows: ParsedRows, db: KnownInDb, zonesOf: ReadonlyMap<string, readonly string[]>, fileOf: (kind: FileKind) => string): ImportProblem[] {
+  const out: ImportProblem[] = [];
+  const skuZones = new Map<string, string>([...db.skuZones, ...rows.skus.map((s) => [s.sku, s.body.zone] as const)]);
+  const binZones = new Map<string, string>([...db.binZones, ...rows.bins.map((b) => [`${b.nodeId}/${b.bin}`, b.body.zone] as const)]);
+  for (const { line, body } of rows.lots) {
+    const at = (column: string, reason: string) => out.push({ file: fileOf('lots'), line, column, reason });
+    const skuZone = skuZones.get(body.line.sku);
+    const binZone = binZones.get(`${body.nodeId}/${body.line.bin}`);
+    if (!zonesOf.has(body.nodeId)) at('node_id', `unknown node ${body.nodeId}`);
+    if (skuZone === undefined) at('sku', `unknown SKU ${body.line.sku}`);
+    if (binZone === undefined) at('bin', `unknown bin ${body.line.bin} at node ${body.nodeId}`);
+    else if (skuZone !== undefined && binZone !== skuZone) at('bin', `bin ${body.line.bin} is ${binZone}, SKU ${body.line.sku} is ${skuZone}`);
+    if (skuZone !== undefined && skuZone !== 'ambient' && body.line.probeTempC === undefined) at('probe_temp_c', `a ${skuZone} line needs a receiving temperature`);
+  }
+  for (const { line, body } of rows.sales) {
+    if (!zonesOf.has(body.nodeId)) out.push({ file: fileOf('sales'), line, column: 'node_id', reason: `unknown node ${body.nodeId}` });
+    if (!skuZones.has(body.sku)) out.push({ file: fileOf('sales'), line, column: 'sku', reason: `unknown SKU ${body.sku}` });
+  }
+  return out;
+}
+
+/** The receipts of lots.csv: one per node, supplier and time, in the file's order; ids from the file's digest, so a re-run repeats them. */
+export function lotReceipts(rows: ParsedRows['lots'], fileDigest: string): { receiptId: string; nodeId: string; supplierId: string; receivedAt: string; rows: ParsedRows['lots'] }[] {
+  const groups = new Map<string, ParsedRows['lots']>();
+  for (const r of rows) {
+    const key = JSON.stringify([r.body.nodeId, r.body.supplierId, Date.parse(r.body.receivedAt)]);
+    const group = groups.get(key);
+    if (group) group.push(r);
+    else groups.set(key, [r]);
+  }
+  return [...groups.values()].map((g, i) => ({ receiptId: `lots-${fileDigest.slice(0, 16)}-${i + 1}`, nodeId: g[0]!.body.nodeId, supplierId: g[0]!.body.supplierId, receivedAt: g[0]!.body.receivedAt, rows: g }));
 }

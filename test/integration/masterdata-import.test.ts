@@ -36,7 +36,7 @@ describe('Master data import (integration)', function () {
   it('accepts the documented example set in a dry run', async () => {
     const report = await runImport(db, { dir: EXAMPLE, dryRun: true, actor: 'test' });
     expect(report.problems).to.deep.equal([]);
-    expect(report.files.map((f) => f.file)).to.deep.equal(['nodes.csv', 'skus.csv', 'bins.csv', 'assets.csv', 'sensors.csv']);
+    expect(report.files.map((f) => f.file)).to.deep.equal(['nodes.csv', 'skus.csv', 'bins.csv', 'assets.csv', 'sensors.csv', 'lots.csv', 'sales.csv']);
   });
 
   it('a dry run writes nothing; a real run loads every file; a re-run changes nothing', async () => {
@@ -46,7 +46,7 @@ describe('Master data import (integration)', function () {
     expect(await count('nodes', 'id', tag)).to.equal(0);
     const first = await runImport(db, { dir, dryRun: false, actor: 'import:test' });
     expect(first.problems).to.deep.equal([]);
-    expect(first.files.map((f) => [f.file, f.created])).to.deep.equal([['nodes.csv', 2], ['skus.csv', 8], ['bins.csv', 7], ['assets.csv', 5], ['sensors.csv', 6]]);
+    expect(first.files.map((f) => [f.file, f.created])).to.deep.equal([['nodes.csv', 2], ['skus.csv', 8], ['bins.csv', 7], ['assets.csv', 5], ['sensors.csv', 6], ['lots.csv', 8], ['sales.csv', 4]]);
     expect(await count('sensors', 'id', tag)).to.equal(6);
     const audit = await db.query<{ actor: string }>(`SELECT actor FROM master_data_audit WHERE entity = 'node' AND entity_id LIKE $1`, [`${tag}-%`]);
     expect(audit.map((a) => a.actor)).to.deep.equal(['import:test', 'import:test']);

@@ -4,10 +4,14 @@
 // the receiving event and the lot trace (supplier → receipt → orders); idempotency (200 same,
 // 409 naming the fields); bad input (400/422 naming the field, nothing written).
 import type { Server } from 'node:http';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { buildApp } from '../../api/app';
 import { issueToken } from '../../api/auth';
 import type { Db } from '../../db/pool';
+import { runImport } from '../../scripts/import';
 import { requireDb, testConfig, testLogger, uniqueId } from '../support/stack';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -169,5 +173,38 @@ describe('Goods receiving (integration)', function () {
     expect(t.body.orders).to.deep.equal([{ orderId, nodeId, sku: milk, qty: 2, status: 'committed', at: t.body.orders[0].at }]);
     expect((await call('GET', '/v1/lots/no-such-lot/trace', ops)).status).to.equal(404);
     expect((await call('GET', `/v1/lots/${encodeURIComponent(lotId)}/trace`, integrator)).status).to.equal(403);
+  });
+
+  it('npm run import: lots.csv goes through receiving (a receipt per node, supplier and time; out-of-band line refused), sales.csv into past sales; a re-run changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fc-lots-'));
+    writeFileSync(join(dir, 'lots.csv'), [
+      'node_id,supplier_id,received_at,sku,quantity,lot_code,bin,expires_on,produced_on,probe_temp_c',
+      `${nodeId},SUP-A,${receivedAt},${milk},10,IMP-M1,C-1,${expiry(9)},,2.0`,
+      `${nodeId},SUP-A,${receivedAt},${milk},5,IMP-M2,C-1,${expiry(9)},,7.5`,
+      `${nodeId},SUP-B,${receivedAt},${rice},8,IMP-R1,A-1,${expiry(200)},,`,
+    ].join('\n'));
+    const line = uniqueId('pos');
+    writeFileSync(join(dir, 'sales.csv'), `line_id,node_id,sku,sold_at,quantity\n${line}-1,${nodeId},${milk},2026-03-01T09:00:00Z,2\n${line}-2,${nodeId},${rice},2026-03-01,1\n`);
+    const first = await runImport(db, { dir, dryRun: false, actor: 'import:test' });
+    expect(first.problems).to.deep.equal([]);
+    expect(first.files).to.deep.equal([
+      { file: 'lots.csv', rows: 3, created: 2, changed: 0, unchanged: 0, refused: 1 },
+      { file: 'sales.csv', rows: 2, created: 2, changed: 0, unchanged: 0 },
+    ]);
+    const lots = await db.query<{ lot_code: string; on_hand: number; supplier_id: string }>(
+      `SELECT l.lot_code, l.on_hand, r.supplier_id FROM lots l JOIN receipts r USING (receipt_id) WHERE l.lot_code LIKE 'IMP-%' AND l.node_id = $1 ORDER BY l.lot_code`, [nodeId]);
+    expect(lots).to.deep.equal([{ lot_code: 'IMP-M1', on_hand: 10, supplier_id: 'SUP-A' }, { lot_code: 'IMP-R1', on_hand: 8, supplier_id: 'SUP-B' }]);
+    const again = await runImport(db, { dir, dryRun: false, actor: 'import:test' });
+    expect(again.files).to.deep.equal([
+      { file: 'lots.csv', rows: 3, created: 0, changed: 0, unchanged: 3, refused: 0 },
+      { file: 'sales.csv', rows: 2, created: 0, changed: 0, unchanged: 2 },
+    ]);
+    expect(await db.query(`SELECT 1 FROM lots WHERE lot_code LIKE 'IMP-%' AND node_id = $1`, [nodeId])).to.have.length(2);
+    const sales = await db.query<{ quantity: number }>('SELECT quantity FROM imported_sales WHERE line_id LIKE $1 ORDER BY line_id', [`${line}-%`]);
+    expect(sales.map((x) => x.quantity)).to.deep.equal([2, 1]);
+    // The same sale line id with another quantity: refused, nothing replaced.
+    writeFileSync(join(dir, 'sales.csv'), `line_id,node_id,sku,sold_at,quantity\n${line}-1,${nodeId},${milk},2026-03-01T09:00:00Z,3\n`);
+    await runImport(db, { dir, dryRun: false, actor: 'import:test' }).then(() => expect.fail('a changed sale line was accepted'), (err: Error) => expect(err.message).to.match(/already imported with other content/));
+    expect((await db.query<{ quantity: number }>('SELECT quantity FROM imported_sales WHERE line_id = $1', [`${line}-1`]))[0]!.quantity).to.equal(2);
   });
 });
