@@ -241,3 +241,134 @@ export async function customBands(db: Db, ids: readonly string[]): Promise<Set<s
   const rows = await db.query<{ id: string }>('SELECT id FROM alert_rule_profiles WHERE id = ANY($1::text[])', [[...ids]]);
   return new Set(rows.map((r) => r.id));
 }
+
+// ---- batched upserts (the bulk import) -----------------------------------------------------------
+//
+// The same audited upsert as above, set-based: the batch's records are locked (the same advisory
+// keys as one-record puts, in a stable order so two batches cannot deadlock), read in one query,
+// compared in memory, reference-checked in one query, and the changed ones written and audited
+// in one statement each. A 10,000-SKU network loads in seconds instead of minutes.
+
+/** What a batch did, per outcome; `refused` lists each refused record's problems. */
+export interface BatchResult { created: number; changed: number; unchanged: number; refused: { index: number; problems: ReferenceProblem[] }[] }
+
+interface BatchSpec<V extends { version: number }> {
+  entity: Entity;
+  ids: readonly string[];
+  next: readonly Omit<V, 'version'>[];
+  readMany: () => Promise<Map<string, V>>;
+  checkMany: (indexes: readonly number[]) => Promise<Map<number, ReferenceProblem[]>>;
+  writeMany: (indexes: readonly number[], versions: readonly number[]) => Promise<void>;
+}
+
+async function upsertBatchAudited<V extends { version: number }>(c: PoolClient, actor: Actor, s: BatchSpec<V>): Promise<BatchResult> {
+  await c.query('SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest($1::text[]) AS k ORDER BY k', [s.ids.map((id) => `masterdata:${s.entity}:${id}`)]);
+  const before = await s.readMany();
+  const result: BatchResult = { created: 0, changed: 0, unchanged: 0, refused: [] };
+  const touched: number[] = [];
+  s.ids.forEach((id, i) => {
+    const old = before.get(id);
+    if (old) {
+      const { version: _v, ...data } = old;
+      if (sameRecord(data, s.next[i])) {
+        result.unchanged++;
+        return;
+      }
+    }
+    touched.push(i);
+  });
+  const problems = touched.length ? await s.checkMany(touched) : new Map<number, ReferenceProblem[]>();
+  for (const [index, p] of problems) result.refused.push({ index, problems: p });
+  if (result.refused.length) return result;
+  const versions = touched.map((i) => (before.get(s.ids[i]!)?.version ?? 0) + 1);
+  if (!touched.length) return result;
+  await s.writeMany(touched, versions);
+  await c.query(
+    `INSERT INTO master_data_audit (entity, entity_id, version, actor, before, after)
+     SELECT $1, id, version, $2, before, after FROM unnest($3::text[], $4::integer[], $5::jsonb[], $6::jsonb[]) AS t(id, version, before, after)`,
+    [
+      s.entity, actor, touched.map((i) => s.ids[i]), versions,
+      touched.map((i) => { const b = before.get(s.ids[i]!); return b ? JSON.stringify(b) : null; }),
+      touched.map((i, k) => JSON.stringify({ ...s.next[i], version: versions[k] })),
+    ],
+  );
+  for (const i of touched) result[before.has(s.ids[i]!) ? 'changed' : 'created']++;
+  return result;
+}
+
+/** Create or update many SKUs at once (see putSku). */
+export async function putSkus(c: PoolClient, rows: readonly { sku: string; body: SkuBody }[], actor: Actor): Promise<BatchResult> {
+  const ids = rows.map((r) => r.sku);
+  return upsertBatchAudited<SkuView>(c, actor, {
+    entity: 'sku', ids, next: rows.map((r) => ({ sku: r.sku, ...r.body })),
+    readMany: async () => new Map((await c.query<SkuView>(`${SKU_SELECT} WHERE sku = ANY($1::text[])`, [ids])).rows.map((v) => [v.sku, v])),
+    checkMany: async (indexes) => {
+      const out = new Map<number, ReferenceProblem[]>();
+      const add = (i: number, p: ReferenceProblem) => out.set(i, [...(out.get(i) ?? []), p]);
+      const bands = [...new Set(indexes.map((i) => rows[i]!.body.band))].filter((b) => !isBuiltInBand(b));
+      const known = new Set((await c.query<{ id: string }>('SELECT id FROM alert_rule_profiles WHERE id = ANY($1::text[])', [bands])).rows.map((r) => r.id));
+      const gtins = indexes.map((i) => rows[i]!.body.gtin).filter((g): g is string => g !== null);
+      const owners = new Map((await c.query<{ gtin: string; sku: string }>('SELECT gtin, sku FROM skus WHERE gtin = ANY($1::text[])', [gtins])).rows.map((r) => [r.gtin, r.sku]));
+      // A GTIN names one SKU: not another stored SKU (unless that one is in this batch, whose
+      // own row says what its GTIN becomes), and not two SKUs of the batch.
+      const idSet = new Set(ids);
+      const inBatch = new Map<string, string>();
+      for (const i of indexes) {
+        const { sku, body } = rows[i]!;
+        if (!isBuiltInBand(body.band) && !known.has(body.band)) add(i, problem('band', `unknown band ${body.band} (no such rule profile)`));
+        if (body.gtin === null) continue;
+        const stored = owners.get(body.gtin);
+        const other = inBatch.get(body.gtin) ?? (stored !== undefined && stored !== sku && !idSet.has(stored) ? stored : undefined);
+        if (other !== undefined && other !== sku) add(i, problem('gtin', `already names SKU ${other}`));
+        inBatch.set(body.gtin, sku);
+      }
+      return out;
+    },
+    writeMany: async (indexes, versions) => {
+      const col = <T>(f: (b: SkuBody) => T) => indexes.map((i) => f(rows[i]!.body));
+      await c.query(
+        `INSERT INTO skus (sku, name, category, gtin, zone, band, shelf_life_days_at_ref, min_shelf_life_days, perishable, unit_price_cents, version)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::integer[], $9::boolean[], $10::integer[], $11::integer[])
+         ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category, gtin = EXCLUDED.gtin, zone = EXCLUDED.zone,
+           band = EXCLUDED.band, shelf_life_days_at_ref = EXCLUDED.shelf_life_days_at_ref, min_shelf_life_days = EXCLUDED.min_shelf_life_days,
+           perishable = EXCLUDED.perishable, unit_price_cents = EXCLUDED.unit_price_cents, version = EXCLUDED.version`,
+        [indexes.map((i) => rows[i]!.sku), col((b) => b.name), col((b) => b.category), col((b) => b.gtin), col((b) => b.zone), col((b) => b.band),
+          col((b) => b.shelfLifeDays), col((b) => b.minShelfLifeDays), col((b) => b.perishable), col((b) => b.unitPriceCents), versions],
+      );
+    },
+  });
+}
+
+/** Create or update many bins at once (see putBin). */
+export async function putBins(c: PoolClient, rows: readonly { nodeId: string; bin: string; body: BinBody }[], actor: Actor): Promise<BatchResult> {
+  const ids = rows.map((r) => `${r.nodeId}/${r.bin}`);
+  return upsertBatchAudited<BinView>(c, actor, {
+    entity: 'bin', ids, next: rows.map((r) => ({ nodeId: r.nodeId, bin: r.bin, ...r.body })),
+    readMany: async () => {
+      const { rows: found } = await c.query<BinView>(
+        `${BIN_SELECT} JOIN unnest($1::text[], $2::text[]) AS k(n, b) ON node_id = k.n AND bin = k.b`,
+        [rows.map((r) => r.nodeId), rows.map((r) => r.bin)],
+      );
+      return new Map(found.map((v) => [`${v.nodeId}/${v.bin}`, v]));
+    },
+    checkMany: async (indexes) => {
+      const nodeIds = [...new Set(indexes.map((i) => rows[i]!.nodeId))];
+      const zones = new Map((await c.query<{ id: string; zones: string[] }>('SELECT id, zones FROM nodes WHERE id = ANY($1::text[]) FOR SHARE', [nodeIds])).rows.map((n) => [n.id, n.zones]));
+      const out = new Map<number, ReferenceProblem[]>();
+      for (const i of indexes) {
+        const { nodeId, body } = rows[i]!;
+        const held = zones.get(nodeId);
+        if (!held) out.set(i, [problem('nodeId', `unknown node ${nodeId}`)]);
+        else if (!held.includes(body.zone)) out.set(i, [problem('zone', `node ${nodeId} does not hold ${body.zone} (it holds ${held.join(', ')})`)]);
+      }
+      return out;
+    },
+    writeMany: async (indexes, versions) => {
+      await c.query(
+        `INSERT INTO bins (node_id, bin, zone, pick_sequence, version) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::integer[], $5::integer[])
+         ON CONFLICT (node_id, bin) DO UPDATE SET zone = EXCLUDED.zone, pick_sequence = EXCLUDED.pick_sequence, version = EXCLUDED.version`,
+        [indexes.map((i) => rows[i]!.nodeId), indexes.map((i) => rows[i]!.bin), indexes.map((i) => rows[i]!.body.zone), indexes.map((i) => rows[i]!.body.pickSequence), versions],
+      );
+    },
+  });
+}

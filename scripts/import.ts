@@ -64,8 +64,21 @@ async function writeFile(db: Db, kind: FileKind, rows: ParsedRows, actor: string
       }
     };
     if (kind === 'nodes') await each(rows.nodes, (r) => md.putNode(c, r.nodeId, r.body, actor));
-    if (kind === 'skus') await each(rows.skus, (r) => md.putSku(c, r.sku, r.body, actor));
-    if (kind === 'bins') await each(rows.bins, (r) => md.putBin(c, r.nodeId, r.bin, r.body, actor));
+    // SKUs and bins come by the ten thousand: written in batches (one statement per step each).
+    const batched = async <R extends { line: number }>(list: readonly R[], put: (batch: readonly R[]) => Promise<md.BatchResult>) => {
+      for (let i = 0; i < list.length; i += IMPORT_BATCH) {
+        const batch = list.slice(i, i + IMPORT_BATCH);
+        const result = await put(batch);
+        const refused = result.refused[0];
+        if (refused) throw new Error(`${fileName(kind)}:${batch[refused.index]!.line}: ${refused.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+        summary.rows += batch.length;
+        summary.created += result.created;
+        summary.changed += result.changed;
+        summary.unchanged += result.unchanged;
+      }
+    };
+    if (kind === 'skus') await batched(rows.skus, (b) => md.putSkus(c, b, actor));
+    if (kind === 'bins') await batched(rows.bins, (b) => md.putBins(c, b, actor));
     if (kind === 'assets') await each(rows.assets, (r) => md.putAsset(c, r.assetId, r.body, actor));
     if (kind === 'sensors') await each(rows.sensors, (r) => md.putSensor(c, r.sensorId, r.body, actor));
   });

@@ -12,6 +12,7 @@ import { buildApp } from '../../api/app';
 import { issueToken } from '../../api/auth';
 import type { Db } from '../../db/pool';
 import { runImport } from '../../scripts/import';
+import { putBins, putSkus } from '../../db/masterdata';
 import { requireDb, testConfig, testLogger, uniqueId } from '../support/stack';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -206,5 +207,20 @@ describe('Goods receiving (integration)', function () {
     writeFileSync(join(dir, 'sales.csv'), `line_id,node_id,sku,sold_at,quantity\n${line}-1,${nodeId},${milk},2026-03-01T09:00:00Z,3\n`);
     await runImport(db, { dir, dryRun: false, actor: 'import:test' }).then(() => expect.fail('a changed sale line was accepted'), (err: Error) => expect(err.message).to.match(/already imported with other content/));
     expect((await db.query<{ quantity: number }>('SELECT quantity FROM imported_sales WHERE line_id = $1', [`${line}-1`]))[0]!.quantity).to.equal(2);
+  });
+
+  it('batched master data upserts (the import): created, unchanged, changed with version and audit; an unknown node or GTIN clash refused by index', async () => {
+    const bins = [{ nodeId, bin: 'BATCH-1', body: { zone: 'chilled' as const, pickSequence: 5 } }, { nodeId, bin: 'BATCH-2', body: { zone: 'ambient' as const, pickSequence: 6 } }];
+    expect(await db.transaction((c) => putBins(c, bins, 'import:test'))).to.deep.equal({ created: 2, changed: 0, unchanged: 0, refused: [] });
+    const moved = [bins[0]!, { ...bins[1]!, body: { zone: 'ambient' as const, pickSequence: 7 } }];
+    expect(await db.transaction((c) => putBins(c, moved, 'import:test'))).to.deep.equal({ created: 0, changed: 1, unchanged: 1, refused: [] });
+    const audit = await db.query<{ version: number; before: Json; after: Json }>(`SELECT version, before, after FROM master_data_audit WHERE entity = 'bin' AND entity_id = $1 ORDER BY id`, [`${nodeId}/BATCH-2`]);
+    expect(audit.map((a) => [a.version, a.before?.pickSequence ?? null, a.after.pickSequence])).to.deep.equal([[1, null, 6], [2, 6, 7]]);
+    const bad = await db.transaction((c) => putBins(c, [...bins, { nodeId: 'no-such-node', bin: 'X', body: { zone: 'ambient' as const, pickSequence: 1 } }], 'import:test'));
+    expect(bad.refused).to.deep.equal([{ index: 2, problems: [{ path: 'nodeId', message: 'unknown node no-such-node' }] }]);
+    const gtin = '4006381333931';
+    const sku = (id: string) => ({ sku: id, body: { name: 'Batch', category: 'pantry', gtin, zone: 'ambient' as const, band: 'ambient', shelfLifeDays: 10, minShelfLifeDays: 1, perishable: false, unitPriceCents: 1 } });
+    const clash = await db.transaction((c) => putSkus(c, [sku(uniqueId('BS')), sku(uniqueId('BS'))], 'import:test'));
+    expect(clash.refused.map((r) => [r.index, r.problems[0]!.path])).to.deep.equal([[1, 'gtin']]);
   });
 });
