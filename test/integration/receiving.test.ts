@@ -203,6 +203,9 @@ describe('Goods receiving (integration)', function () {
     expect(await db.query(`SELECT 1 FROM lots WHERE lot_code LIKE 'IMP-%' AND node_id = $1`, [nodeId])).to.have.length(2);
     const sales = await db.query<{ quantity: number }>('SELECT quantity FROM imported_sales WHERE line_id LIKE $1 ORDER BY line_id', [`${line}-%`]);
     expect(sales.map((x) => x.quantity)).to.deep.equal([2, 1]);
+    // Past sales are demand history: the forecaster's demand lines hold them, once each.
+    const demand = await db.query<{ sku: string; qty: number }>('SELECT sku, qty FROM demand_lines WHERE order_id LIKE $1 ORDER BY order_id', [`sale:${line}-%`]);
+    expect(demand).to.deep.equal([{ sku: milk, qty: 2 }, { sku: rice, qty: 1 }]);
     // The same sale line id with another quantity: refused, nothing replaced.
     writeFileSync(join(dir, 'sales.csv'), `line_id,node_id,sku,sold_at,quantity\n${line}-1,${nodeId},${milk},2026-03-01T09:00:00Z,3\n`);
     await runImport(db, { dir, dryRun: false, actor: 'import:test' }).then(() => expect.fail('a changed sale line was accepted'), (err: Error) => expect(err.message).to.match(/already imported with other content/));
