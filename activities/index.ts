@@ -7,6 +7,7 @@ import { createAlertingActivities } from './alerting';
 import { createWebhookActivities } from './webhooks';
 import { createPickingActivities } from './picking';
 import { createForecastingActivities } from './forecasting';
+import { createTransferActivities } from './transfers';
 
 /** What activities need from the outside world; the worker wires real ones. */
 export interface ActivityDeps {
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createMaintenanceActivities(deps),
     ...createPickingActivities(deps),
     ...createForecastingActivities(deps),
+    ...createTransferActivities(deps),
   };
 }
 

@@ -16,6 +16,7 @@ import { kpisRouter } from './routes/kpis';
 import { customersRouter } from './routes/customers';
 import { masterDataRouter } from './routes/masterdata';
 import { receiptsRouter } from './routes/receipts';
+import { transfersRouter } from './routes/transfers';
 import { pickerPage, pickerRouter, substitutionsRouter } from './routes/picker';
 import { apiDocsRouter, apiRegistry } from './openapi';
 import { jsonBody, paramGuard } from './boundary';
@@ -85,6 +86,7 @@ export function buildApp(deps: ApiDeps): Express {
   if (deps.db) v1.use(customersRouter({ config: deps.config, db: deps.db }));
   if (deps.db) v1.use(masterDataRouter({ db: deps.db }));
   if (deps.db) v1.use(receiptsRouter({ db: deps.db }));
+  if (deps.db && deps.temporal) v1.use(transfersRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   app.use('/v1', v1);
   if (deps.db && deps.temporal) app.use('/picker/v1', authenticate(deps.config.auth), ...inputChecks, pickerRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   app.use('/picker', pickerPage());

@@ -18,6 +18,7 @@ import { kpiOperations } from './routes/kpis';
 import { customerOperations } from './routes/customers';
 import { masterDataOperations } from './routes/masterdata';
 import { receiptOperations } from './routes/receipts';
+import { transferOperations } from './routes/transfers';
 import { pickerOperations } from './routes/picker';
 import { forecastRunParamsSchema } from '../activities/forecasting';
 
@@ -286,7 +287,7 @@ const forecastOperations: readonly ApiOperation[] = [
 
 /** Every operation of the API in one registry. A router that adds routes adds its list here. */
 export function apiRegistry(): ApiRegistry {
-  return new ApiRegistry().add(...coreOperations, ...orderOperations, ...alertOperations, ...webhookOperations, ...forecastOperations, ...kpiOperations, ...pickerOperations, ...customerOperations, ...masterDataOperations, ...receiptOperations, {
+  return new ApiRegistry().add(...coreOperations, ...orderOperations, ...alertOperations, ...webhookOperations, ...forecastOperations, ...kpiOperations, ...pickerOperations, ...customerOperations, ...masterDataOperations, ...receiptOperations, ...transferOperations, {
     id: 'docs', method: 'get', path: '/docs', tag: 'meta', summary: 'A page listing these operations', auth: 'public', responses: { 200: { description: 'HTML' } },
   });
 }

@@ -6,3 +6,4 @@ export { fulfilmentWorkflow } from './fulfilment';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { maintenanceWorkflow } from './maintenance';
 export { forecastRunWorkflow } from './forecasting';
+export { transferWorkflow } from './transfer';

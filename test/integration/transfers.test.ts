@@ -1,0 +1,178 @@
+// Transfers on the real stack (issue 14): a transfer planned from explicit lines is picked at
+// the source (ATP there drops, the destination's does not move: the units are in transit),
+// shipped in a van whose readings are in band and received through goods receiving (new lots
+// at the destination, ATP up); a chilled line shipped in a warm van is refused at receipt and
+// written off; a cancel before shipping puts the units back; idempotency (200 same body, 409
+// naming fields); bad input (400/422 naming the field); a replenishment suggestion as a transfer.
+import { expect } from 'chai';
+import type { Db } from '../../db/pool';
+import { availableToPromise } from '../../db/transfers';
+import { call } from '../support/orders';
+import type { JsonBody, OrderStack } from '../support/orders';
+import { startOrderStack } from '../support/orders';
+import { requireDb, requireTemporal, uniqueId } from '../support/stack';
+
+describe('Transfers (integration)', function () {
+  this.timeout(60_000);
+  let db: Db;
+  let stack: OrderStack;
+  let ops: string;
+  const dc = uniqueId('trdc');
+  const front = uniqueId('trfr');
+  const coldVan = uniqueId('trvanc');
+  const warmVan = uniqueId('trvanw');
+  const milk = uniqueId('TMILK');
+  const rice = uniqueId('TRICE');
+  const expiry = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+  const api = (method: string, path: string, body?: unknown): Promise<{ status: number; body: JsonBody }> => call(`${stack.url}${path}`, method, ops, body);
+  const paths = (b: JsonBody): string[] => (b.error?.details ?? []).map((d: { path: string }) => d.path);
+  const ok = async (method: string, path: string, body?: unknown) => {
+    const r = await api(method, path, body);
+    expect(r.status, `${method} ${path} ${JSON.stringify(r.body)}`).to.be.oneOf([200, 201]);
+    return r.body;
+  };
+  /** A supplier delivery to the DC: one lot per SKU, returns their lot ids. */
+  const stockDc = async (milkQty: number, riceQty: number): Promise<{ milkLot: string; riceLot: string }> => {
+    const receipt = await ok('POST', '/v1/receipts', {
+      receiptId: uniqueId('trrc'), kind: 'supplier', nodeId: dc, supplierId: 'SUP-1', receivedAt: new Date().toISOString(),
+      lines: [
+        { sku: milk, quantity: milkQty, lotCode: 'M-1', expiresOn: expiry(10), bin: 'C-1', probeTempC: 3 },
+        { sku: rice, quantity: riceQty, lotCode: 'R-1', expiresOn: expiry(300), bin: 'A-1' },
+      ],
+    });
+    return { milkLot: receipt.lines[0].lotId, riceLot: receipt.lines[1].lotId };
+  };
+  const plan = (transferId: string) => ({ transferId, fromNodeId: dc, toNodeId: front, lines: [{ sku: milk, quantity: 10 }, { sku: rice, quantity: 5 }] });
+
+  before(async () => {
+    db = await requireDb();
+    await requireTemporal();
+    stack = await startOrderStack(db);
+    ops = await stack.token('ops');
+    const zones = ['ambient', 'chilled', 'frozen'];
+    await ok('PUT', `/v1/nodes/${dc}`, { kind: 'store', name: 'Transfer DC', location: { lat: 31, lng: 121 }, serviceRadiusKm: 3, zones });
+    await ok('PUT', `/v1/nodes/${front}`, { kind: 'front', name: 'Transfer front', location: { lat: 31.01, lng: 121.01 }, serviceRadiusKm: 3, zones });
+    for (const node of [dc, front]) for (const [bin, zone] of [['C-1', 'chilled'], ['A-1', 'ambient']]) await ok('PUT', `/v1/nodes/${node}/bins/${bin}`, { zone, pickSequence: 1 });
+    const sku = (zone: string, band: string, category: string) => ({ name: 'Transfer item', category, zone, band, shelfLifeDays: 14, minShelfLifeDays: 2, perishable: zone !== 'ambient', unitPriceCents: 199 });
+    await ok('PUT', `/v1/skus/${milk}`, sku('chilled', 'chilled', 'dairy'));
+    await ok('PUT', `/v1/skus/${rice}`, sku('ambient', 'ambient', 'pantry'));
+    const now = Date.now();
+    for (const [van, temps] of [[coldVan, [3, 3.5, 4]], [warmVan, [4, 9.5, 8]]] as const) {
+      const sensor = `${van}-s`;
+      await ok('PUT', `/v1/assets/${van}`, { nodeId: dc, kind: 'van', band: 'chilled' });
+      await ok('PUT', `/v1/sensors/${sensor}`, { assetId: van });
+      for (const [i, t] of temps.entries()) await db.query('INSERT INTO sensor_readings (sensor_id, ts, temp_c) VALUES ($1, $2, $3)', [sensor, new Date(now - (40 - i * 15) * 60_000), t]);
+    }
+  });
+  after(async () => {
+    await stack?.stop();
+    await db?.close();
+  });
+
+  it('runs end to end: picked units leave ATP at the source without reaching the destination, and arrive as new lots when received', async () => {
+    const { milkLot, riceLot } = await stockDc(30, 20);
+    const id = uniqueId('TR');
+    const planned = await api('POST', '/v1/transfers', plan(id));
+    expect(planned.status, JSON.stringify(planned.body)).to.equal(201);
+    expect(planned.body).to.deep.include({ status: 'planned', fromNodeId: dc, toNodeId: front });
+    expect(planned.body.lines.map((l: JsonBody) => l.bin)).to.deep.equal(['C-1', 'A-1']);
+
+    const picked = await ok('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 10 }, { lotId: riceLot, qty: 5 }] });
+    expect(picked.status).to.equal('picked');
+    expect(picked.picks.map((p: JsonBody) => p.status)).to.deep.equal(['in_transit', 'in_transit']);
+    expect(await availableToPromise(db, dc, milk)).to.equal(20);
+    expect(await availableToPromise(db, dc, rice)).to.equal(15);
+    expect(await availableToPromise(db, front, milk)).to.equal(0);
+
+    expect((await ok('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: coldVan })).status).to.equal('shipped');
+    const done = await ok('POST', `/v1/transfers/${id}/received`, {});
+    expect(done.status).to.equal('done');
+    expect(done.picks.map((p: JsonBody) => p.status)).to.deep.equal(['received', 'received']);
+    expect(done.events.map((e: JsonBody) => e.type)).to.deep.equal(['planned', 'picked', 'shipped', 'received', 'done']);
+    const milkLine = done.events[3].detail.lines.find((l: JsonBody) => l.sku === milk);
+    expect(milkLine.temperature).to.deep.include({ source: 'van', assetId: coldVan, minC: 3, maxC: 4 });
+    expect(await availableToPromise(db, front, milk)).to.equal(10);
+    expect(await availableToPromise(db, front, rice)).to.equal(5);
+    expect(await availableToPromise(db, dc, milk)).to.equal(20);
+    const lots = await db.query<{ node_id: string; receipt_id: string }>('SELECT node_id, receipt_id FROM lots WHERE lot_id = ANY($1::text[])', [done.picks.map((p: JsonBody) => p.destLotId)]);
+    expect(lots.map((l) => l.node_id)).to.deep.equal([front, front]);
+    const wf = await stack.client.workflow.getHandle(`transfer-${id}`).result();
+    expect(wf).to.equal('done');
+    // A step the status no longer allows.
+    const again = await api('POST', `/v1/transfers/${id}/cancel`, {});
+    expect(again.status).to.equal(409);
+  });
+
+  it('refuses a chilled line at receipt when the van ran out of band, and writes it off; the ambient line is received', async () => {
+    const { milkLot, riceLot } = await stockDc(10, 5);
+    const id = uniqueId('TRW');
+    await ok('POST', '/v1/transfers', plan(id));
+    await ok('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 10 }, { lotId: riceLot, qty: 5 }] });
+    await ok('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: warmVan });
+    const before = await availableToPromise(db, front, milk);
+    const done = await ok('POST', `/v1/transfers/${id}/received`, {});
+    const milkPick = done.picks.find((p: JsonBody) => p.sku === milk);
+    expect(milkPick).to.deep.include({ status: 'written_off', destLotId: null });
+    expect(milkPick.reason).to.match(/van maximum 9\.5 °C is above the chilled band/);
+    expect(done.picks.find((p: JsonBody) => p.sku === rice).status).to.equal('received');
+    expect(await availableToPromise(db, front, milk)).to.equal(before);
+    const writeOff = await db.query<{ delta: number }>("SELECT delta FROM stock_adjustments WHERE lot_id = $1 AND kind = 'write_off'", [milkLot]);
+    expect(writeOff.map((w) => w.delta)).to.deep.equal([-10]);
+    const lot = await db.query<{ on_hand: number }>('SELECT on_hand FROM lots WHERE lot_id = $1', [milkLot]);
+    expect(lot[0]!.on_hand).to.equal(0);
+  });
+
+  it('puts picked units back on their source lots when cancelled before shipping', async () => {
+    const { milkLot, riceLot } = await stockDc(12, 6);
+    const id = uniqueId('TRC');
+    await ok('POST', '/v1/transfers', plan(id));
+    await ok('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 10 }, { lotId: riceLot, qty: 5 }] });
+    const onHand = async () => (await db.query<{ on_hand: number }>('SELECT on_hand FROM lots WHERE lot_id = $1', [milkLot]))[0]!.on_hand;
+    expect(await onHand()).to.equal(2);
+    const cancelled = await ok('POST', `/v1/transfers/${id}/cancel`, { reason: 'van broke down' });
+    expect(cancelled.status).to.equal('cancelled');
+    expect(cancelled.picks.map((p: JsonBody) => p.status)).to.deep.equal(['released', 'released']);
+    expect(await onHand()).to.equal(12);
+    expect(await stack.client.workflow.getHandle(`transfer-${id}`).result()).to.equal('cancelled');
+    expect((await api('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: coldVan })).status).to.equal(409);
+  });
+
+  it('is idempotent by transfer id: the same body 200, a different one 409 naming the fields', async () => {
+    await stockDc(5, 5);
+    const id = uniqueId('TRI');
+    expect((await api('POST', '/v1/transfers', plan(id))).status).to.equal(201);
+    const same = await api('POST', '/v1/transfers', plan(id));
+    expect(same.status).to.equal(200);
+    expect(same.body.events).to.have.length(1);
+    const other = await api('POST', '/v1/transfers', { ...plan(id), lines: [{ sku: milk, quantity: 11 }] });
+    expect(other.status).to.equal(409);
+    expect(paths(other.body)).to.deep.equal(['lines']);
+  });
+
+  it('answers bad input with a 4xx naming the field, and moves nothing', async () => {
+    const { milkLot } = await stockDc(5, 5);
+    expect(paths((await api('POST', '/v1/transfers', { ...plan(uniqueId('TRB')), lines: [{ sku: milk, quantity: 0 }] })).body)).to.deep.equal(['lines.0.quantity']);
+    expect(paths((await api('POST', '/v1/transfers', { ...plan(uniqueId('TRB')), toNodeId: dc })).body)).to.include('toNodeId');
+    const unknownSku = await api('POST', '/v1/transfers', { ...plan(uniqueId('TRB')), lines: [{ sku: 'NO-SUCH-SKU', quantity: 1 }] });
+    expect(unknownSku.status).to.equal(422);
+    expect(paths(unknownSku.body)).to.deep.equal(['lines.0.sku']);
+    const toStore = await api('POST', '/v1/transfers', { ...plan(uniqueId('TRB')), fromNodeId: front, toNodeId: dc });
+    expect(toStore.status).to.equal(422);
+    expect(paths(toStore.body)).to.include('toNodeId');
+
+    const id = uniqueId('TRB');
+    await ok('POST', '/v1/transfers', plan(id));
+    const before = await availableToPromise(db, dc, milk);
+    const tooMany = await api('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 6 }] });
+    expect(tooMany.status, JSON.stringify(tooMany.body)).to.equal(422);
+    expect(paths(tooMany.body)).to.deep.equal(['picks.0.qty']);
+    const short = await api('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 3 }] });
+    expect(short.status).to.equal(422);
+    expect(paths(short.body)).to.deep.equal(['picks', 'picks']);
+    expect(await availableToPromise(db, dc, milk)).to.equal(before);
+    expect((await api('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 'x' }] })).status).to.equal(400);
+    expect((await api('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: coldVan })).status).to.equal(409);
+    expect((await api('GET', `/v1/transfers/${id}`)).body.status).to.equal('planned');
+    expect((await api('GET', `/v1/transfers/${uniqueId('nope')}`)).status).to.equal(404);
+  });
+});
