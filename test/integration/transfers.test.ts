@@ -3,8 +3,10 @@
 // shipped in a van whose readings are in band and received through goods receiving (new lots
 // at the destination, ATP up); a chilled line shipped in a warm van is refused at receipt and
 // written off; a cancel before shipping puts the units back; idempotency (200 same body, 409
-// naming fields); bad input (400/422 naming the field); a replenishment suggestion as a transfer.
+// naming fields); bad input (400/422 naming the field); a replenishment suggestion as a transfer
+// (its order quantity; the source must hold the SKU).
 import { expect } from 'chai';
+import { loadAllocationInputs } from '../../db/orders';
 import type { Db } from '../../db/pool';
 import { availableToPromise } from '../../db/transfers';
 import { call } from '../support/orders';
@@ -83,6 +85,9 @@ describe('Transfers (integration)', function () {
     expect(await availableToPromise(db, dc, milk)).to.equal(20);
     expect(await availableToPromise(db, dc, rice)).to.equal(15);
     expect(await availableToPromise(db, front, milk)).to.equal(0);
+    // The allocator sees the source lot with what is left, and nothing in transit anywhere.
+    const alloc = await loadAllocationInputs(db, { location: { lat: 31, lng: 121 }, lines: [{ lineId: 'l1', sku: milk, qty: 1 }] }, 'instant');
+    expect(alloc.lots.map((l) => [l.lotId, l.nodeId, l.available])).to.deep.equal([[milkLot, dc, 20]]);
 
     expect((await ok('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: coldVan })).status).to.equal('shipped');
     const done = await ok('POST', `/v1/transfers/${id}/received`, {});
@@ -135,6 +140,29 @@ describe('Transfers (integration)', function () {
     expect(await onHand()).to.equal(12);
     expect(await stack.client.workflow.getHandle(`transfer-${id}`).result()).to.equal('cancelled');
     expect((await api('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: coldVan })).status).to.equal(409);
+  });
+
+  it('turns a replenishment suggestion into a transfer of its order quantity; the source must hold the SKU', async () => {
+    await stockDc(20, 1);
+    const runId = uniqueId('trrun');
+    await db.query("INSERT INTO forecast_runs (run_id, status, origin, history_from, horizon_h, params, model_version) VALUES ($1, 'succeeded', now(), now() - interval '28 days', 24, '{}', 'test')", [runId]);
+    const suggest = (sku: string, q: number) => db.query(
+      `INSERT INTO replenishment_suggestions (run_id, node_id, sku, order_quantity, order_up_to, inventory_position, on_hand, expiry_cap, limited_by_expiry, lead_time_h, review_h, shelf_life_h, cap_hours_covered)
+       VALUES ($1, $2, $3, $4, 20, 0, 0, 100, false, 12, 24, 336, 24)`, [runId, front, sku, q]);
+    await suggest(milk, 7);
+    const r = await api('POST', '/v1/transfers', { transferId: uniqueId('TRS'), fromNodeId: dc, fromSuggestion: { runId, nodeId: front, sku: milk } });
+    expect(r.status, JSON.stringify(r.body)).to.equal(201);
+    expect(r.body).to.deep.include({ toNodeId: front, status: 'planned' });
+    expect(r.body.lines.map((l: JsonBody) => [l.sku, l.quantity])).to.deep.equal([[milk, 7]]);
+    expect(r.body.events[0].detail.fromSuggestion).to.deep.equal({ runId, nodeId: front, sku: milk });
+    const missing = await api('POST', '/v1/transfers', { transferId: uniqueId('TRS'), fromNodeId: dc, fromSuggestion: { runId, nodeId: front, sku: rice } });
+    expect(missing.status).to.equal(422);
+    expect(paths(missing.body)).to.deep.equal(['fromSuggestion']);
+    const emptyStore = uniqueId('trempty');
+    await ok('PUT', `/v1/nodes/${emptyStore}`, { kind: 'store', name: 'Empty store', location: { lat: 31, lng: 121 }, serviceRadiusKm: 3, zones: ['ambient', 'chilled'] });
+    const notHeld = await api('POST', '/v1/transfers', { transferId: uniqueId('TRS'), fromNodeId: emptyStore, fromSuggestion: { runId, nodeId: front, sku: milk } });
+    expect(notHeld.status).to.equal(422);
+    expect(paths(notHeld.body)).to.deep.equal(['fromSuggestion.sku']);
   });
 
   it('is idempotent by transfer id: the same body 200, a different one 409 naming the fields', async () => {
