@@ -9,10 +9,10 @@ import type { Client } from '@temporalio/client';
 import { generateCity, generateOrders } from '../domain/orders';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
-import { prefixCity, seedCity } from '../db/seed';
 import type { Logger } from '../platform/logger';
 import { issueToken } from '../api/auth';
 import { deliveredUpdate, orderStatusQuery, orderWorkflowId } from '../workflows/messages';
+import { loadDemoCity } from './demo-network';
 import { driveFulfilment } from './sim/drive-fulfilment';
 
 const ORDER_EVERY_MS = 4000;
@@ -20,14 +20,14 @@ const ORDER_EVERY_MS = 4000;
 /** A running demo; `stop()` ends its loops and the sensor simulator. */
 export interface DemoHandle { stop(): Promise<void> }
 
-/** Seed the demo city (idempotent; fresh lots each day) and start the simulated world. */
+/** Load the demo city through the import (idempotent; a delivery received each day) and start the simulated world. */
 export async function startDemo(cfg: Config, deps: { db: Db; client: Client; apiUrl: string; logger: Logger }): Promise<DemoHandle> {
   const log = deps.logger.child({ component: 'demo' });
+  // The demo city is in Shanghai: its day (and its daily delivery) starts at midnight there.
   const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
-  const base = prefixCity(generateCity(2026, { frontWarehouses: 6, storeWarehouses: 2, skus: 120, baseDate: today }), 'demo-');
-  // Each day brings fresh lots (a daily delivery), so the demo never runs dry.
-  const city = { ...base, lots: base.lots.map((l) => ({ ...l, lotId: `${l.lotId}-${today}`, available: l.available + 50 })) };
-  await seedCity(deps.db, city);
+  const generated = generateCity(2026, { frontWarehouses: 6, storeWarehouses: 2, skus: 120, baseDate: today });
+  const { city, report } = await loadDemoCity(deps.db, generated, { prefix: 'demo-', day: today, actor: 'import:demo' });
+  log.info({ files: report.files }, 'demo city loaded through the import');
   const token = await issueToken(cfg.auth.tokenSecret, { sub: 'demo-storefront', role: 'integrator' }, '30d');
 
   let stopped = false;
