@@ -39,6 +39,7 @@ COPY db ./db
 COPY activities ./activities
 COPY workflows ./workflows
 COPY iot-ingest ./iot-ingest
+COPY coldchain ./coldchain
 COPY forecasting ./forecasting
 COPY api ./api
 # The image's own `node` user (uid 1000), numeric so Kubernetes' runAsNonRoot can verify it.

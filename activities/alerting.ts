@@ -1,9 +1,8 @@
 // Cold-chain activities for workflows: the temperature record of a delivery (the van over the
 // dispatch → delivered window), for the order workflow to attach to the order.
 import type { Db } from '../db/pool';
-import { ProfileCache } from '../iot-ingest/alerting/profiles';
-import { assetColdChainReport } from '../iot-ingest/alerting/report';
-import type { ColdChainReport } from '../iot-ingest/alerting/report';
+import { ProfileCache, assetColdChainReport } from '../coldchain';
+import type { ColdChainReport } from '../coldchain';
 import type { Logger } from '../platform/logger';
 
 /** The cold-chain activities. */

@@ -4,7 +4,7 @@ import { createMaintenanceActivities } from './maintenance';
 import { createOrderActivities } from './orders';
 import { createPlatformActivities } from './platform';
 import { createAlertingActivities } from './alerting';
-import { createWebhookActivities } from './webhooks';
+import { createWebhookActivities } from '../coldchain';
 import { createPickingActivities } from './picking';
 import { createForecastingActivities } from './forecasting';
 import { createTransferActivities } from './transfers';

@@ -4,7 +4,7 @@
 //   npx tsx bench/allocation.ts [orders]
 import { loadavg } from 'node:os';
 import { allocateOrder } from '../domain/orders/allocation';
-import { cityTime, generateCity, generateOrders } from '../domain/orders/city';
+import { cityTime, generateCity, generateOrders } from '../demo/city';
 import { HOUR_MS } from '../domain/orders/dates';
 import { buildStockIndex, reserve } from '../domain/orders/stock-index';
 import { machineLabel } from './lib/machine';

@@ -3,14 +3,15 @@
 // courier — against a one-activity no-op workflow measured in the same run on the same
 // server and worker. Prints one JSON line.
 import { Client, Connection } from '@temporalio/client';
-import { generateCity, generateOrders, instantSlot } from '../domain/orders';
+import { instantSlot } from '../domain/orders';
+import { generateCity, generateOrders } from '../demo';
 import { loadConfig } from '../config';
 import { createDb } from '../db/pool';
 import type { Db } from '../db/pool';
-import { prefixCity, seedCity } from '../db/seed';
+import { prefixCity, seedCity } from '../demo/seed';
 import pino from 'pino';
 import { createLogger } from '../platform/logger';
-import { driveFulfilment } from '../scripts/sim/drive-fulfilment';
+import { driveFulfilment } from '../demo/sim/drive-fulfilment';
 import { noopWorkflow } from '../workflows/noop';
 import { orderWorkflow } from '../workflows/order';
 import { orderWorkflowId } from '../workflows/messages';

@@ -7,7 +7,7 @@ import { checkHealth } from '../platform/health';
 import { createLogger } from '../platform/logger';
 import { onShutdown } from '../platform/shutdown';
 import { startIngester } from './ingester';
-import { startAlertingAlongside } from './alerting/alongside';
+import { startAlertingAlongside } from '../coldchain';
 
 async function main(): Promise<void> {
   const cfg = config();

@@ -8,11 +8,11 @@ import { onShutdown } from '../platform/shutdown';
 import { connectTemporal } from '../platform/temporal';
 import { startApi } from '../api/server';
 import { installTemporalRuntime, startWorker } from '../workflows/worker';
-import { startAlertingAlongside } from '../iot-ingest/alerting/alongside';
+import { startAlertingAlongside } from '../coldchain';
 import { startIngester } from '../iot-ingest/ingester';
 import { ensureMaintenanceSchedule } from '../platform/schedules';
 import { ensureForecastSchedule } from '../forecasting/schedule';
-import { startDemo } from './demo';
+import { startDemo } from '../demo/demo';
 
 async function main(): Promise<void> {
   const cfg = config();

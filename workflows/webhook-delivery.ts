@@ -4,7 +4,7 @@
 // attempt, and the `webhook-id` (the event id) is the same on every attempt.
 import { ActivityFailure, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/workflow';
-import type { createWebhookActivities } from '../activities/webhooks';
+import type { createWebhookActivities } from '../coldchain/webhooks/delivery';
 import { RETRY_SCHEDULE_MS, nextAttemptDelayMs } from '../domain/coldchain/webhookPolicy';
 
 /** Input of a delivery workflow. */

@@ -12,13 +12,10 @@ import type { AlertRecord } from '../../db/alerts';
 import { ordersPlacedBy } from '../../db/orders';
 import type { Db } from '../../db/pool';
 import type { AlertAction, EscalationTable } from '../../domain/coldchain/alerts';
-import { actOnAlert } from '../../iot-ingest/alerting/alertStore';
-import { OutboxDispatcher } from '../../iot-ingest/alerting/dispatcher';
-import { DEFAULT_ESCALATION } from '../../iot-ingest/alerting/escalation';
-import { emptyOutbox, mergeOutbox } from '../../iot-ingest/alerting/outboxTypes';
-import { ProfileCache } from '../../iot-ingest/alerting/profiles';
-import { assetColdChainReport, sensorWindowFigures } from '../../iot-ingest/alerting/report';
-import { alertView } from '../../iot-ingest/alerting/views';
+import {
+  DEFAULT_ESCALATION, OutboxDispatcher, ProfileCache, actOnAlert, alertView, assetColdChainReport, emptyOutbox, mergeOutbox,
+  sensorWindowFigures,
+} from '../../coldchain';
 import type { Logger } from '../../platform/logger';
 import { requireRole, seesAll } from '../auth';
 import { ApiError } from '../errors';

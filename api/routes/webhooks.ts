@@ -15,7 +15,7 @@ import {
 } from '../../db/webhooks';
 import type { SubscriptionRecord } from '../../db/webhooks';
 import { WEBHOOK_EVENT_TYPES } from '../../domain/coldchain/webhookPolicy';
-import { OutboxDispatcher } from '../../iot-ingest/alerting/dispatcher';
+import { OutboxDispatcher } from '../../coldchain';
 import type { Logger } from '../../platform/logger';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';

@@ -1,10 +1,10 @@
 // Governed code tables: the one place that says which zones, cold-chain bands, categories,
 // node kinds and asset kinds master data may use. Each is derived from the module that gives
-// the code its meaning (zones from the order domain, bands from the rule profiles, categories
-// from the catalogue), so a code cannot be valid here and unknown there.
+// the code its meaning (zones from the order domain, bands from the rule profiles), so a code
+// cannot be valid here and unknown there. Categories are listed here: the demo's catalogue
+// draws from them (a test checks it), not the other way round.
 import { DEFAULT_PROFILES } from '../coldchain/bands';
 import type { DefaultProfileId } from '../coldchain/bands';
-import { CATEGORIES as CATEGORY_TEMPLATES } from '../orders/catalogue';
 import { ZONE_SEQUENCE } from '../orders/types';
 
 /** Temperature zones a node can hold and a SKU is stored in. */
@@ -16,9 +16,11 @@ export const ZONES = ZONE_SEQUENCE;
  */
 export const BUILT_IN_BANDS = Object.keys(DEFAULT_PROFILES) as DefaultProfileId[];
 
-/** Product categories: the catalogue's, plus the ambient ones a grocer's range always has. */
+/** Product categories: fresh, chilled and frozen ones, plus the ambient ones a grocer's range always has. */
 export const CATEGORIES: readonly string[] = [
-  ...new Set([...CATEGORY_TEMPLATES.map((c) => c.category), 'bakery', 'pantry', 'beverages', 'household', 'deli', 'flowers']),
+  'leafy_greens', 'berries', 'fruit', 'vegetables', 'dairy', 'eggs', 'tofu', 'meat', 'seafood', 'frozen_dumplings',
+  'ice_cream', 'frozen_seafood', 'bread', 'rice', 'oil', 'drinks', 'snacks', 'condiments',
+  'bakery', 'pantry', 'beverages', 'household', 'deli', 'flowers',
 ].sort();
 
 /** Node kinds: front warehouses (dark stores) and store warehouses (DOMAIN.md). */

@@ -2,7 +2,6 @@
 export * from './types';
 export * from './dates';
 export * from './geo';
-export * from './rng';
 export * from './slots';
 export * from './stock-index';
 export * from './set-cover';
@@ -13,5 +12,5 @@ export * from './waves';
 export * from './lifecycle';
 export { DEFAULT_RETURN_WINDOWS, resolveCustomerReturn, takeFromLots } from './returns';
 export type { ReturnableLine, ReturnDecision, ReturnReason, ReturnRequestLine, ReturnWindows, SettledReturnLine } from './returns';
-export * from './city';
-export * from './catalogue';
+export type * from './contracts';
+export type * from './pick-contracts';

@@ -7,10 +7,10 @@ import { insertReadings } from '../../db/telemetry';
 import type { Band } from '../../domain/coldchain/bands';
 import { mktFromReadings, timeOutOfBand, timeWeightedMean } from '../../domain/coldchain/mkt';
 import type { Reading } from '../../domain/coldchain/telemetry';
-import { sensorWindowEvidence } from '../../iot-ingest/alerting/report';
+import { sensorWindowEvidence } from '../../coldchain/report';
 import { refreshAggregates } from '../../iot-ingest/maintenance';
-import type { SensorWindowFigures } from '../../iot-ingest/alerting/report';
-import { windowPoints } from '../../iot-ingest/alerting/shelfLifeImpact';
+import type { SensorWindowFigures } from '../../coldchain/report';
+import { windowPoints } from '../../coldchain/shelfLifeImpact';
 import { requireDb } from '../support/stack';
 import { registerSensors } from '../support/telemetry';
 

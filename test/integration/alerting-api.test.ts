@@ -18,11 +18,11 @@ import { DEFAULT_PROFILES } from '../../domain/coldchain/bands';
 import type { RuleProfile } from '../../domain/coldchain/bands';
 import { mktFromReadings } from '../../domain/coldchain/mkt';
 import type { Reading } from '../../domain/coldchain/telemetry';
-import { AlertEngine } from '../../iot-ingest/alerting/engine';
-import { alertActionEventId } from '../../iot-ingest/alerting/ids';
-import { createAlertMetrics } from '../../iot-ingest/alerting/metrics';
-import { ProfileCache } from '../../iot-ingest/alerting/profiles';
-import type { AlertView } from '../../iot-ingest/alerting/views';
+import { AlertEngine } from '../../coldchain/engine';
+import { alertActionEventId } from '../../coldchain/ids';
+import { createAlertMetrics } from '../../coldchain/metrics';
+import { ProfileCache } from '../../coldchain/profiles';
+import type { AlertView } from '../../coldchain/views';
 import { requireDb, requireTemporal, testLogger, uniqueId } from '../support/stack';
 
 const MIN = 60_000;

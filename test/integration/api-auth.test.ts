@@ -20,7 +20,7 @@ import { connectTemporal } from '../../platform/temporal';
 import type { TemporalHandle } from '../../platform/temporal';
 import { orderStatusQuery, orderWorkflowId } from '../../workflows/messages';
 import { startWorker } from '../../workflows/worker';
-import { driveFulfilment } from '../../scripts/sim/drive-fulfilment';
+import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
 import type { WorkerHandle } from '../../workflows/worker';
 import { intakeBody, startOrderStack, TEST_COURIER_ID } from '../support/orders';
 import type { JsonBody, OrderStack } from '../support/orders';

@@ -2,9 +2,9 @@
 // import (audited master data rows) and goods receiving (a receipt per node for the day, every
 // line accepted, lots made by receiving), and a second load the same day changes nothing.
 import { expect } from 'chai';
-import { generateCity } from '../../domain/orders';
+import { generateCity } from '../../demo';
 import type { Db } from '../../db/pool';
-import { loadDemoCity } from '../../scripts/demo-network';
+import { loadDemoCity } from '../../demo/network';
 import { requireDb, uniqueId } from '../support/stack';
 
 describe('Demo city through the import and receiving (integration)', function () {

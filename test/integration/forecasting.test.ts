@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { City } from '../../domain/orders';
-import { mulberry32 } from '../../domain/orders';
-import type { Rng } from '../../domain/orders';
+import type { City } from '../../demo';
+import { mulberry32 } from '../../demo';
+import type { Rng } from '../../demo';
 import { insertLots, upsertSkus } from '../../db/orders';
 import type { Db } from '../../db/pool';
 import { createForecastingActivities } from '../../activities/forecasting';

@@ -8,7 +8,7 @@ import type { Db } from '../../db/pool';
 import { insertDeadLetters } from '../../db/telemetry';
 import { batchTopic, readingTopic } from '../../domain/coldchain/telemetry';
 import type { DeadLetterReason } from '../../domain/coldchain/telemetry';
-import { mulberry32 } from '../../domain/orders/rng';
+import { mulberry32 } from '../../demo/rng';
 import { startIngester } from '../../iot-ingest/ingester';
 import type { IngesterHandle, IngesterOptions } from '../../iot-ingest/ingester';
 import { requireDb, requireMqtt, testConfig, testLogger, uniqueId } from '../support/stack';

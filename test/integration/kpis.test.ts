@@ -9,7 +9,7 @@ import { KPI_COLUMNS, daysBetween, kpisByNodeDay, withRates } from '../../db/kpi
 import type { KpiCounts, KpiRow } from '../../db/kpis';
 import { orderStatusQuery, orderWorkflowId, proposeSubstitutionUpdate, startPickingUpdate } from '../../workflows/messages';
 import type { OrderView } from '../../workflows/messages';
-import { driveFulfilment } from '../../scripts/sim/drive-fulfilment';
+import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
 import { call, cityToday, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { loadConfig } from '../../config';
 import type { Db } from '../../db/pool';
 import { toOrderInput } from '../../api/routes/orders';
-import { driveFulfilment } from '../../scripts/sim/drive-fulfilment';
+import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
 import { orderWorkflow } from '../../workflows/order';
 import { orderStatusQuery, orderWorkflowId } from '../../workflows/messages';
 import type { OrderView } from '../../workflows/messages';

@@ -14,7 +14,7 @@ import { requireDb, requireTemporal, testLogger, uniqueId } from '../support/sta
 import { call, cityToday, historyText, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';
 import { eventually } from '../support/telemetry';
-import { driveFulfilment } from '../../scripts/sim/drive-fulfilment';
+import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
 
 const inDays = (n: number) => new Date(Date.parse(cityToday()) + n * 86_400_000).toISOString().slice(0, 10);
 

@@ -9,7 +9,7 @@ import { loadConfig } from '../../config';
 import { allocateOrder, buildStockIndex } from '../../domain/orders';
 import type { Node, Order, Sku, StockLot } from '../../domain/orders';
 import type { createActivities } from '../../activities';
-import { driveFulfilment } from '../../scripts/sim/drive-fulfilment';
+import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
 import { cancelOrderUpdate, orderStatusQuery, orderWorkflowId } from '../../workflows/messages';
 import type { OrderInput, OrderView } from '../../workflows/messages';
 import { orderWorkflow } from '../../workflows/order';

@@ -12,7 +12,7 @@ import { requireDb, requireTemporal, uniqueId } from '../support/stack';
 import { call, cityToday, historyText, intakeBody, seedNetwork, startOrderStack, TEST_COURIER_ID } from '../support/orders';
 import type { OrderStack } from '../support/orders';
 import { eventually } from '../support/telemetry';
-import { driveFulfilment, pickEverything } from '../../scripts/sim/drive-fulfilment';
+import { driveFulfilment, pickEverything } from '../../demo/sim/drive-fulfilment';
 
 const inDays = (n: number) => new Date(Date.parse(cityToday()) + n * 86_400_000).toISOString().slice(0, 10);
 

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { issueToken } from '../../api/auth';
 import type { Role } from '../../api/auth';
 import type { Db } from '../../db/pool';
-import { driveFulfilment } from '../../scripts/sim/drive-fulfilment';
+import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
 import { orderWorkflowId } from '../../workflows/messages';
 import { intakeBody, startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';

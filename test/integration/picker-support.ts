@@ -3,7 +3,7 @@
 // fulfilment is open for picking.
 import { expect } from 'chai';
 import type { Node, Sku, StockLot } from '../../domain/orders';
-import type { City } from '../../domain/orders';
+import type { City } from '../../demo';
 import type { Db } from '../../db/pool';
 import { pickTask } from '../../db/picking';
 import type { PickTaskRow } from '../../db/picking';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Db } from '../../db/pool';
 import { actionResponse, claimResponse, substitutionsResponse, taskSchema, tasksResponse, wavesResponse } from '../../api/routes/picker';
 import type { Node, StockLot } from '../../domain/orders';
-import { pickEverything } from '../../scripts/sim/drive-fulfilment';
+import { pickEverything } from '../../demo/sim/drive-fulfilment';
 import { coldChainQuarantineSignal, confirmPickUpdate, orderStatusQuery, orderWorkflowId, packedUpdate, startPickingUpdate } from '../../workflows/messages';
 import type { OrderView } from '../../workflows/messages';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';

@@ -18,7 +18,7 @@ import { requireDb, requireTemporal, uniqueId } from '../support/stack';
 import { call, cityToday, historyText, seedNetwork, startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';
 import { eventually } from '../support/telemetry';
-import { driveFulfilment } from '../../scripts/sim/drive-fulfilment';
+import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { MaintenanceActivities } from '../../activities/maintenance';

@@ -6,7 +6,7 @@ import type { Node, Sku, StockLot } from '../../domain/orders';
 import type { Db } from '../../db/pool';
 import { orderStatusQuery, orderWorkflowId } from '../../workflows/messages';
 import type { OrderView } from '../../workflows/messages';
-import { driveFulfilment } from '../../scripts/sim/drive-fulfilment';
+import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
 import { call, cityToday, intakeBody, seedNetwork, startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';

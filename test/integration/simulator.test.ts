@@ -24,7 +24,7 @@ interface SimSummary {
 /** Run the simulator CLI as `npm run simulate` would, and return its summary line. */
 function simulate(args: string[]): Promise<SimSummary> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'iot-ingest/simulate-main.ts'), ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'demo/simulate-main.ts'), ...args], {
       cwd: ROOT, env: { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -1,12 +1,13 @@
 // Fixtures for order tests: a small city of their own (unique ids, a random spot on the
 // globe so no other test's nodes are in range), a worker on a unique task queue, an API.
 import { Client, Connection } from '@temporalio/client';
-import { generateCity } from '../../domain/orders';
-import type { City, Node, Order, StockLot } from '../../domain/orders';
+import { generateCity } from '../../demo';
+import type { Node, Order, StockLot } from '../../domain/orders';
+import type { City } from '../../demo';
 import { loadConfig } from '../../config';
 import type { Config } from '../../config';
 import type { Db } from '../../db/pool';
-import { prefixCity, seedCity } from '../../db/seed';
+import { prefixCity, seedCity } from '../../demo/seed';
 import { issueToken } from '../../api/auth';
 import type { Role } from '../../api/auth';
 import { startApi } from '../../api/server';

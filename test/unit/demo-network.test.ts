@@ -5,11 +5,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { parse } from 'csv-parse/sync';
-import { generateCity, isoDateToEpochDay } from '../../domain/orders';
+import { isoDateToEpochDay } from '../../domain/orders';
+import { generateCity } from '../../demo';
 import { IMPORT_FILES, parseFile, referenceProblems } from '../../domain/masterdata/csv';
 import type { FileKind, ParsedRows } from '../../domain/masterdata/csv';
-import { cityCsvFiles, dailyDelivery, probeTempFor, toCsv } from '../../scripts/demo-network';
-import { prefixCity } from '../../db/seed';
+import { cityCsvFiles, dailyDelivery, probeTempFor, toCsv } from '../../demo/network';
+import { prefixCity } from '../../demo/seed';
 
 describe('Demo city as import files', () => {
   it('round-trips any cell text through the CSV it writes', () => {

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { DEFAULT_PROFILES } from '../../../domain/coldchain/bands';
 import { evaluateOffline, evaluateReading, initialRuleState } from '../../../domain/coldchain/rules';
-import { offlineDueAt, watchNeverReported } from '../../../iot-ingest/alerting/offline';
+import { offlineDueAt, watchNeverReported } from '../../../coldchain/offline';
 
 const profile = { ...DEFAULT_PROFILES.chilled, offlineTimeoutSec: 120 };
 const instant = fc.integer({ min: 0, max: 4_102_444_800_000 }); // 1970 .. 2100

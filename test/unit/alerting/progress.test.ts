@@ -2,7 +2,7 @@
 // blocks it (offline detection and escalation stop with it) even when no message is pending.
 import { expect } from 'chai';
 import { progressHealth } from '../../../platform/health';
-import { EvaluatorProgress } from '../../../iot-ingest/alerting/progress';
+import { EvaluatorProgress } from '../../../coldchain/progress';
 
 describe('alerting/progress: the evaluator health probe', () => {
   it('reports pending messages, the last committed batch and retries', () => {

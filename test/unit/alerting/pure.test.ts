@@ -3,11 +3,11 @@
 import { expect } from 'chai';
 import { DEFAULT_PROFILES } from '../../../domain/coldchain/bands';
 import { RULE_STATE_VERSION, initialRuleState } from '../../../domain/coldchain/ruleState';
-import { DEFAULT_ESCALATION, nextEscalationAt } from '../../../iot-ingest/alerting/escalation';
-import { alertActionEventId, escalationEventId, webhookEventId } from '../../../iot-ingest/alerting/ids';
-import { offlineDueAt, restoreState } from '../../../iot-ingest/alerting/offline';
-import { emptyOutbox, mergeOutbox } from '../../../iot-ingest/alerting/outboxTypes';
-import { exposureVerdict, mergePoints, windowPoints } from '../../../iot-ingest/alerting/shelfLifeImpact';
+import { DEFAULT_ESCALATION, nextEscalationAt } from '../../../coldchain/escalation';
+import { alertActionEventId, escalationEventId, webhookEventId } from '../../../coldchain/ids';
+import { offlineDueAt, restoreState } from '../../../coldchain/offline';
+import { emptyOutbox, mergeOutbox } from '../../../coldchain/outboxTypes';
+import { exposureVerdict, mergePoints, windowPoints } from '../../../coldchain/shelfLifeImpact';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -5,7 +5,7 @@ import { BUCKET_MS, evidenceFromBuckets, interiorBuckets, minutesToReadRaw } fro
 import type { BucketEvidence, EvidenceWindow, MinuteBucket } from '../../../domain/coldchain/evidence';
 import { timeOutOfBand } from '../../../domain/coldchain/mkt';
 import type { TempPoint } from '../../../domain/coldchain/mkt';
-import { windowPoints } from '../../../iot-ingest/alerting/shelfLifeImpact';
+import { windowPoints } from '../../../coldchain/shelfLifeImpact';
 
 const T0 = Date.parse('2026-11-20T08:00:00Z');
 

@@ -3,7 +3,7 @@ import type { RuleProfile } from '../../../domain/coldchain/bands';
 import { evaluateReading, initialRuleState } from '../../../domain/coldchain/rules';
 import type { RuleEvent, SensorRuleState } from '../../../domain/coldchain/rules';
 import type { Reading } from '../../../domain/coldchain/telemetry';
-import { mulberry32 } from '../../../domain/orders/rng';
+import { mulberry32 } from '../../../demo/rng';
 
 /** Deterministic PRNG (the domain's mulberry32): same seed, same sequence. */
 export const seededRandom = mulberry32;

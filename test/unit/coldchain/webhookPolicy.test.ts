@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { Webhook } from 'standardwebhooks';
 import {
-  HEALTHY_ENDPOINT, RETRY_SCHEDULE_MS, isDeliverySuccess, nextAttemptDelayMs, recordAttempt, shouldDisableEndpoint,
-  signWebhook, verifyWebhook, webhookEvent, webhookHeaders,
+  HEALTHY_ENDPOINT, RETRY_SCHEDULE_MS, isDeliverySuccess, nextAttemptDelayMs, recordAttempt, shouldDisableEndpoint, webhookEvent,
 } from '../../../domain/coldchain/webhookPolicy';
+import { signWebhook, verifyWebhook, webhookHeaders } from '../../../coldchain/webhooks/signing';
 import { T0, seededRandom } from './helpers';
 
 const S = 1000;

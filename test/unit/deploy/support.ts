@@ -203,7 +203,7 @@ export function dockerfileBases(rel: string): { image: string; stage?: string }[
 // ------------------------------------------------------------------ what the code reads
 
 /** The folders of the code our images run (not tests, benches or scripts). */
-export const SERVICE_DIRS = ['config', 'platform', 'domain', 'db', 'api', 'workflows', 'activities', 'iot-ingest', 'forecasting'];
+export const SERVICE_DIRS = ['config', 'platform', 'domain', 'db', 'api', 'workflows', 'activities', 'iot-ingest', 'coldchain', 'forecasting'];
 
 /**
  * Every environment variable the services may read: envSchema's keys, plus each name the code

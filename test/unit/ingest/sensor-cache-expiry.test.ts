@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import type { Db } from '../../../db/pool';
 import type { SensorRecord } from '../../../db/telemetry';
-import { ProfileCache } from '../../../iot-ingest/alerting/profiles';
+import { ProfileCache } from '../../../coldchain/profiles';
 import { DEFAULT_PROFILES } from '../../../domain/coldchain/bands';
 import { SensorCache } from '../../../iot-ingest/registry';
 import { createLogger } from '../../../platform/logger';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../../config';
-import { simulatorConnection } from '../../../iot-ingest/simulate-main';
+import { simulatorConnection } from '../../../demo/simulate-main';
 
 describe('simulator: device connection over TLS', () => {
   let home: string;

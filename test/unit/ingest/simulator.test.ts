@@ -2,11 +2,11 @@ import { expect } from 'chai';
 import { DEFAULT_PROFILES } from '../../../domain/coldchain/bands';
 import { parseTelemetryMessage } from '../../../domain/coldchain/telemetry';
 import type { DeadLetterReason } from '../../../domain/coldchain/telemetry';
-import type { FaultPlan, SimAssetKind, SimMessage, SimSample } from '../../../iot-ingest/simulator';
+import type { FaultPlan, SimAssetKind, SimMessage, SimSample } from '../../../demo/simulator';
 import {
   advanceAsset, buildSimNetwork, ColdChainSimulator, initialAssetState, parseFaultKinds, seededRng, stepTemperature, THERMAL_PROFILES,
-} from '../../../iot-ingest/simulator';
-import { parseSimulateArgs } from '../../../iot-ingest/simulate-main';
+} from '../../../demo/simulator';
+import { parseSimulateArgs } from '../../../demo/simulate-main';
 
 const T0 = Date.UTC(2026, 5, 1, 0, 0, 0);
 const MIN = 60_000;
@@ -28,7 +28,7 @@ function simulator(opts: { sensors?: number; nodes?: number; vans?: number; seed
 const byKind = (samples: SimSample[], kind: SimAssetKind) => samples.filter((s) => s.kind === kind);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-describe('iot-ingest/simulator: thermal model', () => {
+describe('demo/simulator: thermal model', () => {
   it('holds each asset kind around its setpoint with a compressor sawtooth', () => {
     for (const kind of ['fridge', 'freezer', 'cold_room', 'van'] as const) {
       const p = THERMAL_PROFILES[kind];
@@ -117,7 +117,7 @@ describe('iot-ingest/simulator: thermal model', () => {
   });
 });
 
-describe('iot-ingest/simulator: faults and payloads', () => {
+describe('demo/simulator: faults and payloads', () => {
   it('an excursion drives the failed asset above its band for minutes, then it recovers', () => {
     const faults: FaultPlan = { kinds: ['excursion'], fromMs: T0 + HOUR, toMs: T0 + HOUR + 30 * MIN, share: 0.01 };
     const sim = simulator({ sensors: 20, nodes: 2, vans: 0, rateHz: 1 / 30, faults });
@@ -209,7 +209,7 @@ describe('iot-ingest/simulator: faults and payloads', () => {
   });
 });
 
-describe('iot-ingest/simulator: network and CLI', () => {
+describe('demo/simulator: network and CLI', () => {
   it('deals sensors round the assets of every node, vans included', () => {
     const net = buildSimNetwork({ prefix: 'p', nodes: 3, sensors: 20, vans: 2, seed: 1 });
     expect(net.nodes.map((n) => n.id)).to.deep.equal(['p-n0', 'p-n1', 'p-n2']);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { civilFromDays, daysFromCivil, epochDayToIsoDate, isoDateToEpochDay, localEpochDay, localMidnightMs } from '../../../domain/orders/dates';
 import { haversineKm, offsetPoint } from '../../../domain/orders/geo';
-import { fnv1a, mulberry32 } from '../../../domain/orders/rng';
+import { fnv1a, mulberry32 } from '../../../demo/rng';
 
 describe('calendar arithmetic', () => {
   it('agrees with Date.UTC on known dates, leap days included', () => {

@@ -10,7 +10,7 @@ describe('domain/orders purity', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.ts'));
 
   it('has source files to check', () => {
-    expect(files).to.include.members(['allocation.ts', 'merge.ts', 'waves.ts', 'lifecycle.ts', 'city.ts']);
+    expect(files).to.include.members(['allocation.ts', 'merge.ts', 'waves.ts', 'lifecycle.ts']);
   });
 
   for (const file of files) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from '../../../domain/coldchain/webhookPolicy';
-import { alertView, triggerView } from '../../../iot-ingest/alerting/views';
+import { alertView, triggerView } from '../../../coldchain/views';
 import type { AlertRecord } from '../../../db/alerts';
 import type { RuleEvent } from '../../../domain/coldchain/ruleState';
 

@@ -2,8 +2,8 @@
 // acknowledged, the last committed batch and the retries of the current one (a ProgressTracker),
 // plus the sweep, which is the only thing that declares silent sensors offline and escalates
 // alerts: a sweep that keeps failing blocks the evaluator even when no message is pending.
-import { DEFAULT_STUCK_AFTER_MS, ProgressTracker } from '../../platform/health';
-import type { ProgressProbe, ProgressSnapshot } from '../../platform/health';
+import { DEFAULT_STUCK_AFTER_MS, ProgressTracker } from '../platform/health';
+import type { ProgressProbe, ProgressSnapshot } from '../platform/health';
 
 /** Progress of one evaluator: its batches (tracker) and its sweeps. */
 export class EvaluatorProgress implements ProgressProbe {

@@ -1,10 +1,10 @@
 // Rule profiles: the built-in ones (domain/coldchain/bands.ts) plus custom ones stored in
 // alert_rule_profiles, validated on load. An asset names its profile in assets.band.
-import { loadCustomProfiles } from '../../db/alerts';
-import type { Db } from '../../db/pool';
-import { profileById, validateProfile } from '../../domain/coldchain/bands';
-import type { RuleProfile } from '../../domain/coldchain/bands';
-import type { Logger } from '../../platform/logger';
+import { loadCustomProfiles } from '../db/alerts';
+import type { Db } from '../db/pool';
+import { profileById, validateProfile } from '../domain/coldchain/bands';
+import type { RuleProfile } from '../domain/coldchain/bands';
+import type { Logger } from '../platform/logger';
 
 /**
  * Cached profiles, reloaded every `refreshMs`, and at most once per `missReloadMs` when an

@@ -2,12 +2,12 @@
 // of an asset (fridge, cold room, van), from the stored readings. Used by the alert API (the
 // alert's window) and the asset API, and by the `coldChainReport` activity for a delivery (the
 // van over the dispatch → delivered window).
-import { assetWithSensors, sensorHeldSums, sensorMinuteBuckets, sensorTemps, sensorTempsInMinutes } from '../../db/alerts';
-import type { Queryable } from '../../db/alerts';
-import type { Band, RuleProfile } from '../../domain/coldchain/bands';
-import { evidenceFromBuckets, interiorBuckets, minutesToReadRaw } from '../../domain/coldchain/evidence';
-import { mktFromSums } from '../../domain/coldchain/mkt';
-import type { TimeOutOfBand } from '../../domain/coldchain/mkt';
+import { assetWithSensors, sensorHeldSums, sensorMinuteBuckets, sensorTemps, sensorTempsInMinutes } from '../db/alerts';
+import type { Queryable } from '../db/alerts';
+import type { Band, RuleProfile } from '../domain/coldchain/bands';
+import { evidenceFromBuckets, interiorBuckets, minutesToReadRaw } from '../domain/coldchain/evidence';
+import { mktFromSums } from '../domain/coldchain/mkt';
+import type { TimeOutOfBand } from '../domain/coldchain/mkt';
 
 /** Figures of one sensor over a window. */
 export interface SensorWindowFigures {

@@ -5,11 +5,11 @@
 import { hostname } from 'node:os';
 import type { Client } from '@temporalio/client';
 import type { Registry } from 'prom-client';
-import type { Config } from '../../config';
-import type { Db } from '../../db/pool';
-import type { ProgressProbe } from '../../platform/health';
-import type { Logger } from '../../platform/logger';
-import { connectTemporal } from '../../platform/temporal';
+import type { Config } from '../config';
+import type { Db } from '../db/pool';
+import type { ProgressProbe } from '../platform/health';
+import type { Logger } from '../platform/logger';
+import { connectTemporal } from '../platform/temporal';
 import { startAlertEvaluator } from './evaluator';
 import { createAlertMetrics } from './metrics';
 

@@ -1,5 +1,5 @@
 // Escalation of unacknowledged alerts: the default table and when the next step falls due.
-import type { Alert, EscalationTable } from '../../domain/coldchain/alerts';
+import type { Alert, EscalationTable } from '../domain/coldchain/alerts';
 
 const MIN = 60_000;
 

@@ -14,7 +14,7 @@ import type { PendingDelivery } from '../../db/webhooks';
 import type { Logger } from '../../platform/logger';
 import { coldChainQuarantineSignal, orderWorkflowId } from '../../workflows/messages';
 import type { WebhookDeliveryInput, webhookDeliveryWorkflow } from '../../workflows/webhook-delivery';
-import type { Outbox } from './outboxTypes';
+import type { Outbox } from '../outboxTypes';
 
 /** Delivery schedule passed to delivery workflows (compressed in tests and the bench). */
 export interface DeliveryPolicy {

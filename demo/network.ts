@@ -7,12 +7,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { profileById } from '../domain/coldchain/bands';
-import { CATEGORIES, epochDayToIsoDate, isoDateToEpochDay } from '../domain/orders';
-import type { City, Sku, StockLot } from '../domain/orders';
+import { epochDayToIsoDate, isoDateToEpochDay } from '../domain/orders';
+import { CATEGORIES } from './catalogue';
+import type { Sku, StockLot } from '../domain/orders';
+import type { City } from './city';
 import type { Db } from '../db/pool';
-import { bandOf, prefixCity, sensorNetworkOf } from '../db/seed';
-import { runImport } from './import';
-import type { ImportReport } from './import';
+import { bandOf, prefixCity, sensorNetworkOf } from './seed';
+import { runImport } from '../scripts/import';
+import type { ImportReport } from '../scripts/import';
 
 /** The supplier of the demo's daily delivery. */
 const DEMO_SUPPLIER = 'demo-supplier';

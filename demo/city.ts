@@ -1,11 +1,11 @@
 // Deterministic synthetic city: nodes around a centre, a fresh catalogue, lots with expiry
 // dates and bins, and customers/orders near nodes. Same seed, same city, byte for byte.
 import { CATEGORIES, type CategoryTemplate, VARIANTS } from './catalogue';
-import { HOUR_MS, MINUTE_MS, epochDayToIsoDate, isoDateToEpochDay, localEpochDay, localMidnightMs } from './dates';
-import { offsetPoint } from './geo';
-import { instantSlot } from './slots';
+import { HOUR_MS, MINUTE_MS, epochDayToIsoDate, isoDateToEpochDay, localEpochDay, localMidnightMs } from '../domain/orders/dates';
+import { offsetPoint } from '../domain/orders/geo';
+import { instantSlot } from '../domain/orders/slots';
 import { fnv1a, mulberry32, pick, randInt, type Rng } from './rng';
-import type { GeoPoint, Node, Order, OrderLine, Sku, Slot, StockLot, Zone } from './types';
+import type { GeoPoint, Node, Order, OrderLine, Sku, Slot, StockLot, Zone } from '../domain/orders/types';
 
 /** Shape of a generated city. */
 export interface CityOptions {

@@ -1,11 +1,12 @@
 // Webhook delivery activities: one signed HTTP POST per attempt, logged with its outcome, and
 // the endpoint's health folded in (disabling it after sustained failure).
-import { deliveryContext, finishDelivery, lockSubscriptionHealth, recordDeliveryAttempt, saveSubscriptionHealth } from '../db/webhooks';
-import type { Db } from '../db/pool';
+import { deliveryContext, finishDelivery, lockSubscriptionHealth, recordDeliveryAttempt, saveSubscriptionHealth } from '../../db/webhooks';
+import type { Db } from '../../db/pool';
 import {
-  DEFAULT_DISABLE_AFTER_DAYS, DELIVERY_TIMEOUT_MS, isDeliverySuccess, recordAttempt, shouldDisableEndpoint, webhookHeaders,
-} from '../domain/coldchain/webhookPolicy';
-import type { Logger } from '../platform/logger';
+  DEFAULT_DISABLE_AFTER_DAYS, DELIVERY_TIMEOUT_MS, isDeliverySuccess, recordAttempt, shouldDisableEndpoint,
+} from '../../domain/coldchain/webhookPolicy';
+import type { Logger } from '../../platform/logger';
+import { webhookHeaders } from './signing';
 
 const DAY_MS = 86_400_000;
 

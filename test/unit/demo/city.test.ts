@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { allocateOrder } from '../../../domain/orders/allocation';
 import { parseBin } from '../../../domain/orders/bins';
-import { cityTime, generateCity, generateOrders } from '../../../domain/orders/city';
+import { cityTime, generateCity, generateOrders } from '../../../demo/city';
 import { isoDateToEpochDay, localEpochDay, MINUTE_MS, HOUR_MS } from '../../../domain/orders/dates';
 import { haversineKm } from '../../../domain/orders/geo';
 import { buildStockIndex } from '../../../domain/orders/stock-index';

@@ -1,9 +1,10 @@
-import { CATEGORIES } from '../domain/orders';
-import type { City, Node, Sku, StockLot } from '../domain/orders';
-import type { SkuRecord } from './orders';
-import { insertLots, upsertNodes, upsertSkus } from './orders';
-import type { Db } from './pool';
-import { upsertSensorNetwork } from './telemetry';
+import { CATEGORIES } from './catalogue';
+import type { Node, Sku, StockLot } from '../domain/orders';
+import type { City } from './city';
+import type { SkuRecord } from '../db/orders';
+import { insertLots, upsertNodes, upsertSkus } from '../db/orders';
+import type { Db } from '../db/pool';
+import { upsertSensorNetwork } from '../db/telemetry';
 
 /** Cold-chain band of a SKU: its zone, with leafy greens and berries held colder. */
 export function bandOf(sku: Pick<Sku, 'zone' | 'category'>): string {

@@ -1,7 +1,7 @@
 // Fresh-grocery category templates for the synthetic city. Shelf lives are typical retail
 // figures (leafy greens days, frozen months); min shelf life at delivery is what a customer
 // would reasonably expect to have left at home.
-import type { Zone } from './types';
+import type { Zone } from '../domain/orders/types';
 
 /** A category template the generator draws SKUs from. */
 export interface CategoryTemplate {

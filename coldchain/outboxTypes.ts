@@ -1,7 +1,7 @@
 // Work a committed transaction leaves for after the commit: delivery workflows to start and
 // orders to signal. Both are also rows in the database (the outbox), so a crash between the
 // commit and the start loses nothing: the sweep picks them up.
-import type { PendingDelivery } from '../../db/webhooks';
+import type { PendingDelivery } from '../db/webhooks';
 
 /** What to do after a commit. */
 export interface Outbox {

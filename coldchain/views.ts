@@ -1,6 +1,6 @@
 // The JSON shapes alerts take outside the process: API responses and webhook payloads.
-import type { AlertRecord } from '../../db/alerts';
-import type { RuleEvent } from '../../domain/coldchain/ruleState';
+import type { AlertRecord } from '../db/alerts';
+import type { RuleEvent } from '../domain/coldchain/ruleState';
 
 const iso = (n: number | null): string | null => (n === null ? null : new Date(n).toISOString());
 

@@ -48,7 +48,7 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
       const v = Number(argv[++i]);
       if (!Number.isFinite(v) || v < 0) throw new Error(`${flag} needs a non-negative number`);
       (a as unknown as Record<string, number>)[NUMERIC[flag]!] = v;
-    } else throw new Error(`unknown flag ${flag}; see the header of iot-ingest/simulate-main.ts`);
+    } else throw new Error(`unknown flag ${flag}; see the header of demo/simulate-main.ts`);
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(a.prefix)) throw new Error('--prefix: letters, digits, . _ - (at most 31)');
   if (a.nodes < 1 || a.sensors < 1 || !(a.rateHz > 0)) throw new Error('--nodes, --sensors and --rate-hz must be positive');

@@ -2,12 +2,12 @@
 // cost them too much shelf life, are quarantined (not allocatable), and the orders holding
 // reservations on them are recorded so that their workflows are signalled after the commit.
 import type { PoolClient } from 'pg';
-import type { AlertRecord } from '../../db/alerts';
-import { insertImpacts, lotsAtAssetDuring, orderHoldingsOfLots, quarantineLots, sensorTemps } from '../../db/alerts';
-import type { NewImpact } from '../../db/alerts';
-import type { RuleProfile } from '../../domain/coldchain/bands';
-import type { TempPoint } from '../../domain/coldchain/mkt';
-import { DELIVERED_EXPOSED, orderExposure } from '../../domain/coldchain/orderExposure';
+import type { AlertRecord } from '../db/alerts';
+import { insertImpacts, lotsAtAssetDuring, orderHoldingsOfLots, quarantineLots, sensorTemps } from '../db/alerts';
+import type { NewImpact } from '../db/alerts';
+import type { RuleProfile } from '../domain/coldchain/bands';
+import type { TempPoint } from '../domain/coldchain/mkt';
+import { DELIVERED_EXPOSED, orderExposure } from '../domain/coldchain/orderExposure';
 import { exposureVerdict, mergePoints } from './shelfLifeImpact';
 
 /** A lot to quarantine and why. */

@@ -3,19 +3,19 @@
 // escalation, shelf-life re-checks, outbox). Several instances may run at once: state rows are
 // locked per sensor (FOR UPDATE, in sensor order), and sweeps skip rows others hold.
 import type { PoolClient } from 'pg';
-import { ensureSensorStates, lockEscalationsDue, lockImpactChecksDue, lockOfflineDue, lockSensorStates, lockUnwatchedSensors, markImpactChecked, saveSensorStates, unsignalledOrders, watchSilentSensors } from '../../db/alerts';
-import type { SensorStateRow } from '../../db/alerts';
-import type { Db } from '../../db/pool';
-import { unstartedDeliveries } from '../../db/webhooks';
-import type { EscalationTable } from '../../domain/coldchain/alerts';
-import type { TempPoint } from '../../domain/coldchain/mkt';
-import { evaluateOffline, evaluateReading, initialRuleState } from '../../domain/coldchain/rules';
-import type { RuleEvent, SensorRuleState } from '../../domain/coldchain/rules';
-import type { Reading } from '../../domain/coldchain/telemetry';
-import type { Logger } from '../../platform/logger';
+import { ensureSensorStates, lockEscalationsDue, lockImpactChecksDue, lockOfflineDue, lockSensorStates, lockUnwatchedSensors, markImpactChecked, saveSensorStates, unsignalledOrders, watchSilentSensors } from '../db/alerts';
+import type { SensorStateRow } from '../db/alerts';
+import type { Db } from '../db/pool';
+import { unstartedDeliveries } from '../db/webhooks';
+import type { EscalationTable } from '../domain/coldchain/alerts';
+import type { TempPoint } from '../domain/coldchain/mkt';
+import { evaluateOffline, evaluateReading, initialRuleState } from '../domain/coldchain/rules';
+import type { RuleEvent, SensorRuleState } from '../domain/coldchain/rules';
+import type { Reading } from '../domain/coldchain/telemetry';
+import type { Logger } from '../platform/logger';
 import { applyRuleEvents, escalateIfDue, recheckImpact } from './alertStore';
 import type { SensorContext } from './alertStore';
-import type { OutboxDispatcher } from './dispatcher';
+import type { OutboxDispatcher } from './webhooks/dispatcher';
 import { DEFAULT_ESCALATION } from './escalation';
 import type { AlertMetrics } from './metrics';
 import { offlineDueAt, restoreState, watchNeverReported } from './offline';

@@ -1,7 +1,7 @@
 // When a sensor's silence becomes an outage, as a wall-clock deadline the sweep can index.
-import type { RuleProfile } from '../../domain/coldchain/bands';
-import { RULE_STATE_VERSION, initialRuleState } from '../../domain/coldchain/ruleState';
-import type { SensorRuleState } from '../../domain/coldchain/ruleState';
+import type { RuleProfile } from '../domain/coldchain/bands';
+import { RULE_STATE_VERSION, initialRuleState } from '../domain/coldchain/ruleState';
+import type { SensorRuleState } from '../domain/coldchain/ruleState';
 
 /**
  * The time (epoch ms) at which `evaluateOffline` will declare the sensor offline if nothing

@@ -3,9 +3,9 @@
 // The label's expiry already assumes storage at the reference temperature, so only the excess
 // counts: shelf life consumed during the lot's exposure (in days at the reference temperature)
 // minus the real time that passed. Colder-than-reference time earns no credit (conservative).
-import type { TempPoint } from '../../domain/coldchain/mkt';
-import { quarantineDecision, shelfLifeConsumed } from '../../domain/coldchain/shelfLife';
-import type { Q10Params, QuarantineDecision } from '../../domain/coldchain/shelfLife';
+import type { TempPoint } from '../domain/coldchain/mkt';
+import { quarantineDecision, shelfLifeConsumed } from '../domain/coldchain/shelfLife';
+import type { Q10Params, QuarantineDecision } from '../domain/coldchain/shelfLife';
 
 const DAY_MS = 86_400_000;
 

@@ -3,18 +3,18 @@
 // sweep escalates unacknowledged ones. Every change writes its audit entry and the webhook
 // event it publishes in the caller's transaction.
 import type { PoolClient } from 'pg';
-import type { AlertKind, AlertRecord, NewAlert } from '../../db/alerts';
-import { alertBySourceForUpdate, alertForUpdate, insertAlert, insertAudit, insertComments, updateAlert } from '../../db/alerts';
-import { createDeliveriesForEvents, insertEvents } from '../../db/webhooks';
-import type { WebhookEventRecord } from '../../db/webhooks';
-import type { Alert, AlertAction, AlertComment, AlertError, AuditEntry, EscalationTable } from '../../domain/coldchain/alerts';
-import { SYSTEM_ACTOR, applyAlertAction, createAlert, escalationDue } from '../../domain/coldchain/alerts';
-import type { RuleProfile } from '../../domain/coldchain/bands';
-import type { TempPoint } from '../../domain/coldchain/mkt';
-import { episodeId } from '../../domain/coldchain/ruleState';
-import type { RuleEvent } from '../../domain/coldchain/ruleState';
-import { webhookEvent } from '../../domain/coldchain/webhookPolicy';
-import type { WebhookEventType } from '../../domain/coldchain/webhookPolicy';
+import type { AlertKind, AlertRecord, NewAlert } from '../db/alerts';
+import { alertBySourceForUpdate, alertForUpdate, insertAlert, insertAudit, insertComments, updateAlert } from '../db/alerts';
+import { createDeliveriesForEvents, insertEvents } from '../db/webhooks';
+import type { WebhookEventRecord } from '../db/webhooks';
+import type { Alert, AlertAction, AlertComment, AlertError, AuditEntry, EscalationTable } from '../domain/coldchain/alerts';
+import { SYSTEM_ACTOR, applyAlertAction, createAlert, escalationDue } from '../domain/coldchain/alerts';
+import type { RuleProfile } from '../domain/coldchain/bands';
+import type { TempPoint } from '../domain/coldchain/mkt';
+import { episodeId } from '../domain/coldchain/ruleState';
+import type { RuleEvent } from '../domain/coldchain/ruleState';
+import { webhookEvent } from '../domain/coldchain/webhookPolicy';
+import type { WebhookEventType } from '../domain/coldchain/webhookPolicy';
 import { nextEscalationAt } from './escalation';
 import { alertActionEventId, escalationEventId, webhookEventId } from './ids';
 import { emptyOutbox } from './outboxTypes';

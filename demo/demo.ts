@@ -6,13 +6,13 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { generateCity, generateOrders } from '../domain/orders';
+import { generateCity, generateOrders } from './city';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
 import { issueToken } from '../api/auth';
 import { deliveredUpdate, orderStatusQuery, orderWorkflowId } from '../workflows/messages';
-import { loadDemoCity } from './demo-network';
+import { loadDemoCity } from './network';
 import { driveFulfilment } from './sim/drive-fulfilment';
 
 const ORDER_EVERY_MS = 4000;
@@ -88,7 +88,7 @@ export async function startDemo(cfg: Config, deps: { db: Db; client: Client; api
   // Sensors on the demo nodes, through the real broker and ingester.
   const simulator: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(__dirname, '../iot-ingest/simulate-main.ts'), '--prefix', 'demo', '--nodes', '4', '--sensors', '24', '--vans', '2', '--rate-hz', '0.2', '--duration-s', '604800', '--register', '--faults', 'excursion'],
+    ['--import', 'tsx', join(__dirname, 'simulate-main.ts'), '--prefix', 'demo', '--nodes', '4', '--sensors', '24', '--vans', '2', '--rate-hz', '0.2', '--duration-s', '604800', '--register', '--faults', 'excursion'],
     { stdio: ['ignore', 'ignore', 'pipe'], env: process.env },
   );
   simulator.stderr?.on('data', (c: Buffer) => log.debug({ simulator: c.toString().trim() }, 'simulator'));
