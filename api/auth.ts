@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { errors as joseErrors, SignJWT, jwtVerify } from 'jose';
 import { z } from 'zod';
+import { idSchema } from '../domain/ids';
 import { ApiError } from './errors';
 import { CLEAN_TEXT_MESSAGE, isCleanText } from './text';
 
@@ -20,7 +21,7 @@ const CLOCK_TOLERANCE_S = 60;
 // The subject is stored (orders.placed_by, webhook_subscriptions.created_by) and compared for
 // ownership: clean text, bounded, so it can never fail an INSERT or smuggle a control character.
 const subject = z.string().min(1).max(128).refine(isCleanText, CLEAN_TEXT_MESSAGE);
-const nodeIdClaim = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a node id');
+const nodeIdClaim = idSchema('a node id');
 
 const principalSchema = z
   .object({ sub: subject, role: z.enum(ROLES), nodeId: nodeIdClaim.optional() })
@@ -90,7 +91,7 @@ export interface TokenKeys {
   readonly previousTokenSecret?: string;
 }
 
-const unauthenticated = (message: string) => new ApiError(401, 'FC_UNAUTHENTICATED', message);
+const unauthenticated = (message: string) => new ApiError('FC_UNAUTHENTICATED', message);
 
 /**
  * Verify a bearer token against the current secret, then the previous one: only a signature
@@ -137,8 +138,8 @@ export function authenticate(keys: string | TokenKeys): RequestHandler {
 export function requireRole(...roles: Role[]): RequestHandler {
   return (req, _res, next) => {
     const p = req.principal;
-    if (!p) return next(new ApiError(401, 'FC_UNAUTHENTICATED', 'not authenticated'));
-    if (!roles.includes(p.role)) return next(new ApiError(403, 'FC_FORBIDDEN', `role ${p.role} may not do this (needs ${roles.join(' or ')})`));
+    if (!p) return next(new ApiError('FC_UNAUTHENTICATED', 'not authenticated'));
+    if (!roles.includes(p.role)) return next(new ApiError('FC_FORBIDDEN', `role ${p.role} may not do this (needs ${roles.join(' or ')})`));
     next();
   };
 }

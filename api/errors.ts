@@ -1,21 +1,39 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { DbConflict } from '../db/errors';
+import type { DbConflictKind } from '../db/errors';
 import type { Logger } from '../platform/logger';
+import type { ErrorCode } from './error-codes';
+import { ERROR_CODES } from './error-codes';
 
-/** An error the API answers with: a stable code, an HTTP status and a message for the caller. */
+/** An error the API answers with: a code of the catalogue (api/error-codes.ts), its HTTP status and a message. */
 export class ApiError extends Error {
+  /** The status the catalogue gives the code. */
+  readonly status: number;
+
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
     super(message);
+    this.status = ERROR_CODES[code].status;
   }
 }
 
 /** 404 for any path no route matched. */
-export const notFound = (): ApiError => new ApiError(404, 'FC_NOT_FOUND', 'no such route');
+export const notFound = (): ApiError => new ApiError('FC_NOT_FOUND', 'no such route');
+
+/**
+ * A `.catch` handler for a db/ call: a DbConflict of the given kind becomes the API error of
+ * `code` with the db function's message; anything else propagates.
+ */
+export function rethrowConflict(kind: DbConflictKind, code: ErrorCode): (err: unknown) => never {
+  return (err) => {
+    if (err instanceof DbConflict && err.conflict === kind) throw new ApiError(code, err.message);
+    throw err;
+  };
+}
 
 /** One thing wrong with a request, named by its field path (`customer.name`, `lines.0.qty`, `query.nodeId`). */
 export interface ValidationIssue { path: string; message: string }
@@ -27,7 +45,7 @@ export function zodIssues(err: ZodError): ValidationIssue[] {
 
 /** 400 FC_VALIDATION listing each issue as `path: message`, the one shape of every validation failure. */
 export function validationError(issues: readonly ValidationIssue[]): ApiError {
-  return new ApiError(400, 'FC_VALIDATION', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+  return new ApiError('FC_VALIDATION', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
 }
 
 /** The error a body parser's `verify` hook throws for bytes that are not UTF-8 (answered as malformed JSON). */
@@ -39,28 +57,30 @@ export class InvalidUtf8Error extends Error {
   }
 }
 
+/** body-parser marks its own errors (malformed JSON, too large, bad charset) with a 4xx status and a type. */
+function bodyParserError(err: unknown): ApiError | undefined {
+  const e = err as { status?: unknown; type?: string; message?: string } | undefined;
+  if (typeof e?.status !== 'number' || e.status < 400 || e.status >= 500) return undefined;
+  if (e.type === 'entity.parse.failed') return new ApiError('FC_MALFORMED_JSON', 'request body is not valid JSON');
+  if (e.type === 'entity.encoding.invalid') return new ApiError('FC_MALFORMED_JSON', e.message ?? 'bad request');
+  if (e.type === 'entity.too.large') return new ApiError('FC_BODY_TOO_LARGE', e.message ?? 'request body too large');
+  if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') {
+    return new ApiError('FC_UNSUPPORTED_ENCODING', e.message ?? 'unsupported encoding');
+  }
+  return new ApiError('FC_BAD_REQUEST', e.message ?? 'bad request');
+}
+
 /** The one error middleware: known errors keep their status; anything else is a logged 500. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    if (err instanceof ApiError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message, details: err.details } });
+    const known = err instanceof ApiError ? err : err instanceof ZodError ? validationError(zodIssues(err)) : bodyParserError(err);
+    if (known) {
+      res.status(known.status).json({ error: { code: known.code, message: known.message, details: known.details } });
       return;
     }
-    if (err instanceof ZodError) {
-      const v = validationError(zodIssues(err));
-      res.status(v.status).json({ error: { code: v.code, message: v.message, details: v.details } });
-      return;
-    }
-    // body-parser marks its own errors (malformed JSON, too large, bad charset) with a status.
-    const e = err as { status?: number; type?: string; message?: string };
-    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      const malformed = e.type === 'entity.parse.failed' || e.type === 'entity.encoding.invalid';
-      const code = malformed ? 'FC_MALFORMED_JSON' : e.type === 'entity.too.large' ? 'FC_BODY_TOO_LARGE' : 'FC_BAD_REQUEST';
-      const message = e.type === 'entity.parse.failed' ? 'request body is not valid JSON' : (e.message ?? 'bad request');
-      res.status(e.status).json({ error: { code, message } });
-      return;
-    }
-    logger.error({ err: (err as Error)?.message, stack: (err as Error)?.stack, method: req.method, path: req.route?.path ?? req.path }, 'unhandled API error');
-    res.status(500).json({ error: { code: 'FC_INTERNAL', message: 'internal error' } });
+    const e = err as Error | undefined;
+    logger.error({ err: e?.message, stack: e?.stack, method: req.method, path: req.route?.path ?? req.path }, 'unhandled API error');
+    const internal = new ApiError('FC_INTERNAL', 'internal error');
+    res.status(internal.status).json({ error: { code: internal.code, message: internal.message } });
   };
 }

@@ -9,9 +9,9 @@ import { seesAll } from './auth';
 import { ApiError, validationError } from './errors';
 
 /** The 404 of an order that does not exist, or is not the caller's. */
-export const orderNotFound = (orderId: string): ApiError => new ApiError(404, 'FC_NOT_FOUND', `order ${orderId} not found`);
+export const orderNotFound = (orderId: string): ApiError => new ApiError('FC_NOT_FOUND', `order ${orderId} not found`);
 /** The 404 of a fulfilment that does not exist, or is not the caller's. */
-export const fulfilmentNotFound = (fulfilmentId: string): ApiError => new ApiError(404, 'FC_NOT_FOUND', `fulfilment ${fulfilmentId} not found`);
+export const fulfilmentNotFound = (fulfilmentId: string): ApiError => new ApiError('FC_NOT_FOUND', `fulfilment ${fulfilmentId} not found`);
 
 /** May this caller reach an order placed by `placedBy` (null: recorded before owners were kept)? */
 export function mayReachOrder(p: Principal, placedBy: string | null): boolean {

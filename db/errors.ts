@@ -37,3 +37,44 @@ export function classifySqlError(err: unknown): SqlErrorKind {
   const cls = state.slice(0, 2);
   return cls === '22' || cls === '23' ? 'data' : 'availability';
 }
+
+/** SQLSTATE of a numeric value out of range (e.g. an int column pushed past 2^31 - 1). */
+export const NUMERIC_OUT_OF_RANGE = '22003';
+
+/** A conflict a db/ function reports to its caller, named for what it means, not for its SQLSTATE. */
+export type DbConflictKind =
+  /** Another transaction wrote the same rows first (a unique violation between two concurrent writers). */
+  | 'concurrent_write'
+  /** A quantity would pass what its column can hold. */
+  | 'out_of_range';
+
+/** Thrown by db/ functions for a conflict the caller answers (routes map it to an API error). */
+export class DbConflict extends Error {
+  constructor(
+    readonly conflict: DbConflictKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DbConflict';
+  }
+}
+
+const CONFLICT_OF_STATE: Readonly<Record<string, DbConflictKind>> = {
+  [UNIQUE_VIOLATION]: 'concurrent_write',
+  [NUMERIC_OUT_OF_RANGE]: 'out_of_range',
+};
+
+/**
+ * Run a write and turn the SQLSTATEs listed in `expected` into a typed DbConflict with the
+ * given message; any other error propagates unchanged.
+ */
+export async function conflictsAsTyped<T>(write: () => Promise<T>, expected: Partial<Record<DbConflictKind, string>>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    const kind = CONFLICT_OF_STATE[sqlState(err) ?? ''];
+    const message = kind === undefined ? undefined : expected[kind];
+    if (kind !== undefined && message !== undefined) throw new DbConflict(kind, message);
+    throw err;
+  }
+}

@@ -3,6 +3,7 @@
 import type { PoolClient } from 'pg';
 import type { PickView, SubstitutionPolicy } from '../workflows/messages';
 import { sealedContactsForOrders } from './customers';
+import { conflictsAsTyped } from './errors';
 import type { Db } from './pool';
 import { insertEvent, settleReturnLine } from './orders';
 import type { OrderEvent } from './orders';
@@ -179,13 +180,22 @@ export async function refundLine(db: Db, a: { orderId: string; lineId: string; s
 /** A customer's substitution policy for one line ('*': the order's default). */
 export interface SubstitutionPolicyRow { lineId: string; policy: SubstitutionPolicy; sku: string | null; decisionWindowS?: number | null }
 
-/** Replace an order's substitution policies (PUT semantics). */
+/**
+ * Replace an order's substitution policies (PUT semantics). Two replacements at the same time
+ * both clear the old rows and the later insert collides: a DbConflict 'concurrent_write'.
+ */
 export async function setSubstitutionPolicies(db: Db, orderId: string, rows: readonly SubstitutionPolicyRow[]): Promise<void> {
-  await db.transaction(async (c) => {
+  const replace = () => db.transaction(async (c) => {
     await c.query('DELETE FROM substitution_policies WHERE order_id = $1', [orderId]);
     for (const r of rows) {
-      await c.query('INSERT INTO substitution_policies (order_id, line_id, policy, sku, decision_window_s) VALUES ($1, $2, $3, $4, $5)', [orderId, r.lineId, r.policy, r.sku, r.decisionWindowS ?? null]);
+      await c.query(
+        'INSERT INTO substitution_policies (order_id, line_id, policy, sku, decision_window_s) VALUES ($1, $2, $3, $4, $5)',
+        [orderId, r.lineId, r.policy, r.sku, r.decisionWindowS ?? null],
+      );
     }
+  });
+  await conflictsAsTyped(replace, {
+    concurrent_write: `the substitution policy of order ${orderId} was being replaced by another request at the same time: send it again`,
   });
 }
 

@@ -4,6 +4,7 @@
 import type { PoolClient } from 'pg';
 import { decideShortfall, lotAfterFact } from '../domain/orders/shortfall';
 import type { LotHold } from '../domain/orders/shortfall';
+import { conflictsAsTyped } from './errors';
 import { insertEvent } from './orders';
 import type { Db } from './pool';
 
@@ -14,7 +15,9 @@ export interface ShortfallCut { adjustmentId: string; lotId: string; fulfilmentI
 export interface LotFact { adjustmentId: string; lotId: string; kind: 'receipt' | 'count' | 'sale'; qty: number }
 
 /** What applying a fact did. `uncovered`: units below reserved no open hold could give (already picked). */
-export type LotFactResult = { applied: boolean; onHand: number; reserved: number; cuts: ShortfallCut[]; uncovered: number } | { error: string };
+export type LotFactResult =
+  | { applied: boolean; onHand: number; reserved: number; cuts: ShortfallCut[]; uncovered: number }
+  | { error: string; conflict: 'unknown_lot' };
 
 /** Open lines waiting for units of the lot (fulfilments allocated or being picked), from the pick-task table. */
 async function openHolds(c: PoolClient, lotId: string): Promise<LotHold[]> {
@@ -64,7 +67,7 @@ async function shrinkHolds(c: PoolClient, orderId: string, lotId: string, qty: n
  */
 export async function applyLotFact(c: PoolClient, a: LotFact, at: Date = new Date()): Promise<LotFactResult> {
   const lot = (await c.query<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM lots WHERE lot_id = $1 FOR UPDATE', [a.lotId])).rows[0];
-  if (!lot) return { error: `unknown lot ${a.lotId}` };
+  if (!lot) return { error: `unknown lot ${a.lotId}`, conflict: 'unknown_lot' };
   if ((await c.query('SELECT 1 FROM stock_adjustments WHERE adjustment_id = $1', [a.adjustmentId])).rowCount) {
     return { applied: false, onHand: lot.on_hand, reserved: lot.reserved, cuts: await shortfallsOf(c, [a.adjustmentId]), uncovered: 0 };
   }
@@ -152,7 +155,12 @@ export async function recordPosSales(db: Db, sales: readonly PosSale[]): Promise
 /** A stock change from the outside world: receipt, cycle count or POS sale on one lot. */
 export type StockAdjustment = LotFact;
 
-/** Apply one adjustment in its own transaction (idempotent by id; always applied, see applyLotFact). */
+/**
+ * Apply one adjustment in its own transaction (idempotent by id; always applied, see applyLotFact).
+ * On hand past what a lot can hold (a receipt on a huge lot) is a DbConflict 'out_of_range'.
+ */
 export async function applyStockAdjustment(db: Db, a: StockAdjustment): Promise<LotFactResult> {
-  return db.transaction((c) => applyLotFact(c, a));
+  return conflictsAsTyped(() => db.transaction((c) => applyLotFact(c, a)), {
+    out_of_range: `lot ${a.lotId}: on hand would exceed the largest quantity a lot can hold`,
+  });
 }

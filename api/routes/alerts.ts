@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Request } from 'express';
 import { z } from 'zod';
+import { idSchema } from '../../domain/ids';
 import type { Config } from '../../config';
 import { alertHistory, alertImpacts, getAlert, listAlerts } from '../../db/alerts';
 import type { AlertRecord } from '../../db/alerts';
@@ -19,6 +20,9 @@ import {
 import type { Logger } from '../../platform/logger';
 import { requireRole, seesAll } from '../auth';
 import { ApiError } from '../errors';
+import type { ErrorCode } from '../error-codes';
+import type { ApiOperation } from '../operation';
+import { jsonResponse as json } from '../operation';
 
 /** What the alert routes need. */
 export interface AlertsRouterDeps {
@@ -30,7 +34,7 @@ export interface AlertsRouterDeps {
   escalation?: EscalationTable;
 }
 
-const idSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash');
+const entityId = idSchema();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const isoTime = z.iso.datetime({ offset: true });
 
@@ -44,9 +48,9 @@ export const alertListQuery = z
     status: csvOf(z.enum(['open', 'acknowledged', 'resolved'])).optional(),
     severity: csvOf(z.enum(['warning', 'critical'])).optional(),
     kind: csvOf(z.enum(['excursion', 'hard_limit', 'rate_of_change', 'offline'])).optional(),
-    node: idSchema.optional(),
-    sensor: idSchema.optional(),
-    asset: idSchema.optional(),
+    node: entityId.optional(),
+    sensor: entityId.optional(),
+    asset: entityId.optional(),
     from: isoTime.optional(),
     to: isoTime.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -83,7 +87,7 @@ function actor(req: Request): string {
 
 function alertIdOf(req: Request): string {
   const id = String(req.params.id);
-  if (!UUID.test(id)) throw new ApiError(404, 'FC_NOT_FOUND', `no alert ${id}`);
+  if (!UUID.test(id)) throw new ApiError('FC_NOT_FOUND', `no alert ${id}`);
   return id;
 }
 
@@ -96,11 +100,18 @@ async function impactsFor<T extends { kind: string; refId: string }>(req: Reques
 }
 
 /** Routes under /v1/alerts. */
+/** The API's code for each reason an alert action is refused. */
+const ALERT_REFUSAL_CODES: Record<'not_found' | 'invalid_transition' | 'invalid_action', ErrorCode> = {
+  not_found: 'FC_NOT_FOUND',
+  invalid_transition: 'FC_INVALID_TRANSITION',
+  invalid_action: 'FC_INVALID_ACTION',
+};
+
 export function alertsRouter(deps: AlertsRouterDeps): Router {
   const router = Router();
   const profiles = new ProfileCache(deps.db, deps.logger);
   const table = deps.escalation ?? DEFAULT_ESCALATION;
-  const dispatcher = new OutboxDispatcher({ db: deps.db, logger: deps.logger, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue });
+  const dispatcher = new OutboxDispatcher({ db: deps.db, logger: deps.logger, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueues.coldchain });
   const read = requireRole('ops', 'integrator');
   const write = requireRole('ops');
 
@@ -116,7 +127,7 @@ export function alertsRouter(deps: AlertsRouterDeps): Router {
   router.get('/:id', read, async (req, res) => {
     const id = alertIdOf(req);
     const alert = await getAlert(deps.db.pool, id);
-    if (!alert) throw new ApiError(404, 'FC_NOT_FOUND', `no alert ${id}`);
+    if (!alert) throw new ApiError('FC_NOT_FOUND', `no alert ${id}`);
     const [history, allImpacts] = await Promise.all([alertHistory(deps.db, id), alertImpacts(deps.db.pool, id)]);
     // Alerts are about nodes and assets, which every reader may see; the orders they touched
     // are shown to an integrator only when it placed them.
@@ -151,9 +162,7 @@ export function alertsRouter(deps: AlertsRouterDeps): Router {
       for (const action of actions) {
         const r = await actOnAlert(c, id, action, actor(req), now, table);
         if (!r.ok) {
-          const status = r.error.code === 'not_found' ? 404 : r.error.code === 'invalid_transition' ? 409 : 400;
-          const code = r.error.code === 'not_found' ? 'FC_NOT_FOUND' : r.error.code === 'invalid_transition' ? 'FC_INVALID_TRANSITION' : 'FC_INVALID_ACTION';
-          throw new ApiError(status, code, r.error.message);
+          throw new ApiError(ALERT_REFUSAL_CODES[r.error.code], r.error.message);
         }
         mergeOutbox(outbox, r.outbox);
         last = r.alert;
@@ -198,12 +207,51 @@ export function assetColdChainRouter(deps: Pick<AlertsRouterDeps, 'db' | 'logger
   const profiles = new ProfileCache(deps.db, deps.logger);
   router.get('/:id/cold-chain', requireRole('ops', 'integrator'), async (req, res) => {
     const assetId = String(req.params.id);
-    if (!idSchema.safeParse(assetId).success) throw new ApiError(404, 'FC_NOT_FOUND', `no asset ${assetId}`);
+    if (!entityId.safeParse(assetId).success) throw new ApiError('FC_NOT_FOUND', `no asset ${assetId}`);
     const window = windowQuery.parse(req.query);
     await profiles.refreshIfStale();
     const report = await assetColdChainReport(deps.db.pool, (id) => profiles.resolve(id), assetId, window);
-    if (!report) throw new ApiError(404, 'FC_NOT_FOUND', `no asset ${assetId}`);
+    if (!report) throw new ApiError('FC_NOT_FOUND', `no asset ${assetId}`);
     res.json(report);
   });
   return router;
 }
+
+// Alert ids are UUIDs (an id of another form is a 404, as an unknown alert); asset ids the one id pattern.
+const alertParams = z.object({ id: z.string() }).strict();
+const assetParams = z.object({ id: entityId }).strict();
+const alertAnswer = json('Alert');
+
+/** The alert and asset cold-chain operations, registered in the API description (api/openapi.ts). */
+export const alertOperations: readonly ApiOperation[] = [
+  {
+    id: 'listAlerts', method: 'get', path: '/v1/alerts', tag: 'alerts', summary: 'List and filter alerts',
+    auth: ['ops', 'integrator'], query: alertListQuery, responses: { 200: json('Alerts') },
+  },
+  {
+    id: 'getAlert', method: 'get', path: '/v1/alerts/:id', tag: 'alerts',
+    summary: 'One alert with audit trail, comments, impacts and cold-chain figures', auth: ['ops', 'integrator'], params: alertParams,
+    responses: { 200: alertAnswer, 404: { description: 'Unknown alert' } },
+  },
+  {
+    id: 'acknowledgeAlert', method: 'post', path: '/v1/alerts/:id/acknowledge', tag: 'alerts', summary: 'Acknowledge',
+    auth: ['ops'], params: alertParams, body: ackBody, responses: { 200: alertAnswer, 409: { description: 'FC_INVALID_TRANSITION' } },
+  },
+  {
+    id: 'resolveAlert', method: 'post', path: '/v1/alerts/:id/resolve', tag: 'alerts', summary: 'Resolve',
+    auth: ['ops'], params: alertParams, body: resolveBody, responses: { 200: alertAnswer, 409: { description: 'FC_INVALID_TRANSITION' } },
+  },
+  {
+    id: 'commentAlert', method: 'post', path: '/v1/alerts/:id/comments', tag: 'alerts', summary: 'Comment',
+    auth: ['ops'], params: alertParams, body: commentBody, responses: { 201: alertAnswer },
+  },
+  {
+    id: 'assignAlert', method: 'post', path: '/v1/alerts/:id/assign', tag: 'alerts', summary: 'Assign or unassign (null)',
+    auth: ['ops'], params: alertParams, body: assignBody, responses: { 200: alertAnswer },
+  },
+  {
+    id: 'assetColdChain', method: 'get', path: '/v1/assets/:id/cold-chain', tag: 'alerts',
+    summary: 'Cold-chain figures of an asset over a window (default 24 h)', auth: ['ops', 'integrator'], params: assetParams,
+    query: windowQuery, responses: { 200: json('Report'), 404: { description: 'Unknown asset' } },
+  },
+];

@@ -5,12 +5,13 @@ import { z } from 'zod';
 import { authenticate, requireRole } from '../auth';
 import type { TokenKeys } from '../auth';
 import { ApiError } from '../errors';
+import type { ApiOperation } from '../operation';
 
 // Temporal's remote codec protocol: the Web UI (and `temporal` CLI) POST
 // {"payloads":[{"metadata":{k: base64}, "data": base64}]} to /decode and show the result.
 const payloadsSchema = z.object({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() })).max(10_000),
-});
+  payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() }).strict()).max(10_000),
+}).strict();
 
 const fromJson = (p: z.infer<typeof payloadsSchema>['payloads'][number]): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
@@ -45,15 +46,32 @@ export function codecRouter(deps: { codec: PayloadCodec | undefined; tokenKeys: 
   r.use(cors, authenticate(deps.tokenKeys), requireRole('ops'), ...(deps.afterAuth ?? []));
   for (const op of ['encode', 'decode'] as const) {
     r.post(`/${op}`, async (req, res) => {
-      if (!deps.codec) throw new ApiError(404, 'FC_CODEC_OFF', 'payload encryption is not enabled (PAYLOAD_CODEC_KEY unset)');
+      // A bad body is a 400 whether or not encryption is on: validation first, as on every route.
       const { payloads } = payloadsSchema.parse(req.body);
+      if (!deps.codec) throw new ApiError('FC_CODEC_OFF', 'payload encryption is not enabled (PAYLOAD_CODEC_KEY unset)');
       try {
         const out = await deps.codec[op](payloads.map(fromJson));
         res.json({ payloads: out.map(toJson) });
       } catch (err) {
-        throw new ApiError(422, 'FC_CODEC', `cannot ${op}: ${(err as Error).message}`);
+        throw new ApiError('FC_CODEC', `cannot ${op}: ${(err as Error).message}`);
       }
     });
   }
   return r;
 }
+
+const codecOperation = (op: 'encode' | 'decode', summary: string): ApiOperation => ({
+  id: op === 'encode' ? 'codecEncode' : 'codecDecode', method: 'post', path: `/codec/${op}`, tag: 'meta', summary, auth: ['ops'],
+  body: payloadsSchema,
+  responses: {
+    200: { description: op === 'encode' ? 'Encoded' : 'Decoded', schema: payloadsSchema },
+    404: { description: 'FC_CODEC_OFF: payload encryption is off' },
+    422: { description: `FC_CODEC: cannot ${op}` },
+  },
+});
+
+/** The codec operations, registered in the API description (api/openapi.ts). */
+export const codecOperations: readonly ApiOperation[] = [
+  codecOperation('encode', "Temporal remote codec: encode payloads (the Web UI's codec server)"),
+  codecOperation('decode', 'Temporal remote codec: decode payloads for the Web UI (ops only)'),
+];

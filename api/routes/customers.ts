@@ -4,16 +4,17 @@
 import { Router } from 'express';
 import type { Request } from 'express';
 import { z } from 'zod';
+import { idSchema } from '../../domain/ids';
 import { eraseCustomer, listPiiAccess, readCustomerForOps } from '../../db/customers';
 import type { Db } from '../../db/pool';
 import type { Config } from '../../config';
 import { openPii } from '../../platform/pii';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
-import type { ApiOperation } from '../openapi';
+import type { ApiOperation } from '../operation';
 import { cleanText } from '../text';
 
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash');
+const id = idSchema();
 /** Why personal data is read or erased: stored in the access log as given. */
 const reason = cleanText(3, 500).describe('Why (a ticket, a request): recorded in the access log');
 
@@ -56,8 +57,8 @@ export function customersRouter(deps: { config: Config; db: Db }): Router {
     const { customerId } = customerParams.parse(req.params);
     const q = reasonQuery.parse(req.query);
     const record = await readCustomerForOps(deps.db, customerId, { ...who(req), action, reason: q.reason, fields: FIELDS });
-    if (record.state === 'unknown') throw new ApiError(404, 'FC_NOT_FOUND', `customer ${customerId} not found`);
-    if (record.state === 'erased') throw new ApiError(410, 'FC_ERASED', `customer ${customerId}: personal data erased (${record.reason}) at ${record.erasedAt.toISOString()}`);
+    if (record.state === 'unknown') throw new ApiError('FC_NOT_FOUND', `customer ${customerId} not found`);
+    if (record.state === 'erased') throw new ApiError('FC_ERASED', `customer ${customerId}: personal data erased (${record.reason}) at ${record.erasedAt.toISOString()}`);
     const pii = openPii<{ name: string; phone: string; address: string }>(record.sealed, deps.config.pii.key);
     return {
       customerId, name: pii.name, phone: pii.phone, address: pii.address,
@@ -81,9 +82,9 @@ export function customersRouter(deps: { config: Config; db: Db }): Router {
     const { customerId } = customerParams.parse(req.params);
     const q = reasonQuery.parse(req.query);
     const result = await eraseCustomer(deps.db, customerId, { ...who(req), reason: q.reason });
-    if (result.state === 'unknown') throw new ApiError(404, 'FC_NOT_FOUND', `customer ${customerId} not found`);
+    if (result.state === 'unknown') throw new ApiError('FC_NOT_FOUND', `customer ${customerId} not found`);
     if (result.state === 'active_orders') {
-      throw new ApiError(409, 'FC_ACTIVE_ORDERS', `customer ${customerId} has orders still on their way (${result.orderIds.join(', ')}): erase once they are finished or cancelled`, { orderIds: result.orderIds });
+      throw new ApiError('FC_ACTIVE_ORDERS', `customer ${customerId} has orders still on their way (${result.orderIds.join(', ')}): erase once they are finished or cancelled`, { orderIds: result.orderIds });
     }
     res.json({ customerId, erasedAt: result.erasedAt.toISOString(), ordersErased: result.orders, alreadyErased: result.alreadyErased });
   });

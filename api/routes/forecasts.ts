@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
-import { forecastRunParamsSchema } from '../../activities/forecasting';
+import { forecastRunParamsSchema } from '../../forecasting/run-params';
 import type { Config } from '../../config';
 import { latestMarkdowns, latestReplenishment, latestRunForNode, loadForecastRun, loadForecasts, loadSlotCapacity } from '../../db/forecasts';
 import type { ForecastRunRecord, StoredForecast } from '../../db/forecasts';
@@ -13,6 +13,9 @@ import type { Db } from '../../db/pool';
 import { forecastRunWorkflow } from '../../workflows/forecasting';
 import { requireRole } from '../auth';
 import { ApiError, validationError } from '../errors';
+import type { ApiOperation } from '../operation';
+import { jsonResponse as json } from '../operation';
+import { ID_PATTERN, ID_RULE } from '../../domain/ids';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -20,7 +23,7 @@ const DAY_MS = 86_400_000;
 const MAX_FORECAST_ROWS = 50_000;
 
 const required = (what: string) => ({ error: (iss: { input: unknown }) => (iss.input === undefined ? 'required' : `must be ${what}`) });
-const id = z.string(required('a single id')).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1-128 letters, digits, dot, underscore or dash');
+const id = z.string(required('a single id')).regex(ID_PATTERN, `must be ${ID_RULE}`);
 const instant = z.iso.datetime({ offset: true, ...required('an ISO 8601 date-time with offset, e.g. 2025-03-03T08:00:00+08:00') });
 
 /** Query of GET /v1/forecasts. */
@@ -35,6 +38,7 @@ export const nodeQuery = z.object({ nodeId: id.optional() }).strict();
 /** Query of GET /v1/wave-capacity: a node and a local calendar date. */
 export const waveCapacityQuery = z.object({ nodeId: id, date: z.iso.date(required('a date YYYY-MM-DD')) }).strict();
 
+/** A run id in a path. */
 const runIdParam = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'must be a run id');
 
 /** What the forecasting routes need; without Temporal, runs cannot be started here. */
@@ -54,7 +58,7 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, where: 'query par
   const issues = result.error.issues.flatMap((i) =>
     i.code === 'unrecognized_keys' ? i.keys.map((k) => ({ path: k, message: `unknown ${where}` })) : [{ path: i.path.length ? i.path.join('.') : '(body)', message: i.message }],
   );
-  throw new ApiError(400, 'FC_VALIDATION', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
+  throw new ApiError('FC_VALIDATION', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
 }
 
 function runView(run: ForecastRunRecord) {
@@ -67,7 +71,7 @@ function runView(run: ForecastRunRecord) {
 
 async function latestRun(db: Db, nodeId: string): Promise<ForecastRunRecord> {
   const run = await latestRunForNode(db, nodeId);
-  if (!run) throw new ApiError(404, 'FC_NOT_FOUND', `no finished forecast run covers node ${nodeId}`);
+  if (!run) throw new ApiError('FC_NOT_FOUND', `no finished forecast run covers node ${nodeId}`);
   return run;
 }
 
@@ -106,22 +110,22 @@ export function forecastsRouter(deps: ForecastsRouterDeps): Router {
   r.get('/forecasts/runs/:runId', read, async (req, res) => {
     const runId = runIdParam.parse(req.params.runId);
     const run = await loadForecastRun(db, runId);
-    if (!run) throw new ApiError(404, 'FC_NOT_FOUND', `forecast run ${runId} not found`);
+    if (!run) throw new ApiError('FC_NOT_FOUND', `forecast run ${runId} not found`);
     res.json(runView(run));
   });
 
   r.post('/forecasts/runs', requireRole('ops'), async (req, res) => {
     const body: unknown = req.body ?? {};
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError(400, 'FC_VALIDATION', '(body): must be a JSON object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('FC_VALIDATION', '(body): must be a JSON object');
     const input = parse(forecastRunParamsSchema, { horizonDays: 7, ...body }, 'field');
     // A run over nodes that do not exist would "succeed" with nothing in it: refuse it here.
     const missing = new Set(await missingNodeIds(db, input.nodeIds ?? []));
     if (missing.size > 0) throw validationError((input.nodeIds ?? []).flatMap((id, i) => (missing.has(id) ? [{ path: `nodeIds.${i}`, message: `no such node: ${id}` }] : [])));
-    if (!deps.temporal) throw new ApiError(503, 'FC_UNAVAILABLE', 'forecast runs cannot be started: no Temporal connection');
+    if (!deps.temporal) throw new ApiError('FC_UNAVAILABLE', 'forecast runs cannot be started: no Temporal connection');
     const runId = `forecast-run-${randomUUID()}`;
     const handle = await deps.temporal.workflow.start(forecastRunWorkflow, {
       workflowId: runId,
-      taskQueue: deps.config.temporal.taskQueue,
+      taskQueue: deps.config.temporal.taskQueues.forecasting,
       args: [input],
       workflowExecutionTimeout: '6 hours',
       staticSummary: `Forecast run: ${input.horizonDays} days${input.nodeIds ? `, ${input.nodeIds.length} nodes` : ''}`,
@@ -167,3 +171,35 @@ export function forecastsRouter(deps: ForecastsRouterDeps): Router {
 
   return r;
 }
+
+const noRun = { description: 'No run for the node' };
+const readers = ['ops', 'integrator'] as const;
+
+/** The forecasting operations, registered in the API description (api/openapi.ts). */
+export const forecastOperations: readonly ApiOperation[] = [
+  {
+    id: 'getForecasts', method: 'get', path: '/v1/forecasts', tag: 'forecasting', summary: "A node's latest forecasts per SKU and slot (p10/p50/p90)",
+    auth: readers, query: forecastQuery, responses: { 200: json('Forecasts'), 404: noRun },
+  },
+  {
+    id: 'getForecastRun', method: 'get', path: '/v1/forecasts/runs/:runId', tag: 'forecasting', summary: 'One forecast run',
+    auth: readers, params: z.object({ runId: runIdParam }).strict(), responses: { 200: json('Run'), 404: { description: 'Unknown run' } },
+  },
+  {
+    id: 'startForecastRun', method: 'post', path: '/v1/forecasts/runs', tag: 'forecasting', summary: 'Start a forecast run now',
+    auth: ['ops'], body: forecastRunParamsSchema, bodyDefaults: { horizonDays: 7 },
+    responses: { 202: json('Started'), 503: { description: 'FC_UNAVAILABLE: no Temporal connection' } },
+  },
+  {
+    id: 'getReplenishment', method: 'get', path: '/v1/replenishment', tag: 'forecasting', summary: 'Latest replenishment suggestions (one node or all)',
+    auth: readers, query: nodeQuery, responses: { 200: json('Suggestions') },
+  },
+  {
+    id: 'getMarkdowns', method: 'get', path: '/v1/markdowns', tag: 'forecasting', summary: 'Latest markdown suggestions for lots at risk of expiring',
+    auth: readers, query: nodeQuery, responses: { 200: json('Suggestions') },
+  },
+  {
+    id: 'getWaveCapacity', method: 'get', path: '/v1/wave-capacity', tag: 'forecasting', summary: 'Expected orders per slot of a local day (for wave planning)',
+    auth: readers, query: waveCapacityQuery, responses: { 200: json('Slots'), 404: noRun },
+  },
+];

@@ -4,17 +4,18 @@
 import { Router } from 'express';
 import type { Request } from 'express';
 import { z } from 'zod';
+import { idSchema } from '../../domain/ids';
 import { KPI_COLUMNS, KpiQueryError, kpisByNodeDay, nodeExists } from '../../db/kpis';
 import type { KpiRow } from '../../db/kpis';
 import type { Db } from '../../db/pool';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
-import type { ApiOperation } from '../openapi';
+import type { ApiOperation } from '../operation';
 
 /** Longest window one request may ask for, in days (the answer is dense: nodes × days rows). */
 export const MAX_KPI_DAYS = 93;
 
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash');
+const id = idSchema();
 const day = z.iso
   .date({ error: 'must be a date YYYY-MM-DD' })
   .refine((d) => d >= '1970-01-01' && d <= '2999-12-31', 'must be a date between 1970-01-01 and 2999-12-31');
@@ -81,11 +82,11 @@ export function kpisRouter(deps: { db: Db }): Router {
 
   const report = async (req: Request) => {
     const q = kpiQuerySchema.parse(req.query);
-    if (q.nodeId && !(await nodeExists(deps.db, q.nodeId))) throw new ApiError(404, 'FC_NOT_FOUND', `node ${q.nodeId} not found`);
+    if (q.nodeId && !(await nodeExists(deps.db, q.nodeId))) throw new ApiError('FC_NOT_FOUND', `node ${q.nodeId} not found`);
     try {
       return { q, rows: await kpisByNodeDay(deps.db, { from: q.from, to: q.to, tz: q.tz, ...(q.nodeId ? { nodeId: q.nodeId } : {}) }) };
     } catch (err) {
-      if (err instanceof KpiQueryError) throw new ApiError(400, 'FC_VALIDATION', `tz: ${err.message}`);
+      if (err instanceof KpiQueryError) throw new ApiError('FC_VALIDATION', `tz: ${err.message}`);
       throw err;
     }
   };

@@ -12,7 +12,7 @@ import { CODE_TABLES } from '../../domain/masterdata/codes';
 import { assetBody, binBody, ENTITIES, masterId, nodeBody, sensorBody, skuBody } from '../../domain/masterdata/schemas';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
-import type { ApiOperation } from '../openapi';
+import type { ApiOperation } from '../operation';
 
 export const nodeParams = z.object({ nodeId: masterId }).strict();
 export const skuParams = z.object({ sku: masterId }).strict();
@@ -32,13 +32,13 @@ export const auditQuery = z
 
 function answer<V>(res: Response, result: UpsertResult<V>): void {
   if (result.outcome === 'refused') {
-    throw new ApiError(422, 'FC_UNKNOWN_REFERENCE', result.problems.map((p) => `${p.path}: ${p.message}`).join('; '), result.problems);
+    throw new ApiError('FC_UNKNOWN_REFERENCE', result.problems.map((p) => `${p.path}: ${p.message}`).join('; '), result.problems);
   }
   res.status(result.outcome === 'created' ? 201 : 200).json({ outcome: result.outcome, record: result.record });
 }
 
 function found<V>(record: V | null, what: string): V {
-  if (!record) throw new ApiError(404, 'FC_NOT_FOUND', `${what} not found`);
+  if (!record) throw new ApiError('FC_NOT_FOUND', `${what} not found`);
   return record;
 }
 

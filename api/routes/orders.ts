@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Router } from 'express';
 import type { Request } from 'express';
 import { z } from 'zod';
+import { fulfilmentIdSchema, idSchema } from '../../domain/ids';
 import type { Config } from '../../config';
 import { instantSlot, intakeDateIssues } from '../../domain/orders';
 import { claimOrder, loadOrder, loadOrderEvents, markOrderStarted } from '../../db/orders';
@@ -24,11 +25,13 @@ import type { CustomerReturnInput, CustomerReturnOutcome, OrderInput } from '../
 import { ORDER_ID } from '../../workflows/search-attributes';
 import { requireRole, seesAll } from '../auth';
 import { assertCourierMayAct, assertOrderReachable, orderNotFound } from '../ownership';
-import { ApiError } from '../errors';
+import { ApiError, rethrowConflict } from '../errors';
 import { cleanText } from '../text';
 import { fromTemporal } from '../temporal-errors';
+import type { ApiOperation } from '../operation';
+import { jsonResponse as json } from '../operation';
 
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash');
+const id = idSchema();
 // How long POST /returns waits for the settlement before answering 202 (no worker, a slow database).
 const RETURN_ANSWER_WAIT_MS = 8_000;
 
@@ -114,24 +117,39 @@ export function toReturnInput(orderId: string, body: z.infer<typeof returnReques
 
 // A fulfilment's workflow id: checked here so that no string Temporal cannot take as a workflow
 // id (a lone surrogate, thousands of characters) gets that far.
-const fulfilmentId = z.string().regex(/^order-[A-Za-z0-9][A-Za-z0-9._-]{0,63}-f\d{1,4}$/, 'must be a fulfilment id (order-<orderId>-f<n>)');
+const fulfilmentId = fulfilmentIdSchema();
 
-const courierEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('dispatched'), fulfilmentId, courierId: id }),
-  z.object({ type: z.literal('delivered'), fulfilmentId }),
-  z.object({
-    type: z.literal('rejected'),
-    fulfilmentId,
-    lines: z.array(z.object({ lineId: id, qty: z.number().int().min(1), condition: z.enum(['sellable', 'damaged', 'unknown']), customerChoice: z.enum(['refund', 'replacement']) })).min(1),
-  }),
+/** POST /v1/orders/{orderId}/cancel body. */
+export const cancelBodySchema = z.object({ reason: cleanText(1, 500) }).strict();
+
+const rejectedLine = z
+  .object({
+    lineId: id,
+    qty: z.number().int().min(1),
+    condition: z.enum(['sellable', 'damaged', 'unknown']),
+    customerChoice: z.enum(['refund', 'replacement']),
+  })
+  .strict();
+
+/** POST /v1/orders/{orderId}/courier-events body: dispatched, delivered or rejected at the door. */
+export const courierEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('dispatched'), fulfilmentId, courierId: id }).strict(),
+  z.object({ type: z.literal('delivered'), fulfilmentId }).strict(),
+  z.object({ type: z.literal('rejected'), fulfilmentId, lines: z.array(rejectedLine).min(1) }).strict(),
 ]);
 
-const adjustmentSchema = z.object({
-  adjustmentId: id,
-  lotId: id,
-  kind: z.enum(['receipt', 'count', 'sale']),
-  qty: z.number().int().min(0).max(1_000_000),
-});
+/** POST /v1/stock/adjustments body: a receipt, count or sale on one lot. */
+export const adjustmentSchema = z
+  .object({
+    adjustmentId: id,
+    lotId: id,
+    kind: z.enum(['receipt', 'count', 'sale']),
+    qty: z.number().int().min(0).max(1_000_000),
+  })
+  .strict();
+
+/** The order's id in a path. */
+const orderParams = z.object({ orderId: id }).strict();
 
 // POS sales are dated within the intake window's reach: a century back or a day ahead is nobody's till.
 const SALE_PAST_MS = 400 * 86_400_000;
@@ -237,7 +255,7 @@ async function refuseIfClosed(handle: WorkflowHandle, action: string): Promise<v
   const desc = await handle.describe().catch(() => undefined);
   if (!desc || desc.status.name === 'RUNNING') return;
   const detail = await handle.query(fulfilmentStatusQuery).catch(() => undefined);
-  throw new ApiError(409, 'FC_INVALID_TRANSITION', `cannot ${action} a fulfilment that is ${detail?.state ?? desc.status.name.toLowerCase()} (it has finished)`);
+  throw new ApiError('FC_INVALID_TRANSITION', `cannot ${action} a fulfilment that is ${detail?.state ?? desc.status.name.toLowerCase()} (it has finished)`);
 }
 
 /** Order intake, status, cancellation and courier events. */
@@ -261,7 +279,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     try {
       const handle = await temporal.workflow.start(orderWorkflow, {
         workflowId: orderWorkflowId(input.orderId),
-        taskQueue: config.temporal.taskQueue,
+        taskQueue: config.temporal.taskQueues.orders,
         args: [input],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
@@ -292,11 +310,11 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
       const { existing } = claim;
       // Another principal's order: only that the id is taken, nothing of the order itself.
       if (!seesAll(req.principal!) && existing.placedBy !== req.principal!.sub) {
-        throw new ApiError(409, 'FC_ORDER_ID_TAKEN', `order id ${orderId} is taken: choose another`);
+        throw new ApiError('FC_ORDER_ID_TAKEN', `order id ${orderId} is taken: choose another`);
       }
       const differ = existing.fingerprint ? fingerprintDifferences(existing.fingerprint, intakeFingerprint(body, config.pii.key)) : recordDifferences(existing, body);
       if (differ.length) {
-        throw new ApiError(409, 'FC_ORDER_CONFLICT', `order ${orderId} was submitted before with a different ${differ.join(', ')}`, { fields: differ });
+        throw new ApiError('FC_ORDER_CONFLICT', `order ${orderId} was submitted before with a different ${differ.join(', ')}`, { fields: differ });
       }
       // Started before, or moved on since: answer with the order as it stands.
       if (existing.startedRunId || existing.status !== 'received') {
@@ -329,7 +347,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
 
   r.post('/orders/:orderId/cancel', requireRole('integrator', 'ops'), async (req, res) => {
     const orderId = id.parse(req.params.orderId);
-    const { reason } = z.object({ reason: cleanText(1, 500) }).parse(req.body ?? {});
+    const { reason } = cancelBodySchema.parse(req.body ?? {});
     await assertOrderReachable(db, req.principal!, orderId);
     try {
       const result = await temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(cancelOrderUpdate, { args: [{ reason }] });
@@ -342,7 +360,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
   r.post('/orders/:orderId/courier-events', requireRole('courier', 'ops'), async (req, res) => {
     const orderId = id.parse(req.params.orderId);
     const ev = courierEventSchema.parse(req.body);
-    if (!ev.fulfilmentId.startsWith(`${orderWorkflowId(orderId)}-f`)) throw new ApiError(404, 'FC_NOT_FOUND', `fulfilment ${ev.fulfilmentId} is not part of order ${orderId}`);
+    if (!ev.fulfilmentId.startsWith(`${orderWorkflowId(orderId)}-f`)) throw new ApiError('FC_NOT_FOUND', `fulfilment ${ev.fulfilmentId} is not part of order ${orderId}`);
     // A courier acts only on the fulfilments assigned to it.
     await assertCourierMayAct(db, req.principal!, orderId, ev.fulfilmentId, ev);
     const handle = temporal.workflow.getHandle(ev.fulfilmentId);
@@ -370,7 +388,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     const handle = await temporal.workflow
       .start(customerReturnWorkflow, {
         workflowId,
-        taskQueue: config.temporal.taskQueue,
+        taskQueue: config.temporal.taskQueues.orders,
         args: [input],
         // A refused return failed: the same return id may come again, corrected.
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
@@ -392,10 +410,10 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     }
     if ('err' in answer) {
       const cause = answer.err instanceof WorkflowFailedError ? answer.err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === 'ReturnRefused') throw new ApiError(409, 'FC_RETURN_REFUSED', cause.message);
+      if (cause instanceof ApplicationFailure && cause.type === 'ReturnRefused') throw new ApiError('FC_RETURN_REFUSED', cause.message);
       throw answer.err;
     }
-    if (answer.outcome.fingerprint !== input.fingerprint) throw new ApiError(409, 'FC_RETURN_REFUSED', `return ${body.returnId} of order ${orderId} was made with other lines`);
+    if (answer.outcome.fingerprint !== input.fingerprint) throw new ApiError('FC_RETURN_REFUSED', `return ${body.returnId} of order ${orderId} was made with other lines`);
     const { fingerprint: _fingerprint, ...outcome } = answer.outcome;
     res.status(duplicate ? 200 : 201).json({ ...outcome, workflowId, duplicate });
   });
@@ -431,12 +449,8 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
 
   r.post('/stock/adjustments', requireRole('ops', 'integrator'), async (req, res) => {
     const adj = adjustmentSchema.parse(req.body);
-    const result = await applyStockAdjustment(db, adj).catch((err: unknown) => {
-      // 22003: on hand would pass the largest quantity a lot can hold (a receipt on a huge lot).
-      if ((err as { code?: string }).code === '22003') return { error: `lot ${adj.lotId}: on hand would exceed the largest quantity a lot can hold` };
-      throw err;
-    });
-    if ('error' in result) throw new ApiError(result.error.startsWith('unknown lot') ? 404 : 409, 'FC_STOCK', result.error);
+    const result = await applyStockAdjustment(db, adj).catch(rethrowConflict('out_of_range', 'FC_STOCK'));
+    if ('error' in result) throw new ApiError('FC_NOT_FOUND', result.error);
     await signalShortfalls(result.cuts);
     res.status(result.applied ? 201 : 200).json(result);
   });
@@ -450,3 +464,74 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
 
   return r;
 }
+
+const stockAnswer = (applied: boolean) => z.object({ applied: z.literal(applied), onHand: z.number(), reserved: z.number() });
+
+/** The order, return and stock operations, registered in the API description (api/openapi.ts). */
+export const orderOperations: readonly ApiOperation[] = [
+  {
+    id: 'createOrder', method: 'post', path: '/v1/orders', tag: 'orders', summary: 'Submit an order (idempotent by orderId)',
+    auth: ['integrator', 'ops'], body: orderIntakeSchema,
+    responses: {
+      202: {
+        description: 'Started',
+        schema: z.object({ orderId: z.string(), workflowId: z.string(), runId: z.string(), duplicate: z.literal(false) }),
+      },
+      200: {
+        description: 'Submitted before with the same body: the order as it stands',
+        schema: z.object({ orderId: z.string(), workflowId: z.string(), status: z.string(), duplicate: z.literal(true) }),
+      },
+      409: { description: 'FC_ORDER_CONFLICT: submitted before with a different body (error.details.fields names what differs); FC_ORDER_ID_TAKEN' },
+    },
+  },
+  {
+    id: 'getOrder', method: 'get', path: '/v1/orders/:orderId', tag: 'orders', summary: 'Order status, workflow view and event stream',
+    auth: ['ops', 'integrator'], params: orderParams, responses: { 200: json('Order'), 404: { description: 'Unknown order' } },
+  },
+  {
+    id: 'cancelOrder', method: 'post', path: '/v1/orders/:orderId/cancel', tag: 'orders', summary: 'Cancel (before picking) or return (after)',
+    auth: ['integrator', 'ops'], params: orderParams, body: cancelBodySchema,
+    responses: { 200: json('Outcome'), 409: { description: 'FC_INVALID_TRANSITION: not allowed in this state' } },
+  },
+  {
+    id: 'courierEvent', method: 'post', path: '/v1/orders/:orderId/courier-events', tag: 'orders', summary: 'Dispatched, delivered or rejected at the door',
+    auth: ['courier', 'ops'], params: orderParams, body: courierEventSchema,
+    responses: {
+      200: { description: 'New state', schema: z.object({ fulfilmentId: z.string(), state: z.string(), inspectAtDoor: z.boolean() }) },
+      404: { description: 'Unknown fulfilment' },
+      409: { description: 'FC_INVALID_TRANSITION' },
+    },
+  },
+  {
+    id: 'createReturn', method: 'post', path: '/v1/orders/:orderId/returns', tag: 'orders',
+    summary: 'Return after delivery: refund or replacement per line (idempotent by returnId)',
+    auth: ['integrator', 'ops'], params: orderParams, body: returnRequestSchema,
+    responses: {
+      201: json('Settled: credits, restock or write-off per line, the replacement order'),
+      200: json('Settled before under this returnId'),
+      202: json('Still settling'),
+      404: { description: 'Unknown order' },
+      409: { description: 'FC_RETURN_REFUSED: names the rule (window, quantity, fresh goods without a quality problem)' },
+    },
+  },
+  {
+    id: 'listReturns', method: 'get', path: '/v1/orders/:orderId/returns', tag: 'orders', summary: 'Returns after delivery of an order',
+    auth: ['ops', 'integrator'], params: orderParams, responses: { 200: json('Returns'), 404: { description: 'Unknown order' } },
+  },
+  {
+    id: 'stockAdjustment', method: 'post', path: '/v1/stock/adjustments', tag: 'stock',
+    summary: 'Receipt, count or sale against a lot (idempotent by adjustmentId)', auth: ['ops', 'integrator'], body: adjustmentSchema,
+    responses: {
+      201: { description: 'Applied', schema: stockAnswer(true) },
+      200: { description: 'Already applied', schema: stockAnswer(false) },
+      404: { description: 'Unknown lot' },
+      409: { description: 'FC_STOCK: on hand would pass the largest quantity a lot can hold' },
+    },
+  },
+  {
+    id: 'stockSales', method: 'post', path: '/v1/stock/sales', tag: 'stock',
+    summary: 'POS sales in a batch, each idempotent by saleId; applied always, a shortfall comes out of reservations',
+    auth: ['ops', 'integrator'], body: posSalesSchema,
+    responses: { 201: json('Applied (per sale: replayed or not, the reservations cut)'), 200: json('Every sale applied before') },
+  },
+];

@@ -13,6 +13,7 @@ import type { Client } from '@temporalio/client';
 import express, { Router } from 'express';
 import type { Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
+import { fulfilmentIdSchema, idSchema } from '../../domain/ids';
 import type { Config } from '../../config';
 import {
   nodeForPicking, openPickTasks, pickTask, pickTasksOfOrder, policyFor, sealedContacts, setSubstitutionPolicies, skuNames, substitutionPolicies,
@@ -29,9 +30,9 @@ import {
 import type { PickActionResult, PickView, SubstitutionView } from '../../workflows/messages';
 import { packBlocker, pickStatus, totesToStage } from '../../workflows/picking';
 import { requireRole } from '../auth';
-import { ApiError } from '../errors';
+import { ApiError, rethrowConflict } from '../errors';
 import { assertOrderReachable, orderNotFound } from '../ownership';
-import type { ApiOperation } from '../openapi';
+import type { ApiOperation } from '../operation';
 import { fromTemporal } from '../temporal-errors';
 import { planNodeWaves, waveLimitsOf } from './picker-waves';
 
@@ -40,8 +41,8 @@ export interface PickerDeps { config: Config; db: Db; temporal: Client }
 
 // ---- Schemas: they validate requests and describe them in /openapi.json -------------------------
 
-const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash');
-const fulfilmentId = z.string().regex(/^order-[A-Za-z0-9._-]{1,64}-f\d{1,4}$/, 'must be a fulfilment id (order-<orderId>-f<n>)');
+const id = idSchema();
+const fulfilmentId = fulfilmentIdSchema();
 /** An idempotency key: a UUID or any 1-128 safe characters; the same key means the same request. */
 export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 letters, digits, dot, underscore, colon or dash');
 const keyField = { idempotencyKey: idempotencyKeySchema.optional().describe('Alternative to the Idempotency-Key header') };
@@ -232,22 +233,22 @@ export function pickPathOf(views: readonly PickView[], pickerId: string, names: 
 /** The idempotency key of a request: header or body field (both: they must agree). */
 export function idempotencyKeyOf(req: Request, body: { idempotencyKey?: string | undefined }): string {
   const header = req.get('idempotency-key');
-  if (header !== undefined && !idempotencyKeySchema.safeParse(header).success) throw new ApiError(400, 'FC_VALIDATION', 'Idempotency-Key: must be 1-128 letters, digits, dot, underscore, colon or dash');
-  if (header && body.idempotencyKey && header !== body.idempotencyKey) throw new ApiError(400, 'FC_VALIDATION', 'Idempotency-Key header and idempotencyKey in the body differ');
+  if (header !== undefined && !idempotencyKeySchema.safeParse(header).success) throw new ApiError('FC_VALIDATION', 'Idempotency-Key: must be 1-128 letters, digits, dot, underscore, colon or dash');
+  if (header && body.idempotencyKey && header !== body.idempotencyKey) throw new ApiError('FC_VALIDATION', 'Idempotency-Key header and idempotencyKey in the body differ');
   const key = header || body.idempotencyKey;
-  if (!key) throw new ApiError(400, 'FC_IDEMPOTENCY_KEY_REQUIRED', 'an Idempotency-Key header (or idempotencyKey in the body) is required: reuse it when retrying the same action');
+  if (!key) throw new ApiError('FC_IDEMPOTENCY_KEY_REQUIRED', 'an Idempotency-Key header (or idempotencyKey in the body) is required: reuse it when retrying the same action');
   return key;
 }
 
 function pickerOf(req: Request): { pickerId: string; nodeId: string } {
   const p = req.principal!;
-  if (!p.nodeId) throw new ApiError(403, 'FC_FORBIDDEN', 'this picker token names no node');
+  if (!p.nodeId) throw new ApiError('FC_FORBIDDEN', 'this picker token names no node');
   return { pickerId: p.sub, nodeId: p.nodeId };
 }
 
 function sameNode(req: Request, nodeId: string): { pickerId: string; nodeId: string } {
   const me = pickerOf(req);
-  if (me.nodeId !== nodeId) throw new ApiError(403, 'FC_FORBIDDEN', `this token works node ${me.nodeId}, not ${nodeId}`);
+  if (me.nodeId !== nodeId) throw new ApiError('FC_FORBIDDEN', `this token works node ${me.nodeId}, not ${nodeId}`);
   return me;
 }
 
@@ -259,7 +260,7 @@ async function update<T>(temporal: Client, row: PickTaskRow, what: string, send:
     return await send();
   } catch (err) {
     const desc = await temporal.workflow.getHandle(row.fulfilmentId).describe().catch(() => undefined);
-    if (desc && desc.status.name !== 'RUNNING') throw new ApiError(409, 'FC_INVALID_TRANSITION', `cannot ${what} a fulfilment that is ${OPEN.has(row.state) ? desc.status.name.toLowerCase() : row.state} (it has finished)`);
+    if (desc && desc.status.name !== 'RUNNING') throw new ApiError('FC_INVALID_TRANSITION', `cannot ${what} a fulfilment that is ${OPEN.has(row.state) ? desc.status.name.toLowerCase() : row.state} (it has finished)`);
     return fromTemporal(err, `fulfilment ${row.fulfilmentId}`);
   }
 }
@@ -277,8 +278,8 @@ export function pickerRouter(deps: PickerDeps): Router {
     const { fulfilmentId: fid } = fulfilmentParams.parse({ fulfilmentId: req.params.fulfilmentId });
     const me = pickerOf(req);
     const row = await pickTask(db, fid);
-    if (!row) throw new ApiError(404, 'FC_NOT_FOUND', `fulfilment ${fid} not found (or not open for picking yet)`);
-    if (row.nodeId !== me.nodeId) throw new ApiError(403, 'FC_FORBIDDEN', `fulfilment ${fid} is picked at another node; this token works node ${me.nodeId}`);
+    if (!row) throw new ApiError('FC_NOT_FOUND', `fulfilment ${fid} not found (or not open for picking yet)`);
+    if (row.nodeId !== me.nodeId) throw new ApiError('FC_FORBIDDEN', `fulfilment ${fid} is picked at another node; this token works node ${me.nodeId}`);
     return { row, pickerId: me.pickerId };
   };
 
@@ -298,7 +299,7 @@ export function pickerRouter(deps: PickerDeps): Router {
     const { nodeId } = nodeParams.parse(req.params);
     const me = sameNode(req, nodeId);
     const node = await nodeForPicking(db, nodeId);
-    if (!node) throw new ApiError(404, 'FC_NOT_FOUND', `node ${nodeId} not found`);
+    if (!node) throw new ApiError('FC_NOT_FOUND', `node ${nodeId} not found`);
     const rows = await openPickTasks(db, nodeId);
     const now = Date.now();
     const limits = waveLimitsOf(node.waves);
@@ -326,14 +327,14 @@ export function pickerRouter(deps: PickerDeps): Router {
     const body = claimBody.parse(req.body ?? {});
     const key = idempotencyKeyOf(req, body);
     const node = await nodeForPicking(db, nodeId);
-    if (!node) throw new ApiError(404, 'FC_NOT_FOUND', `node ${nodeId} not found`);
+    if (!node) throw new ApiError('FC_NOT_FOUND', `node ${nodeId} not found`);
     const rows = await openPickTasks(db, nodeId);
     const wave = planNodeWaves(nodeId, rows.map((x) => x.view), Date.now(), waveLimitsOf(node.waves)).find((w) => w.waveId === body.waveId);
     // A retried claim finds its wave gone from the open plan (it is this picker's now): resend to the same fulfilments.
     const mine = rows.filter((x) => x.view.zones.some((z) => z.waveId === body.waveId && z.pickerId === me.pickerId));
     const zone = wave?.zone ?? mine[0]?.view.zones.find((z) => z.waveId === body.waveId)?.zone;
     const members = [...new Set([...(wave?.orderIds ?? []), ...mine.map((x) => x.fulfilmentId)])];
-    if (!zone || !members.length) throw new ApiError(409, 'FC_WAVE_GONE', `wave ${body.waveId} is no longer open (claimed by another picker or re-planned): refresh the wave list`);
+    if (!zone || !members.length) throw new ApiError('FC_WAVE_GONE', `wave ${body.waveId} is no longer open (claimed by another picker or re-planned): refresh the wave list`);
     const outcomes = await Promise.all(members.map(async (fid) => {
       try {
         const result = await temporal.workflow.getHandle(fid).executeUpdate(claimPickUpdate, { args: [{ pickerId: me.pickerId, zones: [zone], waveId: body.waveId, idempotencyKey: key }] });
@@ -355,7 +356,7 @@ export function pickerRouter(deps: PickerDeps): Router {
       waveId: body.waveId, claimed: claimed.map(({ task: _t, ...c }) => c), refused, tasks: claimed.map((c) => taskBody(c.task, me.pickerId, x)),
     };
     if (claimed.length && claimed.every((c) => c.replayed)) res.set('Idempotent-Replayed', 'true');
-    if (!claimed.length) throw new ApiError(409, 'FC_INVALID_TRANSITION', `could not claim wave ${body.waveId}: ${refused.map((f) => `${f.fulfilmentId}: ${f.message}`).join('; ')}`, refused);
+    if (!claimed.length) throw new ApiError('FC_INVALID_TRANSITION', `could not claim wave ${body.waveId}: ${refused.map((f) => `${f.fulfilmentId}: ${f.message}`).join('; ')}`, refused);
     res.json(out);
   });
 
@@ -423,11 +424,7 @@ export function substitutionsRouter(deps: PickerDeps): Router {
       ...(body.default || decisionWindowS ? [{ lineId: '*', policy: body.default ?? ('best_match' as const), sku: null, decisionWindowS }] : []),
       ...(body.lines ?? []).map((l) => ({ lineId: l.lineId, policy: l.policy, sku: l.sku ?? null, decisionWindowS })),
     ];
-    await setSubstitutionPolicies(db, orderId, rows).catch((err: unknown) => {
-      // 23505: another PUT for this order cleared the old rows at the same time and inserted first.
-      if ((err as { code?: string }).code === '23505') throw new ApiError(409, 'FC_CONFLICT', `the substitution policy of order ${orderId} was being replaced by another request at the same time: send it again`);
-      throw err;
-    });
+    await setSubstitutionPolicies(db, orderId, rows).catch(rethrowConflict('concurrent_write', 'FC_CONFLICT'));
     res.json({ orderId, policies: rows.map(({ decisionWindowS: _w, ...p }) => p), decisionWindowSeconds: decisionWindowS });
   });
 
@@ -444,7 +441,7 @@ export function substitutionsRouter(deps: PickerDeps): Router {
     const idempotencyKey = idempotencyKeyOf(req, body);
     await assertOrderReachable(db, req.principal!, orderId);
     const row = (await pickTasksOfOrder(db, orderId)).find((x) => x.view.lines.some((l) => l.lineId === lineId && l.short?.substitution));
-    if (!row) throw new ApiError(404, 'FC_NOT_FOUND', `no substitute was proposed for line ${lineId} of order ${orderId}`);
+    if (!row) throw new ApiError('FC_NOT_FOUND', `no substitute was proposed for line ${lineId} of order ${orderId}`);
     const result = await update(temporal, row, 'decide a substitute on', () =>
       temporal.workflow.getHandle(row.fulfilmentId).executeUpdate(decideSubstitutionUpdate, { args: [{ lineId, accept: body.accept, decidedBy: req.principal!.sub, idempotencyKey }] }));
     const proposal = proposalsOf(result.task).find((p) => p.lineId === lineId)!;

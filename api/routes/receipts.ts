@@ -11,7 +11,7 @@ import { masterId } from '../../domain/masterdata/schemas';
 import { receiptBody } from '../../domain/receiving/receipt';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
-import type { ApiOperation } from '../openapi';
+import type { ApiOperation } from '../operation';
 
 export const lotParams = z.object({ lotId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,129}$/, 'must be a lot id') }).strict();
 
@@ -23,10 +23,10 @@ export function receiptsRouter(deps: { db: Db }): Router {
     const body = receiptBody.parse(req.body);
     const result = await deps.db.transaction((c) => receive(c, body, req.principal!.sub));
     if (result.outcome === 'conflict') {
-      throw new ApiError(409, 'FC_RECEIPT_CONFLICT', `receipt ${body.receiptId} was received with a different ${result.fields.join(', ')}`, result.fields.map((path) => ({ path, message: 'differs from the stored receipt' })));
+      throw new ApiError('FC_RECEIPT_CONFLICT', `receipt ${body.receiptId} was received with a different ${result.fields.join(', ')}`, result.fields.map((path) => ({ path, message: 'differs from the stored receipt' })));
     }
     if (result.outcome === 'refused') {
-      throw new ApiError(422, 'FC_UNKNOWN_REFERENCE', result.problems.map((p) => `${p.path}: ${p.message}`).join('; '), result.problems);
+      throw new ApiError('FC_UNKNOWN_REFERENCE', result.problems.map((p) => `${p.path}: ${p.message}`).join('; '), result.problems);
     }
     res.status(result.outcome === 'created' ? 201 : 200).json(result.receipt);
   });
@@ -34,7 +34,7 @@ export function receiptsRouter(deps: { db: Db }): Router {
   r.get('/lots/:lotId/trace', requireRole('ops'), async (req, res) => {
     const { lotId } = lotParams.parse(req.params);
     const trace = await traceLot(deps.db, lotId);
-    if (!trace) throw new ApiError(404, 'FC_NOT_FOUND', `lot ${lotId} not found`);
+    if (!trace) throw new ApiError('FC_NOT_FOUND', `lot ${lotId} not found`);
     res.json(trace);
   });
 

@@ -18,7 +18,7 @@ import { cancelBody, pickedBody, receivedBody, shippedBody, transferBody, transi
 import { cancelTransferUpdate, pickedAtSourceUpdate, receivedUpdate, shippedUpdate, TRANSFER_REFUSED, transferWorkflow, transferWorkflowId } from '../../workflows/transfer';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
-import type { ApiOperation } from '../openapi';
+import type { ApiOperation } from '../operation';
 import { fromTemporal } from '../temporal-errors';
 
 export const transferParams = z.object({ id: masterId }).strict();
@@ -27,7 +27,7 @@ export const transferParams = z.object({ id: masterId }).strict();
 function stepError(err: unknown, transferId: string): never {
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === TRANSFER_REFUSED) {
     const problems = (err.cause.details ?? []) as FieldProblem[];
-    throw new ApiError(422, 'FC_TRANSFER_REFUSED', err.cause.message, problems);
+    throw new ApiError('FC_TRANSFER_REFUSED', err.cause.message, problems);
   }
   return fromTemporal(err, `transfer ${transferId}`);
 }
@@ -36,19 +36,20 @@ function stepError(err: unknown, transferId: string): never {
 export function transfersRouter(deps: { config: Config; db: Db; temporal: Client }): Router {
   const r = Router();
   const actor = (req: Request) => req.principal!.sub;
+  type TransferHandle = ReturnType<Client['workflow']['getHandle']>;
 
   r.post('/transfers', requireRole('ops'), async (req, res) => {
     const body = transferBody.parse(req.body);
     const result = await deps.db.transaction((c) => createTransfer(c, body, actor(req)));
     if (result.outcome === 'conflict') {
-      throw new ApiError(409, 'FC_TRANSFER_CONFLICT', `transfer ${body.transferId} was planned with a different ${result.fields.join(', ')}`, result.fields.map((path) => ({ path, message: 'differs from the stored transfer' })));
+      throw new ApiError('FC_TRANSFER_CONFLICT', `transfer ${body.transferId} was planned with a different ${result.fields.join(', ')}`, result.fields.map((path) => ({ path, message: 'differs from the stored transfer' })));
     }
-    if (result.outcome === 'refused') throw new ApiError(422, 'FC_TRANSFER_REFUSED', result.problems.map((p) => `${p.path}: ${p.message}`).join('; '), result.problems);
+    if (result.outcome === 'refused') throw new ApiError('FC_TRANSFER_REFUSED', result.problems.map((p) => `${p.path}: ${p.message}`).join('; '), result.problems);
     // Started on a repeat too (the first call may have stopped between the row and the start);
     // the id is never reused, so a finished transfer is not run again.
     await deps.temporal.workflow
       .start(transferWorkflow, {
-        workflowId: transferWorkflowId(body.transferId), taskQueue: deps.config.temporal.taskQueue, args: [{ transferId: body.transferId }],
+        workflowId: transferWorkflowId(body.transferId), taskQueue: deps.config.temporal.taskQueues.orders, args: [{ transferId: body.transferId }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE, workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         staticSummary: `Transfer ${body.transferId}: ${result.transfer.fromNodeId} → ${result.transfer.toNodeId}`,
       })
@@ -61,26 +62,32 @@ export function transfersRouter(deps: { config: Config; db: Db; temporal: Client
   r.get('/transfers/:id', requireRole('ops'), async (req, res) => {
     const { id } = transferParams.parse(req.params);
     const t = await readTransfer(deps.db, id);
-    if (!t) throw new ApiError(404, 'FC_NOT_FOUND', `transfer ${id} not found`);
+    if (!t) throw new ApiError('FC_NOT_FOUND', `transfer ${id} not found`);
     res.json(t);
   });
 
-  /** Run a step's update, then answer the transfer as stored. */
-  const drive = (path: string, action: TransferAction, run: (handle: ReturnType<Client['workflow']['getHandle']>, req: Request) => Promise<unknown>) =>
+  /**
+   * A step route: its body is validated first (a 400 naming the field, whatever the transfer),
+   * then the step is checked against the stored status, then the workflow's update runs.
+   */
+  type StepRun<S extends z.ZodType> = (h: TransferHandle, b: z.output<S>, by: string) => Promise<unknown>;
+  const drive = <S extends z.ZodType>(path: string, action: TransferAction, body: S, run: StepRun<S>) =>
     r.post(`/transfers/:id/${path}`, requireRole('ops'), async (req, res) => {
       const { id } = transferParams.parse(req.params);
+      const parsed = body.parse(req.body ?? {});
       const stored = await readTransfer(deps.db, id);
-      if (!stored) throw new ApiError(404, 'FC_NOT_FOUND', `transfer ${id} not found`);
+      if (!stored) throw new ApiError('FC_NOT_FOUND', `transfer ${id} not found`);
       // A finished workflow takes no updates: a step its status does not allow is answered here.
       const allowed = transition(stored.status, action);
-      if (!allowed.ok) throw new ApiError(409, 'FC_INVALID_TRANSITION', allowed.why);
-      await run(deps.temporal.workflow.getHandle(transferWorkflowId(id)), req).catch((err: unknown) => stepError(err, id));
+      if (!allowed.ok) throw new ApiError('FC_INVALID_TRANSITION', allowed.why);
+      await run(deps.temporal.workflow.getHandle(transferWorkflowId(id)), parsed, actor(req)).catch((err: unknown) => stepError(err, id));
       res.json(await readTransfer(deps.db, id));
     });
-  drive('picked', 'picked', (h, req) => h.executeUpdate(pickedAtSourceUpdate, { args: [{ picks: pickedBody.parse(req.body).picks, actor: actor(req) }] }));
-  drive('shipped', 'shipped', (h, req) => h.executeUpdate(shippedUpdate, { args: [{ vanAssetId: shippedBody.parse(req.body).vanAssetId, actor: actor(req) }] }));
-  drive('received', 'received', (h, req) => h.executeUpdate(receivedUpdate, { args: [{ receivedAt: new Date(receivedBody.parse(req.body ?? {}).receivedAt ?? Date.now()).toISOString(), actor: actor(req) }] }));
-  drive('cancel', 'cancel', (h, req) => h.executeUpdate(cancelTransferUpdate, { args: [{ reason: cancelBody.parse(req.body ?? {}).reason ?? null, actor: actor(req) }] }));
+  drive('picked', 'picked', pickedBody, (h, b, by) => h.executeUpdate(pickedAtSourceUpdate, { args: [{ picks: b.picks, actor: by }] }));
+  drive('shipped', 'shipped', shippedBody, (h, b, by) => h.executeUpdate(shippedUpdate, { args: [{ vanAssetId: b.vanAssetId, actor: by }] }));
+  drive('received', 'received', receivedBody, (h, b, by) =>
+    h.executeUpdate(receivedUpdate, { args: [{ receivedAt: new Date(b.receivedAt ?? Date.now()).toISOString(), actor: by }] }));
+  drive('cancel', 'cancel', cancelBody, (h, b, by) => h.executeUpdate(cancelTransferUpdate, { args: [{ reason: b.reason ?? null, actor: by }] }));
 
   return r;
 }

@@ -8,6 +8,9 @@ import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import type { Request } from 'express';
 import { z } from 'zod';
+import { idSchema } from '../../domain/ids';
+import type { ApiOperation } from '../operation';
+import { jsonResponse as json } from '../operation';
 import type { Config } from '../../config';
 import type { Db } from '../../db/pool';
 import {
@@ -46,7 +49,7 @@ export const subscriptionBody = z
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000).refine(noNul, 'must not contain NUL characters'),
     eventTypes: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length).optional(),
     /** Only events of these nodes (sites, fleets); all nodes when absent. */
-    nodeIds: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a node id')).min(1).max(1000).optional(),
+    nodeIds: z.array(idSchema('a node id')).min(1).max(1000).optional(),
     secret: z
       .string()
       .regex(SECRET, 'must be whsec_ followed by base64')
@@ -75,14 +78,14 @@ function view(s: SubscriptionRecord) {
 export function webhooksRouter(deps: WebhooksRouterDeps): Router {
   const router = Router();
   router.use(requireRole('ops', 'integrator'));
-  const dispatcher = new OutboxDispatcher({ db: deps.db, logger: deps.logger, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueue });
+  const dispatcher = new OutboxDispatcher({ db: deps.db, logger: deps.logger, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueues.coldchain });
   const isOps = (req: Request) => req.principal!.role === 'ops';
   // The subscriptions this caller may see: all for ops, its own for an integrator.
   const ownerFilter = (req: Request) => (isOps(req) ? undefined : req.principal!.sub);
 
   const subscriptionOf = async (req: Request, id = String(req.params.id)): Promise<SubscriptionRecord> => {
     const sub = UUID.test(id) ? await getSubscription(deps.db, id) : null;
-    if (!sub || sub.deletedAt !== null || (!isOps(req) && sub.createdBy !== req.principal!.sub)) throw new ApiError(404, 'FC_NOT_FOUND', `no subscription ${id}`);
+    if (!sub || sub.deletedAt !== null || (!isOps(req) && sub.createdBy !== req.principal!.sub)) throw new ApiError('FC_NOT_FOUND', `no subscription ${id}`);
     return sub;
   };
 
@@ -123,7 +126,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     const id = String(req.params.id);
     const event = noNul(id) ? await getEvent(deps.db.pool, id) : null;
     const madeFor = event ? await eventSubscriptionIds(deps.db.pool, event.id, ownerFilter(req)) : [];
-    if (!event || (!isOps(req) && madeFor.length === 0)) throw new ApiError(404, 'FC_NOT_FOUND', `no event ${id}`);
+    if (!event || (!isOps(req) && madeFor.length === 0)) throw new ApiError('FC_NOT_FOUND', `no event ${id}`);
     return { event, madeFor };
   };
 
@@ -145,8 +148,8 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     let targets: string[] = madeFor;
     if (body.subscriptionId) {
       const sub = await subscriptionOf(req, body.subscriptionId);
-      if (!madeFor.includes(sub.id)) throw new ApiError(404, 'FC_NOT_FOUND', `event ${event.id} was not published to subscription ${sub.id}`);
-      if (sub.disabledAt !== null) throw new ApiError(409, 'FC_SUBSCRIPTION_DISABLED', `subscription ${sub.id} is disabled; enable it first`);
+      if (!madeFor.includes(sub.id)) throw new ApiError('FC_NOT_FOUND', `event ${event.id} was not published to subscription ${sub.id}`);
+      if (sub.disabledAt !== null) throw new ApiError('FC_SUBSCRIPTION_DISABLED', `subscription ${sub.id} is disabled; enable it first`);
       targets = [sub.id];
     }
     const deliveries = await createReplayDeliveries(deps.db.pool, event.id, targets);
@@ -156,3 +159,46 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
 
   return router;
 }
+
+const idParams = z.object({ id: z.string() }).strict();
+const roles = ['ops', 'integrator'] as const;
+const unknownSubscription = { description: 'Unknown subscription' };
+
+/** The webhook operations, registered in the API description (api/openapi.ts). */
+export const webhookOperations: readonly ApiOperation[] = [
+  {
+    id: 'createSubscription', method: 'post', path: '/v1/webhooks/subscriptions', tag: 'webhooks',
+    summary: 'Subscribe (the secret is shown once)', auth: roles, body: subscriptionBody, responses: { 201: json('Subscription with its secret') },
+  },
+  {
+    id: 'listSubscriptions', method: 'get', path: '/v1/webhooks/subscriptions', tag: 'webhooks',
+    summary: 'Subscriptions (integrators: their own)', auth: roles, responses: { 200: json('Subscriptions') },
+  },
+  {
+    id: 'getSubscription', method: 'get', path: '/v1/webhooks/subscriptions/:id', tag: 'webhooks', summary: 'One subscription',
+    auth: roles, params: idParams, responses: { 200: json('Subscription'), 404: unknownSubscription },
+  },
+  {
+    id: 'deleteSubscription', method: 'delete', path: '/v1/webhooks/subscriptions/:id', tag: 'webhooks', summary: 'Delete',
+    auth: roles, params: idParams, responses: { 204: { description: 'Deleted' }, 404: unknownSubscription },
+  },
+  {
+    id: 'enableSubscription', method: 'post', path: '/v1/webhooks/subscriptions/:id/enable', tag: 'webhooks',
+    summary: 'Re-enable a disabled subscription', auth: roles, params: idParams, responses: { 200: json('Subscription') },
+  },
+  {
+    id: 'getWebhookEvent', method: 'get', path: '/v1/webhooks/events/:id', tag: 'webhooks', summary: 'An event with its delivery log',
+    auth: roles, params: idParams,
+    responses: { 200: json('Event'), 404: { description: 'Unknown event, or (integrators) one made for none of your subscriptions' } },
+  },
+  {
+    id: 'replayWebhookEvent', method: 'post', path: '/v1/webhooks/events/:id/replay', tag: 'webhooks',
+    summary: 'Deliver an event again (same webhook-id), only to subscriptions it was made for', auth: roles, params: idParams,
+    body: replayBody,
+    responses: {
+      202: json('Deliveries started'),
+      404: { description: 'Unknown event or subscription, or the event was not made for that subscription' },
+      409: { description: 'FC_SUBSCRIPTION_DISABLED' },
+    },
+  },
+];

@@ -5,17 +5,14 @@
 // and the node (warehouse, store, van fleet) comes before the asset so that ACLs and shared
 // subscriptions can be scoped per node with a single wildcard.
 
+import { ID_PATTERN } from '../ids';
 import { storableText } from '../text';
 
 /** Root of every telemetry topic for contract v1. */
 export const TOPIC_ROOT = 'freshchain/v1';
 
-/**
- * Allowed characters for node, asset, sensor and gateway ids. Excludes MQTT's '/', '+', '#'
- * and a leading '$' (reserved for broker topics), and ':' which the rule engine uses as the
- * separator in its deterministic event ids.
- */
-export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Allowed characters for node, asset, sensor and gateway ids: the one id pattern (domain/ids.ts says why). */
+export { ID_PATTERN };
 
 /** True when `id` is usable as a topic segment and inside event ids. */
 export function isValidId(id: unknown): id is string {

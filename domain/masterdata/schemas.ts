@@ -3,6 +3,7 @@
 // the governed code tables (codes.ts); references to other records (a sensor's asset, a SKU's
 // custom band) need the database and are checked in db/masterdata.ts.
 import { z } from 'zod';
+import { idSchema } from '../ids';
 import { hasLoneSurrogate } from '../text';
 import { ASSET_KINDS, CATEGORIES, NODE_KINDS, WEEKDAYS, ZONES } from './codes';
 
@@ -18,7 +19,7 @@ export const text = (max: number) =>
     .refine((s) => !CONTROL.test(s) && !hasLoneSurrogate(s), 'must not contain control characters (NUL included) or unpaired surrogates');
 
 /** An id in a path or a reference: what URLs, topics and CSV cells carry without escaping. */
-export const masterId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1-64 letters, digits, dot, underscore or dash, starting with a letter or digit');
+export const masterId = idSchema();
 
 /** A band id: a built-in rule profile or a custom one (existence is checked against the database). */
 export const bandId = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/i, 'must be a rule profile id');
