@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -11,8 +11,9 @@ import { startIngester } from '../../iot-ingest/ingester';
 import type { IngesterHandle } from '../../iot-ingest/ingester';
 import { replayUnknownSensorLetters } from '../../iot-ingest/replay';
 import { upsertSensorNetwork } from '../../db/telemetry';
-import { requireDb, requireMqtt, testConfig, testLogger, uniqueId } from '../support/stack';
+import { requireDb, requireMqtt, testLogger, uniqueId } from '../support/stack';
 import { countReadings, eventually, registerSensors } from '../support/telemetry';
+import { startPrivateTimescale } from '../support/private-timescale';
 
 const ROOT = join(__dirname, '../..');
 
@@ -173,23 +174,32 @@ describe('MQTT ingester (integration)', function () {
   });
 
   it('loses nothing when the database restarts mid-stream', async function () {
-    if (process.env.DATABASE_URL) throw new Error('this test restarts the local TimescaleDB; unset DATABASE_URL to run it against the local stack');
-    const { env } = isolatedConfig();
-    const { nodeId, assetId, sensorIds } = await registerSensors(db, 20);
-    const ing = await startIngester(loadConfig(env), { db: createDb({ connectionString: testConfig.db.connectionString, max: 4 }), logger: testLogger }, { sessions: 8, clientIdPrefix: uniqueId('ingD'), sessionExpirySeconds: 120 });
-    running.push(ing);
-    const publishing = publishSeries(pub, nodeId, assetId, sensorIds, 150, Date.now() - 3_600_000);
-    expect(await eventually(async () => (await countReadings(db, sensorIds)).rows > 100, 30_000, 20)).to.equal(true);
+    // A TimescaleDB of this test's own: the shared one serves the suites running beside this one.
+    const timescale = await startPrivateTimescale();
+    const ownDb = createDb({ connectionString: timescale.url, max: 4 });
+    const ingesterDb = createDb({ connectionString: timescale.url, max: 4 });
     try {
-      execFileSync('bash', [join(ROOT, 'deploy/timescale.sh'), 'down'], { stdio: 'ignore' });
-      await publishing;
-      await new Promise((r) => setTimeout(r, 1500));
+      const { env } = isolatedConfig({ DATABASE_URL: timescale.url });
+      const { nodeId, assetId, sensorIds } = await registerSensors(ownDb, 20);
+      const ing = await startIngester(loadConfig(env), { db: ingesterDb, logger: testLogger }, { sessions: 8, clientIdPrefix: uniqueId('ingD'), sessionExpirySeconds: 120 });
+      running.push(ing);
+      const publishing = publishSeries(pub, nodeId, assetId, sensorIds, 150, Date.now() - 3_600_000);
+      expect(await eventually(async () => (await countReadings(ownDb, sensorIds)).rows > 100, 30_000, 20)).to.equal(true);
+      try {
+        await timescale.stop();
+        await publishing;
+        await new Promise((r) => setTimeout(r, 1500));
+      } finally {
+        await timescale.start();
+      }
+      expect(await eventually(async () => (await countReadings(ownDb, sensorIds).catch(() => ({ rows: 0 }))).rows >= 3000, 60_000)).to.equal(true);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await countReadings(ownDb, sensorIds)).to.deep.equal({ rows: 3000, distinct: 3000 });
+      expect((await ing.metrics.writeFailures.get()).values[0]!.value, 'writes failed while the database was down').to.be.greaterThan(0);
+      await Promise.all(running.splice(0).map((i) => i.stop()));
     } finally {
-      execFileSync('bash', [join(ROOT, 'deploy/timescale.sh'), 'up'], { stdio: 'ignore' });
+      await Promise.all([ownDb.close(), ingesterDb.close()]);
+      await timescale.destroy();
     }
-    expect(await eventually(async () => (await countReadings(db, sensorIds).catch(() => ({ rows: 0 }))).rows >= 3000, 60_000)).to.equal(true);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await countReadings(db, sensorIds)).to.deep.equal({ rows: 3000, distinct: 3000 });
-    expect((await ing.metrics.writeFailures.get()).values[0]!.value, 'writes failed while the database was down').to.be.greaterThan(0);
   });
 });
