@@ -1,13 +1,15 @@
 // Forecast run activities: pick the series, forecast them chunk by chunk with the pure engine
-// (forecasting/), then derive replenishment, markdown and slot-capacity suggestions per node.
-// Every activity is idempotent: a retry rewrites exactly what the failed attempt wrote.
+// (forecasting/), then derive replenishment, markdown and slot-capacity suggestions per node
+// (forecasting/planning). Thin: load, call the pure code, write. Every activity is idempotent:
+// a retry rewrites exactly what the failed attempt wrote.
 import { ApplicationFailure, asyncLocalStorage, heartbeat } from '@temporalio/activity';
-import { z } from 'zod';
 import * as store from '../db/forecasts';
-import { ID_PATTERN } from '../domain/coldchain/topics';
 import type { Db } from '../db/pool';
-import { expectedOrdersPerSlot, forecastBatch, markdownSuggestion, replenishmentSuggestion } from '../forecasting';
-import type { BatchSeries, QuantilePoint } from '../forecasting';
+import { forecastBatch } from '../forecasting';
+import type { BatchSeries } from '../forecasting';
+import { IncompleteForecastError, planNodes } from '../forecasting/planning/node';
+import { floorToLocalHour, forecastRunParamsSchema } from '../forecasting/run-params';
+import type { ForecastRunInput, ForecastRunParams } from '../forecasting/run-params';
 import type { Logger } from '../platform/logger';
 
 const HOUR_MS = 3_600_000;
@@ -16,44 +18,6 @@ const MINUTE_MS = 60_000;
 
 /** Stored with every forecast, so a changed model is visible in the data. */
 export const FORECAST_MODEL_VERSION = 'seasonal-pooled-hourly/1';
-
-/** Parameters of a forecast run; everything but the horizon has a default. */
-export const forecastRunParamsSchema = z
-  .object({
-    /** Days to forecast (hourly slots: horizonDays × 24). */
-    horizonDays: z.number().int().min(1).max(28),
-    /** Only these nodes (default: every node with demand or stock); ids as everywhere (ID_PATTERN). */
-    nodeIds: z.array(z.string().regex(ID_PATTERN, 'must be a node id: 1-64 letters, digits, dot, underscore or dash, starting with a letter or digit')).min(1).max(1000).optional(),
-    /** Days of hourly history the model is fitted on. */
-    historyDays: z.number().int().min(14).max(364).default(56),
-    /** Cap on node × SKU series per run; the slowest movers are left out first. */
-    maxSeries: z.number().int().min(1).max(50_000).default(5000),
-    /** Series per forecasting activity call (keeps each call to a second or so of CPU). */
-    seriesPerChunk: z.number().int().min(1).max(5000).default(250),
-    holidays: z.enum(['CN', 'US', 'none']).default('CN'),
-    /** The network's wall clock (default UTC+8): hours of day, weekdays and holidays are local. */
-    utcOffsetMinutes: z.number().int().min(-720).max(840).default(480),
-    /** Hours from placing a replenishment order to the goods being sellable. */
-    leadTimeHours: z.number().int().min(0).max(336).default(24),
-    /** Hours until the next chance to order. */
-    reviewHours: z.number().int().min(1).max(336).default(24),
-    serviceQuantile: z.enum(['p50', 'p90']).default('p90'),
-    /** Runs (and forecast chunks) older than this many days are deleted after a successful run. */
-    retainDays: z.number().int().min(7).max(3650).default(60),
-    /** Forecast as of this instant instead of now (backfills, what-if); history ends there. */
-    asOf: z.iso.datetime({ offset: true }).optional(),
-  })
-  .strict()
-  .superRefine((p, ctx) => {
-    if (p.leadTimeHours + p.reviewHours > p.horizonDays * 24) {
-      ctx.addIssue({ code: 'custom', path: ['reviewHours'], message: `leadTimeHours + reviewHours (${p.leadTimeHours + p.reviewHours}) must fit in the horizon (${p.horizonDays * 24} h)` });
-    }
-  });
-
-/** What a forecast run is started with (the workflow's input). */
-export type ForecastRunInput = z.input<typeof forecastRunParamsSchema>;
-/** The same with defaults filled in, as stored with the run. */
-export type ForecastRunParams = z.output<typeof forecastRunParamsSchema>;
 
 /** What startForecastRun tells the workflow: how much work there is and how to split it. */
 export interface ForecastRunPlan {
@@ -74,21 +38,6 @@ export interface ForecastingActivityDeps {
   now?: () => number;
 }
 
-/** Start of the local hour containing `ms` (a real instant), for a fixed UTC offset. */
-export function floorToLocalHour(ms: number, utcOffsetMinutes: number): number {
-  const off = utcOffsetMinutes * MINUTE_MS;
-  return Math.floor((ms + off) / HOUR_MS) * HOUR_MS - off;
-}
-
-/**
- * When a lot can no longer be allocated: the local midnight that starts the day on which fewer
- * than `minShelfLifeDays` would remain (the allocator needs expiry ≥ delivery day + min days).
- */
-export function sellByMs(expiresOn: string, minShelfLifeDays: number, utcOffsetMinutes: number): number {
-  const expiryDay = Date.parse(`${expiresOn}T00:00:00Z`) / DAY_MS;
-  return (expiryDay - minShelfLifeDays + 1) * DAY_MS - utcOffsetMinutes * MINUTE_MS;
-}
-
 function parseParams(input: unknown): ForecastRunParams {
   const parsed = forecastRunParamsSchema.safeParse(input);
   if (parsed.success) return parsed.data;
@@ -99,84 +48,6 @@ function parseParams(input: unknown): ForecastRunParams {
 /** Heartbeat when running as an activity; a no-op when called directly (tests, scripts). */
 function beat(details?: unknown): void {
   if (asyncLocalStorage.getStore()) heartbeat(details);
-}
-
-/** One series' forecast (hourly points from the origin) plus what planning knows of its SKU and lots. */
-export interface SeriesPlanInput {
-  sku: string;
-  points: readonly (QuantilePoint & { mean: number })[];
-  /** Sellable hours of a freshly delivered unit (shelf life at reference − min shelf life at delivery; at least the horizon for non-perishables). */
-  shelfLifeHours: number;
-  minShelfLifeDays: number;
-  lots: readonly { lotId: string; expiresOn: string; available: number }[];
-}
-
-/**
- * Planning for one node (pure): markdowns for lots whose sell-by falls inside the horizon and
- * whose forecast p50 demand (consumed first-expiring-first) leaves stock over; for front
- * warehouses an order suggestion per SKU whose inventory position excludes the stock expected
- * to expire unsold; and expected orders per slot from the SKU forecasts and units per order.
- */
-export function planNode(a: {
-  nodeId: string;
-  kind: 'front' | 'store';
-  origin: number;
-  params: Pick<ForecastRunParams, 'leadTimeHours' | 'reviewHours' | 'serviceQuantile' | 'utcOffsetMinutes'>;
-  series: readonly SeriesPlanInput[];
-  /** Units of these SKUs per distinct order at the node over the history; undefined = no orders. */
-  unitsPerOrder?: number;
-}): { replenishment: store.ReplenishmentRow[]; markdowns: store.MarkdownRow[]; slots: store.SlotCapacityRow[] } {
-  const replenishment: store.ReplenishmentRow[] = [];
-  const markdowns: store.MarkdownRow[] = [];
-  for (const s of a.series) {
-    const horizon = s.points.length;
-    const lots = s.lots.map((l) => {
-      const sellBy = sellByMs(l.expiresOn, s.minShelfLifeDays, a.params.utcOffsetMinutes);
-      return { ...l, sellBy, expiresInPeriods: Math.max(0, Math.floor((sellBy - a.origin) / HOUR_MS)) };
-    });
-    // Lots sellable beyond the horizon cannot be judged (no forecast there) and, sold after
-    // the nearer ones, do not change what those sell.
-    const near = lots.filter((l) => l.expiresInPeriods <= horizon);
-    const atRisk = markdownSuggestion({
-      lots: near.map((l) => ({ id: l.lotId, quantity: l.available, expiresInPeriods: l.expiresInPeriods })),
-      demand: s.points.map((p) => p.p50),
-    });
-    const byId = new Map(near.map((l) => [l.lotId, l]));
-    for (const m of atRisk) {
-      const lot = byId.get(m.lotId);
-      if (!lot) continue;
-      markdowns.push({
-        nodeId: a.nodeId, sku: s.sku, lotId: m.lotId, quantity: m.quantity, expiresOn: lot.expiresOn, sellBy: new Date(lot.sellBy),
-        expectedSold: m.expectedSold, atRisk: m.atRisk, atRiskShare: m.atRiskShare, suggestedDiscount: m.suggestedDiscount,
-      });
-    }
-    if (a.kind !== 'front') continue;
-    const sellable = lots.filter((l) => l.expiresInPeriods > 0);
-    const onHand = sellable.reduce((sum, l) => sum + l.available, 0);
-    const expiring = atRisk.filter((m) => (byId.get(m.lotId)?.expiresInPeriods ?? 0) > 0).reduce((sum, m) => sum + m.atRisk, 0);
-    const r = replenishmentSuggestion({
-      forecast: s.points,
-      leadTimePeriods: a.params.leadTimeHours,
-      reviewPeriods: a.params.reviewHours,
-      onHand: Math.max(0, onHand - expiring),
-      onOrder: 0,
-      shelfLifePeriods: s.shelfLifeHours,
-      serviceQuantile: a.params.serviceQuantile,
-    });
-    replenishment.push({
-      nodeId: a.nodeId, sku: s.sku, orderQuantity: Math.round(r.orderQuantity), orderUpTo: r.orderUpTo, inventoryPosition: r.inventoryPosition, onHand,
-      expiryCap: r.expiryCap, limitedByExpiry: r.limitedByExpiry, leadTimeH: a.params.leadTimeHours, reviewH: a.params.reviewHours, shelfLifeH: s.shelfLifeHours,
-      capHoursCovered: r.capPeriodsCovered,
-    });
-  }
-  const slots: store.SlotCapacityRow[] = [];
-  if (a.unitsPerOrder !== undefined && a.unitsPerOrder > 0 && a.series.length > 0) {
-    const perSku = a.series.map((s) => s.points.map((p, k) => ({ ts: a.origin + k * HOUR_MS, mean: p.mean, p90: p.p90 })));
-    for (const o of expectedOrdersPerSlot(perSku, a.unitsPerOrder)) {
-      slots.push({ nodeId: a.nodeId, slotStart: new Date(o.ts), expectedOrders: o.expectedOrders, p90Orders: o.p90Orders, unitsPerOrder: a.unitsPerOrder });
-    }
-  }
-  return { replenishment, markdowns, slots };
 }
 
 /** The forecast run activities. */
@@ -249,47 +120,7 @@ export function createForecastingActivities(deps: ForecastingActivityDeps) {
       const { run, params } = await runOf(a.runId);
       const [forecasts, ctx] = await Promise.all([store.loadRunForecasts(db, run, a.nodeIds), store.loadPlanningContext(db, run, a.nodeIds)]);
       beat({ phase: 'loaded' });
-      const origin = run.origin.getTime();
-      const horizon = run.horizonH;
-      const skuInfo = new Map(ctx.skus.map((s) => [s.sku, s]));
-      const lotsOf = new Map<string, { lotId: string; expiresOn: string; available: number }[]>();
-      for (const l of ctx.lots) {
-        const key = `${l.nodeId}|${l.sku}`;
-        const list = lotsOf.get(key) ?? [];
-        lotsOf.set(key, list);
-        list.push({ lotId: l.lotId, expiresOn: l.expiresOn, available: l.available });
-      }
-      // node → sku → hourly points from the origin
-      const byNode = new Map<string, Map<string, (QuantilePoint & { mean: number })[]>>();
-      for (const f of forecasts) {
-        const skus = byNode.get(f.nodeId) ?? new Map<string, (QuantilePoint & { mean: number })[]>();
-        byNode.set(f.nodeId, skus);
-        const points = skus.get(f.sku) ?? [];
-        skus.set(f.sku, points);
-        const step = Math.round((f.slotStart.getTime() - origin) / HOUR_MS);
-        if (step !== points.length) throw ApplicationFailure.nonRetryable(`forecasts of ${f.nodeId}/${f.sku} in run ${a.runId} have a gap at step ${points.length}`, 'IncompleteForecast');
-        points.push({ mean: f.mean, p10: f.p10, p50: f.p50, p90: f.p90 });
-      }
-      const all = { replenishment: [] as store.ReplenishmentRow[], markdowns: [] as store.MarkdownRow[], slots: [] as store.SlotCapacityRow[] };
-      for (const node of ctx.nodes) {
-        const series: SeriesPlanInput[] = [];
-        for (const [sku, points] of byNode.get(node.id) ?? []) {
-          if (points.length !== horizon) throw ApplicationFailure.nonRetryable(`forecasts of ${node.id}/${sku} in run ${a.runId} cover ${points.length} of ${horizon} slots`, 'IncompleteForecast');
-          const info = skuInfo.get(sku);
-          const minShelfLifeDays = info?.minShelfLifeDays ?? 0;
-          // A delivered unit sells until min shelf life days are left. Non-perishables are not
-          // held to the (cold-chain reference) figure within the horizon.
-          const sellable = Math.max(0, Math.round(((info?.shelfLifeDaysAtRef ?? 0) - minShelfLifeDays) * 24));
-          const shelfLifeHours = info?.perishable === false ? Math.max(sellable, horizon) : sellable;
-          series.push({ sku, points, shelfLifeHours, minShelfLifeDays, lots: lotsOf.get(`${node.id}|${sku}`) ?? [] });
-        }
-        const stats = ctx.orderStats.find((s) => s.nodeId === node.id);
-        const unitsPerOrder = stats && stats.orders > 0 && stats.units > 0 ? stats.units / stats.orders : undefined;
-        const plan = planNode({ nodeId: node.id, kind: node.kind, origin, params, series, ...(unitsPerOrder !== undefined ? { unitsPerOrder } : {}) });
-        all.replenishment.push(...plan.replenishment);
-        all.markdowns.push(...plan.markdowns);
-        all.slots.push(...plan.slots);
-      }
+      const all = planOrFail({ runId: a.runId, origin: run.origin.getTime(), horizon: run.horizonH, params, forecasts, ctx });
       beat({ phase: 'planned' });
       await store.savePlanning(db, a.runId, a.nodeIds, all);
       return { replenishment: all.replenishment.length, orders: all.replenishment.filter((r) => r.orderQuantity > 0).length, markdowns: all.markdowns.length, slots: all.slots.length };
@@ -308,6 +139,16 @@ export function createForecastingActivities(deps: ForecastingActivityDeps) {
       return { prunedRuns: pruned.runs, droppedChunks: pruned.chunks };
     },
   };
+}
+
+/** Plan the nodes; a gap in the forecasts fails the run at once (retrying reads the same gap). */
+function planOrFail(input: Parameters<typeof planNodes>[0]): ReturnType<typeof planNodes> {
+  try {
+    return planNodes(input);
+  } catch (err) {
+    if (err instanceof IncompleteForecastError) throw ApplicationFailure.nonRetryable(err.message, 'IncompleteForecast');
+    throw err;
+  }
 }
 
 function cmp(x: string, y: string): number {

@@ -6,8 +6,10 @@ import type { Logger } from '../platform/logger';
 import { runTelemetryMaintenance } from '../iot-ingest/maintenance';
 import type { TelemetryMaintenanceSummary } from '../iot-ingest/maintenance';
 
-/** Housekeeping the maintenance schedule runs: expired reservations, late readings into the telemetry aggregates. */
-export function createMaintenanceActivities(deps: { db: Db; logger?: Logger; piiRetentionDays?: number }) {
+type MaintenanceDeps = { db: Db; logger?: Logger; piiRetentionDays?: number };
+
+/** The orders area's housekeeping: expired reservations, personal data past retention. */
+export function createOrderMaintenanceActivities(deps: MaintenanceDeps) {
   return {
     /** Erase personal data of orders finished longer ago than PII_RETENTION_DAYS (docs/privacy.md). */
     async erasePersonalDataPastRetention(): Promise<{ orders: number; customers: number }> {
@@ -20,6 +22,12 @@ export function createMaintenanceActivities(deps: { db: Db; logger?: Logger; pii
       if (unbalancedLots.length) deps.logger?.warn({ lotIds: unbalancedLots }, 'lots held fewer units than their expired reservations; reserved set to 0 for the difference');
       return released;
     },
+  };
+}
+
+/** The cold chain's housekeeping: late readings into the telemetry aggregates. */
+export function createTelemetryMaintenanceActivities(deps: MaintenanceDeps) {
+  return {
     /**
      * Bring readings that arrived after their bucket left the aggregates' refresh policy into
      * the aggregates (compression, retention and trailing refreshes are TimescaleDB jobs).
@@ -28,6 +36,11 @@ export function createMaintenanceActivities(deps: { db: Db; logger?: Logger; pii
       return runTelemetryMaintenance(deps.db, new Date());
     },
   };
+}
+
+/** Every step the maintenance schedule runs, whichever area's worker registers it. */
+export function createMaintenanceActivities(deps: MaintenanceDeps) {
+  return { ...createOrderMaintenanceActivities(deps), ...createTelemetryMaintenanceActivities(deps) };
 }
 
 /** The maintenance activities' type, for workflow code. */

@@ -1,5 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { TASK_QUEUE_AREAS, taskQueuesBeside, taskQueuesFor } from '../platform/task-queues';
+import type { TaskQueueArea, TaskQueues } from '../platform/task-queues';
 import { envSchema, DEV_DEFAULTS } from './schema';
 
 /** Parsed, frozen configuration of every freshchain process. */
@@ -9,7 +11,16 @@ export interface Config {
   readonly port: number;
   readonly demo: boolean;
   readonly db: { readonly connectionString?: string; readonly poolMax: number };
-  readonly temporal: { readonly address: string; readonly namespace: string; readonly taskQueue: string; readonly uiUrl: string; readonly payloadKey?: string };
+  readonly temporal: {
+    readonly address: string;
+    readonly namespace: string;
+    /** The task queue of each area (platform/task-queues.ts): start a workflow on its area's queue. */
+    readonly taskQueues: TaskQueues;
+    readonly uiUrl: string;
+    readonly payloadKey?: string;
+  };
+  /** What a worker process serves: its areas, and the pre-built workflow bundle when there is one. */
+  readonly worker: { readonly areas: readonly TaskQueueArea[]; readonly workflowBundlePath?: string };
   readonly mqtt: {
     readonly url: string;
     readonly username: string;
@@ -75,7 +86,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.DEMO ?? !production,
     db: { connectionString, poolMax: e.PG_POOL_MAX },
     temporal: {
-      address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, uiUrl: e.TEMPORAL_UI_URL,
+      address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiUrl: e.TEMPORAL_UI_URL,
+      // TEMPORAL_TASK_QUEUE, older and more specific, wins: a test's throwaway queue, or the
+      // single queue of a deployment from before queues per area.
+      taskQueues: e.TEMPORAL_TASK_QUEUE ? taskQueuesBeside(e.TEMPORAL_TASK_QUEUE) : taskQueuesFor(e.TEMPORAL_TASK_QUEUE_PREFIX),
       // Payload encryption is off on the local stack (so the dev UI shows payloads) and required in production.
       ...(e.PAYLOAD_CODEC_KEY ? { payloadKey: e.PAYLOAD_CODEC_KEY } : {}),
     },
@@ -109,6 +123,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth: {
       tokenSecret: secret('API_TOKEN_SECRET', e.API_TOKEN_SECRET, DEV_DEFAULTS.apiTokenSecret),
       ...(e.API_TOKEN_SECRET_PREVIOUS ? { previousTokenSecret: e.API_TOKEN_SECRET_PREVIOUS } : {}),
+    },
+    worker: {
+      areas: e.WORKER_AREAS ?? [...TASK_QUEUE_AREAS],
+      ...(e.WORKFLOW_BUNDLE ? { workflowBundlePath: e.WORKFLOW_BUNDLE } : {}),
     },
     pii: { key: secret('PII_ENCRYPTION_KEY', e.PII_ENCRYPTION_KEY, DEV_DEFAULTS.piiKey), retentionDays: e.PII_RETENTION_DAYS },
     ...(e.WORKER_METRICS_BIND === 'off' ? {} : { workerMetricsBind: e.WORKER_METRICS_BIND }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE_PREFIX, UnknownAreaError, parseAreas } from '../platform/task-queues';
 
 /** Development-only secrets; refused in production so a forgotten variable fails loudly. */
 export const DEV_DEFAULTS = {
@@ -31,6 +32,20 @@ const brokerUrl = z
 /** A stable MQTT client-id prefix: the same prefix resumes the same persistent broker sessions. */
 const clientIdPrefix = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, digits, _ . - (at most 100)');
 
+/** A task queue name or prefix: what every Temporal tool shows and every shell quotes safely. */
+const taskQueueName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'must be 1-200 letters, digits, dot, underscore or dash, starting with a letter or digit');
+
+/** A comma-separated list of areas (platform/task-queues.ts), or `all`. */
+const areaList = z.string().transform((s, ctx) => {
+  try {
+    return parseAreas(s);
+  } catch (err) {
+    if (!(err instanceof UnknownAreaError)) throw err;
+    ctx.addIssue({ code: 'custom', message: err.message });
+    return z.NEVER;
+  }
+});
+
 /** Environment variables the system reads, with their defaults. Ecosystem names where one exists. */
 export const envSchema = z.object({
   FRESHCHAIN_PROFILE: z.enum(['development', 'test', 'production']).default('development'),
@@ -41,7 +56,10 @@ export const envSchema = z.object({
   PG_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('freshchain-orders'),
+  /** Queues are `<prefix>-orders`, `<prefix>-coldchain`, `<prefix>-forecasting`. */
+  TEMPORAL_TASK_QUEUE_PREFIX: taskQueueName.default(DEFAULT_TASK_QUEUE_PREFIX),
+  /** Before queues per area: `<prefix>-orders` selects that prefix; another name is one queue for every area. Wins over the prefix. */
+  TEMPORAL_TASK_QUEUE: taskQueueName.optional(),
   TEMPORAL_UI_URL: z.string().url().default('http://127.0.0.1:8233'),
   MQTT_URL: z.string().regex(/^(mqtts?|wss?|tcp):\/\//, 'must be an mqtt://, mqtts://, ws:// or wss:// URL').default('mqtt://127.0.0.1:1883'),
   MQTT_USERNAME: z.string().min(1).default('freshchain-ingest'),
@@ -83,6 +101,10 @@ export const envSchema = z.object({
   PAYLOAD_CODEC_KEY: z.string().optional(),
   DEMO: boolFromEnv.optional(),
   /** Where the worker's Temporal runtime serves Prometheus metrics (workflow outcomes, task latencies); `off` disables. */
+  /** Areas a worker process serves (`orders,coldchain,forecasting`, or `all`); `npm run worker -- --area` overrides. */
+  WORKER_AREAS: areaList.optional(),
+  /** The pre-built workflow bundle (`npm run build` writes dist/workflow-bundle.js); unset: the compiled worker's own, else bundled at start outside production. */
+  WORKFLOW_BUNDLE: absolutePath.optional(),
   WORKER_METRICS_BIND: z.string().regex(/^(off|[\w.:[\]-]+:\d+)$/, 'must be host:port or off').default('127.0.0.1:9465'),
 });
 

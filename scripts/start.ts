@@ -1,17 +1,18 @@
-// `npm start`: the whole system in one process on the local stack: Temporal worker, API and
-// MQTT ingester (each also runs alone: npm run worker | api | ingest), plus the demo driver
+// `npm start`: the whole system in one process on the local stack: Temporal workers of every
+// area (each on its own task queue), API and MQTT ingester (each also runs alone: npm run
+// worker | api | ingest), plus the demo driver
 // when demo mode is on. Ctrl-C stops everything gracefully.
 import { config } from '../config';
 import { createDb } from '../db/pool';
 import { createLogger } from '../platform/logger';
 import { onShutdown } from '../platform/shutdown';
+import { TASK_QUEUE_AREAS } from '../platform/task-queues';
 import { connectTemporal } from '../platform/temporal';
 import { startApi } from '../api/server';
 import { installTemporalRuntime, startWorker } from '../workflows/worker';
 import { startAlertingAlongside } from '../coldchain';
 import { startIngester } from '../iot-ingest/ingester';
-import { ensureMaintenanceSchedule } from '../platform/schedules';
-import { ensureForecastSchedule } from '../forecasting/schedule';
+import { ensureForecastSchedule, ensureMaintenanceSchedule } from '../workflows/worker-schedules';
 import { startDemo } from '../demo/demo';
 
 async function main(): Promise<void> {
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
   const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain' });
   const temporal = await connectTemporal(cfg.temporal);
   installTemporalRuntime(logger, cfg.workerMetricsBind);
-  const worker = await startWorker(cfg, { db, logger: logger.child({ component: 'worker' }) });
+  // Every area, whatever WORKER_AREAS says: this process is the whole system.
+  const worker = await startWorker(cfg, { db, logger: logger.child({ component: 'worker' }) }, { areas: TASK_QUEUE_AREAS });
   const ingester = await startIngester(cfg, { db, logger: logger.child({ component: 'ingest' }) });
   // One scrape target for the API and the in-process ingester; the worker runtime serves its own.
   // /healthz reads this list on every request: the alert evaluator joins it once started.

@@ -1,12 +1,12 @@
 // One forecast run: register it and its series, forecast them chunk by chunk (each chunk one
 // activity call of about a second of CPU, heartbeating), derive planning suggestions node by
-// node, close the run. The daily Temporal Schedule (forecasting/schedule.ts) and
-// POST /v1/forecasts/runs start it; the run id is the workflow id.
-import { ActivityFailure, CancellationScope, proxyActivities, workflowInfo } from '@temporalio/workflow';
+// node, close the run. The daily Temporal Schedule (workflows/worker-schedules.ts) and
+// POST /v1/forecasts/runs start it on the forecasting queue; the run id is the workflow id.
+import { ActivityFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/workflow';
-import type { createForecastingActivities, ForecastRunInput } from '../activities/forecasting';
-
-export type { ForecastRunInput } from '../activities/forecasting';
+import type { createForecastingActivities } from '../activities/forecasting';
+import type { ForecastRunInput } from '../forecasting/run-params';
+import { proxyAreaActivities } from './task-queues';
 
 type Acts = ReturnType<typeof createForecastingActivities>;
 
@@ -24,10 +24,12 @@ export interface ForecastRunSummary {
 }
 
 const retry: RetryPolicy = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidForecastRunInput', 'UnknownForecastRun', 'IncompleteForecast'] };
-const light = proxyActivities<Acts>({ startToCloseTimeout: '2 minutes', retry });
+// Named, not defaulted to the workflow's own queue: the CPU-heavy chunks go to the forecasting
+// workers even for a run started on another queue (before queues per area, that was orders').
+const light = proxyAreaActivities<Acts>('forecasting', { startToCloseTimeout: '2 minutes', retry });
 // A chunk is ~250 series: well under a second of model CPU plus its reads and writes. The
 // heartbeat timeout notices a dead worker long before the start-to-close timeout would.
-const heavy = proxyActivities<Acts>({ startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: { ...retry, maximumAttempts: 3 } });
+const heavy = proxyAreaActivities<Acts>('forecasting', { startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: { ...retry, maximumAttempts: 3 } });
 
 /** Group nodes (in order) so each planning call holds about `target` series; a bigger node goes alone. */
 export function packNodes(nodes: readonly { nodeId: string; series: number }[], target: number): string[][] {

@@ -1,18 +1,23 @@
-import { patched, proxyActivities } from '@temporalio/workflow';
+import { patched } from '@temporalio/workflow';
 import type { MaintenanceActivities } from '../activities/maintenance';
+import { proxyAreaActivities } from './task-queues';
 
-const acts = proxyActivities<MaintenanceActivities>({ startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 3 } });
+// Each step on the queue of the area whose data it keeps: reservations and personal data are
+// the orders area's, the telemetry aggregates the cold chain's.
+const options = { startToCloseTimeout: '5 minutes', retry: { maximumAttempts: 3 } } as const;
+const orders = proxyAreaActivities<MaintenanceActivities>('orders', options);
+const coldchain = proxyAreaActivities<MaintenanceActivities>('coldchain', options);
 
-/** One maintenance pass, started by the `maintenance` schedule every few minutes. */
+/** One maintenance pass, started by the `maintenance` schedule every few minutes on the orders queue. */
 export async function maintenanceWorkflow(): Promise<{
   releasedReservations: number;
   telemetry: Awaited<ReturnType<MaintenanceActivities['telemetryMaintenance']>>;
   personalData?: Awaited<ReturnType<MaintenanceActivities['erasePersonalDataPastRetention']>>;
 }> {
-  const releasedReservations = await acts.releaseExpiredReservations();
+  const releasedReservations = await orders.releaseExpiredReservations();
   // Before telemetry, so a failing telemetry step never holds back erasure. Runs recorded
   // before this step existed replay without it.
-  const personalData = patched('pii-retention') ? await acts.erasePersonalDataPastRetention() : undefined;
-  const telemetry = await acts.telemetryMaintenance();
+  const personalData = patched('pii-retention') ? await orders.erasePersonalDataPastRetention() : undefined;
+  const telemetry = await coldchain.telemetryMaintenance();
   return { releasedReservations, telemetry, ...(personalData ? { personalData } : {}) };
 }

@@ -1,28 +1,41 @@
-// `npm run worker`: a Temporal worker process on its own. Scale out by running more of them.
+// `npm run worker`: a Temporal worker process on its own, serving every area or only some
+// (`-- --area forecasting`, or WORKER_AREAS): each area polls its own task queue with only its
+// own activities. Scale out by running more of them.
 import { config } from '../config';
 import { createDb } from '../db/pool';
 import { createLogger } from '../platform/logger';
 import { onShutdown } from '../platform/shutdown';
-import { ensureForecastSchedule } from '../forecasting/schedule';
 import { connectTemporal } from '../platform/temporal';
-import { ensureMaintenanceSchedule } from '../platform/schedules';
 import { installTemporalRuntime, startWorker } from './worker';
+import { WorkerUsageError, areasFromArgs } from './worker-args';
+import { ensureForecastSchedule, ensureMaintenanceSchedule } from './worker-schedules';
+import type { Config } from '../config';
+import type { TaskQueueArea } from '../platform/task-queues';
+
+/**
+ * Every worker makes sure the schedules of its areas exist (idempotent), so any deployment has
+ * them. Not in the test profile: test workers poll throwaway task queues.
+ */
+async function ensureSchedules(cfg: Config, areas: readonly TaskQueueArea[]): Promise<void> {
+  if (cfg.profile === 'test') return;
+  const temporal = await connectTemporal(cfg.temporal);
+  try {
+    if (areas.includes('orders')) await ensureMaintenanceSchedule(temporal.client, cfg);
+    if (areas.includes('forecasting')) await ensureForecastSchedule(temporal.client, cfg, { horizonDays: 7 });
+  } finally {
+    await temporal.connection.close();
+  }
+}
 
 async function main(): Promise<void> {
   const cfg = config();
+  const areas = areasFromArgs(process.argv.slice(2), cfg.worker.areas);
   const logger = createLogger(cfg.logLevel).child({ component: 'worker' });
   const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain-worker' });
   installTemporalRuntime(logger, cfg.workerMetricsBind);
-  const handle = await startWorker(cfg, { db, logger });
-  // Every worker makes sure the schedules exist (idempotent), so any deployment has them.
-  // Not in the test profile: test workers poll throwaway task queues.
-  if (cfg.profile !== 'test') {
-    const temporal = await connectTemporal(cfg.temporal);
-    await ensureMaintenanceSchedule(temporal.client, cfg);
-    await ensureForecastSchedule(temporal.client, cfg, { horizonDays: 7 });
-    await temporal.connection.close();
-  }
-  logger.info({ taskQueue: cfg.temporal.taskQueue }, 'worker polling');
+  const handle = await startWorker(cfg, { db, logger }, { areas });
+  await ensureSchedules(cfg, areas);
+  logger.info({ areas, taskQueues: handle.queues }, 'worker polling');
   onShutdown(logger, async () => {
     await handle.stop();
     await db.close();
@@ -32,5 +45,5 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(`worker: ${(err as Error).message}`);
-  process.exit(1);
+  process.exit(err instanceof WorkerUsageError ? 2 : 1);
 });

@@ -7,7 +7,7 @@ import type { Rng } from '../../demo';
 import { insertLots, upsertSkus } from '../../db/orders';
 import type { Db } from '../../db/pool';
 import { createForecastingActivities } from '../../activities/forecasting';
-import { ensureForecastSchedule } from '../../forecasting/schedule';
+import { ensureForecastSchedule } from '../../workflows/worker-schedules';
 import { forecastRunWorkflow } from '../../workflows/forecasting';
 import type { ForecastRunSummary } from '../../workflows/forecasting';
 import { requireDb, requireTemporal, testLogger, uniqueId } from '../support/stack';
@@ -313,7 +313,7 @@ describe('Demand forecasting in the system (integration)', function () {
   it('fails a run with bad input at once, without retrying', async () => {
     const t0 = Date.now();
     const err = await stack.client.workflow
-      .execute(forecastRunWorkflow, { workflowId: uniqueId('forecast-bad'), taskQueue: stack.config.temporal.taskQueue, args: [{ horizonDays: 0 }] })
+      .execute(forecastRunWorkflow, { workflowId: uniqueId('forecast-bad'), taskQueue: stack.config.temporal.taskQueues.forecasting, args: [{ horizonDays: 0 }] })
       .then(() => undefined, (e: unknown) => e);
     expect(err).to.be.instanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause?.cause;
@@ -332,7 +332,7 @@ describe('Demand forecasting in the system (integration)', function () {
     let desc = await handle.describe();
     expect(desc.action.type).to.equal('startWorkflow');
     expect(desc.action.workflowType).to.equal('forecastRunWorkflow');
-    expect(desc.action.taskQueue).to.equal(stack.config.temporal.taskQueue);
+    expect(desc.action.taskQueue).to.equal(stack.config.temporal.taskQueues.forecasting);
     expect((desc.action.args?.[0] as { horizonDays: number }).horizonDays).to.equal(7);
     expect(desc.policies.overlap).to.equal('SKIP');
     expect(desc.spec.timezone).to.equal('Asia/Shanghai');

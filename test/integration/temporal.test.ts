@@ -3,9 +3,12 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { expect } from 'chai';
 import { startWorker } from '../../workflows/worker';
-import type { WorkerHandle } from '../../workflows/worker';
+import type { StartWorkerOptions, WorkerHandle } from '../../workflows/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { noopWorkflow } from '../../workflows/noop';
+import { maintenanceWorkflow } from '../../workflows/maintenance';
+import { taskQueuesFor } from '../../platform/task-queues';
+import type { TaskQueues } from '../../platform/task-queues';
 import type { Db } from '../../db/pool';
 import { requireDb, requireTemporal, testConfig, testLogger, uniqueId } from '../support/stack';
 
@@ -58,5 +61,62 @@ describe('Temporal dev server (integration)', function () {
     const file = readFileSync(join(__dirname, '../../deploy/temporal/search-attributes.txt'), 'utf8');
     const declared = file.split('\n').filter((l) => l.trim() && !l.startsWith('#')).map((l) => l.split('=')[0]);
     expect(declared.sort()).to.deep.equal(ALL_SEARCH_ATTRIBUTES.map((k) => k.name).sort());
+  });
+});
+
+describe('task queues per area (integration)', function () {
+  this.timeout(120_000);
+  let connection: Connection;
+  let client: Client;
+  let db: Db;
+  const stops: (() => Promise<void>)[] = [];
+
+  before(async () => {
+    await requireTemporal();
+    db = await requireDb();
+    connection = await Connection.connect({ address: testConfig.temporal.address });
+    client = new Client({ connection, namespace: testConfig.temporal.namespace });
+  });
+
+  after(async () => {
+    for (const stop of stops) await stop();
+    await connection?.close();
+    await db?.close();
+  });
+
+  async function pollers(queue: string): Promise<number> {
+    const res = await connection.workflowService.describeTaskQueue({
+      namespace: testConfig.temporal.namespace, taskQueue: { name: queue }, taskQueueType: 1 /* workflow */,
+    });
+    return res.pollers?.length ?? 0;
+  }
+
+  async function serve(prefix: string, areas: StartWorkerOptions['areas']): Promise<TaskQueues> {
+    const handle = await startWorker(testConfig, { db, logger: testLogger }, { taskQueuePrefix: prefix, ...(areas ? { areas } : {}) });
+    stops.push(() => handle.stop());
+    return taskQueuesFor(prefix);
+  }
+
+  it('a worker started for one area polls only that area\'s queue', async () => {
+    const queues = await serve(uniqueId('tq-area'), ['forecasting']);
+    expect(await client.workflow.execute(noopWorkflow, { taskQueue: queues.forecasting, workflowId: uniqueId('wf-noop'), args: ['f'] })).to.equal('f');
+    expect(await pollers(queues.forecasting)).to.be.above(0);
+    expect(await pollers(queues.orders)).to.equal(0);
+    expect(await pollers(queues.coldchain)).to.equal(0);
+  });
+
+  it('a workflow on the orders queue sends a cold-chain step to the cold-chain queue', async () => {
+    const queues = await serve(uniqueId('tq-area'), undefined);
+    const handle = await client.workflow.start(maintenanceWorkflow, { taskQueue: queues.orders, workflowId: uniqueId('wf-maintenance') });
+    const result = await handle.result();
+    expect(result.releasedReservations).to.be.a('number');
+    const scheduled: Record<string, string> = {};
+    for (const e of (await handle.fetchHistory()).events ?? []) {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a?.activityType?.name && a.taskQueue?.name) scheduled[a.activityType.name] = a.taskQueue.name;
+    }
+    expect(scheduled).to.deep.equal({
+      releaseExpiredReservations: queues.orders, erasePersonalDataPastRetention: queues.orders, telemetryMaintenance: queues.coldchain,
+    });
   });
 });

@@ -1,16 +1,43 @@
-// The daily forecast run as a Temporal Schedule. Not part of the pure engine: this is the one
-// file under forecasting/ that talks to a server (through the client it is given).
+// The Temporal Schedules every worker process (and `npm start`) makes sure exist at start: the
+// maintenance pass and the daily forecast run, each started on its area's task queue. Beside the
+// workflows, not in platform/ or forecasting/: it names the workflows it starts.
 import type { Client } from '@temporalio/client';
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import type { ScheduleOptionsStartWorkflowAction, ScheduleSpec } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
-import { forecastRunParamsSchema } from '../activities/forecasting';
-import type { ForecastRunInput } from '../activities/forecasting';
 import type { Config } from '../config';
-import { forecastRunWorkflow } from '../workflows/forecasting';
+import { forecastRunParamsSchema } from '../forecasting/run-params';
+import type { ForecastRunInput } from '../forecasting/run-params';
+import { forecastRunWorkflow } from './forecasting';
+import { maintenanceWorkflow } from './maintenance';
+
+/** Id of the housekeeping schedule. */
+export const MAINTENANCE_SCHEDULE_ID = 'freshchain-maintenance';
 
 /** Id of the daily forecast schedule. */
 export const FORECAST_SCHEDULE_ID = 'forecast-daily';
+
+/**
+ * Create the maintenance schedule, or leave it as it is when it exists (idempotent, so every
+ * process may call it at start). Runs never overlap: a slow pass makes the next one skip.
+ */
+export async function ensureMaintenanceSchedule(client: Client, config: Config, everyMinutes = 5): Promise<void> {
+  const action: ScheduleOptionsStartWorkflowAction<typeof maintenanceWorkflow> = {
+    type: 'startWorkflow', workflowType: maintenanceWorkflow, taskQueue: config.temporal.taskQueues.orders, args: [],
+  };
+  try {
+    await client.schedule.create({
+      scheduleId: MAINTENANCE_SCHEDULE_ID,
+      spec: { intervals: [{ every: `${everyMinutes} minutes` }] },
+      action,
+      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '10 minutes' },
+    });
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+    // A schedule made before queues per area starts its passes on the queue it was given then.
+    await client.schedule.getHandle(MAINTENANCE_SCHEDULE_ID).update((prev) => ({ spec: prev.spec, action, policies: prev.policies, state: prev.state }));
+  }
+}
 
 /** When and how the scheduled run goes. Give `cron` or `every`, not both (default: cron 02:00). */
 export interface ForecastScheduleOptions {
@@ -45,7 +72,7 @@ export async function ensureForecastSchedule(client: Client, config: Config, opt
     workflowType: forecastRunWorkflow,
     // The server appends the scheduled time, so every run gets its own id (= run id).
     workflowId: scheduleId,
-    taskQueue: config.temporal.taskQueue,
+    taskQueue: config.temporal.taskQueues.forecasting,
     args: [input],
     // A run stuck without a worker must end, or SKIP would skip every later run too.
     workflowExecutionTimeout: '6 hours',
@@ -57,6 +84,7 @@ export async function ensureForecastSchedule(client: Client, config: Config, opt
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  await client.schedule.getHandle(scheduleId).update((prev) => ({ spec, action, policies, state: { paused: prev.state.paused, ...(prev.state.note ? { note: prev.state.note } : {}) } }));
+  const state = (prev: { state: { paused: boolean; note?: string } }) => ({ paused: prev.state.paused, ...(prev.state.note ? { note: prev.state.note } : {}) });
+  await client.schedule.getHandle(scheduleId).update((prev) => ({ spec, action, policies, state: state(prev) }));
   return { scheduleId, created: false };
 }
