@@ -12,5 +12,6 @@ fi
 
 bash deploy/stack.sh up
 bash deploy/browser.sh
+bash deploy/temporal-test-server.sh install
 echo "[setup] migrations" >&2
 node --import tsx db/migrate-main.ts
