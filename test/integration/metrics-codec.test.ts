@@ -63,7 +63,7 @@ describe('Metrics and payload encryption (integration)', function () {
         child.once('exit', (code) => reject(new Error(`worker exited (${code})`)));
       });
       const connection = await Connection.connect({ address: loadConfig({}).temporal.address });
-      const client = new Client({ connection });
+      const client = new Client({ connection, namespace: loadConfig(env).temporal.namespace });
       await client.workflow.execute(noopWorkflow, { taskQueue, workflowId: uniqueId('wf-metrics'), args: ['m'] });
       await connection.close();
       let text = '';
@@ -105,7 +105,7 @@ describe('Metrics and payload encryption (integration)', function () {
       const res = await call(`http://127.0.0.1:${api.port}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku, qty: 1 }] }));
       expect(res.status).to.equal(202);
       // The server's copy, read without the codec: ciphertext only.
-      const history = await new Client({ connection: plain }).workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
+      const history = await new Client({ connection: plain, namespace: config.temporal.namespace }).workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
       const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
       expect(new TextDecoder().decode(input!.metadata!.encoding!)).to.equal('binary/encrypted');
       expect(Buffer.from(input!.data!).toString('latin1')).not.to.include(sku);
