@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
-# One image for every freshchain process; the command picks the entry point:
-#   workflows/worker-main.ts | api/main.ts | iot-ingest/main.ts | db/migrate-main.ts
-# e.g. `docker run IMAGE api/main.ts`. TypeScript runs through tsx, exactly as `npm run …` does
-# (node --import tsx FILE.ts: one process, so SIGTERM reaches the app's shutdown handler).
+# One image for every freshchain process, running compiled JavaScript; the command picks the entry:
+#   dist/workflows/worker-main.js | dist/api/main.js | dist/iot-ingest/main.js | dist/db/migrate-main.js
+# e.g. `docker run IMAGE dist/api/main.js` (one node process, so SIGTERM reaches the app's
+# shutdown handler). The worker runs the workflow bundle pre-built by `npm run build`
+# (dist/workflow-bundle.js, WORKFLOW_BUNDLE); nothing is compiled or bundled at start.
 #
 # Build:  docker build -t freshchain/app:$(git rev-parse --short HEAD) .
 # The base is pinned to an exact Node 20 patch release on Debian 12 (glibc: the prebuilt native
@@ -15,23 +16,14 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-# --- the full tree, only to take tsx (a devDependency) and its esbuild from it -----------------
-FROM ${NODE_IMAGE} AS tooling
+# --- build: tsc into dist/, the files read at run time, the pre-built workflow bundle -----------
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-
-# --- runtime -----------------------------------------------------------------------------------
-FROM ${NODE_IMAGE} AS runtime
-ENV NODE_ENV=production
-WORKDIR /app
-COPY --from=prod-deps /app/node_modules ./node_modules
-# tsx's whole dependency closure per package-lock.json: tsx → esbuild → @esbuild/<platform>.
-COPY --from=tooling /app/node_modules/tsx ./node_modules/tsx
-COPY --from=tooling /app/node_modules/esbuild ./node_modules/esbuild
-COPY --from=tooling /app/node_modules/@esbuild ./node_modules/@esbuild
-COPY package.json tsconfig.json ./
-# Only what the four entry points load (db/migrations and api/public are read at run time).
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts/build.ts ./scripts/build.ts
+# The source folders the entry points load (a test keeps this list complete).
 COPY config ./config
 COPY platform ./platform
 COPY domain ./domain
@@ -42,10 +34,20 @@ COPY iot-ingest ./iot-ingest
 COPY coldchain ./coldchain
 COPY forecasting ./forecasting
 COPY api ./api
+RUN npm run build
+
+# --- runtime -----------------------------------------------------------------------------------
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+ENV WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
+WORKDIR /app
+COPY --from=prod-deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 # The image's own `node` user (uid 1000), numeric so Kubernetes' runAsNonRoot can verify it.
-# Files stay root-owned and read-only to it; tsx's transform cache goes to /tmp.
+# Files stay root-owned and read-only to it.
 USER 1000:1000
 # 3000: API (PORT); 9464: ingester /metrics (INGEST_METRICS_PORT); 9465: worker runtime metrics.
 EXPOSE 3000 9464 9465
-ENTRYPOINT ["node", "--import", "tsx"]
-CMD ["api/main.ts"]
+ENTRYPOINT ["node"]
+CMD ["dist/api/main.js"]

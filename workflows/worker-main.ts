@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   installTemporalRuntime(logger, cfg.workerMetricsBind);
   const handle = await startWorker(cfg, { db, logger }, { areas });
   await ensureSchedules(cfg, areas);
-  logger.info({ areas, taskQueues: handle.queues }, 'worker polling');
+  logger.info({ areas, taskQueues: handle.queues, workflowCode: handle.workflowCode }, 'worker polling');
   onShutdown(logger, async () => {
     await handle.stop();
     await db.close();

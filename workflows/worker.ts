@@ -65,6 +65,8 @@ export interface WorkerHandle {
   workers: readonly Worker[];
   /** The task queues polled, by area. */
   queues: Partial<TaskQueues>;
+  /** Where the workflow code came from: the pre-built bundle's path, or `bundled at start`. */
+  workflowCode: string;
   done: Promise<void>;
   /** Activity executions in flight, finished and retried, and the workers' run state, for /healthz. */
   progress: ProgressProbe;
@@ -200,6 +202,7 @@ export async function startWorker(cfg: Config, deps: ActivityDeps, opts: StartWo
   return {
     workers,
     queues: served,
+    workflowCode: 'codePath' in code && code.codePath ? code.codePath : 'bundled at start',
     done,
     progress,
     async stop() {

@@ -6,7 +6,8 @@ import { createActivities, createAreaActivities } from '../../activities';
 import type { Db } from '../../db/pool';
 import { TASK_QUEUE_AREAS, taskQueuesBeside, taskQueuesFor } from '../../platform/task-queues';
 import { createLogger } from '../../platform/logger';
-import { queuesToServe } from '../../workflows/worker';
+import { queuesToServe, workflowCode } from '../../workflows/worker';
+import { loadConfig } from '../../config';
 import { WorkerUsageError, areasFromArgs } from '../../workflows/worker-args';
 
 const deps = { db: {} as Db, logger: createLogger('silent') };
@@ -34,6 +35,17 @@ describe('worker areas', () => {
   it('refuses to serve part of a shared queue, or nothing', () => {
     expect(() => queuesToServe(taskQueuesBeside('tq-1'), ['orders'])).to.throw(/tq-1 holds the areas orders, coldchain, forecasting/);
     expect(() => queuesToServe(taskQueuesFor('p'), [])).to.throw(/at least one area/);
+  });
+
+  it('runs a given pre-built bundle; bundles at start only outside production', async () => {
+    expect(await workflowCode(loadConfig({ WORKFLOW_BUNDLE: '/app/dist/workflow-bundle.js' }))).to.deep.equal({ codePath: '/app/dist/workflow-bundle.js' });
+    const production = loadConfig({
+      FRESHCHAIN_PROFILE: 'production', DATABASE_URL: 'postgres://u:p@db:5432/x', MQTT_PASSWORD: 'm', MQTT_DEVICE_PASSWORD: 'd', MQTT_OPS_PASSWORD: 'o',
+      API_TOKEN_SECRET: 's'.repeat(40), PII_ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'), PAYLOAD_CODEC_KEY: Buffer.alloc(32, 2).toString('base64'),
+    });
+    // Source run through tsx: no compiled bundle beside it, and production will not bundle.
+    const err = await workflowCode(production).then(() => null, (e: unknown) => e);
+    expect(err).to.be.instanceOf(Error).with.property('message').match(/pre-built workflow bundle.*npm run build/);
   });
 
   it('reads --area (repeated or comma-separated), else the configured areas', () => {

@@ -3,7 +3,7 @@
 import vm from 'node:vm';
 import { expect } from 'chai';
 import {
-  COMPOSE_DIR, arr, composeEnv, composeOneShots, composeServices, dig, interpolate, isAppService, isObj, npmEntry, obj, read, searchAttributes, str,
+  COMPOSE_DIR, arr, compiledEntry, composeEnv, composeOneShots, composeServices, dig, interpolate, isAppService, isObj, obj, read, searchAttributes, str,
   workerProbeFromCompose,
 } from './support';
 
@@ -64,11 +64,11 @@ describe('deploy/compose', () => {
 
   it('our services run the entry points of the npm scripts', () => {
     const command = (n: string): unknown => services[n]!.command;
-    expect(command('migrate')).to.deep.equal([npmEntry('migrate')]);
-    expect(command('worker')).to.deep.equal([npmEntry('worker')]);
-    expect(command('api')).to.deep.equal([npmEntry('api')]);
-    expect(command('ingest-1')).to.deep.equal([npmEntry('ingest')]);
-    expect(command('ingest-2')).to.deep.equal([npmEntry('ingest')]);
+    expect(command('migrate')).to.deep.equal([compiledEntry('migrate')]);
+    expect(command('worker')).to.deep.equal([compiledEntry('worker')]);
+    expect(command('api')).to.deep.equal([compiledEntry('api')]);
+    expect(command('ingest-1')).to.deep.equal([compiledEntry('ingest')]);
+    expect(command('ingest-2')).to.deep.equal([compiledEntry('ingest')]);
   });
 
   it('publishes the API on 3000, the Temporal UI on 8233 → 8080 and MQTT over TLS on 8883', () => {
@@ -87,12 +87,12 @@ describe('deploy/compose', () => {
   it('the worker health check is valid JavaScript that asks Temporal for this container\'s pollers', () => {
     const script = workerProbeFromCompose();
     expect(() => new vm.Script(script)).to.not.throw();
-    expect(script).to.contain('describeTaskQueue').and.contain("require('os').hostname()").and.contain('TEMPORAL_TASK_QUEUE');
+    expect(script).to.contain('describeTaskQueue').and.contain("require('os').hostname()").and.contain('TEMPORAL_TASK_QUEUE_PREFIX').and.contain('WORKER_AREAS');
     expect(script, 'compose would interpolate a $').to.not.contain('$');
   });
 
   it('runs two ingesters with distinct, fixed INGEST_CLIENT_IDs', () => {
-    const ingesters = Object.entries(services).filter(([, s]) => isAppService(s) && JSON.stringify(s.command) === JSON.stringify([npmEntry('ingest')]));
+    const ingesters = Object.entries(services).filter(([, s]) => isAppService(s) && JSON.stringify(s.command) === JSON.stringify([compiledEntry('ingest')]));
     expect(ingesters.length).to.be.greaterThan(1);
     const ids = ingesters.map(([n, s]) => str(composeEnv(s).INGEST_CLIENT_ID, `${n} INGEST_CLIENT_ID`));
     expect(new Set(ids).size).to.equal(ids.length);

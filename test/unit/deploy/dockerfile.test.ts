@@ -1,7 +1,8 @@
-// The Dockerfile: pinned Node 20 base, `npm ci`, tsx as the repository runs it, a non-root user,
-// and every file the four entry points load (transitively) copied into the image.
+// The Dockerfile: pinned Node 20 base, `npm ci`, a build stage that compiles what the four entry
+// points load (transitively) and pre-builds the workflow bundle, a runtime stage that runs the
+// compiled JavaScript with production dependencies only, as a non-root user.
 import { expect } from 'chai';
-import { dockerfileBases, importClosure, npmEntry, read } from './support';
+import { compiledEntry, dockerfileBases, importClosure, npmEntry, read } from './support';
 
 interface Instr { op: string; args: string; stage: number }
 
@@ -26,6 +27,8 @@ const dockerfile = read('Dockerfile');
 const all = instructions(dockerfile);
 const finalStage = Math.max(...all.map((i) => i.stage));
 const final = all.filter((i) => i.stage === finalStage);
+const buildStage = all.find((i) => i.op === 'RUN' && /\bnpm run build\b/.test(i.args))?.stage;
+const build = all.filter((i) => i.stage === buildStage);
 
 describe('Dockerfile', () => {
   it('is multi-stage on a pinned Node 20 image, installing with npm ci from the lock file', () => {
@@ -49,52 +52,54 @@ describe('Dockerfile', () => {
     expect(final.slice(lastUser).some((i) => i.op === 'RUN')).to.equal(false);
   });
 
-  it('starts TypeScript with tsx in one node process; the command picks the entry point', () => {
+  it('runs compiled JavaScript in one node process, with the pre-built workflow bundle; the command picks the entry', () => {
     const entrypoint = final.find((i) => i.op === 'ENTRYPOINT');
-    expect(JSON.parse(entrypoint!.args)).to.deep.equal(['node', '--import', 'tsx']);
+    expect(JSON.parse(entrypoint!.args)).to.deep.equal(['node']);
     const cmd = JSON.parse(final.find((i) => i.op === 'CMD')!.args) as string[];
-    expect(cmd).to.deep.equal([npmEntry('api')]);
+    expect(cmd).to.deep.equal([compiledEntry('api')]);
+    expect(final.some((i) => i.op === 'ENV' && /WORKFLOW_BUNDLE=\/app\/dist\/workflow-bundle\.js/.test(i.args)), 'ENV WORKFLOW_BUNDLE').to.equal(true);
   });
 
-  it('copies tsx and its whole dependency closure (package-lock.json) into the runtime stage', () => {
-    const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; os?: string[] }> };
-    const topLevel = new Set<string>();
-    const visit = (name: string, seen = new Set<string>()): void => {
-      const key = `node_modules/${name}`;
-      const p = lock.packages[key];
-      if (!p || seen.has(key)) return;
-      seen.add(key);
-      if (p.os && !p.os.includes('linux')) return; // other platforms' binaries
-      topLevel.add(name.startsWith('@') ? name.split('/')[0]! : name);
-      for (const d of Object.keys({ ...p.dependencies, ...p.optionalDependencies })) visit(d, seen);
-    };
-    visit('tsx');
-    expect(topLevel).to.include('tsx');
-    const copied = final.filter((i) => i.op === 'COPY' && /--from=/.test(i.args)).map((i) => i.args);
-    for (const dir of topLevel) {
-      expect(copied.some((c) => c.includes(`/node_modules/${dir} `) || c.endsWith(`/node_modules/${dir}`)), `COPY --from=… node_modules/${dir}`).to.equal(true);
-    }
+  it('carries no TypeScript tooling at run time: production dependencies and the build output only', () => {
+    const fromOther = final.filter((i) => i.op === 'COPY' && /--from=/.test(i.args)).map((i) => i.args.replace(/--from=\S+\s+/, ''));
+    expect(fromOther).to.deep.equal(['/app/node_modules ./node_modules', '/app/dist ./dist']);
+    const prodDeps = all.filter((i) => i.op === 'RUN' && /--omit=dev/.test(i.args)).map((i) => i.stage);
+    const nodeModulesFrom = /--from=(\S+)/.exec(final.find((i) => i.op === 'COPY' && /node_modules/.test(i.args))!.args)![1];
+    expect(dockerfile).to.match(new RegExp(`FROM \\S+ AS ${nodeModulesFrom}\\b`));
+    expect(prodDeps).to.have.length(1);
+    expect(final.some((i) => i.op === 'COPY' && /\btsx\b/.test(i.args))).to.equal(false);
   });
 
-  it('copies every folder the four entry points load, transitively', () => {
+  it('builds every entry point with tsconfig.build.json, and copies every folder they load into the build', () => {
+    expect(buildStage, 'a stage that runs npm run build').to.be.a('number');
+    const tsconfig = JSON.parse(read('tsconfig.build.json').replace(/^\s*\/\/.*$/gm, '')) as { files: string[] };
     const entries = ['worker', 'api', 'ingest', 'migrate'].map(npmEntry);
-    const files = importClosure(entries);
+    expect(tsconfig.files).to.include.members([...entries, 'workflows/index.ts']);
+    const files = importClosure([...entries, 'workflows/index.ts']);
     expect(files.size).to.be.greaterThan(30);
     const folders = new Set([...files].map((f) => f.split('/')[0]!).filter((f) => !f.includes('.')));
     // Data read at run time beside the code.
     expect(folders).to.include.members(['db', 'api', 'workflows', 'iot-ingest', 'config', 'platform']);
-    const copies = final.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).map((i) => i.args.split(/\s+/));
+    const copies = build.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).map((i) => i.args.split(/\s+/));
     for (const folder of folders) {
       expect(copies.some((c) => c.slice(0, -1).includes(folder)), `COPY ${folder}`).to.equal(true);
     }
-    for (const f of ['package.json', 'tsconfig.json']) expect(copies.some((c) => c.includes(f)), `COPY ${f}`).to.equal(true);
+    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.ts']) {
+      expect(copies.some((c) => c.includes(f)), `COPY ${f}`).to.equal(true);
+    }
   });
 
   it('.dockerignore keeps node_modules, .git and .env files out of the build context', () => {
     const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
     expect(ignored).to.include.members(['node_modules', '.git', '.env']);
     // Nothing the image copies is ignored.
-    const copied = final.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
-    for (const c of copied) expect(ignored, c).to.not.include(c.replace(/^\.\//, ''));
+    const copied = all.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const negated = new Set(ignored.filter((l) => l.startsWith('!')).map((l) => l.slice(1)));
+    for (const c of copied) {
+      const path = c.replace(/^\.\//, '');
+      expect(ignored, c).to.not.include(path);
+      // Under an ignored folder only when re-included by a `!` line (scripts/build.ts).
+      if (ignored.includes(path.split('/')[0]!)) expect(negated.has(path), c).to.equal(true);
+    }
   });
 });

@@ -128,9 +128,9 @@ describe('deploy environment: names, secrets, and what loadConfig makes of it', 
   describe('Kubernetes', () => {
     const ours = appContainers();
 
-    it('runs our image in the migrate Job, the worker, the API and the ingesters', () => {
+    it('runs our image in the migrate Job, the workers, the API and the ingesters', () => {
       expect(ours.map(({ r }) => `${r.kind}/${r.name}`)).to.have.members([
-        'Job/freshchain-migrate', 'Deployment/freshchain-worker', 'Deployment/freshchain-api', 'StatefulSet/freshchain-ingest',
+        'Job/freshchain-migrate', 'Deployment/freshchain-worker', 'Deployment/freshchain-worker-forecasting', 'Deployment/freshchain-api', 'StatefulSet/freshchain-ingest',
       ]);
     });
 

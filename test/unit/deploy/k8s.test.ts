@@ -4,7 +4,7 @@
 import vm from 'node:vm';
 import { expect } from 'chai';
 import {
-  APP_IMAGE, K8S_DIR, WORKLOAD_KINDS, arr, containers, dig, isObj, k8sResources, npmEntry, obj, podLabels, podSpec, read, searchAttributes, str,
+  APP_IMAGE, K8S_DIR, WORKLOAD_KINDS, arr, compiledEntry, containers, dig, isObj, k8sResources, obj, podLabels, podSpec, read, searchAttributes, str,
   workerProbeFromCompose, yamlDoc,
 } from './support';
 import type { K8sResource, Obj } from './support';
@@ -33,7 +33,7 @@ const hasResources = (c: Obj, what: string): void => {
 describe('deploy/k8s', () => {
   it('has the workloads of the design', () => {
     expect(resources.map((r) => `${r.kind}/${r.name}`)).to.include.members([
-      'Deployment/freshchain-worker', 'Deployment/freshchain-api', 'StatefulSet/freshchain-ingest', 'Job/freshchain-migrate',
+      'Deployment/freshchain-worker', 'Deployment/freshchain-worker-forecasting', 'ScaledObject/freshchain-worker-forecasting', 'Deployment/freshchain-api', 'StatefulSet/freshchain-ingest', 'Job/freshchain-migrate',
       'StatefulSet/freshchain-emqx', 'Cluster/freshchain-timescaledb', 'ScaledObject/freshchain-worker', 'HorizontalPodAutoscaler/freshchain-api',
     ]);
   });
@@ -61,9 +61,10 @@ describe('deploy/k8s', () => {
     for (const r of resources.filter((x) => x.kind === 'Job')) for (const c of containers(podSpec(r))) hasResources(c, r.name);
   });
 
-  it('our containers run as non-root with a read-only root filesystem and the entry points of the npm scripts', () => {
+  it('our containers run as non-root with a read-only root filesystem and the compiled entry points of the npm scripts', () => {
     const entries: Record<string, string> = {
-      'freshchain-migrate': npmEntry('migrate'), 'freshchain-worker': npmEntry('worker'), 'freshchain-api': npmEntry('api'), 'freshchain-ingest': npmEntry('ingest'),
+      'freshchain-migrate': compiledEntry('migrate'), 'freshchain-worker': compiledEntry('worker'), 'freshchain-worker-forecasting': compiledEntry('worker'),
+      'freshchain-api': compiledEntry('api'), 'freshchain-ingest': compiledEntry('ingest'),
     };
     for (const r of resources.filter((x) => WORKLOAD_KINDS.includes(x.kind))) {
       const spec = podSpec(r);
@@ -73,7 +74,7 @@ describe('deploy/k8s', () => {
         expect(dig(spec, 'securityContext', 'runAsUser'), r.name).to.be.a('number').and.not.equal(0);
         expect(dig(c, 'securityContext', 'readOnlyRootFilesystem'), r.name).to.equal(true);
         expect(dig(c, 'securityContext', 'allowPrivilegeEscalation'), r.name).to.equal(false);
-        // tsx writes its cache to /tmp: it must be a writable volume.
+        // Scratch space: the root filesystem is read-only, /tmp must be a writable volume.
         const mounts = ((c.volumeMounts as unknown[] | undefined) ?? []).map((m) => dig(m, 'mountPath'));
         expect(mounts, r.name).to.include('/tmp');
         // Our database clients carry the label the TimescaleDB NetworkPolicy admits.
@@ -82,28 +83,40 @@ describe('deploy/k8s', () => {
     }
   });
 
-  it('the worker: probes run the compose health-check script; KEDA scales it on the task queue', () => {
-    const worker = find('Deployment', 'freshchain-worker');
-    const c = containers(podSpec(worker))[0]!;
-    const script = workerProbeFromCompose();
-    expect(() => new vm.Script(script)).to.not.throw();
-    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
-      expect(dig(c, probe, 'exec', 'command'), probe).to.deep.equal(['node', '-e', script]);
-    }
-    expect(dig(worker.doc, 'spec', 'replicas'), 'replicas belong to the autoscaler').to.equal(undefined);
+  const prefix = String(config.TEMPORAL_TASK_QUEUE_PREFIX);
+  for (const [name, areas] of [['freshchain-worker', ['orders', 'coldchain']], ['freshchain-worker-forecasting', ['forecasting']]] as const) {
+    it(`${name}: serves ${areas.join(', ')}; probes run the compose health-check script; KEDA scales it on those queues`, () => {
+      const worker = find('Deployment', name);
+      const c = containers(podSpec(worker))[0]!;
+      const env = arr(c.env, `${name} env`).find((e) => dig(e, 'name') === 'WORKER_AREAS');
+      expect(dig(env, 'value'), `${name}: WORKER_AREAS`).to.equal(areas.join(','));
+      const script = workerProbeFromCompose();
+      expect(() => new vm.Script(script)).to.not.throw();
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+        expect(dig(c, probe, 'exec', 'command'), probe).to.deep.equal(['node', '-e', script]);
+      }
+      expect(dig(worker.doc, 'spec', 'replicas'), 'replicas belong to the autoscaler').to.equal(undefined);
 
-    const so = find('ScaledObject', 'freshchain-worker');
-    expect(dig(so.doc, 'spec', 'scaleTargetRef', 'name')).to.equal('freshchain-worker');
-    expect(dig(so.doc, 'spec', 'minReplicaCount')).to.be.at.least(2);
-    const triggers = arr(dig(so.doc, 'spec', 'triggers'), 'triggers');
-    const temporal = obj(triggers.find((t) => dig(t, 'type') === 'temporal'), 'temporal trigger');
-    const md = obj(temporal.metadata, 'temporal trigger metadata');
-    expect(md.endpoint).to.equal(config.TEMPORAL_ADDRESS);
-    expect(md.namespace).to.equal(config.TEMPORAL_NAMESPACE);
-    expect(md.taskQueue).to.equal(config.TEMPORAL_TASK_QUEUE);
-    expect(Number(md.targetQueueSize)).to.be.greaterThan(0);
-    // KEDA owns the worker's HPA: no second one.
-    expect(resources.filter((r) => r.kind === 'HorizontalPodAutoscaler' && dig(r.doc, 'spec', 'scaleTargetRef', 'name') === 'freshchain-worker')).to.have.length(0);
+      const so = find('ScaledObject', name);
+      expect(dig(so.doc, 'spec', 'scaleTargetRef', 'name')).to.equal(name);
+      expect(dig(so.doc, 'spec', 'minReplicaCount')).to.be.at.least(1);
+      const triggers = arr(dig(so.doc, 'spec', 'triggers'), 'triggers').filter((t) => dig(t, 'type') === 'temporal');
+      expect(triggers.map((t) => dig(t, 'metadata', 'taskQueue'))).to.deep.equal(areas.map((a) => `${prefix}-${a}`));
+      for (const t of triggers) {
+        const md = obj(dig(t, 'metadata'), 'temporal trigger metadata');
+        expect(md.endpoint).to.equal(config.TEMPORAL_ADDRESS);
+        expect(md.namespace).to.equal(config.TEMPORAL_NAMESPACE);
+        expect(Number(md.targetQueueSize)).to.be.greaterThan(0);
+      }
+      // KEDA owns the worker's HPA: no second one.
+      expect(resources.filter((r) => r.kind === 'HorizontalPodAutoscaler' && dig(r.doc, 'spec', 'scaleTargetRef', 'name') === name)).to.have.length(0);
+    });
+  }
+
+  it('every area has workers: the worker Deployments together serve every task queue', () => {
+    const served = resources.filter((r) => r.kind === 'Deployment' && r.name.startsWith('freshchain-worker'))
+      .flatMap((r) => String(dig(arr(containers(podSpec(r))[0]!.env, 'env').find((e) => dig(e, 'name') === 'WORKER_AREAS'), 'value')).split(','));
+    expect(served.sort()).to.deep.equal(['coldchain', 'forecasting', 'orders']);
   });
 
   it('the API: ready on /healthz, scaled on CPU', () => {
@@ -134,7 +147,7 @@ describe('deploy/k8s', () => {
 
   it('PodDisruptionBudgets cover the API, the workers, the ingesters and the broker', () => {
     const pdbs = resources.filter((r) => r.kind === 'PodDisruptionBudget');
-    for (const [kind, name] of [['Deployment', 'freshchain-api'], ['Deployment', 'freshchain-worker'], ['StatefulSet', 'freshchain-ingest'], ['StatefulSet', 'freshchain-emqx']] as const) {
+    for (const [kind, name] of [['Deployment', 'freshchain-api'], ['Deployment', 'freshchain-worker'], ['Deployment', 'freshchain-worker-forecasting'], ['StatefulSet', 'freshchain-ingest'], ['StatefulSet', 'freshchain-emqx']] as const) {
       const labels = podLabels(find(kind, name));
       const covering = pdbs.filter((p) => selects(dig(p.doc, 'spec', 'selector'), labels));
       expect(covering, `${kind}/${name}`).to.have.length(1);

@@ -254,6 +254,11 @@ export function npmEntry(script: string): string {
   return m[1]!;
 }
 
+/** What the image runs for an npm script's entry: its compiled file under dist/ (`npm run build`). */
+export function compiledEntry(script: string): string {
+  return `dist/${npmEntry(script).replace(/\.ts$/, '.js')}`;
+}
+
 /** Relative module imports of a TypeScript file, resolved to repository paths. */
 export function localImports(file: string): string[] {
   const src = read(file);
