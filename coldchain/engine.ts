@@ -14,7 +14,7 @@ import type { RuleEvent, SensorRuleState } from '../domain/coldchain/rules';
 import type { Reading } from '../domain/coldchain/telemetry';
 import type { Logger } from '../platform/logger';
 import { applyRuleEvents, escalateIfDue, recheckImpact } from './alertStore';
-import type { SensorContext } from './alertStore';
+import type { SensorContext, SensorRuleEvents } from './alertStore';
 import type { OutboxDispatcher } from './webhooks/dispatcher';
 import { DEFAULT_ESCALATION } from './escalation';
 import type { AlertMetrics } from './metrics';
@@ -82,8 +82,11 @@ export class AlertEngine {
     return state;
   }
 
-  private countEvents(events: readonly RuleEvent[]): void {
-    for (const e of events) this.deps.metrics.ruleEvents.inc({ type: e.type });
+  /** Count a batch's rule events and apply them all at once (load, decide, write). */
+  private async applyEvents(c: PoolClient, groups: readonly SensorRuleEvents[], now: number): Promise<Outbox> {
+    if (groups.length === 0) return emptyOutbox();
+    for (const g of groups) for (const e of g.events) this.deps.metrics.ruleEvents.inc({ type: e.type });
+    return applyRuleEvents(c, groups, { now, escalation: this.escalation });
   }
 
   /**
@@ -105,7 +108,7 @@ export class AlertEngine {
     return this.deps.db.transaction(async (c) => {
       await ensureSensorStates(c, ids, (id) => initialRuleState(id));
       const rows = await lockSensorStates(c, ids);
-      const outbox = emptyOutbox();
+      const groups: SensorRuleEvents[] = [];
       const saves: { state: SensorRuleState; offlineDueAt: number | null }[] = [];
       const seen = new Set(rows.map((r) => r.sensorId));
       for (const id of ids) if (!seen.has(id)) m.readings.inc({ result: 'unknown_sensor' }, bySensor.get(id)!.length);
@@ -132,13 +135,10 @@ export class AlertEngine {
           m.readings.inc({ result: step.ignored ?? 'evaluated' });
         }
         saves.push({ state, offlineDueAt: offlineDueAt(state, ctx.profile) });
-        if (events.length) {
-          this.countEvents(events);
-          mergeOutbox(outbox, await applyRuleEvents(c, ctx, events, { now, escalation: this.escalation, batchPoints: points }));
-        }
+        if (events.length) groups.push({ ctx, events, batchPoints: points });
       }
       await saveSensorStates(c, saves);
-      return outbox;
+      return this.applyEvents(c, groups, now);
     });
   }
 
@@ -147,7 +147,7 @@ export class AlertEngine {
     return this.deps.db.transaction(async (c) => {
       await this.watchUnwatched(c);
       const rows = await lockOfflineDue(c, now, this.opts.offlineBatch ?? 500, this.scope);
-      const outbox = emptyOutbox();
+      const groups: SensorRuleEvents[] = [];
       const saves: { state: SensorRuleState; offlineDueAt: number | null }[] = [];
       for (const row of rows) {
         const ctx = await this.context(row);
@@ -158,13 +158,10 @@ export class AlertEngine {
         }
         const step = evaluateOffline(state, now, ctx.profile);
         saves.push({ state: step.state, offlineDueAt: offlineDueAt(step.state, ctx.profile) });
-        if (step.events.length) {
-          this.countEvents(step.events);
-          mergeOutbox(outbox, await applyRuleEvents(c, ctx, step.events, { now, escalation: this.escalation }));
-        }
+        if (step.events.length) groups.push({ ctx, events: step.events });
       }
       await saveSensorStates(c, saves);
-      return outbox;
+      return this.applyEvents(c, groups, now);
     });
   }
 

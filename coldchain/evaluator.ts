@@ -75,7 +75,7 @@ export async function startAlertEvaluator(
   const profiles = new ProfileCache(deps.db, logger);
   await profiles.load();
   const engine = new AlertEngine({ db: deps.db, logger, profiles, metrics }, opts);
-  const dispatcher = new OutboxDispatcher({ db: deps.db, logger, temporal: deps.temporal, taskQueue: opts.taskQueue ?? cfg.temporal.taskQueue, delivery: opts.delivery });
+  const dispatcher = new OutboxDispatcher({ db: deps.db, logger, temporal: deps.temporal, taskQueue: opts.taskQueue ?? cfg.temporal.taskQueues.coldchain, delivery: opts.delivery });
   const sessions = opts.sessions ?? DEFAULT_SESSIONS;
   const interval = opts.sweepIntervalMs ?? 5_000;
   const progress = new EvaluatorProgress(opts.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS, interval);

@@ -114,7 +114,7 @@ describe('Webhooks (integration)', function () {
       sensors: [{ id: sensorId, assetId, nodeId }],
     });
     const engine = new AlertEngine({ db, logger: testLogger, profiles: new ProfileCache(db, testLogger), metrics: createAlertMetrics() }, { nodeId, escalation: { warning: [], critical: [] } });
-    const dispatcher = new OutboxDispatcher({ db, logger: testLogger, temporal: client, taskQueue: config.temporal.taskQueue, delivery });
+    const dispatcher = new OutboxDispatcher({ db, logger: testLogger, temporal: client, taskQueue: config.temporal.taskQueues.coldchain, delivery });
     let minute = 0;
     /** A hard-limit breach: one `alert.opened` event (a new episode each call). */
     const breach = async (dispatch = true) => {
