@@ -146,7 +146,7 @@ async function main(): Promise<void> {
   const ref: number[] = [];
   for (let i = 0; i < 50; i++) {
     const t0 = performance.now();
-    await client.workflow.execute(noopWorkflow, { taskQueue: cfg.temporal.taskQueue, workflowId: `bench-noop-${run}-${i}`, args: ['x'] });
+    await client.workflow.execute(noopWorkflow, { taskQueue: cfg.temporal.taskQueues.orders, workflowId: `bench-noop-${run}-${i}`, args: ['x'] });
     ref.push(performance.now() - t0);
   }
 

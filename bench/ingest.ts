@@ -1,7 +1,8 @@
 // Ingest bench: MQTT → ingester → TimescaleDB on the real local stack, each figure next to a
 // reference measured in the same run. Prints one JSON line per scenario:
 //   single   one reading per message, end to end (committed rows), vs the bare broker rate
-//            (same messages to a plain MQTT.js QoS 1 subscriber, no database);
+//            (same messages to a plain MQTT.js QoS 1 subscriber, no database) and vs the
+//            ack-after-commit ceiling (same sessions and share group, empty commit per batch);
 //   batch20  gateway batches of 20 readings, end to end, vs raw COPY into the same hypertable;
 //   latency  publish → commit (ack) latency at half the rate `single` reached.
 // Lost and duplicated readings are counted in the database. The ingester runs in a child
@@ -197,6 +198,34 @@ function batchFigures(d: Record<string, number>) {
   };
 }
 
+/** The ack-after-commit ceiling of one run: its phase, and what it lost or got twice. */
+interface Ceiling { phase: Phase; lost: number; duplicated: number }
+
+/**
+ * The transport's ceiling for the ingester's pattern: as many instances and sessions as the
+ * ingester, in one share group, each message acknowledged after an empty commit of its batch
+ * (bench/lib/ceiling-child.ts). The same single-reading messages as the bare reference.
+ */
+async function measureCeiling(
+  pub: MqttClient, cfg: Config, o: IngestBenchOptions, childEnv: NodeJS.ProcessEnv, net: BenchNetwork, base: number, children: BenchChild[],
+): Promise<Ceiling> {
+  const shareGroup = `ceil${randomBytes(4).toString('hex')}`;
+  const instances = await Promise.all(Array.from({ length: o.ingesters }, (_, k) => forkChild(join(__dirname, 'lib/ceiling-child.ts'), {
+    ...childEnv, MQTT_SHARE_GROUP: shareGroup, BENCH_SESSIONS: String(o.sessions), BENCH_CONCURRENT_WRITES: String(o.concurrentWrites),
+    BENCH_CLIENT_ID: `${net.nodeId}-ceil${k}`, INGEST_BATCH_MAX: String(o.batchMax), INGEST_BATCH_WAIT_MS: String(o.waitMs),
+  })));
+  children.push(...instances);
+  const group = consumerGroup(instances);
+  const groups: ProcessGroup[] = [{ name: 'bench', pids: [process.pid] }, { name: 'consumer', pids: group.pids }, { name: 'broker', comm: 'mosquitto' }, { name: 'postgres', comm: 'postgres' }];
+  await timed(pub, group, groups, o.warmup, o.warmup, singleMessages(net, 'r', base, 0), 1, { ...o, settleS: 0 });
+  const phase = await timed(pub, group, groups, o.single, o.warmup + o.single, singleMessages(net, 'r', base, o.warmup), 1, o);
+  const { stats } = await group.stats();
+  await group.stop();
+  const acked = stats.acked_messages ?? 0;
+  const distinct = stats.distinct_readings ?? 0;
+  return { phase, lost: o.warmup + o.single - distinct, duplicated: acked - distinct };
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const cfg: Config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
@@ -216,6 +245,7 @@ async function main(): Promise<void> {
   try {
     // --- single, reference: the same messages to a plain subscriber, no database.
     let ref: Phase | undefined;
+    let ceiling: Ceiling | undefined;
     if (o.scenarios.has('single')) {
       const sub = await forkChild(join(__dirname, 'lib/subscriber-child.ts'), {
         ...childEnv, BENCH_MQTT_URL: cfg.mqtt.url, BENCH_MQTT_USERNAME: cfg.mqtt.ops.username, BENCH_MQTT_PASSWORD: cfg.mqtt.ops.password, BENCH_FILTER: readingFilter(net.nodeId),
@@ -226,6 +256,7 @@ async function main(): Promise<void> {
       await timed(pub, subscriber, subGroups, o.warmup, o.warmup, singleMessages(net, 'r', base, 0), 1, { ...o, settleS: 0 });
       ref = await timed(pub, subscriber, subGroups, o.single, o.warmup + o.single, singleMessages(net, 'r', base, o.warmup), 1, o);
       await sub.stop();
+      ceiling = await measureCeiling(pub, cfg, o, childEnv, net, base, children);
     }
 
     // --- the ingester under test: `--ingesters` instances in one share group, as deployed to
@@ -262,6 +293,12 @@ async function main(): Promise<void> {
         scenario: 'single', readings_per_s: round(single.p.rate), reference_per_s: round(ref.rate), ratio: round(single.p.rate / ref.rate, 3),
         p99_latency_ms: single.latency.p99, lost: o.warmup + o.single - singleDb.distinct, duplicated: singleDb.rows - singleDb.distinct,
         reference: 'same messages to a plain MQTT.js subscriber (QoS 1, acks at once), no database',
+        ...(ceiling ? {
+          ceiling_per_s: round(ceiling.phase.rate), ceiling_ratio: round(single.p.rate / ceiling.phase.rate, 3),
+          ceiling_lost: ceiling.lost, ceiling_duplicated: ceiling.duplicated, ceiling_elapsed_s: round(ceiling.phase.seconds, 2),
+          ceiling_cpu_cores: ceiling.phase.cpu,
+          ceiling: 'same sessions in one share group, same batcher (size, wait, concurrent writes), ack after an empty commit, no database',
+        } : {}),
         messages: o.single, elapsed_s: round(single.p.seconds, 2), reference_elapsed_s: round(ref.seconds, 2),
         latency_ms: single.latency, latency_note: 'at full publish speed: includes queueing in the broker', ...batchFigures(single.ing),
         cpu_cores: single.p.cpu, reference_cpu_cores: ref.cpu, quiet_before: single.p.quiet && ref.quiet, ...context(),

@@ -1,28 +1,45 @@
 // `npm run bench:orders [N]`: N orders through the whole flow on the real dev server and
 // database — intake, allocation with reservations, fulfilment child, simulated picker and
-// courier — against a one-activity no-op workflow measured in the same run on the same
-// server and worker. Prints one JSON line.
+// courier — against two references measured in the same run on the same server and worker: a
+// one-activity no-op workflow, and a skeleton (bench/skeleton/) with exactly the engine work of
+// the orders as counted from their histories and empty bodies. The worker and the API run in a
+// child process (bench/lib/worker-child.ts), so the CPU per order splits by thread and process.
+// Then a scan phase: orders through the API at 1 per second while 20 pickers scan through the
+// picker API. Prints one JSON line.
+//   BENCH_CONCURRENCY (40), BENCH_SCAN_S (60, 0: no scan phase), BENCH_PICKERS (20),
+//   BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile the worker)
 import { Client, Connection } from '@temporalio/client';
 import { instantSlot } from '../domain/orders';
 import { generateCity, generateOrders } from '../demo';
+import type { City } from '../demo';
 import { loadConfig } from '../config';
 import { createDb } from '../db/pool';
 import type { Db } from '../db/pool';
 import { prefixCity, seedCity } from '../demo/seed';
-import pino from 'pino';
-import { createLogger } from '../platform/logger';
+import { join } from 'node:path';
 import { driveFulfilment } from '../demo/sim/drive-fulfilment';
 import { noopWorkflow } from '../workflows/noop';
 import { orderWorkflow } from '../workflows/order';
-import { orderWorkflowId } from '../workflows/messages';
-import type { OrderInput } from '../workflows/messages';
-import { installTemporalRuntime, startWorker } from '../workflows/worker';
+import { orderWorkflowId } from '../workflows/order.contract';
+import type { OrderInput } from '../domain/orders';
+import { issueToken } from '../api/auth';
+import { forkChild } from './lib/child';
+import { cpuSecondsBetween, sampleCpu } from './lib/cpu';
+import type { ProcessGroup } from './lib/cpu';
+import { addWork, emptyWork, engineWorkOf, skeletonPlanOf } from './lib/engine-work';
+import type { EngineWork, SkeletonPlan } from './lib/engine-work';
+import { startPickers } from './lib/pickers';
+import { skeletonChildId, skeletonParentWorkflow, skeletonStepUpdate, skeletonViewQuery } from './skeleton/workflows';
 import { measureAllocation } from './allocation';
 import { loadAverage1m, machineInfo } from './lib/machine';
 import { summarize } from './lib/percentiles';
 
 const N = Number(process.argv[2] ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 40);
+const SCAN_S = Number(process.env.BENCH_SCAN_S ?? 60);
+const PICKERS = Number(process.env.BENCH_PICKERS ?? 20);
+/** Orders (and skeletons) whose histories are counted. */
+const SAMPLE = 20;
 
 /** Run `task` over `items` with at most `limit` in flight. */
 async function pool<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
@@ -49,7 +66,7 @@ function watchPickReadiness(db: Db, tickMs = 50) {
       const rows = await db.query<{ order_id: string; event_key: string; type: string; at: Date; fulfilments: number | null }>(
         `SELECT order_id, event_key, type, at, jsonb_array_length(data->'fulfilments') AS fulfilments
            FROM order_events WHERE order_id = ANY($1) AND type IN ('allocated', 'rejected')`, [[...waiting.keys()]]);
-      const byOrder = new Map<string, typeof rows>();
+      const byOrder = new Map<string, (typeof rows)[number][]>();
       for (const r of rows) byOrder.set(r.order_id, [...(byOrder.get(r.order_id) ?? []), r]);
       for (const [orderId, events] of byOrder) {
         const allocation = events.find((r) => r.event_key === `${orderId}:alloc:1`);
@@ -74,22 +91,99 @@ function watchPickReadiness(db: Db, tickMs = 50) {
   };
 }
 
+/** Engine work of one order: its own history and each of its fulfilments'. */
+async function orderWork(client: Client, orderWfId: string): Promise<{ order: EngineWork; fulfilments: EngineWork[] }> {
+  const historyOf = async (workflowId: string) => (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  const outcome = await client.workflow.getHandle<typeof orderWorkflow>(orderWfId).result();
+  const fulfilments: EngineWork[] = [];
+  for (const f of outcome.fulfilments) fulfilments.push(engineWorkOf(await historyOf(f.fulfilmentId)));
+  return { order: engineWorkOf(await historyOf(orderWfId)), fulfilments };
+}
+
+/** Per-order average of sampled work (order plus its fulfilments), one decimal. */
+function perOrder(samples: readonly { order: EngineWork; fulfilments: EngineWork[] }[]): EngineWork & { fulfilments: number } {
+  const total = samples.reduce((sum, s) => s.fulfilments.reduce(addWork, addWork(sum, s.order)), emptyWork());
+  const out = { ...total, fulfilments: samples.reduce((n, s) => n + s.fulfilments.length, 0) };
+  for (const k of Object.keys(out) as (keyof typeof out)[]) out[k] = Math.round((out[k] / Math.max(1, samples.length)) * 10) / 10;
+  return out;
+}
+
+/** Retry `f` while the workflow it addresses has not started yet (a child a parent is about to start). */
+async function whenStarted<T>(f: () => Promise<T>, tries = 400): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await f();
+    } catch (err) {
+      if (i >= tries) throw err;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+/** One skeleton order: the parent, then each child driven by its updates as the simulated picker drives a fulfilment. */
+async function runSkeleton(client: Client, taskQueue: string, workflowId: string, plan: SkeletonPlan): Promise<void> {
+  const parent = await client.workflow.start(skeletonParentWorkflow, { workflowId, taskQueue, args: [plan] });
+  for (let c = 0; c < plan.children.length; c++) {
+    const child = client.workflow.getHandle(skeletonChildId(workflowId, c));
+    // As driveFulfilment does: start picking, read the pick view once, scan (the remaining
+    // updates), and read the status once after delivery.
+    const updates = plan.children[c]!.updates;
+    if (updates > 0) await whenStarted(() => child.executeUpdate(skeletonStepUpdate));
+    await whenStarted(() => child.query(skeletonViewQuery));
+    for (let u = 1; u < updates; u++) await child.executeUpdate(skeletonStepUpdate);
+    await child.query(skeletonViewQuery).catch(() => 0);
+  }
+  for (let u = 0; u < plan.parent.updates; u++) await parent.executeUpdate(skeletonStepUpdate);
+  await parent.result();
+}
+
+/** Skeleton work per order from a sample of skeleton histories. */
+async function skeletonWork(client: Client, ids: readonly string[], plans: readonly SkeletonPlan[]): Promise<EngineWork & { fulfilments: number }> {
+  const historyOf = async (workflowId: string) => engineWorkOf((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []);
+  const samples = [];
+  for (const [i, id] of ids.entries()) {
+    const fulfilments: EngineWork[] = [];
+    for (let c = 0; c < plans[i % plans.length]!.children.length; c++) fulfilments.push(await historyOf(skeletonChildId(id, c)));
+    samples.push({ order: await historyOf(id), fulfilments });
+  }
+  return perOrder(samples);
+}
+
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
 async function main(): Promise<void> {
   const tag = `bench-${Date.now().toString(36)}`;
-  const config = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'warn', TEMPORAL_TASK_QUEUE: `${tag}-tq` });
-  // Logs to stderr: stdout carries the one JSON line.
-  const logger = createLogger('warn', pino.destination(2));
-  installTemporalRuntime(logger);
-  const db = createDb({ connectionString: config.db.connectionString, max: 20, logger });
+  const taskQueue = `${tag}-tq`;
+  const skeletonQueue = `${tag}-skeleton`;
+  const childEnv = { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'warn', TEMPORAL_TASK_QUEUE: taskQueue, BENCH_SKELETON_TASK_QUEUE: skeletonQueue };
+  const config = loadConfig(childEnv);
+  const db = createDb({ connectionString: config.db.connectionString, max: 5 });
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const worker = await startWorker(config, { db, logger });
+  const workerChild = await forkChild(join(__dirname, 'lib/worker-child.ts'), childEnv, process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean));
+  const info = (await workerChild.next('info')).info as { apiPort: number; workflowThreads: number[]; skeletonThreads: number[] };
+  const pid = workerChild.process.pid!;
+  const groups: ProcessGroup[] = [
+    { name: 'worker_workflow_thread', threads: { pid, tids: info.workflowThreads } },
+    { name: 'worker_skeleton_thread', threads: { pid, tids: info.skeletonThreads } },
+    { name: 'worker_main', threads: { pid, tids: [...info.workflowThreads, ...info.skeletonThreads], invert: true } },
+    { name: 'temporal_server', comm: 'temporal' },
+    { name: 'database', comm: 'postgres' },
+    { name: 'harness', pids: [process.pid] },
+  ];
+  /** CPU-seconds per unit of each group over `run`. */
+  const cpuPer = async (units: number, run: () => Promise<void>) => {
+    const a = sampleCpu(groups);
+    await run();
+    const spent = cpuSecondsBetween(a, sampleCpu(groups));
+    return Object.fromEntries(Object.entries(spent).map(([k, v]) => [k, round(v / units, 3)]));
+  };
 
   // Reference: one-activity workflows, same worker, same concurrency.
   const noopIds = Array.from({ length: N }, (_, i) => `${tag}-noop-${i}`);
   const noopStart = performance.now();
   await pool(noopIds, CONCURRENCY, async (id) => {
-    await client.workflow.execute(noopWorkflow, { workflowId: id, taskQueue: config.temporal.taskQueue, args: ['x'] });
+    await client.workflow.execute(noopWorkflow, { workflowId: id, taskQueue, args: ['x'] });
   });
   const noopPerS = N / ((performance.now() - noopStart) / 1000);
 
@@ -104,11 +198,11 @@ async function main(): Promise<void> {
   const start = performance.now();
   let delivered = 0;
   let rejected = 0;
-  await pool(orders, CONCURRENCY, async (o) => {
+  const orderCpu = await cpuPer(N, () => pool(orders, CONCURRENCY, async (o) => {
     const orderId = `${tag}-${o.orderId}`;
     const t0 = Date.now();
     const input: OrderInput = { ...o, lines: [...o.lines], orderId, slot: instantSlot(t0), placedAt: t0 };
-    const handle = await client.workflow.start(orderWorkflow, { workflowId: orderWorkflowId(orderId), taskQueue: config.temporal.taskQueue, args: [input] });
+    const handle = await client.workflow.start(orderWorkflow, { workflowId: orderWorkflowId(orderId), taskQueue, args: [input] });
     // Pick-task-ready: every fulfilment of the first allocation has started and recorded itself
     // as allocated (what a picker's list shows).
     const ready = await readiness.wait(orderId);
@@ -119,53 +213,118 @@ async function main(): Promise<void> {
     const outcome = await handle.result();
     if (outcome.status === 'delivered') delivered++;
     else rejected++;
-  });
+  }));
   const seconds = (performance.now() - start) / 1000;
-  await readiness.stop();
-  // How much engine work each side of the ratio is: workflow tasks per order (its own and its
-  // fulfilments', from a sample of histories) against a no-op's.
-  const historyOf = async (workflowId: string) => (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
-  const tasksOf = async (workflowId: string) => (await historyOf(workflowId)).filter((e) => e.workflowTaskCompletedEventAttributes).length;
-  const sample = orders.slice(0, 10).map((o) => orderWorkflowId(`${tag}-${o.orderId}`));
-  let sampleTasks = 0;
-  let sampleUpdates = 0;
-  for (const id of sample) {
-    const outcome = await client.workflow.getHandle<typeof orderWorkflow>(id).result();
-    sampleTasks += await tasksOf(id);
-    for (const f of outcome.fulfilments) {
-      const events = await historyOf(f.fulfilmentId);
-      sampleTasks += events.filter((e) => e.workflowTaskCompletedEventAttributes).length;
-      sampleUpdates += events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
-    }
-  }
-  const tasksPerOrder = sampleTasks / sample.length;
-  const noopTasks = await tasksOf(noopIds[0]!);
+  // How much engine work an order is, from a sample of histories (its own and its fulfilments').
+  const samples = [];
+  for (const o of orders.slice(0, SAMPLE)) samples.push(await orderWork(client, orderWorkflowId(`${tag}-${o.orderId}`)));
+  const work = perOrder(samples);
+  const noopTasks = engineWorkOf((await client.workflow.getHandle(noopIds[0]!).fetchHistory()).events ?? []).workflowTasks;
   const ordersPerS = N / seconds;
+
+  // Skeleton: the sampled orders' shapes, cycled over N, same concurrency and drive.
+  const plans = samples.map((s) => skeletonPlanOf(s.order, s.fulfilments));
+  const skeletonIds = Array.from({ length: N }, (_, i) => `${tag}-skel-${i}`);
+  const skeletonStart = performance.now();
+  const skeletonCpu = await cpuPer(N, () => pool(skeletonIds.map((id, i) => ({ id, i })), CONCURRENCY, async ({ id, i }) => {
+    await runSkeleton(client, skeletonQueue, id, plans[i % plans.length]!);
+  }));
+  const skeletonPerS = N / ((performance.now() - skeletonStart) / 1000);
+  const skeleton = await skeletonWork(client, skeletonIds.slice(0, SAMPLE), plans);
+
+  const scan = SCAN_S > 0 ? await scanPhase(db, city, tag, `http://127.0.0.1:${info.apiPort}`, config.auth.tokenSecret, readiness) : undefined;
+  await readiness.stop();
   const latency = summarize(readyMs, 1);
   const alloc = measureAllocation({ orders: 5000 });
+  const cpuOfOrder = orderCpu.worker_workflow_thread! + orderCpu.worker_main! + orderCpu.temporal_server! + orderCpu.database!;
 
   console.log(JSON.stringify({
-    orders_per_s: Math.round(ordersPerS * 100) / 100,
+    orders_per_s: round(ordersPerS),
     p50_ms: latency.p50,
-    p95_ms: summarize(readyMs, 1).p95,
-    noop_wf_per_s: Math.round(noopPerS * 100) / 100,
-    ratio: Math.round((ordersPerS / noopPerS) * 1000) / 1000,
+    p95_ms: latency.p95,
+    noop_wf_per_s: round(noopPerS),
+    ratio: round(ordersPerS / noopPerS, 3),
+    skeleton_per_s: round(skeletonPerS),
+    skeleton_ratio: round(ordersPerS / skeletonPerS, 3),
+    cpu_s_per_order: round(cpuOfOrder, 3),
+    cpu_s_per_order_by: { worker_workflow_thread: orderCpu.worker_workflow_thread, worker_main: orderCpu.worker_main, temporal_server: orderCpu.temporal_server, database: orderCpu.database, harness_not_counted: orderCpu.harness },
+    skeleton_cpu_s_per_order_by: { worker_workflow_thread: skeletonCpu.worker_skeleton_thread, worker_main: skeletonCpu.worker_main, temporal_server: skeletonCpu.temporal_server, database: skeletonCpu.database },
+    ...(scan ?? {}),
     alloc_p99_ms: alloc.alloc_p99_ms,
-    workflow_tasks_per_order: Math.round(tasksPerOrder * 10) / 10,
-    updates_per_order: Math.round((sampleUpdates / sample.length) * 10) / 10,
+    workflow_tasks_per_order: work.workflowTasks,
+    updates_per_order: work.updates,
     workflow_tasks_per_noop: noopTasks,
-    task_rate_ratio: Math.round(((ordersPerS * tasksPerOrder) / (noopPerS * noopTasks)) * 1000) / 1000,
+    task_rate_ratio: round((ordersPerS * work.workflowTasks) / (noopPerS * noopTasks), 3),
+    engine_work_per_order: work,
+    skeleton_engine_work_per_order: skeleton,
+    engine_work_sample: samples.length,
+    run_tag: tag,
     orders: N,
     delivered,
     rejected,
     concurrency: CONCURRENCY,
     alloc_setup: `${alloc.nodes} nodes × ${alloc.skus} SKUs, ${alloc.orders} orders`,
+    worker: 'child process: production worker, skeleton worker (own bundle and task queue), API',
     ...machineInfo(),
     loadavg_1m: loadAverage1m(),
   }));
-  await worker.stop();
+  await workerChild.stop(60_000);
   await connection.close();
   await db.close();
+}
+
+/**
+ * Orders through the real API at 1 per second for SCAN_S seconds while PICKERS pickers (spread
+ * over the nodes, picker tokens of their node) claim waves and confirm scans through the picker
+ * API. Returns scan (confirm, answered) percentiles and intake → pick-ready at that rate.
+ */
+async function scanPhase(db: Db, city: City, tag: string, url: string, secret: string, readiness: ReturnType<typeof watchPickReadiness>) {
+  const integrator = await issueToken(secret, { sub: `${tag}-integrator`, role: 'integrator' }, '2h');
+  const ops = await issueToken(secret, { sub: `${tag}-ops`, role: 'ops' }, '2h');
+  const logins = await Promise.all(Array.from({ length: PICKERS }, async (_, i) => {
+    const nodeId = city.nodes[i % city.nodes.length]!.id;
+    return { nodeId, token: await issueToken(secret, { sub: `${tag}-picker-${i}`, role: 'picker', nodeId }, '2h') };
+  }));
+  const pickers = startPickers({ url, pickers: logins, courierToken: ops, courierId: 'sim-courier' });
+  const orders = generateOrders(city, 101, SCAN_S, Date.now(), { instantShare: 1 });
+  const readyMs: number[] = [];
+  const refusedIntake: number[] = [];
+  const started = performance.now();
+  const waits = orders.map(async (o, i) => {
+    await new Promise((r) => setTimeout(r, Math.max(0, started + i * 1000 - performance.now())));
+    const orderId = `${tag}-scan-${o.orderId}`;
+    const t0 = Date.now();
+    const res = await fetch(`${url}/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${integrator}`, 'idempotency-key': orderId },
+      body: JSON.stringify({
+        orderId, customer: { id: `${tag}-c${i}`, name: 'Bench Customer', phone: '+86 138 0000 0000', address: `Room ${i}, 1 Bench Road` },
+        location: o.location, slot: { kind: 'instant' }, lines: o.lines,
+      }),
+    });
+    await res.text();
+    if (res.status !== 202) return refusedIntake.push(res.status);
+    const ready = await readiness.wait(orderId);
+    if (ready) readyMs.push(ready.at - t0);
+    return undefined;
+  });
+  await Promise.all(waits);
+  // Let the pickers finish what arrived (bounded), then stop them.
+  const drainUntil = Date.now() + 60_000;
+  while (Date.now() < drainUntil && (await openPickWork(db, tag)) > 0) await new Promise((r) => setTimeout(r, 1000));
+  const seen = await pickers.stop();
+  const scan = summarize(seen.confirmMs, 1);
+  return {
+    scan_p50_ms: scan.p50, scan_p95_ms: scan.p95, scan_p99_ms: scan.p99, ready_p95_ms: summarize(readyMs, 1).p95,
+    scan_setup: { orders_per_s: 1, seconds: SCAN_S, pickers: PICKERS, scans: scan.n, pick_ready: readyMs.length, delivered: seen.delivered, intake_refused: refusedIntake.length, refused: seen.refused },
+  };
+}
+
+/** Fulfilments of this run's scan orders not yet handed over. */
+async function openPickWork(db: Db, tag: string): Promise<number> {
+  const rows = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM pick_tasks WHERE fulfilment_id LIKE $1 AND state IN ('allocated', 'picking', 'packed')`, [`%${tag}-scan-%`]);
+  return Number(rows[0]?.n ?? 0);
 }
 
 main().catch((err: unknown) => {

@@ -24,6 +24,8 @@ export type FromChild =
   | { type: 'stats'; stats: Record<string, number>; latencies?: number[] }
   | { type: 'count'; handled: number; at: number }
   | { type: 'stopped' }
+  /** What a child tells about itself once, after `ready` (ports, thread ids). */
+  | { type: 'info'; info: Record<string, unknown> }
   | { type: 'error'; message: string };
 
 /** A running bench child. */
@@ -196,4 +198,12 @@ export function consumerGroup(children: readonly BenchChild[], pollMs = 5): Cons
       await Promise.all(children.map((c) => c.stop()));
     },
   };
+}
+
+/** Run a child's main: a failure is reported to the parent (as `error`) and ends the child. */
+export function runChild(main: () => Promise<void>): void {
+  main().catch((err: Error) => {
+    process.send?.({ type: 'error', message: err.stack ?? err.message });
+    process.exit(1);
+  });
 }

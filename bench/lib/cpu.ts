@@ -3,8 +3,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
-/** A named set of processes: explicit pids, and/or every process whose command name matches. */
-export interface ProcessGroup { name: string; pids?: readonly number[]; comm?: string }
+/**
+ * A named set of processes: explicit pids, and/or every process whose command name matches,
+ * and/or some threads of one process (`threads`), or that process without them (`invert`).
+ */
+export interface ProcessGroup { name: string; pids?: readonly number[]; comm?: string; threads?: { pid: number; tids: readonly number[]; invert?: boolean } }
 
 /** CPU ticks per group (per process, so processes that come and go are counted right), and machine-wide busy/total ticks, at one instant. */
 export interface CpuSample { at: number; ticks: Record<string, Record<number, number>>; busy: number; total: number }
@@ -12,9 +15,9 @@ export interface CpuSample { at: number; ticks: Record<string, Record<number, nu
 // Linux reports per-process times in clock ticks, USER_HZ = 100 on every mainstream kernel.
 const TICKS_PER_S = 100;
 
-function readStat(pid: number): { comm: string; ticks: number } | null {
+function readStat(pid: number, tid?: number): { comm: string; ticks: number } | null {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const close = text.lastIndexOf(')');
     const comm = text.slice(text.indexOf('(') + 1, close);
     const fields = text.slice(close + 2).split(' ');
@@ -40,6 +43,12 @@ export function sampleCpu(groups: readonly ProcessGroup[]): CpuSample {
       const s = readStat(pid);
       if (s?.comm === g.comm) t[pid] = s.ticks;
     }
+    if (g.threads) {
+      const { pid, tids, invert } = g.threads;
+      const threads = tids.reduce((sum, tid) => sum + (readStat(pid, tid)?.ticks ?? 0), 0);
+      // A process's own ticks include its exited threads; its threads' ticks are their own.
+      t[pid] = invert ? (readStat(pid)?.ticks ?? 0) - threads : threads;
+    }
     ticks[g.name] = t;
   }
   let busy = 0;
@@ -53,6 +62,17 @@ export function sampleCpu(groups: readonly ProcessGroup[]): CpuSample {
     // not Linux: machine-wide figures stay 0
   }
   return { at: Date.now(), ticks, busy, total };
+}
+
+/** CPU-seconds used by each group between two samples. */
+export function cpuSecondsBetween(a: CpuSample, b: CpuSample): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(b.ticks)) {
+    let ticks = 0;
+    for (const [pid, t] of Object.entries(b.ticks[name]!)) ticks += t - (a.ticks[name]?.[Number(pid)] ?? 0);
+    out[name] = ticks / TICKS_PER_S;
+  }
+  return out;
 }
 
 /** Average cores used by each group between two samples, and the machine's busy share in %. */

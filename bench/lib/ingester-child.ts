@@ -6,8 +6,8 @@ import { loadConfig } from '../../config';
 import { createDb } from '../../db/pool';
 import { startIngester } from '../../iot-ingest/ingester';
 import { createLogger } from '../../platform/logger';
-import { serveParent } from './child';
-import { purgeSessions } from './sessions';
+import { runChild, serveParent } from './child';
+import { purgeNumberedSessions } from './sessions';
 
 const SEQ = /"seq":(\d+)/;
 
@@ -76,13 +76,10 @@ async function main(): Promise<void> {
       await ingester.stop();
       await db.close();
       // The bench's sessions are throw-away: remove them rather than let them queue for a minute.
-      await purgeSessions(cfg.mqtt.url, { username: cfg.mqtt.username, password: cfg.mqtt.password }, Array.from({ length: sessions }, (_, i) => `${prefix}-${i}`));
+      await purgeNumberedSessions(cfg.mqtt, prefix, sessions);
     },
   });
   process.send?.({ type: 'ready' });
 }
 
-main().catch((err: Error) => {
-  process.send?.({ type: 'error', message: err.message });
-  process.exit(1);
-});
+runChild(main);

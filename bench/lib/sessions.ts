@@ -15,3 +15,8 @@ export async function purgeSessions(url: string, creds: Pick<IClientOptions, 'us
     }),
   );
 }
+
+/** End the sessions `<prefix>-0` … `<prefix>-<count - 1>` that a bench child opened on the broker of `mqtt`. */
+export function purgeNumberedSessions(mqtt: { url: string; username?: string; password?: string }, prefix: string, count: number): Promise<void> {
+  return purgeSessions(mqtt.url, { username: mqtt.username, password: mqtt.password }, Array.from({ length: count }, (_, i) => `${prefix}-${i}`));
+}

@@ -1,0 +1,64 @@
+// Bench child: the transport ceiling for the ingester's acknowledgement pattern. The same MQTT
+// sessions in the same share group as an ingester instance (persistent MQTT 5 sessions, each
+// holding one unacknowledged message at a time), the same batcher with the same batch size,
+// wait and concurrent writes, but an empty "commit": every message is acknowledged once its
+// batch is "written", and nothing is parsed or stored. What MQTT.js and Mosquitto allow for
+// ack-after-commit, with no database sharing the cores.
+import { loadConfig } from '../../config';
+import { batchFilter, readingFilter, sharedTopic } from '../../domain/coldchain/telemetry';
+import { DurableBatcher } from '../../iot-ingest/batcher';
+import { openAckAfterHandlingSessions } from '../../platform/mqtt';
+import { createLogger } from '../../platform/logger';
+import { runChild, serveParent } from './child';
+import { purgeNumberedSessions } from './sessions';
+
+// The reading's identity as the database would key it: the sensor (last topic level) and ts.
+const TS = /"ts":(\d+)/;
+
+async function main(): Promise<void> {
+  const cfg = loadConfig(process.env);
+  const logger = createLogger(cfg.logLevel).child({ component: 'bench-ceiling' });
+  const sessions = Number(process.env.BENCH_SESSIONS ?? 32);
+  const prefix = process.env.BENCH_CLIENT_ID ?? `fc-bench-ceiling-${process.pid}`;
+  const mine = `/${process.env.BENCH_NODE ?? ''}/`;
+  let acked = 0;
+  let batches = 0;
+  // Distinct readings acknowledged: a lost or twice-delivered message shows as a difference.
+  const seen = new Set<string>();
+  const batcher = new DurableBatcher<string>(async () => {
+    batches++; // the empty commit
+  }, {
+    maxItems: cfg.ingest.batchMax,
+    maxEntries: sessions,
+    maxWaitMs: cfg.ingest.batchWaitMs,
+    maxConcurrentWrites: Number(process.env.BENCH_CONCURRENT_WRITES ?? 2),
+  });
+  const filters = [readingFilter(process.env.BENCH_NODE), batchFilter(process.env.BENCH_NODE)].map((f) => sharedTopic(cfg.mqtt.shareGroup, f));
+  const opened = await openAckAfterHandlingSessions({
+    url: cfg.mqtt.url, username: cfg.mqtt.username, password: cfg.mqtt.password, clientIdPrefix: prefix, sessions,
+    sessionExpirySeconds: 60, filters, logger,
+    handle: async (topic, payload) => {
+      await batcher.submit([topic]);
+      if (!topic.includes(mine)) return;
+      acked++;
+      const ts = TS.exec(payload.toString('latin1', 0, 256));
+      seen.add(`${topic.slice(topic.lastIndexOf('/') + 1)}|${ts?.[1] ?? ''}`);
+    },
+  });
+  serveParent({
+    handled: () => acked,
+    stats: async () => {
+      const cpu = process.cpuUsage();
+      return { stats: { acked_messages: acked, distinct_readings: seen.size, batches, cpu_s: (cpu.user + cpu.system) / 1e6 } };
+    },
+    stop: async () => {
+      opened.pause();
+      await batcher.stop();
+      await opened.close();
+      await purgeNumberedSessions(cfg.mqtt, prefix, sessions);
+    },
+  });
+  process.send?.({ type: 'ready' });
+}
+
+runChild(main);

@@ -1,0 +1,81 @@
+// Skeleton workflows for `npm run bench:orders`: a parent and a child per node with exactly the
+// engine work of an order as counted from its history (workflow tasks, updates, signals, child
+// workflows, activities, local activities) and empty bodies. Bundled separately and run on the
+// bench's own worker: production's bundle (workflows/index.ts) does not contain them.
+import { ParentClosePolicy, condition, defineQuery, defineSignal, defineUpdate, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { splitEvenly } from '../lib/engine-work';
+import type { ChildPlan, SkeletonPlan } from '../lib/engine-work';
+import type * as activities from './activities';
+
+const remote = proxyActivities<typeof activities>({ startToCloseTimeout: '1 minute' });
+const local = proxyLocalActivities<typeof activities>({ startToCloseTimeout: '1 minute' });
+
+/** One picker or courier action: answered once its share of the work is done. */
+export const skeletonStepUpdate = defineUpdate<number>('skeletonStep');
+/** A child's state to its parent (carrying nothing: only the engine work counts). */
+export const skeletonStateSignal = defineSignal('skeletonState');
+/** The queries the simulated picker makes of a fulfilment. */
+export const skeletonViewQuery = defineQuery<number>('skeletonView');
+
+/** The skeleton child's id: the parent's id and the child's number, as fulfilments are named. */
+export function skeletonChildId(parentId: string, index: number): string {
+  return `${parentId}-s${index + 1}`;
+}
+
+async function doWork(activityCount: number, localCount: number, signals: number, parentId: string | undefined): Promise<void> {
+  for (let i = 0; i < localCount; i++) await local.skeletonNoop();
+  for (let i = 0; i < activityCount; i++) await remote.skeletonNoop();
+  for (let i = 0; i < signals; i++) if (parentId) await getExternalWorkflowHandle(parentId).signal(skeletonStateSignal);
+}
+
+/**
+ * Reports its state once when it starts (a local activity and a signal to the parent, as a
+ * fulfilment records and signals "allocated"), then takes `updates` step updates; each does an
+ * even share of the remaining activities, local activities and signals.
+ */
+export async function skeletonChildWorkflow(plan: ChildPlan & { parentId: string }): Promise<void> {
+  const steps = Math.max(1, plan.updates);
+  const startSignal = Math.min(1, plan.signalsToParent);
+  const startLocal = Math.min(startSignal, plan.localActivities);
+  const acts = splitEvenly(plan.activities, steps);
+  const locals = splitEvenly(plan.localActivities - startLocal, steps);
+  const signals = splitEvenly(plan.signalsToParent - startSignal, steps);
+  let started = 0;
+  let done = 0;
+  setHandler(skeletonViewQuery, () => done);
+  // Registered before the start work: an update arriving meanwhile is taken, not refused.
+  if (plan.updates > 0) {
+    setHandler(skeletonStepUpdate, async () => {
+      const i = started++;
+      await doWork(acts[i] ?? 0, locals[i] ?? 0, signals[i] ?? 0, plan.parentId);
+      return ++done;
+    });
+  }
+  await doWork(0, startLocal, startSignal, plan.parentId);
+  if (plan.updates === 0) await doWork(acts[0]!, locals[0]!, signals[0]!, plan.parentId);
+  else await condition(() => done >= plan.updates);
+}
+
+/**
+ * Shaped like an order: its activities first but one per child, then per child one activity
+ * and the child's start (an order joins a delivery, then starts that node's fulfilment), then
+ * it waits for the children's signals (not their completion), and runs its local activities last.
+ */
+export async function skeletonParentWorkflow(plan: SkeletonPlan): Promise<void> {
+  const id = workflowInfo().workflowId;
+  let signals = 0;
+  let updates = 0;
+  setHandler(skeletonStateSignal, () => {
+    signals++;
+  });
+  setHandler(skeletonStepUpdate, () => ++updates);
+  const perChild = plan.parent.activities >= plan.children.length ? 1 : 0;
+  await doWork(plan.parent.activities - perChild * plan.children.length, 0, 0, undefined);
+  for (const [i, c] of plan.children.entries()) {
+    await doWork(perChild, 0, 0, undefined);
+    // As an order does: the children outlive it if need be, and it ends on their last signal.
+    await startChild(skeletonChildWorkflow, { workflowId: skeletonChildId(id, i), args: [{ ...c, parentId: id }], parentClosePolicy: ParentClosePolicy.ABANDON });
+  }
+  await condition(() => signals >= plan.parent.signalsExpected && updates >= plan.parent.updates);
+  await doWork(0, plan.parent.localActivities, 0, undefined);
+}
