@@ -18,7 +18,7 @@ import { nextEscalationAt } from './escalation';
 import { alertActionEventId, escalationEventId } from './ids';
 import { emptyOutbox } from './outboxTypes';
 import type { Outbox } from './outboxTypes';
-import { quarantineForHardLimit, quarantineForShelfLife } from './quarantine';
+import { exposeInTransit, quarantineForHardLimit, quarantineForShelfLife } from './quarantine';
 import { applyToRecord, planRuleEvents, sourceIdsOf, webhookRecord } from './ruleEventPlan';
 import type { Applied, ImpactCheck, RuleEventPlan, SensorRuleEvents } from './ruleEventPlan';
 import { alertView } from './views';
@@ -68,6 +68,9 @@ async function runImpactCheck(c: PoolClient, check: ImpactCheck, now: number): P
       return quarantineForHardLimit(c, check.alert, check.at, check.detail);
     case 'shelf_life':
       return quarantineForShelfLife(c, check.alert, check.profile, now, check.batchPoints);
+    case 'in_transit':
+      await exposeInTransit(c, check.alert, check.reason, check.detail);
+      return false; // no order holds in-transit units: nothing to signal
   }
 }
 

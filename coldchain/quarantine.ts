@@ -7,6 +7,7 @@ import { insertImpacts, lotsAtAssetDuring, orderHoldingsOfLots, quarantineLots, 
 import type { NewImpact } from '../db/alerts';
 import type { RuleProfile } from '../domain/coldchain/bands';
 import type { TempPoint } from '../domain/coldchain/mkt';
+import { exposeShippedPicks } from '../db/transfers';
 import { DELIVERED_EXPOSED, orderExposure } from '../domain/coldchain/orderExposure';
 import { exposureVerdict, mergePoints } from './shelfLifeImpact';
 
@@ -80,4 +81,22 @@ export async function quarantineForShelfLife(c: PoolClient, alert: AlertRecord, 
     if (v.decision.quarantine) verdicts.push({ lotId: lot.lotId, reason: v.decision.reason, detail: `${v.decision.detail}; excursion cost ${v.excessDays.toFixed(2)} d` });
   }
   return quarantineAndRecord(c, alert, verdicts);
+}
+
+/** Signal result of a transfer impact: no workflow to signal, the receipt quarantines the goods. */
+export const IN_TRANSIT_EXPOSED = 'in_transit_exposed';
+
+/**
+ * An excursion or hard-limit alert on a van: the chilled and frozen goods of transfers shipped in
+ * it are exposed now, whatever the van's last hour looks like when they arrive. Their picks are
+ * marked (the receipt quarantines the lots they become) and each transfer is recorded as an
+ * impact of the alert.
+ */
+export async function exposeInTransit(c: PoolClient, alert: AlertRecord, reason: string, detail: string): Promise<void> {
+  const exposure = `${reason} on ${alert.assetId}: ${detail} (alert ${alert.id})`;
+  const transfers = await exposeShippedPicks(c, alert.assetId, alert.id, exposure);
+  await insertImpacts(c, transfers.map((t) => ({
+    alertId: alert.id, kind: 'transfer' as const, refId: t.transferId, reason, lotIds: t.lotIds, settled: IN_TRANSIT_EXPOSED,
+    detail: `in transit in ${alert.assetId}: lots ${t.lotIds.join(', ')} exposed`,
+  })));
 }

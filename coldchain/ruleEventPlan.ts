@@ -35,6 +35,7 @@ export interface SensorRuleEvents {
 /** A lot check to run once the alerts are written (it reads lots and telemetry). */
 export type ImpactCheck =
   | { kind: 'hard_limit'; alert: AlertRecord; at: number; detail: string }
+  | { kind: 'in_transit'; alert: AlertRecord; reason: 'hard_limit_breached' | 'excursion'; detail: string }
   | { kind: 'shelf_life'; alert: AlertRecord; profile: RuleProfile; batchPoints?: readonly TempPoint[] };
 
 /** An alert's state after the batch and the audit entries and comments to append. */
@@ -239,6 +240,11 @@ class Planner {
     }
     if (kind === 'hard_limit') this.impactChecks.push({ kind: 'hard_limit', alert, at: e.ts, detail: e.detail });
     if (kind === 'excursion') this.shelfLifeCheck(group, alert);
+    // Goods in transit in this asset (if it is a van) are exposed as soon as the episode opens.
+    if (kind === 'hard_limit' || kind === 'excursion') {
+      const reason = kind === 'hard_limit' ? 'hard_limit_breached' : 'excursion';
+      this.impactChecks.push({ kind: 'in_transit', alert, reason, detail: e.detail });
+    }
   }
 
   private online(ctx: SensorContext, e: RuleEvent): void {

@@ -648,7 +648,8 @@ export async function orderHoldingsOfLots(c: Queryable, lotIds: readonly string[
 /** What an alert touched. */
 export interface AlertImpact {
   alertId: string;
-  kind: 'lot' | 'order';
+  /** A lot quarantined, an order holding such lots, or a transfer whose goods were in the van. */
+  kind: 'lot' | 'order' | 'transfer';
   refId: string;
   reason: string;
   detail: string;

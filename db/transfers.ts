@@ -9,6 +9,7 @@ import type { PoolClient } from 'pg';
 import { sameRecord } from '../domain/masterdata/schemas';
 import type { FieldProblem, InTransit, LotFacts, PickedBody, StepResult, SuggestionRef, TransferAction, TransferBody, TransferStatus } from '../domain/transfers/transfer';
 import { differingTransferFields, pickProblems, transferReceipt, transition } from '../domain/transfers/transfer';
+import { quarantineLots } from './alerts';
 import type { ReceiptView } from './receiving';
 import { receive } from './receiving';
 import type { Db } from './pool';
@@ -170,10 +171,15 @@ export async function receiveTransfer(c: PoolClient, transferId: string, receive
   if (result.outcome === 'refused') return { outcome: 'refused', problems: result.problems };
   if (result.outcome === 'conflict') return { outcome: 'conflict', message: `receipt ${body.receiptId} already exists with a different ${result.fields.join(', ')}` };
   const receipt: ReceiptView = result.receipt;
+  const exposed = await exposedPicks(c, transferId);
   for (const [i, line] of receipt.lines.entries()) {
     const p = picks[i]!;
     const status = line.status === 'accepted' ? 'received' : 'written_off';
-    await c.query('UPDATE transfer_picks SET status = $3, dest_lot_id = $4, reason = $5 WHERE transfer_id = $1 AND lot_id = $2', [transferId, p.lotId, status, line.lotId, line.reason]);
+    const exposure = exposed.get(p.lotId);
+    const reason = line.reason ?? (exposure ? `quarantined on receipt: exposed in transit (${exposure})` : null);
+    await c.query('UPDATE transfer_picks SET status = $3, dest_lot_id = $4, reason = $5 WHERE transfer_id = $1 AND lot_id = $2', [transferId, p.lotId, status, line.lotId, reason]);
+    // Goods the van's cold chain failed during the trip arrive, but not on sale: QA decides.
+    if (status === 'received' && exposure) await quarantineLots(c, [{ lotId: line.lotId!, reason: `exposed in transit: ${exposure}` }]);
     if (status === 'written_off') {
       await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta, at) VALUES ($1, $2, 'write_off', $3, $4) ON CONFLICT DO NOTHING", [`transfer:${transferId}:${p.lotId}`, p.lotId, -p.qty, receivedAt]);
     }
@@ -184,6 +190,43 @@ export async function receiveTransfer(c: PoolClient, transferId: string, receive
   });
   await event(c, transferId, 'done', actor, {});
   return setStatus(c, transferId, 'done', { receiptId: receipt.receiptId });
+}
+
+/** Source lots of a transfer's picks that an alert on the van marked exposed, with why. */
+async function exposedPicks(c: PoolClient, transferId: string): Promise<Map<string, string>> {
+  const { rows } = await c.query<{ lot_id: string; exposure: string }>(
+    'SELECT lot_id, exposure FROM transfer_picks WHERE transfer_id = $1 AND exposure IS NOT NULL', [transferId],
+  );
+  return new Map(rows.map((r) => [r.lot_id, r.exposure]));
+}
+
+/** In-transit picks an alert on their van marked exposed, by transfer. */
+export interface ExposedTransfer {
+  transferId: string;
+  lotIds: string[];
+}
+
+/**
+ * An alert on a van: mark the chilled and frozen in-transit picks of the transfers shipped in it
+ * as exposed (once: the first alert is the one named) and record an `exposed` event on each
+ * transfer. Ambient goods are not at risk from a van running warm.
+ */
+export async function exposeShippedPicks(
+  c: PoolClient, vanAssetId: string, alertId: string, exposure: string,
+): Promise<ExposedTransfer[]> {
+  const { rows } = await c.query<{ transfer_id: string; lot_id: string }>(
+    `UPDATE transfer_picks p SET exposed_alert_id = $2, exposure = $3
+       FROM transfers t, skus s
+      WHERE t.transfer_id = p.transfer_id AND t.van_asset_id = $1 AND t.status = 'shipped' AND s.sku = p.sku AND s.zone <> 'ambient'
+        AND p.status = 'in_transit' AND p.exposed_alert_id IS NULL
+      RETURNING p.transfer_id, p.lot_id`,
+    [vanAssetId, alertId, exposure],
+  );
+  const byTransfer = new Map<string, string[]>();
+  for (const r of rows) byTransfer.set(r.transfer_id, [...(byTransfer.get(r.transfer_id) ?? []), r.lot_id]);
+  const out = [...byTransfer].sort(([a], [b]) => (a < b ? -1 : 1)).map(([transferId, lotIds]) => ({ transferId, lotIds: lotIds.sort() }));
+  for (const t of out) await event(c, t.transferId, 'exposed', 'cold-chain', { alertId, vanAssetId, lotIds: t.lotIds, exposure });
+  return out;
 }
 
 /** Cancelled before shipping: picked units go back to their source lots. */

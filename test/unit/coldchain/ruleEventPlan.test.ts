@@ -98,7 +98,13 @@ describe('coldchain/ruleEventPlan: decide', () => {
           })[t as 'excursion_opened'],
       ),
     );
-    expect(plan.impactChecks.map((i) => i.kind)).to.deep.equal(types.map(() => 'shelf_life'));
+    // Opening checks the lots at the asset and the goods in transit in it (a van); later events re-check lots.
+    expect(plan.impactChecks.map((i) => i.kind)).to.deep.equal([
+      'shelf_life',
+      'in_transit',
+      'shelf_life',
+      'shelf_life',
+    ]);
     // The opened webhook shows the alert as it was when opened, not its final state.
     expect(JSON.parse(plan.webhooks[0]!.body).data.alert.status).to.equal('open');
   });
