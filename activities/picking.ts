@@ -1,7 +1,7 @@
 import * as picking from '../db/picking';
 import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
-import type { PickView, ShortReason, SubstitutionPolicy } from '../workflows/messages';
+import type { PickView, ShortReason, SubstitutionPolicy } from '../domain/orders';
 
 /** Activities of the picking part of FulfilmentWorkflow. */
 export function createPickingActivities(deps: { db: Db; logger: Logger }) {

@@ -1,7 +1,7 @@
 // SQL of picking: the open-task table, short-pick stock corrections, substitution policies, and
 // the few lookups the picker API enriches its answers with (product names, sealed contacts).
 import type { PoolClient } from 'pg';
-import type { PickView, SubstitutionPolicy } from '../workflows/messages';
+import type { PickView, SubstitutionPolicy } from '../domain/orders';
 import { sealedContactsForOrders } from './customers';
 import { conflictsAsTyped } from './errors';
 import type { Db } from './pool';

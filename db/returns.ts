@@ -3,7 +3,7 @@ import { resolveCustomerReturn } from '../domain/orders';
 import type { ReturnableLine, ReturnReason, ReturnRequestLine, ReturnWindows, SettledReturnLine } from '../domain/orders';
 import { lotsHeldByCustomer, returnedFromLots } from '../domain/orders/returns';
 import type { LineDelivery, LotUnits } from '../domain/orders/returns';
-import type { PickView } from '../workflows/messages';
+import type { PickView } from '../domain/orders';
 import { insertEvent, settleReturnLineWith } from './orders';
 import type { Db } from './pool';
 

@@ -11,7 +11,8 @@ import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
 import { issueToken } from '../api/auth';
-import { deliveredUpdate, orderStatusQuery, orderWorkflowId } from '../workflows/messages';
+import { deliveredUpdate } from '../workflows/fulfilment.contract';
+import { orderStatusQuery, orderWorkflowId } from '../workflows/order.contract';
 import { loadDemoCity } from './network';
 import { driveFulfilment } from './sim/drive-fulfilment';
 

@@ -5,8 +5,7 @@
 // Task states (OpenBoxes): pending → picking → picked → staged; a line is pending →
 // in_progress → picked, or short (its missing quantity re-allocated, substituted or refunded).
 import { compareBins, zoneRank } from '../domain/orders';
-import type { OrderState, Tote, Zone } from '../domain/orders';
-import type { PickLineView, PickShort, PickView, PickZoneView, ShortReason, SubstitutionPolicy, SubstitutionView } from './messages';
+import type { OrderState, PickLineView, PickShort, PickView, PickZoneView, ShortReason, SubstitutionPolicy, SubstitutionView, Tote, Zone } from '../domain/orders';
 
 /** An action the current state does not allow; the message says why, for the picker. */
 export class PickRefusal extends Error {
@@ -371,4 +370,12 @@ export function totesOf(base: readonly Tote[], s: PickState): Tote[] {
       }),
     }))
     .filter((t) => t.lines.length > 0);
+}
+
+/**
+ * What identifies a picker request apart from its idempotency key: the action and its other
+ * fields in key order. A key reused with another fingerprint is a different request, refused.
+ */
+export function actionFingerprint(action: string, args: object): string {
+  return JSON.stringify([action, Object.entries(args).filter(([k]) => k !== 'idempotencyKey').sort(([x], [y]) => (x < y ? -1 : 1))]);
 }

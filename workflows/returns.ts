@@ -1,14 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ApplicationFailure, ParentClosePolicy, patched, proxyActivities, startChild } from '@temporalio/workflow';
-import type { OrderActivities } from '../activities/orders';
+import { ApplicationFailure, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
 import { instantSlot } from '../domain/orders';
-import type { OrderLine } from '../domain/orders';
-import { orderWorkflowId } from './messages';
-import type { CustomerReturnInput, CustomerReturnOutcome } from './messages';
+import type { CustomerReturnInput, CustomerReturnOutcome, OrderLine } from '../domain/orders';
+import { orderActivities as acts } from './activity-options';
 import { orderWorkflow } from './order';
+import { orderWorkflowId } from './order.contract';
+import { REPLACEMENT_DOOR_PATCH } from './patches';
 import { ORDER_ID, SLOT_KIND } from './search-attributes';
-
-const acts = proxyActivities<OrderActivities>({ startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } });
 
 /**
  * A customer's return after delivery (`return-<orderId>-<returnId>`). Settles it in one
@@ -29,7 +27,7 @@ export async function customerReturnWorkflow(input: CustomerReturnInput): Promis
     const slot = instantSlot(now);
     // The replacement's door is copied row to row, so neither this history nor the
     // replacement's holds coordinates. Runs started before carry them in the settlement result.
-    if (patched('replacement-door-from-orders-row')) {
+    if (patched(REPLACEMENT_DOOR_PATCH)) {
       await acts.recordReplacementOrder({ orderId: input.replacementOrderId, fromOrderId: input.orderId, slot, lines: replacementLines, placedAt: now });
     }
     await startChild(orderWorkflow, {

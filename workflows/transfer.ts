@@ -4,25 +4,14 @@
 // does not allow (409 at the API), its activity does the stock move in one transaction and may
 // refuse the input with problems naming fields (the update fails with type TransferRefused,
 // 422 at the API). Steps run one at a time.
-import { allHandlersFinished, ApplicationFailure, condition, defineQuery, defineUpdate, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { TransferActivities } from '../activities/transfers';
+import { allHandlersFinished, ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import type { StepResult, TransferAction, TransferStatus } from '../domain/transfers/status';
 import { transition } from '../domain/transfers/status';
-
-const acts = proxyActivities<TransferActivities>({ startToCloseTimeout: '30 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } });
-
-export const transferWorkflowId = (transferId: string) => `transfer-${transferId}`;
-
-export interface TransferInput { transferId: string }
-type Picks = { lotId: string; qty: number }[];
-export const pickedAtSourceUpdate = defineUpdate<TransferStatus, [{ picks: Picks; actor: string }]>('pickedAtSource');
-export const shippedUpdate = defineUpdate<TransferStatus, [{ vanAssetId: string; actor: string }]>('shipped');
-export const receivedUpdate = defineUpdate<TransferStatus, [{ receivedAt: string; actor: string }]>('received');
-export const cancelTransferUpdate = defineUpdate<TransferStatus, [{ reason: string | null; actor: string }]>('cancel');
-export const transferStatusQuery = defineQuery<TransferStatus>('transferStatus');
-
-/** The failure type of a step whose input the database refused; details are the problems naming fields. */
-export const TRANSFER_REFUSED = 'TransferRefused';
+import { transferActivities as acts } from './activity-options';
+import {
+  cancelTransferUpdate, pickedAtSourceUpdate, receivedUpdate, shippedUpdate, TRANSFER_REFUSED, transferStatusQuery,
+} from './transfer.contract';
+import type { TransferInput } from './transfer.contract';
 
 export async function transferWorkflow(input: TransferInput): Promise<TransferStatus> {
   let status: TransferStatus = 'planned';

@@ -12,16 +12,17 @@ import { claimOrder, loadOrder, loadOrderEvents, markOrderStarted } from '../../
 import type { IntakeRecord } from '../../db/orders';
 import { applyStockAdjustment, recordPosSales } from '../../db/stock';
 import type { ShortfallCut } from '../../db/stock';
-import { stockShortfallSignal } from '../../workflows/fulfilment';
 import { listCustomerReturns } from '../../db/returns';
 import type { Db } from '../../db/pool';
 import { customerPiiSealer } from '../../platform/pii';
-import { orderWorkflow } from '../../workflows/order';
-import { customerReturnWorkflow } from '../../workflows/returns';
 import {
-  cancelOrderUpdate, deliveredUpdate, dispatchedUpdate, fulfilmentStatusQuery, orderStatusQuery, orderWorkflowId, rejectedAtDoorUpdate, returnWorkflowId,
-} from '../../workflows/messages';
-import type { CustomerReturnInput, CustomerReturnOutcome, OrderInput } from '../../workflows/messages';
+  deliveredUpdate, dispatchedUpdate, fulfilmentStatusQuery, rejectedAtDoorUpdate, stockShortfallSignal,
+} from '../../workflows/fulfilment.contract';
+import { cancelOrderUpdate, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId } from '../../workflows/order.contract';
+import type { OrderWorkflow } from '../../workflows/order.contract';
+import { CUSTOMER_RETURN_WORKFLOW_TYPE, returnWorkflowId } from '../../workflows/returns.contract';
+import type { CustomerReturnWorkflow } from '../../workflows/returns.contract';
+import type { CustomerReturnInput, CustomerReturnOutcome, OrderInput } from '../../domain/orders';
 import { ORDER_ID } from '../../workflows/search-attributes';
 import { requireRole, seesAll } from '../auth';
 import { assertCourierMayAct, assertOrderReachable, orderNotFound } from '../ownership';
@@ -277,7 +278,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
    */
   const startOrder = async (input: OrderInput, lines: number, slotKind: string): Promise<string | undefined> => {
     try {
-      const handle = await temporal.workflow.start(orderWorkflow, {
+      const handle = await temporal.workflow.start<OrderWorkflow>(ORDER_WORKFLOW_TYPE, {
         workflowId: orderWorkflowId(input.orderId),
         taskQueue: config.temporal.taskQueues.orders,
         args: [input],
@@ -386,7 +387,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     const workflowId = returnWorkflowId(orderId, body.returnId);
     let duplicate = false;
     const handle = await temporal.workflow
-      .start(customerReturnWorkflow, {
+      .start<CustomerReturnWorkflow>(CUSTOMER_RETURN_WORKFLOW_TYPE, {
         workflowId,
         taskQueue: config.temporal.taskQueues.orders,
         args: [input],
@@ -398,7 +399,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
       .catch((err: unknown) => {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         duplicate = true;
-        return temporal.workflow.getHandle<typeof customerReturnWorkflow>(workflowId);
+        return temporal.workflow.getHandle<CustomerReturnWorkflow>(workflowId);
       });
     const answer = await Promise.race([
       handle.result().then((outcome): { outcome: CustomerReturnOutcome } | { err: unknown } => ({ outcome }), (err: unknown) => ({ err })),

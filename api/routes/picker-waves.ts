@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { planWaves } from '../../domain/orders';
 import type { PlacedFulfilment, Tote, Wave, WaveLimits, Zone } from '../../domain/orders';
-import type { PickView } from '../../workflows/messages';
+import type { PickView } from '../../domain/orders';
 
 /** Limits when the node sets none (nodes.attributes.waves). */
 export const DEFAULT_WAVE_LIMITS: WaveLimits = { maxOrdersPerWave: 8, maxLinesPerWave: 40, pickersOnShift: 2 };

@@ -26,8 +26,8 @@ import { maskName, maskPhone, openPii } from '../../platform/pii';
 import {
   claimPickUpdate, confirmPickUpdate, decideSubstitutionUpdate, handOverUpdate, pickLineStartUpdate, proposeSubstitutionUpdate, shortPickUpdate, skipLineUpdate,
   stageTotesUpdate,
-} from '../../workflows/messages';
-import type { PickActionResult, PickView, SubstitutionView } from '../../workflows/messages';
+} from '../../workflows/fulfilment.contract';
+import type { PickActionResult, PickView, SubstitutionView } from '../../domain/orders';
 import { packBlocker, pickStatus, totesToStage } from '../../workflows/picking';
 import { requireRole } from '../auth';
 import { ApiError, rethrowConflict } from '../errors';

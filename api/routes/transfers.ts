@@ -15,7 +15,10 @@ import { createTransfer, readTransfer } from '../../db/transfers';
 import { masterId } from '../../domain/masterdata/schemas';
 import type { FieldProblem, TransferAction } from '../../domain/transfers/transfer';
 import { cancelBody, pickedBody, receivedBody, shippedBody, transferBody, transition } from '../../domain/transfers/transfer';
-import { cancelTransferUpdate, pickedAtSourceUpdate, receivedUpdate, shippedUpdate, TRANSFER_REFUSED, transferWorkflow, transferWorkflowId } from '../../workflows/transfer';
+import {
+  cancelTransferUpdate, pickedAtSourceUpdate, receivedUpdate, shippedUpdate, TRANSFER_REFUSED, TRANSFER_WORKFLOW_TYPE, transferWorkflowId,
+} from '../../workflows/transfer.contract';
+import type { TransferWorkflow } from '../../workflows/transfer.contract';
 import { requireRole } from '../auth';
 import { ApiError } from '../errors';
 import type { ApiOperation } from '../operation';
@@ -48,7 +51,7 @@ export function transfersRouter(deps: { config: Config; db: Db; temporal: Client
     // Started on a repeat too (the first call may have stopped between the row and the start);
     // the id is never reused, so a finished transfer is not run again.
     await deps.temporal.workflow
-      .start(transferWorkflow, {
+      .start<TransferWorkflow>(TRANSFER_WORKFLOW_TYPE, {
         workflowId: transferWorkflowId(body.transferId), taskQueue: deps.config.temporal.taskQueues.orders, args: [{ transferId: body.transferId }],
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE, workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         staticSummary: `Transfer ${body.transferId}: ${result.transfer.fromNodeId} → ${result.transfer.toNodeId}`,

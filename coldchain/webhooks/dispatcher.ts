@@ -12,7 +12,7 @@ import type { Db } from '../../db/pool';
 import { markDeliveriesStarted } from '../../db/webhooks';
 import type { PendingDelivery } from '../../db/webhooks';
 import type { Logger } from '../../platform/logger';
-import { coldChainQuarantineSignal, orderWorkflowId } from '../../workflows/messages';
+import { coldChainQuarantineSignal, orderWorkflowId } from '../../workflows/order.contract';
 import type { WebhookDeliveryInput, webhookDeliveryWorkflow } from '../../workflows/webhook-delivery';
 import type { Outbox } from '../outboxTypes';
 

@@ -1,6 +1,6 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { confirmPickUpdate, deliveredUpdate, dispatchedUpdate, fulfilmentStatusQuery, packedUpdate, pickViewQuery, startPickingUpdate } from '../../workflows/messages';
-import type { FulfilmentDetail, PickView } from '../../workflows/messages';
+import { confirmPickUpdate, deliveredUpdate, dispatchedUpdate, fulfilmentStatusQuery, packedUpdate, pickViewQuery, startPickingUpdate } from '../../workflows/fulfilment.contract';
+import type { FulfilmentDetail, PickView } from '../../domain/orders';
 
 /**
  * Confirm every lot of every open line as allocated (the picker found everything), through

@@ -23,7 +23,7 @@ import { initialRuleState } from '../../domain/coldchain/ruleState';
 import { startAlertEvaluator } from '../../coldchain/evaluator';
 import { checkHealth, progressHealth } from '../../platform/health';
 import type { AlertEvaluatorHandle, AlertEvaluatorOptions } from '../../coldchain/evaluator';
-import { coldChainQuarantineSignal, orderWorkflowId } from '../../workflows/messages';
+import { coldChainQuarantineSignal, orderWorkflowId } from '../../workflows/order.contract';
 import { startWorker } from '../../workflows/worker';
 import type { WorkerHandle } from '../../workflows/worker';
 import { requireDb, requireMqtt, requireTemporal, testLogger, uniqueId } from '../support/stack';

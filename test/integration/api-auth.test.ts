@@ -18,7 +18,7 @@ import type { Db } from '../../db/pool';
 import { createLogger } from '../../platform/logger';
 import { connectTemporal } from '../../platform/temporal';
 import type { TemporalHandle } from '../../platform/temporal';
-import { orderStatusQuery, orderWorkflowId } from '../../workflows/messages';
+import { orderStatusQuery, orderWorkflowId } from '../../workflows/order.contract';
 import { startWorker } from '../../workflows/worker';
 import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
 import type { WorkerHandle } from '../../workflows/worker';

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import type { Express } from 'express';
 import { apiRegistry } from '../../api/openapi';
 import type { Db } from '../../db/pool';
-import { orderWorkflowId } from '../../workflows/messages';
+import { orderWorkflowId } from '../../workflows/order.contract';
 import { intakeBody, startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';

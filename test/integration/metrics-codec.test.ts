@@ -13,7 +13,7 @@ import { startIngester } from '../../iot-ingest/ingester';
 import { connectTemporal } from '../../platform/temporal';
 import type { TemporalHandle } from '../../platform/temporal';
 import { noopWorkflow } from '../../workflows/noop';
-import { orderWorkflowId } from '../../workflows/messages';
+import { orderWorkflowId } from '../../workflows/order.contract';
 import { startWorker } from '../../workflows/worker';
 import type { WorkerHandle } from '../../workflows/worker';
 import { call, intakeBody, seedTestCity } from '../support/orders';

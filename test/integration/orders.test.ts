@@ -3,10 +3,10 @@ import type { Node, Sku, StockLot } from '../../domain/orders';
 import type { Db } from '../../db/pool';
 import { commitReservations, releaseExpiredReservations, releaseReservations, reserveAllocation } from '../../db/orders';
 import { recordShortPick } from '../../db/picking';
-import {
-  coldChainQuarantineSignal, confirmPickUpdate, fulfilmentStatusQuery, orderStatusQuery, orderWorkflowId, packedUpdate, returnWorkflowId, startPickingUpdate,
-} from '../../workflows/messages';
-import type { OrderView } from '../../workflows/messages';
+import { confirmPickUpdate, fulfilmentStatusQuery, packedUpdate, startPickingUpdate } from '../../workflows/fulfilment.contract';
+import { coldChainQuarantineSignal, orderStatusQuery, orderWorkflowId } from '../../workflows/order.contract';
+import { returnWorkflowId } from '../../workflows/returns.contract';
+import type { OrderView } from '../../domain/orders';
 import type { orderWorkflow } from '../../workflows/order';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
 import { call, cityToday, historyText, intakeBody, seedNetwork, startOrderStack, TEST_COURIER_ID } from '../support/orders';

@@ -7,7 +7,7 @@ import { issueToken } from '../../api/auth';
 import type { Role } from '../../api/auth';
 import type { Db } from '../../db/pool';
 import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
-import { orderWorkflowId } from '../../workflows/messages';
+import { orderWorkflowId } from '../../workflows/order.contract';
 import { intakeBody, startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';

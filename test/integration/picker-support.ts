@@ -7,7 +7,7 @@ import type { City } from '../../demo';
 import type { Db } from '../../db/pool';
 import { pickTask } from '../../db/picking';
 import type { PickTaskRow } from '../../db/picking';
-import { orderWorkflowId } from '../../workflows/messages';
+import { orderWorkflowId } from '../../workflows/order.contract';
 import { cityToday, intakeBody, seedNetwork } from '../support/orders';
 import type { JsonBody, OrderStack } from '../support/orders';
 import { uniqueId } from '../support/stack';

@@ -4,8 +4,8 @@
 import { expect } from 'chai';
 import type { Node, Sku, StockLot } from '../../domain/orders';
 import type { Db } from '../../db/pool';
-import { orderStatusQuery, orderWorkflowId } from '../../workflows/messages';
-import type { OrderView } from '../../workflows/messages';
+import { orderStatusQuery, orderWorkflowId } from '../../workflows/order.contract';
+import type { OrderView } from '../../domain/orders';
 import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
 import { call, cityToday, intakeBody, seedNetwork, startOrderStack } from '../support/orders';

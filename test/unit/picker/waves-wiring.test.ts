@@ -5,7 +5,7 @@ import type { Tote, Zone } from '../../../domain/orders/types';
 import { DEFAULT_WAVE_LIMITS, openTotes, planNodeWaves, waveLimitsOf } from '../../../api/routes/picker-waves';
 import { claimZones, confirmPick, initialPickState } from '../../../workflows/picking';
 import type { PickState } from '../../../workflows/picking';
-import type { PickView } from '../../../workflows/messages';
+import type { PickView } from '../../../domain/orders';
 
 const NOW = Date.UTC(2025, 2, 3, 2, 0);
 const MIN = 60_000;
