@@ -15,21 +15,45 @@ export function signWebhook(secret: string, id: string, timestampSec: number, bo
 }
 
 /** The three Standard Webhooks headers for a body. */
-export function webhookHeaders(secret: string, id: string, timestampSec: number, body: string): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestampSec), 'webhook-signature': signWebhook(secret, id, timestampSec, body) };
+export function webhookHeaders(
+  secret: string,
+  id: string,
+  timestampSec: number,
+  body: string,
+): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampSec),
+    'webhook-signature': signWebhook(secret, id, timestampSec, body),
+  };
 }
 
 /** Outcome of verifying a received webhook. */
 export type VerifyResult =
   | { ok: true }
-  | { ok: false; reason: 'missing_headers' | 'bad_timestamp' | 'timestamp_too_old' | 'timestamp_too_new' | 'bad_secret' | 'no_matching_signature' };
+  | {
+      ok: false;
+      reason:
+        | 'missing_headers'
+        | 'bad_timestamp'
+        | 'timestamp_too_old'
+        | 'timestamp_too_new'
+        | 'bad_secret'
+        | 'no_matching_signature';
+    };
 
 /**
  * Verifies headers (any case) against the exact body bytes as a string, with the timestamp
  * tolerance checked against `now` (epoch ms). Several space-separated signatures are allowed
  * (secret rotation); any matching `v1` one passes. Never throws.
  */
-export function verifyWebhook(secret: string, headers: Readonly<Record<string, string | undefined>>, body: string, now: number, toleranceSec = SIGNATURE_TOLERANCE_SEC): VerifyResult {
+export function verifyWebhook(
+  secret: string,
+  headers: Readonly<Record<string, string | undefined>>,
+  body: string,
+  now: number,
+  toleranceSec = SIGNATURE_TOLERANCE_SEC,
+): VerifyResult {
   const h: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(headers)) h[k.toLowerCase()] = v;
   const id = h['webhook-id'];
@@ -47,7 +71,9 @@ export function verifyWebhook(secret: string, headers: Readonly<Record<string, s
   } catch {
     return { ok: false, reason: 'bad_secret' };
   }
-  const match = sigs.split(' ').some((candidate) => candidate.startsWith('v1,') && constantTimeEqual(candidate, expected));
+  const match = sigs
+    .split(' ')
+    .some((candidate) => candidate.startsWith('v1,') && constantTimeEqual(candidate, expected));
   return match ? { ok: true } : { ok: false, reason: 'no_matching_signature' };
 }
 

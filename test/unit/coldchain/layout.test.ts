@@ -8,7 +8,8 @@ const ROOT = join(__dirname, '../../..');
 
 function tsFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory() ? tsFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Repository paths (without extension) that a file imports relatively. */
@@ -20,14 +21,23 @@ function importTargets(file: string): string[] {
 describe('cold chain layout', () => {
   it('iot-ingest/ holds only ingest', () => {
     expect(tsFiles('iot-ingest').sort()).to.deep.equal([
-      'iot-ingest/batcher.ts', 'iot-ingest/ingester.ts', 'iot-ingest/main.ts', 'iot-ingest/maintenance.ts', 'iot-ingest/metrics.ts',
-      'iot-ingest/poison.ts', 'iot-ingest/registry.ts', 'iot-ingest/replay-main.ts', 'iot-ingest/replay.ts',
+      'iot-ingest/batcher.ts',
+      'iot-ingest/ingester.ts',
+      'iot-ingest/main.ts',
+      'iot-ingest/maintenance.ts',
+      'iot-ingest/metrics.ts',
+      'iot-ingest/poison.ts',
+      'iot-ingest/registry.ts',
+      'iot-ingest/replay-main.ts',
+      'iot-ingest/replay.ts',
     ]);
   });
 
   it('webhook signing, delivery and dispatch live in coldchain/webhooks/', () => {
     expect(tsFiles('coldchain/webhooks').sort()).to.include.members([
-      'coldchain/webhooks/delivery.ts', 'coldchain/webhooks/dispatcher.ts', 'coldchain/webhooks/signing.ts',
+      'coldchain/webhooks/delivery.ts',
+      'coldchain/webhooks/dispatcher.ts',
+      'coldchain/webhooks/signing.ts',
     ]);
     expect(readFileSync(join(ROOT, 'domain/coldchain/webhookPolicy.ts'), 'utf8')).to.not.include('standardwebhooks');
   });

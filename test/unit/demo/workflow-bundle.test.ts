@@ -12,7 +12,8 @@ const ROOT = join(__dirname, '../../..');
 /** Repository files under a folder, recursively. */
 function filesUnder(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Relative import specifiers of a file (value and type imports alike). */
@@ -23,14 +24,28 @@ function importsOf(file: string): string[] {
 describe('demo code out of production code', () => {
   it('the workflow bundle holds no demo module and no signing library', async function () {
     this.timeout(120_000);
-    const { code } = await bundleWorkflowCode({ workflowsPath: join(ROOT, 'workflows/index.ts'), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never });
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: join(ROOT, 'workflows/index.ts'),
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never,
+    });
     expect(code).to.not.match(/demo\/(city|catalogue|rng)|domain\/orders\/(city|catalogue|rng)/);
     expect(code).to.not.include('generateCity');
     expect(code).to.not.include('node_modules/standardwebhooks');
   });
 
   it('no production folder imports demo/', () => {
-    for (const dir of ['domain', 'db', 'workflows', 'activities', 'api', 'coldchain', 'iot-ingest', 'forecasting', 'platform', 'config']) {
+    for (const dir of [
+      'domain',
+      'db',
+      'workflows',
+      'activities',
+      'api',
+      'coldchain',
+      'iot-ingest',
+      'forecasting',
+      'platform',
+      'config',
+    ]) {
       for (const f of filesUnder(dir)) {
         const bad = importsOf(f).filter((s) => /(^|\/)demo(\/|$)/.test(s));
         expect(bad, f).to.deep.equal([]);
@@ -38,7 +53,7 @@ describe('demo code out of production code', () => {
     }
   });
 
-  it("every demo catalogue category is a governed category code", () => {
+  it('every demo catalogue category is a governed category code', () => {
     for (const c of DEMO_CATEGORIES) expect(CATEGORIES, c.category).to.include(c.category);
   });
 });
