@@ -6,7 +6,7 @@
 // child process (bench/lib/worker-child.ts), so the CPU per order splits by thread and process.
 // Then a scan phase: orders through the API at 1 per second while 20 pickers scan through the
 // picker API. Prints one JSON line.
-//   BENCH_CONCURRENCY (40), BENCH_SCAN_S (60, 0: no scan phase), BENCH_PICKERS (20),
+//   BENCH_CONCURRENCY (40), BENCH_SCAN_S (60, 0: no scan phase), BENCH_PICKERS (20), BENCH_SKELETON (0: none),
 //   BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile the worker)
 import { Client, Connection } from '@temporalio/client';
 import { instantSlot } from '../domain/orders';
@@ -38,6 +38,8 @@ const N = Number(process.argv[2] ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 40);
 const SCAN_S = Number(process.env.BENCH_SCAN_S ?? 60);
 const PICKERS = Number(process.env.BENCH_PICKERS ?? 20);
+/** BENCH_SKELETON=0 leaves the skeleton reference out (e.g. to profile the order phase alone). */
+const SKELETON = process.env.BENCH_SKELETON !== '0';
 /** Orders (and skeletons) whose histories are counted. */
 const SAMPLE = 20;
 
@@ -151,6 +153,26 @@ async function skeletonWork(client: Client, ids: readonly string[], plans: reado
 
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
+/** The skeleton reference: the sampled orders' shapes cycled over N, same concurrency and drive; its rate, CPU and counted work. */
+async function skeletonPhase(
+  client: Client, taskQueue: string, tag: string, samples: readonly { order: EngineWork; fulfilments: EngineWork[] }[], ordersPerS: number,
+  cpuPer: (units: number, run: () => Promise<void>) => Promise<Record<string, number>>,
+) {
+  const plans = samples.map((s) => skeletonPlanOf(s.order, s.fulfilments));
+  const ids = Array.from({ length: N }, (_, i) => `${tag}-skel-${i}`);
+  const start = performance.now();
+  const cpu = await cpuPer(N, () => pool(ids.map((id, i) => ({ id, i })), CONCURRENCY, async ({ id, i }) => {
+    await runSkeleton(client, taskQueue, id, plans[i % plans.length]!);
+  }));
+  const perS = N / ((performance.now() - start) / 1000);
+  return {
+    perS: round(perS),
+    ratio: round(ordersPerS / perS, 3),
+    cpu: { worker_workflow_thread: cpu.worker_skeleton_thread, worker_main: cpu.worker_main, temporal_server: cpu.temporal_server, database: cpu.database },
+    work: await skeletonWork(client, ids.slice(0, SAMPLE), plans),
+  };
+}
+
 async function main(): Promise<void> {
   const tag = `bench-${Date.now().toString(36)}`;
   const taskQueue = `${tag}-tq`;
@@ -222,15 +244,7 @@ async function main(): Promise<void> {
   const noopTasks = engineWorkOf((await client.workflow.getHandle(noopIds[0]!).fetchHistory()).events ?? []).workflowTasks;
   const ordersPerS = N / seconds;
 
-  // Skeleton: the sampled orders' shapes, cycled over N, same concurrency and drive.
-  const plans = samples.map((s) => skeletonPlanOf(s.order, s.fulfilments));
-  const skeletonIds = Array.from({ length: N }, (_, i) => `${tag}-skel-${i}`);
-  const skeletonStart = performance.now();
-  const skeletonCpu = await cpuPer(N, () => pool(skeletonIds.map((id, i) => ({ id, i })), CONCURRENCY, async ({ id, i }) => {
-    await runSkeleton(client, skeletonQueue, id, plans[i % plans.length]!);
-  }));
-  const skeletonPerS = N / ((performance.now() - skeletonStart) / 1000);
-  const skeleton = await skeletonWork(client, skeletonIds.slice(0, SAMPLE), plans);
+  const skeleton = SKELETON ? await skeletonPhase(client, skeletonQueue, tag, samples, ordersPerS, cpuPer) : undefined;
 
   const scan = SCAN_S > 0 ? await scanPhase(db, city, tag, `http://127.0.0.1:${info.apiPort}`, config.auth.tokenSecret, readiness) : undefined;
   await readiness.stop();
@@ -244,11 +258,10 @@ async function main(): Promise<void> {
     p95_ms: latency.p95,
     noop_wf_per_s: round(noopPerS),
     ratio: round(ordersPerS / noopPerS, 3),
-    skeleton_per_s: round(skeletonPerS),
-    skeleton_ratio: round(ordersPerS / skeletonPerS, 3),
+    ...(skeleton ? { skeleton_per_s: skeleton.perS, skeleton_ratio: skeleton.ratio } : {}),
     cpu_s_per_order: round(cpuOfOrder, 3),
     cpu_s_per_order_by: { worker_workflow_thread: orderCpu.worker_workflow_thread, worker_main: orderCpu.worker_main, temporal_server: orderCpu.temporal_server, database: orderCpu.database, harness_not_counted: orderCpu.harness },
-    skeleton_cpu_s_per_order_by: { worker_workflow_thread: skeletonCpu.worker_skeleton_thread, worker_main: skeletonCpu.worker_main, temporal_server: skeletonCpu.temporal_server, database: skeletonCpu.database },
+    ...(skeleton ? { skeleton_cpu_s_per_order_by: skeleton.cpu } : {}),
     ...(scan ?? {}),
     alloc_p99_ms: alloc.alloc_p99_ms,
     workflow_tasks_per_order: work.workflowTasks,
@@ -256,7 +269,7 @@ async function main(): Promise<void> {
     workflow_tasks_per_noop: noopTasks,
     task_rate_ratio: round((ordersPerS * work.workflowTasks) / (noopPerS * noopTasks), 3),
     engine_work_per_order: work,
-    skeleton_engine_work_per_order: skeleton,
+    ...(skeleton ? { skeleton_engine_work_per_order: skeleton.work } : {}),
     engine_work_sample: samples.length,
     run_tag: tag,
     orders: N,
