@@ -11,7 +11,7 @@ import { UNKNOWN_SKU } from './fulfilment-state';
 import type { FulfilmentState } from './fulfilment-state';
 import { reallocateLinesSignal } from './order.contract';
 import { CANCEL_PICKED_ONLY_PATCH, QUARANTINE_PICKED_PATCH, STOCK_SHORTFALL_PATCH } from './patches';
-import { quarantineLines, removeLines } from './picking';
+import { quarantineLines, removeLines } from '../domain/orders/picking';
 import { COLD_CHAIN_RISK } from './search-attributes';
 
 type ToteLine = Tote['lines'][number];

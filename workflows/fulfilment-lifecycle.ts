@@ -9,7 +9,7 @@ import { orderActivities as acts } from './activity-options';
 import { invalid, refusing, UNKNOWN_SKU } from './fulfilment-state';
 import type { FulfilmentState } from './fulfilment-state';
 import { replacementSignal } from './order.contract';
-import { checkClaim, claimZones, packBlocker, PickRefusal } from './picking';
+import { checkClaim, claimZones, packBlocker, PickRefusal } from '../domain/orders/picking';
 
 type DoorLine = Tote['lines'][number];
 

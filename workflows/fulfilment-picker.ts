@@ -1,4 +1,4 @@
-// A picker's actions on a fulfilment, line by line (the pure rules are in picking.ts). Every
+// A picker's actions on a fulfilment, line by line (the pure rules are in domain/orders/picking.ts). Every
 // action is validated before it is accepted (refusals never reach history), checked again when
 // its turn comes, and answered once per idempotency key: a repeated key gets the first answer.
 import { condition } from '@temporalio/workflow';
@@ -14,7 +14,7 @@ import { reallocateLinesSignal } from './order.contract';
 import {
   actionFingerprint, checkClaim, checkConfirm, checkDecision, checkShort, checkSkip, checkStage, checkStart, checkSubstitute, claimZones,
   confirmPick, decideSubstitute, PickRefusal, proposeSubstitute, shortLine, skipLine, stage, startLine, withCredit,
-} from './picking';
+} from '../domain/orders/picking';
 
 /** How long a best-match substitute waits for the customer before it stands (Instacart rule), unless the order's policy says otherwise. */
 export const SUBSTITUTION_DECISION_MS = 3 * 60_000;

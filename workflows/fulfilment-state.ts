@@ -10,8 +10,8 @@ import type { FulfilmentDetail, FulfilmentInput, OrderState, PickView, Tote } fr
 import { orderLocalActivities as local, pickingLocalActivities as pickingLocal } from './activity-options';
 import { fulfilmentStateSignal } from './order.contract';
 import { EVENTS_WITH_SYNC_PATCH, FINAL_SIGNAL_PATCH } from './patches';
-import { initialPickState, nothingToDeliver, PickRefusal, pickersOf, totesOf } from './picking';
-import type { PickState } from './picking';
+import { initialPickState, nothingToDeliver, PickRefusal, pickersOf, totesOf } from '../domain/orders/picking';
+import type { PickState } from '../domain/orders/picking';
 import { ORDER_STATUS } from './search-attributes';
 
 /** States a fulfilment ends in. */

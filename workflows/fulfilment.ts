@@ -1,7 +1,7 @@
 // One node's part of an order: allocated → picking → packed → dispatched → delivered, or
 // cancelled / rejected / returned. Pickers and couriers drive it with validated updates: an
 // invalid move is refused before it reaches history, with a message saying why. Picking is
-// line by line (workflows/picking.ts); every picker action carries an idempotency key, and a
+// line by line (domain/orders/picking.ts); every picker action carries an idempotency key, and a
 // repeated key answers what the first request got without doing anything again.
 //
 // This file only wires messages to the state machine: the state and the moves every handler

@@ -28,7 +28,7 @@ import {
   stageTotesUpdate,
 } from '../../workflows/fulfilment.contract';
 import type { PickActionResult, PickView, SubstitutionView } from '../../domain/orders';
-import { packBlocker, pickStatus, totesToStage } from '../../workflows/picking';
+import { packBlocker, pickStatus, totesToStage } from '../../domain/orders/picking';
 import { requireRole } from '../auth';
 import { ApiError, rethrowConflict } from '../errors';
 import { assertOrderReachable, orderNotFound } from '../ownership';

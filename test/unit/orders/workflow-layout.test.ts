@@ -48,7 +48,8 @@ function functionLengths(file: string): { name: string; lines: number }[] {
   return found;
 }
 
-const WORKFLOW_MODULES = ['workflows/order', 'workflows/fulfilment', 'workflows/returns', 'workflows/transfer'];
+// The order workflows and what used to live beside them; pure picking rules belong to domain/.
+const WORKFLOW_MODULES = ['workflows/order', 'workflows/fulfilment', 'workflows/returns', 'workflows/transfer', 'workflows/picking'];
 
 describe('order workflow layout', () => {
   it('has no workflows/messages.ts any more, and nothing imports it', () => {

@@ -3,7 +3,7 @@
 // huge numbers, `__proto__` keys, deep nesting.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { actionFingerprint } from '../../../workflows/picking';
+import { actionFingerprint } from '../../../domain/orders/picking';
 
 const hostileString = fc.oneof(
   fc.string({ unit: 'binary' }),

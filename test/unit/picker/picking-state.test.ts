@@ -4,8 +4,8 @@ import {
   checkClaim, checkConfirm, checkDecision, checkShort, checkStage, checkSubstitute, claimZones, confirmPick, decideSubstitute, derivedLineId, initialPickState,
   isResolved, nothingToDeliver, packBlocker, PickRefusal, pickStatus, proposeSubstitute, removeLines, shortLine, skipLine, stage, startLine, toteLabel, totesOf,
   totesToStage,
-} from '../../../workflows/picking';
-import type { PickState } from '../../../workflows/picking';
+} from '../../../domain/orders/picking';
+import type { PickState } from '../../../domain/orders/picking';
 
 const FID = 'order-o1-f2';
 const TOTES: Tote[] = [

@@ -5,8 +5,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { Tote } from '../../../domain/orders/types';
-import { checkClaim, claimZones, confirmPick, initialPickState, quarantineLines, shortLine, totesOf } from '../../../workflows/picking';
-import type { PickState } from '../../../workflows/picking';
+import { checkClaim, claimZones, confirmPick, initialPickState, quarantineLines, shortLine, totesOf } from '../../../domain/orders/picking';
+import type { PickState } from '../../../domain/orders/picking';
 
 const FID = 'order-o1-f1';
 const TOTES: Tote[] = [

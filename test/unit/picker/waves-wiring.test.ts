@@ -3,8 +3,8 @@
 import { expect } from 'chai';
 import type { Tote, Zone } from '../../../domain/orders/types';
 import { DEFAULT_WAVE_LIMITS, openTotes, planNodeWaves, waveLimitsOf } from '../../../api/routes/picker-waves';
-import { claimZones, confirmPick, initialPickState } from '../../../workflows/picking';
-import type { PickState } from '../../../workflows/picking';
+import { claimZones, confirmPick, initialPickState } from '../../../domain/orders/picking';
+import type { PickState } from '../../../domain/orders/picking';
 import type { PickView } from '../../../domain/orders';
 
 const NOW = Date.UTC(2025, 2, 3, 2, 0);

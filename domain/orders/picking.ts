@@ -1,11 +1,14 @@
 // The picking state of one fulfilment as pure functions over plain data: FulfilmentWorkflow
-// runs them (so they stay deterministic: no clock, no I/O) and unit tests drive them alone.
+// runs them (so they stay deterministic: no clock, no I/O), the picker API reads the same rules
+// (pack blockers, task status), and unit tests drive them alone.
 // Checks throw a PickRefusal whose message the picker's phone shows as it is.
 //
 // Task states (OpenBoxes): pending → picking → picked → staged; a line is pending →
 // in_progress → picked, or short (its missing quantity re-allocated, substituted or refunded).
-import { compareBins, zoneRank } from '../domain/orders';
-import type { OrderState, PickLineView, PickShort, PickView, PickZoneView, ShortReason, SubstitutionPolicy, SubstitutionView, Tote, Zone } from '../domain/orders';
+import { compareBins, zoneRank } from './bins';
+import type { OrderState } from './lifecycle';
+import type { PickLineView, PickShort, PickView, PickZoneView, ShortReason, SubstitutionPolicy, SubstitutionView } from './pick-contracts';
+import type { Tote, Zone } from './types';
 
 /** An action the current state does not allow; the message says why, for the picker. */
 export class PickRefusal extends Error {
