@@ -9,8 +9,8 @@ import type { IClientOptions } from 'mqtt';
 import { config } from '../config';
 import type { Config } from '../config';
 import { createDb } from '../db/pool';
-import { upsertSensorNetwork } from '../db/telemetry';
 import { connectMqtt, mqttTlsOptions } from '../platform/mqtt';
+import { registerSimNetwork } from './register';
 import type { FaultKind } from './simulator';
 import { buildSimNetwork, ColdChainSimulator, parseFaultKinds } from './simulator';
 
@@ -71,7 +71,8 @@ async function main(): Promise<void> {
   if (args.register) {
     const db = createDb({ connectionString: cfg.db.connectionString, max: 2, applicationName: 'freshchain-simulate' });
     try {
-      await upsertSensorNetwork(db, network);
+      // Through master data, as a grocer's own network would be (validated, versioned, audited).
+      await registerSimNetwork(db, network);
     } finally {
       await db.close();
     }
