@@ -120,14 +120,14 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
 
     /** Product facts the returns rules need (perishable, price). */
     async skuFacts(skus: string[]): Promise<Record<string, { perishable: boolean; unitPriceCents: number }>> {
-      const rows = await db.query<{ sku: string; perishable: boolean; unit_price_cents: number }>('SELECT sku, perishable, unit_price_cents FROM skus WHERE sku = ANY($1)', [skus]);
-      return Object.fromEntries(rows.map((r) => [r.sku, { perishable: r.perishable, unitPriceCents: r.unit_price_cents }]));
+      const facts = await orders.skuPriceFacts(db, skus);
+      return Object.fromEntries(facts.map((f) => [f.sku, { perishable: f.perishable, unitPriceCents: f.unitPriceCents }]));
     },
 
     /** Record credits for lines nobody could serve. */
     async refundUnfulfilled(a: { orderId: string; lines: { lineId: string; sku: string; qty: number }[] }): Promise<number> {
-      const facts = await db.query<{ sku: string; unit_price_cents: number }>('SELECT sku, unit_price_cents FROM skus WHERE sku = ANY($1)', [a.lines.map((l) => l.sku)]);
-      const price = new Map(facts.map((f) => [f.sku, f.unit_price_cents]));
+      const facts = await orders.skuPriceFacts(db, a.lines.map((l) => l.sku));
+      const price = new Map(facts.map((f) => [f.sku, f.unitPriceCents]));
       let total = 0;
       for (const l of a.lines) {
         const credit = (price.get(l.sku) ?? 0) * l.qty;

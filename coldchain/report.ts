@@ -3,7 +3,7 @@
 // alert's window) and the asset API, and by the `coldChainReport` activity for a delivery (the
 // van over the dispatch → delivered window).
 import { assetWithSensors, sensorHeldSums, sensorMinuteBuckets, sensorTemps, sensorTempsInMinutes } from '../db/alerts';
-import type { Queryable } from '../db/alerts';
+import type { Queryable } from '../db/pool';
 import type { Band, RuleProfile } from '../domain/coldchain/bands';
 import { evidenceFromBuckets, interiorBuckets, minutesToReadRaw } from '../domain/coldchain/evidence';
 import { mktFromSums } from '../domain/coldchain/mkt';

@@ -1,16 +1,13 @@
 // SQL of cold-chain alerting: rule state per sensor, alerts and their audit trail, lot
 // locations, quarantine and what an alert touched. Webhook tables live in db/webhooks.ts.
-import type { Pool, PoolClient } from 'pg';
 import type { Alert, AlertSeverity, AlertStatus, AuditEntry, AlertComment } from '../domain/coldchain/alerts';
 import type { RuleProfile } from '../domain/coldchain/bands';
 import type { MinuteBucket } from '../domain/coldchain/evidence';
 import type { TempPoint } from '../domain/coldchain/mkt';
 import type { LotHolding } from '../domain/coldchain/orderExposure';
 import type { SensorRuleState } from '../domain/coldchain/ruleState';
-import type { Db } from './pool';
-
-/** A pool or a client inside a transaction: both run queries. */
-export type Queryable = Pool | PoolClient;
+import { rowsOf } from './pool';
+import type { Queryable } from './pool';
 
 const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
 const ts = (n: number | null | undefined): Date | null => (n === null || n === undefined ? null : new Date(n));
@@ -19,13 +16,13 @@ const ts = (n: number | null | undefined): Date | null => (n === null || n === u
 // Rule profiles
 
 /** Custom rule profiles as stored (unvalidated JSON: the caller validates). */
-export async function loadCustomProfiles(db: Db): Promise<{ id: string; profile: unknown }[]> {
-  return db.query<{ id: string; profile: unknown }>('SELECT id, profile FROM alert_rule_profiles ORDER BY id');
+export async function loadCustomProfiles(db: Queryable): Promise<{ id: string; profile: unknown }[]> {
+  return rowsOf<{ id: string; profile: unknown }>(db, 'SELECT id, profile FROM alert_rule_profiles ORDER BY id');
 }
 
 /** Create or replace a custom profile (already validated). */
-export async function upsertProfile(db: Db, profile: RuleProfile): Promise<void> {
-  await db.query(
+export async function upsertProfile(db: Queryable, profile: RuleProfile): Promise<void> {
+  await rowsOf(db,
     `INSERT INTO alert_rule_profiles (id, profile) VALUES ($1, $2)
      ON CONFLICT (id) DO UPDATE SET profile = EXCLUDED.profile, updated_at = now()`,
     [profile.id, JSON.stringify(profile)],
@@ -69,7 +66,7 @@ export async function ensureSensorStates(c: Queryable, sensorIds: readonly strin
  * sets in one order cannot deadlock). Another evaluator holding a row makes this wait: that is
  * how readings of one sensor are serialised across instances.
  */
-export async function lockSensorStates(c: PoolClient, sensorIds: readonly string[]): Promise<SensorStateRow[]> {
+export async function lockSensorStates(c: Queryable, sensorIds: readonly string[]): Promise<SensorStateRow[]> {
   if (sensorIds.length === 0) return [];
   const { rows } = await c.query<SensorStateRow>(
     `SELECT st.sensor_id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band AS "profileId", s.active, st.state
@@ -86,7 +83,7 @@ export async function lockSensorStates(c: PoolClient, sensorIds: readonly string
  * Lock up to `limit` sensors whose offline deadline has passed, skipping rows another instance
  * holds (an evaluator mid-batch, or another sweep): those are handled there or next time.
  */
-export async function lockOfflineDue(c: PoolClient, now: number, limit: number, nodeId: string | null = null): Promise<SensorStateRow[]> {
+export async function lockOfflineDue(c: Queryable, now: number, limit: number, nodeId: string | null = null): Promise<SensorStateRow[]> {
   const { rows } = await c.query<SensorStateRow>(
     `SELECT st.sensor_id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band AS "profileId", s.active, st.state
        FROM alert_sensor_state st JOIN sensors s ON s.id = st.sensor_id JOIN assets a ON a.id = s.asset_id
@@ -127,7 +124,7 @@ export interface UnwatchedSensorRow extends SensorStateRow {
  * update first so rows that stay unwatchable (no profile) do not starve the others; rows another
  * instance holds are skipped.
  */
-export async function lockUnwatchedSensors(c: PoolClient, limit: number, nodeId: string | null = null): Promise<UnwatchedSensorRow[]> {
+export async function lockUnwatchedSensors(c: Queryable, limit: number, nodeId: string | null = null): Promise<UnwatchedSensorRow[]> {
   const { rows } = await c.query<SensorStateRow & { registeredAt: Date }>(
     `SELECT st.sensor_id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band AS "profileId", s.active, st.state,
             s.registered_at AS "registeredAt"
@@ -143,7 +140,7 @@ export async function lockUnwatchedSensors(c: PoolClient, limit: number, nodeId:
 }
 
 /** Persist new states; `offlineDueAt` null means "not watched for silence" (offline already). */
-export async function saveSensorStates(c: PoolClient, rows: readonly { state: SensorRuleState; offlineDueAt: number | null }[]): Promise<void> {
+export async function saveSensorStates(c: Queryable, rows: readonly { state: SensorRuleState; offlineDueAt: number | null }[]): Promise<void> {
   if (rows.length === 0) return;
   await c.query(
     `UPDATE alert_sensor_state st SET state = t.state::jsonb, last_ts = t.last_ts, offline_due_at = t.due, updated_at = now()
@@ -199,7 +196,7 @@ function toRecord(r: AlertDbRow): AlertRecord {
 }
 
 /** One alert, locked for a change. */
-export async function alertForUpdate(c: PoolClient, id: string): Promise<AlertRecord | null> {
+export async function alertForUpdate(c: Queryable, id: string): Promise<AlertRecord | null> {
   const { rows } = await c.query<AlertDbRow>(`SELECT ${ALERT_COLUMNS} FROM alerts WHERE id = $1 FOR UPDATE`, [id]);
   return rows[0] ? toRecord(rows[0]) : null;
 }
@@ -211,7 +208,7 @@ export async function getAlert(q: Queryable, id: string): Promise<AlertRecord | 
 }
 
 /** Write the mutable fields of an alert back. */
-export async function updateAlert(c: PoolClient, a: AlertRecord): Promise<void> {
+export async function updateAlert(c: Queryable, a: AlertRecord): Promise<void> {
   await c.query(
     `UPDATE alerts SET status = $2, severity = $3, severity_since = $4, acknowledged_at = $5, acknowledged_by = $6, resolved_at = $7,
        resolved_by = $8, assignee = $9, escalation_level = $10, next_escalation_at = $11, window_end = $12, peak_c = $13, updated_at = now()
@@ -330,12 +327,12 @@ export async function appendAlertHistory(
 }
 
 /** Append audit entries. */
-export async function insertAudit(c: PoolClient, alertId: string, entries: readonly AuditEntry[]): Promise<void> {
+export async function insertAudit(c: Queryable, alertId: string, entries: readonly AuditEntry[]): Promise<void> {
   await appendAlertHistory(c, [{ alertId, audit: entries, comments: [] }]);
 }
 
 /** Append comments. */
-export async function insertComments(c: PoolClient, alertId: string, comments: readonly AlertComment[]): Promise<void> {
+export async function insertComments(c: Queryable, alertId: string, comments: readonly AlertComment[]): Promise<void> {
   await appendAlertHistory(c, [{ alertId, audit: [], comments }]);
 }
 
@@ -355,7 +352,7 @@ export interface AlertFilter {
 }
 
 /** Alerts matching a filter, newest first. */
-export async function listAlerts(db: Db, f: AlertFilter): Promise<AlertRecord[]> {
+export async function listAlerts(db: Queryable, f: AlertFilter): Promise<AlertRecord[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (sql: string, value: unknown) => {
@@ -371,7 +368,7 @@ export async function listAlerts(db: Db, f: AlertFilter): Promise<AlertRecord[]>
   if (f.from !== undefined) add('opened_at >= ?', new Date(f.from));
   if (f.to !== undefined) add('opened_at < ?', new Date(f.to));
   params.push(f.limit, f.offset);
-  const rows = await db.query<AlertDbRow>(
+  const rows = await rowsOf<AlertDbRow>(db,
     `SELECT ${ALERT_COLUMNS} FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY opened_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
     params,
@@ -380,12 +377,12 @@ export async function listAlerts(db: Db, f: AlertFilter): Promise<AlertRecord[]>
 }
 
 /** The audit trail and comments of an alert, oldest first. */
-export async function alertHistory(db: Db, alertId: string): Promise<{ audit: AuditEntry[]; comments: AlertComment[] }> {
-  const audit = await db.query<{ at: Date; actor: string; action: AuditEntry['action']; from_status: AlertStatus | null; to_status: AlertStatus; detail: string }>(
+export async function alertHistory(db: Queryable, alertId: string): Promise<{ audit: AuditEntry[]; comments: AlertComment[] }> {
+  const audit = await rowsOf<{ at: Date; actor: string; action: AuditEntry['action']; from_status: AlertStatus | null; to_status: AlertStatus; detail: string }>(db,
     'SELECT at, actor, action, from_status, to_status, detail FROM alert_audit WHERE alert_id = $1 ORDER BY id',
     [alertId],
   );
-  const comments = await db.query<{ at: Date; author: string; text: string }>('SELECT at, author, text FROM alert_comments WHERE alert_id = $1 ORDER BY id', [alertId]);
+  const comments = await rowsOf<{ at: Date; author: string; text: string }>(db, 'SELECT at, author, text FROM alert_comments WHERE alert_id = $1 ORDER BY id', [alertId]);
   return {
     audit: audit.map((a) => ({ at: a.at.getTime(), actor: a.actor, action: a.action, from: a.from_status, to: a.to_status, detail: a.detail })),
     comments: comments.map((m) => ({ at: m.at.getTime(), author: m.author, text: m.text })),
@@ -393,7 +390,7 @@ export async function alertHistory(db: Db, alertId: string): Promise<{ audit: Au
 }
 
 /** Lock open alerts whose next escalation step is due, skipping rows others hold. */
-export async function lockEscalationsDue(c: PoolClient, now: number, limit: number, nodeId: string | null = null): Promise<AlertRecord[]> {
+export async function lockEscalationsDue(c: Queryable, now: number, limit: number, nodeId: string | null = null): Promise<AlertRecord[]> {
   const { rows } = await c.query<AlertDbRow>(
     `SELECT ${ALERT_COLUMNS} FROM alerts
       WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= $1 AND ($3::text IS NULL OR node_id = $3)
@@ -409,7 +406,7 @@ export async function lockEscalationsDue(c: PoolClient, now: number, limit: numb
  * checked within `everyMs`. The sensor's state row is locked with the alert (skipping both when
  * either is held), so the lock order is the evaluator's: sensor, alert, then lots.
  */
-export async function lockImpactChecksDue(c: PoolClient, now: number, everyMs: number, settleMs: number, limit: number, nodeId: string | null = null): Promise<AlertRecord[]> {
+export async function lockImpactChecksDue(c: Queryable, now: number, everyMs: number, settleMs: number, limit: number, nodeId: string | null = null): Promise<AlertRecord[]> {
   const { rows } = await c.query<AlertDbRow>(
     `SELECT ${ALERT_COLUMNS.split(',').map((col) => `a.${col.trim()}`).join(', ')}
        FROM alerts a JOIN alert_sensor_state st ON st.sensor_id = a.sensor_id
@@ -425,7 +422,7 @@ export async function lockImpactChecksDue(c: PoolClient, now: number, everyMs: n
 }
 
 /** Record that an alert's impact was just checked. */
-export async function markImpactChecked(c: PoolClient, alertId: string, now: number): Promise<void> {
+export async function markImpactChecked(c: Queryable, alertId: string, now: number): Promise<void> {
   await c.query('UPDATE alerts SET impact_checked_at = $2 WHERE id = $1', [alertId, new Date(now)]);
 }
 
@@ -592,13 +589,13 @@ export async function lotsAtAssetDuring(q: Queryable, assetId: string, from: num
 }
 
 /** Record a move of a lot with an explicit time (closes its open stay, opens a new one). */
-export async function recordLotLocation(c: PoolClient, lotId: string, assetId: string | null, at: number): Promise<void> {
+export async function recordLotLocation(c: Queryable, lotId: string, assetId: string | null, at: number): Promise<void> {
   await c.query('UPDATE lot_locations SET to_ts = greatest($2, from_ts) WHERE lot_id = $1 AND to_ts IS NULL', [lotId, new Date(at)]);
   if (assetId !== null) await c.query('INSERT INTO lot_locations (lot_id, asset_id, from_ts) VALUES ($1, $2, $3)', [lotId, assetId, new Date(at)]);
 }
 
 /** Quarantine lots that are still available; returns the lots changed now. */
-export async function quarantineLots(c: PoolClient, lots: readonly { lotId: string; reason: string }[]): Promise<string[]> {
+export async function quarantineLots(c: Queryable, lots: readonly { lotId: string; reason: string }[]): Promise<string[]> {
   if (lots.length === 0) return [];
   const { rows } = await c.query<{ lot_id: string }>(
     `UPDATE lots l SET status = 'quarantined', status_reason = t.reason, updated_at = now()
@@ -666,7 +663,7 @@ export type NewImpact = Omit<AlertImpact, 'createdAt' | 'signalledAt' | 'signalR
  * Record impacts (idempotent per alert × kind × ref). New lots on a recorded order make it due
  * for a signal again, unless the new record is settled (nothing to signal).
  */
-export async function insertImpacts(c: PoolClient, impacts: readonly NewImpact[]): Promise<void> {
+export async function insertImpacts(c: Queryable, impacts: readonly NewImpact[]): Promise<void> {
   for (const i of impacts) {
     await c.query(
       `INSERT INTO alert_impacts (alert_id, kind, ref_id, reason, detail, lot_ids, signalled_at, signal_result)

@@ -1,10 +1,10 @@
 // Customers' personal data for its whole life (docs/privacy.md): the sealed record and its
 // per-customer data key, erasure on request and by retention, and the log of every read of
 // unmasked personal data. Crypto lives in platform/pii.ts; this module only stores bytes.
-import type { PoolClient } from 'pg';
 import type { CustomerPiiSealer } from '../platform/pii';
 import { customerEnvelope } from '../platform/pii';
-import type { Db } from './pool';
+import { inTransaction, rowsOf } from './pool';
+import type { Queryable } from './pool';
 
 /** Order states after which an order needs no personal data but for returns and disputes. */
 export const FINISHED_ORDER_STATES = ['delivered', 'cancelled', 'rejected', 'returned'] as const;
@@ -16,7 +16,7 @@ export const ERASED_ADDRESS_KEY = 'erased';
  * key row is locked, so concurrent intakes for one customer seal under the same key. A record
  * that was erased is written afresh: the customer gave the data again.
  */
-export async function storeCustomerRecord(c: PoolClient, customerId: string, sealer: CustomerPiiSealer): Promise<void> {
+export async function storeCustomerRecord(c: Queryable, customerId: string, sealer: CustomerPiiSealer): Promise<void> {
   const existing = await c.query<{ wrapped_key: Buffer }>('SELECT wrapped_key FROM customer_keys WHERE customer_id = $1 FOR UPDATE', [customerId]);
   let wrapped = existing.rows[0]?.wrapped_key;
   if (!wrapped) {
@@ -31,9 +31,9 @@ export async function storeCustomerRecord(c: PoolClient, customerId: string, sea
 }
 
 /** Sealed records of the customers of some orders, each with its key (open with `openPii`); erased ones are absent. */
-export async function sealedContactsForOrders(db: Db, orderIds: readonly string[]): Promise<Map<string, Buffer>> {
+export async function sealedContactsForOrders(db: Queryable, orderIds: readonly string[]): Promise<Map<string, Buffer>> {
   if (!orderIds.length) return new Map();
-  const rows = await db.query<{ order_id: string; pii_ciphertext: Buffer; wrapped_key: Buffer | null }>(
+  const rows = await rowsOf<{ order_id: string; pii_ciphertext: Buffer; wrapped_key: Buffer | null }>(db,
     `SELECT o.order_id, c.pii_ciphertext, k.wrapped_key
        FROM orders o JOIN customers c ON c.customer_id = o.customer_id LEFT JOIN customer_keys k ON k.customer_id = o.customer_id
       WHERE o.order_id = ANY($1) AND c.pii_ciphertext IS NOT NULL`,
@@ -54,7 +54,7 @@ export type CustomerRecord =
 /** An entry of the access log (who read or erased whose personal data, and why). */
 export interface PiiAccess { actor: string; role: string; action: 'view' | 'export' | 'erase'; customerId: string; reason: string; fields: readonly string[] }
 
-async function insertAccess(c: PoolClient, a: PiiAccess): Promise<void> {
+async function insertAccess(c: Queryable, a: PiiAccess): Promise<void> {
   await c.query('INSERT INTO pii_access_log (actor, role, action, customer_id, reason, fields) VALUES ($1, $2, $3, $4, $5, $6)', [a.actor, a.role, a.action, a.customerId, a.reason, [...a.fields]]);
 }
 
@@ -62,8 +62,8 @@ async function insertAccess(c: PoolClient, a: PiiAccess): Promise<void> {
  * Read a customer's unmasked record for ops, writing the access log entry in the same
  * transaction: no entry, no data. Nothing is logged for an unknown or erased customer.
  */
-export async function readCustomerForOps(db: Db, customerId: string, access: Omit<PiiAccess, 'customerId'>): Promise<CustomerRecord> {
-  return db.transaction(async (c) => {
+export async function readCustomerForOps(db: Queryable, customerId: string, access: Omit<PiiAccess, 'customerId'>): Promise<CustomerRecord> {
+  return inTransaction(db, async (c) => {
     const row = (
       await c.query<{ pii_ciphertext: Buffer | null; wrapped_key: Buffer | null; erased_at: Date | null; erased_reason: string | null }>(
         'SELECT c.pii_ciphertext, k.wrapped_key, c.erased_at, c.erased_reason FROM customers c LEFT JOIN customer_keys k USING (customer_id) WHERE c.customer_id = $1',
@@ -88,7 +88,7 @@ export async function readCustomerForOps(db: Db, customerId: string, access: Omi
 }
 
 /** Clear the door of these orders (or of every order of these customers); returns the orders touched. */
-async function eraseDoors(c: PoolClient, where: { customerIds: readonly string[] } | { orderIds: readonly string[] }, at: Date): Promise<string[]> {
+async function eraseDoors(c: Queryable, where: { customerIds: readonly string[] } | { orderIds: readonly string[] }, at: Date): Promise<string[]> {
   const byCustomer = 'customerIds' in where;
   const rows = await c.query<{ order_id: string }>(
     `UPDATE orders SET lat = NULL, lng = NULL, address_key = $3, pii_erased_at = $2,
@@ -104,7 +104,7 @@ async function eraseDoors(c: PoolClient, where: { customerIds: readonly string[]
 }
 
 /** Shred customers: destroy their data keys and records, clear every door of theirs. */
-async function shredCustomers(c: PoolClient, customerIds: readonly string[], reason: 'request' | 'retention', at: Date): Promise<string[]> {
+async function shredCustomers(c: Queryable, customerIds: readonly string[], reason: 'request' | 'retention', at: Date): Promise<string[]> {
   await c.query('DELETE FROM customer_keys WHERE customer_id = ANY($1)', [[...customerIds]]);
   await c.query('UPDATE customers SET pii_ciphertext = NULL, erased_at = $2, erased_reason = $3 WHERE customer_id = ANY($1) AND erased_at IS NULL', [[...customerIds], at, reason]);
   return eraseDoors(c, { customerIds }, at);
@@ -121,8 +121,8 @@ export type ErasureResult =
  * transaction with its log entry. Refused while an order of theirs is still on its way (it needs
  * the door); repeated, it answers with the first erasure and changes nothing.
  */
-export async function eraseCustomer(db: Db, customerId: string, access: Omit<PiiAccess, 'customerId' | 'action' | 'fields'>): Promise<ErasureResult> {
-  return db.transaction(async (c) => {
+export async function eraseCustomer(db: Queryable, customerId: string, access: Omit<PiiAccess, 'customerId' | 'action' | 'fields'>): Promise<ErasureResult> {
+  return inTransaction(db, async (c) => {
     const row = (await c.query<{ erased_at: Date | null }>('SELECT erased_at FROM customers WHERE customer_id = $1 FOR UPDATE', [customerId])).rows[0];
     const orders = (await c.query<{ order_id: string; status: string }>('SELECT order_id, status FROM orders WHERE customer_id = $1 ORDER BY order_id FOR UPDATE', [customerId])).rows;
     if (!row && !orders.length) return { state: 'unknown' as const };
@@ -141,8 +141,8 @@ export async function eraseCustomer(db: Db, customerId: string, access: Omit<Pii
  * and shred customers all of whose orders are so; at most `batch` of each per call. Each
  * shredded customer is logged as erased by `actor`.
  */
-export async function erasePersonalDataPastRetention(db: Db, a: { finishedBefore: Date; batch: number; actor: string }): Promise<{ orders: number; customers: number }> {
-  return db.transaction(async (c) => {
+export async function erasePersonalDataPastRetention(db: Queryable, a: { finishedBefore: Date; batch: number; actor: string }): Promise<{ orders: number; customers: number }> {
+  return inTransaction(db, async (c) => {
     const at = (await c.query<{ now: Date }>('SELECT now() AS now')).rows[0]!.now;
     const customers = (
       await c.query<{ customer_id: string }>(
@@ -170,8 +170,8 @@ export async function erasePersonalDataPastRetention(db: Db, a: { finishedBefore
 export interface PiiAccessEntry extends PiiAccess { id: string; at: Date }
 
 /** The access log, newest first, filtered; `beforeId` pages on. */
-export async function listPiiAccess(db: Db, f: { customerId?: string; actor?: string; from?: Date; to?: Date; beforeId?: string; limit: number }): Promise<PiiAccessEntry[]> {
-  const rows = await db.query<{ id: string; at: Date; actor: string; role: string; action: PiiAccess['action']; customer_id: string; reason: string; fields: string[] }>(
+export async function listPiiAccess(db: Queryable, f: { customerId?: string; actor?: string; from?: Date; to?: Date; beforeId?: string; limit: number }): Promise<PiiAccessEntry[]> {
+  const rows = await rowsOf<{ id: string; at: Date; actor: string; role: string; action: PiiAccess['action']; customer_id: string; reason: string; fields: string[] }>(db,
     `SELECT id::text, at, actor, role, action, customer_id, reason, fields FROM pii_access_log
       WHERE ($1::text IS NULL OR customer_id = $1) AND ($2::text IS NULL OR actor = $2)
         AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4) AND ($5::bigint IS NULL OR id < $5)

@@ -1,8 +1,8 @@
 // SQL of demand forecasting in the system: which series a run forecasts, their demand history
 // (from the demand_lines view over the order stream), the forecasts, and the planning tables
 // derived from them (replenishment, markdowns, slot capacity). See docs/forecasting.md.
-import type { PoolClient } from 'pg';
-import type { Db } from './pool';
+import { inTransaction, rowsOf } from './pool';
+import type { Queryable } from './pool';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -56,10 +56,10 @@ const toRun = (r: RunRow): ForecastRunRecord => ({
  * `total` counts all candidates, so the caller knows how many a cap left out.
  */
 export async function selectSeriesCandidates(
-  db: Db,
+  db: Queryable,
   a: { from: Date; to: Date; nodeIds: readonly string[] | null; limit: number },
 ): Promise<{ series: (SeriesKey & { units: number })[]; total: number }> {
-  const rows = await db.query<{ node_id: string; sku: string; category: string; units: number; total: number }>(
+  const rows = await rowsOf<{ node_id: string; sku: string; category: string; units: number; total: number }>(db,
     `WITH demand AS (
        SELECT node_id, sku, sum(qty)::float8 AS units
          FROM demand_lines
@@ -86,10 +86,10 @@ export async function selectSeriesCandidates(
  * a run id again (a retried activity, a reset workflow) replaces what it had written.
  */
 export async function createForecastRun(
-  db: Db,
+  db: Queryable,
   run: { runId: string; origin: Date; historyFrom: Date; horizonH: number; params: Record<string, unknown>; modelVersion: string; series: readonly SeriesKey[]; seriesDropped: number },
 ): Promise<ForecastRunRecord> {
-  return db.transaction(async (c) => {
+  return inTransaction(db, async (c) => {
     const prior = await c.query<{ origin: Date; horizon_h: number }>('SELECT origin, horizon_h FROM forecast_runs WHERE run_id = $1 FOR UPDATE', [run.runId]);
     const old = prior.rows[0];
     if (old) {
@@ -115,14 +115,14 @@ export async function createForecastRun(
 }
 
 /** A run by id. */
-export async function loadForecastRun(db: Db, runId: string): Promise<ForecastRunRecord | undefined> {
-  const rows = await db.query<RunRow>(`SELECT ${RUN_COLUMNS} FROM forecast_runs WHERE run_id = $1`, [runId]);
+export async function loadForecastRun(db: Queryable, runId: string): Promise<ForecastRunRecord | undefined> {
+  const rows = await rowsOf<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM forecast_runs WHERE run_id = $1`, [runId]);
   return rows[0] ? toRun(rows[0]) : undefined;
 }
 
 /** Series [fromIdx, toIdx) of a run, in index order. */
-export async function loadRunSeries(db: Db, runId: string, fromIdx: number, toIdx: number): Promise<(SeriesKey & { idx: number })[]> {
-  const rows = await db.query<{ idx: number; node_id: string; sku: string; category: string }>(
+export async function loadRunSeries(db: Queryable, runId: string, fromIdx: number, toIdx: number): Promise<(SeriesKey & { idx: number })[]> {
+  const rows = await rowsOf<{ idx: number; node_id: string; sku: string; category: string }>(db,
     'SELECT idx, node_id, sku, category FROM forecast_run_series WHERE run_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
     [runId, fromIdx, toIdx],
   );
@@ -134,10 +134,10 @@ export async function loadRunSeries(db: Db, runId: string, fromIdx: number, toId
  * series and hour with demand (hour = whole hours since historyFrom; hours without a row had none).
  */
 export async function loadSeriesDemand(
-  db: Db,
+  db: Queryable,
   a: { runId: string; fromIdx: number; toIdx: number; historyFrom: Date; origin: Date },
 ): Promise<{ idx: number; hour: number; units: number }[]> {
-  return db.query<{ idx: number; hour: number; units: number }>(
+  return rowsOf<{ idx: number; hour: number; units: number }>(db,
     `SELECT s.idx, floor(extract(epoch FROM d.slot_start - $2::timestamptz) / 3600)::int AS hour, sum(d.qty)::float8 AS units
        FROM forecast_run_series s
        JOIN demand_lines d ON d.node_id = s.node_id AND d.sku = s.sku
@@ -163,10 +163,10 @@ export interface ForecastRow {
 }
 
 /** Store forecasts of a run (idempotent: a retried chunk overwrites its own rows). */
-export async function writeForecasts(db: Db, run: { runId: string; modelVersion: string; generatedAt: Date }, rows: readonly ForecastRow[], onBatch?: () => void): Promise<void> {
+export async function writeForecasts(db: Queryable, run: { runId: string; modelVersion: string; generatedAt: Date }, rows: readonly ForecastRow[], onBatch?: () => void): Promise<void> {
   for (let i = 0; i < rows.length; i += WRITE_BATCH) {
     const part = rows.slice(i, i + WRITE_BATCH);
-    await db.query(
+    await rowsOf(db,
       `INSERT INTO forecasts (run_id, node_id, sku, slot_start, horizon_h, mean, p10, p50, p90, model_version, generated_at)
        SELECT $1, node_id, sku, to_timestamp(ms / 1000.0), h, mean, p10, p50, p90, $2, $3
          FROM unnest($4::text[], $5::text[], $6::float8[], $7::int[], $8::float8[], $9::float8[], $10::float8[], $11::float8[]) AS t(node_id, sku, ms, h, mean, p10, p50, p90)
@@ -197,8 +197,8 @@ interface ForecastDbRow { node_id: string; sku: string; slot_start: Date; horizo
 const toForecast = (r: ForecastDbRow): StoredForecast => ({ nodeId: r.node_id, sku: r.sku, slotStart: r.slot_start, horizonH: r.horizon_h, mean: r.mean, p10: r.p10, p50: r.p50, p90: r.p90 });
 
 /** Every forecast of a run for some nodes, by node, SKU and slot. */
-export async function loadRunForecasts(db: Db, run: Pick<ForecastRunRecord, 'runId' | 'origin' | 'horizonH'>, nodeIds: readonly string[]): Promise<StoredForecast[]> {
-  const rows = await db.query<ForecastDbRow>(
+export async function loadRunForecasts(db: Queryable, run: Pick<ForecastRunRecord, 'runId' | 'origin' | 'horizonH'>, nodeIds: readonly string[]): Promise<StoredForecast[]> {
+  const rows = await rowsOf<ForecastDbRow>(db,
     `SELECT node_id, sku, slot_start, horizon_h, mean, p10, p50, p90 FROM forecasts
       WHERE run_id = $1 AND node_id = ANY($2) AND slot_start >= $3 AND slot_start < $4
       ORDER BY node_id, sku, slot_start`,
@@ -218,22 +218,22 @@ export interface PlanningContext {
 }
 
 /** Nodes, SKU shelf lives, sellable lots and order sizes for planning some nodes of a run. */
-export async function loadPlanningContext(db: Db, run: Pick<ForecastRunRecord, 'runId' | 'origin' | 'historyFrom'>, nodeIds: readonly string[]): Promise<PlanningContext> {
+export async function loadPlanningContext(db: Queryable, run: Pick<ForecastRunRecord, 'runId' | 'origin' | 'historyFrom'>, nodeIds: readonly string[]): Promise<PlanningContext> {
   const ids = [...nodeIds];
   const [nodes, skus, lots, stats] = await Promise.all([
-    db.query<{ id: string; kind: 'front' | 'store' }>('SELECT id, kind FROM nodes WHERE id = ANY($1)', [ids]),
-    db.query<{ sku: string; perishable: boolean; shelf_life_days_at_ref: number; min_shelf_life_days: number }>(
+    rowsOf<{ id: string; kind: 'front' | 'store' }>(db, 'SELECT id, kind FROM nodes WHERE id = ANY($1)', [ids]),
+    rowsOf<{ sku: string; perishable: boolean; shelf_life_days_at_ref: number; min_shelf_life_days: number }>(db,
       `SELECT k.sku, k.perishable, k.shelf_life_days_at_ref, k.min_shelf_life_days FROM skus k
         WHERE k.sku IN (SELECT sku FROM forecast_run_series WHERE run_id = $1 AND node_id = ANY($2))`,
       [run.runId, ids],
     ),
-    db.query<{ lot_id: string; node_id: string; sku: string; expires_on: string; available: number }>(
+    rowsOf<{ lot_id: string; node_id: string; sku: string; expires_on: string; available: number }>(db,
       `SELECT l.lot_id, l.node_id, l.sku, to_char(l.expires_on, 'YYYY-MM-DD') AS expires_on, l.on_hand - l.reserved AS available
          FROM lots l JOIN forecast_run_series s ON s.run_id = $1 AND s.node_id = l.node_id AND s.sku = l.sku
         WHERE l.node_id = ANY($2) AND l.status = 'available' AND l.on_hand > l.reserved`,
       [run.runId, ids],
     ),
-    db.query<{ node_id: string; orders: number; units: number }>(
+    rowsOf<{ node_id: string; orders: number; units: number }>(db,
       `SELECT d.node_id, count(DISTINCT d.order_id)::int AS orders, coalesce(sum(d.qty) FILTER (WHERE s.sku IS NOT NULL), 0)::float8 AS units
          FROM demand_lines d
          LEFT JOIN forecast_run_series s ON s.run_id = $1 AND s.node_id = d.node_id AND s.sku = d.sku
@@ -290,18 +290,18 @@ export interface SlotCapacityRow {
   unitsPerOrder: number;
 }
 
-async function deleteNodeRows(c: PoolClient, table: string, runId: string, nodeIds: readonly string[]): Promise<void> {
+async function deleteNodeRows(c: Queryable, table: string, runId: string, nodeIds: readonly string[]): Promise<void> {
   await c.query(`DELETE FROM ${table} WHERE run_id = $1 AND node_id = ANY($2)`, [runId, [...nodeIds]]);
 }
 
 /** Replace the planning results of some nodes of a run, in one transaction (a retry rewrites them). */
 export async function savePlanning(
-  db: Db,
+  db: Queryable,
   runId: string,
   nodeIds: readonly string[],
   p: { replenishment: readonly ReplenishmentRow[]; markdowns: readonly MarkdownRow[]; slots: readonly SlotCapacityRow[] },
 ): Promise<void> {
-  await db.transaction(async (c) => {
+  await inTransaction(db, async (c) => {
     for (const table of ['replenishment_suggestions', 'markdown_suggestions', 'slot_capacity_forecasts']) await deleteNodeRows(c, table, runId, nodeIds);
     const r = p.replenishment;
     if (r.length) {
@@ -337,8 +337,8 @@ export async function savePlanning(
 }
 
 /** Close a run: succeeded (with a summary) or failed (with the error). */
-export async function finishForecastRun(db: Db, runId: string, outcome: { status: 'succeeded'; summary: Record<string, unknown> } | { status: 'failed'; error: string }): Promise<void> {
-  await db.query(
+export async function finishForecastRun(db: Queryable, runId: string, outcome: { status: 'succeeded'; summary: Record<string, unknown> } | { status: 'failed'; error: string }): Promise<void> {
+  await rowsOf(db,
     'UPDATE forecast_runs SET status = $2, summary = $3, error = $4, finished_at = now() WHERE run_id = $1',
     [runId, outcome.status, outcome.status === 'succeeded' ? JSON.stringify(outcome.summary) : null, outcome.status === 'failed' ? outcome.error.slice(0, 2000) : null],
   );
@@ -348,17 +348,17 @@ export async function finishForecastRun(db: Db, runId: string, outcome: { status
  * Retention: runs generated before `olderThan` go (with their suggestions), and forecast chunks
  * whose slots all lie before it are dropped (drop_chunks, in the Apache-2 build too).
  */
-export async function pruneForecasts(db: Db, olderThan: Date): Promise<{ runs: number; chunks: number }> {
-  const runs = await db.query<{ run_id: string }>('DELETE FROM forecast_runs WHERE generated_at < $1 RETURNING run_id', [olderThan]);
-  const chunks = await db.query<{ chunk: string }>("SELECT drop_chunks('forecasts', older_than => $1::timestamptz) AS chunk", [olderThan]);
+export async function pruneForecasts(db: Queryable, olderThan: Date): Promise<{ runs: number; chunks: number }> {
+  const runs = await rowsOf<{ run_id: string }>(db, 'DELETE FROM forecast_runs WHERE generated_at < $1 RETURNING run_id', [olderThan]);
+  const chunks = await rowsOf<{ chunk: string }>(db, "SELECT drop_chunks('forecasts', older_than => $1::timestamptz) AS chunk", [olderThan]);
   return { runs: runs.length, chunks: chunks.length };
 }
 
 // ---- Reading for the API -------------------------------------------------------------------
 
 /** The latest succeeded run that forecast this node. */
-export async function latestRunForNode(db: Db, nodeId: string): Promise<ForecastRunRecord | undefined> {
-  const rows = await db.query<RunRow>(
+export async function latestRunForNode(db: Queryable, nodeId: string): Promise<ForecastRunRecord | undefined> {
+  const rows = await rowsOf<RunRow>(db,
     `SELECT ${RUN_COLUMNS} FROM forecast_runs WHERE status = 'succeeded' AND $1 = ANY(node_ids) ORDER BY generated_at DESC LIMIT 1`,
     [nodeId],
   );
@@ -366,8 +366,8 @@ export async function latestRunForNode(db: Db, nodeId: string): Promise<Forecast
 }
 
 /** Forecasts of one run and node, optionally one SKU and a slot window; at most `limit` rows. */
-export async function loadForecasts(db: Db, a: { runId: string; nodeId: string; sku?: string; from: Date; to: Date; limit: number }): Promise<StoredForecast[]> {
-  const rows = await db.query<ForecastDbRow>(
+export async function loadForecasts(db: Queryable, a: { runId: string; nodeId: string; sku?: string; from: Date; to: Date; limit: number }): Promise<StoredForecast[]> {
+  const rows = await rowsOf<ForecastDbRow>(db,
     `SELECT node_id, sku, slot_start, horizon_h, mean, p10, p50, p90 FROM forecasts
       WHERE run_id = $1 AND node_id = $2 AND ($3::text IS NULL OR sku = $3) AND slot_start >= $4 AND slot_start < $5
       ORDER BY sku, slot_start LIMIT $6`,
@@ -384,11 +384,11 @@ const LATEST_PER_NODE = `
    ORDER BY n.node_id, r.generated_at DESC`;
 
 /** Replenishment suggestions from each node's latest run (one node or all). */
-export async function latestReplenishment(db: Db, nodeId?: string): Promise<(ReplenishmentRow & { runId: string; generatedAt: Date })[]> {
-  const rows = await db.query<{
+export async function latestReplenishment(db: Queryable, nodeId?: string): Promise<(ReplenishmentRow & { runId: string; generatedAt: Date })[]> {
+  const rows = await rowsOf<{
     run_id: string; generated_at: Date; node_id: string; sku: string; order_quantity: number; order_up_to: number; inventory_position: number; on_hand: number;
     expiry_cap: number; limited_by_expiry: boolean; lead_time_h: number; review_h: number; shelf_life_h: number; cap_hours_covered: number;
-  }>(
+  }>(db,
     `WITH latest AS (${LATEST_PER_NODE})
      SELECT s.*, l.generated_at FROM replenishment_suggestions s JOIN latest l ON l.run_id = s.run_id AND l.node_id = s.node_id
       ORDER BY s.node_id, s.order_quantity DESC, s.sku`,
@@ -401,11 +401,11 @@ export async function latestReplenishment(db: Db, nodeId?: string): Promise<(Rep
 }
 
 /** Markdown suggestions from each node's latest run (one node or all), most urgent first. */
-export async function latestMarkdowns(db: Db, nodeId?: string): Promise<(MarkdownRow & { runId: string; generatedAt: Date })[]> {
-  const rows = await db.query<{
+export async function latestMarkdowns(db: Queryable, nodeId?: string): Promise<(MarkdownRow & { runId: string; generatedAt: Date })[]> {
+  const rows = await rowsOf<{
     run_id: string; generated_at: Date; node_id: string; sku: string; lot_id: string; quantity: number; expires_on: string; sell_by: Date;
     expected_sold: number; at_risk: number; at_risk_share: number; suggested_discount: number;
-  }>(
+  }>(db,
     `WITH latest AS (${LATEST_PER_NODE})
      SELECT s.run_id, s.node_id, s.sku, s.lot_id, s.quantity, to_char(s.expires_on, 'YYYY-MM-DD') AS expires_on, s.sell_by, s.expected_sold, s.at_risk,
             s.at_risk_share, s.suggested_discount, l.generated_at
@@ -420,8 +420,8 @@ export async function latestMarkdowns(db: Db, nodeId?: string): Promise<(Markdow
 }
 
 /** Expected orders per slot of one run and node within [from, to). */
-export async function loadSlotCapacity(db: Db, a: { runId: string; nodeId: string; from: Date; to: Date }): Promise<SlotCapacityRow[]> {
-  const rows = await db.query<{ node_id: string; slot_start: Date; expected_orders: number; p90_orders: number; units_per_order: number }>(
+export async function loadSlotCapacity(db: Queryable, a: { runId: string; nodeId: string; from: Date; to: Date }): Promise<SlotCapacityRow[]> {
+  const rows = await rowsOf<{ node_id: string; slot_start: Date; expected_orders: number; p90_orders: number; units_per_order: number }>(db,
     `SELECT node_id, slot_start, expected_orders, p90_orders, units_per_order FROM slot_capacity_forecasts
       WHERE run_id = $1 AND node_id = $2 AND slot_start >= $3 AND slot_start < $4 ORDER BY slot_start`,
     [a.runId, a.nodeId, a.from, a.to],

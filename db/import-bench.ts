@@ -3,11 +3,12 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Db } from './pool';
+import { inTransaction } from './pool';
+import type { Queryable } from './pool';
 
 /** COPY each CSV file (header row skipped) into a temporary all-text table of its columns; returns rows loaded. */
-export async function copyCsvReference(db: Db, files: readonly { path: string; columns: readonly string[] }[]): Promise<number> {
-  return db.transaction(async (c) => {
+export async function copyCsvReference(db: Queryable, files: readonly { path: string; columns: readonly string[] }[]): Promise<number> {
+  return inTransaction(db, async (c) => {
     let rows = 0;
     for (const [i, f] of files.entries()) {
       const table = `bench_import_copy_${i}`;
@@ -21,9 +22,9 @@ export async function copyCsvReference(db: Db, files: readonly { path: string; c
 }
 
 /** Remove the bench's nodes, SKUs and bins (ids starting with `prefix`) and their audit rows. */
-export async function deleteBenchNetwork(db: Db, prefix: string): Promise<void> {
+export async function deleteBenchNetwork(db: Queryable, prefix: string): Promise<void> {
   const like = `${prefix.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-  await db.transaction(async (c) => {
+  await inTransaction(db, async (c) => {
     await c.query('DELETE FROM bins WHERE node_id LIKE $1', [like]);
     await c.query('DELETE FROM skus WHERE sku LIKE $1', [like]);
     await c.query('DELETE FROM nodes WHERE id LIKE $1', [like]);

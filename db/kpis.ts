@@ -4,7 +4,8 @@
 // counts, alerts); definitions are in docs/kpis.md. Each family is one query over the window;
 // the rows are merged here into one dense node × day grid (a day without activity has zero
 // counts and null rates), which is what a chart wants.
-import type { Db } from './pool';
+import { rowsOf } from './pool';
+import type { Queryable } from './pool';
 
 /** What to compute: local days `from`..`to` (inclusive, YYYY-MM-DD) in time zone `tz`. */
 export interface KpiQuery {
@@ -284,9 +285,9 @@ export function figureFromDb(name: string, v: unknown): number {
   return n;
 }
 
-async function windowOf(db: Db, q: KpiQuery): Promise<{ lo: Date; hi: Date }> {
+async function windowOf(db: Queryable, q: KpiQuery): Promise<{ lo: Date; hi: Date }> {
   try {
-    const [row] = await db.query<{ lo: Date; hi: Date }>(
+    const [row] = await rowsOf<{ lo: Date; hi: Date }>(db,
       'SELECT ($1::date::timestamp AT TIME ZONE $3::text) AS lo, (($2::date + 1)::timestamp AT TIME ZONE $3::text) AS hi',
       [q.from, q.to, q.tz],
     );
@@ -300,25 +301,25 @@ async function windowOf(db: Db, q: KpiQuery): Promise<{ lo: Date; hi: Date }> {
 }
 
 /** Whether a node exists (the API answers 404 for an unknown one). */
-export async function nodeExists(db: Db, nodeId: string): Promise<boolean> {
-  return (await db.query('SELECT 1 FROM nodes WHERE id = $1', [nodeId])).length > 0;
+export async function nodeExists(db: Queryable, nodeId: string): Promise<boolean> {
+  return (await rowsOf(db, 'SELECT 1 FROM nodes WHERE id = $1', [nodeId])).length > 0;
 }
 
 /**
  * The KPIs per node and local day over the window: one row for every day of every node that
  * had any activity in it (or of the one node asked for), ordered by node then day.
  */
-export async function kpisByNodeDay(db: Db, q: KpiQuery): Promise<KpiRow[]> {
+export async function kpisByNodeDay(db: Queryable, q: KpiQuery): Promise<KpiRow[]> {
   const { lo, hi } = await windowOf(db, q);
   const p: Params = [lo, hi, q.tz, q.nodeId ?? null];
   const now = new Date(q.now ?? Date.now());
   const parts = await Promise.all([
-    db.query<Part>(SLA_SQL, p),
-    db.query<Part>(STOCKOUT_SQL, p),
-    db.query<Part>(ACCURACY_SQL, p),
-    db.query<Part>(PICKING_SQL, p),
-    db.query<Part>(OUTCOMES_SQL, p),
-    db.query<Part>(COLD_CHAIN_SQL, [...p, now, q.from, q.to]),
+    rowsOf<Part>(db, SLA_SQL, p),
+    rowsOf<Part>(db, STOCKOUT_SQL, p),
+    rowsOf<Part>(db, ACCURACY_SQL, p),
+    rowsOf<Part>(db, PICKING_SQL, p),
+    rowsOf<Part>(db, OUTCOMES_SQL, p),
+    rowsOf<Part>(db, COLD_CHAIN_SQL, [...p, now, q.from, q.to]),
   ]);
   const days = daysBetween(q.from, q.to);
   const inWindow = new Set(days);

@@ -5,13 +5,12 @@
 // what is stored, and only a real change bumps its version and writes an audit row (who, when,
 // before, after). References to other records are checked here, where the rows are, and come
 // back as problems naming the field; nothing is written then.
-import type { Pool, PoolClient } from 'pg';
-import type { Db } from './pool';
+import { rowsOf } from './pool';
+import type { Queryable } from './pool';
 import { isBuiltInBand } from '../domain/masterdata/codes';
 import type { AssetBody, BinBody, Entity, NodeBody, ReferenceProblem, SensorBody, SkuBody } from '../domain/masterdata/schemas';
 import { sameRecord } from '../domain/masterdata/schemas';
 
-type Queryable = Pool | PoolClient;
 
 export interface NodeView extends NodeBody { nodeId: string; version: number }
 export interface SkuView extends SkuBody { sku: string; version: number }
@@ -75,7 +74,7 @@ interface UpsertSpec<V extends { version: number }> {
   write: (version: number) => Promise<void>;
 }
 
-async function upsertAudited<V extends { version: number }>(c: PoolClient, s: UpsertSpec<V>): Promise<UpsertResult<V>> {
+async function upsertAudited<V extends { version: number }>(c: Queryable, s: UpsertSpec<V>): Promise<UpsertResult<V>> {
   await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`masterdata:${s.entity}:${s.id}`]);
   const before = await s.read();
   if (before) {
@@ -104,7 +103,7 @@ const problem = (path: string, message: string): ReferenceProblem => ({ path, me
 // ---- per entity -------------------------------------------------------------------------------
 
 /** Create or update a node; its slot capacity lives in attributes, where allocation reads it. */
-export function putNode(c: PoolClient, nodeId: string, body: NodeBody, actor: Actor): Promise<UpsertResult<NodeView>> {
+export function putNode(c: Queryable, nodeId: string, body: NodeBody, actor: Actor): Promise<UpsertResult<NodeView>> {
   return upsertAudited<NodeView>(c, {
     entity: 'node', id: nodeId, actor, read: () => readNode(c, nodeId), next: { nodeId, ...body },
     check: async () => {
@@ -126,7 +125,7 @@ export function putNode(c: PoolClient, nodeId: string, body: NodeBody, actor: Ac
 }
 
 /** Create or update a SKU; its band must name a rule profile and its GTIN no other SKU. */
-export function putSku(c: PoolClient, sku: string, body: SkuBody, actor: Actor): Promise<UpsertResult<SkuView>> {
+export function putSku(c: Queryable, sku: string, body: SkuBody, actor: Actor): Promise<UpsertResult<SkuView>> {
   return upsertAudited<SkuView>(c, {
     entity: 'sku', id: sku, actor, read: () => readSku(c, sku), next: { sku, ...body },
     check: async () => {
@@ -152,7 +151,7 @@ export function putSku(c: PoolClient, sku: string, body: SkuBody, actor: Actor):
 }
 
 /** Create or update a bin of a node; its zone must be one the node holds. */
-export function putBin(c: PoolClient, nodeId: string, bin: string, body: BinBody, actor: Actor): Promise<UpsertResult<BinView>> {
+export function putBin(c: Queryable, nodeId: string, bin: string, body: BinBody, actor: Actor): Promise<UpsertResult<BinView>> {
   return upsertAudited<BinView>(c, {
     entity: 'bin', id: `${nodeId}/${bin}`, actor, read: () => readBin(c, nodeId, bin), next: { nodeId, bin, ...body },
     check: async () => {
@@ -171,7 +170,7 @@ export function putBin(c: PoolClient, nodeId: string, bin: string, body: BinBody
 }
 
 /** Create or update an asset; its sensors move with it when it moves to another node. */
-export function putAsset(c: PoolClient, assetId: string, body: AssetBody, actor: Actor): Promise<UpsertResult<AssetView>> {
+export function putAsset(c: Queryable, assetId: string, body: AssetBody, actor: Actor): Promise<UpsertResult<AssetView>> {
   return upsertAudited<AssetView>(c, {
     entity: 'asset', id: assetId, actor, read: () => readAsset(c, assetId), next: { assetId, ...body },
     check: async () => {
@@ -192,7 +191,7 @@ export function putAsset(c: PoolClient, assetId: string, body: AssetBody, actor:
 }
 
 /** Create or update a sensor; it sits on a known asset, at that asset's node. */
-export async function putSensor(c: PoolClient, sensorId: string, body: SensorBody, actor: Actor): Promise<UpsertResult<SensorView>> {
+export async function putSensor(c: Queryable, sensorId: string, body: SensorBody, actor: Actor): Promise<UpsertResult<SensorView>> {
   const asset = await one<{ node_id: string }>(c, 'SELECT node_id FROM assets WHERE id = $1 FOR SHARE', [body.assetId]);
   return upsertAudited<SensorView>(c, {
     entity: 'sensor', id: sensorId, actor, read: () => readSensor(c, sensorId), next: { sensorId, assetId: body.assetId, nodeId: asset?.node_id ?? '', active: body.active },
@@ -212,8 +211,8 @@ export async function putSensor(c: PoolClient, sensorId: string, body: SensorBod
 export interface AuditEntry { id: string; entity: Entity; entityId: string; version: number; actor: string; at: Date; before: unknown; after: unknown }
 
 /** Audit entries, newest first; `entity`/`id` narrow them, `beforeId` pages on. */
-export async function listAudit(db: Db, f: { entity?: Entity; id?: string; beforeId?: string; limit: number }): Promise<AuditEntry[]> {
-  return db.query<AuditEntry>(
+export async function listAudit(db: Queryable, f: { entity?: Entity; id?: string; beforeId?: string; limit: number }): Promise<AuditEntry[]> {
+  return rowsOf<AuditEntry>(db,
     `SELECT id::text, entity, entity_id AS "entityId", version, actor, at, before, after FROM master_data_audit
       WHERE ($1::text IS NULL OR entity = $1) AND ($2::text IS NULL OR entity_id = $2) AND ($3::bigint IS NULL OR id < $3)
       ORDER BY id DESC LIMIT $4`,
@@ -224,21 +223,21 @@ export async function listAudit(db: Db, f: { entity?: Entity; id?: string; befor
 // ---- the import's reads -------------------------------------------------------------------------
 
 /** Which of these ids exist, per referenced table (a dry run checks references without writing). */
-export async function existingIds(db: Db, kind: 'node' | 'asset', ids: readonly string[]): Promise<Set<string>> {
+export async function existingIds(db: Queryable, kind: 'node' | 'asset', ids: readonly string[]): Promise<Set<string>> {
   const table = kind === 'node' ? 'nodes' : 'assets';
-  const rows = await db.query<{ id: string }>(`SELECT id FROM ${table} WHERE id = ANY($1::text[])`, [[...ids]]);
+  const rows = await rowsOf<{ id: string }>(db, `SELECT id FROM ${table} WHERE id = ANY($1::text[])`, [[...ids]]);
   return new Set(rows.map((r) => r.id));
 }
 
 /** The zones each of these nodes holds. */
-export async function nodeZones(db: Db, nodeIds: readonly string[]): Promise<Map<string, string[]>> {
-  const rows = await db.query<{ id: string; zones: string[] }>('SELECT id, zones FROM nodes WHERE id = ANY($1::text[])', [[...nodeIds]]);
+export async function nodeZones(db: Queryable, nodeIds: readonly string[]): Promise<Map<string, string[]>> {
+  const rows = await rowsOf<{ id: string; zones: string[] }>(db, 'SELECT id, zones FROM nodes WHERE id = ANY($1::text[])', [[...nodeIds]]);
   return new Map(rows.map((r) => [r.id, r.zones]));
 }
 
 /** The custom bands (rule profiles) among these ids. */
-export async function customBands(db: Db, ids: readonly string[]): Promise<Set<string>> {
-  const rows = await db.query<{ id: string }>('SELECT id FROM alert_rule_profiles WHERE id = ANY($1::text[])', [[...ids]]);
+export async function customBands(db: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await rowsOf<{ id: string }>(db, 'SELECT id FROM alert_rule_profiles WHERE id = ANY($1::text[])', [[...ids]]);
   return new Set(rows.map((r) => r.id));
 }
 
@@ -271,7 +270,7 @@ export class ConcurrentChangeError extends Error {
   }
 }
 
-async function upsertBatchAudited<V extends { version: number }>(c: PoolClient, actor: Actor, s: BatchSpec<V>): Promise<BatchResult> {
+async function upsertBatchAudited<V extends { version: number }>(c: Queryable, actor: Actor, s: BatchSpec<V>): Promise<BatchResult> {
   const before = await s.readMany();
   const result: BatchResult = { created: 0, changed: 0, unchanged: 0, refused: [] };
   const touched: number[] = [];
@@ -307,7 +306,7 @@ async function upsertBatchAudited<V extends { version: number }>(c: PoolClient, 
 }
 
 /** Create or update many SKUs at once (see putSku). */
-export async function putSkus(c: PoolClient, rows: readonly { sku: string; body: SkuBody }[], actor: Actor): Promise<BatchResult> {
+export async function putSkus(c: Queryable, rows: readonly { sku: string; body: SkuBody }[], actor: Actor): Promise<BatchResult> {
   const ids = rows.map((r) => r.sku);
   return upsertBatchAudited<SkuView>(c, actor, {
     entity: 'sku', ids, next: rows.map((r) => ({ sku: r.sku, ...r.body })),
@@ -352,7 +351,7 @@ export async function putSkus(c: PoolClient, rows: readonly { sku: string; body:
 }
 
 /** Create or update many bins at once (see putBin). */
-export async function putBins(c: PoolClient, rows: readonly { nodeId: string; bin: string; body: BinBody }[], actor: Actor): Promise<BatchResult> {
+export async function putBins(c: Queryable, rows: readonly { nodeId: string; bin: string; body: BinBody }[], actor: Actor): Promise<BatchResult> {
   const ids = rows.map((r) => `${r.nodeId}/${r.bin}`);
   return upsertBatchAudited<BinView>(c, actor, {
     entity: 'bin', ids, next: rows.map((r) => ({ nodeId: r.nodeId, bin: r.bin, ...r.body })),

@@ -1,8 +1,8 @@
-import type { PoolClient } from 'pg';
 import type { Allocation, LotReservation, Node, Order, Sku, StockLot, Zone } from '../domain/orders';
 import type { CustomerPiiSealer } from '../platform/pii';
 import { storeCustomerRecord } from './customers';
-import type { Db } from './pool';
+import { inTransaction, rowsOf } from './pool';
+import type { Queryable } from './pool';
 
 /** A SKU with its cold-chain profile, as stored. */
 export interface SkuRecord extends Sku {
@@ -24,9 +24,9 @@ export interface LotRecord {
 }
 
 /** Register or update nodes (allocation parameters live in `attributes`). */
-export async function upsertNodes(db: Db, nodes: readonly Node[]): Promise<void> {
+export async function upsertNodes(db: Queryable, nodes: readonly Node[]): Promise<void> {
   if (!nodes.length) return;
-  await db.query(
+  await rowsOf(db,
     `INSERT INTO nodes (id, kind, name, lat, lng, service_radius_km, zones, attributes)
      SELECT id, kind, name, lat, lng, r, string_to_array(z, ','), a
        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::text[], $8::jsonb[]) AS t(id, kind, name, lat, lng, r, z, a)
@@ -41,9 +41,9 @@ export async function upsertNodes(db: Db, nodes: readonly Node[]): Promise<void>
 }
 
 /** Register or update SKUs. */
-export async function upsertSkus(db: Db, skus: readonly SkuRecord[]): Promise<void> {
+export async function upsertSkus(db: Queryable, skus: readonly SkuRecord[]): Promise<void> {
   if (!skus.length) return;
-  await db.query(
+  await rowsOf(db,
     `INSERT INTO skus (sku, name, category, zone, min_shelf_life_days, perishable, unit_price_cents, band, q10, ref_temp_c, shelf_life_days_at_ref)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::text[], $9::float8[], $10::float8[], $11::float8[])
      ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category, zone = EXCLUDED.zone,
@@ -58,9 +58,9 @@ export async function upsertSkus(db: Db, skus: readonly SkuRecord[]): Promise<vo
 }
 
 /** Insert lots that do not exist yet (receipts of known lots go through stock adjustments). */
-export async function insertLots(db: Db, lots: readonly LotRecord[]): Promise<void> {
+export async function insertLots(db: Queryable, lots: readonly LotRecord[]): Promise<void> {
   if (!lots.length) return;
-  await db.query(
+  await rowsOf(db,
     `INSERT INTO lots (lot_id, node_id, sku, expires_on, on_hand, bin, asset_id)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::int[], $6::text[], $7::text[])
      ON CONFLICT (lot_id) DO NOTHING`,
@@ -80,30 +80,30 @@ function toNode(r: NodeRow): Node {
 
 /** Everything the allocator needs for one order: nearby nodes, its SKUs, their allocatable lots, slot usage. */
 export async function loadAllocationInputs(
-  db: Db,
+  db: Queryable,
   order: Pick<Order, 'location' | 'lines'>,
   slotKey: string,
 ): Promise<{ nodes: Node[]; skus: Sku[]; lots: StockLot[]; slotUsage: Map<string, Map<string, number>> }> {
   const skuIds = [...new Set(order.lines.map((l) => l.sku))];
   // A generous box (~30 km) prefilters; the allocator applies each node's own radius.
   const nodes = (
-    await db.query<NodeRow>(
+    await rowsOf<NodeRow>(db,
       `SELECT id, kind, name, lat, lng, service_radius_km, zones, attributes FROM nodes WHERE abs(lat - $1) < 0.3 AND abs(lng - $2) < 0.35`,
       [order.location.lat, order.location.lng],
     )
   ).map(toNode);
   const nodeIds = nodes.map((n) => n.id);
   const [skuRows, lotRows, usageRows] = await Promise.all([
-    db.query<{ sku: string; name: string; category: string; zone: Zone; min_shelf_life_days: number; perishable: boolean; unit_price_cents: number }>(
+    rowsOf<{ sku: string; name: string; category: string; zone: Zone; min_shelf_life_days: number; perishable: boolean; unit_price_cents: number }>(db,
       'SELECT sku, name, category, zone, min_shelf_life_days, perishable, unit_price_cents FROM skus WHERE sku = ANY($1)',
       [skuIds],
     ),
-    db.query<{ lot_id: string; node_id: string; sku: string; expires_on: string; available: number; bin: string | null }>(
+    rowsOf<{ lot_id: string; node_id: string; sku: string; expires_on: string; available: number; bin: string | null }>(db,
       `SELECT lot_id, node_id, sku, to_char(expires_on, 'YYYY-MM-DD') AS expires_on, on_hand - reserved AS available, bin
          FROM lots WHERE node_id = ANY($1) AND sku = ANY($2) AND status = 'available' AND on_hand > reserved`,
       [nodeIds, skuIds],
     ),
-    db.query<{ node_id: string; used: number }>('SELECT node_id, used FROM node_slot_usage WHERE node_id = ANY($1) AND slot_key = $2', [nodeIds, slotKey]),
+    rowsOf<{ node_id: string; used: number }>(db, 'SELECT node_id, used FROM node_slot_usage WHERE node_id = ANY($1) AND slot_key = $2', [nodeIds, slotKey]),
   ]);
   return {
     nodes,
@@ -123,10 +123,10 @@ export interface ReservationConflict { lotId?: string; nodeId: string; reason: '
  * is updated only while on_hand - reserved covers the quantity, and a CHECK backs that up.
  */
 export async function reserveAllocation(
-  db: Db,
+  db: Queryable,
   args: { orderId: string; allocationKey: string; allocation: Allocation; requests: readonly LotReservation[]; slotKey: string; capacities: ReadonlyMap<string, number>; newNodeIds: readonly string[]; expiresAt: Date; at: Date },
 ): Promise<{ ok: true; allocation: Allocation; replayed: boolean } | { ok: false; conflict: ReservationConflict }> {
-  return db.transaction(async (c) => {
+  return inTransaction(db, async (c) => {
     const prior = await c.query<{ data: Allocation }>('SELECT data FROM order_events WHERE event_key = $1', [args.allocationKey]);
     if (prior.rows[0]) return { ok: true as const, allocation: prior.rows[0].data, replayed: true };
     // Lock lots in a stable order so concurrent orders on the same lots cannot deadlock.
@@ -172,8 +172,8 @@ class ConflictError extends Error {
  * Release held reservations of an order (all, or only some lots; of one allocation, or of every
  * allocation when `allocationKey` is absent); returns the lots released. Idempotent.
  */
-export async function releaseReservations(db: Db, orderId: string, lotIds?: readonly string[], allocationKey?: string): Promise<{ lotId: string; qty: number }[]> {
-  return db.transaction(async (c) => {
+export async function releaseReservations(db: Queryable, orderId: string, lotIds?: readonly string[], allocationKey?: string): Promise<{ lotId: string; qty: number }[]> {
+  return inTransaction(db, async (c) => {
     const rows = (
       await c.query<{ lot_id: string; qty: number }>(
         `UPDATE stock_reservations SET status = 'released'
@@ -190,8 +190,8 @@ export async function releaseReservations(db: Db, orderId: string, lotIds?: read
 }
 
 /** Give back slot capacity taken at a node (cancellation before picking). */
-export async function releaseSlot(db: Db, nodeId: string, slotKey: string): Promise<void> {
-  await db.query('UPDATE node_slot_usage SET used = used - 1 WHERE node_id = $1 AND slot_key = $2 AND used > 0', [nodeId, slotKey]);
+export async function releaseSlot(db: Queryable, nodeId: string, slotKey: string): Promise<void> {
+  await rowsOf(db, 'UPDATE node_slot_usage SET used = used - 1 WHERE node_id = $1 AND slot_key = $2 AND used > 0', [nodeId, slotKey]);
 }
 
 /**
@@ -200,8 +200,8 @@ export async function releaseSlot(db: Db, nodeId: string, slotKey: string): Prom
  * it (fulfilments started before holds were kept per allocation) every hold of the order at the
  * node goes.
  */
-export async function commitReservations(db: Db, orderId: string, nodeId: string, allocationKey?: string): Promise<number> {
-  return db.transaction(async (c) => {
+export async function commitReservations(db: Queryable, orderId: string, nodeId: string, allocationKey?: string): Promise<number> {
+  return inTransaction(db, async (c) => {
     const rows = (
       await c.query<{ lot_id: string; qty: number }>(
         `UPDATE stock_reservations SET status = 'committed'
@@ -223,10 +223,10 @@ export async function commitReservations(db: Db, orderId: string, nodeId: string
  * (released). Idempotent: a second call finds nothing held.
  */
 export async function commitPickedReleaseRest(
-  db: Db,
+  db: Queryable,
   a: { orderId: string; nodeId: string; allocationKey?: string; picked: readonly { lotId: string; qty: number }[] },
 ): Promise<{ committed: number; released: number }> {
-  return db.transaction(async (c) => {
+  return inTransaction(db, async (c) => {
     const rows = (
       await c.query<{ allocation_key: string; lot_id: string; qty: number }>(
         `SELECT allocation_key, lot_id, qty FROM stock_reservations
@@ -259,7 +259,7 @@ export async function commitPickedReleaseRest(
 export interface OrderEvent { orderId: string; key: string; type: string; at: Date; nodeId?: string; data?: unknown }
 
 /** Append one event inside a caller's transaction (a repeated key is a no-op). */
-export async function insertEvent(c: PoolClient, e: OrderEvent): Promise<void> {
+export async function insertEvent(c: Queryable, e: OrderEvent): Promise<void> {
   await c.query(
     'INSERT INTO order_events (order_id, at, event_key, type, node_id, data) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING',
     [e.orderId, e.at, e.key, e.type, e.nodeId ?? null, JSON.stringify(e.data ?? {})],
@@ -267,8 +267,8 @@ export async function insertEvent(c: PoolClient, e: OrderEvent): Promise<void> {
 }
 
 /** Append to the event stream and move the order's status; re-appending the same key is a no-op. */
-export async function appendOrderEvent(db: Db, e: OrderEvent & { status?: string }): Promise<void> {
-  await db.transaction(async (c) => {
+export async function appendOrderEvent(db: Queryable, e: OrderEvent & { status?: string }): Promise<void> {
+  await inTransaction(db, async (c) => {
     await insertEvent(c, e);
     if (e.status) await c.query('UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1', [e.orderId, e.status]);
   });
@@ -280,8 +280,8 @@ export async function appendOrderEvent(db: Db, e: OrderEvent & { status?: string
  * `location`, which stays out of workflow histories; an order started without intake (a
  * replacement) brings it, and its row is made here.
  */
-export async function recordOrder(db: Db, order: Omit<Order, 'location'> & { location?: Order['location'] }): Promise<void> {
-  await db.transaction(async (c) => {
+export async function recordOrder(db: Queryable, order: Omit<Order, 'location'> & { location?: Order['location'] }): Promise<void> {
+  await inTransaction(db, async (c) => {
     if (order.location) {
       await c.query(
         `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at)
@@ -301,17 +301,17 @@ export async function recordOrder(db: Db, order: Omit<Order, 'location'> & { loc
  * so the replacement's workflow input carries no coordinates. Idempotent by order id.
  */
 export async function recordReplacementOrder(
-  db: Db,
+  db: Queryable,
   r: { orderId: string; fromOrderId: string; slot: Order['slot']; lines: Order['lines']; placedAt: number },
 ): Promise<void> {
-  const inserted = await db.query(
+  const inserted = await rowsOf(db,
     `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at, placed_by)
      SELECT $1, customer_id, address_key, lat, lng, $3, $4, $5, $6, 'received', $7, placed_by FROM orders WHERE order_id = $2
      ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
     [r.orderId, r.fromOrderId, r.slot.kind, new Date(r.slot.start), new Date(r.slot.end), JSON.stringify(r.lines), new Date(r.placedAt)],
   );
   if (inserted.length) return;
-  const exists = await db.query('SELECT 1 FROM orders WHERE order_id = $1', [r.orderId]);
+  const exists = await rowsOf(db, 'SELECT 1 FROM orders WHERE order_id = $1', [r.orderId]);
   if (!exists.length) throw new Error(`order ${r.fromOrderId} not found: no door for replacement ${r.orderId}`);
 }
 
@@ -319,8 +319,8 @@ export async function recordReplacementOrder(
  * Where an order is delivered, as recorded at intake (the allocation reads it here, so workflows
  * need not carry it); undefined for an unknown order or one whose door was erased.
  */
-export async function loadOrderLocation(db: Db, orderId: string): Promise<Order['location'] | undefined> {
-  const row = (await db.query<{ lat: number | null; lng: number | null }>('SELECT lat, lng FROM orders WHERE order_id = $1', [orderId]))[0];
+export async function loadOrderLocation(db: Queryable, orderId: string): Promise<Order['location'] | undefined> {
+  const row = (await rowsOf<{ lat: number | null; lng: number | null }>(db, 'SELECT lat, lng FROM orders WHERE order_id = $1', [orderId]))[0];
   return row && row.lat !== null && row.lng !== null ? { lat: row.lat, lng: row.lng } : undefined;
 }
 
@@ -346,10 +346,10 @@ export interface IntakeRecord {
  * is written and the existing record is returned for the caller to compare.
  */
 export async function claimOrder(
-  db: Db,
+  db: Queryable,
   a: { order: Order; fingerprint: Record<string, string>; customer: CustomerPiiSealer; placedBy: string },
 ): Promise<{ created: true } | { created: false; existing: IntakeRecord }> {
-  return db.transaction(async (c) => {
+  return inTransaction(db, async (c) => {
     const o = a.order;
     const inserted = await c.query(
       `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at, intake_fingerprint, placed_by)
@@ -377,21 +377,21 @@ export async function claimOrder(
 }
 
 /** Note the run intake started for an order; the first one noted stays. */
-export async function markOrderStarted(db: Db, orderId: string, runId: string): Promise<void> {
-  await db.query('UPDATE orders SET started_run_id = $2 WHERE order_id = $1 AND started_run_id IS NULL', [orderId, runId]);
+export async function markOrderStarted(db: Queryable, orderId: string, runId: string): Promise<void> {
+  await rowsOf(db, 'UPDATE orders SET started_run_id = $2 WHERE order_id = $1 AND started_run_id IS NULL', [orderId, runId]);
 }
 
 /** Save the latest allocation (with its explanation) for ops. */
-export async function saveAllocation(db: Db, orderId: string, allocation: Allocation, coldChainRisk?: boolean): Promise<void> {
-  await db.query('UPDATE orders SET allocation = $2, cold_chain_risk = coalesce($3, cold_chain_risk), updated_at = now() WHERE order_id = $1', [orderId, JSON.stringify(allocation), coldChainRisk ?? null]);
+export async function saveAllocation(db: Queryable, orderId: string, allocation: Allocation, coldChainRisk?: boolean): Promise<void> {
+  await rowsOf(db, 'UPDATE orders SET allocation = $2, cold_chain_risk = coalesce($3, cold_chain_risk), updated_at = now() WHERE order_id = $1', [orderId, JSON.stringify(allocation), coldChainRisk ?? null]);
 }
 
 /**
  * Join the open delivery for this door, slot and node if one opened within the merge
  * window, else open one. An advisory lock per (node, door, slot) serialises concurrent joins.
  */
-export async function joinDelivery(db: Db, a: { orderId: string; nodeId: string; addressKey: string; slotKey: string; windowMs: number; at: Date }): Promise<{ deliveryId: string; orderIds: string[] }> {
-  return db.transaction(async (c) => {
+export async function joinDelivery(db: Queryable, a: { orderId: string; nodeId: string; addressKey: string; slotKey: string; windowMs: number; at: Date }): Promise<{ deliveryId: string; orderIds: string[] }> {
+  return inTransaction(db, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${a.nodeId}|${a.addressKey}|${a.slotKey}`]);
     const mine = await c.query<{ delivery_id: string; order_ids: string[] }>('SELECT delivery_id, order_ids FROM deliveries WHERE node_id = $1 AND $2 = ANY(order_ids)', [a.nodeId, a.orderId]);
     if (mine.rows[0]) return { deliveryId: mine.rows[0].delivery_id, orderIds: mine.rows[0].order_ids };
@@ -420,12 +420,12 @@ export interface ReturnLineSettlement {
 }
 
 /** A returned line's stock consequence: restock ambient sellable goods, write off the rest; and the credit. Idempotent per (order, line, reason). */
-export async function settleReturnLine(db: Db, r: ReturnLineSettlement): Promise<void> {
-  await db.transaction((c) => settleReturnLineWith(c, r));
+export async function settleReturnLine(db: Queryable, r: ReturnLineSettlement): Promise<void> {
+  await inTransaction(db, (c) => settleReturnLineWith(c, r));
 }
 
 /** `settleReturnLine` inside a caller's transaction. */
-export async function settleReturnLineWith(c: PoolClient, r: ReturnLineSettlement): Promise<void> {
+export async function settleReturnLineWith(c: Queryable, r: ReturnLineSettlement): Promise<void> {
   const credit = await c.query(
     'INSERT INTO order_credits (order_id, line_id, reason, credit_cents) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING',
     [r.orderId, r.lineId, r.reason, r.creditCents],
@@ -447,15 +447,15 @@ export async function settleReturnLineWith(c: PoolClient, r: ReturnLineSettlemen
 // Receipts, cycle counts and POS sales: db/stock.ts (applyStockAdjustment, recordPosSales).
 
 /** Order row for the status API. */
-export async function loadOrder(db: Db, orderId: string): Promise<{ order_id: string; status: string; allocation: Allocation | null; cold_chain_risk: boolean; slot_end: Date } | undefined> {
-  return (await db.query<{ order_id: string; status: string; allocation: Allocation | null; cold_chain_risk: boolean; slot_end: Date }>(
+export async function loadOrder(db: Queryable, orderId: string): Promise<{ order_id: string; status: string; allocation: Allocation | null; cold_chain_risk: boolean; slot_end: Date } | undefined> {
+  return (await rowsOf<{ order_id: string; status: string; allocation: Allocation | null; cold_chain_risk: boolean; slot_end: Date }>(db,
     'SELECT order_id, status, allocation, cold_chain_risk, slot_end FROM orders WHERE order_id = $1', [orderId],
   ))[0];
 }
 
 /** The event stream of one order, oldest first. */
-export async function loadOrderEvents(db: Db, orderId: string): Promise<{ at: Date; type: string; node_id: string | null; data: unknown }[]> {
-  return db.query('SELECT at, type, node_id, data FROM order_events WHERE order_id = $1 ORDER BY at, event_key', [orderId]);
+export async function loadOrderEvents(db: Queryable, orderId: string): Promise<{ at: Date; type: string; node_id: string | null; data: unknown }[]> {
+  return rowsOf(db, 'SELECT at, type, node_id, data FROM order_events WHERE order_id = $1 ORDER BY at, event_key', [orderId]);
 }
 
 /**
@@ -463,8 +463,8 @@ export async function loadOrderEvents(db: Db, orderId: string): Promise<{ at: Da
  * them, e.g. terminated by an operator). Returns how many were released, and the lots that held
  * fewer units than their expired reservations said.
  */
-export async function releaseExpiredReservations(db: Db, now: Date): Promise<{ released: number; unbalancedLots: string[] }> {
-  return db.transaction(async (c) => {
+export async function releaseExpiredReservations(db: Queryable, now: Date): Promise<{ released: number; unbalancedLots: string[] }> {
+  return inTransaction(db, async (c) => {
     const rows = (
       await c.query<{ lot_id: string; qty: number }>(
         `UPDATE stock_reservations SET status = 'released' WHERE status = 'held' AND expires_at < $1 RETURNING lot_id, qty`,
@@ -490,15 +490,15 @@ export async function releaseExpiredReservations(db: Db, now: Date): Promise<{ r
 // ---- Ownership (docs/security.md) -------------------------------------------------------------
 
 /** Who placed an order (null: recorded before intake kept it); undefined for an unknown order. */
-export async function orderOwner(db: Db, orderId: string): Promise<{ placedBy: string | null } | undefined> {
-  const row = (await db.query<{ placed_by: string | null }>('SELECT placed_by FROM orders WHERE order_id = $1', [orderId]))[0];
+export async function orderOwner(db: Queryable, orderId: string): Promise<{ placedBy: string | null } | undefined> {
+  const row = (await rowsOf<{ placed_by: string | null }>(db, 'SELECT placed_by FROM orders WHERE order_id = $1', [orderId]))[0];
   return row ? { placedBy: row.placed_by } : undefined;
 }
 
 /** The orders among `orderIds` that `placedBy` placed. */
-export async function ordersPlacedBy(db: Db, orderIds: readonly string[], placedBy: string): Promise<Set<string>> {
+export async function ordersPlacedBy(db: Queryable, orderIds: readonly string[], placedBy: string): Promise<Set<string>> {
   if (!orderIds.length) return new Set();
-  const rows = await db.query<{ order_id: string }>('SELECT order_id FROM orders WHERE order_id = ANY($1) AND placed_by = $2', [[...new Set(orderIds)], placedBy]);
+  const rows = await rowsOf<{ order_id: string }>(db, 'SELECT order_id FROM orders WHERE order_id = ANY($1) AND placed_by = $2', [[...new Set(orderIds)], placedBy]);
   return new Set(rows.map((r) => r.order_id));
 }
 
@@ -506,9 +506,19 @@ export async function ordersPlacedBy(db: Db, orderIds: readonly string[], placed
  * A fulfilment's courier as its workflow last published it (pick_tasks, written before an update
  * answers): null until it is dispatched. Undefined for a fulfilment that does not exist (yet).
  */
-export async function fulfilmentAssignment(db: Db, fulfilmentId: string): Promise<{ orderId: string; state: string; courierId: string | null } | undefined> {
-  const row = (await db.query<{ order_id: string; state: string; courier_id: string | null }>(
+export async function fulfilmentAssignment(db: Queryable, fulfilmentId: string): Promise<{ orderId: string; state: string; courierId: string | null } | undefined> {
+  const row = (await rowsOf<{ order_id: string; state: string; courier_id: string | null }>(db,
     "SELECT order_id, state, view->>'courierId' AS courier_id FROM pick_tasks WHERE fulfilment_id = $1", [fulfilmentId],
   ))[0];
   return row ? { orderId: row.order_id, state: row.state, courierId: row.courier_id } : undefined;
+}
+
+/** Price and perishability of SKUs, as the returns rules and refunds of unserved lines need them. */
+export async function skuPriceFacts(q: Queryable, skus: readonly string[]): Promise<{ sku: string; perishable: boolean; unitPriceCents: number }[]> {
+  const rows = await rowsOf<{ sku: string; perishable: boolean; unit_price_cents: number }>(
+    q,
+    'SELECT sku, perishable, unit_price_cents FROM skus WHERE sku = ANY($1)',
+    [[...skus]],
+  );
+  return rows.map((r) => ({ sku: r.sku, perishable: r.perishable, unitPriceCents: r.unit_price_cents }));
 }

@@ -1,10 +1,10 @@
 // SQL of picking: the open-task table, short-pick stock corrections, substitution policies, and
 // the few lookups the picker API enriches its answers with (product names, sealed contacts).
-import type { PoolClient } from 'pg';
 import type { PickView, SubstitutionPolicy } from '../domain/orders';
 import { sealedContactsForOrders } from './customers';
 import { conflictsAsTyped } from './errors';
-import type { Db } from './pool';
+import { inTransaction, rowsOf } from './pool';
+import type { Queryable } from './pool';
 import { insertEvent, settleReturnLine } from './orders';
 import type { OrderEvent } from './orders';
 
@@ -26,21 +26,21 @@ const pickTaskParams = (view: PickView, pickers: readonly string[]) => [view.ful
  * Write a fulfilment's picking view; an older version never replaces a newer one. `events`:
  * the order events of the changes that led to it, appended in the same transaction.
  */
-export async function upsertPickTask(db: Db, view: PickView, pickers: readonly string[], events: readonly OrderEvent[] = []): Promise<void> {
+export async function upsertPickTask(db: Queryable, view: PickView, pickers: readonly string[], events: readonly OrderEvent[] = []): Promise<void> {
   if (events.length === 0) {
-    await db.query(UPSERT_PICK_TASK, pickTaskParams(view, pickers));
+    await rowsOf(db, UPSERT_PICK_TASK, pickTaskParams(view, pickers));
     return;
   }
   // The events that led to this view land with it, or not at all.
-  await db.transaction(async (c) => {
+  await inTransaction(db, async (c) => {
     for (const e of events) await insertEvent(c, e);
     await c.query(UPSERT_PICK_TASK, pickTaskParams(view, pickers));
   });
 }
 
 /** Fulfilments of a node that pickers still work on (allocated, picking, packed), earliest deadline first. */
-export async function openPickTasks(db: Db, nodeId: string): Promise<PickTaskRow[]> {
-  const rows = await db.query<Row>(
+export async function openPickTasks(db: Queryable, nodeId: string): Promise<PickTaskRow[]> {
+  const rows = await rowsOf<Row>(db,
     `SELECT ${COLUMNS} FROM pick_tasks WHERE node_id = $1 AND state IN ('allocated', 'picking', 'packed') ORDER BY pick_deadline, fulfilment_id`,
     [nodeId],
   );
@@ -48,14 +48,14 @@ export async function openPickTasks(db: Db, nodeId: string): Promise<PickTaskRow
 }
 
 /** One fulfilment's row, or undefined before its workflow wrote it. */
-export async function pickTask(db: Db, fulfilmentId: string): Promise<PickTaskRow | undefined> {
-  const rows = await db.query<Row>(`SELECT ${COLUMNS} FROM pick_tasks WHERE fulfilment_id = $1`, [fulfilmentId]);
+export async function pickTask(db: Queryable, fulfilmentId: string): Promise<PickTaskRow | undefined> {
+  const rows = await rowsOf<Row>(db, `SELECT ${COLUMNS} FROM pick_tasks WHERE fulfilment_id = $1`, [fulfilmentId]);
   return rows[0] ? toRow(rows[0]) : undefined;
 }
 
 /** Every fulfilment of an order that reached the picking table. */
-export async function pickTasksOfOrder(db: Db, orderId: string): Promise<PickTaskRow[]> {
-  return (await db.query<Row>(`SELECT ${COLUMNS} FROM pick_tasks WHERE order_id = $1 ORDER BY fulfilment_id`, [orderId])).map(toRow);
+export async function pickTasksOfOrder(db: Queryable, orderId: string): Promise<PickTaskRow[]> {
+  return (await rowsOf<Row>(db, `SELECT ${COLUMNS} FROM pick_tasks WHERE order_id = $1 ORDER BY fulfilment_id`, [orderId])).map(toRow);
 }
 
 /** What a short pick did to one lot. */
@@ -68,8 +68,8 @@ export interface ShortPickLot { lotId: string; qty: number }
  * goods as a write-off of the missing units. Idempotent per (fulfilment, line, lot): a retried
  * activity changes nothing.
  */
-export async function recordShortPick(db: Db, a: { orderId: string; fulfilmentId: string; allocationKey?: string; lineId: string; reason: string; lots: readonly ShortPickLot[] }): Promise<void> {
-  await db.transaction(async (c) => {
+export async function recordShortPick(db: Queryable, a: { orderId: string; fulfilmentId: string; allocationKey?: string; lineId: string; reason: string; lots: readonly ShortPickLot[] }): Promise<void> {
+  await inTransaction(db, async (c) => {
     for (const l of [...a.lots].sort((x, y) => (x.lotId < y.lotId ? -1 : x.lotId > y.lotId ? 1 : 0))) {
       if (l.qty <= 0) continue;
       const id = `${a.fulfilmentId}:${a.lineId}:short:${l.lotId}`;
@@ -126,8 +126,8 @@ export interface QuarantineSettlement {
  * holds are released, by exactly the given quantity, so the holds of lines the quarantine
  * does not touch stay. Returns false when it was settled before (an activity retry).
  */
-export async function settleQuarantinedLines(db: Db, a: QuarantineSettlement): Promise<boolean> {
-  return db.transaction(async (c) => {
+export async function settleQuarantinedLines(db: Queryable, a: QuarantineSettlement): Promise<boolean> {
+  return inTransaction(db, async (c) => {
     if ((await c.query('SELECT 1 FROM order_events WHERE event_key = $1 AND at = $2', [a.event.key, a.event.at])).rowCount) return false;
     const writeOff = new Map(a.writeOff.map((l) => [l.lotId, l.qty]));
     const release = new Map(a.release.map((l) => [l.lotId, l.qty]));
@@ -139,7 +139,7 @@ export async function settleQuarantinedLines(db: Db, a: QuarantineSettlement): P
   });
 }
 
-async function settleQuarantinedLot(c: PoolClient, a: QuarantineSettlement, lotId: string, writeOff: number, release: number): Promise<void> {
+async function settleQuarantinedLot(c: Queryable, a: QuarantineSettlement, lotId: string, writeOff: number, release: number): Promise<void> {
   const lot = (await c.query<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM lots WHERE lot_id = $1 FOR UPDATE', [lotId])).rows[0];
   if (!lot) return;
   const held = (
@@ -170,10 +170,10 @@ async function settleQuarantinedLot(c: PoolClient, a: QuarantineSettlement, lotI
 }
 
 /** Credit a line's missing quantity at its unit price (idempotent per order, line and reason); returns the credit. */
-export async function refundLine(db: Db, a: { orderId: string; lineId: string; sku: string; qty: number; reason: string }): Promise<number> {
-  const price = (await db.query<{ unit_price_cents: number }>('SELECT unit_price_cents FROM skus WHERE sku = $1', [a.sku]))[0]?.unit_price_cents ?? 0;
+export async function refundLine(db: Queryable, a: { orderId: string; lineId: string; sku: string; qty: number; reason: string }): Promise<number> {
+  const price = (await rowsOf<{ unit_price_cents: number }>(db, 'SELECT unit_price_cents FROM skus WHERE sku = $1', [a.sku]))[0]?.unit_price_cents ?? 0;
   await settleReturnLine(db, { orderId: a.orderId, lineId: a.lineId, reason: a.reason, lotId: null, qty: a.qty, restock: false, creditCents: price * a.qty });
-  const row = await db.query<{ credit_cents: number }>('SELECT credit_cents FROM order_credits WHERE order_id = $1 AND line_id = $2 AND reason = $3', [a.orderId, a.lineId, a.reason]);
+  const row = await rowsOf<{ credit_cents: number }>(db, 'SELECT credit_cents FROM order_credits WHERE order_id = $1 AND line_id = $2 AND reason = $3', [a.orderId, a.lineId, a.reason]);
   return row[0]?.credit_cents ?? 0;
 }
 
@@ -184,8 +184,8 @@ export interface SubstitutionPolicyRow { lineId: string; policy: SubstitutionPol
  * Replace an order's substitution policies (PUT semantics). Two replacements at the same time
  * both clear the old rows and the later insert collides: a DbConflict 'concurrent_write'.
  */
-export async function setSubstitutionPolicies(db: Db, orderId: string, rows: readonly SubstitutionPolicyRow[]): Promise<void> {
-  const replace = () => db.transaction(async (c) => {
+export async function setSubstitutionPolicies(db: Queryable, orderId: string, rows: readonly SubstitutionPolicyRow[]): Promise<void> {
+  const replace = () => inTransaction(db, async (c) => {
     await c.query('DELETE FROM substitution_policies WHERE order_id = $1', [orderId]);
     for (const r of rows) {
       await c.query(
@@ -200,8 +200,8 @@ export async function setSubstitutionPolicies(db: Db, orderId: string, rows: rea
 }
 
 /** An order's substitution policies as stored (empty: best match for every line). */
-export async function substitutionPolicies(db: Db, orderIds: readonly string[]): Promise<Map<string, SubstitutionPolicyRow[]>> {
-  const rows = await db.query<{ order_id: string; line_id: string; policy: SubstitutionPolicy; sku: string | null; decision_window_s: number | null }>(
+export async function substitutionPolicies(db: Queryable, orderIds: readonly string[]): Promise<Map<string, SubstitutionPolicyRow[]>> {
+  const rows = await rowsOf<{ order_id: string; line_id: string; policy: SubstitutionPolicy; sku: string | null; decision_window_s: number | null }>(db,
     'SELECT order_id, line_id, policy, sku, decision_window_s FROM substitution_policies WHERE order_id = ANY($1) ORDER BY order_id, line_id',
     [[...orderIds]],
   );
@@ -219,19 +219,19 @@ export function policyFor(rows: readonly SubstitutionPolicyRow[] | undefined, li
 }
 
 /** Product names for a picker's screen. */
-export async function skuNames(db: Db, skus: readonly string[]): Promise<Map<string, string>> {
+export async function skuNames(db: Queryable, skus: readonly string[]): Promise<Map<string, string>> {
   if (!skus.length) return new Map();
-  const rows = await db.query<{ sku: string; name: string }>('SELECT sku, name FROM skus WHERE sku = ANY($1)', [[...new Set(skus)]]);
+  const rows = await rowsOf<{ sku: string; name: string }>(db, 'SELECT sku, name FROM skus WHERE sku = ANY($1)', [[...new Set(skus)]]);
   return new Map(rows.map((r) => [r.sku, r.name]));
 }
 
 /** Sealed personal data of the customers of some orders (the caller decrypts only to mask). */
-export async function sealedContacts(db: Db, orderIds: readonly string[]): Promise<Map<string, Buffer>> {
+export async function sealedContacts(db: Queryable, orderIds: readonly string[]): Promise<Map<string, Buffer>> {
   return sealedContactsForOrders(db, orderIds);
 }
 
 /** A node's kind and its wave settings (nodes.attributes.waves), if the node exists. */
-export async function nodeForPicking(db: Db, nodeId: string): Promise<{ id: string; kind: 'front' | 'store'; waves: Record<string, unknown> } | undefined> {
-  const row = (await db.query<{ id: string; kind: 'front' | 'store'; attributes: { waves?: Record<string, unknown> } | null }>('SELECT id, kind, attributes FROM nodes WHERE id = $1', [nodeId]))[0];
+export async function nodeForPicking(db: Queryable, nodeId: string): Promise<{ id: string; kind: 'front' | 'store'; waves: Record<string, unknown> } | undefined> {
+  const row = (await rowsOf<{ id: string; kind: 'front' | 'store'; attributes: { waves?: Record<string, unknown> } | null }>(db, 'SELECT id, kind, attributes FROM nodes WHERE id = $1', [nodeId]))[0];
   return row ? { id: row.id, kind: row.kind, waves: row.attributes?.waves ?? {} } : undefined;
 }

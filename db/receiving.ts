@@ -4,14 +4,14 @@
 // readings over the hour before receipt), accepted lines inserted as NEW lots with a receipt
 // stock adjustment and an FSMA 204 receiving event, refused lines recorded with their reason.
 // Idempotent by receipt id: the stored body is compared with a repeat.
-import type { PoolClient } from 'pg';
 import type { Band } from '../domain/coldchain/bands';
 import { profileById, RuleProfileSchema } from '../domain/coldchain/bands';
 import type { ReferenceProblem } from '../domain/masterdata/schemas';
 import { sameRecord } from '../domain/masterdata/schemas';
 import type { ReceiptBody, ReceivingTemperature } from '../domain/receiving/receipt';
 import { decideLine, differingFields, lineExpiry } from '../domain/receiving/receipt';
-import type { Db } from './pool';
+import { rowsOf } from './pool';
+import type { Queryable } from './pool';
 
 export interface ReceiptLineView {
   lineNo: number; sku: string; quantity: number; lotCode: string; expiresOn: string; bin: string;
@@ -33,13 +33,13 @@ const VAN_WINDOW = '1 hour';
 
 interface SkuFacts { zone: string; band: string; shelf_life_days_at_ref: number; min_shelf_life_days: number }
 
-async function storedBody(c: PoolClient, receiptId: string): Promise<ReceiptBody | null> {
+async function storedBody(c: Queryable, receiptId: string): Promise<ReceiptBody | null> {
   const { rows } = await c.query<{ body: ReceiptBody }>('SELECT body FROM receipts WHERE receipt_id = $1', [receiptId]);
   return rows[0]?.body ?? null;
 }
 
 /** A band by id: a built-in profile or a custom one stored in alert_rule_profiles. */
-async function bandOf(c: PoolClient, id: string): Promise<Band | null> {
+async function bandOf(c: Queryable, id: string): Promise<Band | null> {
   const builtIn = profileById(id);
   if (builtIn) return builtIn.band;
   const { rows } = await c.query<{ profile: unknown }>('SELECT profile FROM alert_rule_profiles WHERE id = $1', [id]);
@@ -48,7 +48,7 @@ async function bandOf(c: PoolClient, id: string): Promise<Band | null> {
 }
 
 /** References the body names that do not exist, each naming its field. */
-async function referenceProblems(c: PoolClient, r: ReceiptBody, skus: ReadonlyMap<string, SkuFacts>): Promise<ReferenceProblem[]> {
+async function referenceProblems(c: Queryable, r: ReceiptBody, skus: ReadonlyMap<string, SkuFacts>): Promise<ReferenceProblem[]> {
   const out: ReferenceProblem[] = [];
   const nodes = new Set((await c.query<{ id: string }>('SELECT id FROM nodes WHERE id = ANY($1::text[]) FOR SHARE', [[r.nodeId, r.sourceNodeId ?? r.nodeId]])).rows.map((x) => x.id));
   if (!nodes.has(r.nodeId)) return [{ path: 'nodeId', message: `unknown node ${r.nodeId}` }];
@@ -75,7 +75,7 @@ async function referenceProblems(c: PoolClient, r: ReceiptBody, skus: ReadonlyMa
 }
 
 /** The van's temperature over the hour before the receipt, from its sensors' readings in TimescaleDB. */
-async function vanTemperature(c: PoolClient, assetId: string, at: string): Promise<ReceivingTemperature> {
+async function vanTemperature(c: Queryable, assetId: string, at: string): Promise<ReceivingTemperature> {
   const { rows } = await c.query<{ min: number | null; max: number | null; n: string }>(
     `SELECT min(r.temp_c) AS min, max(r.temp_c) AS max, count(*) AS n FROM sensor_readings r JOIN sensors s ON s.id = r.sensor_id
       WHERE s.asset_id = $1 AND r.ts > $2::timestamptz - $3::interval AND r.ts <= $2::timestamptz`,
@@ -94,7 +94,7 @@ function view(r: ReceiptBody, lines: ReceiptLineView[]): ReceiptView {
 export const lotIdOf = (receiptId: string, lineNo: number) => `${receiptId}.${lineNo + 1}`;
 
 /** Receive a receipt in the caller's transaction (see the header). */
-export async function receive(c: PoolClient, r: ReceiptBody, actor: string): Promise<ReceiveResult> {
+export async function receive(c: Queryable, r: ReceiptBody, actor: string): Promise<ReceiveResult> {
   await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`receipt:${r.receiptId}`]);
   const stored = await storedBody(c, r.receiptId);
   if (stored) {
@@ -136,7 +136,7 @@ export async function receive(c: PoolClient, r: ReceiptBody, actor: string): Pro
 }
 
 /** A new lot, available to promise at once, with its receipt adjustment and receiving event. */
-async function insertLot(c: PoolClient, r: ReceiptBody, sku: string, qty: number, lotCode: string, bin: string, expiresOn: string, lotId: string): Promise<void> {
+async function insertLot(c: Queryable, r: ReceiptBody, sku: string, qty: number, lotCode: string, bin: string, expiresOn: string, lotId: string): Promise<void> {
   await c.query(
     `INSERT INTO lots (lot_id, node_id, sku, expires_on, bin, on_hand, lot_code, receipt_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [lotId, r.nodeId, sku, expiresOn, bin, qty, lotCode, r.receiptId],
@@ -150,7 +150,7 @@ async function insertLot(c: PoolClient, r: ReceiptBody, sku: string, qty: number
 }
 
 /** A stored receipt with its lines, or null. */
-export async function readReceipt(c: PoolClient | Db['pool'], receiptId: string): Promise<ReceiptView | null> {
+export async function readReceipt(c: Queryable, receiptId: string): Promise<ReceiptView | null> {
   const head = (await c.query<{ body: ReceiptBody }>('SELECT body FROM receipts WHERE receipt_id = $1', [receiptId])).rows[0];
   if (!head) return null;
   const { rows } = await c.query<ReceiptLineView>(
@@ -169,26 +169,26 @@ export interface LotTrace {
 }
 
 /** Supplier → receipt → the orders a lot served (its reservations, held, committed or released). */
-export async function traceLot(db: Db, lotId: string): Promise<LotTrace | null> {
-  const lot = (await db.query<LotTrace['lot']>(
+export async function traceLot(db: Queryable, lotId: string): Promise<LotTrace | null> {
+  const lot = (await rowsOf<LotTrace['lot']>(db,
     `SELECT lot_id AS "lotId", lot_code AS "lotCode", sku, node_id AS "nodeId", to_char(expires_on, 'YYYY-MM-DD') AS "expiresOn", on_hand AS "onHand", reserved, status FROM lots WHERE lot_id = $1`,
     [lotId],
   ))[0];
   if (!lot) return null;
   const [receipt, events, orders] = await Promise.all([
-    db.query<NonNullable<LotTrace['receipt']>>(
+    rowsOf<NonNullable<LotTrace['receipt']>>(db,
       `SELECT r.receipt_id AS "receiptId", r.kind, r.supplier_id AS "supplierId", r.source_node_id AS "sourceNodeId", r.node_id AS "nodeId",
               to_char(r.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "receivedAt", l.line_no AS "lineNo", l.temperature
          FROM receipt_lines l JOIN receipts r USING (receipt_id) WHERE l.lot_id = $1`,
       [lotId],
     ),
-    db.query<LotTrace['events'][number]>(
+    rowsOf<LotTrace['events'][number]>(db,
       `SELECT cte, lot_code AS "lotCode", sku, quantity, node_id AS "nodeId", supplier_id AS "supplierId", source_node_id AS "sourceNodeId", receipt_id AS "receiptId",
               to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
          FROM traceability_events WHERE lot_id = $1 ORDER BY at, id`,
       [lotId],
     ),
-    db.query<LotTrace['orders'][number]>(
+    rowsOf<LotTrace['orders'][number]>(db,
       `SELECT order_id AS "orderId", node_id AS "nodeId", sku, qty, status, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at
          FROM stock_reservations WHERE lot_id = $1 ORDER BY created_at, order_id`,
       [lotId],
@@ -200,14 +200,14 @@ export async function traceLot(db: Db, lotId: string): Promise<LotTrace | null> 
 // ---- the import's reads and past sales ---------------------------------------------------------
 
 /** SKU → zone, for these SKUs. */
-export async function skuZones(db: Db, skus: readonly string[]): Promise<Map<string, string>> {
-  const rows = await db.query<{ sku: string; zone: string }>('SELECT sku, zone FROM skus WHERE sku = ANY($1::text[])', [[...skus]]);
+export async function skuZones(db: Queryable, skus: readonly string[]): Promise<Map<string, string>> {
+  const rows = await rowsOf<{ sku: string; zone: string }>(db, 'SELECT sku, zone FROM skus WHERE sku = ANY($1::text[])', [[...skus]]);
   return new Map(rows.map((r) => [r.sku, r.zone]));
 }
 
 /** `nodeId/bin` → zone, for these bins. */
-export async function binZones(db: Db, bins: readonly { nodeId: string; bin: string }[]): Promise<Map<string, string>> {
-  const rows = await db.query<{ node_id: string; bin: string; zone: string }>(
+export async function binZones(db: Queryable, bins: readonly { nodeId: string; bin: string }[]): Promise<Map<string, string>> {
+  const rows = await rowsOf<{ node_id: string; bin: string; zone: string }>(db,
     'SELECT b.node_id, b.bin, b.zone FROM bins b JOIN unnest($1::text[], $2::text[]) AS k(node_id, bin) ON b.node_id = k.node_id AND b.bin = k.bin',
     [bins.map((b) => b.nodeId), bins.map((b) => b.bin)],
   );
@@ -221,7 +221,7 @@ export interface ImportedSale { lineId: string; nodeId: string; sku: string; sol
  * the same content are unchanged, and the line ids stored with other content come back as
  * conflicts (the caller rolls back: nothing is silently replaced or dropped).
  */
-export async function importSales(c: PoolClient, sales: readonly ImportedSale[]): Promise<{ created: number; unchanged: number; conflicts: string[] }> {
+export async function importSales(c: Queryable, sales: readonly ImportedSale[]): Promise<{ created: number; unchanged: number; conflicts: string[] }> {
   const cols = [sales.map((s) => s.lineId), sales.map((s) => s.nodeId), sales.map((s) => s.sku), sales.map((s) => s.soldAt), sales.map((s) => s.quantity)];
   const inserted = await c.query(
     `INSERT INTO imported_sales (line_id, node_id, sku, sold_at, quantity)

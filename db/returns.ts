@@ -1,11 +1,11 @@
-import type { PoolClient } from 'pg';
 import { resolveCustomerReturn } from '../domain/orders';
 import type { ReturnableLine, ReturnReason, ReturnRequestLine, ReturnWindows, SettledReturnLine } from '../domain/orders';
 import { lotsHeldByCustomer, returnedFromLots } from '../domain/orders/returns';
 import type { LineDelivery, LotUnits } from '../domain/orders/returns';
 import type { PickView } from '../domain/orders';
 import { insertEvent, settleReturnLineWith } from './orders';
-import type { Db } from './pool';
+import { inTransaction, rowsOf } from './pool';
+import type { Queryable } from './pool';
 
 /** A delivered line and what the customer still holds of it, per lot it was picked from. */
 export interface DeliveredLine extends ReturnableLine { lots: LotUnits[] }
@@ -25,7 +25,7 @@ export type CustomerReturnSettlement =
 interface DeliveredRow { view: PickView; delivered_at: Date; rejected: { lineId: string; qty: number }[] | null }
 
 /** Units of each line that earlier returns booked, per lot (returns recorded before per-lot rows: all on their lot). */
-async function returnedLots(c: PoolClient, orderId: string): Promise<Map<string, LotUnits[]>> {
+async function returnedLots(c: Queryable, orderId: string): Promise<Map<string, LotUnits[]>> {
   const { rows } = await c.query<{ line_id: string; lot_id: string; qty: number }>(
     `SELECT l.line_id, l.lot_id, l.qty FROM order_return_lots l WHERE l.order_id = $1
      UNION ALL
@@ -44,7 +44,7 @@ async function returnedLots(c: PoolClient, orderId: string): Promise<Map<string,
  * minus what was refused at the door (a partial rejection), minus earlier returns; in total and
  * per lot the units were picked from (a line delivered from two nodes counts both).
  */
-export async function deliveredLines(c: PoolClient, orderId: string): Promise<DeliveredLine[]> {
+export async function deliveredLines(c: Queryable, orderId: string): Promise<DeliveredLine[]> {
   const { rows } = await c.query<DeliveredRow>(
     `SELECT t.view, e.at AS delivered_at, e.data->'lines' AS rejected
        FROM pick_tasks t JOIN order_events e ON e.order_id = t.order_id AND e.event_key = t.fulfilment_id || ':delivered'
@@ -94,7 +94,7 @@ const mainLot = (lots: readonly LotUnits[]): string | null => [...lots].sort((x,
 
 /** Record one returned line and the lots its units are booked against. */
 async function insertReturnLine(
-  c: PoolClient,
+  c: Queryable,
   a: { orderId: string; returnId: string; requestedAt: Date; replacementOrderId: string },
   l: SettledReturnLine,
   req: ReturnRequestLine,
@@ -119,10 +119,10 @@ async function insertReturnLine(
  * unit. Idempotent by (order, returnId): a repeated request gets the first settlement back.
  */
 export async function settleCustomerReturn(
-  db: Db,
+  db: Queryable,
   a: { orderId: string; returnId: string; requestedAt: Date; lines: readonly ReturnRequestLine[]; windows: ReturnWindows; replacementOrderId: string },
 ): Promise<CustomerReturnSettlement> {
-  return db.transaction(async (c) => {
+  return inTransaction(db, async (c) => {
     const order = (
       await c.query<{ customer_id: string; address_key: string }>('SELECT customer_id, address_key FROM orders WHERE order_id = $1 FOR UPDATE', [a.orderId])
     ).rows[0];
@@ -160,11 +160,11 @@ export async function settleCustomerReturn(
 }
 
 /** An order's returns after delivery, newest first, for ops and the shop. */
-export async function listCustomerReturns(db: Db, orderId: string): Promise<{
+export async function listCustomerReturns(db: Queryable, orderId: string): Promise<{
   returnId: string; at: Date; creditCents: number; replacementOrderId: string | null;
   lines: { lineId: string; sku: string; qty: number; reason: string; condition: string; customerChoice: string; restock: boolean; creditCents: number }[];
 }[]> {
-  const rows = await db.query<{ return_id: string; at: Date; line_id: string; sku: string; qty: number; reason: string; condition: string; customer_choice: string; restock: boolean; credit_cents: number; replacement_order_id: string | null }>(
+  const rows = await rowsOf<{ return_id: string; at: Date; line_id: string; sku: string; qty: number; reason: string; condition: string; customer_choice: string; restock: boolean; credit_cents: number; replacement_order_id: string | null }>(db,
     'SELECT return_id, at, line_id, sku, qty, reason, condition, customer_choice, restock, credit_cents, replacement_order_id FROM order_returns WHERE order_id = $1 ORDER BY at DESC, return_id, line_id',
     [orderId],
   );

@@ -1,12 +1,12 @@
 // SQL of stock truth (docs/orders.md, "Stock truth"): counts and POS sales are always applied;
 // units they take from below what is reserved come out of open holds (domain/orders/shortfall.ts
 // decides which), recorded in stock_shortfalls and the orders' event streams.
-import type { PoolClient } from 'pg';
 import { decideShortfall, lotAfterFact } from '../domain/orders/shortfall';
 import type { LotHold } from '../domain/orders/shortfall';
 import { conflictsAsTyped } from './errors';
 import { insertEvent } from './orders';
-import type { Db } from './pool';
+import { inTransaction } from './pool';
+import type { Queryable } from './pool';
 
 /** Units of a lot an order line lost to a count or sale; its fulfilment re-allocates them. */
 export interface ShortfallCut { adjustmentId: string; lotId: string; fulfilmentId: string; orderId: string; lineId: string; qty: number }
@@ -20,7 +20,7 @@ export type LotFactResult =
   | { error: string; conflict: 'unknown_lot' };
 
 /** Open lines waiting for units of the lot (fulfilments allocated or being picked), from the pick-task table. */
-async function openHolds(c: PoolClient, lotId: string): Promise<LotHold[]> {
+async function openHolds(c: Queryable, lotId: string): Promise<LotHold[]> {
   const rows = (
     await c.query<{ fulfilment_id: string; order_id: string; state: 'allocated' | 'picking'; placed_at: Date; line_id: string; unpicked: number }>(
       `SELECT p.fulfilment_id, p.order_id, p.state, o.placed_at, l ->> 'lineId' AS line_id,
@@ -38,7 +38,7 @@ async function openHolds(c: PoolClient, lotId: string): Promise<LotHold[]> {
 }
 
 /** Take `qty` units out of an order's held rows on a lot (newest allocation first); returns the units taken. */
-async function shrinkHolds(c: PoolClient, orderId: string, lotId: string, qty: number): Promise<number> {
+async function shrinkHolds(c: Queryable, orderId: string, lotId: string, qty: number): Promise<number> {
   const rows = (
     await c.query<{ allocation_key: string; qty: number }>(
       `SELECT allocation_key, qty FROM stock_reservations WHERE order_id = $1 AND lot_id = $2 AND status = 'held' ORDER BY allocation_key DESC FOR UPDATE`,
@@ -65,7 +65,7 @@ async function shrinkHolds(c: PoolClient, orderId: string, lotId: string, qty: n
  * open holds, each cut recorded (stock_shortfalls) with an order event. Units already picked
  * cannot be cut: on_hand then stays at what is still held, and `uncovered` says how many.
  */
-export async function applyLotFact(c: PoolClient, a: LotFact, at: Date = new Date()): Promise<LotFactResult> {
+export async function applyLotFact(c: Queryable, a: LotFact, at: Date = new Date()): Promise<LotFactResult> {
   const lot = (await c.query<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM lots WHERE lot_id = $1 FOR UPDATE', [a.lotId])).rows[0];
   if (!lot) return { error: `unknown lot ${a.lotId}`, conflict: 'unknown_lot' };
   if ((await c.query('SELECT 1 FROM stock_adjustments WHERE adjustment_id = $1', [a.adjustmentId])).rowCount) {
@@ -97,7 +97,7 @@ export async function applyLotFact(c: PoolClient, a: LotFact, at: Date = new Dat
 }
 
 /** The cuts recorded for these adjustments (a repeated request signals them again). */
-export async function shortfallsOf(c: PoolClient, adjustmentIds: readonly string[]): Promise<ShortfallCut[]> {
+export async function shortfallsOf(c: Queryable, adjustmentIds: readonly string[]): Promise<ShortfallCut[]> {
   if (!adjustmentIds.length) return [];
   const sql = `SELECT adjustment_id, lot_id, fulfilment_id, order_id, line_id, qty FROM stock_shortfalls WHERE adjustment_id = ANY($1) ORDER BY adjustment_id, lot_id, fulfilment_id, line_id`;
   const { rows } = await c.query<{ adjustment_id: string; lot_id: string; fulfilment_id: string; order_id: string; line_id: string; qty: number }>(sql, [[...adjustmentIds]]);
@@ -115,10 +115,10 @@ export interface PosSaleResult { saleId: string; replayed: boolean; applied: num
  * on_hand of the node's available lots of the SKU drops FEFO (earliest expiry first), so
  * available-to-promise reflects the sale at once; a lot taken below reserved cuts holds.
  */
-export async function recordPosSales(db: Db, sales: readonly PosSale[]): Promise<PosSaleResult[]> {
+export async function recordPosSales(db: Queryable, sales: readonly PosSale[]): Promise<PosSaleResult[]> {
   const out: PosSaleResult[] = [];
   for (const s of sales) {
-    out.push(await db.transaction(async (c) => {
+    out.push(await inTransaction(db, async (c) => {
       const claimed = await c.query(
         'INSERT INTO pos_sales (sale_id, node_id, sku, qty, applied, sold_at) VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (sale_id) DO NOTHING',
         [s.saleId, s.nodeId, s.sku, s.qty, s.soldAt],
@@ -159,8 +159,8 @@ export type StockAdjustment = LotFact;
  * Apply one adjustment in its own transaction (idempotent by id; always applied, see applyLotFact).
  * On hand past what a lot can hold (a receipt on a huge lot) is a DbConflict 'out_of_range'.
  */
-export async function applyStockAdjustment(db: Db, a: StockAdjustment): Promise<LotFactResult> {
-  return conflictsAsTyped(() => db.transaction((c) => applyLotFact(c, a)), {
+export async function applyStockAdjustment(db: Queryable, a: StockAdjustment): Promise<LotFactResult> {
+  return conflictsAsTyped(() => inTransaction(db, (c) => applyLotFact(c, a)), {
     out_of_range: `lot ${a.lotId}: on hand would exceed the largest quantity a lot can hold`,
   });
 }

@@ -7,7 +7,8 @@
 // flushing a long offline buffer): TimescaleDB logs its invalidation, and a refresh over an
 // older window materialises just the invalidated buckets.
 import type { MktSums } from '../domain/coldchain/mkt';
-import type { Db } from './pool';
+import { rowsOf } from './pool';
+import type { Queryable } from './pool';
 
 /** An aggregate level: its continuous aggregate and bucket width. */
 export type AggregateLevel = '1m' | '1h';
@@ -24,8 +25,8 @@ export const AGGREGATE_VIEW: Readonly<Record<AggregateLevel, string>> = { '1m': 
  * must stay inside the raw retention: a refresh over dropped raw chunks empties those buckets.
  * Runs outside a transaction (TimescaleDB refuses one), so pass the pool, not a client.
  */
-export async function refreshAggregate(db: Db, level: AggregateLevel, from: Date, to: Date): Promise<void> {
-  await db.query('CALL refresh_continuous_aggregate($1::regclass, $2::timestamptz, $3::timestamptz)', [AGGREGATE_VIEW[level], from, to]);
+export async function refreshAggregate(db: Queryable, level: AggregateLevel, from: Date, to: Date): Promise<void> {
+  await rowsOf(db, 'CALL refresh_continuous_aggregate($1::regclass, $2::timestamptz, $3::timestamptz)', [AGGREGATE_VIEW[level], from, to]);
 }
 
 /** A background job TimescaleDB runs for the telemetry tables. */
@@ -40,8 +41,8 @@ export interface TelemetryJob {
 }
 
 /** The policy jobs on readings and on their continuous aggregates. */
-export async function telemetryJobs(db: Db): Promise<TelemetryJob[]> {
-  return db.query<TelemetryJob>(
+export async function telemetryJobs(db: Queryable): Promise<TelemetryJob[]> {
+  return rowsOf<TelemetryJob>(db,
     `SELECT j.job_id AS "jobId", j.proc_name AS proc, coalesce(ca.view_name, j.hypertable_name) AS relation,
             j.config, j.schedule_interval::text AS "scheduleInterval"
        FROM timescaledb_information.jobs j
@@ -53,8 +54,8 @@ export async function telemetryJobs(db: Db): Promise<TelemetryJob[]> {
 }
 
 /** MKT sums of one sensor's 1-minute buckets starting in [from, to), plus how much data they hold. */
-export async function minuteMktSums(db: Db, sensorId: string, from: Date, to: Date): Promise<MktSums & { readings: number; buckets: number }> {
-  const rows = await db.query<{ n: string | null; s: number | null; buckets: string }>(
+export async function minuteMktSums(db: Queryable, sensorId: string, from: Date, to: Date): Promise<MktSums & { readings: number; buckets: number }> {
+  const rows = await rowsOf<{ n: string | null; s: number | null; buckets: string }>(db,
     `SELECT sum(n) AS n, sum(sum_arrhenius) AS s, count(*) AS buckets
        FROM sensor_readings_1m WHERE sensor_id = $1 AND bucket >= $2 AND bucket < $3`,
     [sensorId, from, to],

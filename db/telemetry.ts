@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
 import { storableLetter } from '../domain/coldchain/telemetry';
-import type { Db } from './pool';
+import { inTransaction, rowsOf } from './pool';
+import type { Queryable } from './pool';
 
 /** A registered sensor as the ingester needs it. */
 export interface SensorRecord { sensorId: string; assetId: string; nodeId: string; band: string; active: boolean }
@@ -13,13 +13,13 @@ const SENSOR_RECORDS = `SELECT s.id AS "sensorId", s.asset_id AS "assetId", s.no
   FROM sensors s JOIN assets a ON a.id = s.asset_id`;
 
 /** Every sensor with its asset's band. */
-export async function loadSensors(db: Db): Promise<SensorRecord[]> {
-  return db.query<SensorRecord>(SENSOR_RECORDS);
+export async function loadSensors(db: Queryable): Promise<SensorRecord[]> {
+  return rowsOf<SensorRecord>(db, SENSOR_RECORDS);
 }
 
 /** The sensors among these ids that are registered (active or not). */
-export async function loadSensorsById(db: Db, ids: readonly string[]): Promise<SensorRecord[]> {
-  return db.query<SensorRecord>(`${SENSOR_RECORDS} WHERE s.id = ANY($1)`, [ids]);
+export async function loadSensorsById(db: Queryable, ids: readonly string[]): Promise<SensorRecord[]> {
+  return rowsOf<SensorRecord>(db, `${SENSOR_RECORDS} WHERE s.id = ANY($1)`, [ids]);
 }
 
 
@@ -29,7 +29,7 @@ export async function loadSensorsById(db: Db, ids: readonly string[]): Promise<S
  * QoS 1 redelivery harmless. Returns the number of rows actually inserted. `copyReadings` is
  * cheaper when no reading of the batch is stored yet.
  */
-export async function insertReadings(client: PoolClient, readings: readonly Reading[]): Promise<number> {
+export async function insertReadings(client: Queryable, readings: readonly Reading[]): Promise<number> {
   if (readings.length === 0) return 0;
   const n = readings.length;
   const sensor = new Array<string>(n), ts = new Array<string>(n), temp = new Array<number>(n);
@@ -68,16 +68,19 @@ function copyField(v: string | number | boolean | null): string {
  * stored reading fails with 23505 as a whole; the caller then writes it again with
  * `insertReadings`, which skips what is stored.
  */
-export async function copyReadings(client: PoolClient, readings: readonly Reading[]): Promise<number> {
+export async function copyReadings(q: Queryable, readings: readonly Reading[]): Promise<number> {
   if (readings.length === 0) return 0;
   let text = '';
   for (const r of readings) {
     text += `${copyField(r.sensorId)}\t${new Date(r.ts).toISOString()}\t${r.tempC}\t${copyField(r.humidityPct)}\t${copyField(r.doorOpen)}\t`
       + `${copyField(r.batteryPct)}\t${copyField(r.defrost)}\t${copyField(r.seq)}\n`;
   }
-  const copy = client.query(copyFrom('COPY sensor_readings (sensor_id, ts, temp_c, humidity_pct, door_open, battery_pct, defrost, seq) FROM STDIN'));
-  await pipeline(Readable.from([text]), copy);
-  return Number(copy.rowCount);
+  // COPY streams over one connection: the caller's client, or one checked out for it.
+  return inTransaction(q, async (client) => {
+    const copy = client.query(copyFrom('COPY sensor_readings (sensor_id, ts, temp_c, humidity_pct, door_open, battery_pct, defrost, seq) FROM STDIN'));
+    await pipeline(Readable.from([text]), copy);
+    return Number(copy.rowCount);
+  });
 }
 
 /**
@@ -85,7 +88,7 @@ export async function copyReadings(client: PoolClient, readings: readonly Readin
  * text value is made storable here as well as in the parser: one NUL in a text column fails
  * the statement, and with it the batch of every other sender.
  */
-export async function insertDeadLetters(client: PoolClient, letters: readonly DeadLetter[]): Promise<void> {
+export async function insertDeadLetters(client: Queryable, letters: readonly DeadLetter[]): Promise<void> {
   if (letters.length === 0) return;
   const clean = letters.map(storableLetter);
   await client.query(
@@ -104,14 +107,14 @@ export async function insertDeadLetters(client: PoolClient, letters: readonly De
 
 /** Register nodes, assets and sensors (idempotent); used by seeding, the simulator and tests. */
 export async function upsertSensorNetwork(
-  db: Db,
+  db: Queryable,
   net: {
     nodes: { id: string; kind: 'front' | 'store'; name: string; lat: number; lng: number; radiusKm: number; zones: string[] }[];
     assets: { id: string; nodeId: string; kind: string; band: string }[];
     sensors: { id: string; assetId: string; nodeId: string }[];
   },
 ): Promise<void> {
-  await db.transaction(async (c) => {
+  await inTransaction(db, async (c) => {
     if (net.nodes.length)
       await c.query(
         `INSERT INTO nodes (id, kind, name, lat, lng, service_radius_km, zones)
@@ -143,8 +146,8 @@ export interface PendingUnknownReading { id: number; topic: string; raw: Buffer 
  * concurrent batches interleave), optionally of some sensors or since a time. Pages follow
  * the letter `afterId`; its received_at is read in SQL, at full microsecond precision.
  */
-export async function pendingUnknownReadings(db: Db, f: { sensorIds?: readonly string[]; since?: Date; afterId?: number; limit: number }): Promise<PendingUnknownReading[]> {
-  return db.query<PendingUnknownReading>(
+export async function pendingUnknownReadings(db: Queryable, f: { sensorIds?: readonly string[]; since?: Date; afterId?: number; limit: number }): Promise<PendingUnknownReading[]> {
+  return rowsOf<PendingUnknownReading>(db,
     // bigserial read as float8: exact up to 2^53, where ::int failed past 2^31 letters.
     `SELECT id::float8 AS id, topic, raw FROM ingest_dead_letters
       WHERE reason = 'unknown_sensor' AND replayed_at IS NULL
@@ -156,8 +159,8 @@ export async function pendingUnknownReadings(db: Db, f: { sensorIds?: readonly s
 }
 
 /** Store replayed readings (skipping any already stored) and mark their letters, in one transaction. */
-export async function storeReplayed(db: Db, stored: { letterIds: number[]; readings: Reading[] }, notes: { id: number; note: string }[]): Promise<number> {
-  return db.transaction(async (c) => {
+export async function storeReplayed(db: Queryable, stored: { letterIds: number[]; readings: Reading[] }, notes: { id: number; note: string }[]): Promise<number> {
+  return inTransaction(db, async (c) => {
     const inserted = await insertReadings(c, stored.readings);
     if (stored.letterIds.length) {
       await c.query(`UPDATE ingest_dead_letters SET replayed_at = now(), replay_note = 'stored' WHERE id = ANY($1)`, [stored.letterIds]);
@@ -197,11 +200,11 @@ const CHART_FROM_READINGS = (table: string, width: string) =>
  * (`1h`, for days to months) or minute (`1m`, for hours). `from` and `to` should be on bucket
  * boundaries; a bucket is included when it starts in the window.
  */
-export async function assetChart(db: Db, assetId: string, from: Date, to: Date, width: '1m' | '1h' = '1h', source: TelemetrySource = 'aggregate'): Promise<ChartBucket[]> {
+export async function assetChart(db: Queryable, assetId: string, from: Date, to: Date, width: '1m' | '1h' = '1h', source: TelemetrySource = 'aggregate'): Promise<ChartBucket[]> {
   const sql = source === 'aggregate'
     ? CHART_FROM_AGGREGATE(width === '1h' ? 'sensor_readings_1h' : 'sensor_readings_1m')
     : CHART_FROM_READINGS(source, width === '1h' ? '1 hour' : '1 minute');
-  return db.query<ChartBucket>(sql, [assetId, from, to]);
+  return rowsOf<ChartBucket>(db, sql, [assetId, from, to]);
 }
 
 /** Additive MKT sums of one asset's sensors over [from, to). */
@@ -211,7 +214,7 @@ export interface AssetMktSums { sensorId: string; readings: number; sumArrhenius
  * The MKT sums of each sensor of an asset over the minutes starting in [from, to) (minute
  * boundaries): from the 1-minute aggregate, or the same sums straight from raw readings.
  */
-export async function assetMktSums(db: Db, assetId: string, from: Date, to: Date, source: TelemetrySource = 'aggregate'): Promise<AssetMktSums[]> {
+export async function assetMktSums(db: Queryable, assetId: string, from: Date, to: Date, source: TelemetrySource = 'aggregate'): Promise<AssetMktSums[]> {
   const sql = source === 'aggregate'
     ? `SELECT sensor_id AS "sensorId", sum(n)::float8 AS readings, sum(sum_arrhenius) AS "sumArrhenius"
          FROM sensor_readings_1m WHERE sensor_id IN (SELECT id FROM sensors WHERE asset_id = $1) AND bucket >= $2 AND bucket < $3
@@ -220,35 +223,38 @@ export async function assetMktSums(db: Db, assetId: string, from: Date, to: Date
          FROM ${source} WHERE sensor_id IN (SELECT id FROM sensors WHERE asset_id = $1)
           AND ts >= $2 AND ts < $3
         GROUP BY 1 ORDER BY 1`;
-  return db.query<AssetMktSums>(sql, [assetId, from, to]);
+  return rowsOf<AssetMktSums>(db, sql, [assetId, from, to]);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Figures (bench/timescale.ts): the same readings in an uncompressed hypertable beside ours.
 
 /** Make `bench_readings_plain`: sensor_readings' columns and unique index, a hypertable never compressed. */
-export async function createPlainReadingsTable(db: Db): Promise<void> {
-  await db.query('DROP TABLE IF EXISTS bench_readings_plain');
-  await db.query('CREATE TABLE bench_readings_plain (LIKE sensor_readings INCLUDING DEFAULTS INCLUDING INDEXES)');
-  await db.query(`SELECT create_hypertable('bench_readings_plain', by_range('ts', INTERVAL '1 day'))`);
+export async function createPlainReadingsTable(db: Queryable): Promise<void> {
+  await rowsOf(db, 'DROP TABLE IF EXISTS bench_readings_plain');
+  await rowsOf(db, 'CREATE TABLE bench_readings_plain (LIKE sensor_readings INCLUDING DEFAULTS INCLUDING INDEXES)');
+  await rowsOf(db, `SELECT create_hypertable('bench_readings_plain', by_range('ts', INTERVAL '1 day'))`);
 }
 
-export async function dropPlainReadingsTable(db: Db): Promise<void> {
-  await db.query('DROP TABLE IF EXISTS bench_readings_plain');
+export async function dropPlainReadingsTable(db: Queryable): Promise<void> {
+  await rowsOf(db, 'DROP TABLE IF EXISTS bench_readings_plain');
 }
 
 /** COPY readings into the uncompressed bench table (same format as copyReadings). */
-export async function copyPlainReadings(client: PoolClient, readings: readonly Reading[]): Promise<number> {
+export async function copyPlainReadings(q: Queryable, readings: readonly Reading[]): Promise<number> {
   let text = '';
   for (const r of readings) text += `${copyField(r.sensorId)}\t${new Date(r.ts).toISOString()}\t${r.tempC}\n`;
-  const copy = client.query(copyFrom('COPY bench_readings_plain (sensor_id, ts, temp_c) FROM STDIN'));
-  await pipeline(Readable.from([text]), copy);
-  return Number(copy.rowCount);
+  // COPY streams over one connection: the caller's client, or one checked out for it.
+  return inTransaction(q, async (client) => {
+    const copy = client.query(copyFrom('COPY bench_readings_plain (sensor_id, ts, temp_c) FROM STDIN'));
+    await pipeline(Readable.from([text]), copy);
+    return Number(copy.rowCount);
+  });
 }
 
 /** Compress every chunk of sensor_readings that lies inside [from, to); returns how many were compressed. */
-export async function compressReadingChunks(db: Db, from: Date, to: Date): Promise<number> {
-  const rows = await db.query<{ chunk: string }>(
+export async function compressReadingChunks(db: Queryable, from: Date, to: Date): Promise<number> {
+  const rows = await rowsOf<{ chunk: string }>(db,
     `SELECT compress_chunk(format('%I.%I', chunk_schema, chunk_name)::regclass, if_not_compressed => true)::text AS chunk
        FROM timescaledb_information.chunks
       WHERE hypertable_name = 'sensor_readings' AND range_start >= $1 AND range_end <= $2`,
@@ -258,8 +264,8 @@ export async function compressReadingChunks(db: Db, from: Date, to: Date): Promi
 }
 
 /** Bytes (heap, indexes, TOAST) of the readings in [from, to): sensor_readings' compressed chunks and the plain table. */
-export async function readingStorage(db: Db, from: Date, to: Date): Promise<{ compressedBytes: number; uncompressedBytesBefore: number; plainBytes: number; chunks: number }> {
-  const rows = await db.query<{ after: string | null; before: string | null; plain: string | null; chunks: string }>(
+export async function readingStorage(db: Queryable, from: Date, to: Date): Promise<{ compressedBytes: number; uncompressedBytesBefore: number; plainBytes: number; chunks: number }> {
+  const rows = await rowsOf<{ after: string | null; before: string | null; plain: string | null; chunks: string }>(db,
     `SELECT sum(s.after_compression_total_bytes) AS after, sum(s.before_compression_total_bytes) AS before, count(*) AS chunks,
             (SELECT hypertable_size('bench_readings_plain')) AS plain
        FROM chunk_compression_stats('sensor_readings') s
@@ -272,8 +278,8 @@ export async function readingStorage(db: Db, from: Date, to: Date): Promise<{ co
 }
 
 /** Remove a bench's readings (its sensor ids start with `prefix`) from sensor_readings. */
-export async function deleteReadingsOfSensors(db: Db, prefix: string): Promise<void> {
-  await db.transaction(async (c) => {
+export async function deleteReadingsOfSensors(db: Queryable, prefix: string): Promise<void> {
+  await inTransaction(db, async (c) => {
     // A bench's month is millions of compressed rows: past TimescaleDB's default cap (100,000)
     // on rows one statement may decompress.
     await c.query('SET LOCAL timescaledb.max_tuples_decompressed_per_dml_transaction = 0');

@@ -5,14 +5,14 @@
 // receiving runs the goods-receiving path (db/receiving.ts) with the van's telemetry; lines it
 // refuses are written off against their source lot (chilled or frozen goods that ran out of band
 // in the van cannot go back on a shelf); a cancel before shipping puts the units back.
-import type { PoolClient } from 'pg';
 import { sameRecord } from '../domain/masterdata/schemas';
 import type { FieldProblem, InTransit, LotFacts, PickedBody, StepResult, SuggestionRef, TransferAction, TransferBody, TransferStatus } from '../domain/transfers/transfer';
 import { differingTransferFields, pickProblems, transferReceipt, transition } from '../domain/transfers/transfer';
 import { quarantineLots } from './alerts';
 import type { ReceiptView } from './receiving';
 import { receive } from './receiving';
-import type { Db } from './pool';
+import { rowsOf } from './pool';
+import type { Queryable } from './pool';
 
 export interface TransferView {
   transferId: string; fromNodeId: string; toNodeId: string; status: TransferStatus; vanAssetId: string | null; receiptId: string | null;
@@ -27,20 +27,20 @@ export type CreateResult =
   | { outcome: 'conflict'; fields: string[] }
   | { outcome: 'refused'; problems: FieldProblem[] };
 
-const lock = (c: PoolClient, transferId: string) => c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`transfer:${transferId}`]);
+const lock = (c: Queryable, transferId: string) => c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`transfer:${transferId}`]);
 
-async function event(c: PoolClient, transferId: string, type: string, actor: string, detail: unknown): Promise<void> {
+async function event(c: Queryable, transferId: string, type: string, actor: string, detail: unknown): Promise<void> {
   await c.query('INSERT INTO transfer_events (transfer_id, type, actor, detail) VALUES ($1, $2, $3, $4)', [transferId, type, actor, JSON.stringify(detail)]);
 }
 
 /** Units at a node that can be promised: on hand minus reserved over its available lots (in-transit units are in no lot). */
-export async function availableToPromise(db: Db, nodeId: string, sku: string): Promise<number> {
-  const rows = await db.query<{ atp: string }>("SELECT coalesce(sum(on_hand - reserved), 0) AS atp FROM lots WHERE node_id = $1 AND sku = $2 AND status = 'available'", [nodeId, sku]);
+export async function availableToPromise(db: Queryable, nodeId: string, sku: string): Promise<number> {
+  const rows = await rowsOf<{ atp: string }>(db, "SELECT coalesce(sum(on_hand - reserved), 0) AS atp FROM lots WHERE node_id = $1 AND sku = $2 AND status = 'available'", [nodeId, sku]);
   return Number(rows[0]!.atp);
 }
 
 /** The planned lines: explicit, or the suggestion's order quantity. */
-async function plannedLines(c: PoolClient, b: TransferBody): Promise<{ lines: { sku: string; quantity: number; bin?: string }[]; problems: FieldProblem[] }> {
+async function plannedLines(c: Queryable, b: TransferBody): Promise<{ lines: { sku: string; quantity: number; bin?: string }[]; problems: FieldProblem[] }> {
   if (b.lines) return { lines: b.lines, problems: [] };
   const s: SuggestionRef = b.fromSuggestion!;
   const row = (await c.query<{ q: number }>('SELECT order_quantity AS q FROM replenishment_suggestions WHERE run_id = $1 AND node_id = $2 AND sku = $3', [s.runId, s.nodeId, s.sku])).rows[0];
@@ -50,7 +50,7 @@ async function plannedLines(c: PoolClient, b: TransferBody): Promise<{ lines: { 
 }
 
 /** Nodes (destination a front warehouse), SKUs held at the source, and destination bins: problems naming fields, or the resolved bins. */
-async function planProblems(c: PoolClient, from: string, to: string, lines: readonly { sku: string; bin?: string }[], skuPath: (i: number) => string): Promise<{ problems: FieldProblem[]; bins: string[] }> {
+async function planProblems(c: Queryable, from: string, to: string, lines: readonly { sku: string; bin?: string }[], skuPath: (i: number) => string): Promise<{ problems: FieldProblem[]; bins: string[] }> {
   const nodes = new Map((await c.query<{ id: string; kind: string }>('SELECT id, kind FROM nodes WHERE id = ANY($1::text[])', [[from, to]])).rows.map((n) => [n.id, n.kind]));
   const problems: FieldProblem[] = [];
   if (!nodes.has(from)) problems.push({ path: 'fromNodeId', message: `unknown node ${from}` });
@@ -78,7 +78,7 @@ async function planProblems(c: PoolClient, from: string, to: string, lines: read
 }
 
 /** Plan a transfer (idempotent by transfer id for life: the same body answers the stored transfer). */
-export async function createTransfer(c: PoolClient, b: TransferBody, actor: string): Promise<CreateResult> {
+export async function createTransfer(c: Queryable, b: TransferBody, actor: string): Promise<CreateResult> {
   await lock(c, b.transferId);
   const stored = (await c.query<{ body: TransferBody }>('SELECT body FROM transfers WHERE transfer_id = $1', [b.transferId])).rows[0];
   if (stored) {
@@ -99,7 +99,7 @@ export async function createTransfer(c: PoolClient, b: TransferBody, actor: stri
 }
 
 /** Lock the transfer and check the action is allowed: the current status, or the result to answer. */
-async function begin(c: PoolClient, transferId: string, action: TransferAction): Promise<{ go: { from: string; to: string; status: TransferStatus; van: string | null } } | { done: StepResult }> {
+async function begin(c: Queryable, transferId: string, action: TransferAction): Promise<{ go: { from: string; to: string; status: TransferStatus; van: string | null } } | { done: StepResult }> {
   await lock(c, transferId);
   const row = (await c.query<{ from_node_id: string; to_node_id: string; status: TransferStatus; van_asset_id: string | null }>('SELECT from_node_id, to_node_id, status, van_asset_id FROM transfers WHERE transfer_id = $1 FOR UPDATE', [transferId])).rows[0];
   if (!row) return { done: { outcome: 'missing' } };
@@ -110,13 +110,13 @@ async function begin(c: PoolClient, transferId: string, action: TransferAction):
 }
 const transitionTarget = (a: TransferAction): TransferStatus => ({ picked: 'picked', shipped: 'shipped', received: 'done', cancel: 'cancelled' } as const)[a];
 
-async function setStatus(c: PoolClient, transferId: string, status: TransferStatus, extra: { van?: string; receiptId?: string } = {}): Promise<StepResult> {
+async function setStatus(c: Queryable, transferId: string, status: TransferStatus, extra: { van?: string; receiptId?: string } = {}): Promise<StepResult> {
   await c.query('UPDATE transfers SET status = $2, van_asset_id = coalesce($3, van_asset_id), receipt_id = coalesce($4, receipt_id), updated_at = now() WHERE transfer_id = $1', [transferId, status, extra.van ?? null, extra.receiptId ?? null]);
   return { outcome: 'ok', status };
 }
 
 /** Picked at the source: the picked units leave their lots and are in transit. */
-export async function pickTransfer(c: PoolClient, transferId: string, picks: PickedBody['picks'], actor: string): Promise<StepResult> {
+export async function pickTransfer(c: Queryable, transferId: string, picks: PickedBody['picks'], actor: string): Promise<StepResult> {
   const b = await begin(c, transferId, 'picked');
   if ('done' in b) return b.done;
   const plan = (await c.query<{ sku: string; quantity: number }>('SELECT sku, quantity FROM transfer_lines WHERE transfer_id = $1 ORDER BY line_no', [transferId])).rows;
@@ -137,7 +137,7 @@ export async function pickTransfer(c: PoolClient, transferId: string, picks: Pic
 }
 
 /** Shipped in a van (an asset of kind van): its readings decide chilled and frozen lines at receipt. */
-export async function shipTransfer(c: PoolClient, transferId: string, vanAssetId: string, actor: string): Promise<StepResult> {
+export async function shipTransfer(c: Queryable, transferId: string, vanAssetId: string, actor: string): Promise<StepResult> {
   const b = await begin(c, transferId, 'shipped');
   if ('done' in b) return b.done;
   const van = (await c.query<{ kind: string }>('SELECT kind FROM assets WHERE id = $1', [vanAssetId])).rows[0];
@@ -147,7 +147,7 @@ export async function shipTransfer(c: PoolClient, transferId: string, vanAssetId
   return setStatus(c, transferId, 'shipped', { van: vanAssetId });
 }
 
-async function inTransit(c: PoolClient, transferId: string): Promise<InTransit[]> {
+async function inTransit(c: Queryable, transferId: string): Promise<InTransit[]> {
   const { rows } = await c.query<{ lot_id: string; sku: string; qty: number; lot_code: string; expires_on: string; dest_bin: string }>(
     `SELECT p.lot_id, p.sku, p.qty, left(coalesce(l.lot_code, l.lot_id), 64) AS lot_code, to_char(l.expires_on, 'YYYY-MM-DD') AS expires_on, tl.dest_bin
        FROM transfer_picks p JOIN lots l ON l.lot_id = p.lot_id JOIN transfer_lines tl ON tl.transfer_id = p.transfer_id AND tl.sku = p.sku
@@ -162,7 +162,7 @@ async function inTransit(c: PoolClient, transferId: string): Promise<InTransit[]
  * refused lines are recorded with their reason and written off against their source lot (the
  * units left its on_hand at pick, so the write-off records the loss and moves no stock).
  */
-export async function receiveTransfer(c: PoolClient, transferId: string, receivedAt: string, actor: string): Promise<StepResult> {
+export async function receiveTransfer(c: Queryable, transferId: string, receivedAt: string, actor: string): Promise<StepResult> {
   const b = await begin(c, transferId, 'received');
   if ('done' in b) return b.done;
   const picks = await inTransit(c, transferId);
@@ -193,7 +193,7 @@ export async function receiveTransfer(c: PoolClient, transferId: string, receive
 }
 
 /** Source lots of a transfer's picks that an alert on the van marked exposed, with why. */
-async function exposedPicks(c: PoolClient, transferId: string): Promise<Map<string, string>> {
+async function exposedPicks(c: Queryable, transferId: string): Promise<Map<string, string>> {
   const { rows } = await c.query<{ lot_id: string; exposure: string }>(
     'SELECT lot_id, exposure FROM transfer_picks WHERE transfer_id = $1 AND exposure IS NOT NULL', [transferId],
   );
@@ -212,7 +212,7 @@ export interface ExposedTransfer {
  * transfer. Ambient goods are not at risk from a van running warm.
  */
 export async function exposeShippedPicks(
-  c: PoolClient, vanAssetId: string, alertId: string, exposure: string,
+  c: Queryable, vanAssetId: string, alertId: string, exposure: string,
 ): Promise<ExposedTransfer[]> {
   const { rows } = await c.query<{ transfer_id: string; lot_id: string }>(
     `UPDATE transfer_picks p SET exposed_alert_id = $2, exposure = $3
@@ -230,7 +230,7 @@ export async function exposeShippedPicks(
 }
 
 /** Cancelled before shipping: picked units go back to their source lots. */
-export async function cancelTransfer(c: PoolClient, transferId: string, reason: string | null, actor: string): Promise<StepResult> {
+export async function cancelTransfer(c: Queryable, transferId: string, reason: string | null, actor: string): Promise<StepResult> {
   const b = await begin(c, transferId, 'cancel');
   if ('done' in b) return b.done;
   const released = (await c.query<{ lot_id: string; qty: number }>("UPDATE transfer_picks SET status = 'released' WHERE transfer_id = $1 AND status = 'in_transit' RETURNING lot_id, qty", [transferId])).rows;
@@ -240,8 +240,8 @@ export async function cancelTransfer(c: PoolClient, transferId: string, reason: 
 }
 
 /** The transfer with its lines, picks and events, or null. */
-export async function readTransfer(db: Db | PoolClient, transferId: string): Promise<TransferView | null> {
-  const q = async <R extends object>(sql: string): Promise<R[]> => ('transaction' in db ? db.query<R & Record<string, unknown>>(sql, [transferId]) : (await db.query<R & Record<string, unknown>>(sql, [transferId])).rows);
+export async function readTransfer(db: Queryable, transferId: string): Promise<TransferView | null> {
+  const q = <R extends object>(sql: string): Promise<R[]> => rowsOf<R & Record<string, unknown>>(db, sql, [transferId]);
   const t = (await q<{ transfer_id: string; from_node_id: string; to_node_id: string; status: TransferStatus; van_asset_id: string | null; receipt_id: string | null }>('SELECT transfer_id, from_node_id, to_node_id, status, van_asset_id, receipt_id FROM transfers WHERE transfer_id = $1'))[0];
   if (!t) return null;
   const [lines, picks, events] = [

@@ -1,9 +1,8 @@
 // SQL of webhooks: subscriptions (with endpoint health), published events, deliveries (one
 // durable Temporal workflow each) and the delivery log of every attempt.
-import type { PoolClient } from 'pg';
 import type { EndpointHealth } from '../domain/coldchain/webhookPolicy';
-import type { Queryable } from './alerts';
-import type { Db } from './pool';
+import { rowsOf } from './pool';
+import type { Queryable } from './pool';
 
 const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
 
@@ -40,10 +39,10 @@ function toSubscription(r: SubscriptionRow): SubscriptionRecord {
 
 /** Create a subscription. */
 export async function createSubscription(
-  db: Db,
+  db: Queryable,
   s: { url: string; eventTypes: readonly string[]; nodeIds?: readonly string[] | null; secret: string; description: string; createdBy: string },
 ): Promise<SubscriptionRecord> {
-  const rows = await db.query<SubscriptionRow>(
+  const rows = await rowsOf<SubscriptionRow>(db,
     `INSERT INTO webhook_subscriptions (url, event_types, node_ids, secret, description, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${SUBSCRIPTION_COLUMNS}`,
     [s.url, [...s.eventTypes], s.nodeIds ? [...s.nodeIds] : null, s.secret, s.description, s.createdBy],
   );
@@ -51,8 +50,8 @@ export async function createSubscription(
 }
 
 /** Subscriptions not deleted, optionally only those one principal created. */
-export async function listSubscriptions(db: Db, createdBy?: string): Promise<SubscriptionRecord[]> {
-  const rows = await db.query<SubscriptionRow>(
+export async function listSubscriptions(db: Queryable, createdBy?: string): Promise<SubscriptionRecord[]> {
+  const rows = await rowsOf<SubscriptionRow>(db,
     `SELECT ${SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE deleted_at IS NULL AND ($1::text IS NULL OR created_by = $1) ORDER BY created_at, id`,
     [createdBy ?? null],
   );
@@ -60,20 +59,20 @@ export async function listSubscriptions(db: Db, createdBy?: string): Promise<Sub
 }
 
 /** One subscription (deleted ones included), or null. */
-export async function getSubscription(db: Db, id: string): Promise<SubscriptionRecord | null> {
-  const rows = await db.query<SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE id = $1`, [id]);
+export async function getSubscription(db: Queryable, id: string): Promise<SubscriptionRecord | null> {
+  const rows = await rowsOf<SubscriptionRow>(db, `SELECT ${SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE id = $1`, [id]);
   return rows[0] ? toSubscription(rows[0]) : null;
 }
 
 /** Soft-delete (the delivery log stays); in-flight deliveries stop at their next attempt. */
-export async function deleteSubscription(db: Db, id: string): Promise<boolean> {
-  const rows = await db.query('UPDATE webhook_subscriptions SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id', [id]);
+export async function deleteSubscription(db: Queryable, id: string): Promise<boolean> {
+  const rows = await rowsOf(db, 'UPDATE webhook_subscriptions SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING id', [id]);
   return rows.length > 0;
 }
 
 /** Re-enable a disabled endpoint with a clean health record. */
-export async function enableSubscription(db: Db, id: string): Promise<SubscriptionRecord | null> {
-  const rows = await db.query<SubscriptionRow>(
+export async function enableSubscription(db: Queryable, id: string): Promise<SubscriptionRecord | null> {
+  const rows = await rowsOf<SubscriptionRow>(db,
     `UPDATE webhook_subscriptions SET disabled_at = NULL, disabled_reason = NULL, failing_since = NULL, exhausted_messages = 0
       WHERE id = $1 AND deleted_at IS NULL RETURNING ${SUBSCRIPTION_COLUMNS}`,
     [id],
@@ -214,7 +213,7 @@ export async function deliveryContext(q: Queryable, deliveryId: string): Promise
 }
 
 /** Lock a subscription's health for an update. */
-export async function lockSubscriptionHealth(c: PoolClient, id: string): Promise<{ health: EndpointHealth; disabled: boolean } | null> {
+export async function lockSubscriptionHealth(c: Queryable, id: string): Promise<{ health: EndpointHealth; disabled: boolean } | null> {
   const { rows } = await c.query<{ failing_since: Date | null; exhausted_messages: number; last_success_at: Date | null; disabled_at: Date | null }>(
     'SELECT failing_since, exhausted_messages, last_success_at, disabled_at FROM webhook_subscriptions WHERE id = $1 FOR UPDATE',
     [id],
@@ -224,7 +223,7 @@ export async function lockSubscriptionHealth(c: PoolClient, id: string): Promise
 }
 
 /** Store a subscription's health, disabling it with a reason when asked. */
-export async function saveSubscriptionHealth(c: PoolClient, id: string, health: EndpointHealth, disableReason: string | null): Promise<void> {
+export async function saveSubscriptionHealth(c: Queryable, id: string, health: EndpointHealth, disableReason: string | null): Promise<void> {
   await c.query(
     `UPDATE webhook_subscriptions SET failing_since = $2, exhausted_messages = $3, last_success_at = $4,
        disabled_at = CASE WHEN $5::text IS NULL THEN disabled_at ELSE coalesce(disabled_at, now()) END,
@@ -245,7 +244,7 @@ export interface AttemptRecord {
 }
 
 /** Log an attempt and fold it into the delivery's status. */
-export async function recordDeliveryAttempt(c: PoolClient, deliveryId: string, a: AttemptRecord, status: 'retrying' | 'succeeded' | 'failed'): Promise<void> {
+export async function recordDeliveryAttempt(c: Queryable, deliveryId: string, a: AttemptRecord, status: 'retrying' | 'succeeded' | 'failed'): Promise<void> {
   await c.query(
     'INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms, success) VALUES ($1, $2, $3, $4, $5, $6, $7)',
     [deliveryId, a.attempt, new Date(a.at), a.statusCode, a.error, a.durationMs, a.success],
@@ -278,14 +277,14 @@ export interface DeliveryRecord {
 }
 
 /** Deliveries of an event (optionally only to some subscriptions) with every attempt. */
-export async function eventDeliveries(db: Db, eventId: string, subscriptionIds?: readonly string[]): Promise<DeliveryRecord[]> {
-  const rows = await db.query<{ id: string; event_id: string; subscription_id: string; kind: 'initial' | 'replay'; workflow_id: string; status: string; created_at: Date; workflow_started_at: Date | null; completed_at: Date | null }>(
+export async function eventDeliveries(db: Queryable, eventId: string, subscriptionIds?: readonly string[]): Promise<DeliveryRecord[]> {
+  const rows = await rowsOf<{ id: string; event_id: string; subscription_id: string; kind: 'initial' | 'replay'; workflow_id: string; status: string; created_at: Date; workflow_started_at: Date | null; completed_at: Date | null }>(db,
     `SELECT id, event_id, subscription_id, kind, workflow_id, status, created_at, workflow_started_at, completed_at
        FROM webhook_deliveries WHERE event_id = $1 AND ($2::uuid[] IS NULL OR subscription_id = ANY($2::uuid[])) ORDER BY created_at, id`,
     [eventId, subscriptionIds ? [...subscriptionIds] : null],
   );
   const attempts = rows.length
-    ? await db.query<{ delivery_id: string; attempt: number; at: Date; status_code: number | null; error: string | null; duration_ms: number; success: boolean }>(
+    ? await rowsOf<{ delivery_id: string; attempt: number; at: Date; status_code: number | null; error: string | null; duration_ms: number; success: boolean }>(db,
       'SELECT delivery_id, attempt, at, status_code, error, duration_ms, success FROM webhook_attempts WHERE delivery_id = ANY($1::uuid[]) ORDER BY id',
       [rows.map((r) => r.id)],
     )

@@ -1,7 +1,8 @@
 import type { MqttClient } from 'mqtt';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { Db } from '../db/pool';
+import { timescaleVersion } from '../db/extensions';
+import type { Queryable } from '../db/pool';
 import type { TemporalHandle } from './temporal';
 import { temporalHealth } from './temporal';
 
@@ -10,7 +11,7 @@ export interface DependencyHealth { ok: boolean; detail: string; progress?: Prog
 
 /** The dependencies a process can report on; absent ones are not checked. */
 export interface HealthDeps {
-  db?: Db;
+  db?: Queryable;
   temporal?: { handle: TemporalHandle; namespace: string };
   mqtt?: MqttClient;
   /**
@@ -136,9 +137,9 @@ export async function checkHealth(deps: HealthDeps): Promise<{ ok: boolean; chec
   if (deps.db) {
     const db = deps.db;
     tasks.push(
-      withTimeout(db.query<{ extversion: string }>("SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'"), 'TimescaleDB')
-        .then((rows) => {
-          checks.timescaledb = rows[0] ? { ok: true, detail: `timescaledb ${rows[0].extversion}` } : { ok: false, detail: 'timescaledb extension missing' };
+      withTimeout(timescaleVersion(db), 'TimescaleDB')
+        .then((version) => {
+          checks.timescaledb = version ? { ok: true, detail: `timescaledb ${version}` } : { ok: false, detail: 'timescaledb extension missing' };
         })
         .catch((err: Error) => void (checks.timescaledb = { ok: false, detail: err.message })),
     );

@@ -7,7 +7,8 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { markSignalled, unsignalledOrders } from '../../db/alerts';
-import type { AlertImpact, Queryable } from '../../db/alerts';
+import type { AlertImpact } from '../../db/alerts';
+import type { Queryable } from '../../db/pool';
 import type { Db } from '../../db/pool';
 import { markDeliveriesStarted } from '../../db/webhooks';
 import type { PendingDelivery } from '../../db/webhooks';

@@ -10,7 +10,7 @@ import { SensorCache } from '../../../iot-ingest/registry';
 import { createLogger } from '../../../platform/logger';
 
 function fakeDb(rows: () => SensorRecord[]): Db {
-  return { query: async () => rows() } as unknown as Db;
+  return { query: async () => ({ rows: rows() }) } as unknown as Db;
 }
 
 describe('SensorCache expiry', () => {
@@ -42,7 +42,7 @@ describe('SensorCache expiry', () => {
   it('rule profiles changed in the database are used within a minute by default (asset bands are read per batch)', async () => {
     let highC = 4;
     const rows = () => [{ id: 'custom-band', profile: { ...DEFAULT_PROFILES.chilled, id: 'custom-band', band: { lowC: 0, highC } } }];
-    const profiles = new ProfileCache({ query: async () => rows() } as unknown as Db, createLogger('silent'));
+    const profiles = new ProfileCache({ query: async () => ({ rows: rows() }) } as unknown as Db, createLogger('silent'));
     await profiles.load();
     highC = 3;
     now += 45_000;

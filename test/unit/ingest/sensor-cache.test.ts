@@ -18,11 +18,11 @@ function fakeDb(initial: SensorRecord[]) {
       if (params) {
         const ids = params[0] as string[];
         calls.byId.push([...ids]);
-        return ids.flatMap((id) => (table.has(id) ? [table.get(id)!] : []));
+        return { rows: ids.flatMap((id) => (table.has(id) ? [table.get(id)!] : [])) };
       }
       calls.full++;
       expect(text).to.match(/FROM sensors/);
-      return [...table.values()];
+      return { rows: [...table.values()] };
     },
   } as unknown as Db;
   return { db, table, calls, fail: (n: number) => (failuresLeft = n) };
