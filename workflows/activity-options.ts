@@ -7,11 +7,17 @@ import type { PickingActivities } from '../activities/picking';
 import type { TransferActivities } from '../activities/transfers';
 
 /** Database steps: short, retried from 200 ms up to every 10 s until they succeed. */
-const REMOTE: ActivityOptions = { startToCloseTimeout: '10 seconds', retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' } };
+const REMOTE: ActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
+};
 /** Steps that may wait on row locks of a busy node (picking, transfers): the same retries, longer each. */
 const REMOTE_SLOW: ActivityOptions = { ...REMOTE, startToCloseTimeout: '30 seconds' };
 /** Bookkeeping run in the worker (events, the open-task table): retried sooner, in the same task. */
-const LOCAL: LocalActivityOptions = { startToCloseTimeout: '10 seconds', retry: { initialInterval: '100 milliseconds', maximumInterval: '5 seconds' } };
+const LOCAL: LocalActivityOptions = {
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '100 milliseconds', maximumInterval: '5 seconds' },
+};
 
 export const orderActivities = proxyActivities<OrderActivities>(REMOTE);
 export const orderLocalActivities = proxyLocalActivities<OrderActivities>(LOCAL);

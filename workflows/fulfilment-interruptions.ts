@@ -6,7 +6,11 @@ import type { ReturnSettlement } from '../activities/orders';
 import { resolveReturnLine } from '../domain/orders';
 import type { ColdChainQuarantine, OrderLine, StockShortfall, Tote } from '../domain/orders';
 import { cutLine } from '../domain/orders/shortfall';
-import { orderActivities as acts, orderLocalActivities as local, pickingActivities as picking } from './activity-options';
+import {
+  orderActivities as acts,
+  orderLocalActivities as local,
+  pickingActivities as picking,
+} from './activity-options';
 import { UNKNOWN_SKU } from './fulfilment-state';
 import type { FulfilmentState } from './fulfilment-state';
 import { reallocateLinesSignal } from './order.contract';
@@ -50,25 +54,51 @@ export class FulfilmentInterruptions {
     const lines = this.f.totes.flatMap((t) => t.lines);
     const facts = await acts.skuFacts([...new Set(lines.map((l) => l.sku))]);
     const refund: Refund = (l) =>
-      resolveReturnLine({ sku: facts[l.sku] ?? UNKNOWN_SKU, qty: l.qty, condition: 'sellable', customerChoice: 'refund' });
-    const settlements = patched(CANCEL_PICKED_ONLY_PATCH) ? await this.returnPickedOnly(lines, refund) : await this.returnAllocation(lines, refund);
+      resolveReturnLine({
+        sku: facts[l.sku] ?? UNKNOWN_SKU,
+        qty: l.qty,
+        condition: 'sellable',
+        customerChoice: 'refund',
+      });
+    const settlements = patched(CANCEL_PICKED_ONLY_PATCH)
+      ? await this.returnPickedOnly(lines, refund)
+      : await this.returnAllocation(lines, refund);
     await acts.settleReturns({ orderId: this.f.input.orderId, lines: settlements });
     // A line with nothing picked came back to nobody: it was only released.
     const cameBack = settlements.filter((x) => (x.lots?.length ?? 1) > 0);
     const restocked = cameBack.filter((x) => x.restock).map((x) => x.lineId);
-    await this.f.moveTo('returned', { reason, restocked, writtenOff: cameBack.filter((x) => !x.restock).map((x) => x.lineId) });
+    await this.f.moveTo('returned', {
+      reason,
+      restocked,
+      writtenOff: cameBack.filter((x) => !x.restock).map((x) => x.lineId),
+    });
   }
 
   /** Units still on the shelf never left it: their holds are released, not returned. */
   private async returnPickedOnly(lines: ToteLine[], refund: Refund): Promise<ReturnSettlement[]> {
     const { orderId, nodeId, allocationKey } = this.f.input;
     const pickedLots = (lineId: string) =>
-      (this.f.pick.lines.find((p) => p.lineId === lineId)?.lots ?? []).filter((x) => x.picked > 0).map((x) => ({ lotId: x.lotId, qty: x.picked }));
-    await acts.commitPickedReleaseRest({ orderId, nodeId, allocationKey, picked: lines.flatMap((l) => pickedLots(l.lineId)) });
+      (this.f.pick.lines.find((p) => p.lineId === lineId)?.lots ?? [])
+        .filter((x) => x.picked > 0)
+        .map((x) => ({ lotId: x.lotId, qty: x.picked }));
+    await acts.commitPickedReleaseRest({
+      orderId,
+      nodeId,
+      allocationKey,
+      picked: lines.flatMap((l) => pickedLots(l.lineId)),
+    });
     return lines.map((l) => {
       const out = refund(l);
       const lots = pickedLots(l.lineId);
-      return { lineId: l.lineId, lotId: lots[0]?.lotId ?? null, qty: l.qty, lots, restock: out.restock, creditCents: out.creditCents, reason: 'cancel_after_pick' };
+      return {
+        lineId: l.lineId,
+        lotId: lots[0]?.lotId ?? null,
+        qty: l.qty,
+        lots,
+        restock: out.restock,
+        creditCents: out.creditCents,
+        reason: 'cancel_after_pick',
+      };
     });
   }
 
@@ -78,7 +108,14 @@ export class FulfilmentInterruptions {
     await acts.commitReservations({ orderId, nodeId, allocationKey });
     return lines.map((l) => {
       const out = refund(l);
-      return { lineId: l.lineId, lotId: l.lots[0]?.lotId ?? null, qty: l.qty, restock: out.restock, creditCents: out.creditCents, reason: 'cancel_after_pick' };
+      return {
+        lineId: l.lineId,
+        lotId: l.lots[0]?.lotId ?? null,
+        qty: l.qty,
+        restock: out.restock,
+        creditCents: out.creditCents,
+        reason: 'cancel_after_pick',
+      };
     });
   }
 
@@ -90,7 +127,8 @@ export class FulfilmentInterruptions {
       if (affected.length === 0) return;
       const { state } = this.f;
       if (state === 'dispatched' || state === 'delivered') await this.flagRisk(q);
-      else if (state === 'allocated' || state === 'picking' || state === 'packed') await this.reallocateQuarantined(q, hit, affected);
+      else if (state === 'allocated' || state === 'picking' || state === 'packed')
+        await this.reallocateQuarantined(q, hit, affected);
     });
   }
 
@@ -102,18 +140,33 @@ export class FulfilmentInterruptions {
     upsertSearchAttributes([{ key: COLD_CHAIN_RISK, value: true }]);
     const { orderId, fulfilmentId, nodeId } = f.input;
     const data = { alertId: q.alertId, lotIds: q.lotIds, inspectAtDoor: f.inspectAtDoor };
-    await local.appendOrderEvent({ orderId, key: `${fulfilmentId}:risk:${q.alertId}`, type: 'cold_chain_risk', nodeId, data, at: Date.now() });
+    await local.appendOrderEvent({
+      orderId,
+      key: `${fulfilmentId}:risk:${q.alertId}`,
+      type: 'cold_chain_risk',
+      nodeId,
+      data,
+      at: Date.now(),
+    });
     await f.tellParent();
   }
 
   /** Undispatched: give the affected lines back and let the order find them elsewhere. */
-  private async reallocateQuarantined(q: ColdChainQuarantine, hit: ReadonlySet<string>, affected: ToteLine[]): Promise<void> {
+  private async reallocateQuarantined(
+    q: ColdChainQuarantine,
+    hit: ReadonlySet<string>,
+    affected: ToteLine[],
+  ): Promise<void> {
     const { f } = this;
     const affectedIds = new Set(affected.map((l) => l.lineId));
     if (patched(QUARANTINE_PICKED_PATCH)) await this.writeOffQuarantined(q, hit, affectedIds);
     else await this.releaseQuarantined(q, affected, affectedIds);
     const lines = affected.map((l) => ({ lineId: l.lineId, sku: l.sku, qty: l.qty }));
-    await f.parent.signal(reallocateLinesSignal, { fulfilmentId: f.input.fulfilmentId, lines, reason: `quarantine:${q.alertId}` });
+    await f.parent.signal(reallocateLinesSignal, {
+      fulfilmentId: f.input.fulfilmentId,
+      lines,
+      reason: `quarantine:${q.alertId}`,
+    });
     if (f.totes.length === 0) {
       if (f.state === 'allocated') await this.releaseAll([]);
       await f.moveTo('cancelled', { reason: 'every line re-allocated after quarantine' });
@@ -123,30 +176,65 @@ export class FulfilmentInterruptions {
   }
 
   /** Quarantined units in a tote are not back on the shelf: written off, not released. */
-  private async writeOffQuarantined(q: ColdChainQuarantine, hit: ReadonlySet<string>, affectedIds: Set<string>): Promise<void> {
+  private async writeOffQuarantined(
+    q: ColdChainQuarantine,
+    hit: ReadonlySet<string>,
+    affectedIds: Set<string>,
+  ): Promise<void> {
     const { f } = this;
     const { orderId, fulfilmentId, allocationKey, nodeId } = f.input;
     const { writeOff, release, putBack } = quarantineLines(f.totes, f.pick, hit);
     const data = { fulfilmentId, alertId: q.alertId, lineIds: [...affectedIds], writtenOff: writeOff, putBack };
-    const event = { orderId, key: `${fulfilmentId}:quarantine:${q.alertId}`, type: 'lines_quarantined', nodeId, atMs: Date.now(), data };
-    await picking.settleQuarantinedLines({ orderId, fulfilmentId, allocationKey, alertId: q.alertId, writeOff, release, event });
+    const event = {
+      orderId,
+      key: `${fulfilmentId}:quarantine:${q.alertId}`,
+      type: 'lines_quarantined',
+      nodeId,
+      atMs: Date.now(),
+      data,
+    };
+    await picking.settleQuarantinedLines({
+      orderId,
+      fulfilmentId,
+      allocationKey,
+      alertId: q.alertId,
+      writeOff,
+      release,
+      event,
+    });
     f.setPick(removeLines(f.pick, affectedIds));
   }
 
   /** Histories before QUARANTINE_PICKED_PATCH: every hold of the quarantined lots released. */
-  private async releaseQuarantined(q: ColdChainQuarantine, affected: ToteLine[], affectedIds: Set<string>): Promise<void> {
+  private async releaseQuarantined(
+    q: ColdChainQuarantine,
+    affected: ToteLine[],
+    affectedIds: Set<string>,
+  ): Promise<void> {
     const { f } = this;
     const { orderId, fulfilmentId, allocationKey, nodeId } = f.input;
-    await acts.releaseReservations({ orderId, allocationKey, lotIds: [...new Set(affected.flatMap((l) => l.lots.map((x) => x.lotId)))] });
+    await acts.releaseReservations({
+      orderId,
+      allocationKey,
+      lotIds: [...new Set(affected.flatMap((l) => l.lots.map((x) => x.lotId)))],
+    });
     f.setPick(removeLines(f.pick, affectedIds));
     const data = { alertId: q.alertId, lineIds: [...affectedIds] };
-    await local.appendOrderEvent({ orderId, key: `${fulfilmentId}:quarantine:${q.alertId}`, type: 'lines_quarantined', nodeId, data, at: Date.now() });
+    await local.appendOrderEvent({
+      orderId,
+      key: `${fulfilmentId}:quarantine:${q.alertId}`,
+      type: 'lines_quarantined',
+      nodeId,
+      data,
+      at: Date.now(),
+    });
   }
 
   /** Stock API → fulfilment: the lines lose the units a count or sale took; the order re-allocates them. */
   stockShortfall(s: StockShortfall): void {
     void this.f.exclusive(async () => {
-      if (this.seenShortfalls.has(s.adjustmentId) || (this.f.state !== 'allocated' && this.f.state !== 'picking')) return;
+      if (this.seenShortfalls.has(s.adjustmentId) || (this.f.state !== 'allocated' && this.f.state !== 'picking'))
+        return;
       this.seenShortfalls.add(s.adjustmentId);
       if (!patched(STOCK_SHORTFALL_PATCH)) return;
       const lines = s.cuts.flatMap((c) => this.cut(c) ?? []);
@@ -164,16 +252,26 @@ export class FulfilmentInterruptions {
     if (taken <= 0) return undefined;
     const cutTote = (t: Tote): Tote => ({
       ...t,
-      lines: t.lines.flatMap((l) => (l.lineId !== c.lineId ? [l] : [cutLine(l, c.lotId, taken)].filter((x) => x !== undefined))),
+      lines: t.lines.flatMap((l) =>
+        l.lineId !== c.lineId ? [l] : [cutLine(l, c.lotId, taken)].filter((x) => x !== undefined),
+      ),
     });
     f.baseTotes = f.baseTotes.map(cutTote);
-    f.setPick(cut ? { ...f.pick, lines: f.pick.lines.map((l) => (l.lineId === c.lineId ? cut : l)) } : removeLines(f.pick, new Set([c.lineId])));
+    f.setPick(
+      cut
+        ? { ...f.pick, lines: f.pick.lines.map((l) => (l.lineId === c.lineId ? cut : l)) }
+        : removeLines(f.pick, new Set([c.lineId])),
+    );
     return { lineId: `${c.lineId}-x${++this.shortfallSeq}`, sku: line.sku, qty: taken };
   }
 
   private async reallocateCut(adjustmentId: string, lines: OrderLine[]): Promise<void> {
     const { f } = this;
-    await f.parent.signal(reallocateLinesSignal, { fulfilmentId: f.input.fulfilmentId, lines, reason: `stock_shortfall:${adjustmentId}` });
+    await f.parent.signal(reallocateLinesSignal, {
+      fulfilmentId: f.input.fulfilmentId,
+      lines,
+      reason: `stock_shortfall:${adjustmentId}`,
+    });
     await f.event(`stock_shortfall:${adjustmentId}`, 'stock_shortfall_reallocated', { adjustmentId, lines });
     if (f.totes.length === 0 && f.state === 'allocated') {
       await this.releaseAll([]);

@@ -61,7 +61,11 @@ export class FulfilmentLifecycle {
   async dispatch(who: string): Promise<void> {
     const { f } = this;
     f.courierId = who;
-    await acts.commitReservations({ orderId: f.input.orderId, nodeId: f.input.nodeId, allocationKey: f.input.allocationKey });
+    await acts.commitReservations({
+      orderId: f.input.orderId,
+      nodeId: f.input.nodeId,
+      allocationKey: f.input.allocationKey,
+    });
     await f.moveTo('dispatched', { courierId: who });
   }
 
@@ -79,13 +83,25 @@ export class FulfilmentLifecycle {
     return f.exclusive(async () => {
       const doorLines = f.totes.flatMap((t) => t.lines);
       const facts = await acts.skuFacts([...new Set(doorLines.map((l) => l.sku))]);
-      const outcome = resolveDoorRejection(doorLines.map((l) => ({ lineId: l.lineId, qty: l.qty, sku: facts[l.sku] ?? UNKNOWN_SKU })), lines);
+      const outcome = resolveDoorRejection(
+        doorLines.map((l) => ({ lineId: l.lineId, qty: l.qty, sku: facts[l.sku] ?? UNKNOWN_SKU })),
+        lines,
+      );
       await acts.settleReturns({ orderId: f.input.orderId, lines: doorSettlements(doorLines, outcome.lines) });
       const replacements: OrderLine[] = outcome.lines
         .filter((l) => l.replacement)
-        .map((l) => ({ lineId: `${l.lineId}-r`, sku: doorLines.find((d) => d.lineId === l.lineId)?.sku ?? '', qty: l.qty }));
-      if (replacements.length) await f.parent.signal(replacementSignal, { fulfilmentId: f.input.fulfilmentId, lines: replacements });
-      await f.moveTo(outcome.nextState, { rejection: outcome.full ? 'full' : 'partial', creditCents: outcome.totalCreditCents, lines: outcome.lines });
+        .map((l) => ({
+          lineId: `${l.lineId}-r`,
+          sku: doorLines.find((d) => d.lineId === l.lineId)?.sku ?? '',
+          qty: l.qty,
+        }));
+      if (replacements.length)
+        await f.parent.signal(replacementSignal, { fulfilmentId: f.input.fulfilmentId, lines: replacements });
+      await f.moveTo(outcome.nextState, {
+        rejection: outcome.full ? 'full' : 'partial',
+        creditCents: outcome.totalCreditCents,
+        lines: outcome.lines,
+      });
     });
   }
 
@@ -95,7 +111,10 @@ export class FulfilmentLifecycle {
     if (!Array.isArray(lines) || lines.length === 0) throw new Error('lines must name at least one rejected line');
     const doorLines = f.totes.flatMap((t) => t.lines);
     // Same checks resolveDoorRejection makes, with prices irrelevant here.
-    resolveDoorRejection(doorLines.map((l) => ({ lineId: l.lineId, qty: l.qty, sku: UNKNOWN_SKU })), lines);
+    resolveDoorRejection(
+      doorLines.map((l) => ({ lineId: l.lineId, qty: l.qty, sku: UNKNOWN_SKU })),
+      lines,
+    );
   }
 }
 
@@ -107,6 +126,14 @@ function doorSettlements(
   return refused.map((l) => {
     const line = doorLines.find((d) => d.lineId === l.lineId);
     const lots = takeFromLots(line?.lots ?? [], l.qty);
-    return { lineId: l.lineId, lotId: lots[0]?.lotId ?? null, qty: l.qty, lots, restock: l.restock, creditCents: l.creditCents, reason: 'door_rejection' };
+    return {
+      lineId: l.lineId,
+      lotId: lots[0]?.lotId ?? null,
+      qty: l.qty,
+      lots,
+      restock: l.restock,
+      creditCents: l.creditCents,
+      reason: 'door_rejection',
+    };
   });
 }

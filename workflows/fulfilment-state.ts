@@ -21,7 +21,14 @@ export const FINAL: ReadonlySet<OrderState> = new Set(['delivered', 'cancelled',
 export const UNKNOWN_SKU = { perishable: true, unitPriceCents: 0 } as const;
 
 /** An order event waiting for the next sync, stamped with workflow time. */
-interface PendingEvent { orderId: string; key: string; type: string; nodeId: string; data: Record<string, unknown>; atMs: number }
+interface PendingEvent {
+  orderId: string;
+  key: string;
+  type: string;
+  nodeId: string;
+  data: Record<string, unknown>;
+  atMs: number;
+}
 
 /** Refuse a move the lifecycle does not allow (the update fails; 409 at the API). */
 export function invalid(from: OrderState, action: string): never {
@@ -85,8 +92,19 @@ export class FulfilmentState {
     const { fulfilmentId, orderId, nodeId, nodeKind, slot, pickDeadlineMs } = this.input;
     const { zones, lines, staging } = this.pick;
     return {
-      fulfilmentId, orderId, nodeId, nodeKind, state: this.state, slot, pickDeadlineMs, allocatedAt: this.allocatedAt,
-      zones: [...zones], lines: [...lines], staging, courierId: this.courierId, version: this.version,
+      fulfilmentId,
+      orderId,
+      nodeId,
+      nodeKind,
+      state: this.state,
+      slot,
+      pickDeadlineMs,
+      allocatedAt: this.allocatedAt,
+      zones: [...zones],
+      lines: [...lines],
+      staging,
+      courierId: this.courierId,
+      version: this.version,
     };
   }
 
@@ -134,7 +152,11 @@ export class FulfilmentState {
   async sync(): Promise<void> {
     this.version++;
     const events = this.pendingEvents.splice(0);
-    await pickingLocal.syncPickTask({ view: this.view(), pickers: pickersOf(this.pick), ...(events.length ? { events } : {}) });
+    await pickingLocal.syncPickTask({
+      view: this.view(),
+      pickers: pickersOf(this.pick),
+      ...(events.length ? { events } : {}),
+    });
   }
 
   /** Move the lifecycle state: search attribute, event, view, and the parent told. */
@@ -153,12 +175,17 @@ export class FulfilmentState {
   /** Tell the parent order this fulfilment's state and risk. */
   async tellParent(): Promise<void> {
     const { fulfilmentId } = this.input;
-    await this.parent.signal(fulfilmentStateSignal, { fulfilmentId, state: this.state, coldChainRisk: this.coldChainRisk });
+    await this.parent.signal(fulfilmentStateSignal, {
+      fulfilmentId,
+      state: this.state,
+      coldChainRisk: this.coldChainRisk,
+    });
   }
 
   /** Every line dealt with and nothing in the totes: there is nothing to deliver from here. */
   async closeIfEmpty(): Promise<void> {
-    if (this.state === 'picking' && nothingToDeliver(this.pick)) await this.moveTo('cancelled', { reason: 'nothing picked: every line was short' });
+    if (this.state === 'picking' && nothingToDeliver(this.pick))
+      await this.moveTo('cancelled', { reason: 'nothing picked: every line was short' });
   }
 
   /** The fulfilment has ended and no state change is running. */

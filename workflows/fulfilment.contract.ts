@@ -2,8 +2,20 @@
 // FulfilmentWorkflow. Callers import this file, never workflows/fulfilment.ts.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
-  ClaimPickArgs, ColdChainQuarantine, ConfirmPickArgs, DecideSubstitutionArgs, DoorRejectionLine, FulfilmentDetail, HandOverArgs,
-  PickActionResult, PickLineArgs, PickView, ProposeSubstitutionArgs, ShortPickArgs, StageTotesArgs, StockShortfall,
+  ClaimPickArgs,
+  ColdChainQuarantine,
+  ConfirmPickArgs,
+  DecideSubstitutionArgs,
+  DoorRejectionLine,
+  FulfilmentDetail,
+  HandOverArgs,
+  PickActionResult,
+  PickLineArgs,
+  PickView,
+  ProposeSubstitutionArgs,
+  ShortPickArgs,
+  StageTotesArgs,
+  StockShortfall,
 } from '../domain/orders';
 
 /** Current view of a fulfilment. */
@@ -40,7 +52,9 @@ export const shortPickUpdate = defineUpdate<PickActionResult, [ShortPickArgs]>('
 /** Come back to this line later (it moves to the end of its zone's path). */
 export const skipLineUpdate = defineUpdate<PickActionResult, [PickLineArgs]>('skipLine');
 /** Short the line and propose a substitute for the missing quantity; the customer's policy decides. */
-export const proposeSubstitutionUpdate = defineUpdate<PickActionResult, [ProposeSubstitutionArgs]>('proposeSubstitution');
+export const proposeSubstitutionUpdate = defineUpdate<PickActionResult, [ProposeSubstitutionArgs]>(
+  'proposeSubstitution',
+);
 /** The customer accepts or refuses a pending substitute (accepted: allocated as a new line; refused: refunded). */
 export const decideSubstitutionUpdate = defineUpdate<PickActionResult, [DecideSubstitutionArgs]>('decideSubstitution');
 /** Every tote scanned into a staging location: the fulfilment is packed. */

@@ -11,9 +11,25 @@
 import { allHandlersFinished, condition, setHandler } from '@temporalio/workflow';
 import type { FulfilmentInput, FulfilmentOutcome } from '../domain/orders';
 import {
-  cancelFulfilmentSignal, claimPickUpdate, confirmPickUpdate, decideSubstitutionUpdate, deliveredUpdate, dispatchedUpdate, fulfilmentStatusQuery,
-  handOverUpdate, packedUpdate, pickLineStartUpdate, pickViewQuery, proposeSubstitutionUpdate, quarantineLotsSignal, rejectedAtDoorUpdate,
-  shortPickUpdate, skipLineUpdate, stageTotesUpdate, startPickingUpdate, stockShortfallSignal,
+  cancelFulfilmentSignal,
+  claimPickUpdate,
+  confirmPickUpdate,
+  decideSubstitutionUpdate,
+  deliveredUpdate,
+  dispatchedUpdate,
+  fulfilmentStatusQuery,
+  handOverUpdate,
+  packedUpdate,
+  pickLineStartUpdate,
+  pickViewQuery,
+  proposeSubstitutionUpdate,
+  quarantineLotsSignal,
+  rejectedAtDoorUpdate,
+  shortPickUpdate,
+  skipLineUpdate,
+  stageTotesUpdate,
+  startPickingUpdate,
+  stockShortfallSignal,
 } from './fulfilment.contract';
 import { FulfilmentInterruptions } from './fulfilment-interruptions';
 import { FulfilmentLifecycle } from './fulfilment-lifecycle';
@@ -24,7 +40,10 @@ import { FulfilmentState } from './fulfilment-state';
 export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<FulfilmentOutcome> {
   const f = new FulfilmentState(input);
   registerHandlers(f);
-  await f.moveTo('allocated', { totes: f.totes.map((t) => ({ zone: t.zone, lines: t.lines.length })), deliveryId: input.deliveryId });
+  await f.moveTo('allocated', {
+    totes: f.totes.map((t) => ({ zone: t.zone, lines: t.lines.length })),
+    deliveryId: input.deliveryId,
+  });
   await condition(() => f.finished());
   await condition(allHandlersFinished);
   // Only once the last update has been answered: the parent may end (and terminate this
@@ -41,15 +60,15 @@ function registerHandlers(f: FulfilmentState): void {
   setHandler(fulfilmentStatusQuery, () => f.detail());
   setHandler(pickViewQuery, () => f.view());
   setHandler(startPickingUpdate, (a) => life.startPicking(a), { validator: (a) => life.validateStartPicking(a) });
-  setHandler(claimPickUpdate, (a) => pick.act('claim', a), { validator: (a) => pick.admit('claim', a) });
-  setHandler(pickLineStartUpdate, (a) => pick.act('start', a), { validator: (a) => pick.admit('start', a) });
-  setHandler(confirmPickUpdate, (a) => pick.act('confirm', a), { validator: (a) => pick.admit('confirm', a) });
-  setHandler(shortPickUpdate, (a) => pick.act('short', a), { validator: (a) => pick.admit('short', a) });
-  setHandler(skipLineUpdate, (a) => pick.act('skip', a), { validator: (a) => pick.admit('skip', a) });
-  setHandler(proposeSubstitutionUpdate, (a) => pick.act('substitute', a), { validator: (a) => pick.admit('substitute', a) });
-  setHandler(decideSubstitutionUpdate, (a) => pick.act('decide', a), { validator: (a) => pick.admit('decide', a) });
-  setHandler(stageTotesUpdate, (a) => pick.act('stage', a), { validator: (a) => pick.admit('stage', a) });
-  setHandler(handOverUpdate, (a) => pick.act('handOver', a), { validator: (a) => pick.admit('handOver', a) });
+  pick.register(claimPickUpdate, 'claim');
+  pick.register(pickLineStartUpdate, 'start');
+  pick.register(confirmPickUpdate, 'confirm');
+  pick.register(shortPickUpdate, 'short');
+  pick.register(skipLineUpdate, 'skip');
+  pick.register(proposeSubstitutionUpdate, 'substitute');
+  pick.register(decideSubstitutionUpdate, 'decide');
+  pick.register(stageTotesUpdate, 'stage');
+  pick.register(handOverUpdate, 'handOver');
   setHandler(packedUpdate, () => life.packed(), { validator: () => life.validatePacked() });
   setHandler(dispatchedUpdate, (a) => life.dispatched(a), { validator: (a) => life.validateDispatched(a) });
   setHandler(deliveredUpdate, () => life.delivered(), { validator: () => life.validateDelivered() });

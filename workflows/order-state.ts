@@ -2,18 +2,48 @@
 // status that follows them, the SLA clock, re-allocation, quarantine and cancel. The workflow
 // (order.ts) only registers one-line handlers and calls `run`.
 import {
-  ApplicationFailure, condition, getExternalWorkflowHandle, ParentClosePolicy, patched, startChild, upsertMemo, upsertSearchAttributes, workflowInfo,
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  patched,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { cancellationOutcome, isTerminal, searchAttributeInstant, slaCheckpoints, slotKey } from '../domain/orders';
 import type {
-  Allocation, CancelResult, ColdChainQuarantine, FulfilmentStateChange, FulfilmentView, OrderInput, OrderLine, OrderOutcome, OrderState,
-  OrderView, ReallocateLines, ReplacementLines, UnfulfilledLine, Zone,
+  Allocation,
+  FulfilmentInput,
+  CancelResult,
+  ColdChainQuarantine,
+  FulfilmentStateChange,
+  FulfilmentView,
+  OrderInput,
+  OrderLine,
+  OrderOutcome,
+  OrderState,
+  OrderView,
+  ReallocateLines,
+  ReplacementLines,
+  UnfulfilledLine,
+  Zone,
 } from '../domain/orders';
 import { orderActivities as acts, orderLocalActivities as local } from './activity-options';
 import { fulfilmentWorkflow } from './fulfilment';
 import { cancelFulfilmentSignal, quarantineLotsSignal } from './fulfilment.contract';
 import { STATUS_AFTER_ALLOCATION_PATCH } from './patches';
-import { COLD_CHAIN_RISK, NODE_ID, NODE_KIND, ORDER_ID, ORDER_STATUS, SLA_DEADLINE, SLOT_KIND, TEMPERATURE_ZONES } from './search-attributes';
+import {
+  COLD_CHAIN_RISK,
+  NODE_ID,
+  NODE_KIND,
+  ORDER_ID,
+  ORDER_STATUS,
+  SLA_DEADLINE,
+  SLOT_KIND,
+  TEMPERATURE_ZONES,
+} from './search-attributes';
 
 const DEFAULT_MERGE_WINDOW_MS = 10 * 60_000;
 const DEFAULT_RESERVATION_TTL_MS = 2 * 3_600_000;
@@ -33,7 +63,8 @@ function slaDeadlineAttribute(ms: number): Record<string, Date[]> {
 export function statusOf(fulfilments: readonly FulfilmentView[], current: OrderState): OrderState {
   const live = fulfilments.filter((f) => !DONE(f.state));
   if (fulfilments.length === 0) return current;
-  if (live.length) return PROGRESS[Math.min(...live.map((f) => PROGRESS.indexOf(f.state)).filter((i) => i >= 0))] ?? current;
+  if (live.length)
+    return PROGRESS[Math.min(...live.map((f) => PROGRESS.indexOf(f.state)).filter((i) => i >= 0))] ?? current;
   if (fulfilments.some((f) => f.state === 'delivered')) return 'delivered';
   if (fulfilments.some((f) => f.state === 'returned')) return 'returned';
   if (fulfilments.every((f) => f.state === 'cancelled')) return 'cancelled';
@@ -73,7 +104,15 @@ export class OrderWorkflowState {
   /** The `status` query. */
   view(): OrderView {
     const { status, fulfilments, unfulfilled, coldChainRisk, sla } = this;
-    return { orderId: this.input.orderId, status, fulfilments, unfulfilled, coldChainRisk, sla, allocations: this.explanations };
+    return {
+      orderId: this.input.orderId,
+      status,
+      fulfilments,
+      unfulfilled,
+      coldChainRisk,
+      sla,
+      allocations: this.explanations,
+    };
   }
 
   outcome(slaBreached = this.sla.breached): OrderOutcome {
@@ -85,7 +124,14 @@ export class OrderWorkflowState {
   // writes the same (key, at) again, a no-op, instead of a second event at the retry's time.
   event(type: string, data: Record<string, unknown> = {}, keySuffix = type): Promise<void> {
     const { orderId } = this.input;
-    return local.appendOrderEvent({ orderId, key: `${orderId}:${keySuffix}`, type, data, status: this.status, at: Date.now() });
+    return local.appendOrderEvent({
+      orderId,
+      key: `${orderId}:${keySuffix}`,
+      type,
+      data,
+      status: this.status,
+      at: Date.now(),
+    });
   }
 
   private recomputeStatus(): void {
@@ -99,16 +145,30 @@ export class OrderWorkflowState {
 
   private searchAttributes(): void {
     const { fulfilments } = this;
-    const zones = [...new Set(fulfilments.filter((f) => !DONE(f.state) || f.state === 'delivered').flatMap((f) => f.zones))].sort() as Zone[];
+    const zones = [
+      ...new Set(fulfilments.filter((f) => !DONE(f.state) || f.state === 'delivered').flatMap((f) => f.zones)),
+    ].sort() as Zone[];
     const primary = fulfilments.find((f) => !DONE(f.state)) ?? fulfilments[0];
     upsertSearchAttributes([
       { key: ORDER_STATUS, value: this.status },
       { key: TEMPERATURE_ZONES, value: zones },
-      ...(primary ? [{ key: NODE_ID, value: primary.nodeId }, { key: NODE_KIND, value: primary.nodeKind }] : []),
+      ...(primary
+        ? [
+            { key: NODE_ID, value: primary.nodeId },
+            { key: NODE_KIND, value: primary.nodeKind },
+          ]
+        : []),
       { key: COLD_CHAIN_RISK, value: this.coldChainRisk },
     ]);
     const nodes = fulfilments.map((f) => `${f.nodeId}:${f.state}`);
-    upsertMemo({ summary: { lines: this.input.lines.length, slot: this.input.slot.kind, nodes, unfulfilledLines: this.unfulfilled.length } });
+    upsertMemo({
+      summary: {
+        lines: this.input.lines.length,
+        slot: this.input.slot.kind,
+        nodes,
+        unfulfilledLines: this.unfulfilled.length,
+      },
+    });
   }
 
   /** Allocate lines, reserve, and start a fulfilment per node. */
@@ -142,36 +202,81 @@ export class OrderWorkflowState {
 
   private async refundUnfulfilled(lines: readonly UnfulfilledLine[], reason: string, seq: number): Promise<void> {
     this.unfulfilled.push(...lines);
-    await acts.refundUnfulfilled({ orderId: this.input.orderId, lines: lines.map((u) => ({ lineId: u.lineId, sku: u.sku, qty: u.qty })) });
-    await this.event('lines_unfulfilled', { reason, lines: lines.map((u) => ({ lineId: u.lineId, code: u.code })) }, `unfulfilled:${seq}`);
+    await acts.refundUnfulfilled({
+      orderId: this.input.orderId,
+      lines: lines.map((u) => ({ lineId: u.lineId, sku: u.sku, qty: u.qty })),
+    });
+    await this.event(
+      'lines_unfulfilled',
+      { reason, lines: lines.map((u) => ({ lineId: u.lineId, code: u.code })) },
+      `unfulfilled:${seq}`,
+    );
   }
 
   /** Join the door's delivery and start the node's FulfilmentWorkflow; listed only once started. */
   private async startFulfilment(f: Fulfilment, allocationKey: string): Promise<void> {
-    const { orderId, addressKey, slot } = this.input;
+    const { orderId, addressKey } = this.input;
     const parentWorkflowId = workflowInfo().workflowId;
     const fulfilmentId = `${parentWorkflowId}-f${this.fulfilments.length + 1}`;
-    const delivery = await acts.joinDelivery({ orderId, nodeId: f.nodeId, addressKey, slotKey: this.slotKey, windowMs: this.mergeWindowMs });
+    const { nodeId, nodeKind } = f;
+    const delivery = await acts.joinDelivery({
+      orderId,
+      nodeId,
+      addressKey,
+      slotKey: this.slotKey,
+      windowMs: this.mergeWindowMs,
+    });
+    const { deliveryId } = delivery;
     const zones = f.totes.map((t) => t.zone);
     const lineIds = f.totes.flatMap((t) => t.lines.map((l) => l.lineId));
     const lotIds = [...new Set(f.totes.flatMap((t) => t.lines.flatMap((l) => l.lots.map((x) => x.lotId))))];
-    const v: FulfilmentView = { fulfilmentId, nodeId: f.nodeId, nodeKind: f.nodeKind, state: 'allocated', zones, lineIds, lotIds, deliveryId: delivery.deliveryId };
     await startChild(fulfilmentWorkflow, {
       workflowId: fulfilmentId,
       // A fulfilment may still be answering its last update when the order completes.
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [{
-        orderId, fulfilmentId, allocationKey, parentWorkflowId, nodeId: f.nodeId, nodeKind: f.nodeKind, slot, slotKey: this.slotKey,
-        deliveryId: delivery.deliveryId, totes: [...f.totes], pickDeadlineMs: f.pickDeadlineMs,
-      }],
-      searchAttributes: {
-        [ORDER_ID.name]: [orderId], [NODE_ID.name]: [f.nodeId], [NODE_KIND.name]: [f.nodeKind], [ORDER_STATUS.name]: ['allocated'],
-        [TEMPERATURE_ZONES.name]: zones, [SLOT_KIND.name]: [slot.kind], ...slaDeadlineAttribute(slot.end),
-      },
-      staticSummary: `Order ${orderId} at ${f.nodeId}: ${lineIds.length} lines, ${zones.join('/')}`,
+      args: [this.fulfilmentInput(f, { fulfilmentId, allocationKey, parentWorkflowId, deliveryId })],
+      searchAttributes: this.childSearchAttributes(f, zones),
+      staticSummary: `Order ${orderId} at ${nodeId}: ${lineIds.length} lines, ${zones.join('/')}`,
     });
     // Listed only once started, so nobody is pointed at a workflow that does not exist yet.
-    this.fulfilments.push(v);
+    this.fulfilments.push({ fulfilmentId, nodeId, nodeKind, state: 'allocated', zones, lineIds, lotIds, deliveryId });
+  }
+
+  private fulfilmentInput(
+    f: Fulfilment,
+    ids: Pick<FulfilmentInput, 'fulfilmentId' | 'allocationKey' | 'parentWorkflowId' | 'deliveryId'>,
+  ): FulfilmentInput {
+    const { orderId, slot } = this.input;
+    const { fulfilmentId, allocationKey, parentWorkflowId, deliveryId } = ids;
+    const { nodeId, nodeKind, pickDeadlineMs } = f;
+    const totes = [...f.totes];
+    const { slotKey } = this;
+    return {
+      orderId,
+      fulfilmentId,
+      allocationKey,
+      parentWorkflowId,
+      nodeId,
+      nodeKind,
+      slot,
+      slotKey,
+      deliveryId,
+      totes,
+      pickDeadlineMs,
+    };
+  }
+
+  private childSearchAttributes(f: Fulfilment, zones: Zone[]): Record<string, string[] | Date[]> {
+    const { orderId, slot } = this.input;
+    return {
+      [ORDER_ID.name]: [orderId],
+      [NODE_ID.name]: [f.nodeId],
+      [NODE_KIND.name]: [f.nodeKind],
+      [ORDER_STATUS.name]: ['allocated'],
+      [TEMPERATURE_ZONES.name]: zones,
+      [SLOT_KIND.name]: [slot.kind],
+      ...slaDeadlineAttribute(slot.end),
+    };
   }
 
   /** Child → parent: a fulfilment changed state. */
@@ -189,7 +294,10 @@ export class OrderWorkflowState {
   }
 
   onReplacement({ lines }: ReplacementLines): void {
-    this.reallocations.push({ lines: lines.map((l) => ({ ...l, lineId: `${l.lineId}${++this.lineSeq}` })), reason: 'replacement' });
+    this.reallocations.push({
+      lines: lines.map((l) => ({ ...l, lineId: `${l.lineId}${++this.lineSeq}` })),
+      reason: 'replacement',
+    });
   }
 
   onColdChainQuarantine(q: ColdChainQuarantine): void {
@@ -201,8 +309,10 @@ export class OrderWorkflowState {
 
   validateCancel(_request: { reason: string }): void {
     const outcome = cancellationOutcome(this.status);
-    if (outcome.kind === 'not_allowed') throw ApplicationFailure.nonRetryable(`cannot cancel: ${outcome.reason}`, 'InvalidTransition');
-    if (this.cancelling) throw ApplicationFailure.nonRetryable('a cancellation is already in progress', 'InvalidTransition');
+    if (outcome.kind === 'not_allowed')
+      throw ApplicationFailure.nonRetryable(`cannot cancel: ${outcome.reason}`, 'InvalidTransition');
+    if (this.cancelling)
+      throw ApplicationFailure.nonRetryable('a cancellation is already in progress', 'InvalidTransition');
   }
 
   /** Stop every fulfilment that still can, wait for them, and say how the order ended. */
@@ -211,7 +321,8 @@ export class OrderWorkflowState {
     const { fulfilments } = this;
     const before = fulfilments.map((f) => f.state);
     const stoppable = (f: FulfilmentView) => !DONE(f.state) && f.state !== 'dispatched';
-    for (const f of fulfilments) if (stoppable(f)) await getExternalWorkflowHandle(f.fulfilmentId).signal(cancelFulfilmentSignal, { reason });
+    for (const f of fulfilments)
+      if (stoppable(f)) await getExternalWorkflowHandle(f.fulfilmentId).signal(cancelFulfilmentSignal, { reason });
     // Wait until every fulfilment that could stop has stopped.
     await condition(() => !fulfilments.some(stoppable));
     await this.event('cancel_requested', { reason, before }, `cancel:${before.join(',')}`);
@@ -222,13 +333,25 @@ export class OrderWorkflowState {
     const returned = fulfilments.some((f) => f.state === 'returned');
     const cancelled = fulfilments.every((f) => f.state === 'cancelled');
     const allDone = fulfilments.every((f) => DONE(f.state));
-    return { outcome: cancelled || fulfilments.length === 0 ? 'cancelled' : returned && allDone ? 'returned' : 'partially_returned', status: this.status };
+    return {
+      outcome:
+        cancelled || fulfilments.length === 0 ? 'cancelled' : returned && allDone ? 'returned' : 'partially_returned',
+      status: this.status,
+    };
   }
 
   /** Record the order and its first search attributes. */
   async record(): Promise<void> {
     const { orderId, customerId, addressKey, slot, lines, placedAt, location } = this.input;
-    await acts.recordOrder({ orderId, customerId, addressKey, slot, lines, placedAt, ...(location ? { location } : {}) });
+    await acts.recordOrder({
+      orderId,
+      customerId,
+      addressKey,
+      slot,
+      lines,
+      placedAt,
+      ...(location ? { location } : {}),
+    });
     // A deadline the server cannot store (year 10000) is clamped, never sent as it is: the refusal
     // would fail this workflow task and every retry of it, and the order would never move again.
     const slaDeadline = searchAttributeInstant(this.sla.breachAtMs);
@@ -246,7 +369,9 @@ export class OrderWorkflowState {
     if (this.fulfilments.length > 0) return true;
     this.status = this.cancelling ? 'cancelled' : 'rejected';
     this.searchAttributes();
-    await this.event(this.status, { reason: this.cancelling ? 'cancelled before allocation' : 'no node can serve any line' });
+    await this.event(this.status, {
+      reason: this.cancelling ? 'cancelled before allocation' : 'no node can serve any line',
+    });
     return false;
   }
 
@@ -285,7 +410,8 @@ export class OrderWorkflowState {
   private async passOnQuarantine(q: ColdChainQuarantine): Promise<void> {
     const hit = new Set(q.lotIds);
     for (const f of this.fulfilments) {
-      if (f.lotIds.some((l) => hit.has(l)) && !isTerminal(f.state)) await getExternalWorkflowHandle(f.fulfilmentId).signal(quarantineLotsSignal, q);
+      if (f.lotIds.some((l) => hit.has(l)) && !isTerminal(f.state))
+        await getExternalWorkflowHandle(f.fulfilmentId).signal(quarantineLotsSignal, q);
     }
     await this.event('cold_chain_quarantine', { alertId: q.alertId, lotIds: q.lotIds }, `quarantine:${q.alertId}`);
   }

@@ -2,7 +2,14 @@
 // import this file, never workflows/order.ts (which would pull the workflow code in).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
-  CancelResult, ColdChainQuarantine, FulfilmentStateChange, OrderInput, OrderOutcome, OrderView, ReallocateLines, ReplacementLines,
+  CancelResult,
+  ColdChainQuarantine,
+  FulfilmentStateChange,
+  OrderInput,
+  OrderOutcome,
+  OrderView,
+  ReallocateLines,
+  ReplacementLines,
 } from '../domain/orders';
 
 /** The workflow type as the worker registers it. */

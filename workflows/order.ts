@@ -7,7 +7,12 @@
 import { allHandlersFinished, condition, setHandler } from '@temporalio/workflow';
 import type { OrderInput, OrderOutcome } from '../domain/orders';
 import {
-  cancelOrderUpdate, coldChainQuarantineSignal, fulfilmentStateSignal, orderStatusQuery, reallocateLinesSignal, replacementSignal,
+  cancelOrderUpdate,
+  coldChainQuarantineSignal,
+  fulfilmentStateSignal,
+  orderStatusQuery,
+  reallocateLinesSignal,
+  replacementSignal,
 } from './order.contract';
 import { OrderWorkflowState } from './order-state';
 
@@ -26,7 +31,11 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   const slaClock = order.slaClock();
   await order.untilDone();
   if (order.delivered()) await Promise.race([slaClock, Promise.resolve()]);
-  await order.event(`order_${order.status}`, { fulfilments: order.fulfilments.map((f) => ({ id: f.fulfilmentId, state: f.state })) }, 'final');
+  await order.event(
+    `order_${order.status}`,
+    { fulfilments: order.fulfilments.map((f) => ({ id: f.fulfilmentId, state: f.state })) },
+    'final',
+  );
   // A cancel update may still be answering: complete only after it has.
   await condition(allHandlersFinished);
   return order.outcome();

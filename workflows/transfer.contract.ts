@@ -5,7 +5,9 @@ import type { TransferStatus } from '../domain/transfers/status';
 
 /** The workflow type as the worker registers it. */
 export const TRANSFER_WORKFLOW_TYPE = 'transferWorkflow';
-export interface TransferInput { transferId: string }
+export interface TransferInput {
+  transferId: string;
+}
 /** The signature of transferWorkflow, for typed `start` calls by its type name. */
 export type TransferWorkflow = (input: TransferInput) => Promise<TransferStatus>;
 

@@ -70,20 +70,37 @@ export interface OrderOutcome {
 }
 
 /** Result of a cancel request. */
-export interface CancelResult { outcome: 'cancelled' | 'returned' | 'partially_returned' | 'noop'; status: OrderState }
+export interface CancelResult {
+  outcome: 'cancelled' | 'returned' | 'partially_returned' | 'noop';
+  status: OrderState;
+}
 
 /** Child → parent: a fulfilment changed state. */
-export interface FulfilmentStateChange { fulfilmentId: string; state: OrderState; coldChainRisk?: boolean }
+export interface FulfilmentStateChange {
+  fulfilmentId: string;
+  state: OrderState;
+  coldChainRisk?: boolean;
+}
 /** Child → parent: these lines need stock from elsewhere (quarantine, short pick, substitute, count). */
-export interface ReallocateLines { fulfilmentId: string; lines: OrderLine[]; reason: string }
+export interface ReallocateLines {
+  fulfilmentId: string;
+  lines: OrderLine[];
+  reason: string;
+}
 /** Child → parent: the customer chose replacements for these rejected or returned lines. */
-export interface ReplacementLines { fulfilmentId: string; lines: OrderLine[] }
+export interface ReplacementLines {
+  fulfilmentId: string;
+  lines: OrderLine[];
+}
 
 /** What FulfilmentWorkflow starts from. */
 export interface FulfilmentInput {
   orderId: string;
   fulfilmentId: string;
-  /** The allocation that reserved this fulfilment's stock; absent in fulfilments started before holds were kept per allocation. */
+  /**
+   * The allocation that reserved this fulfilment's stock; absent in fulfilments started before
+   * holds were kept per allocation.
+   */
   allocationKey?: string;
   parentWorkflowId: string;
   nodeId: string;
@@ -96,7 +113,10 @@ export interface FulfilmentInput {
 }
 
 /** Outcome of one node's part of an order. */
-export interface FulfilmentOutcome { state: OrderState; coldChainRisk: boolean }
+export interface FulfilmentOutcome {
+  state: OrderState;
+  coldChainRisk: boolean;
+}
 
 /** The fulfilment as the picker and courier endpoints see it. */
 export interface FulfilmentDetail {
@@ -112,10 +132,18 @@ export interface FulfilmentDetail {
 }
 
 /** One line refused at the door. */
-export interface DoorRejectionLine { lineId: string; qty: number; condition: 'sellable' | 'damaged' | 'unknown'; customerChoice: 'refund' | 'replacement' }
+export interface DoorRejectionLine {
+  lineId: string;
+  qty: number;
+  condition: 'sellable' | 'damaged' | 'unknown';
+  customerChoice: 'refund' | 'replacement';
+}
 
 /** Units of held lots that a count or sale took (db/stock.ts recorded and released them). */
-export interface StockShortfall { adjustmentId: string; cuts: { lotId: string; lineId: string; qty: number }[] }
+export interface StockShortfall {
+  adjustmentId: string;
+  cuts: { lotId: string; lineId: string; qty: number }[];
+}
 
 /** CustomerReturnWorkflow input: what the customer brings back, and when they asked. */
 export interface CustomerReturnInput {

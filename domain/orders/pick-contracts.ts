@@ -15,7 +15,13 @@ export type PickLineStatus = 'pending' | 'in_progress' | 'picked' | 'short';
 export type ShortResolution = 'reallocated' | 'substitution_pending' | 'substituted' | 'refunded';
 
 /** One lot of a line: where to find it and how much was taken. */
-export interface PickLot { lotId: string; bin: string | null; expiresOn: string; qty: number; picked: number }
+export interface PickLot {
+  lotId: string;
+  bin: string | null;
+  expiresOn: string;
+  qty: number;
+  picked: number;
+}
 
 /** A substitute the picker proposed for a line's missing quantity, and its fate. */
 export interface SubstitutionView {
@@ -58,7 +64,12 @@ export interface PickLineView {
 }
 
 /** A temperature zone of a fulfilment: its tote and who picks it. */
-export interface PickZoneView { zone: Zone; toteLabel: string; pickerId: string | null; waveId: string | null }
+export interface PickZoneView {
+  zone: Zone;
+  toteLabel: string;
+  pickerId: string | null;
+  waveId: string | null;
+}
 
 /** The fulfilment as a picker works it (the `pickView` query, and every action's answer). */
 export interface PickView {
@@ -80,7 +91,8 @@ export interface PickView {
 }
 
 /** Names of picker actions, as recorded with their idempotency keys. */
-export type PickActionName = 'claim' | 'start' | 'confirm' | 'short' | 'skip' | 'substitute' | 'decide' | 'stage' | 'handOver';
+export type PickActionName =
+  'claim' | 'start' | 'confirm' | 'short' | 'skip' | 'substitute' | 'decide' | 'stage' | 'handOver';
 
 /** Answer to a picker action; a replay (same key) answers the same, with `replayed` set. */
 export interface PickActionResult {
@@ -94,14 +106,22 @@ export interface PickActionResult {
 }
 
 /** Who acts and the key that makes a retried request a replay. */
-export interface PickerActionBase { pickerId: string; idempotencyKey: string }
+export interface PickerActionBase {
+  pickerId: string;
+  idempotencyKey: string;
+}
 
 /** Arguments of each picker action (the updates in workflows/fulfilment.contract.ts carry them). */
 export type ClaimPickArgs = PickerActionBase & { zones: Zone[]; waveId: string | null };
 export type PickLineArgs = PickerActionBase & { lineId: string };
 export type ConfirmPickArgs = PickerActionBase & { lineId: string; sku: string; lotId: string; qty: number };
 export type ShortPickArgs = PickerActionBase & { lineId: string; reason: ShortReason };
-export type ProposeSubstitutionArgs = PickerActionBase & { lineId: string; reason: ShortReason; sku: string; qty: number };
+export type ProposeSubstitutionArgs = PickerActionBase & {
+  lineId: string;
+  reason: ShortReason;
+  sku: string;
+  qty: number;
+};
 export type DecideSubstitutionArgs = { lineId: string; accept: boolean; decidedBy: string; idempotencyKey: string };
 export type StageTotesArgs = PickerActionBase & { toteLabels: string[]; location: string };
 export type HandOverArgs = PickerActionBase & { courierId: string };

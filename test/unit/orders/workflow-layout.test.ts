@@ -49,7 +49,13 @@ function functionLengths(file: string): { name: string; lines: number }[] {
 }
 
 // The order workflows and what used to live beside them; pure picking rules belong to domain/.
-const WORKFLOW_MODULES = ['workflows/order', 'workflows/fulfilment', 'workflows/returns', 'workflows/transfer', 'workflows/picking'];
+const WORKFLOW_MODULES = [
+  'workflows/order',
+  'workflows/fulfilment',
+  'workflows/returns',
+  'workflows/transfer',
+  'workflows/picking',
+];
 
 describe('order workflow layout', () => {
   it('has no workflows/messages.ts any more, and nothing imports it', () => {
@@ -62,18 +68,28 @@ describe('order workflow layout', () => {
   });
 
   it('db/ imports nothing from workflows/', () => {
-    const upward = sourceFiles('db').flatMap((f) => importsOf(f).filter((i) => i.startsWith('workflows/')).map((i) => `${f} → ${i}`));
+    const upward = sourceFiles('db').flatMap((f) =>
+      importsOf(f)
+        .filter((i) => i.startsWith('workflows/'))
+        .map((i) => `${f} → ${i}`),
+    );
     expect(upward).to.deep.equal([]);
   });
 
   it('api/ and activities/ reach order workflows only through their contract files', () => {
     const direct = [...sourceFiles('api'), ...sourceFiles('activities')].flatMap((f) =>
-      importsOf(f).filter((i) => WORKFLOW_MODULES.includes(i)).map((i) => `${f} → ${i}`),
+      importsOf(f)
+        .filter((i) => WORKFLOW_MODULES.includes(i))
+        .map((i) => `${f} → ${i}`),
     );
     expect(direct).to.deep.equal([]);
   });
 
-  const machineFiles = new Set(['workflows/order.ts', 'workflows/fulfilment.ts', ...sourceFiles('workflows').filter((f) => /(order|fulfilment)[-.]/.test(f))]);
+  const machineFiles = new Set([
+    'workflows/order.ts',
+    'workflows/fulfilment.ts',
+    ...sourceFiles('workflows').filter((f) => /(order|fulfilment)[-.]/.test(f)),
+  ]);
   for (const file of machineFiles) {
     it(`${file}: every function fits on a screen (≤ ${MAX_FUNCTION_LINES} lines)`, () => {
       const long = functionLengths(file).filter((f) => f.lines > MAX_FUNCTION_LINES);
@@ -88,7 +104,10 @@ describe('order workflow layout', () => {
       expect(registrations.length, file).to.be.greaterThan(3);
       for (const line of registrations) expect(line.trim(), file).to.match(/^setHandler\(.*\);$/);
     }
-    const fulfilment = sourceFiles('workflows').filter((f) => /fulfilment/.test(f)).map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
+    const fulfilment = sourceFiles('workflows')
+      .filter((f) => /fulfilment/.test(f))
+      .map((f) => readFileSync(join(ROOT, f), 'utf8'))
+      .join('\n');
     expect(fulfilment).to.match(/from 'async-mutex'/);
     expect(fulfilment).to.not.match(/let turn: Promise/);
   });

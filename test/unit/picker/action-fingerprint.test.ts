@@ -10,21 +10,38 @@ const hostileString = fc.oneof(
   fc.constantFrom('\u0000', 'a\u0000b', '\ud800', 'x\udfffy', '__proto__', 'constructor', '\u202e'),
 );
 const key = fc.oneof(hostileString, fc.constantFrom('__proto__', 'constructor', 'prototype', 'lineId', 'qty'));
-const value = fc.oneof(fc.jsonValue({ maxDepth: 4 }), hostileString, fc.constantFrom(Number.MAX_SAFE_INTEGER, -0, 1e308, 2 ** 53 + 2));
+const value = fc.oneof(
+  fc.jsonValue({ maxDepth: 4 }),
+  hostileString,
+  fc.constantFrom(Number.MAX_SAFE_INTEGER, -0, 1e308, 2 ** 53 + 2),
+);
 /** A request as JSON.parse makes it: `__proto__` an own key, not the prototype. */
-const request = fc.dictionary(key, value, { maxKeys: 6 }).map((d) => JSON.parse(JSON.stringify(d)) as Record<string, unknown>);
+const request = fc
+  .dictionary(key, value, { maxKeys: 6 })
+  .map((d) => JSON.parse(JSON.stringify(d)) as Record<string, unknown>);
 
 function shuffled(o: Record<string, unknown>): Record<string, unknown> {
-  return JSON.parse(`{${Object.keys(o).reverse().map((k) => `${JSON.stringify(k)}:${JSON.stringify(o[k])}`).join(',')}}`) as Record<string, unknown>;
+  return JSON.parse(
+    `{${Object.keys(o)
+      .reverse()
+      .map((k) => `${JSON.stringify(k)}:${JSON.stringify(o[k])}`)
+      .join(',')}}`,
+  ) as Record<string, unknown>;
 }
 
 describe('actionFingerprint', () => {
   it('ignores the idempotency key and the order of fields', () => {
     fc.assert(
-      fc.property(fc.constantFrom('claim', 'confirm', 'short'), request, hostileString, hostileString, (action, a, k1, k2) => {
-        const first = actionFingerprint(action, { ...a, idempotencyKey: k1 });
-        expect(actionFingerprint(action, shuffled({ ...a, idempotencyKey: k2 }))).to.equal(first);
-      }),
+      fc.property(
+        fc.constantFrom('claim', 'confirm', 'short'),
+        request,
+        hostileString,
+        hostileString,
+        (action, a, k1, k2) => {
+          const first = actionFingerprint(action, { ...a, idempotencyKey: k1 });
+          expect(actionFingerprint(action, shuffled({ ...a, idempotencyKey: k2 }))).to.equal(first);
+        },
+      ),
     );
   });
 
