@@ -2,7 +2,7 @@
 // share of the group regression (collapsed per feature source), then the ridge solve.
 import type { DesignSource } from './design';
 import { centredLevel, type LevelScratch } from './level';
-import type { ModelOptions } from './options';
+import type { ResolvedModelOptions } from './options';
 import { emptySums, type ProfileSums } from './profile';
 import { addRow, normalEquations, solveRidge } from './ridge';
 import type { TimeIndex } from './timeIndex';
@@ -63,7 +63,7 @@ function inversePower(b: number, vp: number): number {
 }
 
 /** One pass over a series: centred level, profile sums, and its share of the regression sums. */
-export function accumulateSeries(st: SeriesState, opts: ModelOptions, halfWindow: number, fitBeta: boolean, scratch: Scratch): void {
+export function accumulateSeries(st: SeriesState, opts: ResolvedModelOptions, halfWindow: number, fitBeta: boolean, scratch: Scratch): void {
   const { n, src, index, profile } = st;
   const y = st.input.values;
   // Locals for the typed arrays: this loop runs over every step of every series, once per pass.

@@ -18,7 +18,8 @@ export function coefficients(model: FittedModel, group: string): Record<string, 
 
 /**
  * Relative demand change when features move from `reference` to `value` (features not named
- * stay at their training mean): m(value) / m(reference) − 1. 0.2 = 20% more demand at `value`.
+ * stay at their training mean): m(value) / m(reference) − 1 over a whole day at that weather (m
+ * averaged over the day's slots). 0.2 = 20% more demand at `value`.
  */
 export function featureEffect(
   model: FittedModel,
@@ -28,15 +29,23 @@ export function featureEffect(
 ): number {
   const g = groupOf(model, group);
   const names = new Set([...Object.keys(value), ...Object.keys(reference)]);
+  // A whole day at that weather: trailing means equal the value, and each time-of-day block's
+  // terms count in their own slots, so the read-out is the day's average response.
+  const S = g.spec.slotsPerDay;
+  const p = g.spec.columns.length;
   const at = (point: Readonly<Record<string, number>>): number => {
     // Globally centred columns (no cell centring); a missing feature reads as its mean.
-    const features = Object.fromEntries([...names].map((n) => [n, [point[n] ?? Number.NaN]]));
-    const x = designMatrix(g.spec, { start: 0, features }, 1);
-    let m = 1;
-    g.spec.columns.forEach((c, j) => {
-      if (c.kind === 'feature' && names.has(c.feature)) m += (x[j] ?? 0) * (g.beta[j] ?? 0);
-    });
-    return Math.max(model.options.minMultiplier, m);
+    const features = Object.fromEntries([...names].map((n) => [n, new Array<number>(S).fill(point[n] ?? Number.NaN)]));
+    const x = designMatrix(g.spec, { start: 0, features }, S);
+    let sum = 0;
+    for (let t = 0; t < S; t++) {
+      let m = 1;
+      g.spec.columns.forEach((c, j) => {
+        if (c.kind === 'feature' && names.has(c.feature)) m += (x[t * p + j] ?? 0) * (g.beta[j] ?? 0);
+      });
+      sum += Math.max(model.options.minMultiplier, m);
+    }
+    return sum / S;
   };
   return at(value) / at(reference) - 1;
 }

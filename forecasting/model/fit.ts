@@ -9,7 +9,7 @@ import { buildDesignSpec, designMatrix } from './design';
 import { calibrate, intervalSpread, leadBuckets, residualQuantiles, spreadCellOf, spreadCells, standardised } from './intervals';
 import { decayPerStep, levelScratch, type LevelState } from './level';
 import { cellCentring, computeMultipliers } from './multipliers';
-import { resolveOptions, type ModelOptions } from './options';
+import { LEVEL_HALF_LIFE_CANDIDATES, RECENCY_HALF_LIFE_CANDIDATES, resolveOptions, type ModelOptions, type ResolvedModelOptions } from './options';
 import { addSums, emptySums, pooledProfile, rawProfile, withSpecialRows } from './profile';
 import { timeIndex } from './timeIndex';
 import type { FittedGroup, FittedModel, FittedSeries, ModelSeries } from './types';
@@ -21,11 +21,13 @@ export type FitOptions = Partial<ModelOptions> & { readonly slotsPerDay: number 
 
 /** Fit every series; series with the same group share profile pooling and coefficients. */
 export function fitModel(series: readonly ModelSeries[], options: FitOptions): FittedModel {
-  const opts = resolveOptions({
+  const partial = resolveOptions({
     ...options,
     // Chinese statutory holidays are rest days (and shift weekends), so they borrow the weekend profile.
     holidayProfile: options.holidayProfile ?? (options.holidays === 'CN' ? 'weekend' : 'own'),
   });
+  const recency = recencyHalfLives(partial, series);
+  const opts: ResolvedModelOptions = { ...partial, recencyHalfLifeDays: recency[0] ?? Infinity };
   if (!(opts.slotsPerDay >= 1 && Number.isInteger(opts.slotsPerDay))) throw new Error('slotsPerDay must be a positive integer');
   const byGroup = new Map<string, ModelSeries[]>();
   for (const s of series) {
@@ -37,15 +39,23 @@ export function fitModel(series: readonly ModelSeries[], options: FitOptions): F
   const groups = new Map<string, FittedGroup>();
   const fitted = new Map<ModelSeries, FittedSeries>();
   for (const [g, members] of byGroup) {
-    const result = fitGroup(g, members, opts);
+    const result = fitGroup(g, members, opts, recency);
     groups.set(g, result.group);
     members.forEach((m, i) => fitted.set(m, result.series[i] as FittedSeries));
   }
   return { options: opts, groups, series: series.map((s) => fitted.get(s) as FittedSeries) };
 }
 
+/** The recency half-lives 'auto' stands for, given the longest history (see ModelOptions). */
+function recencyHalfLives(opts: ModelOptions, series: readonly ModelSeries[]): readonly number[] {
+  if (opts.recencyHalfLifeDays !== 'auto') return [opts.recencyHalfLifeDays];
+  if (opts.slotsPerDay === 1) return [730];
+  const longest = series.reduce((m, s) => Math.max(m, s.values.length), 0);
+  return longest / opts.slotsPerDay >= 84 ? RECENCY_HALF_LIFE_CANDIDATES : [Infinity];
+}
+
 /** Profile, coefficients and per-series state of one group (no intervals yet). */
-function fitStructure(members: readonly ModelSeries[], opts: ModelOptions) {
+function fitStructure(members: readonly ModelSeries[], opts: ResolvedModelOptions) {
   const S = opts.slotsPerDay;
   const sources = new Map<object, Map<number, SourceState>>();
   const states: SeriesState[] = members.map((input) => {
@@ -80,6 +90,8 @@ function fitStructure(members: readonly ModelSeries[], opts: ModelOptions) {
     knots: opts.knots,
     autoKnotQuantiles: opts.autoKnotQuantiles,
     minNamedCount: opts.minNamedCount,
+    dayBlocks: dayBlocksFor(opts, spanDays),
+    trailingWindow: trailingStepsFor(opts, spanDays),
   });
   const p = spec.columns.length;
   // The fitting level must be slow enough not to soak up weather (which would bias β toward 0
@@ -119,10 +131,53 @@ function fitStructure(members: readonly ModelSeries[], opts: ModelOptions) {
 
 type Structure = ReturnType<typeof fitStructure>;
 
-function fitGroup(group: string, members: readonly ModelSeries[], opts: ModelOptions) {
-  const fit = fitStructure(members, opts);
-  const { series, spread } = finishSeries(group, fit, calibrationExpectations(members, fit, opts), opts);
-  return { group: { spec: fit.spec, beta: fit.beta, groupProfile: fit.groupWeek, spread } satisfies FittedGroup, series };
+/**
+ * Weather × time-of-day terms need many weather episodes in every block: with 8 weeks of hourly
+ * history they mostly add noise (and 6× the weather columns), with a season or more they pay.
+ */
+function dayBlocksFor(opts: ResolvedModelOptions, spanDays: number): number {
+  if (opts.featureDayBlocks !== 'auto') return opts.featureDayBlocks;
+  if (opts.slotsPerDay === 1 || spanDays < 84) return 1;
+  return opts.slotsPerDay % 6 === 0 ? 6 : 1;
+}
+
+/** Trailing-mean weather columns: the same evidence rule as the time-of-day terms. */
+function trailingStepsFor(opts: ResolvedModelOptions, spanDays: number): number {
+  if (opts.trailingFeatureSteps !== 'auto') return opts.trailingFeatureSteps;
+  return opts.slotsPerDay === 1 || spanDays < 84 ? 0 : opts.slotsPerDay;
+}
+
+const RECENCY_JUDGED_DAYS = 21;
+const RECENCY_MARGIN = 0.02;
+
+/** Fit a group with each candidate recency half-life; keep the one with the least hold-out error. */
+function fitGroup(group: string, members: readonly ModelSeries[], base: ResolvedModelOptions, recency: readonly number[]) {
+  let best: { opts: ResolvedModelOptions; fit: Structure; calib: Expectations; error: number } | undefined;
+  for (const days of recency) {
+    const opts = { ...base, recencyHalfLifeDays: days };
+    const fit = fitStructure(members, opts);
+    const calib = calibrationExpectations(members, fit, opts);
+    // Judged on the first weeks after the hold-out fit only: the forecaster is refitted every
+    // week or so, and a recency-weighted profile judged three months after its fit looks staler
+    // than it ever is in use.
+    // Forgetting history must earn its keep: stationary series differ by noise (< 1%), series whose
+    // daily shape moves with the season by 5–40%.
+    const penalty = Number.isFinite(days) ? 1 + RECENCY_MARGIN : 1;
+    const error = recency.length > 1 ? penalty * levelChoice(fit, calib, opts, RECENCY_JUDGED_DAYS).error : 0;
+    if (!best || error < best.error) best = { opts, fit, calib, error };
+  }
+  if (!best) throw new Error('no recency half-life to fit with');
+  const { opts, fit, calib } = best;
+  const { series, spread, levelHalfLifeDays } = finishSeries(group, fit, calib, opts);
+  const fittedGroup: FittedGroup = {
+    spec: fit.spec,
+    beta: fit.beta,
+    groupProfile: fit.groupWeek,
+    spread,
+    levelHalfLifeDays,
+    recencyHalfLifeDays: opts.recencyHalfLifeDays,
+  };
+  return { group: fittedGroup, series };
 }
 
 /** Expected demand (P·m) per step of each member, from a fit, over `length` steps. */
@@ -140,7 +195,7 @@ interface Expectations {
  * history before it, with the same trailing level the forecaster uses. Histories too short to
  * leave two weeks before a week-long window fall back to the final fit's own residuals.
  */
-function calibrationExpectations(members: readonly ModelSeries[], full: Structure, opts: ModelOptions): Expectations {
+function calibrationExpectations(members: readonly ModelSeries[], full: Structure, opts: ResolvedModelOptions): Expectations {
   const S = opts.slotsPerDay;
   const minN = members.reduce((m, s) => Math.min(m, s.values.length), Infinity);
   // At most half the history, so the hold-out fit sees as much as it is checked on.
@@ -187,12 +242,13 @@ function featureNames(members: readonly ModelSeries[]): string[] {
 }
 
 /** Calibrate each series' intervals and package the fit as plain data. */
-function finishSeries(group: string, fit: Structure, calib: Expectations, opts: ModelOptions) {
+function finishSeries(group: string, fit: Structure, calib: Expectations, opts: ResolvedModelOptions) {
   const S = opts.slotsPerDay;
   const { states } = fit;
   const maxN = states.reduce((m, s) => Math.max(m, s.n), 0);
   const expected = new Float64Array(maxN);
   const spreadCell = new Uint16Array(maxN);
+  const levelHalfLifeDays = levelChoice(fit, calib, opts).days;
   const cals = states.map((st, i) => {
     for (let t = 0; t < st.n; t++) spreadCell[t] = spreadCellOf(st.index.weekdayCell[t] ?? 0, S);
     calib.fill(i, st, expected);
@@ -205,7 +261,7 @@ function finishSeries(group: string, fit: Structure, calib: Expectations, opts: 
       from: calib.from(st),
       horizon: opts.horizon,
       slotsPerDay: S,
-      levelHalfLifeDays: opts.levelHalfLifeDays,
+      levelHalfLifeDays,
     });
   });
   const spread = intervalSpread(cals, leadBuckets(opts.horizon, S), spreadCells(S));
@@ -226,17 +282,65 @@ function finishSeries(group: string, fit: Structure, calib: Expectations, opts: 
       nObs: st.n,
       featureSteps: st.src.length,
       profile: st.profile,
-      level: finalLevel(st, opts),
+      level: finalLevel(st, opts, levelHalfLifeDays),
       residuals: z.length >= 20 ? residualQuantiles(z) : groupQ,
       scaleOffset: cal.scaleOffset,
     };
   });
-  return { series, spread };
+  return { series, spread, levelHalfLifeDays };
+}
+
+/**
+ * The level half-life with the least absolute error over the group on the calibration window
+ * (out of sample, at mid-horizon leads). Electricity demand in spring needs a level that
+ * follows within days; hourly SKU counts need two weeks of them to be worth anything.
+ */
+function levelChoice(fit: Structure, calib: Expectations, opts: ResolvedModelOptions, days?: number): { days: number; error: number } {
+  const candidates = opts.levelHalfLifeDays === 'auto' ? LEVEL_HALF_LIFE_CANDIDATES : [opts.levelHalfLifeDays];
+  const errors = new Float64Array(candidates.length);
+  const maxN = fit.states.reduce((m, s) => Math.max(m, s.n), 0);
+  const expected = new Float64Array(maxN);
+  const lead = Math.max(1, Math.ceil(opts.horizon / 2));
+  fit.states.forEach((st, i) => {
+    calib.fill(i, st, expected);
+    const from = Math.max(calib.from(st), 14 * opts.slotsPerDay + lead);
+    const until = days === undefined ? st.n : Math.min(st.n, from + days * opts.slotsPerDay);
+    candidates.forEach((days, k) => {
+      const decay = decayPerStep(days, opts.slotsPerDay);
+      errors[k] = (errors[k] ?? 0) + holdoutAbsError(st, expected, from, until, lead, decay);
+    });
+  });
+  let best = 0;
+  errors.forEach((e, k) => {
+    if (e < (errors[best] ?? Infinity)) best = k;
+  });
+  return { days: candidates[best] ?? 14, error: errors[best] ?? Infinity };
+}
+
+/** Σ |y − level·expected| over steps ≥ from, the level taken `lead` steps before each step. */
+function holdoutAbsError(st: SeriesState, expected: Float64Array, from: number, until: number, lead: number, decay: number): number {
+  const y = st.input.values;
+  const { affected } = st.index;
+  const levels = new Float64Array(lead);
+  let num = 0;
+  let den = 0;
+  let sum = 0;
+  for (let t = 0; t < until; t++) {
+    levels[t % lead] = den > 1e-12 ? num / den : 0;
+    const yt = y[t] ?? 0;
+    const et = expected[t] ?? 0;
+    // levels[(t + 1) % lead] still holds the level of origin t − lead + 1.
+    if (t >= from) sum += Math.abs(yt - (levels[(t + 1) % lead] ?? 0) * et);
+    const w = affected[t] ? 0 : 1;
+    num = decay * num + w * yt;
+    den = decay * den + w * et;
+  }
+  return sum;
 }
 
 /** The forecaster's trailing level after the history, under the final fit's P·m. */
-function finalLevel(st: SeriesState, opts: ModelOptions): LevelState {
-  const decay = decayPerStep(opts.levelHalfLifeDays, opts.slotsPerDay);
+function finalLevel(st: SeriesState, opts: ResolvedModelOptions, halfLifeDays: number): LevelState {
+  const decay = decayPerStep(halfLifeDays, opts.slotsPerDay);
   const y = st.input.values;
   const { cell, affected } = st.index;
   const { m } = st.src;

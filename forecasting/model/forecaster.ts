@@ -29,7 +29,7 @@ export function groupMultipliers(model: FittedModel, group: FittedGroup, source:
   let m = byKey.get(key);
   if (!m) {
     const p = group.spec.columns.length;
-    const x = designMatrix(group.spec, source, length, cellCentring(source.start, length, trainSteps, model.options));
+    const x = designMatrix(group.spec, source, length, cellCentring(source.start, length, trainSteps, { ...model.options, recencyHalfLifeDays: group.recencyHalfLifeDays }));
     m = new Float64Array(length);
     computeMultipliers({ x, m, length }, p, group.beta, model.options.minMultiplier);
     byKey.set(key, m);
@@ -62,7 +62,7 @@ export function createForecaster(
   const source: DesignSource = { start: fitted.start, features: features ?? NO_FEATURES };
   const m = groupMultipliers(model, group, source, length, fitted.featureSteps);
   const index = timeIndex(fitted.start, length, opts.slotsPerDay, opts.holidays, opts.holidayProfile);
-  const decay = decayPerStep(opts.levelHalfLifeDays, opts.slotsPerDay);
+  const decay = decayPerStep(group.levelHalfLifeDays, opts.slotsPerDay);
   const state: LevelState = { ...fitted.level };
   const bucketSteps = leadBucketSteps(opts.slotsPerDay);
   // Interval width of a forecast: its lead bucket's (leads past the calibrated horizon use the

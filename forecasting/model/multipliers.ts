@@ -1,6 +1,6 @@
 // The multiplicative adjustment m(t) = max(floor, 1 + x(t)·β), shared by fitting and forecasting.
 import type { CellCentring } from './design';
-import type { ModelOptions } from './options';
+import type { ResolvedModelOptions } from './options';
 import { timeIndex } from './timeIndex';
 
 /** m(t) = max(floor, 1 + x(t)·β) for every step of a source. */
@@ -14,9 +14,10 @@ export function computeMultipliers(src: { x: Float64Array; m: Float64Array; leng
 }
 
 /** Centring of weather columns by weekly cell over a source's training steps (see design.ts). */
-export function cellCentring(start: number, length: number, trainSteps: number, opts: ModelOptions): CellCentring | undefined {
+export function cellCentring(start: number, length: number, trainSteps: number, opts: ResolvedModelOptions): CellCentring | undefined {
   if (!opts.centreFeaturesByCell) return undefined;
   const { weekdayCell } = timeIndex(start, length, opts.slotsPerDay, opts.holidays, opts.holidayProfile);
-  return { weekdayCell, trainSteps, cells: 7 * opts.slotsPerDay };
+  const halfLifeSteps = opts.recencyHalfLifeDays * opts.slotsPerDay;
+  return { weekdayCell, trainSteps, cells: 7 * opts.slotsPerDay, halfLifeSteps };
 }
 

@@ -11,10 +11,18 @@ export interface ModelOptions {
   readonly horizon: number;
   /** Feature columns to use; default: every column the series carry. */
   readonly features?: readonly string[];
-  /** Half-life (days) of the exponentially weighted level used at forecast time. */
-  readonly levelHalfLifeDays: number;
-  /** Half-life (days) of the recency weights for profile and regression; Infinity = equal. */
-  readonly recencyHalfLifeDays: number;
+  /**
+   * Half-life (days) of the exponentially weighted level used at forecast time; 'auto' = the one
+   * of LEVEL_HALF_LIFE_CANDIDATES with the least error on the calibration hold-out, per group.
+   */
+  readonly levelHalfLifeDays: number | 'auto';
+  /**
+   * Half-life (days) of the recency weights for profile and regression; Infinity = equal; 'auto' =
+   * 730 for daily data; for sub-daily data with ≥ 12 weeks of history, 14 or Infinity, whichever
+   * forecasts the calibration hold-out better per group (a daily shape that moves with the
+   * season wants 14, stationary hourly counts want all their history); else Infinity.
+   */
+  readonly recencyHalfLifeDays: number | 'auto';
   /** Window (days) of the centred level used while fitting; 'auto' = half the history, within 28–364. */
   readonly trendWindowDays: number | 'auto';
   /** Pooling strength κ in expected units: a series slot with E expected units keeps E/(E+κ) of its own profile. */
@@ -44,6 +52,17 @@ export interface ModelOptions {
   readonly calibrationDays: number;
   /** A holiday / observance name needs this many training occurrences to get its own column. */
   readonly minNamedCount: number;
+  /**
+   * Time-of-day blocks for weather × time-of-day terms (sub-daily grids); 'auto' = 6 blocks
+   * (4 hours each on an hourly grid) with ≥ 12 weeks of history, else 1 (no such terms).
+   */
+  readonly featureDayBlocks: number | 'auto';
+  /**
+   * Steps of a trailing mean of each feature, added as a feature of its own (heating follows the
+   * last day's temperature, not this half-hour's); 'auto' = a day of slots on sub-daily grids with
+   * ≥ 12 weeks of history, else 0 (none).
+   */
+  readonly trailingFeatureSteps: number | 'auto';
   /** Lower bound of the multiplicative adjustment (keeps forecasts positive). */
   readonly minMultiplier: number;
 }
@@ -55,9 +74,10 @@ export function defaultModelOptions(slotsPerDay: number): ModelOptions {
     slotsPerDay,
     holidays: 'none',
     horizon: 7 * slotsPerDay,
-    levelHalfLifeDays: 14,
-    // Daily histories span years and the weekly shape drifts; hourly ones are a few weeks long.
-    recencyHalfLifeDays: daily ? 730 : Infinity,
+    levelHalfLifeDays: 'auto',
+    // Daily histories span years and the weekly shape drifts; sub-daily shapes drift with daylight
+    // and heating over months (resolved in fitModel from the history's length).
+    recencyHalfLifeDays: 'auto',
     trendWindowDays: 'auto',
     pooling: 20,
     ridge: 1,
@@ -73,8 +93,22 @@ export function defaultModelOptions(slotsPerDay: number): ModelOptions {
     calibrationDays: daily ? 273 : 91,
     minNamedCount: 2,
     minMultiplier: 0.05,
+    featureDayBlocks: 'auto',
+    trailingFeatureSteps: 'auto',
   };
 }
+
+/**
+ * Level half-lives tried on the calibration hold-out: a few days for high-volume series whose
+ * level moves with the season (electricity in spring), two weeks for noisy counts.
+ */
+export const LEVEL_HALF_LIFE_CANDIDATES: readonly number[] = [3.5, 7, 14];
+
+/** Options once fitModel has resolved what depends on the data. */
+export type ResolvedModelOptions = ModelOptions & { readonly recencyHalfLifeDays: number };
+
+/** Recency half-lives tried per group on long sub-daily histories (see recencyHalfLifeDays). */
+export const RECENCY_HALF_LIFE_CANDIDATES: readonly number[] = [14, Infinity];
 
 /** Merge user options over the defaults for their grid. */
 export function resolveOptions(partial: Partial<ModelOptions> & { slotsPerDay: number }): ModelOptions {

@@ -1,7 +1,7 @@
 // Plain-data shapes of the model: what goes in, what a fit produces.
 import type { DesignSpec } from './design';
 import type { LevelState } from './level';
-import type { ModelOptions } from './options';
+import type { ResolvedModelOptions } from './options';
 
 /** One demand series (node × SKU × slot grid) as the model sees it. */
 export interface ModelSeries {
@@ -57,10 +57,14 @@ export interface FittedGroup {
   readonly groupProfile: Float64Array;
   /** Interval width by lead and by slot/weekday, from the group's out-of-sample residuals. */
   readonly spread: IntervalSpread;
+  /** Half-life (days) of the forecaster's trailing level, chosen on the calibration hold-out. */
+  readonly levelHalfLifeDays: number;
+  /** Half-life (days) of the profile's recency weights (and of the weather's cell centring). */
+  readonly recencyHalfLifeDays: number;
 }
 
 export interface FittedModel {
-  readonly options: ModelOptions;
+  readonly options: ResolvedModelOptions;
   readonly groups: ReadonlyMap<string, FittedGroup>;
   readonly series: readonly FittedSeries[];
 }
