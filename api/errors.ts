@@ -73,13 +73,15 @@ function bodyParserError(err: unknown): ApiError | undefined {
 /** The one error middleware: known errors keep their status; anything else is a logged 500. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const known = err instanceof ApiError ? err : err instanceof ZodError ? validationError(zodIssues(err)) : bodyParserError(err);
+    const known =
+      err instanceof ApiError ? err : err instanceof ZodError ? validationError(zodIssues(err)) : bodyParserError(err);
     if (known) {
       res.status(known.status).json({ error: { code: known.code, message: known.message, details: known.details } });
       return;
     }
     const e = err as Error | undefined;
-    logger.error({ err: e?.message, stack: e?.stack, method: req.method, path: req.route?.path ?? req.path }, 'unhandled API error');
+    const where = { method: req.method, path: req.route?.path ?? req.path };
+    logger.error({ err: e?.message, stack: e?.stack, ...where }, 'unhandled API error');
     const internal = new ApiError('FC_INTERNAL', 'internal error');
     res.status(internal.status).json({ error: { code: internal.code, message: internal.message } });
   };

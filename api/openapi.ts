@@ -39,7 +39,8 @@ export function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
-const errorCodeList = ERROR_CODE_LIST.map((c) => `${c} (${ERROR_CODES[c].status}): ${ERROR_CODES[c].meaning}`).join('; ');
+const errorCodeList = ERROR_CODE_LIST.map((c) => `${c} (${ERROR_CODES[c].status}): ${ERROR_CODES[c].meaning}`)
+  .join('; ');
 const errorSchema = z.object({
   error: z.object({
     code: z.enum(ERROR_CODE_LIST).describe(`Stable code from the catalogue (docs/errors.md): ${errorCodeList}`),
@@ -182,15 +183,28 @@ const coreOperations: readonly ApiOperation[] = [
   { id: 'metrics', method: 'get', path: '/metrics', tag: 'meta', summary: 'Prometheus metrics (text exposition format)', auth: 'public', responses: { 200: { description: 'text/plain' } } },
   { id: 'health', method: 'get', path: '/healthz', tag: 'meta', summary: 'Health of the API and its dependencies (503 when one is down)', auth: 'public', responses: { 200: json('Healthy'), 503: json('Degraded: names the dependency') } },
   { id: 'openApi', method: 'get', path: '/openapi.json', tag: 'meta', summary: 'This description', auth: 'public', responses: { 200: json('OpenAPI 3.1 document') } },
-  { id: 'docs', method: 'get', path: '/docs', tag: 'meta', summary: 'A page listing these operations', auth: 'public', responses: { 200: { description: 'HTML' } } },
+  {
+    id: 'docs', method: 'get', path: '/docs', tag: 'meta', summary: 'A page listing these operations', auth: 'public',
+    responses: { 200: { description: 'HTML' } },
+  },
   { id: 'whoami', method: 'get', path: '/v1/whoami', tag: 'meta', summary: 'The caller as the token says', auth: [...ROLES], responses: { 200: { description: 'Principal', schema: z.object({ principal: z.object({ sub: z.string(), role: z.enum(ROLES), nodeId: z.string().optional() }) }) } } },
 ];
 
 /** Every operation of the API in one registry. A router that adds routes adds its list here. */
 export function apiRegistry(): ApiRegistry {
   return new ApiRegistry().add(
-    ...coreOperations, ...codecOperations, ...orderOperations, ...alertOperations, ...webhookOperations, ...forecastOperations,
-    ...kpiOperations, ...pickerOperations, ...customerOperations, ...masterDataOperations, ...receiptOperations, ...transferOperations,
+    ...coreOperations,
+    ...codecOperations,
+    ...orderOperations,
+    ...alertOperations,
+    ...webhookOperations,
+    ...forecastOperations,
+    ...kpiOperations,
+    ...pickerOperations,
+    ...customerOperations,
+    ...masterDataOperations,
+    ...receiptOperations,
+    ...transferOperations,
   );
 }
 

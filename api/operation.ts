@@ -5,7 +5,10 @@ import { z } from 'zod';
 import type { Role } from './auth';
 
 /** One response of an operation. */
-export interface ApiResponseSpec { description: string; schema?: z.ZodType }
+export interface ApiResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+}
 
 /** One HTTP operation, described by the schemas its handler validates with. */
 export interface ApiOperation {
@@ -31,4 +34,7 @@ export interface ApiOperation {
 }
 
 /** A JSON response documented by its description only (the body is an object). */
-export const jsonResponse = (description: string): ApiResponseSpec => ({ description, schema: z.record(z.string(), z.unknown()) });
+export const jsonResponse = (description: string): ApiResponseSpec => ({
+  description,
+  schema: z.record(z.string(), z.unknown()),
+});

@@ -4,6 +4,9 @@ import type { Queryable } from './pool';
 
 /** The installed TimescaleDB extension's version, or null when the extension is missing. */
 export async function timescaleVersion(q: Queryable): Promise<string | null> {
-  const rows = await rowsOf<{ extversion: string }>(q, "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'");
+  const rows = await rowsOf<{ extversion: string }>(
+    q,
+    "SELECT extversion FROM pg_extension WHERE extname = 'timescaledb'",
+  );
   return rows[0]?.extversion ?? null;
 }

@@ -91,12 +91,13 @@ function alertIdOf(req: Request): string {
   return id;
 }
 
-/** An alert's impacts as this caller may see them: every order for ops, the orders it placed for anyone else. */
+/** An alert's impacts as this caller may see them: everything for ops; lots and the orders it placed for anyone else. */
 async function impactsFor<T extends { kind: string; refId: string }>(req: Request, db: Db, impacts: T[]): Promise<T[]> {
   const p = req.principal!;
   if (seesAll(p)) return impacts;
   const mine = await ordersPlacedBy(db, impacts.filter((i) => i.kind === 'order').map((i) => i.refId), p.sub);
-  return impacts.filter((i) => i.kind !== 'order' || mine.has(i.refId));
+  // Transfers are the grocer's own stock moves: ops only.
+  return impacts.filter((i) => i.kind === 'lot' || (i.kind === 'order' && mine.has(i.refId)));
 }
 
 /** Routes under /v1/alerts. */
@@ -126,9 +127,9 @@ export function alertsRouter(deps: AlertsRouterDeps): Router {
 
   router.get('/:id', read, async (req, res) => {
     const id = alertIdOf(req);
-    const alert = await getAlert(deps.db.pool, id);
+    const alert = await getAlert(deps.db, id);
     if (!alert) throw new ApiError('FC_NOT_FOUND', `no alert ${id}`);
-    const [history, allImpacts] = await Promise.all([alertHistory(deps.db, id), alertImpacts(deps.db.pool, id)]);
+    const [history, allImpacts] = await Promise.all([alertHistory(deps.db, id), alertImpacts(deps.db, id)]);
     // Alerts are about nodes and assets, which every reader may see; the orders they touched
     // are shown to an integrator only when it placed them.
     const impacts = await impactsFor(req, deps.db, allImpacts);
@@ -136,7 +137,7 @@ export function alertsRouter(deps: AlertsRouterDeps): Router {
     const profile = await profiles.resolve(alert.profileId);
     const now = Date.now();
     const to = Math.max(alert.windowStart, alert.windowEnd ?? alert.resolvedAt ?? now);
-    const figures = await sensorWindowFigures(deps.db.pool, alert.sensorId, profile?.band ?? null, alert.windowStart, to, (profile?.offlineTimeoutSec ?? 600) * 1000, now);
+    const figures = await sensorWindowFigures(deps.db, alert.sensorId, profile?.band ?? null, alert.windowStart, to, (profile?.offlineTimeoutSec ?? 600) * 1000, now);
     const iso = (n: number) => new Date(n).toISOString();
     res.json({
       alert: alertView(alert),
@@ -146,6 +147,9 @@ export function alertsRouter(deps: AlertsRouterDeps): Router {
         lots: impacts.filter((i) => i.kind === 'lot').map((i) => ({ lotId: i.refId, reason: i.reason, detail: i.detail, at: iso(i.createdAt) })),
         orders: impacts.filter((i) => i.kind === 'order').map((i) => ({
           orderId: i.refId, lotIds: i.lotIds, reason: i.reason, at: iso(i.createdAt), signalledAt: i.signalledAt === null ? null : iso(i.signalledAt), signalResult: i.signalResult,
+        })),
+        transfers: impacts.filter((i) => i.kind === 'transfer').map((i) => ({
+          transferId: i.refId, lotIds: i.lotIds, reason: i.reason, detail: i.detail, at: iso(i.createdAt),
         })),
       },
       coldChain: { from: iso(alert.windowStart), to: iso(Math.min(to, now)), band: profile?.band ?? null, ...figures },
@@ -210,7 +214,7 @@ export function assetColdChainRouter(deps: Pick<AlertsRouterDeps, 'db' | 'logger
     if (!entityId.safeParse(assetId).success) throw new ApiError('FC_NOT_FOUND', `no asset ${assetId}`);
     const window = windowQuery.parse(req.query);
     await profiles.refreshIfStale();
-    const report = await assetColdChainReport(deps.db.pool, (id) => profiles.resolve(id), assetId, window);
+    const report = await assetColdChainReport(deps.db, (id) => profiles.resolve(id), assetId, window);
     if (!report) throw new ApiError('FC_NOT_FOUND', `no asset ${assetId}`);
     res.json(report);
   });
@@ -225,33 +229,78 @@ const alertAnswer = json('Alert');
 /** The alert and asset cold-chain operations, registered in the API description (api/openapi.ts). */
 export const alertOperations: readonly ApiOperation[] = [
   {
-    id: 'listAlerts', method: 'get', path: '/v1/alerts', tag: 'alerts', summary: 'List and filter alerts',
-    auth: ['ops', 'integrator'], query: alertListQuery, responses: { 200: json('Alerts') },
+    id: 'listAlerts',
+    method: 'get',
+    path: '/v1/alerts',
+    tag: 'alerts',
+    summary: 'List and filter alerts',
+    auth: ['ops', 'integrator'],
+    query: alertListQuery,
+    responses: { 200: json('Alerts') },
   },
   {
-    id: 'getAlert', method: 'get', path: '/v1/alerts/:id', tag: 'alerts',
-    summary: 'One alert with audit trail, comments, impacts and cold-chain figures', auth: ['ops', 'integrator'], params: alertParams,
+    id: 'getAlert',
+    method: 'get',
+    path: '/v1/alerts/:id',
+    tag: 'alerts',
+    summary: 'One alert with audit trail, comments, impacts and cold-chain figures',
+    auth: ['ops', 'integrator'],
+    params: alertParams,
     responses: { 200: alertAnswer, 404: { description: 'Unknown alert' } },
   },
   {
-    id: 'acknowledgeAlert', method: 'post', path: '/v1/alerts/:id/acknowledge', tag: 'alerts', summary: 'Acknowledge',
-    auth: ['ops'], params: alertParams, body: ackBody, responses: { 200: alertAnswer, 409: { description: 'FC_INVALID_TRANSITION' } },
+    id: 'acknowledgeAlert',
+    method: 'post',
+    path: '/v1/alerts/:id/acknowledge',
+    tag: 'alerts',
+    summary: 'Acknowledge',
+    auth: ['ops'],
+    params: alertParams,
+    body: ackBody,
+    responses: { 200: alertAnswer, 409: { description: 'FC_INVALID_TRANSITION' } },
   },
   {
-    id: 'resolveAlert', method: 'post', path: '/v1/alerts/:id/resolve', tag: 'alerts', summary: 'Resolve',
-    auth: ['ops'], params: alertParams, body: resolveBody, responses: { 200: alertAnswer, 409: { description: 'FC_INVALID_TRANSITION' } },
+    id: 'resolveAlert',
+    method: 'post',
+    path: '/v1/alerts/:id/resolve',
+    tag: 'alerts',
+    summary: 'Resolve',
+    auth: ['ops'],
+    params: alertParams,
+    body: resolveBody,
+    responses: { 200: alertAnswer, 409: { description: 'FC_INVALID_TRANSITION' } },
   },
   {
-    id: 'commentAlert', method: 'post', path: '/v1/alerts/:id/comments', tag: 'alerts', summary: 'Comment',
-    auth: ['ops'], params: alertParams, body: commentBody, responses: { 201: alertAnswer },
+    id: 'commentAlert',
+    method: 'post',
+    path: '/v1/alerts/:id/comments',
+    tag: 'alerts',
+    summary: 'Comment',
+    auth: ['ops'],
+    params: alertParams,
+    body: commentBody,
+    responses: { 201: alertAnswer },
   },
   {
-    id: 'assignAlert', method: 'post', path: '/v1/alerts/:id/assign', tag: 'alerts', summary: 'Assign or unassign (null)',
-    auth: ['ops'], params: alertParams, body: assignBody, responses: { 200: alertAnswer },
+    id: 'assignAlert',
+    method: 'post',
+    path: '/v1/alerts/:id/assign',
+    tag: 'alerts',
+    summary: 'Assign or unassign (null)',
+    auth: ['ops'],
+    params: alertParams,
+    body: assignBody,
+    responses: { 200: alertAnswer },
   },
   {
-    id: 'assetColdChain', method: 'get', path: '/v1/assets/:id/cold-chain', tag: 'alerts',
-    summary: 'Cold-chain figures of an asset over a window (default 24 h)', auth: ['ops', 'integrator'], params: assetParams,
-    query: windowQuery, responses: { 200: json('Report'), 404: { description: 'Unknown asset' } },
+    id: 'assetColdChain',
+    method: 'get',
+    path: '/v1/assets/:id/cold-chain',
+    tag: 'alerts',
+    summary: 'Cold-chain figures of an asset over a window (default 24 h)',
+    auth: ['ops', 'integrator'],
+    params: assetParams,
+    query: windowQuery,
+    responses: { 200: json('Report'), 404: { description: 'Unknown asset' } },
   },
 ];

@@ -9,9 +9,8 @@ import type { ApiOperation } from '../operation';
 
 // Temporal's remote codec protocol: the Web UI (and `temporal` CLI) POST
 // {"payloads":[{"metadata":{k: base64}, "data": base64}]} to /decode and show the result.
-const payloadsSchema = z.object({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() }).strict()).max(10_000),
-}).strict();
+const payloadSchema = z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() }).strict();
+const payloadsSchema = z.object({ payloads: z.array(payloadSchema).max(10_000) }).strict();
 
 const fromJson = (p: z.infer<typeof payloadsSchema>['payloads'][number]): Payload => ({
   metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
@@ -48,7 +47,9 @@ export function codecRouter(deps: { codec: PayloadCodec | undefined; tokenKeys: 
     r.post(`/${op}`, async (req, res) => {
       // A bad body is a 400 whether or not encryption is on: validation first, as on every route.
       const { payloads } = payloadsSchema.parse(req.body);
-      if (!deps.codec) throw new ApiError('FC_CODEC_OFF', 'payload encryption is not enabled (PAYLOAD_CODEC_KEY unset)');
+      if (!deps.codec) {
+        throw new ApiError('FC_CODEC_OFF', 'payload encryption is not enabled (PAYLOAD_CODEC_KEY unset)');
+      }
       try {
         const out = await deps.codec[op](payloads.map(fromJson));
         res.json({ payloads: out.map(toJson) });
@@ -61,7 +62,12 @@ export function codecRouter(deps: { codec: PayloadCodec | undefined; tokenKeys: 
 }
 
 const codecOperation = (op: 'encode' | 'decode', summary: string): ApiOperation => ({
-  id: op === 'encode' ? 'codecEncode' : 'codecDecode', method: 'post', path: `/codec/${op}`, tag: 'meta', summary, auth: ['ops'],
+  id: op === 'encode' ? 'codecEncode' : 'codecDecode',
+  method: 'post',
+  path: `/codec/${op}`,
+  tag: 'meta',
+  summary,
+  auth: ['ops'],
   body: payloadsSchema,
   responses: {
     200: { description: op === 'encode' ? 'Encoded' : 'Decoded', schema: payloadsSchema },

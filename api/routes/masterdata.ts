@@ -69,11 +69,11 @@ export function masterDataRouter(deps: { db: Db }): Router {
   });
   r.get('/nodes', readers, async (req, res) => {
     const p = page(req);
-    listed(res, await md.listNodes(deps.db.pool, p), p.limit, (v) => v.nodeId);
+    listed(res, await md.listNodes(deps.db, p), p.limit, (v) => v.nodeId);
   });
   r.get('/nodes/:nodeId', readers, async (req, res) => {
     const { nodeId } = nodeParams.parse(req.params);
-    res.json(found(await md.readNode(deps.db.pool, nodeId), `node ${nodeId}`));
+    res.json(found(await md.readNode(deps.db, nodeId), `node ${nodeId}`));
   });
 
   r.put('/nodes/:nodeId/bins/:bin', ops, async (req, res) => {
@@ -84,11 +84,11 @@ export function masterDataRouter(deps: { db: Db }): Router {
   r.get('/nodes/:nodeId/bins', ops, async (req, res) => {
     const { nodeId } = nodeParams.parse(req.params);
     const p = page(req);
-    listed(res, await md.listBins(deps.db.pool, nodeId, p), p.limit, (v) => v.bin);
+    listed(res, await md.listBins(deps.db, nodeId, p), p.limit, (v) => v.bin);
   });
   r.get('/nodes/:nodeId/bins/:bin', ops, async (req, res) => {
     const { nodeId, bin } = binParams.parse(req.params);
-    res.json(found(await md.readBin(deps.db.pool, nodeId, bin), `bin ${bin} of node ${nodeId}`));
+    res.json(found(await md.readBin(deps.db, nodeId, bin), `bin ${bin} of node ${nodeId}`));
   });
 
   r.put('/skus/:sku', ops, async (req, res) => {
@@ -98,11 +98,11 @@ export function masterDataRouter(deps: { db: Db }): Router {
   });
   r.get('/skus', readers, async (req, res) => {
     const p = page(req);
-    listed(res, await md.listSkus(deps.db.pool, p), p.limit, (v) => v.sku);
+    listed(res, await md.listSkus(deps.db, p), p.limit, (v) => v.sku);
   });
   r.get('/skus/:sku', readers, async (req, res) => {
     const { sku } = skuParams.parse(req.params);
-    res.json(found(await md.readSku(deps.db.pool, sku), `SKU ${sku}`));
+    res.json(found(await md.readSku(deps.db, sku), `SKU ${sku}`));
   });
 
   r.put('/assets/:assetId', ops, async (req, res) => {
@@ -112,11 +112,11 @@ export function masterDataRouter(deps: { db: Db }): Router {
   });
   r.get('/assets', ops, async (req, res) => {
     const p = page(req);
-    listed(res, await md.listAssets(deps.db.pool, p), p.limit, (v) => v.assetId);
+    listed(res, await md.listAssets(deps.db, p), p.limit, (v) => v.assetId);
   });
   r.get('/assets/:assetId', ops, async (req, res) => {
     const { assetId } = assetParams.parse(req.params);
-    res.json(found(await md.readAsset(deps.db.pool, assetId), `asset ${assetId}`));
+    res.json(found(await md.readAsset(deps.db, assetId), `asset ${assetId}`));
   });
 
   r.put('/sensors/:sensorId', ops, async (req, res) => {
@@ -126,11 +126,11 @@ export function masterDataRouter(deps: { db: Db }): Router {
   });
   r.get('/sensors', ops, async (req, res) => {
     const p = page(req);
-    listed(res, await md.listSensors(deps.db.pool, p), p.limit, (v) => v.sensorId);
+    listed(res, await md.listSensors(deps.db, p), p.limit, (v) => v.sensorId);
   });
   r.get('/sensors/:sensorId', ops, async (req, res) => {
     const { sensorId } = sensorParams.parse(req.params);
-    res.json(found(await md.readSensor(deps.db.pool, sensorId), `sensor ${sensorId}`));
+    res.json(found(await md.readSensor(deps.db, sensorId), `sensor ${sensorId}`));
   });
 
   r.get('/master-data/audit', ops, async (req, res) => {

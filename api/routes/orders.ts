@@ -466,62 +466,120 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
   return r;
 }
 
-const stockAnswer = (applied: boolean) => z.object({ applied: z.literal(applied), onHand: z.number(), reserved: z.number() });
+const stockAnswer = (applied: boolean) =>
+  z.object({ applied: z.literal(applied), onHand: z.number(), reserved: z.number() });
 
 /** The order, return and stock operations, registered in the API description (api/openapi.ts). */
 export const orderOperations: readonly ApiOperation[] = [
   {
-    id: 'createOrder', method: 'post', path: '/v1/orders', tag: 'orders', summary: 'Submit an order (idempotent by orderId)',
-    auth: ['integrator', 'ops'], body: orderIntakeSchema,
+    id: 'createOrder',
+    method: 'post',
+    path: '/v1/orders',
+    tag: 'orders',
+    summary: 'Submit an order (idempotent by orderId)',
+    auth: ['integrator', 'ops'],
+    body: orderIntakeSchema,
     responses: {
       202: {
         description: 'Started',
-        schema: z.object({ orderId: z.string(), workflowId: z.string(), runId: z.string(), duplicate: z.literal(false) }),
+        schema: z.object({
+          orderId: z.string(),
+          workflowId: z.string(),
+          runId: z.string(),
+          duplicate: z.literal(false),
+        }),
       },
       200: {
         description: 'Submitted before with the same body: the order as it stands',
-        schema: z.object({ orderId: z.string(), workflowId: z.string(), status: z.string(), duplicate: z.literal(true) }),
+        schema: z.object({
+          orderId: z.string(),
+          workflowId: z.string(),
+          status: z.string(),
+          duplicate: z.literal(true),
+        }),
       },
-      409: { description: 'FC_ORDER_CONFLICT: submitted before with a different body (error.details.fields names what differs); FC_ORDER_ID_TAKEN' },
+      409: {
+        description:
+          'FC_ORDER_CONFLICT: submitted before with a different body (error.details.fields names what differs); FC_ORDER_ID_TAKEN',
+      },
     },
   },
   {
-    id: 'getOrder', method: 'get', path: '/v1/orders/:orderId', tag: 'orders', summary: 'Order status, workflow view and event stream',
-    auth: ['ops', 'integrator'], params: orderParams, responses: { 200: json('Order'), 404: { description: 'Unknown order' } },
+    id: 'getOrder',
+    method: 'get',
+    path: '/v1/orders/:orderId',
+    tag: 'orders',
+    summary: 'Order status, workflow view and event stream',
+    auth: ['ops', 'integrator'],
+    params: orderParams,
+    responses: { 200: json('Order'), 404: { description: 'Unknown order' } },
   },
   {
-    id: 'cancelOrder', method: 'post', path: '/v1/orders/:orderId/cancel', tag: 'orders', summary: 'Cancel (before picking) or return (after)',
-    auth: ['integrator', 'ops'], params: orderParams, body: cancelBodySchema,
+    id: 'cancelOrder',
+    method: 'post',
+    path: '/v1/orders/:orderId/cancel',
+    tag: 'orders',
+    summary: 'Cancel (before picking) or return (after)',
+    auth: ['integrator', 'ops'],
+    params: orderParams,
+    body: cancelBodySchema,
     responses: { 200: json('Outcome'), 409: { description: 'FC_INVALID_TRANSITION: not allowed in this state' } },
   },
   {
-    id: 'courierEvent', method: 'post', path: '/v1/orders/:orderId/courier-events', tag: 'orders', summary: 'Dispatched, delivered or rejected at the door',
-    auth: ['courier', 'ops'], params: orderParams, body: courierEventSchema,
+    id: 'courierEvent',
+    method: 'post',
+    path: '/v1/orders/:orderId/courier-events',
+    tag: 'orders',
+    summary: 'Dispatched, delivered or rejected at the door',
+    auth: ['courier', 'ops'],
+    params: orderParams,
+    body: courierEventSchema,
     responses: {
-      200: { description: 'New state', schema: z.object({ fulfilmentId: z.string(), state: z.string(), inspectAtDoor: z.boolean() }) },
+      200: {
+        description: 'New state',
+        schema: z.object({ fulfilmentId: z.string(), state: z.string(), inspectAtDoor: z.boolean() }),
+      },
       404: { description: 'Unknown fulfilment' },
       409: { description: 'FC_INVALID_TRANSITION' },
     },
   },
   {
-    id: 'createReturn', method: 'post', path: '/v1/orders/:orderId/returns', tag: 'orders',
+    id: 'createReturn',
+    method: 'post',
+    path: '/v1/orders/:orderId/returns',
+    tag: 'orders',
     summary: 'Return after delivery: refund or replacement per line (idempotent by returnId)',
-    auth: ['integrator', 'ops'], params: orderParams, body: returnRequestSchema,
+    auth: ['integrator', 'ops'],
+    params: orderParams,
+    body: returnRequestSchema,
     responses: {
       201: json('Settled: credits, restock or write-off per line, the replacement order'),
       200: json('Settled before under this returnId'),
       202: json('Still settling'),
       404: { description: 'Unknown order' },
-      409: { description: 'FC_RETURN_REFUSED: names the rule (window, quantity, fresh goods without a quality problem)' },
+      409: {
+        description: 'FC_RETURN_REFUSED: names the rule (window, quantity, fresh goods without a quality problem)',
+      },
     },
   },
   {
-    id: 'listReturns', method: 'get', path: '/v1/orders/:orderId/returns', tag: 'orders', summary: 'Returns after delivery of an order',
-    auth: ['ops', 'integrator'], params: orderParams, responses: { 200: json('Returns'), 404: { description: 'Unknown order' } },
+    id: 'listReturns',
+    method: 'get',
+    path: '/v1/orders/:orderId/returns',
+    tag: 'orders',
+    summary: 'Returns after delivery of an order',
+    auth: ['ops', 'integrator'],
+    params: orderParams,
+    responses: { 200: json('Returns'), 404: { description: 'Unknown order' } },
   },
   {
-    id: 'stockAdjustment', method: 'post', path: '/v1/stock/adjustments', tag: 'stock',
-    summary: 'Receipt, count or sale against a lot (idempotent by adjustmentId)', auth: ['ops', 'integrator'], body: adjustmentSchema,
+    id: 'stockAdjustment',
+    method: 'post',
+    path: '/v1/stock/adjustments',
+    tag: 'stock',
+    summary: 'Receipt, count or sale against a lot (idempotent by adjustmentId)',
+    auth: ['ops', 'integrator'],
+    body: adjustmentSchema,
     responses: {
       201: { description: 'Applied', schema: stockAnswer(true) },
       200: { description: 'Already applied', schema: stockAnswer(false) },
@@ -530,9 +588,16 @@ export const orderOperations: readonly ApiOperation[] = [
     },
   },
   {
-    id: 'stockSales', method: 'post', path: '/v1/stock/sales', tag: 'stock',
+    id: 'stockSales',
+    method: 'post',
+    path: '/v1/stock/sales',
+    tag: 'stock',
     summary: 'POS sales in a batch, each idempotent by saleId; applied always, a shortfall comes out of reservations',
-    auth: ['ops', 'integrator'], body: posSalesSchema,
-    responses: { 201: json('Applied (per sale: replayed or not, the reservations cut)'), 200: json('Every sale applied before') },
+    auth: ['ops', 'integrator'],
+    body: posSalesSchema,
+    responses: {
+      201: json('Applied (per sale: replayed or not, the reservations cut)'),
+      200: json('Every sale applied before'),
+    },
   },
 ];

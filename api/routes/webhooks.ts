@@ -124,8 +124,8 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
    */
   const eventOf = async (req: Request) => {
     const id = String(req.params.id);
-    const event = noNul(id) ? await getEvent(deps.db.pool, id) : null;
-    const madeFor = event ? await eventSubscriptionIds(deps.db.pool, event.id, ownerFilter(req)) : [];
+    const event = noNul(id) ? await getEvent(deps.db, id) : null;
+    const madeFor = event ? await eventSubscriptionIds(deps.db, event.id, ownerFilter(req)) : [];
     if (!event || (!isOps(req) && madeFor.length === 0)) throw new ApiError('FC_NOT_FOUND', `no event ${id}`);
     return { event, madeFor };
   };
@@ -152,7 +152,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
       if (sub.disabledAt !== null) throw new ApiError('FC_SUBSCRIPTION_DISABLED', `subscription ${sub.id} is disabled; enable it first`);
       targets = [sub.id];
     }
-    const deliveries = await createReplayDeliveries(deps.db.pool, event.id, targets);
+    const deliveries = await createReplayDeliveries(deps.db, event.id, targets);
     await dispatcher.startDeliveries(deliveries);
     res.status(202).json({ eventId: event.id, deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, workflowId: d.workflowId })) });
   });
@@ -167,33 +167,75 @@ const unknownSubscription = { description: 'Unknown subscription' };
 /** The webhook operations, registered in the API description (api/openapi.ts). */
 export const webhookOperations: readonly ApiOperation[] = [
   {
-    id: 'createSubscription', method: 'post', path: '/v1/webhooks/subscriptions', tag: 'webhooks',
-    summary: 'Subscribe (the secret is shown once)', auth: roles, body: subscriptionBody, responses: { 201: json('Subscription with its secret') },
+    id: 'createSubscription',
+    method: 'post',
+    path: '/v1/webhooks/subscriptions',
+    tag: 'webhooks',
+    summary: 'Subscribe (the secret is shown once)',
+    auth: roles,
+    body: subscriptionBody,
+    responses: { 201: json('Subscription with its secret') },
   },
   {
-    id: 'listSubscriptions', method: 'get', path: '/v1/webhooks/subscriptions', tag: 'webhooks',
-    summary: 'Subscriptions (integrators: their own)', auth: roles, responses: { 200: json('Subscriptions') },
+    id: 'listSubscriptions',
+    method: 'get',
+    path: '/v1/webhooks/subscriptions',
+    tag: 'webhooks',
+    summary: 'Subscriptions (integrators: their own)',
+    auth: roles,
+    responses: { 200: json('Subscriptions') },
   },
   {
-    id: 'getSubscription', method: 'get', path: '/v1/webhooks/subscriptions/:id', tag: 'webhooks', summary: 'One subscription',
-    auth: roles, params: idParams, responses: { 200: json('Subscription'), 404: unknownSubscription },
+    id: 'getSubscription',
+    method: 'get',
+    path: '/v1/webhooks/subscriptions/:id',
+    tag: 'webhooks',
+    summary: 'One subscription',
+    auth: roles,
+    params: idParams,
+    responses: { 200: json('Subscription'), 404: unknownSubscription },
   },
   {
-    id: 'deleteSubscription', method: 'delete', path: '/v1/webhooks/subscriptions/:id', tag: 'webhooks', summary: 'Delete',
-    auth: roles, params: idParams, responses: { 204: { description: 'Deleted' }, 404: unknownSubscription },
+    id: 'deleteSubscription',
+    method: 'delete',
+    path: '/v1/webhooks/subscriptions/:id',
+    tag: 'webhooks',
+    summary: 'Delete',
+    auth: roles,
+    params: idParams,
+    responses: { 204: { description: 'Deleted' }, 404: unknownSubscription },
   },
   {
-    id: 'enableSubscription', method: 'post', path: '/v1/webhooks/subscriptions/:id/enable', tag: 'webhooks',
-    summary: 'Re-enable a disabled subscription', auth: roles, params: idParams, responses: { 200: json('Subscription') },
+    id: 'enableSubscription',
+    method: 'post',
+    path: '/v1/webhooks/subscriptions/:id/enable',
+    tag: 'webhooks',
+    summary: 'Re-enable a disabled subscription',
+    auth: roles,
+    params: idParams,
+    responses: { 200: json('Subscription') },
   },
   {
-    id: 'getWebhookEvent', method: 'get', path: '/v1/webhooks/events/:id', tag: 'webhooks', summary: 'An event with its delivery log',
-    auth: roles, params: idParams,
-    responses: { 200: json('Event'), 404: { description: 'Unknown event, or (integrators) one made for none of your subscriptions' } },
+    id: 'getWebhookEvent',
+    method: 'get',
+    path: '/v1/webhooks/events/:id',
+    tag: 'webhooks',
+    summary: 'An event with its delivery log',
+    auth: roles,
+    params: idParams,
+    responses: {
+      200: json('Event'),
+      404: { description: 'Unknown event, or (integrators) one made for none of your subscriptions' },
+    },
   },
   {
-    id: 'replayWebhookEvent', method: 'post', path: '/v1/webhooks/events/:id/replay', tag: 'webhooks',
-    summary: 'Deliver an event again (same webhook-id), only to subscriptions it was made for', auth: roles, params: idParams,
+    id: 'replayWebhookEvent',
+    method: 'post',
+    path: '/v1/webhooks/events/:id/replay',
+    tag: 'webhooks',
+    summary: 'Deliver an event again (same webhook-id), only to subscriptions it was made for',
+    auth: roles,
+    params: idParams,
     body: replayBody,
     responses: {
       202: json('Deliveries started'),

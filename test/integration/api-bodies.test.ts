@@ -20,7 +20,11 @@ const UNKNOWN = 'zzNotAField';
 function discriminated(schema: Schema): { props: Record<string, Schema>; fixed: Record<string, unknown> } {
   const variant = ((schema.oneOf ?? schema.anyOf) as Schema[] | undefined)?.[0] ?? schema;
   const props = (variant.properties ?? {}) as Record<string, Schema>;
-  const fixed = Object.fromEntries(Object.entries(props).filter(([, p]) => 'const' in p).map(([k, p]) => [k, p.const]));
+  const fixed = Object.fromEntries(
+    Object.entries(props)
+      .filter(([, p]) => 'const' in p)
+      .map(([k, p]) => [k, p.const]),
+  );
   return { props, fixed };
 }
 
@@ -69,14 +73,25 @@ describe('API: every documented body is the validating schema (integration)', fu
     await db?.close();
   });
 
-  const url = (op: ApiOperation) => `${stack.url}${op.path.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => encodeURIComponent(params[name] ?? name))}`;
-  const tokenFor = (op: ApiOperation) => tokens[op.auth === 'public' ? 'ops' : (op.auth.includes('ops') ? 'ops' : op.auth[0]!)];
-  const send = (op: ApiOperation, body: unknown) => req(url(op), op.method.toUpperCase(), tokenFor(op), body, uniqueId('k'));
+  const url = (op: ApiOperation) =>
+    `${stack.url}${op.path.replace(/:([A-Za-z0-9_]+)/g, (_m, name: string) => encodeURIComponent(params[name] ?? name))}`;
+  const tokenFor = (op: ApiOperation) =>
+    tokens[op.auth === 'public' ? 'ops' : op.auth.includes('ops') ? 'ops' : op.auth[0]!];
+  const send = (op: ApiOperation, body: unknown) =>
+    req(url(op), op.method.toUpperCase(), tokenFor(op), body, uniqueId('k'));
   const bodies = () => {
-    const doc = apiRegistry().document() as { paths: Record<string, Record<string, { requestBody?: { content: { 'application/json': { schema: Schema } } } }>> };
-    return apiRegistry().operations().filter((op) => op.body).map((op) => ({
-      op, schema: doc.paths[op.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]![op.method]!.requestBody!.content['application/json'].schema,
-    }));
+    const doc = apiRegistry().document() as {
+      paths: Record<string, Record<string, { requestBody?: { content: { 'application/json': { schema: Schema } } } }>>;
+    };
+    return apiRegistry()
+      .operations()
+      .filter((op) => op.body)
+      .map((op) => ({
+        op,
+        schema:
+          doc.paths[op.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]![op.method]!.requestBody!.content['application/json']
+            .schema,
+      }));
   };
 
   it('refuses an unknown field in each documented body with a 400 naming it', async () => {
@@ -102,8 +117,14 @@ describe('API: every documented body is the validating schema (integration)', fu
         tried += 1;
         const res = await send(op, { ...fixed, [name]: wrong });
         const paths = ((res.body?.error?.details ?? []) as { path: string }[]).map((d) => d.path);
-        if (res.status !== 400 || res.body.error.code !== 'FC_VALIDATION' || !paths.some((x) => x === name || x.startsWith(`${name}.`))) {
-          failures.push(`${op.method.toUpperCase()} ${op.path} ${name}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
+        if (
+          res.status !== 400 ||
+          res.body.error.code !== 'FC_VALIDATION' ||
+          !paths.some((x) => x === name || x.startsWith(`${name}.`))
+        ) {
+          failures.push(
+            `${op.method.toUpperCase()} ${op.path} ${name}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`,
+          );
         }
       }
     }

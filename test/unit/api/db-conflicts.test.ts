@@ -10,7 +10,9 @@ const pgError = (code: string) => Object.assign(new Error(`pg ${code}`), { code 
 
 describe('typed database conflicts', () => {
   it('turns an expected SQLSTATE into a DbConflict carrying the given message', async () => {
-    const err = await conflictsAsTyped(() => Promise.reject(pgError('23505')), { concurrent_write: 'try again' }).catch((e: unknown) => e);
+    const err = await conflictsAsTyped(() => Promise.reject(pgError('23505')), { concurrent_write: 'try again' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(DbConflict);
     expect((err as DbConflict).conflict).to.equal('concurrent_write');
     expect((err as DbConflict).message).to.equal('try again');
@@ -18,15 +20,25 @@ describe('typed database conflicts', () => {
 
   it('lets SQLSTATEs the caller did not list, and other errors, through unchanged', async () => {
     const other = pgError('22003');
-    expect(await conflictsAsTyped(() => Promise.reject(other), { concurrent_write: 'x' }).catch((e: unknown) => e)).to.equal(other);
+    expect(
+      await conflictsAsTyped(() => Promise.reject(other), { concurrent_write: 'x' }).catch((e: unknown) => e),
+    ).to.equal(other);
     const socket = Object.assign(new Error('reset'), { code: 'ECONNRESET' });
-    expect(await conflictsAsTyped(() => Promise.reject(socket), { out_of_range: 'x' }).catch((e: unknown) => e)).to.equal(socket);
+    expect(
+      await conflictsAsTyped(() => Promise.reject(socket), { out_of_range: 'x' }).catch((e: unknown) => e),
+    ).to.equal(socket);
     expect(await conflictsAsTyped(() => Promise.resolve(7), { out_of_range: 'x' })).to.equal(7);
   });
 
   it('maps a DbConflict of the named kind to the API code, with the status from the catalogue', () => {
     const map = rethrowConflict('out_of_range', 'FC_STOCK');
-    const thrown = (() => { try { return map(new DbConflict('out_of_range', 'too many')); } catch (e) { return e; } })();
+    const thrown = (() => {
+      try {
+        return map(new DbConflict('out_of_range', 'too many'));
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(thrown).to.be.instanceOf(ApiError);
     expect((thrown as ApiError).status).to.equal(409);
     expect((thrown as ApiError).code).to.equal('FC_STOCK');
@@ -35,7 +47,9 @@ describe('typed database conflicts', () => {
   });
 
   it('lists every catalogue code in the OpenAPI Error schema', () => {
-    const doc = apiRegistry().document() as { components: { schemas: { Error: { properties: { error: { properties: { code: { enum: string[] } } } } } } } };
+    const doc = apiRegistry().document() as {
+      components: { schemas: { Error: { properties: { error: { properties: { code: { enum: string[] } } } } } } };
+    };
     expect(doc.components.schemas.Error.properties.error.properties.code.enum).to.deep.equal(ERROR_CODE_LIST);
   });
 });

@@ -13,14 +13,32 @@ function tsFiles(dir: string): string[] {
   const abs = join(ROOT, dir);
   return readdirSync(abs).flatMap((name) => {
     const path = join(abs, name);
-    if (statSync(path).isDirectory()) return name === 'node_modules' || name === 'migrations' ? [] : tsFiles(relative(ROOT, path));
+    if (statSync(path).isDirectory())
+      return name === 'node_modules' || name === 'migrations' ? [] : tsFiles(relative(ROOT, path));
     return name.endsWith('.ts') ? [relative(ROOT, path)] : [];
   });
 }
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
-const PRODUCTION = ['activities', 'api', 'coldchain', 'config', 'db', 'domain', 'forecasting', 'iot-ingest', 'platform', 'scripts', 'workflows']
-  .flatMap((dir) => { try { return tsFiles(dir); } catch { return []; } });
+const PRODUCTION = [
+  'activities',
+  'api',
+  'coldchain',
+  'config',
+  'db',
+  'domain',
+  'forecasting',
+  'iot-ingest',
+  'platform',
+  'scripts',
+  'workflows',
+].flatMap((dir) => {
+  try {
+    return tsFiles(dir);
+  } catch {
+    return [];
+  }
+});
 
 describe('layering: one way to reach the database', () => {
   it('keeps every SQL statement in db/ (bench/ and tests aside)', () => {
@@ -35,12 +53,18 @@ describe('layering: one way to reach the database', () => {
     // The migration runner holds one session (an advisory lock across its own BEGIN/COMMITs): it takes the Db's pool.
     const otherHandles = tsFiles('db')
       .filter((f) => f !== 'db/pool.ts' && f !== 'db/migrate.ts')
-      .flatMap((f) => [...read(f).matchAll(/export async function (\w+)\(\s*\w+: (Db|PoolClient|Pool)\b/g)].map((m) => `${f}: ${m[1]}(${m[2]})`));
+      .flatMap((f) =>
+        [...read(f).matchAll(/export async function (\w+)\(\s*\w+: (Db|PoolClient|Pool)\b/g)].map(
+          (m) => `${f}: ${m[1]}(${m[2]})`,
+        ),
+      );
     expect(otherHandles).to.deep.equal([]);
   });
 
   it('reads no SQLSTATE in api/ (db functions return or throw typed conflicts)', () => {
-    const offenders = tsFiles('api').filter((f) => /code\s*===?\s*'[0-9A-Z]{5}'|'(23505|22003|40001|40P01)'/.test(read(f)));
+    const offenders = tsFiles('api').filter((f) =>
+      /code\s*===?\s*'[0-9A-Z]{5}'|'(23505|22003|40001|40P01)'/.test(read(f)),
+    );
     expect(offenders).to.deep.equal([]);
   });
 });
@@ -49,7 +73,12 @@ describe('layering: one error-code catalogue', () => {
   it('uses only codes of the catalogue anywhere in the API', () => {
     const unknown = tsFiles('api')
       .filter((f) => f !== 'api/error-codes.ts')
-      .flatMap((f) => [...read(f).matchAll(/['"`](FC_[A-Z_]+)['"`]/g)].map((m) => m[1]!).filter((c) => !(c in ERROR_CODES)).map((c) => `${f}: ${c}`));
+      .flatMap((f) =>
+        [...read(f).matchAll(/['"`](FC_[A-Z_]+)['"`]/g)]
+          .map((m) => m[1]!)
+          .filter((c) => !(c in ERROR_CODES))
+          .map((c) => `${f}: ${c}`),
+      );
     expect(unknown).to.deep.equal([]);
   });
 

@@ -10,22 +10,35 @@ import * as webhooks from '../../../api/routes/webhooks';
 import * as codec from '../../../api/routes/codec';
 
 type Json = Record<string, unknown>;
-const doc = apiRegistry().document() as { paths: Record<string, Record<string, { requestBody?: { content: { 'application/json': { schema: Json } } } }>> };
+const doc = apiRegistry().document() as {
+  paths: Record<string, Record<string, { requestBody?: { content: { 'application/json': { schema: Json } } } }>>;
+};
 const openApiPath = (p: string) => p.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-const documentedBody = (op: ApiOperation) => doc.paths[openApiPath(op.path)]?.[op.method]?.requestBody?.content['application/json'].schema;
+const documentedBody = (op: ApiOperation) =>
+  doc.paths[openApiPath(op.path)]?.[op.method]?.requestBody?.content['application/json'].schema;
 
 /** What z.toJSONSchema says of the schema, as the document embeds it (no $schema; handler defaults optional). */
 function expectedBody(op: ApiOperation): Json {
-  const { $schema: _drop, ...schema } = z.toJSONSchema(op.body!, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Json;
+  const { $schema: _drop, ...schema } = z.toJSONSchema(op.body!, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  }) as Json;
   const defaults = op.bodyDefaults ?? {};
   if (!Object.keys(defaults).length) return schema;
   const props = { ...(schema.properties as Record<string, Json>) };
   for (const [k, v] of Object.entries(defaults)) props[k] = { ...props[k], default: v };
-  return { ...schema, properties: props, required: ((schema.required ?? []) as string[]).filter((k) => !(k in defaults)) };
+  return {
+    ...schema,
+    properties: props,
+    required: ((schema.required ?? []) as string[]).filter((k) => !(k in defaults)),
+  };
 }
 
 describe('OpenAPI request bodies are the validating schemas', () => {
-  const withBody = apiRegistry().operations().filter((op) => op.body);
+  const withBody = apiRegistry()
+    .operations()
+    .filter((op) => op.body);
 
   it('documents a body for every operation that takes one (and there are many)', () => {
     expect(withBody.length).to.be.greaterThan(30);
@@ -33,7 +46,9 @@ describe('OpenAPI request bodies are the validating schemas', () => {
   });
 
   it('renders each documented body as z.toJSONSchema of the operation schema', () => {
-    const differ = withBody.filter((op) => JSON.stringify(documentedBody(op)) !== JSON.stringify(expectedBody(op))).map((op) => op.id);
+    const differ = withBody
+      .filter((op) => JSON.stringify(documentedBody(op)) !== JSON.stringify(expectedBody(op)))
+      .map((op) => op.id);
     expect(differ).to.deep.equal([]);
   });
 
@@ -44,7 +59,9 @@ describe('OpenAPI request bodies are the validating schemas', () => {
       [alerts.alertOperations, exported(alerts)],
       [webhooks.webhookOperations, exported(webhooks)],
     ];
-    const foreign = routers.flatMap(([ops, schemas]) => ops.filter((op) => op.body && !schemas.has(op.body)).map((op) => op.id));
+    const foreign = routers.flatMap(([ops, schemas]) =>
+      ops.filter((op) => op.body && !schemas.has(op.body)).map((op) => op.id),
+    );
     expect(foreign).to.deep.equal([]);
     expect(codec.codecOperations.map((op) => op.id)).to.deep.equal(['codecEncode', 'codecDecode']);
   });
