@@ -142,6 +142,16 @@ export function queuesToServe(queues: TaskQueues, areas: readonly TaskQueueArea[
   return byQueue;
 }
 
+/**
+ * Worker options for a queue serving these areas. A forecast chunk holds the event loop for about
+ * a second of CPU: a forecasting queue of its own takes one at a time, so a process that also
+ * serves orders (npm start) answers their activities between chunks. A queue shared by every
+ * area keeps the SDK's defaults, or it would throttle order work too.
+ */
+export function workerTuning(areas: readonly TaskQueueArea[]): { maxConcurrentActivityTaskExecutions?: number } {
+  return areas.length === 1 && areas[0] === 'forecasting' ? { maxConcurrentActivityTaskExecutions: 1 } : {};
+}
+
 function queuesOf(cfg: Config, opts: StartWorkerOptions): TaskQueues {
   if (opts.taskQueue !== undefined) return taskQueuesBeside(opts.taskQueue);
   if (opts.taskQueuePrefix !== undefined) return taskQueuesFor(opts.taskQueuePrefix);
@@ -182,6 +192,7 @@ export async function startWorker(cfg: Config, deps: ActivityDeps, opts: StartWo
       workers.push(await Worker.create({
         connection, namespace: cfg.temporal.namespace, taskQueue, workflowBundle: code,
         activities: createAreaActivities(areas, deps),
+        ...workerTuning(areas),
         ...(dataConverter ? { dataConverter } : {}),
         shutdownGraceTime: '10s',
         interceptors: { activity: [activityProgress(tracker)] },

@@ -6,7 +6,7 @@ import { createActivities, createAreaActivities } from '../../activities';
 import type { Db } from '../../db/pool';
 import { TASK_QUEUE_AREAS, taskQueuesBeside, taskQueuesFor } from '../../platform/task-queues';
 import { createLogger } from '../../platform/logger';
-import { queuesToServe, workflowCode } from '../../workflows/worker';
+import { queuesToServe, workerTuning, workflowCode } from '../../workflows/worker';
 import { loadConfig } from '../../config';
 import { WorkerUsageError, areasFromArgs } from '../../workflows/worker-args';
 
@@ -30,6 +30,13 @@ describe('worker areas', () => {
   it('polls one queue per area, or one queue for areas that share it', () => {
     expect([...queuesToServe(taskQueuesFor('p'), ['orders', 'forecasting'])]).to.deep.equal([['p-orders', ['orders']], ['p-forecasting', ['forecasting']]]);
     expect([...queuesToServe(taskQueuesBeside('tq-1'), TASK_QUEUE_AREAS)]).to.deep.equal([['tq-1', [...TASK_QUEUE_AREAS]]]);
+  });
+
+  it('runs one CPU-heavy forecast activity at a time on a forecasting queue of its own, and leaves shared queues untuned', () => {
+    expect(workerTuning(['forecasting'])).to.deep.equal({ maxConcurrentActivityTaskExecutions: 1 });
+    expect(workerTuning(['orders'])).to.deep.equal({});
+    expect(workerTuning(['coldchain'])).to.deep.equal({});
+    expect(workerTuning([...TASK_QUEUE_AREAS])).to.deep.equal({});
   });
 
   it('refuses to serve part of a shared queue, or nothing', () => {
