@@ -155,7 +155,7 @@ describe('Order intake (integration)', function () {
         orderId, customerId: `cust-${orderId}`, addressKey: 'k'.repeat(32), location: door,
         slot: { kind: 'instant', start: placedAt, end: placedAt + 30 * 60_000 }, lines: [{ lineId: 'l1', sku: rice, qty: 1 }], placedAt,
       };
-      await stack.client.workflow.start('orderWorkflow', { workflowId: orderWorkflowId(orderId), taskQueue: stack.config.temporal.taskQueue, args: [input] });
+      await stack.client.workflow.start('orderWorkflow', { workflowId: orderWorkflowId(orderId), taskQueue: stack.config.temporal.taskQueues.orders, args: [input] });
       const v = await waitFor(orderId, (x) => x.status !== 'received');
       expect(v.status).to.be.oneOf(['allocated', 'rejected']);
       const handle = stack.client.workflow.getHandle(orderWorkflowId(orderId));
