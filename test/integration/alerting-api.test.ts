@@ -133,12 +133,12 @@ describe('Alert API (integration)', function () {
   });
 
   it('shows one alert with audit trail, comments, impacts and MKT / time out of band over its window', async () => {
-    const r = await call<{ alert: AlertView; audit: { action: string; actor: string }[]; comments: unknown[]; impacts: { lots: unknown[]; orders: unknown[] }; coldChain: Record<string, unknown> }>('GET', `/v1/alerts/${ids[A]}`, tokens.integrator);
+    const r = await call<{ alert: AlertView; audit: { action: string; actor: string }[]; comments: unknown[]; impacts: { lots: unknown[]; orders: unknown[]; transfers: unknown[] }; coldChain: Record<string, unknown> }>('GET', `/v1/alerts/${ids[A]}`, tokens.integrator);
     expect(r.status).to.equal(200);
     expect(r.body.alert).to.include({ id: ids[A], status: 'resolved', severity: 'warning', kind: 'excursion', sensorId: A, resolvedBy: 'system' });
     expect(r.body.alert.window).to.deep.equal({ start: new Date(base + 5 * MIN).toISOString(), end: new Date(base + 35 * MIN).toISOString() });
     expect(r.body.audit.map((a) => `${a.action}:${a.actor}`)).to.deep.equal(['create:system', 'auto_resolve:system']);
-    expect(r.body.impacts).to.deep.equal({ lots: [], orders: [] });
+    expect(r.body.impacts).to.deep.equal({ lots: [], orders: [], transfers: [] });
     const windowReadings = readingsA.filter((x) => x.ts >= base + 5 * MIN && x.ts <= base + 35 * MIN);
     const cc = r.body.coldChain as { timeOutOfBand: Record<string, number>; mktC: number; readings: number; maxC: number };
     expect(cc.timeOutOfBand).to.deep.equal({ belowMs: 0, inBandMs: 10 * MIN, aboveMs: 20 * MIN, totalMs: 30 * MIN });

@@ -115,6 +115,12 @@ describe('goods in transit exposed by their van\'s alerts (integration)', functi
     const alertId = exposedEvent.detail.alertId as string;
     const impacts = await alertImpacts(db.pool, alertId);
     expect(impacts.map((i) => [i.kind, i.refId, i.lotIds])).to.deep.include(['transfer', id, [milkLot]]);
+    // Ops see the transfer among the alert's impacts; an integrator (who placed no transfer) does not.
+    const shown = await ok('GET', `/v1/alerts/${alertId}`);
+    expect(shown.impacts.transfers.map((t: JsonBody) => [t.transferId, t.lotIds])).to.deep.equal([[id, [milkLot]]]);
+    const integrator = await stack.token('integrator');
+    const seen = await call(`${stack.url}/v1/alerts/${alertId}`, 'GET', integrator);
+    expect(seen.body.impacts.transfers).to.deep.equal([]);
 
     const done = await ok('POST', `/v1/transfers/${id}/received`, {});
     const milkPick = done.picks.find((p: JsonBody) => p.sku === milk);
