@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   const db = createDb({ connectionString: config.db.connectionString, max: 5 });
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const workerChild = await forkChild(join(__dirname, 'lib/worker-child.ts'), childEnv, process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean));
+  const workerChild = await forkChild(join(__dirname, 'lib/worker-child.ts'), childEnv, process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean), { stdoutToStderr: true });
   const info = (await workerChild.next('info')).info as { apiPort: number; workflowThreads: number[]; skeletonThreads: number[] };
   const pid = workerChild.process.pid!;
   const groups: ProcessGroup[] = [

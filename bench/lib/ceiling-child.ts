@@ -6,7 +6,7 @@
 // ack-after-commit, with no database sharing the cores.
 import { loadConfig } from '../../config';
 import { batchFilter, readingFilter, sharedTopic } from '../../domain/coldchain/telemetry';
-import { DurableBatcher } from '../../iot-ingest/batcher';
+import { DurableBatcher } from '../../platform/batcher';
 import { openAckAfterHandlingSessions } from '../../platform/mqtt';
 import { createLogger } from '../../platform/logger';
 import { runChild, serveParent } from './child';

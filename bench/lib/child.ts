@@ -42,10 +42,15 @@ export interface BenchChild {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Fork a TypeScript module under tsx with an IPC channel; resolves once it reports `ready`. */
-export async function forkChild(modulePath: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = []): Promise<BenchChild> {
+/**
+ * Fork a TypeScript module under tsx with an IPC channel; resolves once it reports `ready`.
+ * `stdoutToStderr`: the child's stdout goes to stderr, so that what it prints (the Temporal
+ * SDK core logs there) cannot mix with the bench's one JSON line.
+ */
+export async function forkChild(modulePath: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = [], opts: { stdoutToStderr?: boolean } = {}): Promise<BenchChild> {
   // cwd = the repository, where `--import tsx` resolves, whatever directory the bench started in.
-  const proc = fork(modulePath, [], { cwd: join(__dirname, '../..'), env, execArgv: [...nodeArgs, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const stdio = ['ignore', opts.stdoutToStderr ? process.stderr : 'inherit', 'inherit', 'ipc'] as const;
+  const proc = fork(modulePath, [], { cwd: join(__dirname, '../..'), env, execArgv: [...nodeArgs, '--import', 'tsx'], stdio: [...stdio] });
   const queue: FromChild[] = [];
   const waiters: { type: string; resolve: (m: FromChild) => void; reject: (e: Error) => void }[] = [];
   let exited: Error | undefined;

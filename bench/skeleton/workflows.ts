@@ -42,16 +42,22 @@ export async function skeletonChildWorkflow(plan: ChildPlan & { parentId: string
   const signals = splitEvenly(plan.signalsToParent - startSignal, steps);
   let started = 0;
   let done = 0;
+  let reported = false;
   setHandler(skeletonViewQuery, () => done);
-  // Registered before the start work: an update arriving meanwhile is taken, not refused.
+  // Registered before the start work: an update arriving meanwhile is taken, not refused. It
+  // waits for the start report to be acknowledged, so that an update never completes in the
+  // same task that resolves the start signal (on replay the SDK reports that order as
+  // nondeterministic), as a fulfilment's first update only comes once its start is recorded.
   if (plan.updates > 0) {
     setHandler(skeletonStepUpdate, async () => {
+      await condition(() => reported);
       const i = started++;
       await doWork(acts[i] ?? 0, locals[i] ?? 0, signals[i] ?? 0, plan.parentId);
       return ++done;
     });
   }
   await doWork(0, startLocal, startSignal, plan.parentId);
+  reported = true;
   if (plan.updates === 0) await doWork(acts[0]!, locals[0]!, signals[0]!, plan.parentId);
   else await condition(() => done >= plan.updates);
 }
