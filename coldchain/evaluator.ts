@@ -12,7 +12,7 @@ import { DEFAULT_STUCK_AFTER_MS, registerProgressMetrics } from '../platform/hea
 import type { ProgressProbe } from '../platform/health';
 import type { Logger } from '../platform/logger';
 import { openAckAfterHandlingSessions } from '../platform/mqtt';
-import { DurableBatcher } from '../iot-ingest/batcher';
+import { DurableBatcher } from '../platform/batcher';
 import { OutboxDispatcher } from './webhooks/dispatcher';
 import type { DeliveryPolicy } from './webhooks/dispatcher';
 import { AlertEngine } from './engine';

@@ -11,7 +11,7 @@ import { DEFAULT_STUCK_AFTER_MS, ProgressTracker, registerProgressMetrics } from
 import type { ProgressProbe } from '../platform/health';
 import type { Logger } from '../platform/logger';
 import { openAckAfterHandlingSessions } from '../platform/mqtt';
-import { DurableBatcher } from './batcher';
+import { DurableBatcher } from '../platform/batcher';
 import { createIngestMetrics } from './metrics';
 import type { IngestMetrics } from './metrics';
 import { writeIsolatingPoison } from './poison';

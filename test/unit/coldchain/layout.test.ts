@@ -21,7 +21,6 @@ function importTargets(file: string): string[] {
 describe('cold chain layout', () => {
   it('iot-ingest/ holds only ingest', () => {
     expect(tsFiles('iot-ingest').sort()).to.deep.equal([
-      'iot-ingest/batcher.ts',
       'iot-ingest/ingester.ts',
       'iot-ingest/main.ts',
       'iot-ingest/maintenance.ts',

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { DurableBatcher } from '../../../iot-ingest/batcher';
-import type { BatcherOptions } from '../../../iot-ingest/batcher';
+import { DurableBatcher } from '../../../platform/batcher';
+import type { BatcherOptions } from '../../../platform/batcher';
 
 /** A write function whose calls the test completes or fails by hand. */
 function controlledWriter() {
@@ -25,7 +25,7 @@ function track(p: Promise<void>) {
   return state;
 }
 
-describe('iot-ingest/batcher', () => {
+describe('platform/batcher', () => {
   const opts = (o: Partial<BatcherOptions> = {}): BatcherOptions => ({ maxItems: 100, maxWaitMs: 5, retryInitialMs: 1, retryMaxMs: 2, ...o });
 
   it('resolves a submission only after the write holding it succeeded', async () => {
