@@ -12,7 +12,9 @@ TTS_LIB="$FRESHCHAIN_HOME/lib/temporal-test-server-$TTS_VERSION"
 TTS_BIN="$FC_BIN/temporal-test-server"
 TTS_LOG="$FC_LOGS/temporal-test-server.log"
 
-installed() { [[ -x "$TTS_BIN" && -f "$TTS_LIB/temporal-test-server-$TTS_VERSION.jar" ]] && grep -q "$TTS_LIB" "$TTS_BIN"; }
+installed() {
+  [[ -x "$TTS_BIN" && -f "$TTS_LIB/temporal-test-server-$TTS_VERSION.jar" ]] && grep -q "$TTS_LIB" "$TTS_BIN"
+}
 
 install() {
   installed && return 0
@@ -24,7 +26,9 @@ install() {
   <modelVersion>4.0.0</modelVersion>
   <groupId>freshchain</groupId><artifactId>temporal-test-server-fetch</artifactId><version>1</version>
   <dependencies>
-    <dependency><groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId><version>$TTS_VERSION</version></dependency>
+    <dependency>
+      <groupId>io.temporal</groupId><artifactId>temporal-test-server</artifactId><version>$TTS_VERSION</version>
+    </dependency>
   </dependencies>
 </project>
 POM

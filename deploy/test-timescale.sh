@@ -21,10 +21,15 @@ else
   as_postgres() { runuser -u postgres -- "$@"; }
   in_root() { "$@"; }
 fi
-[[ -x "${PG_ROOT}$PG_BIN/postgres" || -x "$PG_BIN/postgres" ]] || die "test-timescale: no PostgreSQL 17; run \`npm run setup\` first"
+[[ -x "${PG_ROOT}$PG_BIN/postgres" || -x "$PG_BIN/postgres" ]] ||
+  die "test-timescale: no PostgreSQL 17; run \`npm run setup\` first"
 LOG="$FC_LOGS/test-timescale-$NAME.log"
 
-ready() { port_open "$1" && as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$1" -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; }
+# psql_as_super PORT DATABASE ARGS...: the instance's superuser (trust on loopback).
+psql_as_super() {
+  as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$1" -U postgres -d "$2" -v ON_ERROR_STOP=1 -Atq "${@:3}"
+}
+ready() { port_open "$1" && psql_as_super "$1" postgres -c 'select 1' >/dev/null 2>&1; }
 
 up() {
   local port="${1:-}"
@@ -44,12 +49,13 @@ up() {
     disown
     wait_for "test TimescaleDB $NAME" 60 ready "$port"
   fi
-  as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 -Atq >/dev/null <<SQL
+  psql_as_super "$port" postgres >/dev/null <<SQL
 SELECT 'CREATE ROLE $FC_PG_USER LOGIN' WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$FC_PG_USER')\gexec
-SELECT 'CREATE DATABASE $FC_PG_DB OWNER $FC_PG_USER' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$FC_PG_DB')\gexec
+SELECT 'CREATE DATABASE $FC_PG_DB OWNER $FC_PG_USER'
+  WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$FC_PG_DB')\gexec
 SQL
-  PGOPTIONS='-c client_min_messages=warning' as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U postgres -d "$FC_PG_DB" \
-    -v ON_ERROR_STOP=1 -Atqc 'CREATE EXTENSION IF NOT EXISTS timescaledb' >/dev/null
+  PGOPTIONS='-c client_min_messages=warning' psql_as_super "$port" "$FC_PG_DB" \
+    -c 'CREATE EXTENSION IF NOT EXISTS timescaledb' >/dev/null
 }
 
 stop() { stop_pidfile "test TimescaleDB $NAME" "$DATA/postmaster.pid"; }

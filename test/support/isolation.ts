@@ -28,7 +28,9 @@ export interface SuiteResources {
 
 /** A new run id: time then randomness, so ids sort by start and never collide. */
 export function newRunId(now = Date.now(), random = Math.random()): string {
-  return `${now.toString(36)}${Math.floor(random * 36 ** 4).toString(36).padStart(4, '0')}`.slice(0, 16);
+  return `${now.toString(36)}${Math.floor(random * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0')}`.slice(0, 16);
 }
 
 /** The run id from the environment, refused with the variable's name when it is not one. */
@@ -39,7 +41,8 @@ export function parseRunId(value: string): string {
 
 /** Names of everything a suite owns; `suiteId` is its worker process id. */
 export function suiteResources(runId: string, suiteId: number): SuiteResources {
-  if (!Number.isSafeInteger(suiteId) || suiteId < 0) throw new Error(`suite id must be a non-negative integer, not ${suiteId}`);
+  if (!Number.isSafeInteger(suiteId) || suiteId < 0)
+    throw new Error(`suite id must be a non-negative integer, not ${suiteId}`);
   const run = parseRunId(runId);
   const tag = `${run}_${suiteId}`;
   const dashed = `${run}-${suiteId}`;

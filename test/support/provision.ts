@@ -10,7 +10,13 @@ import { temporal } from '@temporalio/proto';
 import { Client as PgClient } from 'pg';
 import { createDb } from '../../db/pool';
 import { loadMigrations, migrate } from '../../db/migrate';
-import { TEMPLATE_DATABASE, TEST_DATABASE_PREFIX, TEST_NAMESPACE_PREFIX, databaseUrl, runOfResource } from './isolation';
+import {
+  TEMPLATE_DATABASE,
+  TEST_DATABASE_PREFIX,
+  TEST_NAMESPACE_PREFIX,
+  databaseUrl,
+  runOfResource,
+} from './isolation';
 import type { SuiteResources } from './isolation';
 
 const HOW_TO_START = 'start the local stack with `npm run setup` (or `npm run stack:up`)';
@@ -30,7 +36,11 @@ export interface StackAddresses {
 const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 async function withAdmin<T>(adminUrl: string, fn: (client: PgClient) => Promise<T>): Promise<T> {
-  const client = new PgClient({ connectionString: adminUrl, application_name: 'freshchain-test-provision', connectionTimeoutMillis: 5000 });
+  const client = new PgClient({
+    connectionString: adminUrl,
+    application_name: 'freshchain-test-provision',
+    connectionTimeoutMillis: 5000,
+  });
   try {
     await client.connect();
   } catch (err) {
@@ -55,8 +65,14 @@ async function buildTemplate(admin: PgClient, stack: StackAddresses, fingerprint
   const owner = decodeURIComponent(new URL(stack.databaseUrl).username);
   await dropDatabase(admin, TEMPLATE_DATABASE);
   await admin.query(`CREATE DATABASE ${ident(TEMPLATE_DATABASE)} OWNER ${ident(owner)}`);
-  await withAdmin(databaseUrl(stack.adminUrl, TEMPLATE_DATABASE), (c) => c.query('CREATE EXTENSION IF NOT EXISTS timescaledb'));
-  const db = createDb({ connectionString: databaseUrl(stack.databaseUrl, TEMPLATE_DATABASE), max: 1, applicationName: 'freshchain-test-template' });
+  await withAdmin(databaseUrl(stack.adminUrl, TEMPLATE_DATABASE), (c) =>
+    c.query('CREATE EXTENSION IF NOT EXISTS timescaledb'),
+  );
+  const db = createDb({
+    connectionString: databaseUrl(stack.databaseUrl, TEMPLATE_DATABASE),
+    max: 1,
+    applicationName: 'freshchain-test-template',
+  });
   try {
     await migrate(db);
   } finally {
@@ -101,7 +117,9 @@ export async function provisionDatabase(stack: StackAddresses, suite: SuiteResou
     try {
       await dropStaleDatabases(admin, suite.runId);
       const { rows } = await admin.query<{ comment: string | null }>(
-        'SELECT shobj_description(oid, \'pg_database\') AS comment FROM pg_database WHERE datname = $1', [TEMPLATE_DATABASE]);
+        "SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = $1",
+        [TEMPLATE_DATABASE],
+      );
       if (rows[0]?.comment !== fingerprint) await buildTemplate(admin, stack, fingerprint);
       await dropDatabase(admin, suite.database);
       await cloneTemplate(admin, suite.database, owner);
@@ -120,7 +138,9 @@ async function cloneTemplate(admin: PgClient, database: string, owner: string): 
   for (let attempt = 1; ; attempt++) {
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [TEMPLATE_DATABASE]);
     try {
-      await admin.query(`CREATE DATABASE ${ident(database)} TEMPLATE ${ident(TEMPLATE_DATABASE)} OWNER ${ident(owner)}`);
+      await admin.query(
+        `CREATE DATABASE ${ident(database)} TEMPLATE ${ident(TEMPLATE_DATABASE)} OWNER ${ident(owner)}`,
+      );
       return;
     } catch (err) {
       const busy = (err as { code?: string }).code === '55006'; // object_in_use: "being accessed by other users"
@@ -141,14 +161,17 @@ const INDEXED_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
 };
 
 /** The custom search attributes the shared dev server registers (deploy/temporal.sh reads the same file). */
-export function declaredSearchAttributes(text = readFileSync(SEARCH_ATTRIBUTES_FILE, 'utf8')): Record<string, temporal.api.enums.v1.IndexedValueType> {
+export function declaredSearchAttributes(
+  text = readFileSync(SEARCH_ATTRIBUTES_FILE, 'utf8'),
+): Record<string, temporal.api.enums.v1.IndexedValueType> {
   const out: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const [name, type] = line.split('=');
     const indexed = type === undefined ? undefined : INDEXED_TYPES[type];
-    if (!name || indexed === undefined) throw new Error(`${SEARCH_ATTRIBUTES_FILE}: cannot read '${line}' as NAME=Type`);
+    if (!name || indexed === undefined)
+      throw new Error(`${SEARCH_ATTRIBUTES_FILE}: cannot read '${line}' as NAME=Type`);
     out[name] = indexed;
   }
   return out;
@@ -172,8 +195,14 @@ async function withTemporal<T>(address: string, fn: (c: Connection) => Promise<T
 export async function provisionNamespace(stack: StackAddresses, suite: SuiteResources): Promise<void> {
   await withTemporal(stack.temporalAddress, async (c) => {
     await deleteNamespaces(c, (run) => run !== suite.runId);
-    await c.workflowService.registerNamespace({ namespace: suite.namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
-    await c.operatorService.addSearchAttributes({ namespace: suite.namespace, searchAttributes: declaredSearchAttributes() });
+    await c.workflowService.registerNamespace({
+      namespace: suite.namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
+    await c.operatorService.addSearchAttributes({
+      namespace: suite.namespace,
+      searchAttributes: declaredSearchAttributes(),
+    });
   });
 }
 
@@ -185,7 +214,8 @@ async function deleteNamespaces(c: Connection, ofRun: (runId: string) => boolean
       const name = ns.namespaceInfo?.name ?? '';
       const run = name.startsWith(TEST_NAMESPACE_PREFIX) ? runOfResource(name) : undefined;
       const live = ns.namespaceInfo?.state === temporal.api.enums.v1.NamespaceState.NAMESPACE_STATE_REGISTERED;
-      if (run !== undefined && live && ofRun(run)) await c.operatorService.deleteNamespace({ namespace: name }).catch(() => undefined);
+      if (run !== undefined && live && ofRun(run))
+        await c.operatorService.deleteNamespace({ namespace: name }).catch(() => undefined);
     }
     nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
   } while (nextPageToken);

@@ -16,7 +16,9 @@ export function testServerPath(env: NodeJS.ProcessEnv = process.env): string {
 export async function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   const path = testServerPath();
   if (!existsSync(path)) {
-    throw new Error(`Temporal's time-skipping test server is not at ${path}: run \`npm run setup\` (deploy/temporal-test-server.sh)`);
+    throw new Error(
+      `Temporal's time-skipping test server is not at ${path}: run \`npm run setup\` (deploy/temporal-test-server.sh)`,
+    );
   }
   return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
 }
