@@ -146,7 +146,7 @@ export function runBacktest(data: LoadedData, cfg: BacktestConfig): BacktestResu
       );
       data.series.forEach((s, i) => {
         forecasters[i] = createForecaster(model, model.series[i] as (typeof model.series)[number], s.features, n);
-        hw[i] = fitHoltWinters(s.values.subarray(0, o), season);
+        hw[i] = fitHoltWinters(s.values.subarray(0, o), season, holtWintersScoreLead(leads));
       });
     } else {
       data.series.forEach((s, i) => catchUp(forecasters[i] as SeriesForecaster, hw[i] as HoltWintersState, s.values, o));
@@ -295,6 +295,11 @@ function perLead(out: ScoredForecasts, name: ForecasterName, leads: readonly num
   return rows;
 }
 
+/** Holt-Winters is fitted for the middle of the scored leads (one-step fits extrapolate ramps). */
+function holtWintersScoreLead(leads: readonly number[]): number {
+  return leads[Math.floor(leads.length / 2)] ?? 1;
+}
+
 type Band = (point: number) => [number, number];
 /** Per lead (sparse array indexed by lead), per baseline. */
 type BaselineBands = Record<BaselineName, Band>[];
@@ -318,7 +323,7 @@ function baselineBands(y: Float64Array, end: number, leads: readonly number[], s
   // Holt-Winters: the forecast made at each origin for each lead, kept in a ring per lead
   // until its target arrives.
   const train = y.subarray(0, end);
-  const state = holtWintersInit(train, season, fitHoltWinters(train, season).params);
+  const state = holtWintersInit(train, season, fitHoltWinters(train, season, holtWintersScoreLead(leads)).params);
   const ring = maxLead + 1;
   const pending = leads.map(() => new Float64Array(ring).fill(Number.NaN));
   for (let t = season; t < end; t++) {
