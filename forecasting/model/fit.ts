@@ -154,7 +154,16 @@ const RECENCY_MARGIN = 0.02;
 function fitGroup(group: string, members: readonly ModelSeries[], base: ResolvedModelOptions, recency: readonly number[]) {
   let best: { opts: ResolvedModelOptions; fit: Structure; calib: Expectations; error: number } | undefined;
   for (const days of recency) {
-    const opts = { ...base, recencyHalfLifeDays: days };
+    // Without recency the series is taken as stationary: the sub-daily weather terms ('auto')
+    // stay off too, so a stationary group keeps the simpler model (Poisson SKU counts whose
+    // weather acts at once and all day), a drifting one gets both (Victoria's demand).
+    const stationary = !Number.isFinite(days) && recency.length > 1;
+    const opts: ResolvedModelOptions = {
+      ...base,
+      recencyHalfLifeDays: days,
+      ...(stationary && base.featureDayBlocks === 'auto' ? { featureDayBlocks: 1 } : {}),
+      ...(stationary && base.trailingFeatureSteps === 'auto' ? { trailingFeatureSteps: 0 } : {}),
+    };
     const fit = fitStructure(members, opts);
     const calib = calibrationExpectations(members, fit, opts);
     // Judged on the first weeks after the hold-out fit only: the forecaster is refitted every

@@ -18,9 +18,10 @@ export interface ModelOptions {
   readonly levelHalfLifeDays: number | 'auto';
   /**
    * Half-life (days) of the recency weights for profile and regression; Infinity = equal; 'auto' =
-   * 730 for daily data; for sub-daily data with ≥ 12 weeks of history, 14 or Infinity, whichever
-   * forecasts the calibration hold-out better per group (a daily shape that moves with the
-   * season wants 14, stationary hourly counts want all their history); else Infinity.
+   * 730 for daily data; for sub-daily data with ≥ 12 weeks of history, per group, either 14 days
+   * with the sub-daily weather terms or Infinity without them, whichever forecasts the calibration
+   * hold-out better (a daily shape that moves with the season wants the first, stationary hourly
+   * counts the second); else Infinity.
    */
   readonly recencyHalfLifeDays: number | 'auto';
   /** Window (days) of the centred level used while fitting; 'auto' = half the history, within 28–364. */
@@ -54,13 +55,14 @@ export interface ModelOptions {
   readonly minNamedCount: number;
   /**
    * Time-of-day blocks for weather × time-of-day terms (sub-daily grids); 'auto' = 6 blocks
-   * (4 hours each on an hourly grid) with ≥ 12 weeks of history, else 1 (no such terms).
+   * (4 hours each on an hourly grid) with ≥ 12 weeks of history when the group's recency choice
+   * finds it drifting (see recencyHalfLifeDays), else 1 (no such terms).
    */
   readonly featureDayBlocks: number | 'auto';
   /**
    * Steps of a trailing mean of each feature, added as a feature of its own (heating follows the
-   * last day's temperature, not this half-hour's); 'auto' = a day of slots on sub-daily grids with
-   * ≥ 12 weeks of history, else 0 (none).
+   * last day's temperature, not this half-hour's); 'auto' = a day of slots under the same
+   * conditions as featureDayBlocks, else 0 (none).
    */
   readonly trailingFeatureSteps: number | 'auto';
   /** Lower bound of the multiplicative adjustment (keeps forecasts positive). */

@@ -4,8 +4,11 @@
 import { expect } from 'chai';
 import { runBacktest } from '../../../forecasting/backtest/run';
 import type { LoadedData } from '../../../forecasting/backtest/load';
+import { coefficients } from '../../../forecasting/model/explain';
+import { fitModel } from '../../../forecasting/model/fit';
 import { DAY_MS } from '../../../forecasting/time';
 import { seasonalLoad } from './seasonalLoad';
+import { subDailyDemand } from './subDaily';
 
 function data(seed: number): LoadedData {
   const load = seasonalLoad(seed, 280);
@@ -39,4 +42,17 @@ describe('half-hourly load with seasonal, time-of-day and lagged weather effects
       expect(now.model.coverage, 'p10–p90 coverage').to.be.within(0.77, 0.95);
     });
   }
+
+  it('the weather × time-of-day and trailing-day terms go to drifting groups only', () => {
+    const fit = (values: Float64Array, temp: Float64Array, start: number): string[] =>
+      Object.keys(coefficients(fitModel([{ id: 'x', group: 'g', start, values, features: { temp } }], { slotsPerDay: 48 }), 'g'));
+    const drifting = seasonalLoad(1, 200);
+    const labels = fit(drifting.values.subarray(0, 200 * 48), drifting.temp, drifting.start);
+    expect(labels.some((l) => l.includes('@block'))).to.equal(true);
+    expect(labels.some((l) => l.startsWith('temp~48'))).to.equal(true);
+    // Same weekly shape all year, a temperature response that does not move: stationary.
+    const steady = subDailyDemand({ seed: 3, days: 120 });
+    const steadyLabels = fit(steady.values, steady.temp, steady.start);
+    expect(steadyLabels.some((l) => l.includes('@block') || l.includes('~'))).to.equal(false);
+  });
 });
