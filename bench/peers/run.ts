@@ -19,7 +19,13 @@ const VENV = join(DIR, '.venv');
 const PYTHON = join(VENV, 'bin', 'python');
 const DATA = join(DIR, 'data');
 // One thread everywhere: the machine is shared, and the figures are per-core anyway.
-const PY_ENV = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1', NUMBA_NUM_THREADS: '1' };
+const PY_ENV = {
+  ...process.env,
+  OMP_NUM_THREADS: '1',
+  OPENBLAS_NUM_THREADS: '1',
+  MKL_NUM_THREADS: '1',
+  NUMBA_NUM_THREADS: '1',
+};
 
 interface DataSet {
   readonly name: string;
@@ -73,7 +79,8 @@ const SETS: readonly DataSet[] = [
 function main(): void {
   const wanted = argValue('--sets')?.split(',') ?? SETS.map((s) => s.name);
   const unknown = wanted.filter((w) => !SETS.some((s) => s.name === w));
-  if (unknown.length > 0) throw new Error(`--sets: unknown ${unknown.join(', ')} (have ${SETS.map((s) => s.name).join(', ')})`);
+  if (unknown.length > 0)
+    throw new Error(`--sets: unknown ${unknown.join(', ')} (have ${SETS.map((s) => s.name).join(', ')})`);
   const loadStart = loadAverage1m();
   const began = Date.now();
   ensureVenv();
@@ -142,7 +149,8 @@ function backtest(set: DataSet, csv: string, out: string): { protocol: unknown }
   const code = runBacktestCli(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
   if (code !== 0) throw new Error(`${set.name}: backtest exited ${code}: ${stderr.trim()}`);
   const result = JSON.parse(stdout) as { protocol: { origins: number } };
-  if (result.protocol.origins !== 26) throw new Error(`${set.name}: expected 26 origins, got ${result.protocol.origins}`);
+  if (result.protocol.origins !== 26)
+    throw new Error(`${set.name}: expected 26 origins, got ${result.protocol.origins}`);
   return result;
 }
 
@@ -165,7 +173,8 @@ function prepareChicago(): string {
 
 function prepareVicElec(): string {
   const path = join(DATA, 'vic-elec-2014.csv');
-  if (!existsSync(path)) execFileSync(PYTHON, [join(DIR, 'vic_elec.py'), path], { env: PY_ENV, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (!existsSync(path))
+    execFileSync(PYTHON, [join(DIR, 'vic_elec.py'), path], { env: PY_ENV, stdio: ['ignore', 'inherit', 'inherit'] });
   return path;
 }
 

@@ -37,7 +37,10 @@ export interface ModelScore {
 export class PeerInputError extends Error {}
 
 const quantileArray = z.array(z.number().finite().nonnegative());
-const peerOutput = z.record(z.string(), z.object({ p10: quantileArray, p50: quantileArray, p90: quantileArray }).strict());
+const peerOutput = z.record(
+  z.string(),
+  z.object({ p10: quantileArray, p50: quantileArray, p90: quantileArray }).strict(),
+);
 
 /**
  * The peers' JSON: { model: { p10: [...], p50: [...], p90: [...] } } with one finite,
@@ -64,7 +67,11 @@ export function parsePeerForecasts(text: string, rows: number): Map<PeerName, Qu
         throw new PeerInputError(`peer output: ${name}.${key}: ${q[key].length} values for ${rows} scored targets`);
       }
     }
-    out.set(name as PeerName, { p10: Float64Array.from(q.p10), p50: Float64Array.from(q.p50), p90: Float64Array.from(q.p90) });
+    out.set(name as PeerName, {
+      p10: Float64Array.from(q.p10),
+      p50: Float64Array.from(q.p50),
+      p90: Float64Array.from(q.p90),
+    });
   }
   return out;
 }
@@ -97,7 +104,8 @@ export function readScored(csvText: string): Scored {
   };
   const num = (r: readonly string[], k: number, name: string): number => {
     const v = Number(r[col(name)]);
-    if (!Number.isFinite(v) || r[col(name)] === '') throw new PeerInputError(`scored forecasts: row ${k + 1}: ${name} '${r[col(name)]}'`);
+    if (!Number.isFinite(v) || r[col(name)] === '')
+      throw new PeerInputError(`scored forecasts: row ${k + 1}: ${name} '${r[col(name)]}'`);
     return v;
   };
   const [io, it] = [col('origin'), col('target')];

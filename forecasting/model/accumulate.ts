@@ -63,7 +63,13 @@ function inversePower(b: number, vp: number): number {
 }
 
 /** One pass over a series: centred level, profile sums, and its share of the regression sums. */
-export function accumulateSeries(st: SeriesState, opts: ResolvedModelOptions, halfWindow: number, fitBeta: boolean, scratch: Scratch): void {
+export function accumulateSeries(
+  st: SeriesState,
+  opts: ResolvedModelOptions,
+  halfWindow: number,
+  fitBeta: boolean,
+  scratch: Scratch,
+): void {
   const { n, src, index, profile } = st;
   const y = st.input.values;
   // Locals for the typed arrays: this loop runs over every step of every series, once per pass.

@@ -9,7 +9,13 @@ import { buildDesignSpec, designMatrix } from './design';
 import { calibrate, intervalSpread, leadBuckets, residualQuantiles, spreadCellOf, spreadCells, standardised } from './intervals';
 import { decayPerStep, levelScratch, type LevelState } from './level';
 import { cellCentring, computeMultipliers } from './multipliers';
-import { LEVEL_HALF_LIFE_CANDIDATES, RECENCY_HALF_LIFE_CANDIDATES, resolveOptions, type ModelOptions, type ResolvedModelOptions } from './options';
+import {
+  LEVEL_HALF_LIFE_CANDIDATES,
+  RECENCY_HALF_LIFE_CANDIDATES,
+  resolveOptions,
+  type ModelOptions,
+  type ResolvedModelOptions,
+} from './options';
 import { addSums, emptySums, pooledProfile, rawProfile, withSpecialRows } from './profile';
 import { timeIndex } from './timeIndex';
 import type { FittedGroup, FittedModel, FittedSeries, ModelSeries } from './types';
@@ -151,7 +157,12 @@ const RECENCY_JUDGED_DAYS = 21;
 const RECENCY_MARGIN = 0.02;
 
 /** Fit a group with each candidate recency half-life; keep the one with the least hold-out error. */
-function fitGroup(group: string, members: readonly ModelSeries[], base: ResolvedModelOptions, recency: readonly number[]) {
+function fitGroup(
+  group: string,
+  members: readonly ModelSeries[],
+  base: ResolvedModelOptions,
+  recency: readonly number[],
+) {
   let best: { opts: ResolvedModelOptions; fit: Structure; calib: Expectations; error: number } | undefined;
   for (const days of recency) {
     // Without recency the series is taken as stationary: the sub-daily weather terms ('auto')
@@ -204,7 +215,11 @@ interface Expectations {
  * history before it, with the same trailing level the forecaster uses. Histories too short to
  * leave two weeks before a week-long window fall back to the final fit's own residuals.
  */
-function calibrationExpectations(members: readonly ModelSeries[], full: Structure, opts: ResolvedModelOptions): Expectations {
+function calibrationExpectations(
+  members: readonly ModelSeries[],
+  full: Structure,
+  opts: ResolvedModelOptions,
+): Expectations {
   const S = opts.slotsPerDay;
   const minN = members.reduce((m, s) => Math.min(m, s.values.length), Infinity);
   // At most half the history, so the hold-out fit sees as much as it is checked on.
@@ -304,7 +319,12 @@ function finishSeries(group: string, fit: Structure, calib: Expectations, opts: 
  * (out of sample, at mid-horizon leads). Electricity demand in spring needs a level that
  * follows within days; hourly SKU counts need two weeks of them to be worth anything.
  */
-function levelChoice(fit: Structure, calib: Expectations, opts: ResolvedModelOptions, days?: number): { days: number; error: number } {
+function levelChoice(
+  fit: Structure,
+  calib: Expectations,
+  opts: ResolvedModelOptions,
+  days?: number,
+): { days: number; error: number } {
   const candidates = opts.levelHalfLifeDays === 'auto' ? LEVEL_HALF_LIFE_CANDIDATES : [opts.levelHalfLifeDays];
   const errors = new Float64Array(candidates.length);
   const maxN = fit.states.reduce((m, s) => Math.max(m, s.n), 0);
@@ -327,7 +347,14 @@ function levelChoice(fit: Structure, calib: Expectations, opts: ResolvedModelOpt
 }
 
 /** Σ |y − level·expected| over steps ≥ from, the level taken `lead` steps before each step. */
-function holdoutAbsError(st: SeriesState, expected: Float64Array, from: number, until: number, lead: number, decay: number): number {
+function holdoutAbsError(
+  st: SeriesState,
+  expected: Float64Array,
+  from: number,
+  until: number,
+  lead: number,
+  decay: number,
+): number {
   const y = st.input.values;
   const { affected } = st.index;
   const levels = new Float64Array(lead);

@@ -29,7 +29,11 @@ export function groupMultipliers(model: FittedModel, group: FittedGroup, source:
   let m = byKey.get(key);
   if (!m) {
     const p = group.spec.columns.length;
-    const x = designMatrix(group.spec, source, length, cellCentring(source.start, length, trainSteps, { ...model.options, recencyHalfLifeDays: group.recencyHalfLifeDays }));
+    const centring = cellCentring(source.start, length, trainSteps, {
+      ...model.options,
+      recencyHalfLifeDays: group.recencyHalfLifeDays,
+    });
+    const x = designMatrix(group.spec, source, length, centring);
     m = new Float64Array(length);
     computeMultipliers({ x, m, length }, p, group.beta, model.options.minMultiplier);
     byKey.set(key, m);

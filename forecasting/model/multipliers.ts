@@ -14,7 +14,12 @@ export function computeMultipliers(src: { x: Float64Array; m: Float64Array; leng
 }
 
 /** Centring of weather columns by weekly cell over a source's training steps (see design.ts). */
-export function cellCentring(start: number, length: number, trainSteps: number, opts: ResolvedModelOptions): CellCentring | undefined {
+export function cellCentring(
+  start: number,
+  length: number,
+  trainSteps: number,
+  opts: ResolvedModelOptions,
+): CellCentring | undefined {
   if (!opts.centreFeaturesByCell) return undefined;
   const { weekdayCell } = timeIndex(start, length, opts.slotsPerDay, opts.holidays, opts.holidayProfile);
   const halfLifeSteps = opts.recencyHalfLifeDays * opts.slotsPerDay;

@@ -14,7 +14,13 @@ describe('Chicago weekends', function () {
 
   it('Sundays 2014-09 … 2016-08 (weekly origins, leads 1..7): |bias| < 0.2 and overall MAE ≤ 0.56', () => {
     const text = readFileSync(join(__dirname, '../../fixtures/chicago-ridership.csv'), 'utf8');
-    const data = loadSeries(text, { time: 'date', target: 'ridership', features: FEATURES, seriesCols: [], slotsPerDay: 1 });
+    const data = loadSeries(text, {
+      time: 'date',
+      target: 'ridership',
+      features: FEATURES,
+      seriesCols: [],
+      slotsPerDay: 1,
+    });
     const r = runBacktest(data, { horizon: 7, testFromMs: Date.UTC(2014, 8, 1), holidays: 'US', refitEvery: 28 });
     const f = r.forecasts;
     let sum = 0;

@@ -38,11 +38,15 @@ function spec(source: DesignSource, steps: number, slotsPerDay: number, dayBlock
 describe('design terms: time-of-day blocks', () => {
   it('validDayBlocks accepts exactly the divisors of the slots per day, else a RangeError naming the value', () => {
     fc.assert(
-      fc.property(fc.constantFrom(1, 24, 48, 96), fc.oneof(fc.integer({ min: -100, max: 200 }), hostileNumber), (slots, blocks) => {
-        const ok = Number.isInteger(blocks) && blocks >= 1 && slots % blocks === 0;
-        if (ok) expect(validDayBlocks(blocks, slots)).to.equal(blocks);
-        else expect(() => validDayBlocks(blocks, slots)).to.throw(RangeError, /dayBlocks/);
-      }),
+      fc.property(
+        fc.constantFrom(1, 24, 48, 96),
+        fc.oneof(fc.integer({ min: -100, max: 200 }), hostileNumber),
+        (slots, blocks) => {
+          const ok = Number.isInteger(blocks) && blocks >= 1 && slots % blocks === 0;
+          if (ok) expect(validDayBlocks(blocks, slots)).to.equal(blocks);
+          else expect(() => validDayBlocks(blocks, slots)).to.throw(RangeError, /dayBlocks/);
+        },
+      ),
     );
   });
 
@@ -55,13 +59,18 @@ describe('design terms: time-of-day blocks', () => {
         fc.integer({ min: 0, max: 47 }),
         (slots, blocks, temps, offset) => {
           const steps = 7 * slots;
-          const source: DesignSource = { start: Date.UTC(2024, 0, 1) + offset * (DAY_MS / slots), features: { temp: temps.slice(0, steps) } };
+          const source: DesignSource = {
+            start: Date.UTC(2024, 0, 1) + offset * (DAY_MS / slots),
+            features: { temp: temps.slice(0, steps) },
+          };
           const s = spec(source, steps, slots, blocks);
           const x = designMatrix(s, source, steps);
           const p = s.columns.length;
           s.columns.forEach((c, j) => {
             if (c.kind !== 'feature' || c.block !== null) return;
-            const copies = s.columns.map((d, k) => [d, k] as const).filter(([d]) => d.kind === 'feature' && d.block !== null && d.knot === c.knot && d.window === c.window);
+            const copies = s.columns
+              .map((d, k) => [d, k] as const)
+              .filter(([d]) => d.kind === 'feature' && d.block !== null && d.knot === c.knot && d.window === c.window);
             expect(copies).to.have.length(blocks);
             for (let t = 0; t < steps; t++) {
               const slot = (t + offset) % slots;
@@ -125,7 +134,7 @@ describe('design terms: trailing-mean weather', () => {
       front = 0.9 * front + ((d * 7919) % 11) - 5;
       for (let h = 0; h < S; h++) {
         temp.push(15 + front + 4 * Math.sin((2 * Math.PI * h) / S));
-        rain.push(((d * 31 + h * 17) % 23) === 0 ? 5 : 0);
+        rain.push((d * 31 + h * 17) % 23 === 0 ? 5 : 0);
       }
     }
     const source: DesignSource = { start: Date.UTC(2024, 0, 1), features: { temp, rain } };

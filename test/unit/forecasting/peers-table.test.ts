@@ -14,7 +14,13 @@ function row(origin: string, target: string, lead: number, actual: number, model
 
 describe('peer bench table', () => {
   it('reads scored rows grouped by origin, file order kept within an origin', () => {
-    const text = [HEADER, row('2014-07-10', '2014-07-10', 1, 5, 6), row('2014-07-03', '2014-07-03', 1, 1, 1), row('2014-07-03', '2014-07-04', 2, 2, 2), row('2014-07-10', '2014-07-11', 2, 7, 7)].join('\n');
+    const text = [
+      HEADER,
+      row('2014-07-10', '2014-07-10', 1, 5, 6),
+      row('2014-07-03', '2014-07-03', 1, 1, 1),
+      row('2014-07-03', '2014-07-04', 2, 2, 2),
+      row('2014-07-10', '2014-07-11', 2, 7, 7),
+    ].join('\n');
     const scored = readScored(text);
     expect(scored.targets.map((t) => t.target)).to.deep.equal(['2014-07-03', '2014-07-04', '2014-07-10', '2014-07-11']);
     expect(Array.from(scored.actual)).to.deep.equal([1, 2, 5, 7]);
@@ -24,7 +30,10 @@ describe('peer bench table', () => {
 
   it('a missing column or a non-numeric actual is a PeerInputError naming it', () => {
     expect(() => readScored('series,origin\ns,x')).to.throw(PeerInputError, /no column 'target'/);
-    expect(() => readScored([HEADER, row('a', 'b', 1, 1, 1).replace(',1,1,0,', ',1,NaN,0,')].join('\n'))).to.throw(PeerInputError, /actual/);
+    expect(() => readScored([HEADER, row('a', 'b', 1, 1, 1).replace(',1,1,0,', ',1,NaN,0,')].join('\n'))).to.throw(
+      PeerInputError,
+      /actual/,
+    );
   });
 
   it('accepts well-formed peer output and scores it', () => {
@@ -40,10 +49,19 @@ describe('peer bench table', () => {
   it('anything else is a PeerInputError that names the model or field, never a crash (property)', () => {
     const hostile = fc.oneof(
       fc.string(),
-      fc.constantFrom('\u0000', '\ud800', '{"__proto__":{"p10":[1]}}', '{"lightgbm":{"p10":[1e999],"p50":[1],"p90":[1]}}', 'null', '[]'),
+      fc.constantFrom(
+        '\u0000',
+        '\ud800',
+        '{"__proto__":{"p10":[1]}}',
+        '{"lightgbm":{"p10":[1e999],"p50":[1],"p90":[1]}}',
+        'null',
+        '[]',
+      ),
       fc.jsonValue().map((v) => JSON.stringify(v)),
       fc.jsonValue({ maxDepth: 50 }).map((v) => JSON.stringify({ lightgbm: v })),
-      fc.record({ p10: fc.array(fc.double()), p50: fc.array(fc.double()), p90: fc.array(fc.double()) }).map((q) => JSON.stringify({ mstl_autoets: q })),
+      fc
+        .record({ p10: fc.array(fc.double()), p50: fc.array(fc.double()), p90: fc.array(fc.double()) })
+        .map((q) => JSON.stringify({ mstl_autoets: q })),
     );
     fc.assert(
       fc.property(hostile, fc.integer({ min: 0, max: 3 }), (text, rows) => {
@@ -65,8 +83,17 @@ describe('peer bench table', () => {
 
   it('names the model and quantile when the count of values is off', () => {
     const text = JSON.stringify({ mstl_autoets: { p10: [1], p50: [1, 2], p90: [1, 2] } });
-    expect(() => parsePeerForecasts(text, 2)).to.throw(PeerInputError, /mstl_autoets\.p10: 1 values for 2 scored targets/);
-    expect(() => parsePeerForecasts(JSON.stringify({ prophet: { p10: [], p50: [], p90: [] } }), 0)).to.throw(PeerInputError, /unknown model 'prophet'/);
-    expect(() => parsePeerForecasts(JSON.stringify({ lightgbm: { p10: [-1], p50: [1], p90: [1] } }), 1)).to.throw(PeerInputError, /lightgbm\.p10\.0/);
+    expect(() => parsePeerForecasts(text, 2)).to.throw(
+      PeerInputError,
+      /mstl_autoets\.p10: 1 values for 2 scored targets/,
+    );
+    expect(() => parsePeerForecasts(JSON.stringify({ prophet: { p10: [], p50: [], p90: [] } }), 0)).to.throw(
+      PeerInputError,
+      /unknown model 'prophet'/,
+    );
+    expect(() => parsePeerForecasts(JSON.stringify({ lightgbm: { p10: [-1], p50: [1], p90: [1] } }), 1)).to.throw(
+      PeerInputError,
+      /lightgbm\.p10\.0/,
+    );
   });
 });

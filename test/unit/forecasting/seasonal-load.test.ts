@@ -22,7 +22,12 @@ function data(seed: number): LoadedData {
 }
 
 // The model as it was before: weather linear-with-hinges all day, equal weights, 14-day level.
-const BEFORE = { featureDayBlocks: 1, trailingFeatureSteps: 0, recencyHalfLifeDays: Infinity, levelHalfLifeDays: 14 } as const;
+const BEFORE = {
+  featureDayBlocks: 1,
+  trailingFeatureSteps: 0,
+  recencyHalfLifeDays: Infinity,
+  levelHalfLifeDays: 14,
+} as const;
 
 describe('half-hourly load with seasonal, time-of-day and lagged weather effects', function () {
   this.timeout(120_000);
@@ -45,7 +50,9 @@ describe('half-hourly load with seasonal, time-of-day and lagged weather effects
 
   it('the weather × time-of-day and trailing-day terms go to drifting groups only', () => {
     const fit = (values: Float64Array, temp: Float64Array, start: number): string[] =>
-      Object.keys(coefficients(fitModel([{ id: 'x', group: 'g', start, values, features: { temp } }], { slotsPerDay: 48 }), 'g'));
+      Object.keys(
+        coefficients(fitModel([{ id: 'x', group: 'g', start, values, features: { temp } }], { slotsPerDay: 48 }), 'g'),
+      );
     const drifting = seasonalLoad(1, 200);
     const labels = fit(drifting.values.subarray(0, 200 * 48), drifting.temp, drifting.start);
     expect(labels.some((l) => l.includes('@block'))).to.equal(true);

@@ -31,7 +31,8 @@ export function seasonalLoad(seed: number, days: number, start = '2014-01-01'): 
     temp[t] = 16 + 6 * season + front + 5 * Math.sin((2 * Math.PI * (hour - 9)) / 24);
     trailing += ((temp[t] ?? 0) - trailing) / S;
     const winter = (1 - season) / 2;
-    const shape = 0.7 + 0.35 * Math.exp(-((hour - 8.5) ** 2) / 4) + (0.2 + 0.5 * winter) * Math.exp(-((hour - 18.5) ** 2) / 5);
+    const shape =
+      0.7 + 0.35 * Math.exp(-((hour - 8.5) ** 2) / 4) + (0.2 + 0.5 * winter) * Math.exp(-((hour - 18.5) ** 2) / 5);
     const evening = hour >= 16 && hour <= 22;
     const heating = (evening ? 0.035 : 0.012) * Math.max(0, 14 - trailing);
     const cooling = hour >= 12 && hour <= 19 ? 0.03 * Math.max(0, (temp[t] ?? 0) - 26) : 0;
