@@ -181,10 +181,15 @@ describe('MQTT ingester (integration)', function () {
     try {
       const { env } = isolatedConfig({ DATABASE_URL: timescale.url });
       const { nodeId, assetId, sensorIds } = await registerSensors(ownDb, 20);
-      const ing = await startIngester(loadConfig(env), { db: ingesterDb, logger: testLogger }, { sessions: 8, clientIdPrefix: uniqueId('ingD'), sessionExpirySeconds: 120 });
+      const ing = await startIngester(loadConfig(env), { db: ingesterDb, logger: testLogger }, {
+        sessions: 8,
+        clientIdPrefix: uniqueId('ingD'),
+        sessionExpirySeconds: 120,
+      });
       running.push(ing);
       const publishing = publishSeries(pub, nodeId, assetId, sensorIds, 150, Date.now() - 3_600_000);
-      expect(await eventually(async () => (await countReadings(ownDb, sensorIds)).rows > 100, 30_000, 20)).to.equal(true);
+      const rowsNow = async () => (await countReadings(ownDb, sensorIds).catch(() => ({ rows: 0 }))).rows;
+      expect(await eventually(async () => (await rowsNow()) > 100, 30_000, 20)).to.equal(true);
       try {
         await timescale.stop();
         await publishing;
@@ -192,10 +197,11 @@ describe('MQTT ingester (integration)', function () {
       } finally {
         await timescale.start();
       }
-      expect(await eventually(async () => (await countReadings(ownDb, sensorIds).catch(() => ({ rows: 0 }))).rows >= 3000, 60_000)).to.equal(true);
+      expect(await eventually(async () => (await rowsNow()) >= 3000, 60_000)).to.equal(true);
       await new Promise((r) => setTimeout(r, 500));
       expect(await countReadings(ownDb, sensorIds)).to.deep.equal({ rows: 3000, distinct: 3000 });
-      expect((await ing.metrics.writeFailures.get()).values[0]!.value, 'writes failed while the database was down').to.be.greaterThan(0);
+      const writeFailures = (await ing.metrics.writeFailures.get()).values[0]!.value;
+      expect(writeFailures, 'writes failed while the database was down').to.be.greaterThan(0);
       await Promise.all(running.splice(0).map((i) => i.stop()));
     } finally {
       await Promise.all([ownDb.close(), ingesterDb.close()]);
