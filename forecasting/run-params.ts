@@ -6,7 +6,12 @@ import { ID_PATTERN } from '../domain/coldchain/topics';
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
 
-const nodeId = z.string().regex(ID_PATTERN, 'must be a node id: 1-64 letters, digits, dot, underscore or dash, starting with a letter or digit');
+const nodeId = z
+  .string()
+  .regex(
+    ID_PATTERN,
+    'must be a node id: 1-64 letters, digits, dot, underscore or dash, starting with a letter or digit',
+  );
 
 /** Parameters of a forecast run; everything but the horizon has a default. */
 export const forecastRunParamsSchema = z
@@ -37,7 +42,8 @@ export const forecastRunParamsSchema = z
   .strict()
   .superRefine((p, ctx) => {
     if (p.leadTimeHours + p.reviewHours > p.horizonDays * 24) {
-      const message = `leadTimeHours + reviewHours (${p.leadTimeHours + p.reviewHours}) must fit in the horizon (${p.horizonDays * 24} h)`;
+      const total = p.leadTimeHours + p.reviewHours;
+      const message = `leadTimeHours + reviewHours (${total}) must fit in the horizon (${p.horizonDays * 24} h)`;
       ctx.addIssue({ code: 'custom', path: ['reviewHours'], message });
     }
   });

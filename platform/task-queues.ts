@@ -15,7 +15,11 @@ export const DEFAULT_TASK_QUEUE_PREFIX = 'freshchain';
 
 /** `<prefix>-orders`, `<prefix>-coldchain`, `<prefix>-forecasting`. */
 export function taskQueuesFor(prefix: string): TaskQueues {
-  return Object.freeze({ orders: `${prefix}-orders`, coldchain: `${prefix}-coldchain`, forecasting: `${prefix}-forecasting` });
+  return Object.freeze({
+    orders: `${prefix}-orders`,
+    coldchain: `${prefix}-coldchain`,
+    forecasting: `${prefix}-forecasting`,
+  });
 }
 
 /** The area a queue name is the queue of (`<prefix>-<area>` with a non-empty prefix), if any. */
@@ -44,8 +48,12 @@ export class UnknownAreaError extends Error {
  * duplicates do not matter; the result is in TASK_QUEUE_AREAS order.
  */
 export function parseAreas(list: string): TaskQueueArea[] {
-  const names = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (names.length === 0) throw new UnknownAreaError(`names no area: expected some of ${TASK_QUEUE_AREAS.join(', ')} or all`);
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (names.length === 0)
+    throw new UnknownAreaError(`names no area: expected some of ${TASK_QUEUE_AREAS.join(', ')} or all`);
   if (names.length === 1 && names[0] === 'all') return [...TASK_QUEUE_AREAS];
   const unknown = names.filter((n) => !(TASK_QUEUE_AREAS as readonly string[]).includes(n));
   if (unknown.length) {

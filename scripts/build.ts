@@ -20,7 +20,10 @@ export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
 
 function compile(outDir: string): void {
   const tsc = require.resolve('typescript/bin/tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], { cwd: ROOT, stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   if (r.status !== 0) throw new Error(`tsc failed (exit ${r.status ?? r.signal})`);
 }
 

@@ -15,7 +15,10 @@ export function queueOf(area: TaskQueueArea): string {
  * `proxyActivities` on `area`'s task queue. Usable at module scope: the queue is resolved when an
  * activity is scheduled (module scope runs outside any workflow, without workflowInfo()).
  */
-export function proxyAreaActivities<A>(area: TaskQueueArea, options: Omit<ActivityOptions, 'taskQueue'>): ActivityInterfaceFor<A> {
+export function proxyAreaActivities<A>(
+  area: TaskQueueArea,
+  options: Omit<ActivityOptions, 'taskQueue'>,
+): ActivityInterfaceFor<A> {
   return proxyActivities<A>({
     ...options,
     // Read by the SDK each time it schedules an activity, inside the running workflow.

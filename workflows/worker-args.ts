@@ -11,13 +11,19 @@ export class WorkerUsageError extends Error {
   override readonly name = 'WorkerUsageError';
 }
 
-export const WORKER_USAGE = 'usage: npm run worker [-- --area orders|coldchain|forecasting|all ...] (default: WORKER_AREAS, else every area)';
+export const WORKER_USAGE =
+  'usage: npm run worker [-- --area orders|coldchain|forecasting|all ...] (default: WORKER_AREAS, else every area)';
 
 /** The areas named on the command line, or `fallback` (configuration) when none is named. */
 export function areasFromArgs(argv: readonly string[], fallback: readonly TaskQueueArea[]): TaskQueueArea[] {
   let values: { area?: string[] };
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { area: { type: 'string', multiple: true } }, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: { area: { type: 'string', multiple: true } },
+      strict: true,
+      allowPositionals: false,
+    }));
   } catch (err) {
     throw new WorkerUsageError(`${(err as Error).message}\n${WORKER_USAGE}`);
   }

@@ -31,7 +31,12 @@ async function main(): Promise<void> {
   const cfg = config();
   const areas = areasFromArgs(process.argv.slice(2), cfg.worker.areas);
   const logger = createLogger(cfg.logLevel).child({ component: 'worker' });
-  const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain-worker' });
+  const db = createDb({
+    connectionString: cfg.db.connectionString,
+    max: cfg.db.poolMax,
+    logger,
+    applicationName: 'freshchain-worker',
+  });
   installTemporalRuntime(logger, cfg.workerMetricsBind);
   const handle = await startWorker(cfg, { db, logger }, { areas });
   await ensureSchedules(cfg, areas);

@@ -23,7 +23,10 @@ export const FORECAST_SCHEDULE_ID = 'forecast-daily';
  */
 export async function ensureMaintenanceSchedule(client: Client, config: Config, everyMinutes = 5): Promise<void> {
   const action: ScheduleOptionsStartWorkflowAction<typeof maintenanceWorkflow> = {
-    type: 'startWorkflow', workflowType: maintenanceWorkflow, taskQueue: config.temporal.taskQueues.orders, args: [],
+    type: 'startWorkflow',
+    workflowType: maintenanceWorkflow,
+    taskQueue: config.temporal.taskQueues.orders,
+    args: [],
   };
   try {
     await client.schedule.create({
@@ -35,7 +38,9 @@ export async function ensureMaintenanceSchedule(client: Client, config: Config, 
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
     // A schedule made before queues per area starts its passes on the queue it was given then.
-    await client.schedule.getHandle(MAINTENANCE_SCHEDULE_ID).update((prev) => ({ spec: prev.spec, action, policies: prev.policies, state: prev.state }));
+    await client.schedule
+      .getHandle(MAINTENANCE_SCHEDULE_ID)
+      .update((prev) => ({ spec: prev.spec, action, policies: prev.policies, state: prev.state }));
   }
 }
 
@@ -59,14 +64,20 @@ export interface ForecastScheduleOptions {
  * process may call it at start). Runs never overlap: while one runs, the next is skipped. A
  * paused schedule stays paused. Returns whether it was created.
  */
-export async function ensureForecastSchedule(client: Client, config: Config, opts: ForecastScheduleOptions): Promise<{ scheduleId: string; created: boolean }> {
-  if (opts.cron !== undefined && opts.every !== undefined) throw new Error('ensureForecastSchedule: give cron or every, not both');
+export async function ensureForecastSchedule(
+  client: Client,
+  config: Config,
+  opts: ForecastScheduleOptions,
+): Promise<{ scheduleId: string; created: boolean }> {
+  if (opts.cron !== undefined && opts.every !== undefined)
+    throw new Error('ensureForecastSchedule: give cron or every, not both');
   // Fail at start-up on bad parameters rather than at 02:00 in every run.
   const input = forecastRunParamsSchema.parse({ ...opts.input, horizonDays: opts.horizonDays });
   const scheduleId = opts.scheduleId ?? FORECAST_SCHEDULE_ID;
-  const spec: ScheduleSpec = opts.every !== undefined
-    ? { intervals: [{ every: opts.every }] }
-    : { cronExpressions: [opts.cron ?? '0 2 * * *'], timezone: opts.timeZone ?? 'Asia/Shanghai' };
+  const spec: ScheduleSpec =
+    opts.every !== undefined
+      ? { intervals: [{ every: opts.every }] }
+      : { cronExpressions: [opts.cron ?? '0 2 * * *'], timezone: opts.timeZone ?? 'Asia/Shanghai' };
   const action: ScheduleOptionsStartWorkflowAction<typeof forecastRunWorkflow> = {
     type: 'startWorkflow',
     workflowType: forecastRunWorkflow,
@@ -77,14 +88,20 @@ export async function ensureForecastSchedule(client: Client, config: Config, opt
     // A run stuck without a worker must end, or SKIP would skip every later run too.
     workflowExecutionTimeout: '6 hours',
   };
-  const policies: { overlap: ScheduleOverlapPolicy; catchupWindow: Duration } = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' };
+  const policies: { overlap: ScheduleOverlapPolicy; catchupWindow: Duration } = {
+    overlap: ScheduleOverlapPolicy.SKIP,
+    catchupWindow: '1 hour',
+  };
   try {
     await client.schedule.create({ scheduleId, spec, action, policies });
     return { scheduleId, created: true };
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  const state = (prev: { state: { paused: boolean; note?: string } }) => ({ paused: prev.state.paused, ...(prev.state.note ? { note: prev.state.note } : {}) });
+  const state = (prev: { state: { paused: boolean; note?: string } }) => ({
+    paused: prev.state.paused,
+    ...(prev.state.note ? { note: prev.state.note } : {}),
+  });
   await client.schedule.getHandle(scheduleId).update((prev) => ({ spec, action, policies, state: state(prev) }));
   return { scheduleId, created: false };
 }

@@ -1,7 +1,13 @@
 // Planning of a forecast run, node by node (pure): markdowns, replenishment orders and expected
 // orders per slot from a run's stored forecasts and what the network holds. The activity
 // (activities/forecasting.ts) loads the inputs and saves the result; nothing here does I/O.
-import type { MarkdownRow, PlanningContext, ReplenishmentRow, SlotCapacityRow, StoredForecast } from '../../db/forecasts';
+import type {
+  MarkdownRow,
+  PlanningContext,
+  ReplenishmentRow,
+  SlotCapacityRow,
+  StoredForecast,
+} from '../../db/forecasts';
 import type { ForecastRunParams } from '../run-params';
 import { markdownSuggestion } from './markdown';
 import type { QuantilePoint } from './quantiles';
@@ -82,17 +88,31 @@ function markdownsOf(a: NodeInput, s: SeriesPlanInput, lots: readonly DatedLot[]
     const lot = byId.get(m.lotId);
     if (!lot) continue;
     rows.push({
-      nodeId: a.nodeId, sku: s.sku, lotId: m.lotId, quantity: m.quantity, expiresOn: lot.expiresOn,
-      sellBy: new Date(lot.sellBy), expectedSold: m.expectedSold, atRisk: m.atRisk, atRiskShare: m.atRiskShare,
+      nodeId: a.nodeId,
+      sku: s.sku,
+      lotId: m.lotId,
+      quantity: m.quantity,
+      expiresOn: lot.expiresOn,
+      sellBy: new Date(lot.sellBy),
+      expectedSold: m.expectedSold,
+      atRisk: m.atRisk,
+      atRiskShare: m.atRiskShare,
       suggestedDiscount: m.suggestedDiscount,
     });
   }
   // Units of lots still sellable now that the forecast says will expire unsold.
-  const expiring = atRisk.filter((m) => (byId.get(m.lotId)?.expiresInPeriods ?? 0) > 0).reduce((sum, m) => sum + m.atRisk, 0);
+  const expiring = atRisk
+    .filter((m) => (byId.get(m.lotId)?.expiresInPeriods ?? 0) > 0)
+    .reduce((sum, m) => sum + m.atRisk, 0);
   return { rows, expiring };
 }
 
-function replenishmentOf(a: NodeInput, s: SeriesPlanInput, lots: readonly DatedLot[], expiring: number): ReplenishmentRow {
+function replenishmentOf(
+  a: NodeInput,
+  s: SeriesPlanInput,
+  lots: readonly DatedLot[],
+  expiring: number,
+): ReplenishmentRow {
   const onHand = lots.filter((l) => l.expiresInPeriods > 0).reduce((sum, l) => sum + l.available, 0);
   const r = replenishmentSuggestion({
     forecast: s.points,
@@ -104,9 +124,17 @@ function replenishmentOf(a: NodeInput, s: SeriesPlanInput, lots: readonly DatedL
     serviceQuantile: a.params.serviceQuantile,
   });
   return {
-    nodeId: a.nodeId, sku: s.sku, orderQuantity: Math.round(r.orderQuantity), orderUpTo: r.orderUpTo,
-    inventoryPosition: r.inventoryPosition, onHand, expiryCap: r.expiryCap, limitedByExpiry: r.limitedByExpiry,
-    leadTimeH: a.params.leadTimeHours, reviewH: a.params.reviewHours, shelfLifeH: s.shelfLifeHours,
+    nodeId: a.nodeId,
+    sku: s.sku,
+    orderQuantity: Math.round(r.orderQuantity),
+    orderUpTo: r.orderUpTo,
+    inventoryPosition: r.inventoryPosition,
+    onHand,
+    expiryCap: r.expiryCap,
+    limitedByExpiry: r.limitedByExpiry,
+    leadTimeH: a.params.leadTimeHours,
+    reviewH: a.params.reviewHours,
+    shelfLifeH: s.shelfLifeHours,
     capHoursCovered: r.capPeriodsCovered,
   };
 }
@@ -114,9 +142,15 @@ function replenishmentOf(a: NodeInput, s: SeriesPlanInput, lots: readonly DatedL
 function slotsOf(a: NodeInput): SlotCapacityRow[] {
   if (a.unitsPerOrder === undefined || !(a.unitsPerOrder > 0) || a.series.length === 0) return [];
   const unitsPerOrder = a.unitsPerOrder;
-  const perSku = a.series.map((s) => s.points.map((p, k) => ({ ts: a.origin + k * HOUR_MS, mean: p.mean, p90: p.p90 })));
+  const perSku = a.series.map((s) =>
+    s.points.map((p, k) => ({ ts: a.origin + k * HOUR_MS, mean: p.mean, p90: p.p90 })),
+  );
   return expectedOrdersPerSlot(perSku, unitsPerOrder).map((o) => ({
-    nodeId: a.nodeId, slotStart: new Date(o.ts), expectedOrders: o.expectedOrders, p90Orders: o.p90Orders, unitsPerOrder,
+    nodeId: a.nodeId,
+    slotStart: new Date(o.ts),
+    expectedOrders: o.expectedOrders,
+    p90Orders: o.p90Orders,
+    unitsPerOrder,
   }));
 }
 
@@ -138,7 +172,11 @@ export function planNode(a: NodeInput): NodePlan {
 }
 
 /** node → sku → hourly points from the origin; a gap in a series' slots is an error. */
-function pointsByNode(runId: string, origin: number, forecasts: readonly StoredForecast[]): Map<string, Map<string, ForecastPoint[]>> {
+function pointsByNode(
+  runId: string,
+  origin: number,
+  forecasts: readonly StoredForecast[],
+): Map<string, Map<string, ForecastPoint[]>> {
   const byNode = new Map<string, Map<string, ForecastPoint[]>>();
   for (const f of forecasts) {
     const skus = byNode.get(f.nodeId) ?? new Map<string, ForecastPoint[]>();
@@ -146,7 +184,10 @@ function pointsByNode(runId: string, origin: number, forecasts: readonly StoredF
     const points = skus.get(f.sku) ?? [];
     skus.set(f.sku, points);
     const step = Math.round((f.slotStart.getTime() - origin) / HOUR_MS);
-    if (step !== points.length) throw new IncompleteForecastError(`forecasts of ${f.nodeId}/${f.sku} in run ${runId} have a gap at step ${points.length}`);
+    if (step !== points.length)
+      throw new IncompleteForecastError(
+        `forecasts of ${f.nodeId}/${f.sku} in run ${runId} have a gap at step ${points.length}`,
+      );
     points.push({ mean: f.mean, p10: f.p10, p50: f.p50, p90: f.p90 });
   }
   return byNode;
@@ -184,7 +225,9 @@ export function planNodes(a: RunPlanningInput): NodePlan {
     const series: SeriesPlanInput[] = [];
     for (const [sku, points] of byNode.get(node.id) ?? []) {
       if (points.length !== a.horizon) {
-        throw new IncompleteForecastError(`forecasts of ${node.id}/${sku} in run ${a.runId} cover ${points.length} of ${a.horizon} slots`);
+        throw new IncompleteForecastError(
+          `forecasts of ${node.id}/${sku} in run ${a.runId} cover ${points.length} of ${a.horizon} slots`,
+        );
       }
       const info = skuInfo.get(sku);
       const minShelfLifeDays = info?.minShelfLifeDays ?? 0;
@@ -196,7 +239,14 @@ export function planNodes(a: RunPlanningInput): NodePlan {
     }
     const stats = a.ctx.orderStats.find((s) => s.nodeId === node.id);
     const unitsPerOrder = stats && stats.orders > 0 && stats.units > 0 ? stats.units / stats.orders : undefined;
-    const plan = planNode({ nodeId: node.id, kind: node.kind, origin: a.origin, params: a.params, series, ...(unitsPerOrder !== undefined ? { unitsPerOrder } : {}) });
+    const plan = planNode({
+      nodeId: node.id,
+      kind: node.kind,
+      origin: a.origin,
+      params: a.params,
+      series,
+      ...(unitsPerOrder !== undefined ? { unitsPerOrder } : {}),
+    });
     all.replenishment.push(...plan.replenishment);
     all.markdowns.push(...plan.markdowns);
     all.slots.push(...plan.slots);

@@ -22,7 +22,10 @@ const HISTORIES = join(ROOT, 'test/fixtures/histories');
 function logLine(child: ChildProcess, msg: string, timeoutMs: number): Promise<Record<string, unknown>> {
   return new Promise((res, rej) => {
     let buffered = '';
-    const timer = setTimeout(() => rej(new Error(`no "${msg}" within ${timeoutMs} ms; output:\n${buffered}`)), timeoutMs);
+    const timer = setTimeout(
+      () => rej(new Error(`no "${msg}" within ${timeoutMs} ms; output:\n${buffered}`)),
+      timeoutMs,
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       for (const line of buffered.split('\n')) {
@@ -57,7 +60,13 @@ describe('compiled build (integration)', function () {
   });
 
   it('writes the compiled entry points, the files read at run time and the workflow bundle', () => {
-    for (const f of ['workflows/worker-main.js', 'api/main.js', 'iot-ingest/main.js', 'db/migrate-main.js', 'workflow-bundle.js']) {
+    for (const f of [
+      'workflows/worker-main.js',
+      'api/main.js',
+      'iot-ingest/main.js',
+      'db/migrate-main.js',
+      'workflow-bundle.js',
+    ]) {
       expect(existsSync(join(out, f)), f).to.equal(true);
     }
     expect(readdirSync(join(out, 'db/migrations')).some((f) => f.endsWith('.sql'))).to.equal(true);
@@ -68,7 +77,10 @@ describe('compiled build (integration)', function () {
     const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
     expect(files.length).to.be.at.least(3);
     for (const file of files) {
-      const { workflowId, history } = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as { workflowId: string; history: unknown };
+      const { workflowId, history } = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as {
+        workflowId: string;
+        history: unknown;
+      };
       await Worker.runReplayHistory({ workflowBundle: { codePath: bundlePath } }, history as never, workflowId);
     }
   });
@@ -76,10 +88,19 @@ describe('compiled build (integration)', function () {
   it('starts the compiled worker entry on the pre-built bundle, polling every area', async () => {
     const prefix = uniqueId('tq-built');
     const queues = taskQueuesFor(prefix);
-    const env: NodeJS.ProcessEnv = { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'info', WORKER_METRICS_BIND: 'off', TEMPORAL_TASK_QUEUE_PREFIX: prefix };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      FRESHCHAIN_PROFILE: 'test',
+      LOG_LEVEL: 'info',
+      WORKER_METRICS_BIND: 'off',
+      TEMPORAL_TASK_QUEUE_PREFIX: prefix,
+    };
     delete env.TEMPORAL_TASK_QUEUE;
     delete env.WORKFLOW_BUNDLE;
-    const child = spawn(process.execPath, [join(out, 'workflows/worker-main.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(out, 'workflows/worker-main.js')], {
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const connection = await Connection.connect({ address: testConfig.temporal.address });
     try {
       const polling = await logLine(child, 'worker polling', 60_000);
@@ -87,7 +108,11 @@ describe('compiled build (integration)', function () {
       expect(polling.taskQueues).to.deep.equal(queues);
       const client = new Client({ connection, namespace: testConfig.temporal.namespace });
       for (const queue of Object.values(queues)) {
-        const result = await client.workflow.execute(noopWorkflow, { taskQueue: queue, workflowId: uniqueId('wf-built'), args: [queue] });
+        const result = await client.workflow.execute(noopWorkflow, {
+          taskQueue: queue,
+          workflowId: uniqueId('wf-built'),
+          args: [queue],
+        });
         expect(result).to.equal(queue);
       }
       const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));

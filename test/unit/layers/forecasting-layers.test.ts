@@ -29,14 +29,18 @@ describe('forecasting layers', () => {
   it('forecasting/ imports nothing above domain, db, config and platform', () => {
     const allowed = new Set(['forecasting', 'domain', 'db', 'config', 'platform']);
     const upward = sourceFiles('forecasting').flatMap((file) =>
-      importedFolders(file).filter((i) => !allowed.has(i.folder)).map((i) => `${file} → ${i.spec}`),
+      importedFolders(file)
+        .filter((i) => !allowed.has(i.folder))
+        .map((i) => `${file} → ${i.spec}`),
     );
     expect(upward).to.deep.equal([]);
   });
 
   it('api/ takes the forecast run parameters from a contract, not from the activities', () => {
     const offending = sourceFiles('api').flatMap((file) =>
-      importedFolders(file).filter((i) => /activities\/forecasting$/.test(i.spec)).map((i) => `${file} → ${i.spec}`),
+      importedFolders(file)
+        .filter((i) => /activities\/forecasting$/.test(i.spec))
+        .map((i) => `${file} → ${i.spec}`),
     );
     expect(offending).to.deep.equal([]);
   });
