@@ -150,15 +150,18 @@ async function cloneTemplate(admin: PgClient, database: string, owner: string): 
   }
 }
 
-const INDEXED_TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
-  Text: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
-  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-  Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
-  Double: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE,
-  Bool: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-  Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-  KeywordList: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
-};
+const INDEXED_TYPES = new Map<string, temporal.api.enums.v1.IndexedValueType>([
+  ['Text', temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT],
+  ['Keyword', temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD],
+  ['Int', temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT],
+  ['Double', temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE],
+  ['Bool', temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL],
+  ['Datetime', temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME],
+  ['KeywordList', temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST],
+]);
+
+/** `NAME=Type`: a name starting with a letter (so never `__proto__`), one `=`, a type name. */
+const SEARCH_ATTRIBUTE_LINE = /^([A-Za-z][A-Za-z0-9_]{0,99})=([A-Za-z]+)$/;
 
 /** The custom search attributes the shared dev server registers (deploy/temporal.sh reads the same file). */
 export function declaredSearchAttributes(
@@ -168,11 +171,10 @@ export function declaredSearchAttributes(
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
-    const [name, type] = line.split('=');
-    const indexed = type === undefined ? undefined : INDEXED_TYPES[type];
-    if (!name || indexed === undefined)
-      throw new Error(`${SEARCH_ATTRIBUTES_FILE}: cannot read '${line}' as NAME=Type`);
-    out[name] = indexed;
+    const m = SEARCH_ATTRIBUTE_LINE.exec(line);
+    const indexed = m ? INDEXED_TYPES.get(m[2]!) : undefined;
+    if (!m || indexed === undefined) throw new Error(`${SEARCH_ATTRIBUTES_FILE}: cannot read '${line}' as NAME=Type`);
+    out[m[1]!] = indexed;
   }
   return out;
 }
