@@ -1,6 +1,6 @@
 import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
-import type { TaskQueueArea } from '../platform/task-queues';
+import type { TaskQueueArea } from '../config/task-queues';
 import { createOrderMaintenanceActivities, createTelemetryMaintenanceActivities } from './maintenance';
 import { createOrderActivities } from './orders';
 import { createPlatformActivities } from './platform';
@@ -16,7 +16,7 @@ export interface ActivityDeps {
   logger: Logger;
 }
 
-/** The activities each area's worker registers on that area's task queue (platform/task-queues.ts). */
+/** The activities each area's worker registers on that area's task queue (config/task-queues.ts). */
 const AREA_ACTIVITIES = {
   orders: (deps: ActivityDeps) => ({
     ...createOrderActivities(deps),

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Config } from '../config';
+import { timescaleProbe } from '../db/extensions';
 import type { Db } from '../db/pool';
 import { connectMqtt } from '../platform/mqtt';
 import type { Logger } from '../platform/logger';
@@ -26,7 +27,7 @@ export async function startApi(
     temporal: deps.temporal.client,
     ...(deps.metricsRegistries ? { metricsRegistries: deps.metricsRegistries } : {}),
     ...(cfg.temporal.payloadKey ? { codec: EncryptionCodec.fromBase64(cfg.temporal.payloadKey) } : {}),
-    health: { db: deps.db, temporal: { handle: deps.temporal, namespace: cfg.temporal.namespace }, mqtt, ...(deps.progress ? { progress: deps.progress } : {}) },
+    health: { timescaleVersion: timescaleProbe(deps.db), temporal: { handle: deps.temporal, namespace: cfg.temporal.namespace }, mqtt, ...(deps.progress ? { progress: deps.progress } : {}) },
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, () => resolve(s));

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { TASK_QUEUE_AREAS, taskQueuesBeside, taskQueuesFor } from '../platform/task-queues';
-import type { TaskQueueArea, TaskQueues } from '../platform/task-queues';
+import { TASK_QUEUE_AREAS, taskQueuesBeside, taskQueuesFor } from './task-queues';
+import type { TaskQueueArea, TaskQueues } from './task-queues';
 import { envSchema, DEV_DEFAULTS } from './schema';
 
 /** Parsed, frozen configuration of every freshchain process. */
@@ -14,7 +14,7 @@ export interface Config {
   readonly temporal: {
     readonly address: string;
     readonly namespace: string;
-    /** The task queue of each area (platform/task-queues.ts): start a workflow on its area's queue. */
+    /** The task queue of each area (config/task-queues.ts): start a workflow on its area's queue. */
     readonly taskQueues: TaskQueues;
     readonly uiUrl: string;
     readonly payloadKey?: string;

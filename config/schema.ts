@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_TASK_QUEUE_PREFIX, UnknownAreaError, parseAreas } from '../platform/task-queues';
+import { DEFAULT_TASK_QUEUE_PREFIX, UnknownAreaError, parseAreas } from './task-queues';
 
 /** Development-only secrets; refused in production so a forgotten variable fails loudly. */
 export const DEV_DEFAULTS = {
@@ -35,7 +35,7 @@ const clientIdPrefix = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'letters, dig
 /** A task queue name or prefix: what every Temporal tool shows and every shell quotes safely. */
 const taskQueueName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'must be 1-200 letters, digits, dot, underscore or dash, starting with a letter or digit');
 
-/** A comma-separated list of areas (platform/task-queues.ts), or `all`. */
+/** A comma-separated list of areas (config/task-queues.ts), or `all`. */
 const areaList = z.string().transform((s, ctx) => {
   try {
     return parseAreas(s);

@@ -10,3 +10,8 @@ export async function timescaleVersion(q: Queryable): Promise<string | null> {
   );
   return rows[0]?.extversion ?? null;
 }
+
+/** The health check's question to this database (platform/health.ts `HealthDeps.timescaleVersion`). */
+export function timescaleProbe(q: Queryable): () => Promise<string | null> {
+  return () => timescaleVersion(q);
+}

@@ -2,6 +2,7 @@
 // distinct INGEST_CLIENT_ID values: the broker's shared subscription splits the load.
 import { createServer } from 'node:http';
 import { config } from '../config';
+import { timescaleProbe } from '../db/extensions';
 import { createDb } from '../db/pool';
 import { checkHealth } from '../platform/health';
 import { createLogger } from '../platform/logger';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
   const server = createServer((req, res) => {
     if (req.url === '/healthz') {
       const mqtt = ingester.clients[0];
-      checkHealth({ db, progress: [ingester.progress, ...(alerting ? [alerting.progress] : [])], ...(mqtt ? { mqtt } : {}) }).then(
+      checkHealth({ timescaleVersion: timescaleProbe(db), progress: [ingester.progress, ...(alerting ? [alerting.progress] : [])], ...(mqtt ? { mqtt } : {}) }).then(
         (h) => res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: h.ok ? 'ok' : 'degraded', ...h })),
         () => res.writeHead(500).end(),
       );

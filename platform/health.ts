@@ -1,8 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { timescaleVersion } from '../db/extensions';
-import type { Queryable } from '../db/pool';
 import type { TemporalHandle } from './temporal';
 import { temporalHealth } from './temporal';
 
@@ -11,7 +9,11 @@ export interface DependencyHealth { ok: boolean; detail: string; progress?: Prog
 
 /** The dependencies a process can report on; absent ones are not checked. */
 export interface HealthDeps {
-  db?: Queryable;
+  /**
+   * Asks the database for its TimescaleDB version (db/extensions.ts `timescaleProbe`): null when
+   * the extension is missing. A function, not a pool, so this module names no SQL and no db/.
+   */
+  timescaleVersion?: () => Promise<string | null>;
   temporal?: { handle: TemporalHandle; namespace: string };
   mqtt?: MqttClient;
   /**
@@ -134,10 +136,9 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
 export async function checkHealth(deps: HealthDeps): Promise<{ ok: boolean; checks: Record<string, DependencyHealth> }> {
   const checks: Record<string, DependencyHealth> = {};
   const tasks: Promise<void>[] = [];
-  if (deps.db) {
-    const db = deps.db;
+  if (deps.timescaleVersion) {
     tasks.push(
-      withTimeout(timescaleVersion(db), 'TimescaleDB')
+      withTimeout(deps.timescaleVersion(), 'TimescaleDB')
         .then((version) => {
           checks.timescaledb = version ? { ok: true, detail: `timescaledb ${version}` } : { ok: false, detail: 'timescaledb extension missing' };
         })

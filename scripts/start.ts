@@ -6,7 +6,7 @@ import { config } from '../config';
 import { createDb } from '../db/pool';
 import { createLogger } from '../platform/logger';
 import { onShutdown } from '../platform/shutdown';
-import { TASK_QUEUE_AREAS } from '../platform/task-queues';
+import { TASK_QUEUE_AREAS } from '../config/task-queues';
 import { connectTemporal } from '../platform/temporal';
 import { startApi } from '../api/server';
 import { installTemporalRuntime, startWorker } from '../workflows/worker';

@@ -6,22 +6,10 @@ import { ActivityFailure, CancellationScope, workflowInfo } from '@temporalio/wo
 import type { RetryPolicy } from '@temporalio/workflow';
 import type { createForecastingActivities } from '../activities/forecasting';
 import type { ForecastRunInput } from '../forecasting/run-params';
+import type { ForecastRunSummary } from './forecasting.contract';
 import { proxyAreaActivities } from './task-queues';
 
 type Acts = ReturnType<typeof createForecastingActivities>;
-
-/** What a finished run reports (also stored as the run's summary). */
-export interface ForecastRunSummary {
-  runId: string;
-  origin: string;
-  series: number;
-  seriesDropped: number;
-  points: number;
-  replenishment: number;
-  replenishmentOrders: number;
-  markdowns: number;
-  slots: number;
-}
 
 const retry: RetryPolicy = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidForecastRunInput', 'UnknownForecastRun', 'IncompleteForecast'] };
 // Named, not defaulted to the workflow's own queue: the CPU-heavy chunks go to the forecasting

@@ -1,10 +1,10 @@
-// Workflow code's view of the task queues per area (platform/task-queues.ts). Workflow code does
+// Workflow code's view of the task queues per area (config/task-queues.ts). Workflow code does
 // not read configuration: it derives the deployment's queues from the queue it runs on, which is
 // recorded in its history, so the answer is the same on every replay.
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { ActivityInterfaceFor, ActivityOptions } from '@temporalio/workflow';
-import { taskQueuesBeside } from '../platform/task-queues';
-import type { TaskQueueArea } from '../platform/task-queues';
+import { taskQueuesBeside } from '../config/task-queues';
+import type { TaskQueueArea } from '../config/task-queues';
 
 /** In workflow code: the task queue of `area` in the deployment this workflow runs in. */
 export function queueOf(area: TaskQueueArea): string {

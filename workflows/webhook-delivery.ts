@@ -6,22 +6,7 @@ import { ActivityFailure, proxyActivities, proxyLocalActivities, sleep } from '@
 import type { RetryPolicy } from '@temporalio/workflow';
 import type { createWebhookActivities } from '../coldchain/webhooks/delivery';
 import { RETRY_SCHEDULE_MS, nextAttemptDelayMs } from '../domain/coldchain/webhookPolicy';
-
-/** Input of a delivery workflow. */
-export interface WebhookDeliveryInput {
-  deliveryId: string;
-  /** Delay before each attempt; RETRY_SCHEDULE_MS unless compressed (tests, bench). */
-  retryScheduleMs?: number[];
-  /** Uninterrupted failure after which an endpoint is disabled; 5 days unless compressed. */
-  disableAfterMs?: number;
-}
-
-/** How a delivery ended. */
-export interface WebhookDeliveryResult {
-  status: 'succeeded' | 'failed' | 'skipped';
-  attempts: number;
-  lastStatusCode: number | null;
-}
+import type { WebhookDeliveryInput, WebhookDeliveryResult } from './webhook-delivery.contract';
 
 // Retries here cover our own failures (database down); the endpoint's failures are results.
 const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 };

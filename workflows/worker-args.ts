@@ -3,8 +3,8 @@
 //   npm run worker -- --area orders                 one area
 //   npm run worker -- --area orders --area coldchain, or --area orders,coldchain
 import { parseArgs } from 'node:util';
-import { parseAreas } from '../platform/task-queues';
-import type { TaskQueueArea } from '../platform/task-queues';
+import { parseAreas } from '../config/task-queues';
+import type { TaskQueueArea } from '../config/task-queues';
 
 /** Thrown for a command line the worker does not understand; the message says what is wrong. */
 export class WorkerUsageError extends Error {

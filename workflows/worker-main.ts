@@ -10,7 +10,7 @@ import { installTemporalRuntime, startWorker } from './worker';
 import { WorkerUsageError, areasFromArgs } from './worker-args';
 import { ensureForecastSchedule, ensureMaintenanceSchedule } from './worker-schedules';
 import type { Config } from '../config';
-import type { TaskQueueArea } from '../platform/task-queues';
+import type { TaskQueueArea } from '../config/task-queues';
 
 /**
  * Every worker makes sure the schedules of its areas exist (idempotent), so any deployment has

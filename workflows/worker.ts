@@ -8,8 +8,8 @@ import type { Config } from '../config';
 import { ProgressTracker } from '../platform/health';
 import type { ProgressProbe } from '../platform/health';
 import type { Logger } from '../platform/logger';
-import { TASK_QUEUE_AREAS, taskQueuesBeside, taskQueuesFor } from '../platform/task-queues';
-import type { TaskQueueArea, TaskQueues } from '../platform/task-queues';
+import { TASK_QUEUE_AREAS, taskQueuesBeside, taskQueuesFor } from '../config/task-queues';
+import type { TaskQueueArea, TaskQueues } from '../config/task-queues';
 import { dataConverterFor } from '../platform/temporal';
 
 let runtimeInstalled = false;

@@ -10,7 +10,8 @@ import { latestMarkdowns, latestReplenishment, latestRunForNode, loadForecastRun
 import type { ForecastRunRecord, StoredForecast } from '../../db/forecasts';
 import { missingNodeIds } from '../../db/nodes';
 import type { Db } from '../../db/pool';
-import { forecastRunWorkflow } from '../../workflows/forecasting';
+import { FORECAST_RUN_WORKFLOW_TYPE } from '../../workflows/forecasting.contract';
+import type { ForecastRunWorkflow } from '../../workflows/forecasting.contract';
 import { requireRole } from '../auth';
 import { ApiError, validationError } from '../errors';
 import type { ApiOperation } from '../operation';
@@ -123,7 +124,7 @@ export function forecastsRouter(deps: ForecastsRouterDeps): Router {
     if (missing.size > 0) throw validationError((input.nodeIds ?? []).flatMap((id, i) => (missing.has(id) ? [{ path: `nodeIds.${i}`, message: `no such node: ${id}` }] : [])));
     if (!deps.temporal) throw new ApiError('FC_UNAVAILABLE', 'forecast runs cannot be started: no Temporal connection');
     const runId = `forecast-run-${randomUUID()}`;
-    const handle = await deps.temporal.workflow.start(forecastRunWorkflow, {
+    const handle = await deps.temporal.workflow.start<ForecastRunWorkflow>(FORECAST_RUN_WORKFLOW_TYPE, {
       workflowId: runId,
       taskQueue: deps.config.temporal.taskQueues.forecasting,
       args: [input],

@@ -14,7 +14,8 @@ import { markDeliveriesStarted } from '../../db/webhooks';
 import type { PendingDelivery } from '../../db/webhooks';
 import type { Logger } from '../../platform/logger';
 import { coldChainQuarantineSignal, orderWorkflowId } from '../../workflows/order.contract';
-import type { WebhookDeliveryInput, webhookDeliveryWorkflow } from '../../workflows/webhook-delivery';
+import { WEBHOOK_DELIVERY_WORKFLOW_TYPE } from '../../workflows/webhook-delivery.contract';
+import type { WebhookDeliveryInput, WebhookDeliveryWorkflow } from '../../workflows/webhook-delivery.contract';
 import type { Outbox } from '../outboxTypes';
 
 /** Delivery schedule passed to delivery workflows (compressed in tests and the bench). */
@@ -54,7 +55,7 @@ export class OutboxDispatcher {
     if (!temporal) return false;
     const input: WebhookDeliveryInput = { deliveryId: d.id, ...this.deps.delivery };
     try {
-      await temporal.workflow.start<typeof webhookDeliveryWorkflow>('webhookDeliveryWorkflow', {
+      await temporal.workflow.start<WebhookDeliveryWorkflow>(WEBHOOK_DELIVERY_WORKFLOW_TYPE, {
         taskQueue: this.deps.taskQueue,
         workflowId: d.workflowId,
         args: [input],

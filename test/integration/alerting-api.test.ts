@@ -11,6 +11,7 @@ import { issueToken } from '../../api/auth';
 import { loadConfig } from '../../config';
 import type { Config } from '../../config';
 import { upsertProfile } from '../../db/alerts';
+import { timescaleProbe } from '../../db/extensions';
 import type { Db } from '../../db/pool';
 import { insertReadings, upsertSensorNetwork } from '../../db/telemetry';
 import type { EscalationTable } from '../../domain/coldchain/alerts';
@@ -71,7 +72,7 @@ describe('Alert API (integration)', function () {
     config = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent', TEMPORAL_TASK_QUEUE: uniqueId('tq-alert-api') });
     connection = await Connection.connect({ address: config.temporal.address });
     const client = new Client({ connection, namespace: config.temporal.namespace });
-    const app = buildApp({ config, logger: testLogger, health: { db }, db, temporal: client });
+    const app = buildApp({ config, logger: testLogger, health: { timescaleVersion: timescaleProbe(db) }, db, temporal: client });
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { expect } from 'chai';
-import { taskQueuesFor } from '../../platform/task-queues';
+import { taskQueuesFor } from '../../config/task-queues';
 import { build } from '../../scripts/build';
 import { installTemporalRuntime } from '../../workflows/worker';
 import { noopWorkflow } from '../../workflows/noop';

@@ -9,7 +9,7 @@ import type { Db } from '../../db/pool';
 import { createForecastingActivities } from '../../activities/forecasting';
 import { ensureForecastSchedule } from '../../workflows/worker-schedules';
 import { forecastRunWorkflow } from '../../workflows/forecasting';
-import type { ForecastRunSummary } from '../../workflows/forecasting';
+import type { ForecastRunSummary } from '../../workflows/forecasting.contract';
 import { requireDb, requireTemporal, testLogger, uniqueId } from '../support/stack';
 import { call, cityToday, seedTestCity, startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';

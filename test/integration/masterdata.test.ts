@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { buildApp } from '../../api/app';
 import { issueToken } from '../../api/auth';
 import { loadAllocationInputs } from '../../db/orders';
+import { timescaleProbe } from '../../db/extensions';
 import type { Db } from '../../db/pool';
 import { requireDb, testConfig, testLogger, uniqueId } from '../support/stack';
 
@@ -37,7 +38,7 @@ describe('Master data API (integration)', function () {
 
   before(async () => {
     db = await requireDb();
-    const app = buildApp({ config: testConfig, logger: testLogger, health: { db }, db });
+    const app = buildApp({ config: testConfig, logger: testLogger, health: { timescaleVersion: timescaleProbe(db) }, db });
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { buildApp } from '../../api/app';
 import { issueToken } from '../../api/auth';
+import { timescaleProbe } from '../../db/extensions';
 import type { Db } from '../../db/pool';
 import { runImport } from '../../scripts/import';
 import { putBins, putSkus } from '../../db/masterdata';
@@ -61,7 +62,7 @@ describe('Goods receiving (integration)', function () {
 
   before(async () => {
     db = await requireDb();
-    const app = buildApp({ config: testConfig, logger: testLogger, health: { db }, db });
+    const app = buildApp({ config: testConfig, logger: testLogger, health: { timescaleVersion: timescaleProbe(db) }, db });
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;

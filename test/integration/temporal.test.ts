@@ -7,8 +7,8 @@ import type { StartWorkerOptions, WorkerHandle } from '../../workflows/worker';
 import { ALL_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { noopWorkflow } from '../../workflows/noop';
 import { maintenanceWorkflow } from '../../workflows/maintenance';
-import { taskQueuesFor } from '../../platform/task-queues';
-import type { TaskQueues } from '../../platform/task-queues';
+import { taskQueuesFor } from '../../config/task-queues';
+import type { TaskQueues } from '../../config/task-queues';
 import type { Db } from '../../db/pool';
 import { requireDb, requireTemporal, testConfig, testLogger, uniqueId } from '../support/stack';
 

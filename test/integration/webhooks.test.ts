@@ -13,6 +13,7 @@ import { issueToken } from '../../api/auth';
 import { loadConfig } from '../../config';
 import type { Config } from '../../config';
 import { upsertProfile } from '../../db/alerts';
+import { timescaleProbe } from '../../db/extensions';
 import type { Db } from '../../db/pool';
 import { upsertSensorNetwork } from '../../db/telemetry';
 import { DEFAULT_PROFILES } from '../../domain/coldchain/bands';
@@ -74,7 +75,7 @@ describe('Webhooks (integration)', function () {
     connection = await Connection.connect({ address: config.temporal.address });
     client = new Client({ connection, namespace: config.temporal.namespace });
     worker = await startWorker(config, { db, logger: testLogger });
-    const app = buildApp({ config, logger: testLogger, health: { db }, db, temporal: client });
+    const app = buildApp({ config, logger: testLogger, health: { timescaleVersion: timescaleProbe(db) }, db, temporal: client });
     api = app.listen(0, '127.0.0.1');
     await new Promise((r) => api.once('listening', r));
     apiUrl = `http://127.0.0.1:${(api.address() as { port: number }).port}`;

@@ -9,7 +9,7 @@ import {
   parseAreas,
   taskQueuesBeside,
   taskQueuesFor,
-} from '../../platform/task-queues';
+} from '../../config/task-queues';
 
 /** Strings as hostile as an environment can hold: NUL, lone surrogates, unicode, huge. */
 const hostile = fc.oneof(

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { createActivities, createAreaActivities } from '../../activities';
 import type { Db } from '../../db/pool';
-import { TASK_QUEUE_AREAS, taskQueuesBeside, taskQueuesFor } from '../../platform/task-queues';
+import { TASK_QUEUE_AREAS, taskQueuesBeside, taskQueuesFor } from '../../config/task-queues';
 import { createLogger } from '../../platform/logger';
 import { queuesToServe, workerTuning, workflowCode } from '../../workflows/worker';
 import { loadConfig } from '../../config';

@@ -10,7 +10,6 @@ import { buildApp } from '../../../api/app';
 import { authenticate, issueToken, MAX_TOKEN_LIFETIME_S, parseClaims, ROLES } from '../../../api/auth';
 import type { Principal } from '../../../api/auth';
 import { ConfigError, loadConfig } from '../../../config';
-import type { Db } from '../../../db/pool';
 import { createLogger } from '../../../platform/logger';
 
 const CURRENT = 'current-secret-current-secret-current-secret';
@@ -190,7 +189,7 @@ describe('API tokens (auth)', () => {
   describe('the app during a rotation (/v1 and /codec)', () => {
     const serve = async (env: Record<string, string>) => {
       const config = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent', API_TOKEN_SECRET: CURRENT, ...env });
-      const server: Server = buildApp({ config, logger: createLogger('silent'), health: { db: {} as Db } }).listen(0, '127.0.0.1');
+      const server: Server = buildApp({ config, logger: createLogger('silent'), health: {} }).listen(0, '127.0.0.1');
       await new Promise((r) => server.once('listening', r));
       const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const status = async (path: string, token: string) =>
