@@ -22,8 +22,20 @@ const LAYERS = {
   api: ['domain', 'config', 'platform', 'db', 'forecasting', 'coldchain', 'activities', 'workflow contracts'],
 };
 const FOLDERS = [
-  'domain', 'config', 'platform', 'db', 'forecasting', 'iot-ingest', 'coldchain',
-  'activities', 'workflows', 'api', 'demo', 'scripts', 'bench', 'test',
+  'domain',
+  'config',
+  'platform',
+  'db',
+  'forecasting',
+  'iot-ingest',
+  'coldchain',
+  'activities',
+  'workflows',
+  'api',
+  'demo',
+  'scripts',
+  'bench',
+  'test',
 ];
 /** What lower layers may name of workflows/: a workflow's contract file and the search attributes. */
 const WORKFLOW_CONTRACT = String.raw`(?![\w-]+\.contract$|search-attributes$)`;
@@ -54,15 +66,58 @@ export const workflowRule = {
   files: ['workflows/**/*.ts'],
   ignores: ['workflows/worker*.ts', 'workflows/**/*.worker.ts'],
   rules: {
-    'no-restricted-imports': ['error', {
-      patterns: [
-        { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'worker_threads', 'stream', 'events', 'timers', 'util'], message: 'Workflow code is deterministic: no Node builtins.' },
-        { group: ['pg', 'pg-*', 'mqtt', 'express', 'pino', 'prom-client', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', 'luxon'], message: 'Workflow code does no I/O: move this to an activity.' },
-        { regex: String.raw`^\.\./(?:activities|coldchain|forecasting)(?:/|$)`, allowTypeImports: true, message: 'Workflow code takes activities and their inputs as types only (import type).' },
-        { regex: String.raw`^\.\./(?:db|platform|iot-ingest|api|demo|scripts|bench|test)(?:/|$)|^\.\./config(?:/(?!task-queues$)|$)`, message: 'Workflow code does no I/O and reads no configuration: move this to an activity.' },
-      ],
-    }],
-    'no-restricted-globals': ['error',
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            group: [
+              'node:*',
+              'fs',
+              'path',
+              'os',
+              'crypto',
+              'http',
+              'https',
+              'net',
+              'child_process',
+              'worker_threads',
+              'stream',
+              'events',
+              'timers',
+              'util',
+            ],
+            message: 'Workflow code is deterministic: no Node builtins.',
+          },
+          {
+            group: [
+              'pg',
+              'pg-*',
+              'mqtt',
+              'express',
+              'pino',
+              'prom-client',
+              '@temporalio/client',
+              '@temporalio/worker',
+              '@temporalio/activity',
+              'luxon',
+            ],
+            message: 'Workflow code does no I/O: move this to an activity.',
+          },
+          {
+            regex: String.raw`^\.\./(?:activities|coldchain|forecasting)(?:/|$)`,
+            allowTypeImports: true,
+            message: 'Workflow code takes activities and their inputs as types only (import type).',
+          },
+          {
+            regex: String.raw`^\.\./(?:db|platform|iot-ingest|api|demo|scripts|bench|test)(?:/|$)|^\.\./config(?:/(?!task-queues$)|$)`,
+            message: 'Workflow code does no I/O and reads no configuration: move this to an activity.',
+          },
+        ],
+      },
+    ],
+    'no-restricted-globals': [
+      'error',
       { name: 'setTimeout', message: 'Use sleep() or condition() from @temporalio/workflow.' },
       { name: 'setInterval', message: 'Use sleep() from @temporalio/workflow in a loop.' },
       { name: 'process', message: 'Workflow code must not read the environment.' },
@@ -71,7 +126,16 @@ export const workflowRule = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'bench/out/**', 'bench/peers/.venv/**', 'api/public/**', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'bench/out/**',
+      'bench/peers/.venv/**',
+      'api/public/**',
+      'eslint.config.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

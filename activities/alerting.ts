@@ -15,7 +15,10 @@ export function createAlertingActivities(deps: { db: Db; logger: Logger }) {
      */
     async coldChainReport(input: { assetId: string; from: number; to: number }): Promise<ColdChainReport | null> {
       await profiles.refreshIfStale();
-      return assetColdChainReport(deps.db.pool, (id) => profiles.resolve(id), input.assetId, { from: input.from, to: input.to });
+      return assetColdChainReport(deps.db.pool, (id) => profiles.resolve(id), input.assetId, {
+        from: input.from,
+        to: input.to,
+      });
     },
   };
 }

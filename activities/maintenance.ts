@@ -14,12 +14,20 @@ export function createOrderMaintenanceActivities(deps: MaintenanceDeps) {
     /** Erase personal data of orders finished longer ago than PII_RETENTION_DAYS (docs/privacy.md). */
     async erasePersonalDataPastRetention(): Promise<{ orders: number; customers: number }> {
       const days = deps.piiRetentionDays ?? config().pii.retentionDays;
-      return erasePersonalDataPastRetention(deps.db, { finishedBefore: new Date(Date.now() - days * 86_400_000), batch: 1000, actor: 'system:retention' });
+      return erasePersonalDataPastRetention(deps.db, {
+        finishedBefore: new Date(Date.now() - days * 86_400_000),
+        batch: 1000,
+        actor: 'system:retention',
+      });
     },
     /** Release reservations whose time-to-live has passed. */
     async releaseExpiredReservations(): Promise<number> {
       const { released, unbalancedLots } = await releaseExpiredReservations(deps.db, new Date());
-      if (unbalancedLots.length) deps.logger?.warn({ lotIds: unbalancedLots }, 'lots held fewer units than their expired reservations; reserved set to 0 for the difference');
+      if (unbalancedLots.length)
+        deps.logger?.warn(
+          { lotIds: unbalancedLots },
+          'lots held fewer units than their expired reservations; reserved set to 0 for the difference',
+        );
       return released;
     },
   };

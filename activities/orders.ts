@@ -9,7 +9,15 @@ import type { Logger } from '../platform/logger';
 
 /** A returned or rejected line, settled against stock and the credit ledger. */
 /** A line that came back; `lots`: the units per lot they were picked from (absent in settlements made before). */
-export interface ReturnSettlement { lineId: string; lotId: string | null; qty: number; lots?: { lotId: string; qty: number }[]; restock: boolean; creditCents: number; reason: string }
+export interface ReturnSettlement {
+  lineId: string;
+  lotId: string | null;
+  qty: number;
+  lots?: { lotId: string; qty: number }[];
+  restock: boolean;
+  creditCents: number;
+  reason: string;
+}
 
 const MAX_RESERVE_ATTEMPTS = 5;
 
@@ -26,7 +34,13 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
     },
 
     /** The orders row of a replacement, its door copied from the order it replaces. */
-    async recordReplacementOrder(r: { orderId: string; fromOrderId: string; slot: Order['slot']; lines: Order['lines']; placedAt: number }): Promise<void> {
+    async recordReplacementOrder(r: {
+      orderId: string;
+      fromOrderId: string;
+      slot: Order['slot'];
+      lines: Order['lines'];
+      placedAt: number;
+    }): Promise<void> {
       await orders.recordReplacementOrder(db, r);
     },
 
@@ -36,10 +50,18 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
      * `allocationKey`: a retry returns the allocation already reserved. The exact door comes
      * from the orders row, not from the workflow, so histories never hold it.
      */
-    async allocateAndReserve(args: { order: OrderWithoutDoor; allocationKey: string; reservationTtlMs: number }): Promise<{ allocation: Allocation; replayed: boolean }> {
+    async allocateAndReserve(args: {
+      order: OrderWithoutDoor;
+      allocationKey: string;
+      reservationTtlMs: number;
+    }): Promise<{ allocation: Allocation; replayed: boolean }> {
       const key = slotKey(args.order.slot);
       const location = args.order.location ?? (await orders.loadOrderLocation(db, args.order.orderId));
-      if (!location) throw ApplicationFailure.nonRetryable(`order ${args.order.orderId} has no recorded delivery location`, 'UnknownOrder');
+      if (!location)
+        throw ApplicationFailure.nonRetryable(
+          `order ${args.order.orderId} has no recorded delivery location`,
+          'UnknownOrder',
+        );
       const order: Order = { ...args.order, location };
       for (let attempt = 1; attempt <= MAX_RESERVE_ATTEMPTS; attempt++) {
         const inputs = await orders.loadAllocationInputs(db, order, key);
@@ -61,9 +83,15 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
           await orders.saveAllocation(db, args.order.orderId, result.allocation);
           return { allocation: result.allocation, replayed: result.replayed };
         }
-        deps.logger.debug({ orderId: args.order.orderId, conflict: result.conflict, attempt }, 'stock moved during reservation; allocating again');
+        deps.logger.debug(
+          { orderId: args.order.orderId, conflict: result.conflict, attempt },
+          'stock moved during reservation; allocating again',
+        );
       }
-      throw ApplicationFailure.retryable(`stock for order ${args.order.orderId} kept changing during ${MAX_RESERVE_ATTEMPTS} reservation attempts`, 'ReservationContention');
+      throw ApplicationFailure.retryable(
+        `stock for order ${args.order.orderId} kept changing during ${MAX_RESERVE_ATTEMPTS} reservation attempts`,
+        'ReservationContention',
+      );
     },
 
     /**
@@ -72,12 +100,26 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
      * writes the same row again (a no-op). Without it (calls scheduled before workflows passed
      * it) the activity's clock is used.
      */
-    async appendOrderEvent(e: { orderId: string; key: string; type: string; nodeId?: string; data?: unknown; status?: string; at?: number }): Promise<void> {
+    async appendOrderEvent(e: {
+      orderId: string;
+      key: string;
+      type: string;
+      nodeId?: string;
+      data?: unknown;
+      status?: string;
+      at?: number;
+    }): Promise<void> {
       await orders.appendOrderEvent(db, { ...e, at: new Date(e.at ?? Date.now()) });
     },
 
     /** Join or open the merged delivery for this door, slot and node. */
-    async joinDelivery(a: { orderId: string; nodeId: string; addressKey: string; slotKey: string; windowMs: number }): Promise<{ deliveryId: string; orderIds: string[] }> {
+    async joinDelivery(a: {
+      orderId: string;
+      nodeId: string;
+      addressKey: string;
+      slotKey: string;
+      windowMs: number;
+    }): Promise<{ deliveryId: string; orderIds: string[] }> {
       return orders.joinDelivery(db, { ...a, at: new Date() });
     },
 
@@ -85,14 +127,24 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
      * Compensation: release held reservations (all of the order's, or some lots; those of one
      * allocation when `allocationKey` is given) and, optionally, the node's slot.
      */
-    async releaseReservations(a: { orderId: string; allocationKey?: string; lotIds?: string[]; slot?: { nodeId: string; slotKey: string } }): Promise<number> {
+    async releaseReservations(a: {
+      orderId: string;
+      allocationKey?: string;
+      lotIds?: string[];
+      slot?: { nodeId: string; slotKey: string };
+    }): Promise<number> {
       const released = await orders.releaseReservations(db, a.orderId, a.lotIds, a.allocationKey);
       if (a.slot) await orders.releaseSlot(db, a.slot.nodeId, a.slot.slotKey);
       return released.length;
     },
 
     /** A cancel after picking began: picked units leave the node, the rest of the holds is released. */
-    async commitPickedReleaseRest(a: { orderId: string; nodeId: string; allocationKey?: string; picked: { lotId: string; qty: number }[] }): Promise<{ committed: number; released: number }> {
+    async commitPickedReleaseRest(a: {
+      orderId: string;
+      nodeId: string;
+      allocationKey?: string;
+      picked: { lotId: string; qty: number }[];
+    }): Promise<{ committed: number; released: number }> {
       return orders.commitPickedReleaseRest(db, a);
     },
 
@@ -105,10 +157,24 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
      * Decide and settle a return after delivery in one transaction (idempotent by return id).
      * A refusal is an answer, not a failure to retry: the workflow turns it into its result.
      */
-    async settleCustomerReturn(a: { orderId: string; returnId: string; requestedAt: number; lines: ReturnRequestLine[]; windows?: Partial<ReturnWindows>; replacementOrderId: string }): Promise<returns.CustomerReturnSettlement> {
-      const settled = await returns.settleCustomerReturn(db, { ...a, requestedAt: new Date(a.requestedAt), windows: { ...DEFAULT_RETURN_WINDOWS, ...a.windows } });
+    async settleCustomerReturn(a: {
+      orderId: string;
+      returnId: string;
+      requestedAt: number;
+      lines: ReturnRequestLine[];
+      windows?: Partial<ReturnWindows>;
+      replacementOrderId: string;
+    }): Promise<returns.CustomerReturnSettlement> {
+      const settled = await returns.settleCustomerReturn(db, {
+        ...a,
+        requestedAt: new Date(a.requestedAt),
+        windows: { ...DEFAULT_RETURN_WINDOWS, ...a.windows },
+      });
       if (settled.ok && !settled.replayed) {
-        deps.logger.info({ orderId: a.orderId, returnId: a.returnId, lines: settled.lines.length, creditCents: settled.creditCents }, 'return after delivery settled');
+        deps.logger.info(
+          { orderId: a.orderId, returnId: a.returnId, lines: settled.lines.length, creditCents: settled.creditCents },
+          'return after delivery settled',
+        );
       }
       return settled;
     },
@@ -121,18 +187,34 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
     /** Product facts the returns rules need (perishable, price). */
     async skuFacts(skus: string[]): Promise<Record<string, { perishable: boolean; unitPriceCents: number }>> {
       const facts = await orders.skuPriceFacts(db, skus);
-      return Object.fromEntries(facts.map((f) => [f.sku, { perishable: f.perishable, unitPriceCents: f.unitPriceCents }]));
+      return Object.fromEntries(
+        facts.map((f) => [f.sku, { perishable: f.perishable, unitPriceCents: f.unitPriceCents }]),
+      );
     },
 
     /** Record credits for lines nobody could serve. */
-    async refundUnfulfilled(a: { orderId: string; lines: { lineId: string; sku: string; qty: number }[] }): Promise<number> {
-      const facts = await orders.skuPriceFacts(db, a.lines.map((l) => l.sku));
+    async refundUnfulfilled(a: {
+      orderId: string;
+      lines: { lineId: string; sku: string; qty: number }[];
+    }): Promise<number> {
+      const facts = await orders.skuPriceFacts(
+        db,
+        a.lines.map((l) => l.sku),
+      );
       const price = new Map(facts.map((f) => [f.sku, f.unitPriceCents]));
       let total = 0;
       for (const l of a.lines) {
         const credit = (price.get(l.sku) ?? 0) * l.qty;
         total += credit;
-        await orders.settleReturnLine(db, { orderId: a.orderId, lineId: l.lineId, reason: 'unfulfilled', lotId: null, qty: l.qty, restock: false, creditCents: credit });
+        await orders.settleReturnLine(db, {
+          orderId: a.orderId,
+          lineId: l.lineId,
+          reason: 'unfulfilled',
+          lotId: null,
+          qty: l.qty,
+          restock: false,
+          creditCents: credit,
+        });
       }
       return total;
     },

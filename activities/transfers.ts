@@ -14,16 +14,32 @@ export function createTransferActivities(deps: { db: Db; logger: Logger }) {
   };
   return {
     async pickTransfer(a: { transferId: string; picks: PickedBody['picks']; actor: string }): Promise<StepResult> {
-      return logged(a.transferId, 'picked', await db.transaction((c) => transfers.pickTransfer(c, a.transferId, a.picks, a.actor)));
+      return logged(
+        a.transferId,
+        'picked',
+        await db.transaction((c) => transfers.pickTransfer(c, a.transferId, a.picks, a.actor)),
+      );
     },
     async shipTransfer(a: { transferId: string; vanAssetId: string; actor: string }): Promise<StepResult> {
-      return logged(a.transferId, 'shipped', await db.transaction((c) => transfers.shipTransfer(c, a.transferId, a.vanAssetId, a.actor)));
+      return logged(
+        a.transferId,
+        'shipped',
+        await db.transaction((c) => transfers.shipTransfer(c, a.transferId, a.vanAssetId, a.actor)),
+      );
     },
     async receiveTransfer(a: { transferId: string; receivedAt: string; actor: string }): Promise<StepResult> {
-      return logged(a.transferId, 'received', await db.transaction((c) => transfers.receiveTransfer(c, a.transferId, a.receivedAt, a.actor)));
+      return logged(
+        a.transferId,
+        'received',
+        await db.transaction((c) => transfers.receiveTransfer(c, a.transferId, a.receivedAt, a.actor)),
+      );
     },
     async cancelTransfer(a: { transferId: string; reason: string | null; actor: string }): Promise<StepResult> {
-      return logged(a.transferId, 'cancelled', await db.transaction((c) => transfers.cancelTransfer(c, a.transferId, a.reason, a.actor)));
+      return logged(
+        a.transferId,
+        'cancelled',
+        await db.transaction((c) => transfers.cancelTransfer(c, a.transferId, a.reason, a.actor)),
+      );
     },
   };
 }

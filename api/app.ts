@@ -58,7 +58,15 @@ export function buildApp(deps: ApiDeps): Express {
     res.setHeader('content-type', scraped.contentType);
     res.send(await scraped.metrics());
   });
-  app.use('/codec', codecRouter({ codec: deps.codec, tokenKeys: deps.config.auth, uiOrigin: new URL(deps.config.temporal.uiUrl).origin, afterAuth: inputChecks }));
+  app.use(
+    '/codec',
+    codecRouter({
+      codec: deps.codec,
+      tokenKeys: deps.config.auth,
+      uiOrigin: new URL(deps.config.temporal.uiUrl).origin,
+      afterAuth: inputChecks,
+    }),
+  );
 
   // Unauthenticated by design: load balancers and orchestrators probe it. It names
   // dependencies and their state, nothing about data.
@@ -74,7 +82,8 @@ export function buildApp(deps: ApiDeps): Express {
     res.json({ principal: req.principal });
   });
   if (deps.db && deps.temporal) v1.use(ordersRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
-  if (deps.db && deps.temporal) v1.use(substitutionsRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
+  if (deps.db && deps.temporal)
+    v1.use(substitutionsRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   if (deps.db) v1.use(forecastsRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   if (deps.db) {
     const alerting = { config: deps.config, logger: deps.logger, db: deps.db, temporal: deps.temporal };
@@ -88,7 +97,13 @@ export function buildApp(deps: ApiDeps): Express {
   if (deps.db) v1.use(receiptsRouter({ db: deps.db }));
   if (deps.db && deps.temporal) v1.use(transfersRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
   app.use('/v1', v1);
-  if (deps.db && deps.temporal) app.use('/picker/v1', authenticate(deps.config.auth), ...inputChecks, pickerRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }));
+  if (deps.db && deps.temporal)
+    app.use(
+      '/picker/v1',
+      authenticate(deps.config.auth),
+      ...inputChecks,
+      pickerRouter({ config: deps.config, db: deps.db, temporal: deps.temporal }),
+    );
   app.use('/picker', pickerPage());
 
   app.use((_req, _res, next) => next(notFound()));

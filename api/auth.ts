@@ -25,7 +25,10 @@ const nodeIdClaim = idSchema('a node id');
 
 const principalSchema = z
   .object({ sub: subject, role: z.enum(ROLES), nodeId: nodeIdClaim.optional() })
-  .refine((p) => p.role !== 'picker' || p.nodeId !== undefined, { path: ['nodeId'], message: 'a picker token must name its node' });
+  .refine((p) => p.role !== 'picker' || p.nodeId !== undefined, {
+    path: ['nodeId'],
+    message: 'a picker token must name its node',
+  });
 
 /** The authenticated caller, attached to the request by `authenticate`. */
 export type Principal = { sub: string; role: Role; nodeId?: string };
@@ -39,16 +42,23 @@ const claimsSchema = z.object({
  * Check a verified token's payload (pure): issuer, expiry within the allowed lifetime, a clean
  * subject, a known role, a node for pickers. Never throws; the problem names the claim.
  */
-export function parseClaims(payload: unknown, nowSeconds: number): { ok: true; principal: Principal } | { ok: false; problem: string } {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return { ok: false, problem: 'claims must be an object' };
-  const own = (key: string): unknown => (Object.prototype.hasOwnProperty.call(payload, key) ? (payload as Record<string, unknown>)[key] : undefined);
+export function parseClaims(
+  payload: unknown,
+  nowSeconds: number,
+): { ok: true; principal: Principal } | { ok: false; problem: string } {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+    return { ok: false, problem: 'claims must be an object' };
+  const own = (key: string): unknown =>
+    Object.prototype.hasOwnProperty.call(payload, key) ? (payload as Record<string, unknown>)[key] : undefined;
   const fields = { iss: own('iss'), exp: own('exp'), sub: own('sub'), role: own('role'), nodeId: own('nodeId') };
   const problems: string[] = [];
   const claims = claimsSchema.safeParse(fields);
   if (!claims.success) problems.push(...claims.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  else if (claims.data.exp > nowSeconds + MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S) problems.push(`exp: further than ${MAX_TOKEN_LIFETIME_S / 86_400} days away`);
+  else if (claims.data.exp > nowSeconds + MAX_TOKEN_LIFETIME_S + CLOCK_TOLERANCE_S)
+    problems.push(`exp: further than ${MAX_TOKEN_LIFETIME_S / 86_400} days away`);
   const principal = principalSchema.safeParse(fields);
-  if (!principal.success) problems.push(...principal.error.issues.map((i) => `${i.path.join('.') || 'claims'}: ${i.message}`));
+  if (!principal.success)
+    problems.push(...principal.error.issues.map((i) => `${i.path.join('.') || 'claims'}: ${i.message}`));
   if (problems.length || !principal.success) return { ok: false, problem: problems.join('; ') };
   const p = principal.data;
   return { ok: true, principal: { sub: p.sub, role: p.role, ...(p.nodeId !== undefined ? { nodeId: p.nodeId } : {}) } };
@@ -62,9 +72,13 @@ export function issueToken(secret: string, principal: Principal, ttl = '12h'): P
   const match = TTL.exec(ttl);
   if (!match) throw new Error(`ttl ${ttl}: must be a number and s, m, h or d (e.g. 12h)`);
   const seconds = Number(match[1]) * UNIT_S[match[2] as keyof typeof UNIT_S];
-  if (seconds < 1 || seconds > MAX_TOKEN_LIFETIME_S) throw new Error(`ttl ${ttl}: a token's lifetime must be between 1 s and ${MAX_TOKEN_LIFETIME_S / 86_400} days`);
+  if (seconds < 1 || seconds > MAX_TOKEN_LIFETIME_S)
+    throw new Error(`ttl ${ttl}: a token's lifetime must be between 1 s and ${MAX_TOKEN_LIFETIME_S / 86_400} days`);
   const parsed = principalSchema.safeParse(principal);
-  if (!parsed.success) throw new Error(`cannot issue this token: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `cannot issue this token: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   const p = parsed.data;
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ role: p.role, ...(p.nodeId ? { nodeId: p.nodeId } : {}) })
@@ -102,7 +116,10 @@ export async function verifyToken(token: string, keys: TokenKeys): Promise<Princ
   for (const [i, secret] of secrets.entries()) {
     try {
       const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
-        issuer: ISSUER, algorithms: ['HS256'], requiredClaims: ['exp', 'iss', 'sub'], clockTolerance: CLOCK_TOLERANCE_S,
+        issuer: ISSUER,
+        algorithms: ['HS256'],
+        requiredClaims: ['exp', 'iss', 'sub'],
+        clockTolerance: CLOCK_TOLERANCE_S,
       });
       const claims = parseClaims(payload, Math.floor(Date.now() / 1000));
       if (!claims.ok) throw unauthenticated(`token claims are invalid (${claims.problem})`);
@@ -110,7 +127,8 @@ export async function verifyToken(token: string, keys: TokenKeys): Promise<Princ
     } catch (err) {
       if (err instanceof ApiError) throw err;
       if (err instanceof joseErrors.JWSSignatureVerificationFailed && i < secrets.length - 1) continue;
-      if (err instanceof joseErrors.JWTClaimValidationFailed) throw unauthenticated(`token is invalid (${err.claim}: ${err.reason === 'missing' ? 'missing' : err.message})`);
+      if (err instanceof joseErrors.JWTClaimValidationFailed)
+        throw unauthenticated(`token is invalid (${err.claim}: ${err.reason === 'missing' ? 'missing' : err.message})`);
       if (err instanceof joseErrors.JWTExpired) throw unauthenticated('token has expired');
       throw unauthenticated('token is invalid or expired');
     }
@@ -139,7 +157,8 @@ export function requireRole(...roles: Role[]): RequestHandler {
   return (req, _res, next) => {
     const p = req.principal;
     if (!p) return next(new ApiError('FC_UNAUTHENTICATED', 'not authenticated'));
-    if (!roles.includes(p.role)) return next(new ApiError('FC_FORBIDDEN', `role ${p.role} may not do this (needs ${roles.join(' or ')})`));
+    if (!roles.includes(p.role))
+      return next(new ApiError('FC_FORBIDDEN', `role ${p.role} may not do this (needs ${roles.join(' or ')})`));
     next();
   };
 }

@@ -42,7 +42,8 @@ export function jsonBody(): RequestHandler[] {
  */
 export function paramGuard(templates: readonly string[]): RequestHandler {
   return (req, _res, next) => {
-    const found = findUnsafeQuery(req.query as Record<string, unknown>) ?? findUnsafeParams(templates, `${req.baseUrl}${req.path}`);
+    const found =
+      findUnsafeQuery(req.query as Record<string, unknown>) ?? findUnsafeParams(templates, `${req.baseUrl}${req.path}`);
     next(found ? refuse(found) : undefined);
   };
 }

@@ -36,7 +36,10 @@ export function rethrowConflict(kind: DbConflictKind, code: ErrorCode): (err: un
 }
 
 /** One thing wrong with a request, named by its field path (`customer.name`, `lines.0.qty`, `query.nodeId`). */
-export interface ValidationIssue { path: string; message: string }
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
 
 /** Render a zod error as a list of `path: message` items a client can act on. */
 export function zodIssues(err: ZodError): ValidationIssue[] {

@@ -98,7 +98,11 @@ const MAX_SEGMENT_SHOWN = 64;
 /** A field path as errors show it (`lines.0.sku`, zod's style); a long key is cut short, and the root is `(body)`. */
 export function formatFieldPath(path: readonly (string | number)[]): string {
   if (path.length === 0) return '(body)';
-  return path.map((s) => (typeof s === 'string' && s.length > MAX_SEGMENT_SHOWN ? `${s.slice(0, MAX_SEGMENT_SHOWN)}…` : String(s))).join('.');
+  return path
+    .map((s) =>
+      typeof s === 'string' && s.length > MAX_SEGMENT_SHOWN ? `${s.slice(0, MAX_SEGMENT_SHOWN)}…` : String(s),
+    )
+    .join('.');
 }
 
 const segmentsOf = (path: string) => path.split('/').filter((s) => s !== '');

@@ -9,7 +9,12 @@ import { startApi } from './server';
 async function main(): Promise<void> {
   const cfg = config();
   const logger = createLogger(cfg.logLevel).child({ component: 'api' });
-  const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain-api' });
+  const db = createDb({
+    connectionString: cfg.db.connectionString,
+    max: cfg.db.poolMax,
+    logger,
+    applicationName: 'freshchain-api',
+  });
   const temporal = await connectTemporal(cfg.temporal);
   const api = await startApi(cfg, { db, temporal, logger });
   onShutdown(logger, async () => {

@@ -5,10 +5,18 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 export function createApiMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'freshchain_api_' });
-  const requests = new Counter({ name: 'freshchain_api_requests_total', help: 'HTTP requests by route and status.', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'freshchain_api_requests_total',
+    help: 'HTTP requests by route and status.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
   const latency = new Histogram({
-    name: 'freshchain_api_request_seconds', help: 'HTTP request latency by route.', labelNames: ['method', 'route'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry],
+    name: 'freshchain_api_request_seconds',
+    help: 'HTTP request latency by route.',
+    labelNames: ['method', 'route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
   });
   // Label by the matched route pattern, never the raw path: ids would explode cardinality.
   const middleware: RequestHandler = (req, res, next) => {

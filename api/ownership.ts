@@ -11,7 +11,8 @@ import { ApiError, validationError } from './errors';
 /** The 404 of an order that does not exist, or is not the caller's. */
 export const orderNotFound = (orderId: string): ApiError => new ApiError('FC_NOT_FOUND', `order ${orderId} not found`);
 /** The 404 of a fulfilment that does not exist, or is not the caller's. */
-export const fulfilmentNotFound = (fulfilmentId: string): ApiError => new ApiError('FC_NOT_FOUND', `fulfilment ${fulfilmentId} not found`);
+export const fulfilmentNotFound = (fulfilmentId: string): ApiError =>
+  new ApiError('FC_NOT_FOUND', `fulfilment ${fulfilmentId} not found`);
 
 /** May this caller reach an order placed by `placedBy` (null: recorded before owners were kept)? */
 export function mayReachOrder(p: Principal, placedBy: string | null): boolean {
@@ -25,7 +26,12 @@ export type CourierAct = { type: 'dispatched'; courierId: string } | { type: 'de
  * May a courier act on a fulfilment of `orderId`? Its own (assigned to it at hand-over or by its
  * own dispatch), or, to take it from the staging shelf, one that is packed and nobody's yet.
  */
-export function courierMayAct(courier: string, orderId: string, a: { orderId: string; state: string; courierId: string | null } | undefined, act: CourierAct): boolean {
+export function courierMayAct(
+  courier: string,
+  orderId: string,
+  a: { orderId: string; state: string; courierId: string | null } | undefined,
+  act: CourierAct,
+): boolean {
   if (!a || a.orderId !== orderId) return false;
   if (a.courierId !== null) return a.courierId === courier;
   return act.type === 'dispatched' && a.state === 'packed';
@@ -42,10 +48,19 @@ export async function assertOrderReachable(db: Db, p: Principal, orderId: string
  * For couriers: 400 when a courier dispatches under another courier's id, 404 unless the
  * fulfilment is its own (or packed and nobody's, for a dispatch). Ops pass unchecked.
  */
-export async function assertCourierMayAct(db: Db, p: Principal, orderId: string, fulfilmentId: string, act: CourierAct): Promise<void> {
+export async function assertCourierMayAct(
+  db: Db,
+  p: Principal,
+  orderId: string,
+  fulfilmentId: string,
+  act: CourierAct,
+): Promise<void> {
   if (p.role !== 'courier') return;
   if (act.type === 'dispatched' && act.courierId !== p.sub) {
-    throw validationError([{ path: 'courierId', message: "a courier dispatches as itself: must be this token's subject" }]);
+    throw validationError([
+      { path: 'courierId', message: "a courier dispatches as itself: must be this token's subject" },
+    ]);
   }
-  if (!courierMayAct(p.sub, orderId, await fulfilmentAssignment(db, fulfilmentId), act)) throw fulfilmentNotFound(fulfilmentId);
+  if (!courierMayAct(p.sub, orderId, await fulfilmentAssignment(db, fulfilmentId), act))
+    throw fulfilmentNotFound(fulfilmentId);
 }

@@ -26,7 +26,14 @@ export function requestLog(logger: Logger): RequestHandler {
       const orderId = typeof req.params?.orderId === 'string' ? req.params.orderId : undefined;
       const route = req.route?.path ? `${req.baseUrl}${req.route.path as string}` : undefined;
       req.log?.info(
-        { method: req.method, route, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6, ...(orderId ? { orderId, workflowId: `order-${orderId}` } : {}), role: req.principal?.role },
+        {
+          method: req.method,
+          route,
+          status: res.statusCode,
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+          ...(orderId ? { orderId, workflowId: `order-${orderId}` } : {}),
+          role: req.principal?.role,
+        },
         'request',
       );
     });

@@ -11,15 +11,29 @@ import { EncryptionCodec } from '../platform/codec';
 import { buildApp } from './app';
 
 /** A listening API: `stop()` closes the socket and its own broker connection. */
-export interface ApiHandle { server: Server; port: number; stop(): Promise<void> }
+export interface ApiHandle {
+  server: Server;
+  port: number;
+  stop(): Promise<void>;
+}
 
 /** Start the API on cfg.port with real dependencies. */
 export async function startApi(
   cfg: Config,
-  deps: { db: Db; temporal: TemporalHandle; logger: Logger; metricsRegistries?: Registry[]; /** In-process components /healthz reports on (e.g. the ingester). */ progress?: ProgressProbe[] },
+  deps: {
+    db: Db;
+    temporal: TemporalHandle;
+    logger: Logger;
+    metricsRegistries?: Registry[];
+    /** In-process components /healthz reports on (e.g. the ingester). */ progress?: ProgressProbe[];
+  },
   port = cfg.port,
 ): Promise<ApiHandle> {
-  const mqtt = await connectMqtt(cfg.mqtt.url, { username: cfg.mqtt.ops.username, password: cfg.mqtt.ops.password, clientId: `fc-api-${process.pid}-${Date.now()}` });
+  const mqtt = await connectMqtt(cfg.mqtt.url, {
+    username: cfg.mqtt.ops.username,
+    password: cfg.mqtt.ops.password,
+    clientId: `fc-api-${process.pid}-${Date.now()}`,
+  });
   const app = buildApp({
     config: cfg,
     logger: deps.logger,
@@ -27,7 +41,12 @@ export async function startApi(
     temporal: deps.temporal.client,
     ...(deps.metricsRegistries ? { metricsRegistries: deps.metricsRegistries } : {}),
     ...(cfg.temporal.payloadKey ? { codec: EncryptionCodec.fromBase64(cfg.temporal.payloadKey) } : {}),
-    health: { timescaleVersion: timescaleProbe(deps.db), temporal: { handle: deps.temporal, namespace: cfg.temporal.namespace }, mqtt, ...(deps.progress ? { progress: deps.progress } : {}) },
+    health: {
+      timescaleVersion: timescaleProbe(deps.db),
+      temporal: { handle: deps.temporal, namespace: cfg.temporal.namespace },
+      mqtt,
+      ...(deps.progress ? { progress: deps.progress } : {}),
+    },
   });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(port, () => resolve(s));

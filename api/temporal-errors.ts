@@ -14,6 +14,7 @@ export function fromTemporal(err: unknown, what: string): never {
     throw new ApiError('FC_INVALID_TRANSITION', message);
   }
   const e = err as { name?: string; message?: string };
-  if (e?.name === 'NotFoundError' || /not found/i.test(e?.message ?? '')) throw new ApiError('FC_NOT_FOUND', `${what} not found`);
+  if (e?.name === 'NotFoundError' || /not found/i.test(e?.message ?? ''))
+    throw new ApiError('FC_NOT_FOUND', `${what} not found`);
   throw err;
 }

@@ -45,10 +45,26 @@ function arg(name: string, fallback: number): number {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Receiver { server: Server; url: string; up: boolean; byId: Map<string, { at: number; sensorId: string; readingTs: number }>; duplicates: number; badSignatures: number; refused: number }
+interface Receiver {
+  server: Server;
+  url: string;
+  up: boolean;
+  byId: Map<string, { at: number; sensorId: string; readingTs: number }>;
+  duplicates: number;
+  badSignatures: number;
+  refused: number;
+}
 
 function startReceiver(secret: string): Promise<Receiver> {
-  const rx: Receiver = { server: null as unknown as Server, url: '', up: true, byId: new Map(), duplicates: 0, badSignatures: 0, refused: 0 };
+  const rx: Receiver = {
+    server: null as unknown as Server,
+    url: '',
+    up: true,
+    byId: new Map(),
+    duplicates: 0,
+    badSignatures: 0,
+    refused: 0,
+  };
   rx.server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (!rx.up) {
       rx.refused++;
@@ -74,29 +90,46 @@ function startReceiver(secret: string): Promise<Receiver> {
       res.writeHead(204).end();
     });
   });
-  return new Promise((resolve) => rx.server.listen(0, '127.0.0.1', () => {
-    rx.url = `http://127.0.0.1:${(rx.server.address() as { port: number }).port}/webhooks`;
-    resolve(rx);
-  }));
+  return new Promise((resolve) =>
+    rx.server.listen(0, '127.0.0.1', () => {
+      rx.url = `http://127.0.0.1:${(rx.server.address() as { port: number }).port}/webhooks`;
+      resolve(rx);
+    }),
+  );
 }
 
 /**
  * Each sensor publishes READINGS_PER_SENSOR warm readings (7 °C, above the 5 °C trigger) every
  * 250 ms, sensors starting evenly over `spreadMs`. Records each reading's publish time.
  */
-async function runSensors(pub: MqttClient, site: { nodeId: string; assetId: string }, sensorIds: readonly string[], spreadMs: number, published: Map<string, number>): Promise<void> {
+async function runSensors(
+  pub: MqttClient,
+  site: { nodeId: string; assetId: string },
+  sensorIds: readonly string[],
+  spreadMs: number,
+  published: Map<string, number>,
+): Promise<void> {
   const start = Date.now();
-  const plan = sensorIds.flatMap((sensorId, s) => {
-    const offset = (s * spreadMs) / sensorIds.length;
-    return Array.from({ length: READINGS_PER_SENSOR }, (_, i) => ({ sensorId, due: start + offset + i * READING_EVERY_MS }));
-  }).sort((a, b) => a.due - b.due);
+  const plan = sensorIds
+    .flatMap((sensorId, s) => {
+      const offset = (s * spreadMs) / sensorIds.length;
+      return Array.from({ length: READINGS_PER_SENSOR }, (_, i) => ({
+        sensorId,
+        due: start + offset + i * READING_EVERY_MS,
+      }));
+    })
+    .sort((a, b) => a.due - b.due);
   const sends: Promise<unknown>[] = [];
   for (const p of plan) {
     const wait = p.due - Date.now();
     if (wait > 0) await sleep(wait);
     const ts = Date.now();
     published.set(`${p.sensorId}@${ts}`, ts);
-    sends.push(pub.publishAsync(readingTopic(site.nodeId, site.assetId, p.sensorId), JSON.stringify({ v: 1, ts, temp_c: 7 }), { qos: 1 }));
+    sends.push(
+      pub.publishAsync(readingTopic(site.nodeId, site.assetId, p.sensorId), JSON.stringify({ v: 1, ts, temp_c: 7 }), {
+        qos: 1,
+      }),
+    );
   }
   await Promise.all(sends);
 }
@@ -107,9 +140,19 @@ async function main(): Promise<void> {
   const outageSensors = arg('outage-sensors', 100);
   const outageMs = arg('outage-s', 8) * 1000;
   const run = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
-  const cfg = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', TEMPORAL_TASK_QUEUE: `bench-alerts-${run}` });
+  const cfg = loadConfig({
+    ...process.env,
+    FRESHCHAIN_PROFILE: 'test',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    TEMPORAL_TASK_QUEUE: `bench-alerts-${run}`,
+  });
   const logger = createLogger(cfg.logLevel);
-  const db = createDb({ connectionString: cfg.db.connectionString, max: 12, logger, applicationName: 'freshchain-bench-alerts' });
+  const db = createDb({
+    connectionString: cfg.db.connectionString,
+    max: 12,
+    logger,
+    applicationName: 'freshchain-bench-alerts',
+  });
   const connection = await Connection.connect({ address: cfg.temporal.address });
   const client = new Client({ connection, namespace: cfg.temporal.namespace });
   const worker = await startWorker(cfg, { db, logger });
@@ -121,7 +164,10 @@ async function main(): Promise<void> {
   const phase1 = ids('s', sensors);
   const phase2 = ids('o', outageSensors);
   const profile: RuleProfile = {
-    ...DEFAULT_PROFILES.chilled, id: `${nodeId}-profile`, label: 'bench', offlineTimeoutSec: 3600,
+    ...DEFAULT_PROFILES.chilled,
+    id: `${nodeId}-profile`,
+    label: 'bench',
+    offlineTimeoutSec: 3600,
     high: { ...DEFAULT_PROFILES.chilled.high!, warnDelaySec: WARN_DELAY_S },
   };
   await upsertProfile(db, profile);
@@ -132,21 +178,42 @@ async function main(): Promise<void> {
   });
   const secret = `whsec_${Buffer.from(run.padEnd(32, '0')).toString('base64')}`;
   const rx = await startReceiver(secret);
-  await createSubscription(db, { url: rx.url, eventTypes: ['alert.opened'], nodeIds: [nodeId], secret, description: 'alert bench', createdBy: 'bench' });
+  await createSubscription(db, {
+    url: rx.url,
+    eventTypes: ['alert.opened'],
+    nodeIds: [nodeId],
+    secret,
+    description: 'alert bench',
+    createdBy: 'bench',
+  });
 
   const sessions = 16;
   const clientIdPrefix = `fc-bench-alerts-${run}`;
-  const evaluator = await startAlertEvaluator(cfg, { db, logger, temporal: client }, {
-    shareGroup: `benchalerts${run}`, clientIdPrefix, sessions, sessionExpirySeconds: 120, nodeId,
-    sweepIntervalMs: 1000, delivery: { retryScheduleMs: RETRY_SCHEDULE_MS }, escalation: { warning: [], critical: [] },
-  });
+  const evaluator = await startAlertEvaluator(
+    cfg,
+    { db, logger, temporal: client },
+    {
+      shareGroup: `benchalerts${run}`,
+      clientIdPrefix,
+      sessions,
+      sessionExpirySeconds: 120,
+      nodeId,
+      sweepIntervalMs: 1000,
+      delivery: { retryScheduleMs: RETRY_SCHEDULE_MS },
+      escalation: { warning: [], critical: [] },
+    },
+  );
   const pub = await connectMqtt(cfg.mqtt.url, { ...cfg.mqtt.device, clientId: `fc-bench-pub-${run}` });
 
   // Reference: one-activity workflows, sequential, on the same server and worker.
   const ref: number[] = [];
   for (let i = 0; i < 50; i++) {
     const t0 = performance.now();
-    await client.workflow.execute(noopWorkflow, { taskQueue: cfg.temporal.taskQueues.orders, workflowId: `bench-noop-${run}-${i}`, args: ['x'] });
+    await client.workflow.execute(noopWorkflow, {
+      taskQueue: cfg.temporal.taskQueues.orders,
+      workflowId: `bench-noop-${run}-${i}`,
+      args: ['x'],
+    });
     ref.push(performance.now() - t0);
   }
 
@@ -179,7 +246,13 @@ async function main(): Promise<void> {
   const p2Delivered = delivered(phase2);
 
   // Where phase 1's time went, per event: commit of the alert, workflow start, first attempt.
-  const stages = await db.query<{ sensor_id: string; reading_ts: Date; committed: Date; started: Date | null; attempted: Date | null }>(
+  const stages = await db.query<{
+    sensor_id: string;
+    reading_ts: Date;
+    committed: Date;
+    started: Date | null;
+    attempted: Date | null;
+  }>(
     `SELECT e.sensor_id, a.opened_at AS reading_ts, e.created_at AS committed, d.workflow_started_at AS started,
             (SELECT min(x.at) FROM webhook_attempts x WHERE x.delivery_id = d.id) AS attempted
        FROM webhook_events e JOIN alerts a ON a.id = e.alert_id JOIN webhook_deliveries d ON d.event_id = e.id AND d.kind = 'initial'
@@ -187,12 +260,19 @@ async function main(): Promise<void> {
     [nodeId, phase1],
   );
   const stage = (pick: (r: (typeof stages)[number]) => Date | null) =>
-    summarize(stages.flatMap((r) => {
-      const pubAt = published.get(`${r.sensor_id}@${r.reading_ts.getTime()}`);
-      const t = pick(r);
-      return pubAt === undefined || t === null ? [] : [t.getTime() - pubAt];
-    }), 0);
-  const breakdown = { commit: stage((r) => r.committed), workflow_started: stage((r) => r.started), first_attempt: stage((r) => r.attempted) };
+    summarize(
+      stages.flatMap((r) => {
+        const pubAt = published.get(`${r.sensor_id}@${r.reading_ts.getTime()}`);
+        const t = pick(r);
+        return pubAt === undefined || t === null ? [] : [t.getTime() - pubAt];
+      }),
+      0,
+    );
+  const breakdown = {
+    commit: stage((r) => r.committed),
+    workflow_started: stage((r) => r.started),
+    first_attempt: stage((r) => r.attempted),
+  };
   const attempts = await db.query<{ attempts: string; failed: string }>(
     `SELECT count(*) AS attempts, count(*) FILTER (WHERE NOT a.success) AS failed FROM webhook_attempts a
        JOIN webhook_deliveries d ON d.id = a.delivery_id JOIN webhook_events e ON e.id = d.event_id WHERE e.node_id = $1`,
@@ -201,39 +281,45 @@ async function main(): Promise<void> {
   const lat = summarize(latencies, 1);
   const refLat = summarize(ref, 1);
   const expected = phase1.length + phase2.length;
-  console.log(JSON.stringify({
-    p99_ms: lat.p99,
-    delivered: delivered(phase1) + p2Delivered,
-    expected,
-    p50_ms: lat.p50,
-    p90_ms: lat.p90,
-    max_ms: lat.max,
-    latency_samples: lat.n,
-    alerts_per_s: Math.round((phase1.length / (spreadMs / 1000)) * 10) / 10,
-    readings_per_s: Math.round((phase1.length * READINGS_PER_SENSOR) / (spreadMs / 1000 + 3)),
-    phase1_s: Math.round(p1Seconds * 10) / 10,
-    outage_ms: upAt - downAt,
-    outage_expected: phase2.length,
-    outage_delivered: p2Delivered,
-    outage_all_delivered_after_up_ms: p2Delivered === phase2.length ? allBackAt - upAt : null,
-    connections_refused: rx.refused,
-    attempts: Number(attempts[0]!.attempts),
-    failed_attempts: Number(attempts[0]!.failed),
-    duplicates_at_receiver: rx.duplicates,
-    bad_signatures: rx.badSignatures,
-    retry_schedule_ms: RETRY_SCHEDULE_MS,
-    retry_schedule_note: 'compressed for the bench; production: 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h',
-    ref_noop_workflow_p50_ms: refLat.p50,
-    ref_noop_workflow_p99_ms: refLat.p99,
-    evaluator_sessions: sessions,
-    stages_p50_p99_ms: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, [v.p50, v.p99]])),
-    ...machineInfo(),
-    loadavg_1m: loadAverage1m(),
-  }));
+  console.log(
+    JSON.stringify({
+      p99_ms: lat.p99,
+      delivered: delivered(phase1) + p2Delivered,
+      expected,
+      p50_ms: lat.p50,
+      p90_ms: lat.p90,
+      max_ms: lat.max,
+      latency_samples: lat.n,
+      alerts_per_s: Math.round((phase1.length / (spreadMs / 1000)) * 10) / 10,
+      readings_per_s: Math.round((phase1.length * READINGS_PER_SENSOR) / (spreadMs / 1000 + 3)),
+      phase1_s: Math.round(p1Seconds * 10) / 10,
+      outage_ms: upAt - downAt,
+      outage_expected: phase2.length,
+      outage_delivered: p2Delivered,
+      outage_all_delivered_after_up_ms: p2Delivered === phase2.length ? allBackAt - upAt : null,
+      connections_refused: rx.refused,
+      attempts: Number(attempts[0]!.attempts),
+      failed_attempts: Number(attempts[0]!.failed),
+      duplicates_at_receiver: rx.duplicates,
+      bad_signatures: rx.badSignatures,
+      retry_schedule_ms: RETRY_SCHEDULE_MS,
+      retry_schedule_note: 'compressed for the bench; production: 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h',
+      ref_noop_workflow_p50_ms: refLat.p50,
+      ref_noop_workflow_p99_ms: refLat.p99,
+      evaluator_sessions: sessions,
+      stages_p50_p99_ms: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, [v.p50, v.p99]])),
+      ...machineInfo(),
+      loadavg_1m: loadAverage1m(),
+    }),
+  );
 
   await evaluator.stop();
   await pub.endAsync();
-  await purgeSessions(cfg.mqtt.url, { username: cfg.mqtt.username, password: cfg.mqtt.password }, Array.from({ length: sessions }, (_, i) => `${clientIdPrefix}-${i}`)).catch(() => undefined);
+  await purgeSessions(
+    cfg.mqtt.url,
+    { username: cfg.mqtt.username, password: cfg.mqtt.password },
+    Array.from({ length: sessions }, (_, i) => `${clientIdPrefix}-${i}`),
+  ).catch(() => undefined);
   await worker.stop();
   await connection.close();
   rx.server.close();

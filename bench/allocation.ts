@@ -48,7 +48,11 @@ export interface AllocationBenchResult {
 /** Build a city, allocate (and reserve) its orders, and measure the allocation decision. */
 export function measureAllocation(opts: AllocationBenchOptions = {}): AllocationBenchResult {
   const seed = opts.seed ?? 42;
-  const city = generateCity(seed, { frontWarehouses: opts.frontWarehouses ?? 35, storeWarehouses: opts.storeWarehouses ?? 15, skus: opts.skus ?? 5000 });
+  const city = generateCity(seed, {
+    frontWarehouses: opts.frontWarehouses ?? 35,
+    storeWarehouses: opts.storeWarehouses ?? 15,
+    skus: opts.skus ?? 5000,
+  });
   const t0 = performance.now();
   let index = buildStockIndex(city.nodes, city.skus, city.lots);
   const indexBuildMs = performance.now() - t0;
@@ -56,7 +60,8 @@ export function measureAllocation(opts: AllocationBenchOptions = {}): Allocation
   const spreadMs = (opts.spreadHours ?? 12) * HOUR_MS;
   const orders = generateOrders(city, seed + 1, opts.orders ?? 20_000, start, { spreadMs });
 
-  for (const o of generateOrders(city, seed + 2, opts.warmupOrders ?? 2_000, start, { spreadMs })) allocateOrder(index, o, o.placedAt);
+  for (const o of generateOrders(city, seed + 2, opts.warmupOrders ?? 2_000, start, { spreadMs }))
+    allocateOrder(index, o, o.placedAt);
 
   const allocMs: number[] = [];
   const reserveMs: number[] = [];

@@ -37,7 +37,13 @@ function buildSeries(categories: readonly string[]): BatchSeries[] {
   // Features (weather) run on into the horizon: they stand in for the weather forecast.
   return data.series
     .filter((s) => categories.includes(s.group))
-    .map((s) => ({ id: s.id, group: s.group, start: s.start, values: s.values.subarray(0, historySteps), features: s.features }));
+    .map((s) => ({
+      id: s.id,
+      group: s.group,
+      start: s.start,
+      values: s.values.subarray(0, historySteps),
+      features: s.features,
+    }));
 }
 
 function forecastAll(series: readonly BatchSeries[]): Done {
@@ -68,13 +74,19 @@ async function timed<T>(work: () => T | Promise<T>): Promise<Timed<T>> {
   const cpuBefore = process.cpuUsage(); // process-wide: includes worker threads
   const result = await work();
   const used = process.cpuUsage(cpuBefore);
-  return { result, seconds: Number(process.hrtime.bigint() - began) / 1e9, cpuSeconds: (used.user + used.system) / 1e6 };
+  return {
+    result,
+    seconds: Number(process.hrtime.bigint() - began) / 1e9,
+    cpuSeconds: (used.user + used.system) / 1e6,
+  };
 }
 
 async function runInWorkers(n: number): Promise<Timed<Done[]>> {
   const shares = Array.from({ length: n }, (_, i) => CATEGORIES.filter((_, k) => k % n === i));
   // Workers load TypeScript through tsx's CommonJS hook, like the main thread.
-  const workers = shares.map((share) => new Worker(__filename, { workerData: share, execArgv: ['--require', 'tsx/cjs'] }));
+  const workers = shares.map(
+    (share) => new Worker(__filename, { workerData: share, execArgv: ['--require', 'tsx/cjs'] }),
+  );
   const next = (w: Worker) =>
     new Promise<unknown>((resolve, reject) => {
       w.once('message', resolve);
@@ -102,7 +114,11 @@ async function main(): Promise<void> {
   } else {
     run = await runInWorkers(workers);
   }
-  const total = run.result.reduce((s, d) => ({ series: s.series + d.series, points: s.points + d.points, negative: s.negative + d.negative }));
+  const total = run.result.reduce((s, d) => ({
+    series: s.series + d.series,
+    points: s.points + d.points,
+    negative: s.negative + d.negative,
+  }));
   if (total.negative > 0) throw new Error(`${total.negative} negative forecasts`);
   console.log(
     JSON.stringify({
@@ -113,7 +129,12 @@ async function main(): Promise<void> {
       // CPU time too: wall time on a shared 2-core box swings with whatever else runs.
       cpu_seconds: Math.round(run.cpuSeconds * 100) / 100,
       threads: workers,
-      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores, node: process.version, load_avg_1m: Math.round((loadavg()[0] ?? 0) * 10) / 10 },
+      machine: {
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cores,
+        node: process.version,
+        load_avg_1m: Math.round((loadavg()[0] ?? 0) * 10) / 10,
+      },
     }),
   );
 }

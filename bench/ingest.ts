@@ -56,26 +56,53 @@ export interface IngestBenchOptions {
 }
 
 const DEFAULTS: IngestBenchOptions = {
-  warmup: 10_000, single: 150_000, batches: 20_000, perBatch: 20, latencySeconds: 12, sensorsPerRole: 200,
-  ingesters: 2, sessions: 256, concurrentWrites: 2, batchMax: 2000, waitMs: 20, pool: 4, window: 1000, settleS: 20, scenarios: new Set(['single', 'batch', 'latency']), keep: false,
+  warmup: 10_000,
+  single: 150_000,
+  batches: 20_000,
+  perBatch: 20,
+  latencySeconds: 12,
+  sensorsPerRole: 200,
+  ingesters: 2,
+  sessions: 256,
+  concurrentWrites: 2,
+  batchMax: 2000,
+  waitMs: 20,
+  pool: 4,
+  window: 1000,
+  settleS: 20,
+  scenarios: new Set(['single', 'batch', 'latency']),
+  keep: false,
 };
 
 function parseArgs(argv: string[]): IngestBenchOptions {
   const o = { ...DEFAULTS, scenarios: new Set(DEFAULTS.scenarios) };
   const flags: Record<string, keyof IngestBenchOptions> = {
-    '--warmup': 'warmup', '--single': 'single', '--batches': 'batches', '--per-batch': 'perBatch', '--latency-s': 'latencySeconds',
-    '--sensors': 'sensorsPerRole', '--ingesters': 'ingesters', '--sessions': 'sessions', '--concurrent-writes': 'concurrentWrites', '--batch-max': 'batchMax', '--wait-ms': 'waitMs', '--pool': 'pool', '--window': 'window', '--settle-s': 'settleS',
+    '--warmup': 'warmup',
+    '--single': 'single',
+    '--batches': 'batches',
+    '--per-batch': 'perBatch',
+    '--latency-s': 'latencySeconds',
+    '--sensors': 'sensorsPerRole',
+    '--ingesters': 'ingesters',
+    '--sessions': 'sessions',
+    '--concurrent-writes': 'concurrentWrites',
+    '--batch-max': 'batchMax',
+    '--wait-ms': 'waitMs',
+    '--pool': 'pool',
+    '--window': 'window',
+    '--settle-s': 'settleS',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--keep') o.keep = true;
     else if (a === '--scenarios') {
       const list = (argv[++i] ?? '').split(',').map((x) => x.trim());
-      if (!list.every((x) => x === 'single' || x === 'batch' || x === 'latency')) throw new Error('--scenarios takes single,batch,latency');
+      if (!list.every((x) => x === 'single' || x === 'batch' || x === 'latency'))
+        throw new Error('--scenarios takes single,batch,latency');
       o.scenarios = new Set(list as ('single' | 'batch' | 'latency')[]);
-      if (o.scenarios.has('latency') && !o.scenarios.has('single')) throw new Error('latency needs single (it runs at half its rate)');
-    }
-    else if (a in flags) {
+      if (o.scenarios.has('latency') && !o.scenarios.has('single'))
+        throw new Error('latency needs single (it runs at half its rate)');
+    } else if (a in flags) {
       const v = Number(argv[++i]);
       if (!Number.isFinite(v) || v < 0) throw new Error(`${a} needs a non-negative number`);
       (o as unknown as Record<string, number>)[flags[a]!] = v;
@@ -88,15 +115,23 @@ function parseArgs(argv: string[]): IngestBenchOptions {
 type Role = 'r' | 's' | 'b' | 'l';
 
 /** The bench's own node, assets and sensors: unique per run, registered so the ingester accepts them. */
-interface BenchNetwork { nodeId: string; assetIds: string[]; sensors: Record<Role, string[]> }
+interface BenchNetwork {
+  nodeId: string;
+  assetIds: string[];
+  sensors: Record<Role, string[]>;
+}
 
 async function registerNetwork(db: Db, perRole: number): Promise<BenchNetwork> {
   const nodeId = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const assetIds = Array.from({ length: 10 }, (_, i) => `${nodeId}-a${i}`);
   const roles: Role[] = ['r', 's', 'b', 'l'];
-  const sensors = Object.fromEntries(roles.map((r) => [r, Array.from({ length: perRole }, (_, i) => `${nodeId}-${r}${i}`)])) as Record<Role, string[]>;
+  const sensors = Object.fromEntries(
+    roles.map((r) => [r, Array.from({ length: perRole }, (_, i) => `${nodeId}-${r}${i}`)]),
+  ) as Record<Role, string[]>;
   await upsertSensorNetwork(db, {
-    nodes: [{ id: nodeId, kind: 'front', name: 'ingest bench', lat: 31.23, lng: 121.47, radiusKm: 3, zones: ['chilled'] }],
+    nodes: [
+      { id: nodeId, kind: 'front', name: 'ingest bench', lat: 31.23, lng: 121.47, radiusKm: 3, zones: ['chilled'] },
+    ],
     assets: assetIds.map((id) => ({ id, nodeId, kind: 'fridge', band: 'chilled' })),
     sensors: roles.flatMap((r) => sensors[r].map((id, i) => ({ id, assetId: assetIds[i % assetIds.length]!, nodeId }))),
   });
@@ -154,7 +189,9 @@ function batchMessages(net: BenchNetwork, base: number, perBatch: number) {
     for (let m = 0; m < perBatch; m++) {
       const k = j * perBatch + m;
       const s = k % n;
-      items.push(`{"sensor":"${sensors[s]}","asset":"${net.assetIds[s % gateways]}","seq":${at},"ts":${base + Math.floor(k / n)},"temp_c":${(3 + (k % 13) / 10).toFixed(1)}}`);
+      items.push(
+        `{"sensor":"${sensors[s]}","asset":"${net.assetIds[s % gateways]}","seq":${at},"ts":${base + Math.floor(k / n)},"temp_c":${(3 + (k % 13) / 10).toFixed(1)}}`,
+      );
     }
     const gw = `gw${j % gateways}`;
     return { topic: batchTopic(net.nodeId, gw), payload: `{"v":1,"gateway":"${gw}","readings":[${items.join(',')}]}` };
@@ -164,7 +201,13 @@ function batchMessages(net: BenchNetwork, base: number, perBatch: number) {
 const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** One measured phase: its rate, duration, CPU per process group, and how quiet the box was before it. */
-interface Phase { rate: number; seconds: number; cpu: Record<string, number>; quiet: boolean; busy_cores_before: number }
+interface Phase {
+  rate: number;
+  seconds: number;
+  cpu: Record<string, number>;
+  quiet: boolean;
+  busy_cores_before: number;
+}
 
 /**
  * Wait for a quiet machine (unless `settleS` is 0), publish `count` messages, and wait until
@@ -172,10 +215,17 @@ interface Phase { rate: number; seconds: number; cpu: Record<string, number>; qu
  * first publish).
  */
 async function timed(
-  pub: MqttClient, consumers: ConsumerGroup, groups: ProcessGroup[], count: number, expectTotal: number,
-  make: (i: number, at: number) => { topic: string; payload: string }, units: number, opts: { window: number; ratePerS?: number; settleS: number },
+  pub: MqttClient,
+  consumers: ConsumerGroup,
+  groups: ProcessGroup[],
+  count: number,
+  expectTotal: number,
+  make: (i: number, at: number) => { topic: string; payload: string },
+  units: number,
+  opts: { window: number; ratePerS?: number; settleS: number },
 ): Promise<Phase> {
-  const settle = opts.settleS > 0 ? await waitForQuiet(0.3, opts.settleS * 1000) : { quiet: false, busyCores: Number.NaN };
+  const settle =
+    opts.settleS > 0 ? await waitForQuiet(0.3, opts.settleS * 1000) : { quiet: false, busyCores: Number.NaN };
   const reached = consumers.reached(expectTotal, 300_000);
   reached.catch(() => undefined); // awaited below; a failure while publishing must not go unhandled
   const before = sampleCpu(groups);
@@ -183,7 +233,13 @@ async function timed(
   const done = await reached;
   const after = sampleCpu(groups);
   const seconds = (done - published.startedAt) / 1000;
-  return { rate: (count * units) / seconds, seconds, cpu: cpuBetween(before, after), quiet: settle.quiet, busy_cores_before: settle.busyCores };
+  return {
+    rate: (count * units) / seconds,
+    seconds,
+    cpu: cpuBetween(before, after),
+    quiet: settle.quiet,
+    busy_cores_before: settle.busyCores,
+  };
 }
 
 /** The ingester's counters over one phase, and what they say about its batches. */
@@ -199,7 +255,11 @@ function batchFigures(d: Record<string, number>) {
 }
 
 /** The ack-after-commit ceiling of one run: its phase, and what it lost or got twice. */
-interface Ceiling { phase: Phase; lost: number; duplicated: number }
+interface Ceiling {
+  phase: Phase;
+  lost: number;
+  duplicated: number;
+}
 
 /**
  * The transport's ceiling for the ingester's pattern: as many instances and sessions as the
@@ -207,18 +267,47 @@ interface Ceiling { phase: Phase; lost: number; duplicated: number }
  * (bench/lib/ceiling-child.ts). The same single-reading messages as the bare reference.
  */
 async function measureCeiling(
-  pub: MqttClient, cfg: Config, o: IngestBenchOptions, childEnv: NodeJS.ProcessEnv, net: BenchNetwork, base: number, children: BenchChild[],
+  pub: MqttClient,
+  cfg: Config,
+  o: IngestBenchOptions,
+  childEnv: NodeJS.ProcessEnv,
+  net: BenchNetwork,
+  base: number,
+  children: BenchChild[],
 ): Promise<Ceiling> {
   const shareGroup = `ceil${randomBytes(4).toString('hex')}`;
-  const instances = await Promise.all(Array.from({ length: o.ingesters }, (_, k) => forkChild(join(__dirname, 'lib/ceiling-child.ts'), {
-    ...childEnv, MQTT_SHARE_GROUP: shareGroup, BENCH_SESSIONS: String(o.sessions), BENCH_CONCURRENT_WRITES: String(o.concurrentWrites),
-    BENCH_CLIENT_ID: `${net.nodeId}-ceil${k}`, INGEST_BATCH_MAX: String(o.batchMax), INGEST_BATCH_WAIT_MS: String(o.waitMs),
-  })));
+  const instances = await Promise.all(
+    Array.from({ length: o.ingesters }, (_, k) =>
+      forkChild(join(__dirname, 'lib/ceiling-child.ts'), {
+        ...childEnv,
+        MQTT_SHARE_GROUP: shareGroup,
+        BENCH_SESSIONS: String(o.sessions),
+        BENCH_CONCURRENT_WRITES: String(o.concurrentWrites),
+        BENCH_CLIENT_ID: `${net.nodeId}-ceil${k}`,
+        INGEST_BATCH_MAX: String(o.batchMax),
+        INGEST_BATCH_WAIT_MS: String(o.waitMs),
+      }),
+    ),
+  );
   children.push(...instances);
   const group = consumerGroup(instances);
-  const groups: ProcessGroup[] = [{ name: 'bench', pids: [process.pid] }, { name: 'consumer', pids: group.pids }, { name: 'broker', comm: 'mosquitto' }, { name: 'postgres', comm: 'postgres' }];
+  const groups: ProcessGroup[] = [
+    { name: 'bench', pids: [process.pid] },
+    { name: 'consumer', pids: group.pids },
+    { name: 'broker', comm: 'mosquitto' },
+    { name: 'postgres', comm: 'postgres' },
+  ];
   await timed(pub, group, groups, o.warmup, o.warmup, singleMessages(net, 'r', base, 0), 1, { ...o, settleS: 0 });
-  const phase = await timed(pub, group, groups, o.single, o.warmup + o.single, singleMessages(net, 'r', base, o.warmup), 1, o);
+  const phase = await timed(
+    pub,
+    group,
+    groups,
+    o.single,
+    o.warmup + o.single,
+    singleMessages(net, 'r', base, o.warmup),
+    1,
+    o,
+  );
   const { stats } = await group.stats();
   await group.stop();
   const acked = stats.acked_messages ?? 0;
@@ -236,10 +325,21 @@ async function main(): Promise<void> {
   const children: BenchChild[] = [];
   const base = Date.now() - 3_600_000; // an hour ago: inside the parser's age window
   const childEnv = { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'warn', BENCH_NODE: net.nodeId };
-  const tuning = { ingesters: o.ingesters, sessions: o.sessions, concurrent_writes: o.concurrentWrites, batch_max: o.batchMax, batch_wait_ms: o.waitMs, pool_max: o.pool };
+  const tuning = {
+    ingesters: o.ingesters,
+    sessions: o.sessions,
+    concurrent_writes: o.concurrentWrites,
+    batch_max: o.batchMax,
+    batch_wait_ms: o.waitMs,
+    pool_max: o.pool,
+  };
   const context = () => ({
-    ...machineInfo(), loadavg_1m: loadAverage1m(), ingester: `${o.ingesters} child process(es) running startIngester (as npm run ingest) in one share group`,
-    publisher: 'bench process, one MQTT.js client, QoS 1', publish_window: o.window, ...tuning,
+    ...machineInfo(),
+    loadavg_1m: loadAverage1m(),
+    ingester: `${o.ingesters} child process(es) running startIngester (as npm run ingest) in one share group`,
+    publisher: 'bench process, one MQTT.js client, QoS 1',
+    publish_window: o.window,
+    ...tuning,
   });
   const print = (line: Record<string, unknown>) => console.log(JSON.stringify(line));
   try {
@@ -248,13 +348,34 @@ async function main(): Promise<void> {
     let ceiling: Ceiling | undefined;
     if (o.scenarios.has('single')) {
       const sub = await forkChild(join(__dirname, 'lib/subscriber-child.ts'), {
-        ...childEnv, BENCH_MQTT_URL: cfg.mqtt.url, BENCH_MQTT_USERNAME: cfg.mqtt.ops.username, BENCH_MQTT_PASSWORD: cfg.mqtt.ops.password, BENCH_FILTER: readingFilter(net.nodeId),
+        ...childEnv,
+        BENCH_MQTT_URL: cfg.mqtt.url,
+        BENCH_MQTT_USERNAME: cfg.mqtt.ops.username,
+        BENCH_MQTT_PASSWORD: cfg.mqtt.ops.password,
+        BENCH_FILTER: readingFilter(net.nodeId),
       });
       children.push(sub);
-      const subGroups: ProcessGroup[] = [{ name: 'bench', pids: [process.pid] }, { name: 'consumer', pids: [sub.process.pid!] }, { name: 'broker', comm: 'mosquitto' }, { name: 'postgres', comm: 'postgres' }];
+      const subGroups: ProcessGroup[] = [
+        { name: 'bench', pids: [process.pid] },
+        { name: 'consumer', pids: [sub.process.pid!] },
+        { name: 'broker', comm: 'mosquitto' },
+        { name: 'postgres', comm: 'postgres' },
+      ];
       const subscriber = consumerGroup([sub]);
-      await timed(pub, subscriber, subGroups, o.warmup, o.warmup, singleMessages(net, 'r', base, 0), 1, { ...o, settleS: 0 });
-      ref = await timed(pub, subscriber, subGroups, o.single, o.warmup + o.single, singleMessages(net, 'r', base, o.warmup), 1, o);
+      await timed(pub, subscriber, subGroups, o.warmup, o.warmup, singleMessages(net, 'r', base, 0), 1, {
+        ...o,
+        settleS: 0,
+      });
+      ref = await timed(
+        pub,
+        subscriber,
+        subGroups,
+        o.single,
+        o.warmup + o.single,
+        singleMessages(net, 'r', base, o.warmup),
+        1,
+        o,
+      );
       await sub.stop();
       ceiling = await measureCeiling(pub, cfg, o, childEnv, net, base, children);
     }
@@ -262,13 +383,32 @@ async function main(): Promise<void> {
     // --- the ingester under test: `--ingesters` instances in one share group, as deployed to
     // scale out, each in its own process, for the three scenarios.
     const shareGroup = `bench${randomBytes(4).toString('hex')}`;
-    const instances = await Promise.all(Array.from({ length: o.ingesters }, (_, k) => forkChild(join(__dirname, 'lib/ingester-child.ts'), {
-      ...childEnv, MQTT_SHARE_GROUP: shareGroup, BENCH_SESSIONS: String(o.sessions), BENCH_CONCURRENT_WRITES: String(o.concurrentWrites),
-      BENCH_CLIENT_ID: `${net.nodeId}-ing${k}`, INGEST_BATCH_MAX: String(o.batchMax), INGEST_BATCH_WAIT_MS: String(o.waitMs), PG_POOL_MAX: String(o.pool),
-    }, process.env.BENCH_INGESTER_NODE_ARGS?.split(' ').filter(Boolean)))); // e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile the ingester
+    const instances = await Promise.all(
+      Array.from({ length: o.ingesters }, (_, k) =>
+        forkChild(
+          join(__dirname, 'lib/ingester-child.ts'),
+          {
+            ...childEnv,
+            MQTT_SHARE_GROUP: shareGroup,
+            BENCH_SESSIONS: String(o.sessions),
+            BENCH_CONCURRENT_WRITES: String(o.concurrentWrites),
+            BENCH_CLIENT_ID: `${net.nodeId}-ing${k}`,
+            INGEST_BATCH_MAX: String(o.batchMax),
+            INGEST_BATCH_WAIT_MS: String(o.waitMs),
+            PG_POOL_MAX: String(o.pool),
+          },
+          process.env.BENCH_INGESTER_NODE_ARGS?.split(' ').filter(Boolean),
+        ),
+      ),
+    ); // e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile the ingester
     children.push(...instances);
     const ing = consumerGroup(instances);
-    const groups: ProcessGroup[] = [{ name: 'bench', pids: [process.pid] }, { name: 'ingester', pids: ing.pids }, { name: 'broker', comm: 'mosquitto' }, { name: 'postgres', comm: 'postgres' }];
+    const groups: ProcessGroup[] = [
+      { name: 'bench', pids: [process.pid] },
+      { name: 'ingester', pids: ing.pids },
+      { name: 'broker', comm: 'mosquitto' },
+      { name: 'postgres', comm: 'postgres' },
+    ];
     let expected = 0;
     /** Run one phase with latency recording on; returns the phase, its latencies and the ingester's counters over it. */
     const phase = async (count: number, make: Parameters<typeof timed>[5], units: number, ratePerS?: number) => {
@@ -290,18 +430,36 @@ async function main(): Promise<void> {
       const single = await phase(o.single, singleMessages(net, 's', base, o.warmup), 1);
       const singleDb = await stored(db, net.sensors.s);
       print({
-        scenario: 'single', readings_per_s: round(single.p.rate), reference_per_s: round(ref.rate), ratio: round(single.p.rate / ref.rate, 3),
-        p99_latency_ms: single.latency.p99, lost: o.warmup + o.single - singleDb.distinct, duplicated: singleDb.rows - singleDb.distinct,
+        scenario: 'single',
+        readings_per_s: round(single.p.rate),
+        reference_per_s: round(ref.rate),
+        ratio: round(single.p.rate / ref.rate, 3),
+        p99_latency_ms: single.latency.p99,
+        lost: o.warmup + o.single - singleDb.distinct,
+        duplicated: singleDb.rows - singleDb.distinct,
         reference: 'same messages to a plain MQTT.js subscriber (QoS 1, acks at once), no database',
-        ...(ceiling ? {
-          ceiling_per_s: round(ceiling.phase.rate), ceiling_ratio: round(single.p.rate / ceiling.phase.rate, 3),
-          ceiling_lost: ceiling.lost, ceiling_duplicated: ceiling.duplicated, ceiling_elapsed_s: round(ceiling.phase.seconds, 2),
-          ceiling_cpu_cores: ceiling.phase.cpu,
-          ceiling: 'same sessions in one share group, same batcher (size, wait, concurrent writes), ack after an empty commit, no database',
-        } : {}),
-        messages: o.single, elapsed_s: round(single.p.seconds, 2), reference_elapsed_s: round(ref.seconds, 2),
-        latency_ms: single.latency, latency_note: 'at full publish speed: includes queueing in the broker', ...batchFigures(single.ing),
-        cpu_cores: single.p.cpu, reference_cpu_cores: ref.cpu, quiet_before: single.p.quiet && ref.quiet, ...context(),
+        ...(ceiling
+          ? {
+              ceiling_per_s: round(ceiling.phase.rate),
+              ceiling_ratio: round(single.p.rate / ceiling.phase.rate, 3),
+              ceiling_lost: ceiling.lost,
+              ceiling_duplicated: ceiling.duplicated,
+              ceiling_elapsed_s: round(ceiling.phase.seconds, 2),
+              ceiling_cpu_cores: ceiling.phase.cpu,
+              ceiling:
+                'same sessions in one share group, same batcher (size, wait, concurrent writes), ack after an empty commit, no database',
+            }
+          : {}),
+        messages: o.single,
+        elapsed_s: round(single.p.seconds, 2),
+        reference_elapsed_s: round(ref.seconds, 2),
+        latency_ms: single.latency,
+        latency_note: 'at full publish speed: includes queueing in the broker',
+        ...batchFigures(single.ing),
+        cpu_cores: single.p.cpu,
+        reference_cpu_cores: ref.cpu,
+        quiet_before: single.p.quiet && ref.quiet,
+        ...context(),
       });
       singleRate = single.p.rate;
     }
@@ -309,7 +467,11 @@ async function main(): Promise<void> {
     if (o.scenarios.has('batch')) {
       // batch20, reference: raw COPY of as many rows into the same hypertable.
       const readings = o.batches * o.perBatch;
-      const rows = { sensorIds: new Array<string>(readings), ts: new Array<number>(readings), tempC: new Array<number>(readings) };
+      const rows = {
+        sensorIds: new Array<string>(readings),
+        ts: new Array<number>(readings),
+        tempC: new Array<number>(readings),
+      };
       for (let k = 0; k < readings; k++) {
         rows.sensorIds[k] = copySensorIds[k % copySensorIds.length]!;
         rows.ts[k] = base + Math.floor(k / copySensorIds.length);
@@ -323,11 +485,25 @@ async function main(): Promise<void> {
       const batch = await phase(o.batches, batchMessages(net, base, o.perBatch), o.perBatch);
       const batchDb = await stored(db, net.sensors.b);
       print({
-        scenario: `batch${o.perBatch}`, readings_per_s: round(batch.p.rate), reference_per_s: round(copyRate), ratio: round(batch.p.rate / copyRate, 3),
-        p99_latency_ms: batch.latency.p99, lost: readings - batchDb.distinct, duplicated: batchDb.rows - batchDb.distinct,
-        reference: copy.reference, reference_detail: `${copy.reference === 'copy' ? '\\copy from a CSV file' : 'one INSERT … SELECT FROM unnest without ON CONFLICT'} into sensor_readings (${copy.client})`,
-        messages: o.batches, readings, elapsed_s: round(batch.p.seconds, 2), reference_elapsed_s: round(copy.seconds, 2),
-        latency_ms: batch.latency, ...batchFigures(batch.ing), cpu_cores: batch.p.cpu, reference_cpu_cores: copyCpu, quiet_before: batch.p.quiet && copyQuiet.quiet, ...context(),
+        scenario: `batch${o.perBatch}`,
+        readings_per_s: round(batch.p.rate),
+        reference_per_s: round(copyRate),
+        ratio: round(batch.p.rate / copyRate, 3),
+        p99_latency_ms: batch.latency.p99,
+        lost: readings - batchDb.distinct,
+        duplicated: batchDb.rows - batchDb.distinct,
+        reference: copy.reference,
+        reference_detail: `${copy.reference === 'copy' ? '\\copy from a CSV file' : 'one INSERT … SELECT FROM unnest without ON CONFLICT'} into sensor_readings (${copy.client})`,
+        messages: o.batches,
+        readings,
+        elapsed_s: round(batch.p.seconds, 2),
+        reference_elapsed_s: round(copy.seconds, 2),
+        latency_ms: batch.latency,
+        ...batchFigures(batch.ing),
+        cpu_cores: batch.p.cpu,
+        reference_cpu_cores: copyCpu,
+        quiet_before: batch.p.quiet && copyQuiet.quiet,
+        ...context(),
       });
     }
 
@@ -343,18 +519,35 @@ async function main(): Promise<void> {
         [net.sensors.l],
       );
       print({
-        scenario: 'latency', readings_per_s: round(paced.p.rate), reference_per_s: round(singleRate), ratio: round(paced.p.rate / singleRate, 3),
-        p99_latency_ms: paced.latency.p99, lost: count - latDb.distinct, duplicated: latDb.rows - latDb.distinct,
-        reference: 'the maximum rate measured in single', target_rate_per_s: round(rate), messages: count, elapsed_s: round(paced.p.seconds, 2),
-        latency_ms: paced.latency, latency_definition: 'publish (wall clock, carried in seq) → the ingester acknowledges the message, which it does after the batch holding it committed',
-        db_p99_publish_to_txn_start_ms: round(Number(dbLat[0]?.p99 ?? Number.NaN), 1), ...batchFigures(paced.ing), cpu_cores: paced.p.cpu, quiet_before: paced.p.quiet, ...context(),
+        scenario: 'latency',
+        readings_per_s: round(paced.p.rate),
+        reference_per_s: round(singleRate),
+        ratio: round(paced.p.rate / singleRate, 3),
+        p99_latency_ms: paced.latency.p99,
+        lost: count - latDb.distinct,
+        duplicated: latDb.rows - latDb.distinct,
+        reference: 'the maximum rate measured in single',
+        target_rate_per_s: round(rate),
+        messages: count,
+        elapsed_s: round(paced.p.seconds, 2),
+        latency_ms: paced.latency,
+        latency_definition:
+          'publish (wall clock, carried in seq) → the ingester acknowledges the message, which it does after the batch holding it committed',
+        db_p99_publish_to_txn_start_ms: round(Number(dbLat[0]?.p99 ?? Number.NaN), 1),
+        ...batchFigures(paced.ing),
+        cpu_cores: paced.p.cpu,
+        quiet_before: paced.p.quiet,
+        ...context(),
       });
     }
     await ing.stop();
   } finally {
     await Promise.all(children.map((c) => c.close()));
     await pub.endAsync().catch(() => undefined);
-    if (!o.keep) await removeNetwork(db, net, copySensorIds, base).catch((err: Error) => console.error(`bench: cleanup failed: ${err.message}`));
+    if (!o.keep)
+      await removeNetwork(db, net, copySensorIds, base).catch((err: Error) =>
+        console.error(`bench: cleanup failed: ${err.message}`),
+      );
     await db.close();
   }
 }

@@ -15,8 +15,16 @@ import { loadConfig } from '../config';
 import { createDb } from '../db/pool';
 import type { Db } from '../db/pool';
 import {
-  assetChart, assetMktSums, compressReadingChunks, copyPlainReadings, copyReadings, createPlainReadingsTable,
-  deleteReadingsOfSensors, dropPlainReadingsTable, readingStorage, upsertSensorNetwork,
+  assetChart,
+  assetMktSums,
+  compressReadingChunks,
+  copyPlainReadings,
+  copyReadings,
+  createPlainReadingsTable,
+  deleteReadingsOfSensors,
+  dropPlainReadingsTable,
+  readingStorage,
+  upsertSensorNetwork,
 } from '../db/telemetry';
 import type { TelemetrySource } from '../db/telemetry';
 import type { Reading } from '../domain/coldchain/telemetry';
@@ -28,21 +36,37 @@ const DAY = 86_400_000;
 const PREFIX = 'bench-ts-';
 const SENSORS_PER_ASSET = 4;
 
-interface Options { sensors: number; days: number; everyS: number; queries: number; keep: boolean }
+interface Options {
+  sensors: number;
+  days: number;
+  everyS: number;
+  queries: number;
+  keep: boolean;
+}
 
 function options(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
-    options: { sensors: { type: 'string', default: '200' }, days: { type: 'string', default: '30' }, 'every-s': { type: 'string', default: '60' }, queries: { type: 'string', default: '20' }, keep: { type: 'boolean', default: false } },
+    options: {
+      sensors: { type: 'string', default: '200' },
+      days: { type: 'string', default: '30' },
+      'every-s': { type: 'string', default: '60' },
+      queries: { type: 'string', default: '20' },
+      keep: { type: 'boolean', default: false },
+    },
   });
   const int = (name: string, v: string, min: number, max: number) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got ${v}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new Error(`--${name} must be an integer in ${min}..${max}, got ${v}`);
     return n;
   };
   return {
-    sensors: int('sensors', values.sensors, SENSORS_PER_ASSET, 10_000), days: int('days', values.days, 2, 120),
-    everyS: int('every-s', values['every-s'], 1, 3600), queries: int('queries', values.queries, 1, 1000), keep: values.keep,
+    sensors: int('sensors', values.sensors, SENSORS_PER_ASSET, 10_000),
+    days: int('days', values.days, 2, 120),
+    everyS: int('every-s', values['every-s'], 1, 3600),
+    queries: int('queries', values.queries, 1, 1000),
+    keep: values.keep,
   };
 }
 
@@ -51,9 +75,20 @@ function dayOfReadings(sensorId: string, k: number, dayStart: number, everyMs: n
   const out: Reading[] = [];
   for (let ts = dayStart; ts < dayStart + DAY; ts += everyMs) {
     const noise = Math.sin(ts / 7_919 + k) * 0.3;
-    const defrost = (ts % (6 * 3_600_000)) < 20 * 60_000 ? 4 : 0;
+    const defrost = ts % (6 * 3_600_000) < 20 * 60_000 ? 4 : 0;
     const tempC = Math.round((3.5 + 1.2 * Math.sin(ts / 3_600_000 + k) + noise + defrost) * 100) / 100;
-    out.push({ sensorId, assetId: '', nodeId: '', ts, tempC, humidityPct: null, doorOpen: null, batteryPct: null, defrost: null, seq: null });
+    out.push({
+      sensorId,
+      assetId: '',
+      nodeId: '',
+      ts,
+      tempC,
+      humidityPct: null,
+      doorOpen: null,
+      batteryPct: null,
+      defrost: null,
+      seq: null,
+    });
   }
   return out;
 }
@@ -78,7 +113,10 @@ async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<Re
     await fn(i);
     samples.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
-  return summarize(samples.sort((a, b) => a - b), 2);
+  return summarize(
+    samples.sort((a, b) => a - b),
+    2,
+  );
 }
 
 async function main(): Promise<void> {
@@ -92,9 +130,23 @@ async function main(): Promise<void> {
   const sensorIds = Array.from({ length: opt.sensors }, (_, i) => `${PREFIX}s${i}`);
   try {
     await upsertSensorNetwork(db, {
-      nodes: [{ id: `${PREFIX}node`, kind: 'front', name: 'bench node', lat: 31.2, lng: 121.5, radiusKm: 3, zones: ['chilled'] }],
+      nodes: [
+        {
+          id: `${PREFIX}node`,
+          kind: 'front',
+          name: 'bench node',
+          lat: 31.2,
+          lng: 121.5,
+          radiusKm: 3,
+          zones: ['chilled'],
+        },
+      ],
       assets: assets.map((id) => ({ id, nodeId: `${PREFIX}node`, kind: 'fridge', band: 'chilled' })),
-      sensors: sensorIds.map((id, i) => ({ id, assetId: assets[Math.floor(i / SENSORS_PER_ASSET)]!, nodeId: `${PREFIX}node` })),
+      sensors: sensorIds.map((id, i) => ({
+        id,
+        assetId: assets[Math.floor(i / SENSORS_PER_ASSET)]!,
+        nodeId: `${PREFIX}node`,
+      })),
     });
     await deleteReadingsOfSensors(db, PREFIX);
     await createPlainReadingsTable(db);
@@ -112,15 +164,23 @@ async function main(): Promise<void> {
 
     const storage = await readingStorage(db, new Date(from), new Date(to));
     const asset = (i: number) => assets[i % assets.length]!;
-    const chart = (source: TelemetrySource) => (i: number) => assetChart(db, asset(i), new Date(from), new Date(to), '1h', source);
-    const mkt = (source: TelemetrySource) => (i: number) => assetMktSums(db, asset(i), new Date(to - DAY), new Date(to), source);
+    const chart = (source: TelemetrySource) => (i: number) =>
+      assetChart(db, asset(i), new Date(from), new Date(to), '1h', source);
+    const mkt = (source: TelemetrySource) => (i: number) =>
+      assetMktSums(db, asset(i), new Date(to - DAY), new Date(to), source);
     const load1 = loadAverage1m();
     const result = {
       bench: 'timescale',
       ...machineInfo(),
       load_1m_before_queries: load1,
-      sensors: opt.sensors, days: opt.days, every_s: opt.everyS, readings: rows,
-      load_s: loadS, compress_s: compressS, refresh_aggregates_s: refreshS, compressed_chunks: chunks,
+      sensors: opt.sensors,
+      days: opt.days,
+      every_s: opt.everyS,
+      readings: rows,
+      load_s: loadS,
+      compress_s: compressS,
+      refresh_aggregates_s: refreshS,
+      compressed_chunks: chunks,
       bytes_per_reading_plain: Math.round((storage.plainBytes / rows) * 10) / 10,
       bytes_per_reading_compressed: Math.round((storage.compressedBytes / rows) * 10) / 10,
       compression_ratio: Math.round((storage.plainBytes / storage.compressedBytes) * 10) / 10,
@@ -136,7 +196,8 @@ async function main(): Promise<void> {
   } finally {
     if (!opt.keep) {
       // Say so when clean-up fails: the next run would otherwise measure leftovers too.
-      const warn = (what: string) => (err: unknown) => console.error(`clean-up: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+      const warn = (what: string) => (err: unknown) =>
+        console.error(`clean-up: ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
       await deleteReadingsOfSensors(db, PREFIX).catch(warn(`deleting the ${PREFIX}* readings`));
       await refreshAggregates(db, new Date(from), new Date(to - 1)).catch(warn('refreshing the aggregates'));
       await dropPlainReadingsTable(db).catch(warn('dropping bench_readings_plain'));

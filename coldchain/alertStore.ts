@@ -6,7 +6,13 @@ import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { AlertRecord } from '../db/alerts';
 import {
-  alertForUpdate, alertsBySourceForUpdate, appendAlertHistory, insertAlerts, insertAudit, insertComments, updateAlert,
+  alertForUpdate,
+  alertsBySourceForUpdate,
+  appendAlertHistory,
+  insertAlerts,
+  insertAudit,
+  insertComments,
+  updateAlert,
   updateAlerts,
 } from '../db/alerts';
 import { createDeliveriesForEvents, insertEvents } from '../db/webhooks';
@@ -53,11 +59,20 @@ export class AlertRaceError extends Error {
 
 // The write step: alerts first (the other rows refer to them), then their history.
 async function writePlan(c: PoolClient, plan: RuleEventPlan): Promise<void> {
-  const inserted = await insertAlerts(c, plan.created.map((x) => x.alert));
+  const inserted = await insertAlerts(
+    c,
+    plan.created.map((x) => x.alert),
+  );
   if (!inserted.ok) throw new AlertRaceError(inserted.taken);
-  await updateAlerts(c, plan.updated.map((x) => x.alert));
+  await updateAlerts(
+    c,
+    plan.updated.map((x) => x.alert),
+  );
   const changes = [...plan.created, ...plan.updated];
-  await appendAlertHistory(c, changes.map((x) => ({ alertId: x.alert.id, audit: x.audit, comments: x.comments })));
+  await appendAlertHistory(
+    c,
+    changes.map((x) => ({ alertId: x.alert.id, audit: x.audit, comments: x.comments })),
+  );
 }
 
 // Lot checks read lots and telemetry and quarantine what the excursion cost too much; they run
@@ -80,7 +95,9 @@ async function runImpactCheck(c: PoolClient, check: ImpactCheck, now: number): P
  * a pure decision (planRuleEvents), one write. Returns what to do after the commit.
  */
 export async function applyRuleEvents(
-  c: PoolClient, groups: readonly SensorRuleEvents[], opts: ApplyOptions,
+  c: PoolClient,
+  groups: readonly SensorRuleEvents[],
+  opts: ApplyOptions,
 ): Promise<Outbox> {
   const loaded = await alertsBySourceForUpdate(c, sourceIdsOf(groups));
   const plan = planRuleEvents(groups, loaded, { ...opts, newAlertId: () => randomUUID() });
@@ -94,10 +111,19 @@ export async function applyRuleEvents(
 }
 
 /** Outcome of a person's action. */
-export type ActionResult = { ok: true; alert: AlertRecord; outbox: Outbox } | { ok: false; error: AlertError | { code: 'not_found'; message: string } };
+export type ActionResult =
+  | { ok: true; alert: AlertRecord; outbox: Outbox }
+  | { ok: false; error: AlertError | { code: 'not_found'; message: string } };
 
 /** Apply a person's action to an alert in the caller's transaction (locks the alert). */
-export async function actOnAlert(c: PoolClient, alertId: string, action: AlertAction, actor: string, now: number, table: EscalationTable): Promise<ActionResult> {
+export async function actOnAlert(
+  c: PoolClient,
+  alertId: string,
+  action: AlertAction,
+  actor: string,
+  now: number,
+  table: EscalationTable,
+): Promise<ActionResult> {
   const alert = await alertForUpdate(c, alertId);
   if (!alert) return { ok: false, error: { code: 'not_found', message: `no alert ${alertId}` } };
   const applied = applyToRecord(alert, action, actor, now, table);
@@ -105,8 +131,24 @@ export async function actOnAlert(c: PoolClient, alertId: string, action: AlertAc
   await save(c, applied);
   const events: WebhookEventRecord[] = [];
   const data = { alert: alertView(applied.record), actor };
-  if (action.type === 'acknowledge') events.push(webhookRecord('alert.acknowledged', alertActionEventId(alertId, 'acknowledged'), now, data, { alertId, sensorId: alert.sensorId, nodeId: alert.nodeId }));
-  if (action.type === 'resolve') events.push(webhookRecord('alert.resolved', alertActionEventId(alertId, 'resolved'), now, { reason: 'manual', ...data }, { alertId, sensorId: alert.sensorId, nodeId: alert.nodeId }));
+  if (action.type === 'acknowledge')
+    events.push(
+      webhookRecord('alert.acknowledged', alertActionEventId(alertId, 'acknowledged'), now, data, {
+        alertId,
+        sensorId: alert.sensorId,
+        nodeId: alert.nodeId,
+      }),
+    );
+  if (action.type === 'resolve')
+    events.push(
+      webhookRecord(
+        'alert.resolved',
+        alertActionEventId(alertId, 'resolved'),
+        now,
+        { reason: 'manual', ...data },
+        { alertId, sensorId: alert.sensorId, nodeId: alert.nodeId },
+      ),
+    );
   return { ok: true, alert: applied.record, outbox: await publish(c, events) };
 }
 
@@ -114,7 +156,12 @@ export async function actOnAlert(c: PoolClient, alertId: string, action: AlertAc
  * Escalate a locked, open alert whose steps are due at `now`: records the highest level due and
  * publishes one `alert.escalated` per step, so each recipient group is notified once.
  */
-export async function escalateIfDue(c: PoolClient, alert: AlertRecord, now: number, table: EscalationTable): Promise<Outbox> {
+export async function escalateIfDue(
+  c: PoolClient,
+  alert: AlertRecord,
+  now: number,
+  table: EscalationTable,
+): Promise<Outbox> {
   const { due } = escalationDue({ ...alert, comments: [], audit: [] }, now, table);
   if (due.length === 0) {
     const next = nextEscalationAt(alert, table);
@@ -126,15 +173,30 @@ export async function escalateIfDue(c: PoolClient, alert: AlertRecord, now: numb
   if (!applied.ok) return emptyOutbox();
   await save(c, applied);
   const events = due.map((step) =>
-    webhookRecord('alert.escalated', escalationEventId(alert.id, alert.severity, step.level), now, {
-      reason: 'unacknowledged', level: step.level, recipients: step.recipients, delayMs: step.delayMs, alert: alertView(applied.record),
-    }, { alertId: alert.id, sensorId: alert.sensorId, nodeId: alert.nodeId }),
+    webhookRecord(
+      'alert.escalated',
+      escalationEventId(alert.id, alert.severity, step.level),
+      now,
+      {
+        reason: 'unacknowledged',
+        level: step.level,
+        recipients: step.recipients,
+        delayMs: step.delayMs,
+        alert: alertView(applied.record),
+      },
+      { alertId: alert.id, sensorId: alert.sensorId, nodeId: alert.nodeId },
+    ),
   );
   return publish(c, events);
 }
 
 /** Re-check the shelf-life impact of a locked excursion alert (sweep). */
-export async function recheckImpact(c: PoolClient, alert: AlertRecord, profile: RuleProfile, now: number): Promise<Outbox> {
+export async function recheckImpact(
+  c: PoolClient,
+  alert: AlertRecord,
+  profile: RuleProfile,
+  now: number,
+): Promise<Outbox> {
   const outbox = emptyOutbox();
   if (await quarantineForShelfLife(c, alert, profile, now)) outbox.signalAlertIds.push(alert.id);
   return outbox;

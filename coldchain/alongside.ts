@@ -28,7 +28,10 @@ export async function startAlertingAlongside(
       temporal = handle.client;
       close = () => handle.connection.close();
     } catch (err) {
-      logger.warn({ err: (err as Error).message }, 'Temporal unreachable: webhook deliveries and order signals wait in the outbox');
+      logger.warn(
+        { err: (err as Error).message },
+        'Temporal unreachable: webhook deliveries and order signals wait in the outbox',
+      );
     }
   }
   const clientIdPrefix = cfg.alerts.clientIdPrefix ?? `fc-alerts-${hostname()}-${deps.role}`;

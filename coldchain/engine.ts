@@ -3,7 +3,18 @@
 // escalation, shelf-life re-checks, outbox). Several instances may run at once: state rows are
 // locked per sensor (FOR UPDATE, in sensor order), and sweeps skip rows others hold.
 import type { PoolClient } from 'pg';
-import { ensureSensorStates, lockEscalationsDue, lockImpactChecksDue, lockOfflineDue, lockSensorStates, lockUnwatchedSensors, markImpactChecked, saveSensorStates, unsignalledOrders, watchSilentSensors } from '../db/alerts';
+import {
+  ensureSensorStates,
+  lockEscalationsDue,
+  lockImpactChecksDue,
+  lockOfflineDue,
+  lockSensorStates,
+  lockUnwatchedSensors,
+  markImpactChecked,
+  saveSensorStates,
+  unsignalledOrders,
+  watchSilentSensors,
+} from '../db/alerts';
 import type { SensorStateRow } from '../db/alerts';
 import type { Db } from '../db/pool';
 import { unstartedDeliveries } from '../db/webhooks';
@@ -70,7 +81,10 @@ export class AlertEngine {
     if (!row.active) return null;
     const profile = await this.deps.profiles.resolve(row.profileId);
     if (!profile) {
-      this.deps.logger.warn({ sensorId: row.sensorId, profileId: row.profileId }, 'no rule profile for the asset band; sensor not evaluated');
+      this.deps.logger.warn(
+        { sensorId: row.sensorId, profileId: row.profileId },
+        'no rule profile for the asset band; sensor not evaluated',
+      );
       return null;
     }
     return { sensorId: row.sensorId, assetId: row.assetId, nodeId: row.nodeId, profileId: row.profileId, profile };
@@ -78,7 +92,8 @@ export class AlertEngine {
 
   private restore(row: SensorStateRow): SensorRuleState {
     const { state, reset } = restoreState(row.sensorId, row.state);
-    if (reset) this.deps.logger.warn({ sensorId: row.sensorId }, 'stored rule state has another layout; starting afresh');
+    if (reset)
+      this.deps.logger.warn({ sensorId: row.sensorId }, 'stored rule state has another layout; starting afresh');
     return state;
   }
 
@@ -187,7 +202,8 @@ export class AlertEngine {
   async sweepEscalations(now = Date.now()): Promise<Outbox> {
     return this.deps.db.transaction(async (c) => {
       const outbox = emptyOutbox();
-      for (const alert of await lockEscalationsDue(c, now, 200, this.scope)) mergeOutbox(outbox, await escalateIfDue(c, alert, now, this.escalation));
+      for (const alert of await lockEscalationsDue(c, now, 200, this.scope))
+        mergeOutbox(outbox, await escalateIfDue(c, alert, now, this.escalation));
       return outbox;
     });
   }
@@ -196,7 +212,14 @@ export class AlertEngine {
   async sweepImpacts(now = Date.now()): Promise<Outbox> {
     return this.deps.db.transaction(async (c) => {
       const outbox = emptyOutbox();
-      const due = await lockImpactChecksDue(c, now, this.opts.impactRecheckMs ?? 60_000, this.opts.impactSettleMs ?? 5 * 60_000, 100, this.scope);
+      const due = await lockImpactChecksDue(
+        c,
+        now,
+        this.opts.impactRecheckMs ?? 60_000,
+        this.opts.impactSettleMs ?? 5 * 60_000,
+        100,
+        this.scope,
+      );
       for (const alert of due) {
         const profile = await this.deps.profiles.resolve(alert.profileId);
         if (profile) mergeOutbox(outbox, await recheckImpact(c, alert, profile, now));
@@ -213,8 +236,12 @@ export class AlertEngine {
    */
   async sweepOutbox(dispatcher: OutboxDispatcher, now = Date.now()): Promise<{ started: number; signalled: number }> {
     const olderThan = now - (this.opts.outboxGraceMs ?? 5_000);
-    const started = await this.deps.db.transaction(async (c) => dispatcher.startDeliveries(await unstartedDeliveries(c, olderThan, 200, true, this.scope), c));
-    const signalled = await this.deps.db.transaction(async (c) => dispatcher.signalOrders(await unsignalledOrders(c, { olderThan, limit: 200, lock: true, nodeId: this.scope }), c));
+    const started = await this.deps.db.transaction(async (c) =>
+      dispatcher.startDeliveries(await unstartedDeliveries(c, olderThan, 200, true, this.scope), c),
+    );
+    const signalled = await this.deps.db.transaction(async (c) =>
+      dispatcher.signalOrders(await unsignalledOrders(c, { olderThan, limit: 200, lock: true, nodeId: this.scope }), c),
+    );
     return { started, signalled };
   }
 

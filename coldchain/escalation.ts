@@ -24,7 +24,10 @@ export const DEFAULT_ESCALATION: EscalationTable = {
  * When the next escalation step of an alert falls due (epoch ms), or null when none will:
  * not open (acknowledged or resolved), or every step of its severity already notified.
  */
-export function nextEscalationAt(alert: Pick<Alert, 'status' | 'severity' | 'severitySince' | 'escalationLevel'>, table: EscalationTable): number | null {
+export function nextEscalationAt(
+  alert: Pick<Alert, 'status' | 'severity' | 'severitySince' | 'escalationLevel'>,
+  table: EscalationTable,
+): number | null {
   if (alert.status !== 'open') return null;
   const pending = table[alert.severity].filter((s) => s.level > alert.escalationLevel);
   if (pending.length === 0) return null;

@@ -75,7 +75,13 @@ export async function startAlertEvaluator(
   const profiles = new ProfileCache(deps.db, logger);
   await profiles.load();
   const engine = new AlertEngine({ db: deps.db, logger, profiles, metrics }, opts);
-  const dispatcher = new OutboxDispatcher({ db: deps.db, logger, temporal: deps.temporal, taskQueue: opts.taskQueue ?? cfg.temporal.taskQueues.coldchain, delivery: opts.delivery });
+  const dispatcher = new OutboxDispatcher({
+    db: deps.db,
+    logger,
+    temporal: deps.temporal,
+    taskQueue: opts.taskQueue ?? cfg.temporal.taskQueues.coldchain,
+    delivery: opts.delivery,
+  });
   const sessions = opts.sessions ?? DEFAULT_SESSIONS;
   const interval = opts.sweepIntervalMs ?? 5_000;
   const progress = new EvaluatorProgress(opts.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS, interval);
@@ -97,7 +103,8 @@ export async function startAlertEvaluator(
       onWriteError: (err, attempt) => {
         metrics.writeFailures.inc();
         progress.batches.failed(attempt);
-        if (attempt === 1 || attempt % 20 === 0) logger.warn({ err: err.message, attempt }, 'alert batch failed; holding acknowledgements and retrying');
+        if (attempt === 1 || attempt % 20 === 0)
+          logger.warn({ err: err.message, attempt }, 'alert batch failed; holding acknowledgements and retrying');
       },
     },
   );
@@ -107,8 +114,14 @@ export async function startAlertEvaluator(
   const filters = [readingFilter(opts.nodeId), batchFilter(opts.nodeId)].map((f) => sharedTopic(group, f));
   let stopping = false;
   const mqttSessions = await openAckAfterHandlingSessions({
-    url: cfg.mqtt.url, username: cfg.mqtt.username, password: cfg.mqtt.password, clientIdPrefix: prefix, sessions,
-    sessionExpirySeconds: opts.sessionExpirySeconds ?? cfg.ingest.sessionExpirySeconds, filters, logger,
+    url: cfg.mqtt.url,
+    username: cfg.mqtt.username,
+    password: cfg.mqtt.password,
+    clientIdPrefix: prefix,
+    sessions,
+    sessionExpirySeconds: opts.sessionExpirySeconds ?? cfg.ingest.sessionExpirySeconds,
+    filters,
+    logger,
     handle: async (topic, payload) => {
       const finish = progress.batches.begin();
       try {

@@ -19,7 +19,11 @@ export function offlineDueAt(state: SensorRuleState, profile: Pick<RuleProfile, 
  * evaluator's start when that is later (nobody watched before; an outage is not blamed on the
  * time the evaluator was down). A state that has a reading or a watch start keeps it.
  */
-export function watchNeverReported(state: SensorRuleState, registeredAt: number, evaluatorStartedAt: number): SensorRuleState {
+export function watchNeverReported(
+  state: SensorRuleState,
+  registeredAt: number,
+  evaluatorStartedAt: number,
+): SensorRuleState {
   if (state.lastTs !== null || state.watchSince !== null) return state;
   return { ...state, watchSince: Math.max(registeredAt, evaluatorStartedAt) };
 }
@@ -30,6 +34,7 @@ export function watchNeverReported(state: SensorRuleState, registeredAt: number,
  */
 export function restoreState(sensorId: string, stored: unknown): { state: SensorRuleState; reset: boolean } {
   const s = stored as Partial<SensorRuleState> | null;
-  if (s && s.stateVersion === RULE_STATE_VERSION && s.sensorId === sensorId) return { state: s as SensorRuleState, reset: false };
+  if (s && s.stateVersion === RULE_STATE_VERSION && s.sensorId === sensorId)
+    return { state: s as SensorRuleState, reset: false };
   return { state: initialRuleState(sensorId, s?.watchSince ?? null), reset: true };
 }

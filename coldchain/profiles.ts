@@ -30,7 +30,11 @@ export class ProfileCache {
         for (const row of rows) {
           const v = validateProfile(row.profile);
           if (v.ok && v.profile.id === row.id) next[row.id] = v.profile;
-          else this.logger.error({ profileId: row.id, errors: v.ok ? ['id does not match the row'] : v.errors }, 'invalid rule profile ignored');
+          else
+            this.logger.error(
+              { profileId: row.id, errors: v.ok ? ['id does not match the row'] : v.errors },
+              'invalid rule profile ignored',
+            );
         }
         this.custom = next;
         this.loadedAt = Date.now();

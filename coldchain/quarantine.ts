@@ -23,15 +23,26 @@ interface LotVerdict {
  * episode began (orderExposure). In flight ones get a signal; those delivered since are recorded
  * as delivered_exposed (the customer must be told; a workflow signal cannot help).
  */
-async function orderImpacts(c: PoolClient, alert: AlertRecord, lotIds: readonly string[], byLot: ReadonlyMap<string, LotVerdict>): Promise<NewImpact[]> {
+async function orderImpacts(
+  c: PoolClient,
+  alert: AlertRecord,
+  lotIds: readonly string[],
+  byLot: ReadonlyMap<string, LotVerdict>,
+): Promise<NewImpact[]> {
   const impacts: NewImpact[] = [];
   for (const { orderId, holdings } of await orderHoldingsOfLots(c, lotIds)) {
     const exposure = orderExposure(holdings, alert.windowStart);
     if (!exposure.impacted) continue;
     const reason = [...new Set(exposure.lotIds.map((l) => byLot.get(l)?.reason ?? 'quarantined'))].sort().join(',');
     const base = { alertId: alert.id, kind: 'order' as const, refId: orderId, reason, lotIds: exposure.lotIds };
-    if (exposure.status === 'in_flight') impacts.push({ ...base, detail: `holds quarantined lots ${exposure.lotIds.join(', ')}` });
-    else impacts.push({ ...base, detail: `delivered ${new Date(exposure.deliveredAt).toISOString()} from lots ${exposure.lotIds.join(', ')} exposed to the excursion`, settled: DELIVERED_EXPOSED });
+    if (exposure.status === 'in_flight')
+      impacts.push({ ...base, detail: `holds quarantined lots ${exposure.lotIds.join(', ')}` });
+    else
+      impacts.push({
+        ...base,
+        detail: `delivered ${new Date(exposure.deliveredAt).toISOString()} from lots ${exposure.lotIds.join(', ')} exposed to the excursion`,
+        settled: DELIVERED_EXPOSED,
+      });
   }
   return impacts;
 }
@@ -40,21 +51,45 @@ async function orderImpacts(c: PoolClient, alert: AlertRecord, lotIds: readonly 
  * Quarantine the lots (those still available), record them and the orders they impact as the
  * alert's impacts. Returns true when orders were recorded that need a signal.
  */
-async function quarantineAndRecord(c: PoolClient, alert: AlertRecord, verdicts: readonly LotVerdict[]): Promise<boolean> {
+async function quarantineAndRecord(
+  c: PoolClient,
+  alert: AlertRecord,
+  verdicts: readonly LotVerdict[],
+): Promise<boolean> {
   if (verdicts.length === 0) return false;
   const byLot = new Map(verdicts.map((v) => [v.lotId, v]));
-  const changed = await quarantineLots(c, verdicts.map((v) => ({ lotId: v.lotId, reason: `${v.reason}: ${v.detail} (alert ${alert.id})` })));
+  const changed = await quarantineLots(
+    c,
+    verdicts.map((v) => ({ lotId: v.lotId, reason: `${v.reason}: ${v.detail} (alert ${alert.id})` })),
+  );
   if (changed.length === 0) return false;
-  await insertImpacts(c, changed.map((lotId) => ({ alertId: alert.id, kind: 'lot' as const, refId: lotId, reason: byLot.get(lotId)!.reason, detail: byLot.get(lotId)!.detail, lotIds: [lotId] })));
+  await insertImpacts(
+    c,
+    changed.map((lotId) => ({
+      alertId: alert.id,
+      kind: 'lot' as const,
+      refId: lotId,
+      reason: byLot.get(lotId)!.reason,
+      detail: byLot.get(lotId)!.detail,
+      lotIds: [lotId],
+    })),
+  );
   const orders = await orderImpacts(c, alert, changed, byLot);
   await insertImpacts(c, orders);
   return orders.some((o) => o.settled === undefined);
 }
 
 /** A hard limit was breached at `at`: every available lot at the asset then is quarantined. */
-export async function quarantineForHardLimit(c: PoolClient, alert: AlertRecord, at: number, detail: string): Promise<boolean> {
+export async function quarantineForHardLimit(
+  c: PoolClient,
+  alert: AlertRecord,
+  at: number,
+  detail: string,
+): Promise<boolean> {
   const lots = await lotsAtAssetDuring(c, alert.assetId, at, at);
-  const verdicts = lots.filter((l) => l.status === 'available').map((l) => ({ lotId: l.lotId, reason: 'hard_limit_breached', detail }));
+  const verdicts = lots
+    .filter((l) => l.status === 'available')
+    .map((l) => ({ lotId: l.lotId, reason: 'hard_limit_breached', detail }));
   return quarantineAndRecord(c, alert, verdicts);
 }
 
@@ -64,21 +99,41 @@ export async function quarantineForHardLimit(c: PoolClient, alert: AlertRecord, 
  * `extra` readings not stored yet (the evaluator's current batch). Returns true when orders
  * were recorded.
  */
-export async function quarantineForShelfLife(c: PoolClient, alert: AlertRecord, profile: RuleProfile, now: number, extra: readonly TempPoint[] = []): Promise<boolean> {
+export async function quarantineForShelfLife(
+  c: PoolClient,
+  alert: AlertRecord,
+  profile: RuleProfile,
+  now: number,
+  extra: readonly TempPoint[] = [],
+): Promise<boolean> {
   const from = alert.windowStart;
   const to = Math.max(from, alert.windowEnd ?? now);
   const lots = (await lotsAtAssetDuring(c, alert.assetId, from, to)).filter((l) => l.status === 'available');
   if (lots.length === 0) return false;
   const maxGapMs = profile.offlineTimeoutSec * 1000;
   const stored = await sensorTemps(c, alert.sensorId, from - maxGapMs, to);
-  const points = mergePoints(stored, extra.filter((p) => p.ts >= from - maxGapMs && p.ts <= to));
+  const points = mergePoints(
+    stored,
+    extra.filter((p) => p.ts >= from - maxGapMs && p.ts <= to),
+  );
   const verdicts: LotVerdict[] = [];
   for (const lot of lots) {
     const v = exposureVerdict({
-      points, from: lot.from, to: lot.to, maxGapMs, now, expiresOn: lot.expiresOn, minShelfLifeDays: lot.minShelfLifeDays,
+      points,
+      from: lot.from,
+      to: lot.to,
+      maxGapMs,
+      now,
+      expiresOn: lot.expiresOn,
+      minShelfLifeDays: lot.minShelfLifeDays,
       params: { q10: lot.q10, refTempC: lot.refTempC, shelfLifeDaysAtRef: lot.shelfLifeDaysAtRef },
     });
-    if (v.decision.quarantine) verdicts.push({ lotId: lot.lotId, reason: v.decision.reason, detail: `${v.decision.detail}; excursion cost ${v.excessDays.toFixed(2)} d` });
+    if (v.decision.quarantine)
+      verdicts.push({
+        lotId: lot.lotId,
+        reason: v.decision.reason,
+        detail: `${v.decision.detail}; excursion cost ${v.excessDays.toFixed(2)} d`,
+      });
   }
   return quarantineAndRecord(c, alert, verdicts);
 }
@@ -92,11 +147,24 @@ export const IN_TRANSIT_EXPOSED = 'in_transit_exposed';
  * marked (the receipt quarantines the lots they become) and each transfer is recorded as an
  * impact of the alert.
  */
-export async function exposeInTransit(c: PoolClient, alert: AlertRecord, reason: string, detail: string): Promise<void> {
+export async function exposeInTransit(
+  c: PoolClient,
+  alert: AlertRecord,
+  reason: string,
+  detail: string,
+): Promise<void> {
   const exposure = `${reason} on ${alert.assetId}: ${detail} (alert ${alert.id})`;
   const transfers = await exposeShippedPicks(c, alert.assetId, alert.id, exposure);
-  await insertImpacts(c, transfers.map((t) => ({
-    alertId: alert.id, kind: 'transfer' as const, refId: t.transferId, reason, lotIds: t.lotIds, settled: IN_TRANSIT_EXPOSED,
-    detail: `in transit in ${alert.assetId}: lots ${t.lotIds.join(', ')} exposed`,
-  })));
+  await insertImpacts(
+    c,
+    transfers.map((t) => ({
+      alertId: alert.id,
+      kind: 'transfer' as const,
+      refId: t.transferId,
+      reason,
+      lotIds: t.lotIds,
+      settled: IN_TRANSIT_EXPOSED,
+      detail: `in transit in ${alert.assetId}: lots ${t.lotIds.join(', ')} exposed`,
+    })),
+  );
 }

@@ -48,7 +48,15 @@ export interface SensorWindowEvidence {
  * it cannot settle (domain/coldchain/evidence.ts); MKT and mean are sample-and-hold weighted
  * per reading, which no bucket sum carries, so the database computes them from raw readings.
  */
-export async function sensorWindowEvidence(q: Queryable, sensorId: string, band: Band | null, from: number, to: number, maxGapMs: number, now = Date.now()): Promise<SensorWindowEvidence> {
+export async function sensorWindowEvidence(
+  q: Queryable,
+  sensorId: string,
+  band: Band | null,
+  from: number,
+  to: number,
+  maxGapMs: number,
+  now = Date.now(),
+): Promise<SensorWindowEvidence> {
   const end = Math.min(to, now);
   const w = { band: band ?? { lowC: null, highC: null }, from, end, maxGapMs };
   const { buckets, stale } = await sensorMinuteBuckets(q, sensorId, from - maxGapMs, end);
@@ -75,7 +83,15 @@ export async function sensorWindowEvidence(q: Queryable, sensorId: string, band:
 }
 
 /** One sensor's figures over [from, to] (see sensorWindowEvidence). */
-export async function sensorWindowFigures(q: Queryable, sensorId: string, band: Band | null, from: number, to: number, maxGapMs: number, now = Date.now()): Promise<SensorWindowFigures> {
+export async function sensorWindowFigures(
+  q: Queryable,
+  sensorId: string,
+  band: Band | null,
+  from: number,
+  to: number,
+  maxGapMs: number,
+  now = Date.now(),
+): Promise<SensorWindowFigures> {
   return (await sensorWindowEvidence(q, sensorId, band, from, to, maxGapMs, now)).figures;
 }
 
@@ -93,11 +109,17 @@ export async function assetColdChainReport(
   const band = profile?.band ?? null;
   const maxGapMs = (profile?.offlineTimeoutSec ?? 600) * 1000;
   const sensors: SensorWindowFigures[] = [];
-  for (const s of asset.sensorIds) sensors.push(await sensorWindowFigures(q, s, band, window.from, window.to, maxGapMs, now));
+  for (const s of asset.sensorIds)
+    sensors.push(await sensorWindowFigures(q, s, band, window.from, window.to, maxGapMs, now));
   const mkts = sensors.map((s) => s.mktC).filter((x): x is number => x !== null);
   return {
-    assetId, nodeId: asset.nodeId, profileId: asset.profileId, band,
-    from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString(), sensors,
+    assetId,
+    nodeId: asset.nodeId,
+    profileId: asset.profileId,
+    band,
+    from: new Date(window.from).toISOString(),
+    to: new Date(window.to).toISOString(),
+    sensors,
     worst: {
       mktC: mkts.length ? Math.max(...mkts) : null,
       aboveMs: Math.max(0, ...sensors.map((s) => s.timeOutOfBand.aboveMs)),

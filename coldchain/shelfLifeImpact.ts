@@ -61,9 +61,16 @@ export function exposureVerdict(input: ExposureInput): ExposureVerdict {
   const daysToExpiry = (expiry - input.now) / DAY_MS;
   let consumedDays: number;
   try {
-    consumedDays = shelfLifeConsumed(windowPoints(input.points, input.from, input.to), input.params, { endTs: input.to, maxGapMs: input.maxGapMs });
+    consumedDays = shelfLifeConsumed(windowPoints(input.points, input.from, input.to), input.params, {
+      endTs: input.to,
+      maxGapMs: input.maxGapMs,
+    });
   } catch {
-    const decision = quarantineDecision({ hardLimitBreached: false, remainingShelfLifeDays: null, minShelfLifeDays: input.minShelfLifeDays });
+    const decision = quarantineDecision({
+      hardLimitBreached: false,
+      remainingShelfLifeDays: null,
+      minShelfLifeDays: input.minShelfLifeDays,
+    });
     return { decision, consumedDays: Number.NaN, excessDays: Number.NaN, daysToExpiry, remainingDays: null };
   }
   const elapsedDays = Math.max(0, input.to - input.from) / DAY_MS;
@@ -72,8 +79,18 @@ export function exposureVerdict(input: ExposureInput): ExposureVerdict {
   // An exposure that cost nothing (e.g. a cold dip, which slows spoilage) is not the reason
   // for anything, whatever the lot's age: only a cost can push a lot below its minimum.
   if (excessDays === 0 && remainingDays !== null) {
-    return { decision: { quarantine: false, reason: 'ok', detail: 'the exposure cost no shelf life' }, consumedDays, excessDays, daysToExpiry, remainingDays };
+    return {
+      decision: { quarantine: false, reason: 'ok', detail: 'the exposure cost no shelf life' },
+      consumedDays,
+      excessDays,
+      daysToExpiry,
+      remainingDays,
+    };
   }
-  const decision = quarantineDecision({ hardLimitBreached: false, remainingShelfLifeDays: remainingDays, minShelfLifeDays: input.minShelfLifeDays });
+  const decision = quarantineDecision({
+    hardLimitBreached: false,
+    remainingShelfLifeDays: remainingDays,
+    minShelfLifeDays: input.minShelfLifeDays,
+  });
   return { decision, consumedDays, excessDays, daysToExpiry, remainingDays };
 }

@@ -34,11 +34,29 @@ export interface AlertView {
 /** Render an alert record. */
 export function alertView(a: AlertRecord): AlertView {
   return {
-    id: a.id, sourceId: a.sourceId, kind: a.kind, rule: a.rule, title: a.title, status: a.status, severity: a.severity,
-    sensorId: a.sensorId, assetId: a.assetId, nodeId: a.nodeId, profileId: a.profileId,
-    openedAt: iso(a.openedAt)!, severitySince: iso(a.severitySince)!, acknowledgedAt: iso(a.acknowledgedAt), acknowledgedBy: a.acknowledgedBy,
-    resolvedAt: iso(a.resolvedAt), resolvedBy: a.resolvedBy, assignee: a.assignee, escalationLevel: a.escalationLevel,
-    nextEscalationAt: iso(a.nextEscalationAt), window: { start: iso(a.windowStart)!, end: iso(a.windowEnd) }, peakC: a.peakC, thresholdC: a.thresholdC,
+    id: a.id,
+    sourceId: a.sourceId,
+    kind: a.kind,
+    rule: a.rule,
+    title: a.title,
+    status: a.status,
+    severity: a.severity,
+    sensorId: a.sensorId,
+    assetId: a.assetId,
+    nodeId: a.nodeId,
+    profileId: a.profileId,
+    openedAt: iso(a.openedAt)!,
+    severitySince: iso(a.severitySince)!,
+    acknowledgedAt: iso(a.acknowledgedAt),
+    acknowledgedBy: a.acknowledgedBy,
+    resolvedAt: iso(a.resolvedAt),
+    resolvedBy: a.resolvedBy,
+    assignee: a.assignee,
+    escalationLevel: a.escalationLevel,
+    nextEscalationAt: iso(a.nextEscalationAt),
+    window: { start: iso(a.windowStart)!, end: iso(a.windowEnd) },
+    peakC: a.peakC,
+    thresholdC: a.thresholdC,
   };
 }
 
@@ -58,7 +76,14 @@ export interface TriggerView {
 /** Render a rule event. */
 export function triggerView(e: RuleEvent): TriggerView {
   return {
-    ruleEventId: e.id, type: e.type, rule: e.rule, ts: iso(e.ts)!, startTs: iso(e.startTs)!, tempC: e.tempC, thresholdC: e.thresholdC,
-    peakC: e.peakC, detail: e.detail,
+    ruleEventId: e.id,
+    type: e.type,
+    rule: e.rule,
+    ts: iso(e.ts)!,
+    startTs: iso(e.startTs)!,
+    tempC: e.tempC,
+    thresholdC: e.thresholdC,
+    peakC: e.peakC,
+    detail: e.detail,
   };
 }

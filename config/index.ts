@@ -42,7 +42,11 @@ export interface Config {
     readonly sessionExpirySeconds: number;
     readonly metricsPort: number;
   };
-  readonly alerts: { readonly evaluatorAlongside: boolean; readonly shareGroup: string; readonly clientIdPrefix?: string };
+  readonly alerts: {
+    readonly evaluatorAlongside: boolean;
+    readonly shareGroup: string;
+    readonly clientIdPrefix?: string;
+  };
   /** Tokens are signed with `tokenSecret`; `previousTokenSecret` (during a rotation) only verifies. */
   readonly auth: { readonly tokenSecret: string; readonly previousTokenSecret?: string };
   /** PII_ENCRYPTION_KEY, and how long personal data of finished orders is kept (PII_RETENTION_DAYS). */
@@ -86,10 +90,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: e.DEMO ?? !production,
     db: { connectionString, poolMax: e.PG_POOL_MAX },
     temporal: {
-      address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiUrl: e.TEMPORAL_UI_URL,
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      uiUrl: e.TEMPORAL_UI_URL,
       // TEMPORAL_TASK_QUEUE, older and more specific, wins: a test's throwaway queue, or the
       // single queue of a deployment from before queues per area.
-      taskQueues: e.TEMPORAL_TASK_QUEUE ? taskQueuesBeside(e.TEMPORAL_TASK_QUEUE) : taskQueuesFor(e.TEMPORAL_TASK_QUEUE_PREFIX),
+      taskQueues: e.TEMPORAL_TASK_QUEUE
+        ? taskQueuesBeside(e.TEMPORAL_TASK_QUEUE)
+        : taskQueuesFor(e.TEMPORAL_TASK_QUEUE_PREFIX),
       // Payload encryption is off on the local stack (so the dev UI shows payloads) and required in production.
       ...(e.PAYLOAD_CODEC_KEY ? { payloadKey: e.PAYLOAD_CODEC_KEY } : {}),
     },
@@ -97,8 +105,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: e.MQTT_URL,
       username: e.MQTT_USERNAME,
       password: secret('MQTT_PASSWORD', e.MQTT_PASSWORD, DEV_DEFAULTS.mqttPassword),
-      device: { username: e.MQTT_DEVICE_USERNAME, password: secret('MQTT_DEVICE_PASSWORD', e.MQTT_DEVICE_PASSWORD, DEV_DEFAULTS.mqttDevicePassword) },
-      ops: { username: e.MQTT_OPS_USERNAME, password: secret('MQTT_OPS_PASSWORD', e.MQTT_OPS_PASSWORD, DEV_DEFAULTS.mqttOpsPassword) },
+      device: {
+        username: e.MQTT_DEVICE_USERNAME,
+        password: secret('MQTT_DEVICE_PASSWORD', e.MQTT_DEVICE_PASSWORD, DEV_DEFAULTS.mqttDevicePassword),
+      },
+      ops: {
+        username: e.MQTT_OPS_USERNAME,
+        password: secret('MQTT_OPS_PASSWORD', e.MQTT_OPS_PASSWORD, DEV_DEFAULTS.mqttOpsPassword),
+      },
       shareGroup: e.MQTT_SHARE_GROUP,
       // Devices use the TLS listener. With MQTT_URL set the local stack runs no broker, so that
       // broker is the devices' too unless MQTT_DEVICE_URL says otherwise.
@@ -106,7 +120,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ...(mqttCaFile ? { caFile: mqttCaFile } : {}),
     },
     ingest: {
-      batchMax: e.INGEST_BATCH_MAX, batchWaitMs: e.INGEST_BATCH_WAIT_MS, bufferMax: e.INGEST_BUFFER_MAX,
+      batchMax: e.INGEST_BATCH_MAX,
+      batchWaitMs: e.INGEST_BATCH_WAIT_MS,
+      bufferMax: e.INGEST_BUFFER_MAX,
       ...(e.INGEST_CLIENT_ID ? { clientIdPrefix: e.INGEST_CLIENT_ID } : {}),
       sessions: e.INGEST_SESSIONS,
       // A day covers an ingester's outage in production; elsewhere sessions of stopped
@@ -118,7 +134,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       // Test processes must not join the shared `alerts` group with sessions that outlive them.
       evaluatorAlongside: e.ALERTS_EVALUATOR ?? e.FRESHCHAIN_PROFILE !== 'test',
       shareGroup: e.ALERTS_SHARE_GROUP,
-      ...(e.ALERTS_CLIENT_ID ?? e.INGEST_CLIENT_ID ? { clientIdPrefix: e.ALERTS_CLIENT_ID ?? `${e.INGEST_CLIENT_ID}-alerts` } : {}),
+      ...((e.ALERTS_CLIENT_ID ?? e.INGEST_CLIENT_ID)
+        ? { clientIdPrefix: e.ALERTS_CLIENT_ID ?? `${e.INGEST_CLIENT_ID}-alerts` }
+        : {}),
     },
     auth: {
       tokenSecret: secret('API_TOKEN_SECRET', e.API_TOKEN_SECRET, DEV_DEFAULTS.apiTokenSecret),
@@ -128,13 +146,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       areas: e.WORKER_AREAS ?? [...TASK_QUEUE_AREAS],
       ...(e.WORKFLOW_BUNDLE ? { workflowBundlePath: e.WORKFLOW_BUNDLE } : {}),
     },
-    pii: { key: secret('PII_ENCRYPTION_KEY', e.PII_ENCRYPTION_KEY, DEV_DEFAULTS.piiKey), retentionDays: e.PII_RETENTION_DAYS },
+    pii: {
+      key: secret('PII_ENCRYPTION_KEY', e.PII_ENCRYPTION_KEY, DEV_DEFAULTS.piiKey),
+      retentionDays: e.PII_RETENTION_DAYS,
+    },
     ...(e.WORKER_METRICS_BIND === 'off' ? {} : { workerMetricsBind: e.WORKER_METRICS_BIND }),
   };
   if (production && !e.PAYLOAD_CODEC_KEY) missing.push('PAYLOAD_CODEC_KEY');
   // Rotating back to the published development secret would accept anyone's tokens.
-  if (production && e.API_TOKEN_SECRET_PREVIOUS === DEV_DEFAULTS.apiTokenSecret) throw new ConfigError('API_TOKEN_SECRET_PREVIOUS: the development secret is refused in production');
-  if (missing.length) throw new ConfigError(`production profile needs these set in the environment: ${missing.join(', ')}`);
+  if (production && e.API_TOKEN_SECRET_PREVIOUS === DEV_DEFAULTS.apiTokenSecret)
+    throw new ConfigError('API_TOKEN_SECRET_PREVIOUS: the development secret is refused in production');
+  if (missing.length)
+    throw new ConfigError(`production profile needs these set in the environment: ${missing.join(', ')}`);
   return deepFreeze(config);
 }
 

@@ -22,7 +22,8 @@ export async function loadCustomProfiles(db: Queryable): Promise<{ id: string; p
 
 /** Create or replace a custom profile (already validated). */
 export async function upsertProfile(db: Queryable, profile: RuleProfile): Promise<void> {
-  await rowsOf(db,
+  await rowsOf(
+    db,
     `INSERT INTO alert_rule_profiles (id, profile) VALUES ($1, $2)
      ON CONFLICT (id) DO UPDATE SET profile = EXCLUDED.profile, updated_at = now()`,
     [profile.id, JSON.stringify(profile)],
@@ -47,7 +48,11 @@ export interface SensorStateRow {
  * Create missing state rows for registered sensors (unknown ids are skipped: the ingester
  * dead-letters their readings). `initial` builds the fresh state of one sensor.
  */
-export async function ensureSensorStates(c: Queryable, sensorIds: readonly string[], initial: (sensorId: string) => SensorRuleState): Promise<void> {
+export async function ensureSensorStates(
+  c: Queryable,
+  sensorIds: readonly string[],
+  initial: (sensorId: string) => SensorRuleState,
+): Promise<void> {
   if (sensorIds.length === 0) return;
   // Sorted, so two evaluators inserting overlapping sets take the index locks in one order.
   const ids = [...new Set(sensorIds)].sort();
@@ -83,7 +88,12 @@ export async function lockSensorStates(c: Queryable, sensorIds: readonly string[
  * Lock up to `limit` sensors whose offline deadline has passed, skipping rows another instance
  * holds (an evaluator mid-batch, or another sweep): those are handled there or next time.
  */
-export async function lockOfflineDue(c: Queryable, now: number, limit: number, nodeId: string | null = null): Promise<SensorStateRow[]> {
+export async function lockOfflineDue(
+  c: Queryable,
+  now: number,
+  limit: number,
+  nodeId: string | null = null,
+): Promise<SensorStateRow[]> {
   const { rows } = await c.query<SensorStateRow>(
     `SELECT st.sensor_id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band AS "profileId", s.active, st.state
        FROM alert_sensor_state st JOIN sensors s ON s.id = st.sensor_id JOIN assets a ON a.id = s.asset_id
@@ -100,7 +110,12 @@ export async function lockOfflineDue(c: Queryable, now: number, limit: number, n
  * Create state rows for active sensors that have none yet (never reported), so the offline sweep
  * can watch them; `lockUnwatchedSensors` then gives them their deadline. Returns how many.
  */
-export async function watchSilentSensors(c: Queryable, initial: (sensorId: string) => SensorRuleState, nodeId: string | null = null, limit = 1000): Promise<number> {
+export async function watchSilentSensors(
+  c: Queryable,
+  initial: (sensorId: string) => SensorRuleState,
+  nodeId: string | null = null,
+  limit = 1000,
+): Promise<number> {
   const { rows } = await c.query<{ id: string }>(
     `SELECT s.id FROM sensors s
       WHERE s.active AND ($2::text IS NULL OR s.node_id = $2) AND NOT EXISTS (SELECT 1 FROM alert_sensor_state st WHERE st.sensor_id = s.id)
@@ -108,7 +123,11 @@ export async function watchSilentSensors(c: Queryable, initial: (sensorId: strin
     [limit, nodeId],
   );
   if (rows.length === 0) return 0;
-  await ensureSensorStates(c, rows.map((r) => r.id), initial);
+  await ensureSensorStates(
+    c,
+    rows.map((r) => r.id),
+    initial,
+  );
   return rows.length;
 }
 
@@ -124,7 +143,11 @@ export interface UnwatchedSensorRow extends SensorStateRow {
  * update first so rows that stay unwatchable (no profile) do not starve the others; rows another
  * instance holds are skipped.
  */
-export async function lockUnwatchedSensors(c: Queryable, limit: number, nodeId: string | null = null): Promise<UnwatchedSensorRow[]> {
+export async function lockUnwatchedSensors(
+  c: Queryable,
+  limit: number,
+  nodeId: string | null = null,
+): Promise<UnwatchedSensorRow[]> {
   const { rows } = await c.query<SensorStateRow & { registeredAt: Date }>(
     `SELECT st.sensor_id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band AS "profileId", s.active, st.state,
             s.registered_at AS "registeredAt"
@@ -140,13 +163,21 @@ export async function lockUnwatchedSensors(c: Queryable, limit: number, nodeId: 
 }
 
 /** Persist new states; `offlineDueAt` null means "not watched for silence" (offline already). */
-export async function saveSensorStates(c: Queryable, rows: readonly { state: SensorRuleState; offlineDueAt: number | null }[]): Promise<void> {
+export async function saveSensorStates(
+  c: Queryable,
+  rows: readonly { state: SensorRuleState; offlineDueAt: number | null }[],
+): Promise<void> {
   if (rows.length === 0) return;
   await c.query(
     `UPDATE alert_sensor_state st SET state = t.state::jsonb, last_ts = t.last_ts, offline_due_at = t.due, updated_at = now()
        FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS t(id, state, last_ts, due)
       WHERE st.sensor_id = t.id`,
-    [rows.map((r) => r.state.sensorId), rows.map((r) => JSON.stringify(r.state)), rows.map((r) => ts(r.state.lastTs)), rows.map((r) => ts(r.offlineDueAt))],
+    [
+      rows.map((r) => r.state.sensorId),
+      rows.map((r) => JSON.stringify(r.state)),
+      rows.map((r) => ts(r.state.lastTs)),
+      rows.map((r) => ts(r.offlineDueAt)),
+    ],
   );
 }
 
@@ -177,21 +208,62 @@ const ALERT_COLUMNS = `id, source_id, kind, rule, sensor_id, asset_id, node_id, 
   window_start, window_end, peak_c, threshold_c, impact_checked_at, updated_at`;
 
 interface AlertDbRow {
-  id: string; source_id: string; kind: AlertKind; rule: string; sensor_id: string; asset_id: string; node_id: string; profile_id: string;
-  title: string; status: AlertStatus; severity: AlertSeverity; severity_since: Date; opened_at: Date; acknowledged_at: Date | null;
-  acknowledged_by: string | null; resolved_at: Date | null; resolved_by: string | null; assignee: string | null; escalation_level: number;
-  next_escalation_at: Date | null; window_start: Date; window_end: Date | null; peak_c: number | null; threshold_c: number | null;
-  impact_checked_at: Date | null; updated_at: Date;
+  id: string;
+  source_id: string;
+  kind: AlertKind;
+  rule: string;
+  sensor_id: string;
+  asset_id: string;
+  node_id: string;
+  profile_id: string;
+  title: string;
+  status: AlertStatus;
+  severity: AlertSeverity;
+  severity_since: Date;
+  opened_at: Date;
+  acknowledged_at: Date | null;
+  acknowledged_by: string | null;
+  resolved_at: Date | null;
+  resolved_by: string | null;
+  assignee: string | null;
+  escalation_level: number;
+  next_escalation_at: Date | null;
+  window_start: Date;
+  window_end: Date | null;
+  peak_c: number | null;
+  threshold_c: number | null;
+  impact_checked_at: Date | null;
+  updated_at: Date;
 }
 
 function toRecord(r: AlertDbRow): AlertRecord {
   return {
-    id: r.id, sourceId: r.source_id, kind: r.kind, rule: r.rule, sensorId: r.sensor_id, assetId: r.asset_id, nodeId: r.node_id,
-    profileId: r.profile_id, title: r.title, status: r.status, severity: r.severity, severitySince: r.severity_since.getTime(),
-    openedAt: r.opened_at.getTime(), acknowledgedAt: ms(r.acknowledged_at), acknowledgedBy: r.acknowledged_by,
-    resolvedAt: ms(r.resolved_at), resolvedBy: r.resolved_by, assignee: r.assignee, escalationLevel: r.escalation_level,
-    nextEscalationAt: ms(r.next_escalation_at), windowStart: r.window_start.getTime(), windowEnd: ms(r.window_end),
-    peakC: r.peak_c, thresholdC: r.threshold_c, impactCheckedAt: ms(r.impact_checked_at), updatedAt: r.updated_at.getTime(),
+    id: r.id,
+    sourceId: r.source_id,
+    kind: r.kind,
+    rule: r.rule,
+    sensorId: r.sensor_id,
+    assetId: r.asset_id,
+    nodeId: r.node_id,
+    profileId: r.profile_id,
+    title: r.title,
+    status: r.status,
+    severity: r.severity,
+    severitySince: r.severity_since.getTime(),
+    openedAt: r.opened_at.getTime(),
+    acknowledgedAt: ms(r.acknowledged_at),
+    acknowledgedBy: r.acknowledged_by,
+    resolvedAt: ms(r.resolved_at),
+    resolvedBy: r.resolved_by,
+    assignee: r.assignee,
+    escalationLevel: r.escalation_level,
+    nextEscalationAt: ms(r.next_escalation_at),
+    windowStart: r.window_start.getTime(),
+    windowEnd: ms(r.window_end),
+    peakC: r.peak_c,
+    thresholdC: r.threshold_c,
+    impactCheckedAt: ms(r.impact_checked_at),
+    updatedAt: r.updated_at.getTime(),
   };
 }
 
@@ -213,18 +285,33 @@ export async function updateAlert(c: Queryable, a: AlertRecord): Promise<void> {
     `UPDATE alerts SET status = $2, severity = $3, severity_since = $4, acknowledged_at = $5, acknowledged_by = $6, resolved_at = $7,
        resolved_by = $8, assignee = $9, escalation_level = $10, next_escalation_at = $11, window_end = $12, peak_c = $13, updated_at = now()
      WHERE id = $1`,
-    [a.id, a.status, a.severity, ts(a.severitySince), ts(a.acknowledgedAt), a.acknowledgedBy, ts(a.resolvedAt), a.resolvedBy, a.assignee,
-      a.escalationLevel, ts(a.nextEscalationAt), ts(a.windowEnd), a.peakC],
+    [
+      a.id,
+      a.status,
+      a.severity,
+      ts(a.severitySince),
+      ts(a.acknowledgedAt),
+      a.acknowledgedBy,
+      ts(a.resolvedAt),
+      a.resolvedBy,
+      a.assignee,
+      a.escalationLevel,
+      ts(a.nextEscalationAt),
+      ts(a.windowEnd),
+      a.peakC,
+    ],
   );
 }
 
 /** The alerts of these episodes (source ids), locked in id order, keyed by source id. */
 export async function alertsBySourceForUpdate(
-  c: Queryable, sourceIds: readonly string[],
+  c: Queryable,
+  sourceIds: readonly string[],
 ): Promise<Map<string, AlertRecord>> {
   if (sourceIds.length === 0) return new Map();
   const { rows } = await c.query<AlertDbRow>(
-    `SELECT ${ALERT_COLUMNS} FROM alerts WHERE source_id = ANY($1::text[]) ORDER BY id FOR UPDATE`, [sourceIds],
+    `SELECT ${ALERT_COLUMNS} FROM alerts WHERE source_id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+    [sourceIds],
   );
   return new Map(rows.map((r) => [r.source_id, toRecord(r)]));
 }
@@ -234,12 +321,30 @@ const iso = (n: number | null): string | null => (n === null ? null : new Date(n
 // One JSON object per alert for jsonb_to_recordset, so a batch is one statement.
 function alertJson(a: AlertRecord) {
   return {
-    id: a.id, source_id: a.sourceId, kind: a.kind, rule: a.rule, sensor_id: a.sensorId, asset_id: a.assetId,
-    node_id: a.nodeId, profile_id: a.profileId, title: a.title, status: a.status, severity: a.severity,
-    severity_since: iso(a.severitySince), opened_at: iso(a.openedAt), acknowledged_at: iso(a.acknowledgedAt),
-    acknowledged_by: a.acknowledgedBy, resolved_at: iso(a.resolvedAt), resolved_by: a.resolvedBy, assignee: a.assignee,
-    escalation_level: a.escalationLevel, next_escalation_at: iso(a.nextEscalationAt), window_start: iso(a.windowStart),
-    window_end: iso(a.windowEnd), peak_c: a.peakC, threshold_c: a.thresholdC,
+    id: a.id,
+    source_id: a.sourceId,
+    kind: a.kind,
+    rule: a.rule,
+    sensor_id: a.sensorId,
+    asset_id: a.assetId,
+    node_id: a.nodeId,
+    profile_id: a.profileId,
+    title: a.title,
+    status: a.status,
+    severity: a.severity,
+    severity_since: iso(a.severitySince),
+    opened_at: iso(a.openedAt),
+    acknowledged_at: iso(a.acknowledgedAt),
+    acknowledged_by: a.acknowledgedBy,
+    resolved_at: iso(a.resolvedAt),
+    resolved_by: a.resolvedBy,
+    assignee: a.assignee,
+    escalation_level: a.escalationLevel,
+    next_escalation_at: iso(a.nextEscalationAt),
+    window_start: iso(a.windowStart),
+    window_end: iso(a.windowEnd),
+    peak_c: a.peakC,
+    threshold_c: a.thresholdC,
   };
 }
 
@@ -295,13 +400,25 @@ export async function appendAlertHistory(
   c: Queryable,
   history: readonly { alertId: string; audit: readonly AuditEntry[]; comments: readonly AlertComment[] }[],
 ): Promise<void> {
-  const audit = history.flatMap((h) => h.audit.map((e) => ({
-    alert_id: h.alertId, at: iso(e.at), actor: e.actor, action: e.action,
-    from_status: e.from, to_status: e.to, detail: e.detail,
-  })));
-  const comments = history.flatMap((h) => h.comments.map((m) => ({
-    alert_id: h.alertId, at: iso(m.at), author: m.author, text: m.text,
-  })));
+  const audit = history.flatMap((h) =>
+    h.audit.map((e) => ({
+      alert_id: h.alertId,
+      at: iso(e.at),
+      actor: e.actor,
+      action: e.action,
+      from_status: e.from,
+      to_status: e.to,
+      detail: e.detail,
+    })),
+  );
+  const comments = history.flatMap((h) =>
+    h.comments.map((m) => ({
+      alert_id: h.alertId,
+      at: iso(m.at),
+      author: m.author,
+      text: m.text,
+    })),
+  );
   // n keeps the given order: ids (bigserial) follow the insert order, and readers sort by them.
   const numbered = <T>(rows: T[]) => rows.map((r, n) => ({ ...r, n }));
   if (audit.length > 0) {
@@ -368,7 +485,8 @@ export async function listAlerts(db: Queryable, f: AlertFilter): Promise<AlertRe
   if (f.from !== undefined) add('opened_at >= ?', new Date(f.from));
   if (f.to !== undefined) add('opened_at < ?', new Date(f.to));
   params.push(f.limit, f.offset);
-  const rows = await rowsOf<AlertDbRow>(db,
+  const rows = await rowsOf<AlertDbRow>(
+    db,
     `SELECT ${ALERT_COLUMNS} FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY opened_at DESC, id LIMIT $${params.length - 1} OFFSET $${params.length}`,
     params,
@@ -377,20 +495,45 @@ export async function listAlerts(db: Queryable, f: AlertFilter): Promise<AlertRe
 }
 
 /** The audit trail and comments of an alert, oldest first. */
-export async function alertHistory(db: Queryable, alertId: string): Promise<{ audit: AuditEntry[]; comments: AlertComment[] }> {
-  const audit = await rowsOf<{ at: Date; actor: string; action: AuditEntry['action']; from_status: AlertStatus | null; to_status: AlertStatus; detail: string }>(db,
-    'SELECT at, actor, action, from_status, to_status, detail FROM alert_audit WHERE alert_id = $1 ORDER BY id',
+export async function alertHistory(
+  db: Queryable,
+  alertId: string,
+): Promise<{ audit: AuditEntry[]; comments: AlertComment[] }> {
+  const audit = await rowsOf<{
+    at: Date;
+    actor: string;
+    action: AuditEntry['action'];
+    from_status: AlertStatus | null;
+    to_status: AlertStatus;
+    detail: string;
+  }>(db, 'SELECT at, actor, action, from_status, to_status, detail FROM alert_audit WHERE alert_id = $1 ORDER BY id', [
+    alertId,
+  ]);
+  const comments = await rowsOf<{ at: Date; author: string; text: string }>(
+    db,
+    'SELECT at, author, text FROM alert_comments WHERE alert_id = $1 ORDER BY id',
     [alertId],
   );
-  const comments = await rowsOf<{ at: Date; author: string; text: string }>(db, 'SELECT at, author, text FROM alert_comments WHERE alert_id = $1 ORDER BY id', [alertId]);
   return {
-    audit: audit.map((a) => ({ at: a.at.getTime(), actor: a.actor, action: a.action, from: a.from_status, to: a.to_status, detail: a.detail })),
+    audit: audit.map((a) => ({
+      at: a.at.getTime(),
+      actor: a.actor,
+      action: a.action,
+      from: a.from_status,
+      to: a.to_status,
+      detail: a.detail,
+    })),
     comments: comments.map((m) => ({ at: m.at.getTime(), author: m.author, text: m.text })),
   };
 }
 
 /** Lock open alerts whose next escalation step is due, skipping rows others hold. */
-export async function lockEscalationsDue(c: Queryable, now: number, limit: number, nodeId: string | null = null): Promise<AlertRecord[]> {
+export async function lockEscalationsDue(
+  c: Queryable,
+  now: number,
+  limit: number,
+  nodeId: string | null = null,
+): Promise<AlertRecord[]> {
   const { rows } = await c.query<AlertDbRow>(
     `SELECT ${ALERT_COLUMNS} FROM alerts
       WHERE status = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= $1 AND ($3::text IS NULL OR node_id = $3)
@@ -406,9 +549,18 @@ export async function lockEscalationsDue(c: Queryable, now: number, limit: numbe
  * checked within `everyMs`. The sensor's state row is locked with the alert (skipping both when
  * either is held), so the lock order is the evaluator's: sensor, alert, then lots.
  */
-export async function lockImpactChecksDue(c: Queryable, now: number, everyMs: number, settleMs: number, limit: number, nodeId: string | null = null): Promise<AlertRecord[]> {
+export async function lockImpactChecksDue(
+  c: Queryable,
+  now: number,
+  everyMs: number,
+  settleMs: number,
+  limit: number,
+  nodeId: string | null = null,
+): Promise<AlertRecord[]> {
   const { rows } = await c.query<AlertDbRow>(
-    `SELECT ${ALERT_COLUMNS.split(',').map((col) => `a.${col.trim()}`).join(', ')}
+    `SELECT ${ALERT_COLUMNS.split(',')
+      .map((col) => `a.${col.trim()}`)
+      .join(', ')}
        FROM alerts a JOIN alert_sensor_state st ON st.sensor_id = a.sensor_id
       WHERE a.kind = 'excursion'
         AND (a.window_end IS NULL OR a.window_end > $1)
@@ -454,8 +606,19 @@ export interface SensorMinuteBuckets {
  * first, and in the same statement (one snapshot) whether TimescaleDB's invalidation logs hold
  * an unmaterialized change in that range before the watermark (catalog of the pinned 2.19.3).
  */
-export async function sensorMinuteBuckets(q: Queryable, sensorId: string, from: number, to: number): Promise<SensorMinuteBuckets> {
-  const { rows } = await q.query<{ bucket: Date | null; n: string | null; min_c: number | null; max_c: number | null; stale: boolean }>(
+export async function sensorMinuteBuckets(
+  q: Queryable,
+  sensorId: string,
+  from: number,
+  to: number,
+): Promise<SensorMinuteBuckets> {
+  const { rows } = await q.query<{
+    bucket: Date | null;
+    n: string | null;
+    min_c: number | null;
+    max_c: number | null;
+    stale: boolean;
+  }>(
     `WITH cagg AS (
        SELECT mat_hypertable_id AS mat_id, raw_hypertable_id AS raw_id,
               (extract(epoch FROM $2::timestamptz) * 1000000)::bigint - 60000000 AS lo,
@@ -475,7 +638,9 @@ export async function sensorMinuteBuckets(q: Queryable, sensorId: string, from: 
     [sensorId, new Date(from), new Date(to)],
   );
   const stale = rows[0]?.stale ?? true;
-  const buckets = rows.filter((r) => r.bucket !== null).map((r) => ({ start: r.bucket!.getTime(), readings: Number(r.n), minC: r.min_c!, maxC: r.max_c! }));
+  const buckets = rows
+    .filter((r) => r.bucket !== null)
+    .map((r) => ({ start: r.bucket!.getTime(), readings: Number(r.n), minC: r.min_c!, maxC: r.max_c! }));
   return { buckets, stale };
 }
 
@@ -483,7 +648,11 @@ export async function sensorMinuteBuckets(q: Queryable, sensorId: string, from: 
  * Temperatures of one sensor in the given 1-minute buckets (starts, epoch ms), oldest first;
  * consecutive minutes are read as one range.
  */
-export async function sensorTempsInMinutes(q: Queryable, sensorId: string, minuteStarts: readonly number[]): Promise<TempPoint[]> {
+export async function sensorTempsInMinutes(
+  q: Queryable,
+  sensorId: string,
+  minuteStarts: readonly number[],
+): Promise<TempPoint[]> {
   const ranges = minuteRanges(minuteStarts);
   if (ranges.length === 0) return [];
   const { rows } = await q.query<{ ts: Date; temp_c: number }>(
@@ -519,7 +688,13 @@ export interface HeldSums {
  * back): the reading at or before `from` (within maxGapMs) carried in at `from`, each reading
  * held until the next one or `end`, capped at maxGapMs — as windowPoints + intervals do.
  */
-export async function sensorHeldSums(q: Queryable, sensorId: string, from: number, end: number, maxGapMs: number): Promise<HeldSums> {
+export async function sensorHeldSums(
+  q: Queryable,
+  sensorId: string,
+  from: number,
+  end: number,
+  maxGapMs: number,
+): Promise<HeldSums> {
   const { rows } = await q.query<{ held_ms: number; sum_arrhenius: number; sum_temp_ms: number }>(
     `WITH carried AS (
        SELECT $2::timestamptz AS ts, r.temp_c FROM sensor_readings r
@@ -543,7 +718,10 @@ export async function sensorHeldSums(q: Queryable, sensorId: string, from: numbe
 }
 
 /** An asset with its node, profile id and sensors; null when unknown. */
-export async function assetWithSensors(q: Queryable, assetId: string): Promise<{ assetId: string; nodeId: string; kind: string; profileId: string; sensorIds: string[] } | null> {
+export async function assetWithSensors(
+  q: Queryable,
+  assetId: string,
+): Promise<{ assetId: string; nodeId: string; kind: string; profileId: string; sensorIds: string[] } | null> {
   const { rows } = await q.query<{ id: string; node_id: string; kind: string; band: string; sensors: string[] | null }>(
     `SELECT a.id, a.node_id, a.kind, a.band, array_agg(s.id ORDER BY s.id) FILTER (WHERE s.id IS NOT NULL) AS sensors
        FROM assets a LEFT JOIN sensors s ON s.asset_id = a.id WHERE a.id = $1 GROUP BY a.id`,
@@ -569,10 +747,23 @@ export interface LotExposure {
 }
 
 /** Lots located at an asset at some time in [from, to], with the overlap of their stay. */
-export async function lotsAtAssetDuring(q: Queryable, assetId: string, from: number, to: number): Promise<LotExposure[]> {
+export async function lotsAtAssetDuring(
+  q: Queryable,
+  assetId: string,
+  from: number,
+  to: number,
+): Promise<LotExposure[]> {
   const { rows } = await q.query<{
-    lot_id: string; sku: string; status: string; expires_on: string; from_ts: Date; to_ts: Date; q10: number; ref_temp_c: number;
-    shelf_life_days_at_ref: number; min_shelf_life_days: number;
+    lot_id: string;
+    sku: string;
+    status: string;
+    expires_on: string;
+    from_ts: Date;
+    to_ts: Date;
+    q10: number;
+    ref_temp_c: number;
+    shelf_life_days_at_ref: number;
+    min_shelf_life_days: number;
   }>(
     `SELECT l.lot_id, l.sku, l.status, l.expires_on::text AS expires_on,
             greatest(ll.from_ts, $2) AS from_ts, least(coalesce(ll.to_ts, $3), $3) AS to_ts,
@@ -583,19 +774,43 @@ export async function lotsAtAssetDuring(q: Queryable, assetId: string, from: num
     [assetId, new Date(from), new Date(to)],
   );
   return rows.map((r) => ({
-    lotId: r.lot_id, sku: r.sku, status: r.status, expiresOn: r.expires_on, from: r.from_ts.getTime(), to: r.to_ts.getTime(),
-    q10: r.q10, refTempC: r.ref_temp_c, shelfLifeDaysAtRef: r.shelf_life_days_at_ref, minShelfLifeDays: r.min_shelf_life_days,
+    lotId: r.lot_id,
+    sku: r.sku,
+    status: r.status,
+    expiresOn: r.expires_on,
+    from: r.from_ts.getTime(),
+    to: r.to_ts.getTime(),
+    q10: r.q10,
+    refTempC: r.ref_temp_c,
+    shelfLifeDaysAtRef: r.shelf_life_days_at_ref,
+    minShelfLifeDays: r.min_shelf_life_days,
   }));
 }
 
 /** Record a move of a lot with an explicit time (closes its open stay, opens a new one). */
-export async function recordLotLocation(c: Queryable, lotId: string, assetId: string | null, at: number): Promise<void> {
-  await c.query('UPDATE lot_locations SET to_ts = greatest($2, from_ts) WHERE lot_id = $1 AND to_ts IS NULL', [lotId, new Date(at)]);
-  if (assetId !== null) await c.query('INSERT INTO lot_locations (lot_id, asset_id, from_ts) VALUES ($1, $2, $3)', [lotId, assetId, new Date(at)]);
+export async function recordLotLocation(
+  c: Queryable,
+  lotId: string,
+  assetId: string | null,
+  at: number,
+): Promise<void> {
+  await c.query('UPDATE lot_locations SET to_ts = greatest($2, from_ts) WHERE lot_id = $1 AND to_ts IS NULL', [
+    lotId,
+    new Date(at),
+  ]);
+  if (assetId !== null)
+    await c.query('INSERT INTO lot_locations (lot_id, asset_id, from_ts) VALUES ($1, $2, $3)', [
+      lotId,
+      assetId,
+      new Date(at),
+    ]);
 }
 
 /** Quarantine lots that are still available; returns the lots changed now. */
-export async function quarantineLots(c: Queryable, lots: readonly { lotId: string; reason: string }[]): Promise<string[]> {
+export async function quarantineLots(
+  c: Queryable,
+  lots: readonly { lotId: string; reason: string }[],
+): Promise<string[]> {
   if (lots.length === 0) return [];
   const { rows } = await c.query<{ lot_id: string }>(
     `UPDATE lots l SET status = 'quarantined', status_reason = t.reason, updated_at = now()
@@ -614,7 +829,10 @@ export async function quarantineLots(c: Queryable, lots: readonly { lotId: strin
  * event stream. A reservation no fulfilment shows (not started, or older data) is one holding
  * with unknown times, which the domain counts as still in the asset.
  */
-export async function orderHoldingsOfLots(c: Queryable, lotIds: readonly string[]): Promise<{ orderId: string; holdings: LotHolding[] }[]> {
+export async function orderHoldingsOfLots(
+  c: Queryable,
+  lotIds: readonly string[],
+): Promise<{ orderId: string; holdings: LotHolding[] }[]> {
   if (lotIds.length === 0) return [];
   const { rows } = await c.query<{ order_id: string; lot_id: string; left_at: Date | null; delivered_at: Date | null }>(
     `WITH r AS (
@@ -677,15 +895,34 @@ export async function insertImpacts(c: Queryable, impacts: readonly NewImpact[])
   }
 }
 
-interface ImpactRow { alert_id: string; kind: 'lot' | 'order'; ref_id: string; reason: string; detail: string; lot_ids: string[]; created_at: Date; signalled_at: Date | null; signal_result: string | null }
+interface ImpactRow {
+  alert_id: string;
+  kind: 'lot' | 'order';
+  ref_id: string;
+  reason: string;
+  detail: string;
+  lot_ids: string[];
+  created_at: Date;
+  signalled_at: Date | null;
+  signal_result: string | null;
+}
 const toImpact = (r: ImpactRow): AlertImpact => ({
-  alertId: r.alert_id, kind: r.kind, refId: r.ref_id, reason: r.reason, detail: r.detail, lotIds: r.lot_ids,
-  createdAt: r.created_at.getTime(), signalledAt: ms(r.signalled_at), signalResult: r.signal_result,
+  alertId: r.alert_id,
+  kind: r.kind,
+  refId: r.ref_id,
+  reason: r.reason,
+  detail: r.detail,
+  lotIds: r.lot_ids,
+  createdAt: r.created_at.getTime(),
+  signalledAt: ms(r.signalled_at),
+  signalResult: r.signal_result,
 });
 
 /** Impacts of one alert. */
 export async function alertImpacts(q: Queryable, alertId: string): Promise<AlertImpact[]> {
-  const { rows } = await q.query<ImpactRow>('SELECT * FROM alert_impacts WHERE alert_id = $1 ORDER BY kind, ref_id', [alertId]);
+  const { rows } = await q.query<ImpactRow>('SELECT * FROM alert_impacts WHERE alert_id = $1 ORDER BY kind, ref_id', [
+    alertId,
+  ]);
   return rows.map(toImpact);
 }
 
@@ -706,7 +943,13 @@ export async function unsignalledOrders(
 }
 
 /** Mark an order impact as signalled (or as having no workflow to signal). */
-export async function markSignalled(q: Queryable, alertId: string, orderId: string, result: string, lotIds: readonly string[]): Promise<void> {
+export async function markSignalled(
+  q: Queryable,
+  alertId: string,
+  orderId: string,
+  result: string,
+  lotIds: readonly string[],
+): Promise<void> {
   // Only when the lots signalled are still all of them: a later quarantine may have added lots.
   await q.query(
     `UPDATE alert_impacts SET signalled_at = now(), signal_result = $3

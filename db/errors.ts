@@ -68,7 +68,10 @@ const CONFLICT_OF_STATE: Readonly<Record<string, DbConflictKind>> = {
  * Run a write and turn the SQLSTATEs listed in `expected` into a typed DbConflict with the
  * given message; any other error propagates unchanged.
  */
-export async function conflictsAsTyped<T>(write: () => Promise<T>, expected: Partial<Record<DbConflictKind, string>>): Promise<T> {
+export async function conflictsAsTyped<T>(
+  write: () => Promise<T>,
+  expected: Partial<Record<DbConflictKind, string>>,
+): Promise<T> {
   try {
     return await write();
   } catch (err) {

@@ -41,13 +41,38 @@ export interface ForecastRunRecord {
 }
 
 interface RunRow {
-  run_id: string; status: ForecastRunRecord['status']; origin: Date; history_from: Date; horizon_h: number; params: Record<string, unknown>; model_version: string;
-  node_ids: string[]; series: number; series_dropped: number; summary: Record<string, unknown> | null; error: string | null; generated_at: Date; finished_at: Date | null;
+  run_id: string;
+  status: ForecastRunRecord['status'];
+  origin: Date;
+  history_from: Date;
+  horizon_h: number;
+  params: Record<string, unknown>;
+  model_version: string;
+  node_ids: string[];
+  series: number;
+  series_dropped: number;
+  summary: Record<string, unknown> | null;
+  error: string | null;
+  generated_at: Date;
+  finished_at: Date | null;
 }
-const RUN_COLUMNS = 'run_id, status, origin, history_from, horizon_h, params, model_version, node_ids, series, series_dropped, summary, error, generated_at, finished_at';
+const RUN_COLUMNS =
+  'run_id, status, origin, history_from, horizon_h, params, model_version, node_ids, series, series_dropped, summary, error, generated_at, finished_at';
 const toRun = (r: RunRow): ForecastRunRecord => ({
-  runId: r.run_id, status: r.status, origin: r.origin, historyFrom: r.history_from, horizonH: r.horizon_h, params: r.params, modelVersion: r.model_version,
-  nodeIds: r.node_ids, series: r.series, seriesDropped: r.series_dropped, summary: r.summary, error: r.error, generatedAt: r.generated_at, finishedAt: r.finished_at,
+  runId: r.run_id,
+  status: r.status,
+  origin: r.origin,
+  historyFrom: r.history_from,
+  horizonH: r.horizon_h,
+  params: r.params,
+  modelVersion: r.model_version,
+  nodeIds: r.node_ids,
+  series: r.series,
+  seriesDropped: r.series_dropped,
+  summary: r.summary,
+  error: r.error,
+  generatedAt: r.generated_at,
+  finishedAt: r.finished_at,
 });
 
 /**
@@ -59,7 +84,8 @@ export async function selectSeriesCandidates(
   db: Queryable,
   a: { from: Date; to: Date; nodeIds: readonly string[] | null; limit: number },
 ): Promise<{ series: (SeriesKey & { units: number })[]; total: number }> {
-  const rows = await rowsOf<{ node_id: string; sku: string; category: string; units: number; total: number }>(db,
+  const rows = await rowsOf<{ node_id: string; sku: string; category: string; units: number; total: number }>(
+    db,
     `WITH demand AS (
        SELECT node_id, sku, sum(qty)::float8 AS units
          FROM demand_lines
@@ -78,7 +104,10 @@ export async function selectSeriesCandidates(
       LIMIT $4`,
     [a.from, a.to, a.nodeIds ? [...a.nodeIds] : null, a.limit, lookbackFrom(a.from)],
   );
-  return { series: rows.map((r) => ({ nodeId: r.node_id, sku: r.sku, category: r.category, units: r.units })), total: rows[0]?.total ?? 0 };
+  return {
+    series: rows.map((r) => ({ nodeId: r.node_id, sku: r.sku, category: r.category, units: r.units })),
+    total: rows[0]?.total ?? 0,
+  };
 }
 
 /**
@@ -87,27 +116,59 @@ export async function selectSeriesCandidates(
  */
 export async function createForecastRun(
   db: Queryable,
-  run: { runId: string; origin: Date; historyFrom: Date; horizonH: number; params: Record<string, unknown>; modelVersion: string; series: readonly SeriesKey[]; seriesDropped: number },
+  run: {
+    runId: string;
+    origin: Date;
+    historyFrom: Date;
+    horizonH: number;
+    params: Record<string, unknown>;
+    modelVersion: string;
+    series: readonly SeriesKey[];
+    seriesDropped: number;
+  },
 ): Promise<ForecastRunRecord> {
   return inTransaction(db, async (c) => {
-    const prior = await c.query<{ origin: Date; horizon_h: number }>('SELECT origin, horizon_h FROM forecast_runs WHERE run_id = $1 FOR UPDATE', [run.runId]);
+    const prior = await c.query<{ origin: Date; horizon_h: number }>(
+      'SELECT origin, horizon_h FROM forecast_runs WHERE run_id = $1 FOR UPDATE',
+      [run.runId],
+    );
     const old = prior.rows[0];
     if (old) {
-      await c.query('DELETE FROM forecasts WHERE run_id = $1 AND slot_start >= $2 AND slot_start < $3', [run.runId, old.origin, new Date(old.origin.getTime() + old.horizon_h * HOUR_MS)]);
+      await c.query('DELETE FROM forecasts WHERE run_id = $1 AND slot_start >= $2 AND slot_start < $3', [
+        run.runId,
+        old.origin,
+        new Date(old.origin.getTime() + old.horizon_h * HOUR_MS),
+      ]);
       await c.query('DELETE FROM forecast_runs WHERE run_id = $1', [run.runId]);
     }
     const nodeIds = [...new Set(run.series.map((s) => s.nodeId))].sort();
     const inserted = await c.query<RunRow>(
       `INSERT INTO forecast_runs (run_id, status, origin, history_from, horizon_h, params, model_version, node_ids, series, series_dropped)
        VALUES ($1, 'running', $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${RUN_COLUMNS}`,
-      [run.runId, run.origin, run.historyFrom, run.horizonH, JSON.stringify(run.params), run.modelVersion, nodeIds, run.series.length, run.seriesDropped],
+      [
+        run.runId,
+        run.origin,
+        run.historyFrom,
+        run.horizonH,
+        JSON.stringify(run.params),
+        run.modelVersion,
+        nodeIds,
+        run.series.length,
+        run.seriesDropped,
+      ],
     );
     for (let i = 0; i < run.series.length; i += WRITE_BATCH) {
       const part = run.series.slice(i, i + WRITE_BATCH);
       await c.query(
         `INSERT INTO forecast_run_series (run_id, idx, node_id, sku, category)
          SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])`,
-        [run.runId, part.map((_, k) => i + k), part.map((s) => s.nodeId), part.map((s) => s.sku), part.map((s) => s.category)],
+        [
+          run.runId,
+          part.map((_, k) => i + k),
+          part.map((s) => s.nodeId),
+          part.map((s) => s.sku),
+          part.map((s) => s.category),
+        ],
       );
     }
     return toRun(inserted.rows[0] as RunRow);
@@ -121,8 +182,14 @@ export async function loadForecastRun(db: Queryable, runId: string): Promise<For
 }
 
 /** Series [fromIdx, toIdx) of a run, in index order. */
-export async function loadRunSeries(db: Queryable, runId: string, fromIdx: number, toIdx: number): Promise<(SeriesKey & { idx: number })[]> {
-  const rows = await rowsOf<{ idx: number; node_id: string; sku: string; category: string }>(db,
+export async function loadRunSeries(
+  db: Queryable,
+  runId: string,
+  fromIdx: number,
+  toIdx: number,
+): Promise<(SeriesKey & { idx: number })[]> {
+  const rows = await rowsOf<{ idx: number; node_id: string; sku: string; category: string }>(
+    db,
     'SELECT idx, node_id, sku, category FROM forecast_run_series WHERE run_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx',
     [runId, fromIdx, toIdx],
   );
@@ -137,7 +204,8 @@ export async function loadSeriesDemand(
   db: Queryable,
   a: { runId: string; fromIdx: number; toIdx: number; historyFrom: Date; origin: Date },
 ): Promise<{ idx: number; hour: number; units: number }[]> {
-  return rowsOf<{ idx: number; hour: number; units: number }>(db,
+  return rowsOf<{ idx: number; hour: number; units: number }>(
+    db,
     `SELECT s.idx, floor(extract(epoch FROM d.slot_start - $2::timestamptz) / 3600)::int AS hour, sum(d.qty)::float8 AS units
        FROM forecast_run_series s
        JOIN demand_lines d ON d.node_id = s.node_id AND d.sku = s.sku
@@ -163,19 +231,33 @@ export interface ForecastRow {
 }
 
 /** Store forecasts of a run (idempotent: a retried chunk overwrites its own rows). */
-export async function writeForecasts(db: Queryable, run: { runId: string; modelVersion: string; generatedAt: Date }, rows: readonly ForecastRow[], onBatch?: () => void): Promise<void> {
+export async function writeForecasts(
+  db: Queryable,
+  run: { runId: string; modelVersion: string; generatedAt: Date },
+  rows: readonly ForecastRow[],
+  onBatch?: () => void,
+): Promise<void> {
   for (let i = 0; i < rows.length; i += WRITE_BATCH) {
     const part = rows.slice(i, i + WRITE_BATCH);
-    await rowsOf(db,
+    await rowsOf(
+      db,
       `INSERT INTO forecasts (run_id, node_id, sku, slot_start, horizon_h, mean, p10, p50, p90, model_version, generated_at)
        SELECT $1, node_id, sku, to_timestamp(ms / 1000.0), h, mean, p10, p50, p90, $2, $3
          FROM unnest($4::text[], $5::text[], $6::float8[], $7::int[], $8::float8[], $9::float8[], $10::float8[], $11::float8[]) AS t(node_id, sku, ms, h, mean, p10, p50, p90)
        ON CONFLICT (run_id, node_id, sku, slot_start) DO UPDATE SET horizon_h = EXCLUDED.horizon_h, mean = EXCLUDED.mean, p10 = EXCLUDED.p10,
          p50 = EXCLUDED.p50, p90 = EXCLUDED.p90, model_version = EXCLUDED.model_version, generated_at = EXCLUDED.generated_at`,
       [
-        run.runId, run.modelVersion, run.generatedAt,
-        part.map((r) => r.nodeId), part.map((r) => r.sku), part.map((r) => r.slotStart), part.map((r) => r.horizonH),
-        part.map((r) => r.mean), part.map((r) => r.p10), part.map((r) => r.p50), part.map((r) => r.p90),
+        run.runId,
+        run.modelVersion,
+        run.generatedAt,
+        part.map((r) => r.nodeId),
+        part.map((r) => r.sku),
+        part.map((r) => r.slotStart),
+        part.map((r) => r.horizonH),
+        part.map((r) => r.mean),
+        part.map((r) => r.p10),
+        part.map((r) => r.p50),
+        part.map((r) => r.p90),
       ],
     );
     onBatch?.();
@@ -193,12 +275,35 @@ export interface StoredForecast {
   p50: number;
   p90: number;
 }
-interface ForecastDbRow { node_id: string; sku: string; slot_start: Date; horizon_h: number; mean: number; p10: number; p50: number; p90: number }
-const toForecast = (r: ForecastDbRow): StoredForecast => ({ nodeId: r.node_id, sku: r.sku, slotStart: r.slot_start, horizonH: r.horizon_h, mean: r.mean, p10: r.p10, p50: r.p50, p90: r.p90 });
+interface ForecastDbRow {
+  node_id: string;
+  sku: string;
+  slot_start: Date;
+  horizon_h: number;
+  mean: number;
+  p10: number;
+  p50: number;
+  p90: number;
+}
+const toForecast = (r: ForecastDbRow): StoredForecast => ({
+  nodeId: r.node_id,
+  sku: r.sku,
+  slotStart: r.slot_start,
+  horizonH: r.horizon_h,
+  mean: r.mean,
+  p10: r.p10,
+  p50: r.p50,
+  p90: r.p90,
+});
 
 /** Every forecast of a run for some nodes, by node, SKU and slot. */
-export async function loadRunForecasts(db: Queryable, run: Pick<ForecastRunRecord, 'runId' | 'origin' | 'horizonH'>, nodeIds: readonly string[]): Promise<StoredForecast[]> {
-  const rows = await rowsOf<ForecastDbRow>(db,
+export async function loadRunForecasts(
+  db: Queryable,
+  run: Pick<ForecastRunRecord, 'runId' | 'origin' | 'horizonH'>,
+  nodeIds: readonly string[],
+): Promise<StoredForecast[]> {
+  const rows = await rowsOf<ForecastDbRow>(
+    db,
     `SELECT node_id, sku, slot_start, horizon_h, mean, p10, p50, p90 FROM forecasts
       WHERE run_id = $1 AND node_id = ANY($2) AND slot_start >= $3 AND slot_start < $4
       ORDER BY node_id, sku, slot_start`,
@@ -218,22 +323,29 @@ export interface PlanningContext {
 }
 
 /** Nodes, SKU shelf lives, sellable lots and order sizes for planning some nodes of a run. */
-export async function loadPlanningContext(db: Queryable, run: Pick<ForecastRunRecord, 'runId' | 'origin' | 'historyFrom'>, nodeIds: readonly string[]): Promise<PlanningContext> {
+export async function loadPlanningContext(
+  db: Queryable,
+  run: Pick<ForecastRunRecord, 'runId' | 'origin' | 'historyFrom'>,
+  nodeIds: readonly string[],
+): Promise<PlanningContext> {
   const ids = [...nodeIds];
   const [nodes, skus, lots, stats] = await Promise.all([
     rowsOf<{ id: string; kind: 'front' | 'store' }>(db, 'SELECT id, kind FROM nodes WHERE id = ANY($1)', [ids]),
-    rowsOf<{ sku: string; perishable: boolean; shelf_life_days_at_ref: number; min_shelf_life_days: number }>(db,
+    rowsOf<{ sku: string; perishable: boolean; shelf_life_days_at_ref: number; min_shelf_life_days: number }>(
+      db,
       `SELECT k.sku, k.perishable, k.shelf_life_days_at_ref, k.min_shelf_life_days FROM skus k
         WHERE k.sku IN (SELECT sku FROM forecast_run_series WHERE run_id = $1 AND node_id = ANY($2))`,
       [run.runId, ids],
     ),
-    rowsOf<{ lot_id: string; node_id: string; sku: string; expires_on: string; available: number }>(db,
+    rowsOf<{ lot_id: string; node_id: string; sku: string; expires_on: string; available: number }>(
+      db,
       `SELECT l.lot_id, l.node_id, l.sku, to_char(l.expires_on, 'YYYY-MM-DD') AS expires_on, l.on_hand - l.reserved AS available
          FROM lots l JOIN forecast_run_series s ON s.run_id = $1 AND s.node_id = l.node_id AND s.sku = l.sku
         WHERE l.node_id = ANY($2) AND l.status = 'available' AND l.on_hand > l.reserved`,
       [run.runId, ids],
     ),
-    rowsOf<{ node_id: string; orders: number; units: number }>(db,
+    rowsOf<{ node_id: string; orders: number; units: number }>(
+      db,
       `SELECT d.node_id, count(DISTINCT d.order_id)::int AS orders, coalesce(sum(d.qty) FILTER (WHERE s.sku IS NOT NULL), 0)::float8 AS units
          FROM demand_lines d
          LEFT JOIN forecast_run_series s ON s.run_id = $1 AND s.node_id = d.node_id AND s.sku = d.sku
@@ -245,8 +357,19 @@ export async function loadPlanningContext(db: Queryable, run: Pick<ForecastRunRe
   ]);
   return {
     nodes,
-    skus: skus.map((s) => ({ sku: s.sku, perishable: s.perishable, shelfLifeDaysAtRef: s.shelf_life_days_at_ref, minShelfLifeDays: s.min_shelf_life_days })),
-    lots: lots.map((l) => ({ lotId: l.lot_id, nodeId: l.node_id, sku: l.sku, expiresOn: l.expires_on, available: l.available })),
+    skus: skus.map((s) => ({
+      sku: s.sku,
+      perishable: s.perishable,
+      shelfLifeDaysAtRef: s.shelf_life_days_at_ref,
+      minShelfLifeDays: s.min_shelf_life_days,
+    })),
+    lots: lots.map((l) => ({
+      lotId: l.lot_id,
+      nodeId: l.node_id,
+      sku: l.sku,
+      expiresOn: l.expires_on,
+      available: l.available,
+    })),
     orderStats: stats.map((s) => ({ nodeId: s.node_id, orders: s.orders, units: s.units })),
   };
 }
@@ -299,18 +422,34 @@ export async function savePlanning(
   db: Queryable,
   runId: string,
   nodeIds: readonly string[],
-  p: { replenishment: readonly ReplenishmentRow[]; markdowns: readonly MarkdownRow[]; slots: readonly SlotCapacityRow[] },
+  p: {
+    replenishment: readonly ReplenishmentRow[];
+    markdowns: readonly MarkdownRow[];
+    slots: readonly SlotCapacityRow[];
+  },
 ): Promise<void> {
   await inTransaction(db, async (c) => {
-    for (const table of ['replenishment_suggestions', 'markdown_suggestions', 'slot_capacity_forecasts']) await deleteNodeRows(c, table, runId, nodeIds);
+    for (const table of ['replenishment_suggestions', 'markdown_suggestions', 'slot_capacity_forecasts'])
+      await deleteNodeRows(c, table, runId, nodeIds);
     const r = p.replenishment;
     if (r.length) {
       await c.query(
         `INSERT INTO replenishment_suggestions (run_id, node_id, sku, order_quantity, order_up_to, inventory_position, on_hand, expiry_cap, limited_by_expiry, lead_time_h, review_h, shelf_life_h, cap_hours_covered)
          SELECT $1, * FROM unnest($2::text[], $3::text[], $4::int[], $5::float8[], $6::float8[], $7::int[], $8::float8[], $9::bool[], $10::int[], $11::int[], $12::int[], $13::int[])`,
         [
-          runId, r.map((x) => x.nodeId), r.map((x) => x.sku), r.map((x) => x.orderQuantity), r.map((x) => x.orderUpTo), r.map((x) => x.inventoryPosition), r.map((x) => x.onHand),
-          r.map((x) => x.expiryCap), r.map((x) => x.limitedByExpiry), r.map((x) => x.leadTimeH), r.map((x) => x.reviewH), r.map((x) => x.shelfLifeH), r.map((x) => x.capHoursCovered),
+          runId,
+          r.map((x) => x.nodeId),
+          r.map((x) => x.sku),
+          r.map((x) => x.orderQuantity),
+          r.map((x) => x.orderUpTo),
+          r.map((x) => x.inventoryPosition),
+          r.map((x) => x.onHand),
+          r.map((x) => x.expiryCap),
+          r.map((x) => x.limitedByExpiry),
+          r.map((x) => x.leadTimeH),
+          r.map((x) => x.reviewH),
+          r.map((x) => x.shelfLifeH),
+          r.map((x) => x.capHoursCovered),
         ],
       );
     }
@@ -320,8 +459,17 @@ export async function savePlanning(
         `INSERT INTO markdown_suggestions (run_id, node_id, sku, lot_id, quantity, expires_on, sell_by, expected_sold, at_risk, at_risk_share, suggested_discount)
          SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::date[], $7::timestamptz[], $8::float8[], $9::float8[], $10::float8[], $11::float8[])`,
         [
-          runId, m.map((x) => x.nodeId), m.map((x) => x.sku), m.map((x) => x.lotId), m.map((x) => x.quantity), m.map((x) => x.expiresOn), m.map((x) => x.sellBy),
-          m.map((x) => x.expectedSold), m.map((x) => x.atRisk), m.map((x) => x.atRiskShare), m.map((x) => x.suggestedDiscount),
+          runId,
+          m.map((x) => x.nodeId),
+          m.map((x) => x.sku),
+          m.map((x) => x.lotId),
+          m.map((x) => x.quantity),
+          m.map((x) => x.expiresOn),
+          m.map((x) => x.sellBy),
+          m.map((x) => x.expectedSold),
+          m.map((x) => x.atRisk),
+          m.map((x) => x.atRiskShare),
+          m.map((x) => x.suggestedDiscount),
         ],
       );
     }
@@ -330,17 +478,34 @@ export async function savePlanning(
       await c.query(
         `INSERT INTO slot_capacity_forecasts (run_id, node_id, slot_start, expected_orders, p90_orders, units_per_order)
          SELECT $1, * FROM unnest($2::text[], $3::timestamptz[], $4::float8[], $5::float8[], $6::float8[])`,
-        [runId, s.map((x) => x.nodeId), s.map((x) => x.slotStart), s.map((x) => x.expectedOrders), s.map((x) => x.p90Orders), s.map((x) => x.unitsPerOrder)],
+        [
+          runId,
+          s.map((x) => x.nodeId),
+          s.map((x) => x.slotStart),
+          s.map((x) => x.expectedOrders),
+          s.map((x) => x.p90Orders),
+          s.map((x) => x.unitsPerOrder),
+        ],
       );
     }
   });
 }
 
 /** Close a run: succeeded (with a summary) or failed (with the error). */
-export async function finishForecastRun(db: Queryable, runId: string, outcome: { status: 'succeeded'; summary: Record<string, unknown> } | { status: 'failed'; error: string }): Promise<void> {
-  await rowsOf(db,
+export async function finishForecastRun(
+  db: Queryable,
+  runId: string,
+  outcome: { status: 'succeeded'; summary: Record<string, unknown> } | { status: 'failed'; error: string },
+): Promise<void> {
+  await rowsOf(
+    db,
     'UPDATE forecast_runs SET status = $2, summary = $3, error = $4, finished_at = now() WHERE run_id = $1',
-    [runId, outcome.status, outcome.status === 'succeeded' ? JSON.stringify(outcome.summary) : null, outcome.status === 'failed' ? outcome.error.slice(0, 2000) : null],
+    [
+      runId,
+      outcome.status,
+      outcome.status === 'succeeded' ? JSON.stringify(outcome.summary) : null,
+      outcome.status === 'failed' ? outcome.error.slice(0, 2000) : null,
+    ],
   );
 }
 
@@ -349,8 +514,16 @@ export async function finishForecastRun(db: Queryable, runId: string, outcome: {
  * whose slots all lie before it are dropped (drop_chunks, in the Apache-2 build too).
  */
 export async function pruneForecasts(db: Queryable, olderThan: Date): Promise<{ runs: number; chunks: number }> {
-  const runs = await rowsOf<{ run_id: string }>(db, 'DELETE FROM forecast_runs WHERE generated_at < $1 RETURNING run_id', [olderThan]);
-  const chunks = await rowsOf<{ chunk: string }>(db, "SELECT drop_chunks('forecasts', older_than => $1::timestamptz) AS chunk", [olderThan]);
+  const runs = await rowsOf<{ run_id: string }>(
+    db,
+    'DELETE FROM forecast_runs WHERE generated_at < $1 RETURNING run_id',
+    [olderThan],
+  );
+  const chunks = await rowsOf<{ chunk: string }>(
+    db,
+    "SELECT drop_chunks('forecasts', older_than => $1::timestamptz) AS chunk",
+    [olderThan],
+  );
   return { runs: runs.length, chunks: chunks.length };
 }
 
@@ -358,7 +531,8 @@ export async function pruneForecasts(db: Queryable, olderThan: Date): Promise<{ 
 
 /** The latest succeeded run that forecast this node. */
 export async function latestRunForNode(db: Queryable, nodeId: string): Promise<ForecastRunRecord | undefined> {
-  const rows = await rowsOf<RunRow>(db,
+  const rows = await rowsOf<RunRow>(
+    db,
     `SELECT ${RUN_COLUMNS} FROM forecast_runs WHERE status = 'succeeded' AND $1 = ANY(node_ids) ORDER BY generated_at DESC LIMIT 1`,
     [nodeId],
   );
@@ -366,8 +540,12 @@ export async function latestRunForNode(db: Queryable, nodeId: string): Promise<F
 }
 
 /** Forecasts of one run and node, optionally one SKU and a slot window; at most `limit` rows. */
-export async function loadForecasts(db: Queryable, a: { runId: string; nodeId: string; sku?: string; from: Date; to: Date; limit: number }): Promise<StoredForecast[]> {
-  const rows = await rowsOf<ForecastDbRow>(db,
+export async function loadForecasts(
+  db: Queryable,
+  a: { runId: string; nodeId: string; sku?: string; from: Date; to: Date; limit: number },
+): Promise<StoredForecast[]> {
+  const rows = await rowsOf<ForecastDbRow>(
+    db,
     `SELECT node_id, sku, slot_start, horizon_h, mean, p10, p50, p90 FROM forecasts
       WHERE run_id = $1 AND node_id = $2 AND ($3::text IS NULL OR sku = $3) AND slot_start >= $4 AND slot_start < $5
       ORDER BY sku, slot_start LIMIT $6`,
@@ -384,28 +562,70 @@ const LATEST_PER_NODE = `
    ORDER BY n.node_id, r.generated_at DESC`;
 
 /** Replenishment suggestions from each node's latest run (one node or all). */
-export async function latestReplenishment(db: Queryable, nodeId?: string): Promise<(ReplenishmentRow & { runId: string; generatedAt: Date })[]> {
+export async function latestReplenishment(
+  db: Queryable,
+  nodeId?: string,
+): Promise<(ReplenishmentRow & { runId: string; generatedAt: Date })[]> {
   const rows = await rowsOf<{
-    run_id: string; generated_at: Date; node_id: string; sku: string; order_quantity: number; order_up_to: number; inventory_position: number; on_hand: number;
-    expiry_cap: number; limited_by_expiry: boolean; lead_time_h: number; review_h: number; shelf_life_h: number; cap_hours_covered: number;
-  }>(db,
+    run_id: string;
+    generated_at: Date;
+    node_id: string;
+    sku: string;
+    order_quantity: number;
+    order_up_to: number;
+    inventory_position: number;
+    on_hand: number;
+    expiry_cap: number;
+    limited_by_expiry: boolean;
+    lead_time_h: number;
+    review_h: number;
+    shelf_life_h: number;
+    cap_hours_covered: number;
+  }>(
+    db,
     `WITH latest AS (${LATEST_PER_NODE})
      SELECT s.*, l.generated_at FROM replenishment_suggestions s JOIN latest l ON l.run_id = s.run_id AND l.node_id = s.node_id
       ORDER BY s.node_id, s.order_quantity DESC, s.sku`,
     [nodeId ?? null],
   );
   return rows.map((r) => ({
-    runId: r.run_id, generatedAt: r.generated_at, nodeId: r.node_id, sku: r.sku, orderQuantity: r.order_quantity, orderUpTo: r.order_up_to, inventoryPosition: r.inventory_position,
-    onHand: r.on_hand, expiryCap: r.expiry_cap, limitedByExpiry: r.limited_by_expiry, leadTimeH: r.lead_time_h, reviewH: r.review_h, shelfLifeH: r.shelf_life_h, capHoursCovered: r.cap_hours_covered,
+    runId: r.run_id,
+    generatedAt: r.generated_at,
+    nodeId: r.node_id,
+    sku: r.sku,
+    orderQuantity: r.order_quantity,
+    orderUpTo: r.order_up_to,
+    inventoryPosition: r.inventory_position,
+    onHand: r.on_hand,
+    expiryCap: r.expiry_cap,
+    limitedByExpiry: r.limited_by_expiry,
+    leadTimeH: r.lead_time_h,
+    reviewH: r.review_h,
+    shelfLifeH: r.shelf_life_h,
+    capHoursCovered: r.cap_hours_covered,
   }));
 }
 
 /** Markdown suggestions from each node's latest run (one node or all), most urgent first. */
-export async function latestMarkdowns(db: Queryable, nodeId?: string): Promise<(MarkdownRow & { runId: string; generatedAt: Date })[]> {
+export async function latestMarkdowns(
+  db: Queryable,
+  nodeId?: string,
+): Promise<(MarkdownRow & { runId: string; generatedAt: Date })[]> {
   const rows = await rowsOf<{
-    run_id: string; generated_at: Date; node_id: string; sku: string; lot_id: string; quantity: number; expires_on: string; sell_by: Date;
-    expected_sold: number; at_risk: number; at_risk_share: number; suggested_discount: number;
-  }>(db,
+    run_id: string;
+    generated_at: Date;
+    node_id: string;
+    sku: string;
+    lot_id: string;
+    quantity: number;
+    expires_on: string;
+    sell_by: Date;
+    expected_sold: number;
+    at_risk: number;
+    at_risk_share: number;
+    suggested_discount: number;
+  }>(
+    db,
     `WITH latest AS (${LATEST_PER_NODE})
      SELECT s.run_id, s.node_id, s.sku, s.lot_id, s.quantity, to_char(s.expires_on, 'YYYY-MM-DD') AS expires_on, s.sell_by, s.expected_sold, s.at_risk,
             s.at_risk_share, s.suggested_discount, l.generated_at
@@ -414,17 +634,43 @@ export async function latestMarkdowns(db: Queryable, nodeId?: string): Promise<(
     [nodeId ?? null],
   );
   return rows.map((r) => ({
-    runId: r.run_id, generatedAt: r.generated_at, nodeId: r.node_id, sku: r.sku, lotId: r.lot_id, quantity: r.quantity, expiresOn: r.expires_on, sellBy: r.sell_by,
-    expectedSold: r.expected_sold, atRisk: r.at_risk, atRiskShare: r.at_risk_share, suggestedDiscount: r.suggested_discount,
+    runId: r.run_id,
+    generatedAt: r.generated_at,
+    nodeId: r.node_id,
+    sku: r.sku,
+    lotId: r.lot_id,
+    quantity: r.quantity,
+    expiresOn: r.expires_on,
+    sellBy: r.sell_by,
+    expectedSold: r.expected_sold,
+    atRisk: r.at_risk,
+    atRiskShare: r.at_risk_share,
+    suggestedDiscount: r.suggested_discount,
   }));
 }
 
 /** Expected orders per slot of one run and node within [from, to). */
-export async function loadSlotCapacity(db: Queryable, a: { runId: string; nodeId: string; from: Date; to: Date }): Promise<SlotCapacityRow[]> {
-  const rows = await rowsOf<{ node_id: string; slot_start: Date; expected_orders: number; p90_orders: number; units_per_order: number }>(db,
+export async function loadSlotCapacity(
+  db: Queryable,
+  a: { runId: string; nodeId: string; from: Date; to: Date },
+): Promise<SlotCapacityRow[]> {
+  const rows = await rowsOf<{
+    node_id: string;
+    slot_start: Date;
+    expected_orders: number;
+    p90_orders: number;
+    units_per_order: number;
+  }>(
+    db,
     `SELECT node_id, slot_start, expected_orders, p90_orders, units_per_order FROM slot_capacity_forecasts
       WHERE run_id = $1 AND node_id = $2 AND slot_start >= $3 AND slot_start < $4 ORDER BY slot_start`,
     [a.runId, a.nodeId, a.from, a.to],
   );
-  return rows.map((r) => ({ nodeId: r.node_id, slotStart: r.slot_start, expectedOrders: r.expected_orders, p90Orders: r.p90_orders, unitsPerOrder: r.units_per_order }));
+  return rows.map((r) => ({
+    nodeId: r.node_id,
+    slotStart: r.slot_start,
+    expectedOrders: r.expected_orders,
+    p90Orders: r.p90_orders,
+    unitsPerOrder: r.units_per_order,
+  }));
 }

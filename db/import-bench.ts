@@ -7,12 +7,17 @@ import { inTransaction } from './pool';
 import type { Queryable } from './pool';
 
 /** COPY each CSV file (header row skipped) into a temporary all-text table of its columns; returns rows loaded. */
-export async function copyCsvReference(db: Queryable, files: readonly { path: string; columns: readonly string[] }[]): Promise<number> {
+export async function copyCsvReference(
+  db: Queryable,
+  files: readonly { path: string; columns: readonly string[] }[],
+): Promise<number> {
   return inTransaction(db, async (c) => {
     let rows = 0;
     for (const [i, f] of files.entries()) {
       const table = `bench_import_copy_${i}`;
-      await c.query(`CREATE TEMP TABLE ${table} (${f.columns.map((col) => `"${col}" text`).join(', ')}) ON COMMIT DROP`);
+      await c.query(
+        `CREATE TEMP TABLE ${table} (${f.columns.map((col) => `"${col}" text`).join(', ')}) ON COMMIT DROP`,
+      );
       const stream = c.query(copyFrom(`COPY ${table} FROM STDIN WITH (FORMAT csv, HEADER true)`));
       await pipeline(createReadStream(f.path), stream);
       rows += Number(stream.rowCount ?? 0);

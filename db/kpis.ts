@@ -73,18 +73,50 @@ export interface KpiRow {
 
 /** Column order of the CSV export and of every row's keys. */
 export const KPI_COLUMNS = [
-  'nodeId', 'day',
-  'ordersDelivered', 'ordersSlaBreached', 'slaAttainment',
-  'linesOrdered', 'linesStockout', 'stockoutRate',
-  'counts', 'countsAccurate', 'countAccuracy', 'unitsCountError', 'unitsCounted', 'unitAccuracy',
-  'fulfilmentsPacked', 'linesPicked', 'pickerHours', 'linesPerPickerHour',
-  'linesHandled', 'substitutionsProposed', 'substitutionsAccepted', 'substitutionsRefused', 'substitutionRate', 'substitutionAcceptance',
-  'doorArrivals', 'rejectionsFull', 'rejectionsPartial', 'rejectionRate',
-  'coldChainExcursions', 'coldChainMinutesOutOfBand',
+  'nodeId',
+  'day',
+  'ordersDelivered',
+  'ordersSlaBreached',
+  'slaAttainment',
+  'linesOrdered',
+  'linesStockout',
+  'stockoutRate',
+  'counts',
+  'countsAccurate',
+  'countAccuracy',
+  'unitsCountError',
+  'unitsCounted',
+  'unitAccuracy',
+  'fulfilmentsPacked',
+  'linesPicked',
+  'pickerHours',
+  'linesPerPickerHour',
+  'linesHandled',
+  'substitutionsProposed',
+  'substitutionsAccepted',
+  'substitutionsRefused',
+  'substitutionRate',
+  'substitutionAcceptance',
+  'doorArrivals',
+  'rejectionsFull',
+  'rejectionsPartial',
+  'rejectionRate',
+  'coldChainExcursions',
+  'coldChainMinutesOutOfBand',
 ] as const satisfies readonly (keyof KpiRow)[];
 
 /** The counts of a row; the rates are derived from them by `withRates`. */
-export type KpiCounts = Omit<KpiRow, 'slaAttainment' | 'stockoutRate' | 'countAccuracy' | 'unitAccuracy' | 'linesPerPickerHour' | 'substitutionRate' | 'substitutionAcceptance' | 'rejectionRate'>;
+export type KpiCounts = Omit<
+  KpiRow,
+  | 'slaAttainment'
+  | 'stockoutRate'
+  | 'countAccuracy'
+  | 'unitAccuracy'
+  | 'linesPerPickerHour'
+  | 'substitutionRate'
+  | 'substitutionAcceptance'
+  | 'rejectionRate'
+>;
 
 /** A query the caller got wrong in a way only the database notices (e.g. an unknown time zone). */
 export class KpiQueryError extends Error {
@@ -112,25 +144,47 @@ export function withRates(c: KpiCounts): KpiRow {
 
 function emptyCounts(nodeId: string, day: string): KpiCounts {
   return {
-    nodeId, day, ordersDelivered: 0, ordersSlaBreached: 0, linesOrdered: 0, linesStockout: 0, counts: 0, countsAccurate: 0, unitsCountError: 0, unitsCounted: 0,
-    fulfilmentsPacked: 0, linesPicked: 0, pickerHours: 0, linesHandled: 0, substitutionsProposed: 0, substitutionsAccepted: 0, substitutionsRefused: 0,
-    doorArrivals: 0, rejectionsFull: 0, rejectionsPartial: 0, coldChainExcursions: 0, coldChainMinutesOutOfBand: 0,
+    nodeId,
+    day,
+    ordersDelivered: 0,
+    ordersSlaBreached: 0,
+    linesOrdered: 0,
+    linesStockout: 0,
+    counts: 0,
+    countsAccurate: 0,
+    unitsCountError: 0,
+    unitsCounted: 0,
+    fulfilmentsPacked: 0,
+    linesPicked: 0,
+    pickerHours: 0,
+    linesHandled: 0,
+    substitutionsProposed: 0,
+    substitutionsAccepted: 0,
+    substitutionsRefused: 0,
+    doorArrivals: 0,
+    rejectionsFull: 0,
+    rejectionsPartial: 0,
+    coldChainExcursions: 0,
+    coldChainMinutesOutOfBand: 0,
   };
 }
 
 /** Every local day from `from` to `to` inclusive (YYYY-MM-DD; calendar arithmetic, no zone needed). */
 export function daysBetween(from: string, to: string): string[] {
   const out: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`), end = Date.parse(`${to}T00:00:00Z`); t <= end; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = Date.parse(`${from}T00:00:00Z`), end = Date.parse(`${to}T00:00:00Z`); t <= end; t += 86_400_000)
+    out.push(new Date(t).toISOString().slice(0, 10));
   return out;
 }
 
 // Shared SQL fragments. $1 lo, $2 hi (the window as instants), $3 tz, $4 node or null.
-const DAY = (col: string) => `to_char(time_bucket(INTERVAL '1 day', ${col}, $3::text) AT TIME ZONE $3::text, 'YYYY-MM-DD')`;
+const DAY = (col: string) =>
+  `to_char(time_bucket(INTERVAL '1 day', ${col}, $3::text) AT TIME ZONE $3::text, 'YYYY-MM-DD')`;
 const NODE = (col: string) => `($4::text IS NULL OR ${col} = $4::text)`;
 // jsonb_array_elements of a value that should be an array; anything else yields no rows,
 // so one malformed event never fails the whole report.
-const ARRAY = (expr: string) => `jsonb_array_elements(CASE WHEN jsonb_typeof(${expr}) = 'array' THEN ${expr} ELSE '[]'::jsonb END)`;
+const ARRAY = (expr: string) =>
+  `jsonb_array_elements(CASE WHEN jsonb_typeof(${expr}) = 'array' THEN ${expr} ELSE '[]'::jsonb END)`;
 
 type Params = [Date, Date, string, string | null];
 // Figures come back as numbers (float8) or decimal strings (bigint, numeric): see figureFromDb.
@@ -287,7 +341,8 @@ export function figureFromDb(name: string, v: unknown): number {
 
 async function windowOf(db: Queryable, q: KpiQuery): Promise<{ lo: Date; hi: Date }> {
   try {
-    const [row] = await rowsOf<{ lo: Date; hi: Date }>(db,
+    const [row] = await rowsOf<{ lo: Date; hi: Date }>(
+      db,
       'SELECT ($1::date::timestamp AT TIME ZONE $3::text) AS lo, (($2::date + 1)::timestamp AT TIME ZONE $3::text) AS hi',
       [q.from, q.to, q.tz],
     );

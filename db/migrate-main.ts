@@ -7,7 +7,12 @@ import { migrate } from './migrate';
 async function main(): Promise<void> {
   const cfg = config();
   const logger = createLogger(cfg.logLevel);
-  const db = createDb({ connectionString: cfg.db.connectionString, max: 2, logger, applicationName: 'freshchain-migrate' });
+  const db = createDb({
+    connectionString: cfg.db.connectionString,
+    max: 2,
+    logger,
+    applicationName: 'freshchain-migrate',
+  });
   try {
     const applied = await migrate(db);
     logger.info({ applied }, applied.length ? 'migrations applied' : 'schema up to date');

@@ -10,7 +10,11 @@ const NO_TRANSACTION = /^--\s*migrate:no-transaction/m;
 const ADVISORY_LOCK_KEY = 7_204_311;
 
 /** One versioned SQL file, `NNN_name.sql`: the same on every server. */
-export interface Migration { version: number; name: string; sql: string }
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
 
 const MIGRATION_FILE = /^(\d+)_[\w-]+\.sql$/;
 
@@ -21,7 +25,9 @@ const MIGRATION_FILE = /^(\d+)_[\w-]+\.sql$/;
  */
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
   const out: Migration[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.sql')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.sql'))
+    .sort()) {
     const m = MIGRATION_FILE.exec(f);
     if (!m) throw new Error(`migration file ${f} is not named NNN_name.sql`);
     const version = Number(m[1]);
@@ -40,12 +46,16 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
 async function requireTimescaleLicense(client: PoolClient): Promise<void> {
   // The extension must exist before its GUC is readable; 001 creates it on first run.
   await client.query('CREATE EXTENSION IF NOT EXISTS timescaledb');
-  const { rows } = await client.query<{ license: string | null }>("SELECT current_setting('timescaledb.license', true) AS license");
+  const { rows } = await client.query<{ license: string | null }>(
+    "SELECT current_setting('timescaledb.license', true) AS license",
+  );
   const license = rows[0]?.license ?? 'unknown';
   if (license !== 'timescale') {
-    throw new Error(`TimescaleDB on this server is not the Timescale-licensed build (timescaledb.license = ${license}): `
-      + 'compression, continuous aggregates and policies are missing. `npm run setup` builds it for the local stack; '
-      + 'elsewhere use the timescale/timescaledb image.');
+    throw new Error(
+      `TimescaleDB on this server is not the Timescale-licensed build (timescaledb.license = ${license}): ` +
+        'compression, continuous aggregates and policies are missing. `npm run setup` builds it for the local stack; ' +
+        'elsewhere use the timescale/timescaledb image.',
+    );
   }
 }
 
@@ -86,7 +96,9 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<st
     await client.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    const done = new Set(
+      (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version),
+    );
     await requireTimescaleLicense(client);
     for (const m of migrations) {
       if (done.has(m.version)) continue;

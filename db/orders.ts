@@ -26,16 +26,29 @@ export interface LotRecord {
 /** Register or update nodes (allocation parameters live in `attributes`). */
 export async function upsertNodes(db: Queryable, nodes: readonly Node[]): Promise<void> {
   if (!nodes.length) return;
-  await rowsOf(db,
+  await rowsOf(
+    db,
     `INSERT INTO nodes (id, kind, name, lat, lng, service_radius_km, zones, attributes)
      SELECT id, kind, name, lat, lng, r, string_to_array(z, ','), a
        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::text[], $8::jsonb[]) AS t(id, kind, name, lat, lng, r, z, a)
      ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, name = EXCLUDED.name, lat = EXCLUDED.lat, lng = EXCLUDED.lng,
        service_radius_km = EXCLUDED.service_radius_km, zones = EXCLUDED.zones, attributes = EXCLUDED.attributes`,
     [
-      nodes.map((n) => n.id), nodes.map((n) => n.kind), nodes.map((n) => n.name), nodes.map((n) => n.location.lat), nodes.map((n) => n.location.lng),
-      nodes.map((n) => n.serviceRadiusKm), nodes.map((n) => n.zones.join(',')),
-      nodes.map((n) => JSON.stringify({ pickMinutesPerOrder: n.pickMinutesPerOrder, packMinutes: n.packMinutes, travelKmPerHour: n.travelKmPerHour, slotCapacity: n.slotCapacity })),
+      nodes.map((n) => n.id),
+      nodes.map((n) => n.kind),
+      nodes.map((n) => n.name),
+      nodes.map((n) => n.location.lat),
+      nodes.map((n) => n.location.lng),
+      nodes.map((n) => n.serviceRadiusKm),
+      nodes.map((n) => n.zones.join(',')),
+      nodes.map((n) =>
+        JSON.stringify({
+          pickMinutesPerOrder: n.pickMinutesPerOrder,
+          packMinutes: n.packMinutes,
+          travelKmPerHour: n.travelKmPerHour,
+          slotCapacity: n.slotCapacity,
+        }),
+      ),
     ],
   );
 }
@@ -43,16 +56,25 @@ export async function upsertNodes(db: Queryable, nodes: readonly Node[]): Promis
 /** Register or update SKUs. */
 export async function upsertSkus(db: Queryable, skus: readonly SkuRecord[]): Promise<void> {
   if (!skus.length) return;
-  await rowsOf(db,
+  await rowsOf(
+    db,
     `INSERT INTO skus (sku, name, category, zone, min_shelf_life_days, perishable, unit_price_cents, band, q10, ref_temp_c, shelf_life_days_at_ref)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::int[], $8::text[], $9::float8[], $10::float8[], $11::float8[])
      ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category = EXCLUDED.category, zone = EXCLUDED.zone,
        min_shelf_life_days = EXCLUDED.min_shelf_life_days, perishable = EXCLUDED.perishable, unit_price_cents = EXCLUDED.unit_price_cents, band = EXCLUDED.band,
        shelf_life_days_at_ref = EXCLUDED.shelf_life_days_at_ref`,
     [
-      skus.map((s) => s.sku), skus.map((s) => s.name), skus.map((s) => s.category), skus.map((s) => s.zone), skus.map((s) => s.minShelfLifeDays),
-      skus.map((s) => s.perishable), skus.map((s) => s.unitPriceCents), skus.map((s) => s.band), skus.map((s) => s.q10 ?? 2.5),
-      skus.map((s) => s.refTempC ?? 4), skus.map((s) => s.shelfLifeDaysAtRef ?? 7),
+      skus.map((s) => s.sku),
+      skus.map((s) => s.name),
+      skus.map((s) => s.category),
+      skus.map((s) => s.zone),
+      skus.map((s) => s.minShelfLifeDays),
+      skus.map((s) => s.perishable),
+      skus.map((s) => s.unitPriceCents),
+      skus.map((s) => s.band),
+      skus.map((s) => s.q10 ?? 2.5),
+      skus.map((s) => s.refTempC ?? 4),
+      skus.map((s) => s.shelfLifeDaysAtRef ?? 7),
     ],
   );
 }
@@ -60,21 +82,52 @@ export async function upsertSkus(db: Queryable, skus: readonly SkuRecord[]): Pro
 /** Insert lots that do not exist yet (receipts of known lots go through stock adjustments). */
 export async function insertLots(db: Queryable, lots: readonly LotRecord[]): Promise<void> {
   if (!lots.length) return;
-  await rowsOf(db,
+  await rowsOf(
+    db,
     `INSERT INTO lots (lot_id, node_id, sku, expires_on, on_hand, bin, asset_id)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::int[], $6::text[], $7::text[])
      ON CONFLICT (lot_id) DO NOTHING`,
-    [lots.map((l) => l.lotId), lots.map((l) => l.nodeId), lots.map((l) => l.sku), lots.map((l) => l.expiresOn), lots.map((l) => l.onHand), lots.map((l) => l.bin ?? null), lots.map((l) => l.assetId ?? null)],
+    [
+      lots.map((l) => l.lotId),
+      lots.map((l) => l.nodeId),
+      lots.map((l) => l.sku),
+      lots.map((l) => l.expiresOn),
+      lots.map((l) => l.onHand),
+      lots.map((l) => l.bin ?? null),
+      lots.map((l) => l.assetId ?? null),
+    ],
   );
 }
 
-interface NodeRow { id: string; kind: 'front' | 'store'; name: string; lat: number; lng: number; service_radius_km: number; zones: Zone[]; attributes: Record<string, unknown> }
+interface NodeRow {
+  id: string;
+  kind: 'front' | 'store';
+  name: string;
+  lat: number;
+  lng: number;
+  service_radius_km: number;
+  zones: Zone[];
+  attributes: Record<string, unknown>;
+}
 
 function toNode(r: NodeRow): Node {
-  const a = r.attributes as { pickMinutesPerOrder?: number; packMinutes?: number; travelKmPerHour?: number; slotCapacity?: Record<string, number> };
+  const a = r.attributes as {
+    pickMinutesPerOrder?: number;
+    packMinutes?: number;
+    travelKmPerHour?: number;
+    slotCapacity?: Record<string, number>;
+  };
   return {
-    id: r.id, kind: r.kind, name: r.name, location: { lat: r.lat, lng: r.lng }, serviceRadiusKm: r.service_radius_km, zones: r.zones,
-    pickMinutesPerOrder: a.pickMinutesPerOrder ?? 3, packMinutes: a.packMinutes ?? 1, travelKmPerHour: a.travelKmPerHour ?? 18, slotCapacity: a.slotCapacity ?? {},
+    id: r.id,
+    kind: r.kind,
+    name: r.name,
+    location: { lat: r.lat, lng: r.lng },
+    serviceRadiusKm: r.service_radius_km,
+    zones: r.zones,
+    pickMinutesPerOrder: a.pickMinutesPerOrder ?? 3,
+    packMinutes: a.packMinutes ?? 1,
+    travelKmPerHour: a.travelKmPerHour ?? 18,
+    slotCapacity: a.slotCapacity ?? {},
   };
 }
 
@@ -87,34 +140,68 @@ export async function loadAllocationInputs(
   const skuIds = [...new Set(order.lines.map((l) => l.sku))];
   // A generous box (~30 km) prefilters; the allocator applies each node's own radius.
   const nodes = (
-    await rowsOf<NodeRow>(db,
+    await rowsOf<NodeRow>(
+      db,
       `SELECT id, kind, name, lat, lng, service_radius_km, zones, attributes FROM nodes WHERE abs(lat - $1) < 0.3 AND abs(lng - $2) < 0.35`,
       [order.location.lat, order.location.lng],
     )
   ).map(toNode);
   const nodeIds = nodes.map((n) => n.id);
   const [skuRows, lotRows, usageRows] = await Promise.all([
-    rowsOf<{ sku: string; name: string; category: string; zone: Zone; min_shelf_life_days: number; perishable: boolean; unit_price_cents: number }>(db,
+    rowsOf<{
+      sku: string;
+      name: string;
+      category: string;
+      zone: Zone;
+      min_shelf_life_days: number;
+      perishable: boolean;
+      unit_price_cents: number;
+    }>(
+      db,
       'SELECT sku, name, category, zone, min_shelf_life_days, perishable, unit_price_cents FROM skus WHERE sku = ANY($1)',
       [skuIds],
     ),
-    rowsOf<{ lot_id: string; node_id: string; sku: string; expires_on: string; available: number; bin: string | null }>(db,
+    rowsOf<{ lot_id: string; node_id: string; sku: string; expires_on: string; available: number; bin: string | null }>(
+      db,
       `SELECT lot_id, node_id, sku, to_char(expires_on, 'YYYY-MM-DD') AS expires_on, on_hand - reserved AS available, bin
          FROM lots WHERE node_id = ANY($1) AND sku = ANY($2) AND status = 'available' AND on_hand > reserved`,
       [nodeIds, skuIds],
     ),
-    rowsOf<{ node_id: string; used: number }>(db, 'SELECT node_id, used FROM node_slot_usage WHERE node_id = ANY($1) AND slot_key = $2', [nodeIds, slotKey]),
+    rowsOf<{ node_id: string; used: number }>(
+      db,
+      'SELECT node_id, used FROM node_slot_usage WHERE node_id = ANY($1) AND slot_key = $2',
+      [nodeIds, slotKey],
+    ),
   ]);
   return {
     nodes,
-    skus: skuRows.map((s) => ({ sku: s.sku, name: s.name, category: s.category, zone: s.zone, minShelfLifeDays: s.min_shelf_life_days, perishable: s.perishable, unitPriceCents: s.unit_price_cents })),
-    lots: lotRows.map((l) => ({ lotId: l.lot_id, nodeId: l.node_id, sku: l.sku, expiresOn: l.expires_on, available: l.available, ...(l.bin ? { bin: l.bin } : {}) })),
+    skus: skuRows.map((s) => ({
+      sku: s.sku,
+      name: s.name,
+      category: s.category,
+      zone: s.zone,
+      minShelfLifeDays: s.min_shelf_life_days,
+      perishable: s.perishable,
+      unitPriceCents: s.unit_price_cents,
+    })),
+    lots: lotRows.map((l) => ({
+      lotId: l.lot_id,
+      nodeId: l.node_id,
+      sku: l.sku,
+      expiresOn: l.expires_on,
+      available: l.available,
+      ...(l.bin ? { bin: l.bin } : {}),
+    })),
     slotUsage: new Map(usageRows.map((u) => [u.node_id, new Map([[slotKey, u.used]])])),
   };
 }
 
 /** Why a reservation could not be made as allocated (the stock moved since it was read). */
-export interface ReservationConflict { lotId?: string; nodeId: string; reason: 'lot_short' | 'capacity_full' }
+export interface ReservationConflict {
+  lotId?: string;
+  nodeId: string;
+  reason: 'lot_short' | 'capacity_full';
+}
 
 /**
  * Reserve an allocation atomically: every lot or none, and one slot of capacity per new node.
@@ -124,15 +211,30 @@ export interface ReservationConflict { lotId?: string; nodeId: string; reason: '
  */
 export async function reserveAllocation(
   db: Queryable,
-  args: { orderId: string; allocationKey: string; allocation: Allocation; requests: readonly LotReservation[]; slotKey: string; capacities: ReadonlyMap<string, number>; newNodeIds: readonly string[]; expiresAt: Date; at: Date },
+  args: {
+    orderId: string;
+    allocationKey: string;
+    allocation: Allocation;
+    requests: readonly LotReservation[];
+    slotKey: string;
+    capacities: ReadonlyMap<string, number>;
+    newNodeIds: readonly string[];
+    expiresAt: Date;
+    at: Date;
+  },
 ): Promise<{ ok: true; allocation: Allocation; replayed: boolean } | { ok: false; conflict: ReservationConflict }> {
   return inTransaction(db, async (c) => {
-    const prior = await c.query<{ data: Allocation }>('SELECT data FROM order_events WHERE event_key = $1', [args.allocationKey]);
+    const prior = await c.query<{ data: Allocation }>('SELECT data FROM order_events WHERE event_key = $1', [
+      args.allocationKey,
+    ]);
     if (prior.rows[0]) return { ok: true as const, allocation: prior.rows[0].data, replayed: true };
     // Lock lots in a stable order so concurrent orders on the same lots cannot deadlock.
     const requests = [...args.requests].sort((a, b) => (a.lotId < b.lotId ? -1 : a.lotId > b.lotId ? 1 : 0));
     for (const r of requests) {
-      const res = await c.query('UPDATE lots SET reserved = reserved + $2, updated_at = now() WHERE lot_id = $1 AND status = $3 AND on_hand - reserved >= $2', [r.lotId, r.qty, 'available']);
+      const res = await c.query(
+        'UPDATE lots SET reserved = reserved + $2, updated_at = now() WHERE lot_id = $1 AND status = $3 AND on_hand - reserved >= $2',
+        [r.lotId, r.qty, 'available'],
+      );
       if (res.rowCount !== 1) throw new ConflictError({ lotId: r.lotId, nodeId: r.nodeId, reason: 'lot_short' });
       await c.query(
         `INSERT INTO stock_reservations (order_id, allocation_key, lot_id, node_id, sku, qty, expires_at) VALUES ($1, $7, $2, $3, $4, $5, $6)
@@ -153,7 +255,13 @@ export async function reserveAllocation(
       );
       if (res.rowCount !== 1 || cap < 1) throw new ConflictError({ nodeId, reason: 'capacity_full' });
     }
-    await insertEvent(c, { orderId: args.orderId, key: args.allocationKey, type: 'allocated', at: args.at, data: args.allocation });
+    await insertEvent(c, {
+      orderId: args.orderId,
+      key: args.allocationKey,
+      type: 'allocated',
+      at: args.at,
+      data: args.allocation,
+    });
     return { ok: true as const, allocation: args.allocation, replayed: false };
   }).catch((err: unknown) => {
     // The transaction rolled back: nothing of this allocation was kept.
@@ -172,7 +280,12 @@ class ConflictError extends Error {
  * Release held reservations of an order (all, or only some lots; of one allocation, or of every
  * allocation when `allocationKey` is absent); returns the lots released. Idempotent.
  */
-export async function releaseReservations(db: Queryable, orderId: string, lotIds?: readonly string[], allocationKey?: string): Promise<{ lotId: string; qty: number }[]> {
+export async function releaseReservations(
+  db: Queryable,
+  orderId: string,
+  lotIds?: readonly string[],
+  allocationKey?: string,
+): Promise<{ lotId: string; qty: number }[]> {
   return inTransaction(db, async (c) => {
     const rows = (
       await c.query<{ lot_id: string; qty: number }>(
@@ -183,7 +296,10 @@ export async function releaseReservations(db: Queryable, orderId: string, lotIds
       )
     ).rows;
     for (const r of rows.sort((a, b) => (a.lot_id < b.lot_id ? -1 : 1))) {
-      await c.query('UPDATE lots SET reserved = reserved - $2, updated_at = now() WHERE lot_id = $1', [r.lot_id, r.qty]);
+      await c.query('UPDATE lots SET reserved = reserved - $2, updated_at = now() WHERE lot_id = $1', [
+        r.lot_id,
+        r.qty,
+      ]);
     }
     return rows.map((r) => ({ lotId: r.lot_id, qty: r.qty }));
   });
@@ -191,7 +307,10 @@ export async function releaseReservations(db: Queryable, orderId: string, lotIds
 
 /** Give back slot capacity taken at a node (cancellation before picking). */
 export async function releaseSlot(db: Queryable, nodeId: string, slotKey: string): Promise<void> {
-  await rowsOf(db, 'UPDATE node_slot_usage SET used = used - 1 WHERE node_id = $1 AND slot_key = $2 AND used > 0', [nodeId, slotKey]);
+  await rowsOf(db, 'UPDATE node_slot_usage SET used = used - 1 WHERE node_id = $1 AND slot_key = $2 AND used > 0', [
+    nodeId,
+    slotKey,
+  ]);
 }
 
 /**
@@ -200,7 +319,12 @@ export async function releaseSlot(db: Queryable, nodeId: string, slotKey: string
  * it (fulfilments started before holds were kept per allocation) every hold of the order at the
  * node goes.
  */
-export async function commitReservations(db: Queryable, orderId: string, nodeId: string, allocationKey?: string): Promise<number> {
+export async function commitReservations(
+  db: Queryable,
+  orderId: string,
+  nodeId: string,
+  allocationKey?: string,
+): Promise<number> {
   return inTransaction(db, async (c) => {
     const rows = (
       await c.query<{ lot_id: string; qty: number }>(
@@ -211,7 +335,10 @@ export async function commitReservations(db: Queryable, orderId: string, nodeId:
       )
     ).rows;
     for (const r of rows.sort((a, b) => (a.lot_id < b.lot_id ? -1 : 1))) {
-      await c.query('UPDATE lots SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = now() WHERE lot_id = $1', [r.lot_id, r.qty]);
+      await c.query(
+        'UPDATE lots SET on_hand = on_hand - $2, reserved = reserved - $2, updated_at = now() WHERE lot_id = $1',
+        [r.lot_id, r.qty],
+      );
     }
     return rows.length;
   });
@@ -247,7 +374,10 @@ export async function commitPickedReleaseRest(
           WHERE order_id = $1 AND allocation_key = $2 AND lot_id = $3`,
         [a.orderId, r.allocation_key, r.lot_id, take > 0 ? 'committed' : 'released', take],
       );
-      await c.query('UPDATE lots SET on_hand = on_hand - $2, reserved = reserved - $3, updated_at = now() WHERE lot_id = $1', [r.lot_id, take, r.qty]);
+      await c.query(
+        'UPDATE lots SET on_hand = on_hand - $2, reserved = reserved - $3, updated_at = now() WHERE lot_id = $1',
+        [r.lot_id, take, r.qty],
+      );
       committed += take;
       released += r.qty - take;
     }
@@ -256,7 +386,14 @@ export async function commitPickedReleaseRest(
 }
 
 /** One entry of the order event stream. */
-export interface OrderEvent { orderId: string; key: string; type: string; at: Date; nodeId?: string; data?: unknown }
+export interface OrderEvent {
+  orderId: string;
+  key: string;
+  type: string;
+  at: Date;
+  nodeId?: string;
+  data?: unknown;
+}
 
 /** Append one event inside a caller's transaction (a repeated key is a no-op). */
 export async function insertEvent(c: Queryable, e: OrderEvent): Promise<void> {
@@ -270,7 +407,8 @@ export async function insertEvent(c: Queryable, e: OrderEvent): Promise<void> {
 export async function appendOrderEvent(db: Queryable, e: OrderEvent & { status?: string }): Promise<void> {
   await inTransaction(db, async (c) => {
     await insertEvent(c, e);
-    if (e.status) await c.query('UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1', [e.orderId, e.status]);
+    if (e.status)
+      await c.query('UPDATE orders SET status = $2, updated_at = now() WHERE order_id = $1', [e.orderId, e.status]);
   });
 }
 
@@ -280,19 +418,39 @@ export async function appendOrderEvent(db: Queryable, e: OrderEvent & { status?:
  * `location`, which stays out of workflow histories; an order started without intake (a
  * replacement) brings it, and its row is made here.
  */
-export async function recordOrder(db: Queryable, order: Omit<Order, 'location'> & { location?: Order['location'] }): Promise<void> {
+export async function recordOrder(
+  db: Queryable,
+  order: Omit<Order, 'location'> & { location?: Order['location'] },
+): Promise<void> {
   await inTransaction(db, async (c) => {
     if (order.location) {
       await c.query(
         `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10) ON CONFLICT (order_id) DO NOTHING`,
-        [order.orderId, order.customerId, order.addressKey, order.location.lat, order.location.lng, order.slot.kind, new Date(order.slot.start), new Date(order.slot.end), JSON.stringify(order.lines), new Date(order.placedAt)],
+        [
+          order.orderId,
+          order.customerId,
+          order.addressKey,
+          order.location.lat,
+          order.location.lng,
+          order.slot.kind,
+          new Date(order.slot.start),
+          new Date(order.slot.end),
+          JSON.stringify(order.lines),
+          new Date(order.placedAt),
+        ],
       );
     } else {
       const row = await c.query('SELECT 1 FROM orders WHERE order_id = $1', [order.orderId]);
-      if (!row.rowCount) throw new Error(`order ${order.orderId} has no intake record and no location to make one from`);
+      if (!row.rowCount)
+        throw new Error(`order ${order.orderId} has no intake record and no location to make one from`);
     }
-    await insertEvent(c, { orderId: order.orderId, key: `${order.orderId}:received`, type: 'received', at: new Date(order.placedAt) });
+    await insertEvent(c, {
+      orderId: order.orderId,
+      key: `${order.orderId}:received`,
+      type: 'received',
+      at: new Date(order.placedAt),
+    });
   });
 }
 
@@ -304,11 +462,20 @@ export async function recordReplacementOrder(
   db: Queryable,
   r: { orderId: string; fromOrderId: string; slot: Order['slot']; lines: Order['lines']; placedAt: number },
 ): Promise<void> {
-  const inserted = await rowsOf(db,
+  const inserted = await rowsOf(
+    db,
     `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at, placed_by)
      SELECT $1, customer_id, address_key, lat, lng, $3, $4, $5, $6, 'received', $7, placed_by FROM orders WHERE order_id = $2
      ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
-    [r.orderId, r.fromOrderId, r.slot.kind, new Date(r.slot.start), new Date(r.slot.end), JSON.stringify(r.lines), new Date(r.placedAt)],
+    [
+      r.orderId,
+      r.fromOrderId,
+      r.slot.kind,
+      new Date(r.slot.start),
+      new Date(r.slot.end),
+      JSON.stringify(r.lines),
+      new Date(r.placedAt),
+    ],
   );
   if (inserted.length) return;
   const exists = await rowsOf(db, 'SELECT 1 FROM orders WHERE order_id = $1', [r.orderId]);
@@ -320,7 +487,11 @@ export async function recordReplacementOrder(
  * need not carry it); undefined for an unknown order or one whose door was erased.
  */
 export async function loadOrderLocation(db: Queryable, orderId: string): Promise<Order['location'] | undefined> {
-  const row = (await rowsOf<{ lat: number | null; lng: number | null }>(db, 'SELECT lat, lng FROM orders WHERE order_id = $1', [orderId]))[0];
+  const row = (
+    await rowsOf<{ lat: number | null; lng: number | null }>(db, 'SELECT lat, lng FROM orders WHERE order_id = $1', [
+      orderId,
+    ])
+  )[0];
   return row && row.lat !== null && row.lng !== null ? { lat: row.lat, lng: row.lng } : undefined;
 }
 
@@ -354,14 +525,40 @@ export async function claimOrder(
     const inserted = await c.query(
       `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at, intake_fingerprint, placed_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'received', $10, $11, $12) ON CONFLICT (order_id) DO NOTHING`,
-      [o.orderId, o.customerId, o.addressKey, o.location.lat, o.location.lng, o.slot.kind, new Date(o.slot.start), new Date(o.slot.end), JSON.stringify(o.lines), new Date(o.placedAt), JSON.stringify(a.fingerprint), a.placedBy],
+      [
+        o.orderId,
+        o.customerId,
+        o.addressKey,
+        o.location.lat,
+        o.location.lng,
+        o.slot.kind,
+        new Date(o.slot.start),
+        new Date(o.slot.end),
+        JSON.stringify(o.lines),
+        new Date(o.placedAt),
+        JSON.stringify(a.fingerprint),
+        a.placedBy,
+      ],
     );
     if (inserted.rowCount === 1) {
       await storeCustomerRecord(c, o.customerId, a.customer);
       return { created: true as const };
     }
     const r = (
-      await c.query<{ status: string; placed_at: Date; started_run_id: string | null; intake_fingerprint: Record<string, string> | null; customer_id: string; lines: Order['lines']; lat: number; lng: number; slot_kind: string; slot_start: Date; slot_end: Date; placed_by: string | null }>(
+      await c.query<{
+        status: string;
+        placed_at: Date;
+        started_run_id: string | null;
+        intake_fingerprint: Record<string, string> | null;
+        customer_id: string;
+        lines: Order['lines'];
+        lat: number;
+        lng: number;
+        slot_kind: string;
+        slot_start: Date;
+        slot_end: Date;
+        placed_by: string | null;
+      }>(
         `SELECT status, placed_at, started_run_id, intake_fingerprint, customer_id, lines, lat, lng, slot_kind, slot_start, slot_end, placed_by FROM orders WHERE order_id = $1`,
         [o.orderId],
       )
@@ -369,8 +566,15 @@ export async function claimOrder(
     return {
       created: false as const,
       existing: {
-        status: r.status, placedAt: r.placed_at.getTime(), startedRunId: r.started_run_id, fingerprint: r.intake_fingerprint, customerId: r.customer_id, lines: r.lines,
-        location: { lat: r.lat, lng: r.lng }, slot: { kind: r.slot_kind, start: r.slot_start.getTime(), end: r.slot_end.getTime() }, placedBy: r.placed_by,
+        status: r.status,
+        placedAt: r.placed_at.getTime(),
+        startedRunId: r.started_run_id,
+        fingerprint: r.intake_fingerprint,
+        customerId: r.customer_id,
+        lines: r.lines,
+        location: { lat: r.lat, lng: r.lng },
+        slot: { kind: r.slot_kind, start: r.slot_start.getTime(), end: r.slot_end.getTime() },
+        placedBy: r.placed_by,
       },
     };
   });
@@ -378,22 +582,40 @@ export async function claimOrder(
 
 /** Note the run intake started for an order; the first one noted stays. */
 export async function markOrderStarted(db: Queryable, orderId: string, runId: string): Promise<void> {
-  await rowsOf(db, 'UPDATE orders SET started_run_id = $2 WHERE order_id = $1 AND started_run_id IS NULL', [orderId, runId]);
+  await rowsOf(db, 'UPDATE orders SET started_run_id = $2 WHERE order_id = $1 AND started_run_id IS NULL', [
+    orderId,
+    runId,
+  ]);
 }
 
 /** Save the latest allocation (with its explanation) for ops. */
-export async function saveAllocation(db: Queryable, orderId: string, allocation: Allocation, coldChainRisk?: boolean): Promise<void> {
-  await rowsOf(db, 'UPDATE orders SET allocation = $2, cold_chain_risk = coalesce($3, cold_chain_risk), updated_at = now() WHERE order_id = $1', [orderId, JSON.stringify(allocation), coldChainRisk ?? null]);
+export async function saveAllocation(
+  db: Queryable,
+  orderId: string,
+  allocation: Allocation,
+  coldChainRisk?: boolean,
+): Promise<void> {
+  await rowsOf(
+    db,
+    'UPDATE orders SET allocation = $2, cold_chain_risk = coalesce($3, cold_chain_risk), updated_at = now() WHERE order_id = $1',
+    [orderId, JSON.stringify(allocation), coldChainRisk ?? null],
+  );
 }
 
 /**
  * Join the open delivery for this door, slot and node if one opened within the merge
  * window, else open one. An advisory lock per (node, door, slot) serialises concurrent joins.
  */
-export async function joinDelivery(db: Queryable, a: { orderId: string; nodeId: string; addressKey: string; slotKey: string; windowMs: number; at: Date }): Promise<{ deliveryId: string; orderIds: string[] }> {
+export async function joinDelivery(
+  db: Queryable,
+  a: { orderId: string; nodeId: string; addressKey: string; slotKey: string; windowMs: number; at: Date },
+): Promise<{ deliveryId: string; orderIds: string[] }> {
   return inTransaction(db, async (c) => {
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`${a.nodeId}|${a.addressKey}|${a.slotKey}`]);
-    const mine = await c.query<{ delivery_id: string; order_ids: string[] }>('SELECT delivery_id, order_ids FROM deliveries WHERE node_id = $1 AND $2 = ANY(order_ids)', [a.nodeId, a.orderId]);
+    const mine = await c.query<{ delivery_id: string; order_ids: string[] }>(
+      'SELECT delivery_id, order_ids FROM deliveries WHERE node_id = $1 AND $2 = ANY(order_ids)',
+      [a.nodeId, a.orderId],
+    );
     if (mine.rows[0]) return { deliveryId: mine.rows[0].delivery_id, orderIds: mine.rows[0].order_ids };
     const open = await c.query<{ delivery_id: string; order_ids: string[] }>(
       `SELECT delivery_id, order_ids FROM deliveries WHERE node_id = $1 AND address_key = $2 AND slot_key = $3 AND opened_at >= $4 ORDER BY opened_at DESC LIMIT 1`,
@@ -405,7 +627,10 @@ export async function joinDelivery(db: Queryable, a: { orderId: string; nodeId: 
       return { deliveryId: open.rows[0].delivery_id, orderIds: ids };
     }
     const deliveryId = `dlv-${a.orderId}-${a.nodeId}`;
-    await c.query('INSERT INTO deliveries (delivery_id, node_id, address_key, slot_key, opened_at, order_ids) VALUES ($1, $2, $3, $4, $5, $6)', [deliveryId, a.nodeId, a.addressKey, a.slotKey, a.at, [a.orderId]]);
+    await c.query(
+      'INSERT INTO deliveries (delivery_id, node_id, address_key, slot_key, opened_at, order_ids) VALUES ($1, $2, $3, $4, $5, $6)',
+      [deliveryId, a.nodeId, a.addressKey, a.slotKey, a.at, [a.orderId]],
+    );
     return { deliveryId, orderIds: [a.orderId] };
   });
 }
@@ -415,7 +640,13 @@ export async function joinDelivery(db: Queryable, a: { orderId: string; nodeId: 
  * were picked from; without it (settlements recorded before) all `qty` is booked on `lotId`.
  */
 export interface ReturnLineSettlement {
-  orderId: string; lineId: string; reason: string; lotId: string | null; qty: number; restock: boolean; creditCents: number;
+  orderId: string;
+  lineId: string;
+  reason: string;
+  lotId: string | null;
+  qty: number;
+  restock: boolean;
+  creditCents: number;
   lots?: readonly { lotId: string; qty: number }[];
 }
 
@@ -432,14 +663,24 @@ export async function settleReturnLineWith(c: Queryable, r: ReturnLineSettlement
   );
   if (credit.rowCount === 0) return; // settled before (activity retry)
   const base = `${r.orderId}:${r.lineId}:${r.reason}`;
-  const lots = r.lots ? r.lots.map((l) => ({ ...l, id: `${base}:${l.lotId}` })) : r.lotId ? [{ lotId: r.lotId, qty: r.qty, id: base }] : [];
+  const lots = r.lots
+    ? r.lots.map((l) => ({ ...l, id: `${base}:${l.lotId}` }))
+    : r.lotId
+      ? [{ lotId: r.lotId, qty: r.qty, id: base }]
+      : [];
   for (const l of lots.filter((x) => x.qty > 0)) {
     if (r.restock) {
       await c.query('UPDATE lots SET on_hand = on_hand + $2, updated_at = now() WHERE lot_id = $1', [l.lotId, l.qty]);
-      await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'restock', $3) ON CONFLICT DO NOTHING", [l.id, l.lotId, l.qty]);
+      await c.query(
+        "INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'restock', $3) ON CONFLICT DO NOTHING",
+        [l.id, l.lotId, l.qty],
+      );
     } else {
       // The units left on_hand at dispatch: the write-off records the loss, it moves no stock.
-      await c.query("INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'write_off', $3) ON CONFLICT DO NOTHING", [l.id, l.lotId, -l.qty]);
+      await c.query(
+        "INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta) VALUES ($1, $2, 'write_off', $3) ON CONFLICT DO NOTHING",
+        [l.id, l.lotId, -l.qty],
+      );
     }
   }
 }
@@ -447,15 +688,32 @@ export async function settleReturnLineWith(c: Queryable, r: ReturnLineSettlement
 // Receipts, cycle counts and POS sales: db/stock.ts (applyStockAdjustment, recordPosSales).
 
 /** Order row for the status API. */
-export async function loadOrder(db: Queryable, orderId: string): Promise<{ order_id: string; status: string; allocation: Allocation | null; cold_chain_risk: boolean; slot_end: Date } | undefined> {
-  return (await rowsOf<{ order_id: string; status: string; allocation: Allocation | null; cold_chain_risk: boolean; slot_end: Date }>(db,
-    'SELECT order_id, status, allocation, cold_chain_risk, slot_end FROM orders WHERE order_id = $1', [orderId],
-  ))[0];
+export async function loadOrder(
+  db: Queryable,
+  orderId: string,
+): Promise<
+  | { order_id: string; status: string; allocation: Allocation | null; cold_chain_risk: boolean; slot_end: Date }
+  | undefined
+> {
+  return (
+    await rowsOf<{
+      order_id: string;
+      status: string;
+      allocation: Allocation | null;
+      cold_chain_risk: boolean;
+      slot_end: Date;
+    }>(db, 'SELECT order_id, status, allocation, cold_chain_risk, slot_end FROM orders WHERE order_id = $1', [orderId])
+  )[0];
 }
 
 /** The event stream of one order, oldest first. */
-export async function loadOrderEvents(db: Queryable, orderId: string): Promise<{ at: Date; type: string; node_id: string | null; data: unknown }[]> {
-  return rowsOf(db, 'SELECT at, type, node_id, data FROM order_events WHERE order_id = $1 ORDER BY at, event_key', [orderId]);
+export async function loadOrderEvents(
+  db: Queryable,
+  orderId: string,
+): Promise<{ at: Date; type: string; node_id: string | null; data: unknown }[]> {
+  return rowsOf(db, 'SELECT at, type, node_id, data FROM order_events WHERE order_id = $1 ORDER BY at, event_key', [
+    orderId,
+  ]);
 }
 
 /**
@@ -463,7 +721,10 @@ export async function loadOrderEvents(db: Queryable, orderId: string): Promise<{
  * them, e.g. terminated by an operator). Returns how many were released, and the lots that held
  * fewer units than their expired reservations said.
  */
-export async function releaseExpiredReservations(db: Queryable, now: Date): Promise<{ released: number; unbalancedLots: string[] }> {
+export async function releaseExpiredReservations(
+  db: Queryable,
+  now: Date,
+): Promise<{ released: number; unbalancedLots: string[] }> {
   return inTransaction(db, async (c) => {
     const rows = (
       await c.query<{ lot_id: string; qty: number }>(
@@ -491,14 +752,24 @@ export async function releaseExpiredReservations(db: Queryable, now: Date): Prom
 
 /** Who placed an order (null: recorded before intake kept it); undefined for an unknown order. */
 export async function orderOwner(db: Queryable, orderId: string): Promise<{ placedBy: string | null } | undefined> {
-  const row = (await rowsOf<{ placed_by: string | null }>(db, 'SELECT placed_by FROM orders WHERE order_id = $1', [orderId]))[0];
+  const row = (
+    await rowsOf<{ placed_by: string | null }>(db, 'SELECT placed_by FROM orders WHERE order_id = $1', [orderId])
+  )[0];
   return row ? { placedBy: row.placed_by } : undefined;
 }
 
 /** The orders among `orderIds` that `placedBy` placed. */
-export async function ordersPlacedBy(db: Queryable, orderIds: readonly string[], placedBy: string): Promise<Set<string>> {
+export async function ordersPlacedBy(
+  db: Queryable,
+  orderIds: readonly string[],
+  placedBy: string,
+): Promise<Set<string>> {
   if (!orderIds.length) return new Set();
-  const rows = await rowsOf<{ order_id: string }>(db, 'SELECT order_id FROM orders WHERE order_id = ANY($1) AND placed_by = $2', [[...new Set(orderIds)], placedBy]);
+  const rows = await rowsOf<{ order_id: string }>(
+    db,
+    'SELECT order_id FROM orders WHERE order_id = ANY($1) AND placed_by = $2',
+    [[...new Set(orderIds)], placedBy],
+  );
   return new Set(rows.map((r) => r.order_id));
 }
 
@@ -506,15 +777,25 @@ export async function ordersPlacedBy(db: Queryable, orderIds: readonly string[],
  * A fulfilment's courier as its workflow last published it (pick_tasks, written before an update
  * answers): null until it is dispatched. Undefined for a fulfilment that does not exist (yet).
  */
-export async function fulfilmentAssignment(db: Queryable, fulfilmentId: string): Promise<{ orderId: string; state: string; courierId: string | null } | undefined> {
-  const row = (await rowsOf<{ order_id: string; state: string; courier_id: string | null }>(db,
-    "SELECT order_id, state, view->>'courierId' AS courier_id FROM pick_tasks WHERE fulfilment_id = $1", [fulfilmentId],
-  ))[0];
+export async function fulfilmentAssignment(
+  db: Queryable,
+  fulfilmentId: string,
+): Promise<{ orderId: string; state: string; courierId: string | null } | undefined> {
+  const row = (
+    await rowsOf<{ order_id: string; state: string; courier_id: string | null }>(
+      db,
+      "SELECT order_id, state, view->>'courierId' AS courier_id FROM pick_tasks WHERE fulfilment_id = $1",
+      [fulfilmentId],
+    )
+  )[0];
   return row ? { orderId: row.order_id, state: row.state, courierId: row.courier_id } : undefined;
 }
 
 /** Price and perishability of SKUs, as the returns rules and refunds of unserved lines need them. */
-export async function skuPriceFacts(q: Queryable, skus: readonly string[]): Promise<{ sku: string; perishable: boolean; unitPriceCents: number }[]> {
+export async function skuPriceFacts(
+  q: Queryable,
+  skus: readonly string[],
+): Promise<{ sku: string; perishable: boolean; unitPriceCents: number }[]> {
   const rows = await rowsOf<{ sku: string; perishable: boolean; unit_price_cents: number }>(
     q,
     'SELECT sku, perishable, unit_price_cents FROM skus WHERE sku = ANY($1)',

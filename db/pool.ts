@@ -8,7 +8,10 @@ import type { Logger } from '../platform/logger';
  * serves a route (the Db), a caller's transaction (its client) and a batch job alike.
  */
 export interface Queryable {
-  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+  query<R extends QueryResultRow = QueryResultRow>(
+    text: string,
+    params?: unknown[],
+  ): Promise<{ rows: R[]; rowCount: number | null }>;
 }
 
 /** Rows of a statement run on the Db: an array of rows that also carries `rows` and `rowCount` as pg's result does. */
@@ -24,17 +27,26 @@ export interface Db extends Queryable {
 }
 
 /** Run a statement and return its rows. */
-export async function rowsOf<R extends QueryResultRow = QueryResultRow>(q: Queryable, text: string, params?: unknown[]): Promise<R[]> {
+export async function rowsOf<R extends QueryResultRow = QueryResultRow>(
+  q: Queryable,
+  text: string,
+  params?: unknown[],
+): Promise<R[]> {
   return (await q.query<R>(text, params)).rows;
 }
 
-const isDb = (q: Queryable): q is Db => typeof (q as Partial<Db>).transaction === 'function' && (q as Partial<Db>).pool instanceof Pool;
+const isDb = (q: Queryable): q is Db =>
+  typeof (q as Partial<Db>).transaction === 'function' && (q as Partial<Db>).pool instanceof Pool;
 
 /**
  * Run fn in one transaction: a new one on a Db or a Pool; on a client, the transaction that
  * client is in (its caller's), so statements composed from several db/ functions commit together.
  */
-export async function inTransaction<T>(q: Queryable, fn: (client: PoolClient) => Promise<T>, logger?: Logger): Promise<T> {
+export async function inTransaction<T>(
+  q: Queryable,
+  fn: (client: PoolClient) => Promise<T>,
+  logger?: Logger,
+): Promise<T> {
   if (isDb(q)) return q.transaction(fn);
   if (q instanceof Pool) return transactionOn(q, fn, logger);
   return fn(q as PoolClient);
@@ -69,7 +81,12 @@ function asQueryRows<R>(rows: R[], rowCount: number | null): QueryRows<R> {
 }
 
 /** Create the pool. Idle-client errors (a restarted server) are logged, never thrown. */
-export function createDb(opts: { connectionString?: string; max?: number; logger?: Logger; applicationName?: string }): Db {
+export function createDb(opts: {
+  connectionString?: string;
+  max?: number;
+  logger?: Logger;
+  applicationName?: string;
+}): Db {
   const pool = new Pool({
     connectionString: opts.connectionString,
     max: opts.max ?? 10,

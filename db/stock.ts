@@ -9,10 +9,22 @@ import { inTransaction } from './pool';
 import type { Queryable } from './pool';
 
 /** Units of a lot an order line lost to a count or sale; its fulfilment re-allocates them. */
-export interface ShortfallCut { adjustmentId: string; lotId: string; fulfilmentId: string; orderId: string; lineId: string; qty: number }
+export interface ShortfallCut {
+  adjustmentId: string;
+  lotId: string;
+  fulfilmentId: string;
+  orderId: string;
+  lineId: string;
+  qty: number;
+}
 
 /** A count, sale or receipt on one lot. */
-export interface LotFact { adjustmentId: string; lotId: string; kind: 'receipt' | 'count' | 'sale'; qty: number }
+export interface LotFact {
+  adjustmentId: string;
+  lotId: string;
+  kind: 'receipt' | 'count' | 'sale';
+  qty: number;
+}
 
 /** What applying a fact did. `uncovered`: units below reserved no open hold could give (already picked). */
 export type LotFactResult =
@@ -22,7 +34,14 @@ export type LotFactResult =
 /** Open lines waiting for units of the lot (fulfilments allocated or being picked), from the pick-task table. */
 async function openHolds(c: Queryable, lotId: string): Promise<LotHold[]> {
   const rows = (
-    await c.query<{ fulfilment_id: string; order_id: string; state: 'allocated' | 'picking'; placed_at: Date; line_id: string; unpicked: number }>(
+    await c.query<{
+      fulfilment_id: string;
+      order_id: string;
+      state: 'allocated' | 'picking';
+      placed_at: Date;
+      line_id: string;
+      unpicked: number;
+    }>(
       `SELECT p.fulfilment_id, p.order_id, p.state, o.placed_at, l ->> 'lineId' AS line_id,
               greatest(0, (x ->> 'qty')::int - coalesce((x ->> 'picked')::int, 0)) AS unpicked
          FROM pick_tasks p
@@ -34,7 +53,15 @@ async function openHolds(c: Queryable, lotId: string): Promise<LotHold[]> {
       [lotId],
     )
   ).rows;
-  return rows.map((r) => ({ fulfilmentId: r.fulfilment_id, orderId: r.order_id, allocationKey: '', lineId: r.line_id, fulfilmentState: r.state, placedAtMs: r.placed_at.getTime(), unpicked: r.unpicked }));
+  return rows.map((r) => ({
+    fulfilmentId: r.fulfilment_id,
+    orderId: r.order_id,
+    allocationKey: '',
+    lineId: r.line_id,
+    fulfilmentState: r.state,
+    placedAtMs: r.placed_at.getTime(),
+    unpicked: r.unpicked,
+  }));
 }
 
 /** Take `qty` units out of an order's held rows on a lot (newest allocation first); returns the units taken. */
@@ -66,10 +93,21 @@ async function shrinkHolds(c: Queryable, orderId: string, lotId: string, qty: nu
  * cannot be cut: on_hand then stays at what is still held, and `uncovered` says how many.
  */
 export async function applyLotFact(c: Queryable, a: LotFact, at: Date = new Date()): Promise<LotFactResult> {
-  const lot = (await c.query<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM lots WHERE lot_id = $1 FOR UPDATE', [a.lotId])).rows[0];
+  const lot = (
+    await c.query<{ on_hand: number; reserved: number }>(
+      'SELECT on_hand, reserved FROM lots WHERE lot_id = $1 FOR UPDATE',
+      [a.lotId],
+    )
+  ).rows[0];
   if (!lot) return { error: `unknown lot ${a.lotId}`, conflict: 'unknown_lot' };
   if ((await c.query('SELECT 1 FROM stock_adjustments WHERE adjustment_id = $1', [a.adjustmentId])).rowCount) {
-    return { applied: false, onHand: lot.on_hand, reserved: lot.reserved, cuts: await shortfallsOf(c, [a.adjustmentId]), uncovered: 0 };
+    return {
+      applied: false,
+      onHand: lot.on_hand,
+      reserved: lot.reserved,
+      cuts: await shortfallsOf(c, [a.adjustmentId]),
+      uncovered: 0,
+    };
   }
   const after = lotAfterFact({ onHand: lot.on_hand, reserved: lot.reserved }, a);
   const decision = decideShortfall(after.shortBy, after.shortBy ? await openHolds(c, a.lotId) : []);
@@ -79,16 +117,33 @@ export async function applyLotFact(c: Queryable, a: LotFact, at: Date = new Date
     const taken = await shrinkHolds(c, cut.orderId, a.lotId, cut.qty);
     if (taken === 0) continue;
     reserved -= taken;
-    const row: ShortfallCut = { adjustmentId: a.adjustmentId, lotId: a.lotId, fulfilmentId: cut.fulfilmentId, orderId: cut.orderId, lineId: cut.lineId, qty: taken };
+    const row: ShortfallCut = {
+      adjustmentId: a.adjustmentId,
+      lotId: a.lotId,
+      fulfilmentId: cut.fulfilmentId,
+      orderId: cut.orderId,
+      lineId: cut.lineId,
+      qty: taken,
+    };
     cuts.push(row);
     await c.query(
       'INSERT INTO stock_shortfalls (adjustment_id, lot_id, fulfilment_id, order_id, line_id, qty, at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
       [row.adjustmentId, row.lotId, row.fulfilmentId, row.orderId, row.lineId, row.qty, at],
     );
-    await insertEvent(c, { orderId: cut.orderId, key: `${cut.fulfilmentId}:stock_shortfall:${a.adjustmentId}:${a.lotId}:${cut.lineId}`, type: 'stock_shortfall', at, data: { ...row, kind: a.kind } });
+    await insertEvent(c, {
+      orderId: cut.orderId,
+      key: `${cut.fulfilmentId}:stock_shortfall:${a.adjustmentId}:${a.lotId}:${cut.lineId}`,
+      type: 'stock_shortfall',
+      at,
+      data: { ...row, kind: a.kind },
+    });
   }
   const onHand = Math.max(after.onHand, reserved);
-  await c.query('UPDATE lots SET on_hand = $2, reserved = $3, updated_at = now() WHERE lot_id = $1', [a.lotId, onHand, reserved]);
+  await c.query('UPDATE lots SET on_hand = $2, reserved = $3, updated_at = now() WHERE lot_id = $1', [
+    a.lotId,
+    onHand,
+    reserved,
+  ]);
   await c.query(
     'INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta, counted, system_before, at) VALUES ($1, $2, $3, $4, $5, $6, $7)',
     [a.adjustmentId, a.lotId, a.kind, onHand - lot.on_hand, a.kind === 'count' ? a.qty : null, lot.on_hand, at],
@@ -100,15 +155,40 @@ export async function applyLotFact(c: Queryable, a: LotFact, at: Date = new Date
 export async function shortfallsOf(c: Queryable, adjustmentIds: readonly string[]): Promise<ShortfallCut[]> {
   if (!adjustmentIds.length) return [];
   const sql = `SELECT adjustment_id, lot_id, fulfilment_id, order_id, line_id, qty FROM stock_shortfalls WHERE adjustment_id = ANY($1) ORDER BY adjustment_id, lot_id, fulfilment_id, line_id`;
-  const { rows } = await c.query<{ adjustment_id: string; lot_id: string; fulfilment_id: string; order_id: string; line_id: string; qty: number }>(sql, [[...adjustmentIds]]);
-  return rows.map((r) => ({ adjustmentId: r.adjustment_id, lotId: r.lot_id, fulfilmentId: r.fulfilment_id, orderId: r.order_id, lineId: r.line_id, qty: r.qty }));
+  const { rows } = await c.query<{
+    adjustment_id: string;
+    lot_id: string;
+    fulfilment_id: string;
+    order_id: string;
+    line_id: string;
+    qty: number;
+  }>(sql, [[...adjustmentIds]]);
+  return rows.map((r) => ({
+    adjustmentId: r.adjustment_id,
+    lotId: r.lot_id,
+    fulfilmentId: r.fulfilment_id,
+    orderId: r.order_id,
+    lineId: r.line_id,
+    qty: r.qty,
+  }));
 }
 
 /** One POS sale line. */
-export interface PosSale { saleId: string; nodeId: string; sku: string; qty: number; soldAt: Date }
+export interface PosSale {
+  saleId: string;
+  nodeId: string;
+  sku: string;
+  qty: number;
+  soldAt: Date;
+}
 
 /** What a sale line did: `replayed` for a sale id seen before; `applied`: units taken off on_hand. */
-export interface PosSaleResult { saleId: string; replayed: boolean; applied: number; cuts: ShortfallCut[] }
+export interface PosSaleResult {
+  saleId: string;
+  replayed: boolean;
+  applied: number;
+  cuts: ShortfallCut[];
+}
 
 /**
  * Record POS sales, each once for its whole life (by sale id), each in its own transaction:
@@ -118,36 +198,49 @@ export interface PosSaleResult { saleId: string; replayed: boolean; applied: num
 export async function recordPosSales(db: Queryable, sales: readonly PosSale[]): Promise<PosSaleResult[]> {
   const out: PosSaleResult[] = [];
   for (const s of sales) {
-    out.push(await inTransaction(db, async (c) => {
-      const claimed = await c.query(
-        'INSERT INTO pos_sales (sale_id, node_id, sku, qty, applied, sold_at) VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (sale_id) DO NOTHING',
-        [s.saleId, s.nodeId, s.sku, s.qty, s.soldAt],
-      );
-      const prefix = `sale:${s.saleId}:`;
-      if (!claimed.rowCount) {
-        const ids = (await c.query<{ adjustment_id: string }>('SELECT adjustment_id FROM stock_adjustments WHERE adjustment_id LIKE $1', [`${prefix.replace(/[\\%_]/g, '\\$&')}%`])).rows.map((r) => r.adjustment_id);
-        const applied = (await c.query<{ applied: number }>('SELECT applied FROM pos_sales WHERE sale_id = $1', [s.saleId])).rows[0]?.applied ?? 0;
-        return { saleId: s.saleId, replayed: true, applied, cuts: await shortfallsOf(c, ids) };
-      }
-      const lots = (
-        await c.query<{ lot_id: string; on_hand: number }>(
-          `SELECT lot_id, on_hand FROM lots WHERE node_id = $1 AND sku = $2 AND status = 'available' AND on_hand > 0 ORDER BY expires_on, lot_id FOR UPDATE`,
-          [s.nodeId, s.sku],
-        )
-      ).rows;
-      let left = s.qty;
-      const cuts: ShortfallCut[] = [];
-      for (const lot of lots) {
-        if (left === 0) break;
-        const take = Math.min(left, lot.on_hand);
-        const r = await applyLotFact(c, { adjustmentId: `${prefix}${lot.lot_id}`, lotId: lot.lot_id, kind: 'sale', qty: take }, s.soldAt);
-        if ('error' in r) throw new Error(r.error);
-        cuts.push(...r.cuts);
-        left -= take;
-      }
-      await c.query('UPDATE pos_sales SET applied = $2 WHERE sale_id = $1', [s.saleId, s.qty - left]);
-      return { saleId: s.saleId, replayed: false, applied: s.qty - left, cuts };
-    }));
+    out.push(
+      await inTransaction(db, async (c) => {
+        const claimed = await c.query(
+          'INSERT INTO pos_sales (sale_id, node_id, sku, qty, applied, sold_at) VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (sale_id) DO NOTHING',
+          [s.saleId, s.nodeId, s.sku, s.qty, s.soldAt],
+        );
+        const prefix = `sale:${s.saleId}:`;
+        if (!claimed.rowCount) {
+          const ids = (
+            await c.query<{ adjustment_id: string }>(
+              'SELECT adjustment_id FROM stock_adjustments WHERE adjustment_id LIKE $1',
+              [`${prefix.replace(/[\\%_]/g, '\\$&')}%`],
+            )
+          ).rows.map((r) => r.adjustment_id);
+          const applied =
+            (await c.query<{ applied: number }>('SELECT applied FROM pos_sales WHERE sale_id = $1', [s.saleId])).rows[0]
+              ?.applied ?? 0;
+          return { saleId: s.saleId, replayed: true, applied, cuts: await shortfallsOf(c, ids) };
+        }
+        const lots = (
+          await c.query<{ lot_id: string; on_hand: number }>(
+            `SELECT lot_id, on_hand FROM lots WHERE node_id = $1 AND sku = $2 AND status = 'available' AND on_hand > 0 ORDER BY expires_on, lot_id FOR UPDATE`,
+            [s.nodeId, s.sku],
+          )
+        ).rows;
+        let left = s.qty;
+        const cuts: ShortfallCut[] = [];
+        for (const lot of lots) {
+          if (left === 0) break;
+          const take = Math.min(left, lot.on_hand);
+          const r = await applyLotFact(
+            c,
+            { adjustmentId: `${prefix}${lot.lot_id}`, lotId: lot.lot_id, kind: 'sale', qty: take },
+            s.soldAt,
+          );
+          if ('error' in r) throw new Error(r.error);
+          cuts.push(...r.cuts);
+          left -= take;
+        }
+        await c.query('UPDATE pos_sales SET applied = $2 WHERE sale_id = $1', [s.saleId, s.qty - left]);
+        return { saleId: s.saleId, replayed: false, applied: s.qty - left, cuts };
+      }),
+    );
   }
   return out;
 }

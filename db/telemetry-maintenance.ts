@@ -17,7 +17,10 @@ export type AggregateLevel = '1m' | '1h';
 export const AGGREGATE_BUCKET_MS: Readonly<Record<AggregateLevel, number>> = { '1m': 60_000, '1h': 3_600_000 };
 
 /** The continuous aggregate of each level (fixed identifiers, never user input). */
-export const AGGREGATE_VIEW: Readonly<Record<AggregateLevel, string>> = { '1m': 'sensor_readings_1m', '1h': 'sensor_readings_1h' };
+export const AGGREGATE_VIEW: Readonly<Record<AggregateLevel, string>> = {
+  '1m': 'sensor_readings_1m',
+  '1h': 'sensor_readings_1h',
+};
 
 /**
  * Refresh one continuous aggregate over [from, to): TimescaleDB recomputes the buckets inside
@@ -26,7 +29,11 @@ export const AGGREGATE_VIEW: Readonly<Record<AggregateLevel, string>> = { '1m': 
  * Runs outside a transaction (TimescaleDB refuses one), so pass the pool, not a client.
  */
 export async function refreshAggregate(db: Queryable, level: AggregateLevel, from: Date, to: Date): Promise<void> {
-  await rowsOf(db, 'CALL refresh_continuous_aggregate($1::regclass, $2::timestamptz, $3::timestamptz)', [AGGREGATE_VIEW[level], from, to]);
+  await rowsOf(db, 'CALL refresh_continuous_aggregate($1::regclass, $2::timestamptz, $3::timestamptz)', [
+    AGGREGATE_VIEW[level],
+    from,
+    to,
+  ]);
 }
 
 /** A background job TimescaleDB runs for the telemetry tables. */
@@ -42,7 +49,8 @@ export interface TelemetryJob {
 
 /** The policy jobs on readings and on their continuous aggregates. */
 export async function telemetryJobs(db: Queryable): Promise<TelemetryJob[]> {
-  return rowsOf<TelemetryJob>(db,
+  return rowsOf<TelemetryJob>(
+    db,
     `SELECT j.job_id AS "jobId", j.proc_name AS proc, coalesce(ca.view_name, j.hypertable_name) AS relation,
             j.config, j.schedule_interval::text AS "scheduleInterval"
        FROM timescaledb_information.jobs j
@@ -54,8 +62,14 @@ export async function telemetryJobs(db: Queryable): Promise<TelemetryJob[]> {
 }
 
 /** MKT sums of one sensor's 1-minute buckets starting in [from, to), plus how much data they hold. */
-export async function minuteMktSums(db: Queryable, sensorId: string, from: Date, to: Date): Promise<MktSums & { readings: number; buckets: number }> {
-  const rows = await rowsOf<{ n: string | null; s: number | null; buckets: string }>(db,
+export async function minuteMktSums(
+  db: Queryable,
+  sensorId: string,
+  from: Date,
+  to: Date,
+): Promise<MktSums & { readings: number; buckets: number }> {
+  const rows = await rowsOf<{ n: string | null; s: number | null; buckets: string }>(
+    db,
     `SELECT sum(n) AS n, sum(sum_arrhenius) AS s, count(*) AS buckets
        FROM sensor_readings_1m WHERE sensor_id = $1 AND bucket >= $2 AND bucket < $3`,
     [sensorId, from, to],

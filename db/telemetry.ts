@@ -7,7 +7,13 @@ import { inTransaction, rowsOf } from './pool';
 import type { Queryable } from './pool';
 
 /** A registered sensor as the ingester needs it. */
-export interface SensorRecord { sensorId: string; assetId: string; nodeId: string; band: string; active: boolean }
+export interface SensorRecord {
+  sensorId: string;
+  assetId: string;
+  nodeId: string;
+  band: string;
+  active: boolean;
+}
 
 const SENSOR_RECORDS = `SELECT s.id AS "sensorId", s.asset_id AS "assetId", s.node_id AS "nodeId", a.band, s.active
   FROM sensors s JOIN assets a ON a.id = s.asset_id`;
@@ -22,7 +28,6 @@ export async function loadSensorsById(db: Queryable, ids: readonly string[]): Pr
   return rowsOf<SensorRecord>(db, `${SENSOR_RECORDS} WHERE s.id = ANY($1)`, [ids]);
 }
 
-
 /**
  * Insert readings in one statement through unnest (one bind parameter per column, so no
  * 65,535-parameter cap); a reading already stored (same sensor and ts) is skipped, which makes
@@ -32,9 +37,14 @@ export async function loadSensorsById(db: Queryable, ids: readonly string[]): Pr
 export async function insertReadings(client: Queryable, readings: readonly Reading[]): Promise<number> {
   if (readings.length === 0) return 0;
   const n = readings.length;
-  const sensor = new Array<string>(n), ts = new Array<string>(n), temp = new Array<number>(n);
-  const hum = new Array<number | null>(n), door = new Array<boolean | null>(n), batt = new Array<number | null>(n);
-  const defrost = new Array<boolean | null>(n), seq = new Array<number | null>(n);
+  const sensor = new Array<string>(n),
+    ts = new Array<string>(n),
+    temp = new Array<number>(n);
+  const hum = new Array<number | null>(n),
+    door = new Array<boolean | null>(n),
+    batt = new Array<number | null>(n);
+  const defrost = new Array<boolean | null>(n),
+    seq = new Array<number | null>(n);
   for (let i = 0; i < n; i++) {
     const r = readings[i]!;
     sensor[i] = r.sensorId;
@@ -59,7 +69,9 @@ export async function insertReadings(client: Queryable, readings: readonly Readi
 function copyField(v: string | number | boolean | null): string {
   if (v === null) return '\\N';
   if (typeof v !== 'string') return String(v);
-  return /[\\\t\n\r]/.test(v) ? v.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!) : v;
+  return /[\\\t\n\r]/.test(v)
+    ? v.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!)
+    : v;
 }
 
 /**
@@ -72,12 +84,17 @@ export async function copyReadings(q: Queryable, readings: readonly Reading[]): 
   if (readings.length === 0) return 0;
   let text = '';
   for (const r of readings) {
-    text += `${copyField(r.sensorId)}\t${new Date(r.ts).toISOString()}\t${r.tempC}\t${copyField(r.humidityPct)}\t${copyField(r.doorOpen)}\t`
-      + `${copyField(r.batteryPct)}\t${copyField(r.defrost)}\t${copyField(r.seq)}\n`;
+    text +=
+      `${copyField(r.sensorId)}\t${new Date(r.ts).toISOString()}\t${r.tempC}\t${copyField(r.humidityPct)}\t${copyField(r.doorOpen)}\t` +
+      `${copyField(r.batteryPct)}\t${copyField(r.defrost)}\t${copyField(r.seq)}\n`;
   }
   // COPY streams over one connection: the caller's client, or one checked out for it.
   return inTransaction(q, async (client) => {
-    const copy = client.query(copyFrom('COPY sensor_readings (sensor_id, ts, temp_c, humidity_pct, door_open, battery_pct, defrost, seq) FROM STDIN'));
+    const copy = client.query(
+      copyFrom(
+        'COPY sensor_readings (sensor_id, ts, temp_c, humidity_pct, door_open, battery_pct, defrost, seq) FROM STDIN',
+      ),
+    );
     await pipeline(Readable.from([text]), copy);
     return Number(copy.rowCount);
   });
@@ -109,7 +126,15 @@ export async function insertDeadLetters(client: Queryable, letters: readonly Dea
 export async function upsertSensorNetwork(
   db: Queryable,
   net: {
-    nodes: { id: string; kind: 'front' | 'store'; name: string; lat: number; lng: number; radiusKm: number; zones: string[] }[];
+    nodes: {
+      id: string;
+      kind: 'front' | 'store';
+      name: string;
+      lat: number;
+      lng: number;
+      radiusKm: number;
+      zones: string[];
+    }[];
     assets: { id: string; nodeId: string; kind: string; band: string }[];
     sensors: { id: string; assetId: string; nodeId: string }[];
   },
@@ -121,13 +146,26 @@ export async function upsertSensorNetwork(
          SELECT id, kind, name, lat, lng, r, string_to_array(z, ',') FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::text[])
            AS t(id, kind, name, lat, lng, r, z)
          ON CONFLICT (id) DO NOTHING`,
-        [net.nodes.map((n) => n.id), net.nodes.map((n) => n.kind), net.nodes.map((n) => n.name), net.nodes.map((n) => n.lat), net.nodes.map((n) => n.lng), net.nodes.map((n) => n.radiusKm), net.nodes.map((n) => n.zones.join(','))],
+        [
+          net.nodes.map((n) => n.id),
+          net.nodes.map((n) => n.kind),
+          net.nodes.map((n) => n.name),
+          net.nodes.map((n) => n.lat),
+          net.nodes.map((n) => n.lng),
+          net.nodes.map((n) => n.radiusKm),
+          net.nodes.map((n) => n.zones.join(',')),
+        ],
       );
     if (net.assets.length)
       await c.query(
         `INSERT INTO assets (id, node_id, kind, band) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
          ON CONFLICT (id) DO UPDATE SET band = EXCLUDED.band`,
-        [net.assets.map((a) => a.id), net.assets.map((a) => a.nodeId), net.assets.map((a) => a.kind), net.assets.map((a) => a.band)],
+        [
+          net.assets.map((a) => a.id),
+          net.assets.map((a) => a.nodeId),
+          net.assets.map((a) => a.kind),
+          net.assets.map((a) => a.band),
+        ],
       );
     if (net.sensors.length)
       await c.query(
@@ -139,15 +177,23 @@ export async function upsertSensorNetwork(
 }
 
 /** A dead letter of a reading whose sensor was unknown when it arrived, waiting for a replay. */
-export interface PendingUnknownReading { id: number; topic: string; raw: Buffer | null }
+export interface PendingUnknownReading {
+  id: number;
+  topic: string;
+  raw: Buffer | null;
+}
 
 /**
  * Unknown-sensor dead letters not replayed yet, in arrival order (received_at, then id: ids of
  * concurrent batches interleave), optionally of some sensors or since a time. Pages follow
  * the letter `afterId`; its received_at is read in SQL, at full microsecond precision.
  */
-export async function pendingUnknownReadings(db: Queryable, f: { sensorIds?: readonly string[]; since?: Date; afterId?: number; limit: number }): Promise<PendingUnknownReading[]> {
-  return rowsOf<PendingUnknownReading>(db,
+export async function pendingUnknownReadings(
+  db: Queryable,
+  f: { sensorIds?: readonly string[]; since?: Date; afterId?: number; limit: number },
+): Promise<PendingUnknownReading[]> {
+  return rowsOf<PendingUnknownReading>(
+    db,
     // bigserial read as float8: exact up to 2^53, where ::int failed past 2^31 letters.
     `SELECT id::float8 AS id, topic, raw FROM ingest_dead_letters
       WHERE reason = 'unknown_sensor' AND replayed_at IS NULL
@@ -159,11 +205,17 @@ export async function pendingUnknownReadings(db: Queryable, f: { sensorIds?: rea
 }
 
 /** Store replayed readings (skipping any already stored) and mark their letters, in one transaction. */
-export async function storeReplayed(db: Queryable, stored: { letterIds: number[]; readings: Reading[] }, notes: { id: number; note: string }[]): Promise<number> {
+export async function storeReplayed(
+  db: Queryable,
+  stored: { letterIds: number[]; readings: Reading[] },
+  notes: { id: number; note: string }[],
+): Promise<number> {
   return inTransaction(db, async (c) => {
     const inserted = await insertReadings(c, stored.readings);
     if (stored.letterIds.length) {
-      await c.query(`UPDATE ingest_dead_letters SET replayed_at = now(), replay_note = 'stored' WHERE id = ANY($1)`, [stored.letterIds]);
+      await c.query(`UPDATE ingest_dead_letters SET replayed_at = now(), replay_note = 'stored' WHERE id = ANY($1)`, [
+        stored.letterIds,
+      ]);
     }
     if (notes.length) {
       await c.query(
@@ -180,7 +232,14 @@ export async function storeReplayed(db: Queryable, stored: { letterIds: number[]
 // current, not yet materialised bucket comes from raw readings, so nothing recent is missing.
 
 /** One bucket of a sensor's temperature chart. */
-export interface ChartBucket { sensorId: string; bucket: Date; minC: number; maxC: number; avgC: number; n: number }
+export interface ChartBucket {
+  sensorId: string;
+  bucket: Date;
+  minC: number;
+  maxC: number;
+  avgC: number;
+  n: number;
+}
 
 /** Where a chart or MKT is computed from: the aggregates, or raw readings of a hypertable (figures compare both). */
 export type TelemetrySource = 'aggregate' | 'sensor_readings' | 'bench_readings_plain';
@@ -200,26 +259,45 @@ const CHART_FROM_READINGS = (table: string, width: string) =>
  * (`1h`, for days to months) or minute (`1m`, for hours). `from` and `to` should be on bucket
  * boundaries; a bucket is included when it starts in the window.
  */
-export async function assetChart(db: Queryable, assetId: string, from: Date, to: Date, width: '1m' | '1h' = '1h', source: TelemetrySource = 'aggregate'): Promise<ChartBucket[]> {
-  const sql = source === 'aggregate'
-    ? CHART_FROM_AGGREGATE(width === '1h' ? 'sensor_readings_1h' : 'sensor_readings_1m')
-    : CHART_FROM_READINGS(source, width === '1h' ? '1 hour' : '1 minute');
+export async function assetChart(
+  db: Queryable,
+  assetId: string,
+  from: Date,
+  to: Date,
+  width: '1m' | '1h' = '1h',
+  source: TelemetrySource = 'aggregate',
+): Promise<ChartBucket[]> {
+  const sql =
+    source === 'aggregate'
+      ? CHART_FROM_AGGREGATE(width === '1h' ? 'sensor_readings_1h' : 'sensor_readings_1m')
+      : CHART_FROM_READINGS(source, width === '1h' ? '1 hour' : '1 minute');
   return rowsOf<ChartBucket>(db, sql, [assetId, from, to]);
 }
 
 /** Additive MKT sums of one asset's sensors over [from, to). */
-export interface AssetMktSums { sensorId: string; readings: number; sumArrhenius: number }
+export interface AssetMktSums {
+  sensorId: string;
+  readings: number;
+  sumArrhenius: number;
+}
 
 /**
  * The MKT sums of each sensor of an asset over the minutes starting in [from, to) (minute
  * boundaries): from the 1-minute aggregate, or the same sums straight from raw readings.
  */
-export async function assetMktSums(db: Queryable, assetId: string, from: Date, to: Date, source: TelemetrySource = 'aggregate'): Promise<AssetMktSums[]> {
-  const sql = source === 'aggregate'
-    ? `SELECT sensor_id AS "sensorId", sum(n)::float8 AS readings, sum(sum_arrhenius) AS "sumArrhenius"
+export async function assetMktSums(
+  db: Queryable,
+  assetId: string,
+  from: Date,
+  to: Date,
+  source: TelemetrySource = 'aggregate',
+): Promise<AssetMktSums[]> {
+  const sql =
+    source === 'aggregate'
+      ? `SELECT sensor_id AS "sensorId", sum(n)::float8 AS readings, sum(sum_arrhenius) AS "sumArrhenius"
          FROM sensor_readings_1m WHERE sensor_id IN (SELECT id FROM sensors WHERE asset_id = $1) AND bucket >= $2 AND bucket < $3
         GROUP BY 1 ORDER BY 1`
-    : `SELECT sensor_id AS "sensorId", count(*)::float8 AS readings, sum(exp(-10000.0 / (temp_c + 273.15))) AS "sumArrhenius"
+      : `SELECT sensor_id AS "sensorId", count(*)::float8 AS readings, sum(exp(-10000.0 / (temp_c + 273.15))) AS "sumArrhenius"
          FROM ${source} WHERE sensor_id IN (SELECT id FROM sensors WHERE asset_id = $1)
           AND ts >= $2 AND ts < $3
         GROUP BY 1 ORDER BY 1`;
@@ -254,7 +332,8 @@ export async function copyPlainReadings(q: Queryable, readings: readonly Reading
 
 /** Compress every chunk of sensor_readings that lies inside [from, to); returns how many were compressed. */
 export async function compressReadingChunks(db: Queryable, from: Date, to: Date): Promise<number> {
-  const rows = await rowsOf<{ chunk: string }>(db,
+  const rows = await rowsOf<{ chunk: string }>(
+    db,
     `SELECT compress_chunk(format('%I.%I', chunk_schema, chunk_name)::regclass, if_not_compressed => true)::text AS chunk
        FROM timescaledb_information.chunks
       WHERE hypertable_name = 'sensor_readings' AND range_start >= $1 AND range_end <= $2`,
@@ -264,8 +343,13 @@ export async function compressReadingChunks(db: Queryable, from: Date, to: Date)
 }
 
 /** Bytes (heap, indexes, TOAST) of the readings in [from, to): sensor_readings' compressed chunks and the plain table. */
-export async function readingStorage(db: Queryable, from: Date, to: Date): Promise<{ compressedBytes: number; uncompressedBytesBefore: number; plainBytes: number; chunks: number }> {
-  const rows = await rowsOf<{ after: string | null; before: string | null; plain: string | null; chunks: string }>(db,
+export async function readingStorage(
+  db: Queryable,
+  from: Date,
+  to: Date,
+): Promise<{ compressedBytes: number; uncompressedBytesBefore: number; plainBytes: number; chunks: number }> {
+  const rows = await rowsOf<{ after: string | null; before: string | null; plain: string | null; chunks: string }>(
+    db,
     `SELECT sum(s.after_compression_total_bytes) AS after, sum(s.before_compression_total_bytes) AS before, count(*) AS chunks,
             (SELECT hypertable_size('bench_readings_plain')) AS plain
        FROM chunk_compression_stats('sensor_readings') s
@@ -274,7 +358,12 @@ export async function readingStorage(db: Queryable, from: Date, to: Date): Promi
     [from, to],
   );
   const r = rows[0];
-  return { compressedBytes: Number(r?.after ?? 0), uncompressedBytesBefore: Number(r?.before ?? 0), plainBytes: Number(r?.plain ?? 0), chunks: Number(r?.chunks ?? 0) };
+  return {
+    compressedBytes: Number(r?.after ?? 0),
+    uncompressedBytesBefore: Number(r?.before ?? 0),
+    plainBytes: Number(r?.plain ?? 0),
+    chunks: Number(r?.chunks ?? 0),
+  };
 }
 
 /** Remove a bench's readings (its sensor ids start with `prefix`) from sensor_readings. */

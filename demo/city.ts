@@ -1,7 +1,14 @@
 // Deterministic synthetic city: nodes around a centre, a fresh catalogue, lots with expiry
 // dates and bins, and customers/orders near nodes. Same seed, same city, byte for byte.
 import { CATEGORIES, type CategoryTemplate, VARIANTS } from './catalogue';
-import { HOUR_MS, MINUTE_MS, epochDayToIsoDate, isoDateToEpochDay, localEpochDay, localMidnightMs } from '../domain/orders/dates';
+import {
+  HOUR_MS,
+  MINUTE_MS,
+  epochDayToIsoDate,
+  isoDateToEpochDay,
+  localEpochDay,
+  localMidnightMs,
+} from '../domain/orders/dates';
 import { offsetPoint } from '../domain/orders/geo';
 import { instantSlot } from '../domain/orders/slots';
 import { fnv1a, mulberry32, pick, randInt, type Rng } from './rng';
@@ -175,7 +182,9 @@ export function generateCustomers(city: City, seed: number, n: number): Customer
     const location = offsetPoint(home.location, home.serviceRadiusKm * 0.95 * Math.sqrt(rng()), rng() * 2 * Math.PI);
     customers.push({
       customerId: `C-${String(i + 1).padStart(6, '0')}`,
-      addressKey: `ak_${fnv1a(`${location.lat.toFixed(5)},${location.lng.toFixed(5)}`).toString(16).padStart(8, '0')}`,
+      addressKey: `ak_${fnv1a(`${location.lat.toFixed(5)},${location.lng.toFixed(5)}`)
+        .toString(16)
+        .padStart(8, '0')}`,
       location,
       homeNodeId: home.id,
     });
@@ -207,8 +216,19 @@ export function generateOrders(city: City, seed: number, n: number, now: number,
       const sku = rng() < 0.9 && home.length > 0 ? home[sampleIndex(rng, cdf)] : city.skus[sampleIndex(rng, zipf)]?.sku;
       if (sku !== undefined) chosen.add(sku);
     }
-    const lines: OrderLine[] = [...chosen].map((sku, k) => ({ lineId: `L${k + 1}`, sku, qty: rng() < 0.6 ? 1 : rng() < 0.75 ? 2 : 3 }));
-    drafts.push({ customerId: customer.customerId, addressKey: customer.addressKey, location: customer.location, slot, lines, placedAt });
+    const lines: OrderLine[] = [...chosen].map((sku, k) => ({
+      lineId: `L${k + 1}`,
+      sku,
+      qty: rng() < 0.6 ? 1 : rng() < 0.75 ? 2 : 3,
+    }));
+    drafts.push({
+      customerId: customer.customerId,
+      addressKey: customer.addressKey,
+      location: customer.location,
+      slot,
+      lines,
+      placedAt,
+    });
   }
   drafts.sort((a, b) => a.placedAt - b.placedAt);
   return drafts.map((d, i) => ({ orderId: `O-${seed}-${String(i + 1).padStart(6, '0')}`, ...d }));
@@ -229,7 +249,11 @@ function assortmentByNode(city: City): Map<string, string[]> {
     set.add(lot.sku);
   }
   const out = new Map<string, string[]>();
-  for (const [nodeId, set] of sets) out.set(nodeId, [...set].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0)));
+  for (const [nodeId, set] of sets)
+    out.set(
+      nodeId,
+      [...set].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0)),
+    );
   return out;
 }
 
@@ -256,5 +280,9 @@ function sampleIndex(rng: Rng, cdf: Float64Array): number {
 
 /** Epoch ms of a local wall-clock time on the city's base date (handy for `now`). */
 export function cityTime(city: City, hour: number, minute = 0, dayOffset = 0): number {
-  return localMidnightMs(isoDateToEpochDay(city.baseDate) + dayOffset, city.utcOffsetMinutes) + hour * HOUR_MS + minute * MINUTE_MS;
+  return (
+    localMidnightMs(isoDateToEpochDay(city.baseDate) + dayOffset, city.utcOffsetMinutes) +
+    hour * HOUR_MS +
+    minute * MINUTE_MS
+  );
 }

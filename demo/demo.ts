@@ -19,15 +19,24 @@ import { driveFulfilment } from './sim/drive-fulfilment';
 const ORDER_EVERY_MS = 4000;
 
 /** A running demo; `stop()` ends its loops and the sensor simulator. */
-export interface DemoHandle { stop(): Promise<void> }
+export interface DemoHandle {
+  stop(): Promise<void>;
+}
 
 /** Load the demo city through the import (idempotent; a delivery received each day) and start the simulated world. */
-export async function startDemo(cfg: Config, deps: { db: Db; client: Client; apiUrl: string; logger: Logger }): Promise<DemoHandle> {
+export async function startDemo(
+  cfg: Config,
+  deps: { db: Db; client: Client; apiUrl: string; logger: Logger },
+): Promise<DemoHandle> {
   const log = deps.logger.child({ component: 'demo' });
   // The demo city is in Shanghai: its day (and its daily delivery) starts at midnight there.
   const today = new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
   const generated = generateCity(2026, { frontWarehouses: 6, storeWarehouses: 2, skus: 120, baseDate: today });
-  const { city, report } = await loadDemoCity(deps.db, generated, { prefix: 'demo-', day: today, actor: 'import:demo' });
+  const { city, report } = await loadDemoCity(deps.db, generated, {
+    prefix: 'demo-',
+    day: today,
+    actor: 'import:demo',
+  });
   log.info({ files: report.files }, 'demo city loaded through the import');
   const token = await issueToken(cfg.auth.tokenSecret, { sub: 'demo-storefront', role: 'integrator' }, '30d');
 
@@ -41,16 +50,28 @@ export async function startDemo(cfg: Config, deps: { db: Db; client: Client; api
 
   const placeOrder = async (): Promise<void> => {
     const n = ++seq;
-    const [order] = generateOrders(city, Date.now() % 1_000_000 + n, 1, Date.now(), { instantShare: 0.8 });
+    const [order] = generateOrders(city, (Date.now() % 1_000_000) + n, 1, Date.now(), { instantShare: 0.8 });
     if (!order) return;
     const orderId = `demo-${Date.now().toString(36)}-${n}`;
-    const slot = order.slot.kind === 'instant' ? { kind: 'instant' } : { kind: 'scheduled', start: new Date(order.slot.start).toISOString(), end: new Date(order.slot.end).toISOString() };
+    const slot =
+      order.slot.kind === 'instant'
+        ? { kind: 'instant' }
+        : {
+            kind: 'scheduled',
+            start: new Date(order.slot.start).toISOString(),
+            end: new Date(order.slot.end).toISOString(),
+          };
     const res = await fetch(`${deps.apiUrl}/v1/orders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({
         orderId,
-        customer: { id: order.customerId, name: `Demo Customer ${n}`, phone: `+86 138 0000 ${String(1000 + (n % 9000))}`, address: `Demo Road ${order.addressKey.slice(0, 6)}` },
+        customer: {
+          id: order.customerId,
+          name: `Demo Customer ${n}`,
+          phone: `+86 138 0000 ${String(1000 + (n % 9000))}`,
+          address: `Demo Road ${order.addressKey.slice(0, 6)}`,
+        },
         location: order.location,
         slot,
         lines: order.lines,
@@ -70,13 +91,21 @@ export async function startDemo(cfg: Config, deps: { db: Db; client: Client; api
     await sleep(3000 + (n % 5) * 1000);
     if (stopped) return;
     if (n % 17 === 0) {
-      await fetch(`${deps.apiUrl}/v1/orders/${orderId}/cancel`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ reason: 'demo: customer changed their mind' }) });
+      await fetch(`${deps.apiUrl}/v1/orders/${orderId}/cancel`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ reason: 'demo: customer changed their mind' }),
+      });
       return;
     }
     const view = await handle.query(orderStatusQuery).catch(() => undefined);
     for (const f of view?.fulfilments ?? []) {
       if (stopped || f.state !== 'allocated') continue;
-      await driveFulfilment(deps.client, f.fulfilmentId, { until: 'dispatched', pickerId: `demo-picker-${f.nodeId}`, courierId: `demo-courier-${n % 4}` });
+      await driveFulfilment(deps.client, f.fulfilmentId, {
+        until: 'dispatched',
+        pickerId: `demo-picker-${f.nodeId}`,
+        courierId: `demo-courier-${n % 4}`,
+      });
       await sleep(5000);
       if (!stopped) await driveFulfilmentToDoor(deps.client, f.fulfilmentId);
     }
@@ -89,11 +118,33 @@ export async function startDemo(cfg: Config, deps: { db: Db; client: Client; api
   // Sensors on the demo nodes, through the real broker and ingester.
   const simulator: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(__dirname, 'simulate-main.ts'), '--prefix', 'demo', '--nodes', '4', '--sensors', '24', '--vans', '2', '--rate-hz', '0.2', '--duration-s', '604800', '--register', '--faults', 'excursion'],
+    [
+      '--import',
+      'tsx',
+      join(__dirname, 'simulate-main.ts'),
+      '--prefix',
+      'demo',
+      '--nodes',
+      '4',
+      '--sensors',
+      '24',
+      '--vans',
+      '2',
+      '--rate-hz',
+      '0.2',
+      '--duration-s',
+      '604800',
+      '--register',
+      '--faults',
+      'excursion',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], env: process.env },
   );
   simulator.stderr?.on('data', (c: Buffer) => log.debug({ simulator: c.toString().trim() }, 'simulator'));
-  log.info({ nodes: city.nodes.length, skus: city.skus.length, orderEveryMs: ORDER_EVERY_MS }, 'demo running: orders and sensors are flowing');
+  log.info(
+    { nodes: city.nodes.length, skus: city.skus.length, orderEveryMs: ORDER_EVERY_MS },
+    'demo running: orders and sensors are flowing',
+  );
 
   return {
     async stop() {
@@ -106,7 +157,10 @@ export async function startDemo(cfg: Config, deps: { db: Db; client: Client; api
 }
 
 async function driveFulfilmentToDoor(client: Client, fulfilmentId: string): Promise<void> {
-  await client.workflow.getHandle(fulfilmentId).executeUpdate(deliveredUpdate).catch(() => undefined);
+  await client.workflow
+    .getHandle(fulfilmentId)
+    .executeUpdate(deliveredUpdate)
+    .catch(() => undefined);
 }
 
 function sleep(ms: number): Promise<void> {

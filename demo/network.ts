@@ -68,30 +68,85 @@ export function cityCsvFiles(city: City, day: string): Record<string, string> {
   const shelfLifeOf = (s: Sku) => Math.max(shelfLife.get(s.category) ?? DEFAULT_SHELF_LIFE_DAYS, s.minShelfLifeDays, 1);
   const lots = dailyDelivery(city, day);
   // A bin holds one zone: the zone of the SKUs stocked in it (aisles are per zone).
-  const bins = [...new Map(lots.filter((l) => l.bin).map((l) => [`${l.nodeId}/${l.bin}`, { node_id: l.nodeId, bin: l.bin!, zone: skuOf.get(l.sku)!.zone }])).values()]
+  const bins = [
+    ...new Map(
+      lots
+        .filter((l) => l.bin)
+        .map((l) => [`${l.nodeId}/${l.bin}`, { node_id: l.nodeId, bin: l.bin!, zone: skuOf.get(l.sku)!.zone }]),
+    ).values(),
+  ]
     .sort((a, b) => a.node_id.localeCompare(b.node_id) || a.bin.localeCompare(b.bin))
     .map((b, i) => ({ ...b, pick_sequence: i + 1 }));
   const net = sensorNetworkOf(city);
   return {
-    'nodes.csv': toCsv(['node_id', 'kind', 'name', 'lat', 'lng', 'service_radius_km', 'zones', 'slot_capacity'], city.nodes.map((n) => ({
-      node_id: n.id, kind: n.kind, name: n.name, lat: n.location.lat, lng: n.location.lng, service_radius_km: n.serviceRadiusKm, zones: n.zones.join(';'),
-      slot_capacity: Object.entries(n.slotCapacity).map(([k, v]) => `${k}=${v}`).join(';'),
-    }))),
-    'skus.csv': toCsv(['sku', 'name', 'category', 'zone', 'band', 'shelf_life_days', 'min_shelf_life_days', 'perishable', 'unit_price_cents'], city.skus.map((s) => ({
-      sku: s.sku, name: s.name, category: s.category, zone: s.zone, band: bandOf(s), shelf_life_days: shelfLifeOf(s), min_shelf_life_days: s.minShelfLifeDays,
-      perishable: s.perishable, unit_price_cents: s.unitPriceCents,
-    }))),
+    'nodes.csv': toCsv(
+      ['node_id', 'kind', 'name', 'lat', 'lng', 'service_radius_km', 'zones', 'slot_capacity'],
+      city.nodes.map((n) => ({
+        node_id: n.id,
+        kind: n.kind,
+        name: n.name,
+        lat: n.location.lat,
+        lng: n.location.lng,
+        service_radius_km: n.serviceRadiusKm,
+        zones: n.zones.join(';'),
+        slot_capacity: Object.entries(n.slotCapacity)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(';'),
+      })),
+    ),
+    'skus.csv': toCsv(
+      [
+        'sku',
+        'name',
+        'category',
+        'zone',
+        'band',
+        'shelf_life_days',
+        'min_shelf_life_days',
+        'perishable',
+        'unit_price_cents',
+      ],
+      city.skus.map((s) => ({
+        sku: s.sku,
+        name: s.name,
+        category: s.category,
+        zone: s.zone,
+        band: bandOf(s),
+        shelf_life_days: shelfLifeOf(s),
+        min_shelf_life_days: s.minShelfLifeDays,
+        perishable: s.perishable,
+        unit_price_cents: s.unitPriceCents,
+      })),
+    ),
     'bins.csv': toCsv(['node_id', 'bin', 'zone', 'pick_sequence'], bins),
-    'assets.csv': toCsv(['asset_id', 'node_id', 'kind', 'band'], net.assets.map((a) => ({ asset_id: a.id, node_id: a.nodeId, kind: a.kind, band: a.band }))),
-    'sensors.csv': toCsv(['sensor_id', 'asset_id'], net.sensors.map((s) => ({ sensor_id: s.id, asset_id: s.assetId }))),
-    'lots.csv': toCsv(['node_id', 'supplier_id', 'received_at', 'sku', 'quantity', 'lot_code', 'bin', 'expires_on', 'probe_temp_c'], lots.filter((l) => l.bin).map((l) => {
-      const sku = skuOf.get(l.sku)!;
-      const probe = sku.zone === 'ambient' ? undefined : probeTempFor(bandOf(sku));
-      return {
-        node_id: l.nodeId, supplier_id: DEMO_SUPPLIER, received_at: `${day}T08:00:00+08:00`, sku: l.sku, quantity: l.available, lot_code: l.lotId, bin: l.bin!,
-        expires_on: l.expiresOn, ...(probe === undefined ? {} : { probe_temp_c: probe }),
-      };
-    })),
+    'assets.csv': toCsv(
+      ['asset_id', 'node_id', 'kind', 'band'],
+      net.assets.map((a) => ({ asset_id: a.id, node_id: a.nodeId, kind: a.kind, band: a.band })),
+    ),
+    'sensors.csv': toCsv(
+      ['sensor_id', 'asset_id'],
+      net.sensors.map((s) => ({ sensor_id: s.id, asset_id: s.assetId })),
+    ),
+    'lots.csv': toCsv(
+      ['node_id', 'supplier_id', 'received_at', 'sku', 'quantity', 'lot_code', 'bin', 'expires_on', 'probe_temp_c'],
+      lots
+        .filter((l) => l.bin)
+        .map((l) => {
+          const sku = skuOf.get(l.sku)!;
+          const probe = sku.zone === 'ambient' ? undefined : probeTempFor(bandOf(sku));
+          return {
+            node_id: l.nodeId,
+            supplier_id: DEMO_SUPPLIER,
+            received_at: `${day}T08:00:00+08:00`,
+            sku: l.sku,
+            quantity: l.available,
+            lot_code: l.lotId,
+            bin: l.bin!,
+            expires_on: l.expiresOn,
+            ...(probe === undefined ? {} : { probe_temp_c: probe }),
+          };
+        }),
+    ),
   };
 }
 
@@ -100,14 +155,23 @@ export function cityCsvFiles(city: City, day: string): Record<string, string> {
  * import. Idempotent: the same day's files are the same bytes, so a re-run changes nothing and
  * repeats every receipt. Throws with every problem when the import refuses the files.
  */
-export async function loadDemoCity(db: Db, generated: City, opts: { prefix: string; day: string; actor: string }): Promise<{ city: City; report: ImportReport }> {
+export async function loadDemoCity(
+  db: Db,
+  generated: City,
+  opts: { prefix: string; day: string; actor: string },
+): Promise<{ city: City; report: ImportReport }> {
   const city = prefixCity(generated, opts.prefix);
   const dir = mkdtempSync(join(tmpdir(), 'freshchain-demo-'));
   try {
     for (const [name, text] of Object.entries(cityCsvFiles(city, opts.day))) writeFileSync(join(dir, name), text);
     const report = await runImport(db, { dir, dryRun: false, actor: opts.actor });
     if (report.problems.length) {
-      throw new Error(`demo city refused by the import: ${report.problems.slice(0, 20).map((p) => `${p.file}:${p.line}:${p.column}: ${p.reason}`).join('; ')}`);
+      throw new Error(
+        `demo city refused by the import: ${report.problems
+          .slice(0, 20)
+          .map((p) => `${p.file}:${p.line}:${p.column}: ${p.reason}`)
+          .join('; ')}`,
+      );
     }
     return { city: { ...city, lots: dailyDelivery(city, opts.day) }, report };
   } finally {

@@ -30,7 +30,11 @@ function count<V>(summary: RegisterSummary, entity: string, id: string, result: 
 }
 
 /** Register a simulated network through master data, in one transaction; idempotent. */
-export async function registerSimNetwork(db: Db, network: SimNetwork, actor: Actor = 'simulator'): Promise<RegisterSummary> {
+export async function registerSimNetwork(
+  db: Db,
+  network: SimNetwork,
+  actor: Actor = 'simulator',
+): Promise<RegisterSummary> {
   return db.transaction(async (c) => {
     const summary: RegisterSummary = { created: 0, changed: 0, unchanged: 0 };
     for (const n of network.nodes) {
@@ -39,7 +43,11 @@ export async function registerSimNetwork(db: Db, network: SimNetwork, actor: Act
         continue;
       }
       const body = nodeBody.parse({
-        kind: n.kind, name: n.name, location: { lat: n.lat, lng: n.lng }, serviceRadiusKm: n.radiusKm, zones: n.zones,
+        kind: n.kind,
+        name: n.name,
+        location: { lat: n.lat, lng: n.lng },
+        serviceRadiusKm: n.radiusKm,
+        zones: n.zones,
       });
       count(summary, 'node', n.id, await putNode(c, n.id, body, actor));
     }

@@ -27,12 +27,25 @@ export function prefixCity(city: City, prefix: string): City {
 /** The cold-chain equipment of a node: a fridge per chilled band, a freezer, a van. */
 export function sensorNetworkOf(city: City) {
   const assets = city.nodes.flatMap((n) => [
-    ...(n.zones.includes('chilled') ? [{ id: `${n.id}-fridge`, nodeId: n.id, kind: 'fridge', band: 'chilled' }, { id: `${n.id}-coldroom`, nodeId: n.id, kind: 'cold_room', band: 'leafy' }] : []),
+    ...(n.zones.includes('chilled')
+      ? [
+          { id: `${n.id}-fridge`, nodeId: n.id, kind: 'fridge', band: 'chilled' },
+          { id: `${n.id}-coldroom`, nodeId: n.id, kind: 'cold_room', band: 'leafy' },
+        ]
+      : []),
     ...(n.zones.includes('frozen') ? [{ id: `${n.id}-freezer`, nodeId: n.id, kind: 'freezer', band: 'frozen' }] : []),
     { id: `${n.id}-van1`, nodeId: n.id, kind: 'van', band: 'chilled' },
   ]);
   return {
-    nodes: city.nodes.map((n) => ({ id: n.id, kind: n.kind, name: n.name, lat: n.location.lat, lng: n.location.lng, radiusKm: n.serviceRadiusKm, zones: [...n.zones] })),
+    nodes: city.nodes.map((n) => ({
+      id: n.id,
+      kind: n.kind,
+      name: n.name,
+      lat: n.location.lat,
+      lng: n.location.lng,
+      radiusKm: n.serviceRadiusKm,
+      zones: [...n.zones],
+    })),
     assets,
     sensors: assets.map((a) => ({ id: `${a.id}-t1`, assetId: a.id, nodeId: a.nodeId })),
   };
@@ -44,7 +57,11 @@ export async function seedCity(db: Db, city: City): Promise<void> {
   // Shelf life at the reference temperature from the category (a 7-day default would leave
   // long-life goods with nothing sellable once their minimum remaining shelf life is taken).
   const shelfLife = new Map(CATEGORIES.map((c) => [c.category, c.shelfLifeDays]));
-  const skus: SkuRecord[] = city.skus.map((s) => ({ ...s, band: bandOf(s), ...(shelfLife.has(s.category) ? { shelfLifeDaysAtRef: shelfLife.get(s.category) } : {}) }));
+  const skus: SkuRecord[] = city.skus.map((s) => ({
+    ...s,
+    band: bandOf(s),
+    ...(shelfLife.has(s.category) ? { shelfLifeDaysAtRef: shelfLife.get(s.category) } : {}),
+  }));
   await upsertSkus(db, skus);
   const net = sensorNetworkOf(city);
   await upsertSensorNetwork(db, { nodes: [], assets: net.assets, sensors: net.sensors });
@@ -53,5 +70,16 @@ export async function seedCity(db: Db, city: City): Promise<void> {
     const zone = zoneOf.get(l.sku);
     return zone === 'frozen' ? `${l.nodeId}-freezer` : zone === 'chilled' ? `${l.nodeId}-fridge` : undefined;
   };
-  await insertLots(db, city.lots.map((l) => ({ lotId: l.lotId, nodeId: l.nodeId, sku: l.sku, expiresOn: l.expiresOn, onHand: l.available, ...(l.bin ? { bin: l.bin } : {}), ...(assetFor(l) ? { assetId: assetFor(l) } : {}) })));
+  await insertLots(
+    db,
+    city.lots.map((l) => ({
+      lotId: l.lotId,
+      nodeId: l.nodeId,
+      sku: l.sku,
+      expiresOn: l.expiresOn,
+      onHand: l.available,
+      ...(l.bin ? { bin: l.bin } : {}),
+      ...(assetFor(l) ? { assetId: assetFor(l) } : {}),
+    })),
+  );
 }

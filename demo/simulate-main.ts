@@ -32,13 +32,32 @@ export interface SimulateArgs {
 }
 
 const NUMERIC: Record<string, keyof SimulateArgs> = {
-  '--sensors': 'sensors', '--nodes': 'nodes', '--vans': 'vans', '--rate-hz': 'rateHz', '--duration-s': 'durationS', '--batch': 'batch',
-  '--seed': 'seed', '--fault-start-s': 'faultStartS', '--fault-duration-s': 'faultDurationS', '--tick-ms': 'tickMs',
+  '--sensors': 'sensors',
+  '--nodes': 'nodes',
+  '--vans': 'vans',
+  '--rate-hz': 'rateHz',
+  '--duration-s': 'durationS',
+  '--batch': 'batch',
+  '--seed': 'seed',
+  '--fault-start-s': 'faultStartS',
+  '--fault-duration-s': 'faultDurationS',
+  '--tick-ms': 'tickMs',
 };
 
 /** Parse argv (without node and script); throws with a usage hint on anything unknown. */
 export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
-  const a: SimulateArgs = { sensors: 20, nodes: 2, vans: 2, rateHz: 1, durationS: 60, faults: [], register: false, seed: 1, prefix: 'sim', tickMs: 100 };
+  const a: SimulateArgs = {
+    sensors: 20,
+    nodes: 2,
+    vans: 2,
+    rateHz: 1,
+    durationS: 60,
+    faults: [],
+    register: false,
+    seed: 1,
+    prefix: 'sim',
+    tickMs: 100,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--register') a.register = true;
@@ -50,8 +69,10 @@ export function parseSimulateArgs(argv: readonly string[]): SimulateArgs {
       (a as unknown as Record<string, number>)[NUMERIC[flag]!] = v;
     } else throw new Error(`unknown flag ${flag}; see the header of demo/simulate-main.ts`);
   }
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(a.prefix)) throw new Error('--prefix: letters, digits, . _ - (at most 31)');
-  if (a.nodes < 1 || a.sensors < 1 || !(a.rateHz > 0)) throw new Error('--nodes, --sensors and --rate-hz must be positive');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,30}$/.test(a.prefix))
+    throw new Error('--prefix: letters, digits, . _ - (at most 31)');
+  if (a.nodes < 1 || a.sensors < 1 || !(a.rateHz > 0))
+    throw new Error('--nodes, --sensors and --rate-hz must be positive');
   return a;
 }
 
@@ -67,7 +88,13 @@ export function simulatorConnection(cfg: Config, clientId: string): { url: strin
 async function main(): Promise<void> {
   const args = parseSimulateArgs(process.argv.slice(2));
   const cfg = config();
-  const network = buildSimNetwork({ prefix: args.prefix, nodes: args.nodes, sensors: args.sensors, vans: args.vans, seed: args.seed });
+  const network = buildSimNetwork({
+    prefix: args.prefix,
+    nodes: args.nodes,
+    sensors: args.sensors,
+    vans: args.vans,
+    seed: args.seed,
+  });
   if (args.register) {
     const db = createDb({ connectionString: cfg.db.connectionString, max: 2, applicationName: 'freshchain-simulate' });
     try {
@@ -82,9 +109,17 @@ async function main(): Promise<void> {
   const startMs = Date.now();
   const durationMs = args.durationS * 1000;
   const faultFrom = startMs + (args.faultStartS !== undefined ? args.faultStartS * 1000 : durationMs * 0.2);
-  const faultTo = args.faultDurationS !== undefined ? faultFrom + args.faultDurationS * 1000 : startMs + durationMs * 0.8;
+  const faultTo =
+    args.faultDurationS !== undefined ? faultFrom + args.faultDurationS * 1000 : startMs + durationMs * 0.8;
   const sim = new ColdChainSimulator(
-    { network, seed: args.seed, rateHz: args.rateHz, startMs, batch: args.batch, faults: args.faults.length ? { kinds: args.faults, fromMs: faultFrom, toMs: faultTo } : undefined },
+    {
+      network,
+      seed: args.seed,
+      rateHz: args.rateHz,
+      startMs,
+      batch: args.batch,
+      faults: args.faults.length ? { kinds: args.faults, fromMs: faultFrom, toMs: faultTo } : undefined,
+    },
     0,
   );
   let stopping = false;
@@ -109,12 +144,25 @@ async function main(): Promise<void> {
   }
   await client.endAsync();
   const s = sim.stats;
-  console.log(JSON.stringify({
-    prefix: args.prefix, seed: args.seed, nodes: network.nodes.length, assets: network.assets.length, sensors: network.sensors.length,
-    mode: args.batch ? `batch${args.batch}` : 'single', messages: s.messages, readings: s.readings, dead_letters: s.deadLetters,
-    offline_skipped: s.offlineSkipped, faults: args.faults, fault_window: args.faults.length ? [new Date(faultFrom).toISOString(), new Date(faultTo).toISOString()] : null,
-    fault_targets: args.faults.length ? sim.faultTargets() : undefined, late_ticks: late, elapsed_s: Math.round((Date.now() - startMs) / 100) / 10,
-  }));
+  console.log(
+    JSON.stringify({
+      prefix: args.prefix,
+      seed: args.seed,
+      nodes: network.nodes.length,
+      assets: network.assets.length,
+      sensors: network.sensors.length,
+      mode: args.batch ? `batch${args.batch}` : 'single',
+      messages: s.messages,
+      readings: s.readings,
+      dead_letters: s.deadLetters,
+      offline_skipped: s.offlineSkipped,
+      faults: args.faults,
+      fault_window: args.faults.length ? [new Date(faultFrom).toISOString(), new Date(faultTo).toISOString()] : null,
+      fault_targets: args.faults.length ? sim.faultTargets() : undefined,
+      late_ticks: late,
+      elapsed_s: Math.round((Date.now() - startMs) / 100) / 10,
+    }),
+  );
 }
 
 if (require.main === module) {

@@ -41,20 +41,48 @@ export interface ThermalProfile {
 /** Default profiles: fridges ~3 °C, freezers ~−20 °C, cold rooms ~2 °C, vans ~3 °C. */
 export const THERMAL_PROFILES: Readonly<Record<SimAssetKind, ThermalProfile>> = {
   fridge: {
-    band: 'chilled', setpointC: 3, hysteresisC: 0.7, ambientC: 20, leakPerMin: 0.02, coolCPerMin: 0.9,
-    door: { perHour: 12, minS: 8, maxS: 45, leakPerMin: 0.1 }, defrost: { everyH: 8, durationMin: 12, heatCPerMin: 0 }, humidityPct: 90,
+    band: 'chilled',
+    setpointC: 3,
+    hysteresisC: 0.7,
+    ambientC: 20,
+    leakPerMin: 0.02,
+    coolCPerMin: 0.9,
+    door: { perHour: 12, minS: 8, maxS: 45, leakPerMin: 0.1 },
+    defrost: { everyH: 8, durationMin: 12, heatCPerMin: 0 },
+    humidityPct: 90,
   },
   freezer: {
-    band: 'frozen', setpointC: -20, hysteresisC: 1.2, ambientC: 20, leakPerMin: 0.01, coolCPerMin: 1.2,
-    door: { perHour: 6, minS: 5, maxS: 25, leakPerMin: 0.06 }, defrost: { everyH: 6, durationMin: 20, heatCPerMin: 0.25 }, humidityPct: 65,
+    band: 'frozen',
+    setpointC: -20,
+    hysteresisC: 1.2,
+    ambientC: 20,
+    leakPerMin: 0.01,
+    coolCPerMin: 1.2,
+    door: { perHour: 6, minS: 5, maxS: 25, leakPerMin: 0.06 },
+    defrost: { everyH: 6, durationMin: 20, heatCPerMin: 0.25 },
+    humidityPct: 65,
   },
   cold_room: {
-    band: 'chilled', setpointC: 2, hysteresisC: 0.6, ambientC: 18, leakPerMin: 0.006, coolCPerMin: 0.35,
-    door: { perHour: 8, minS: 20, maxS: 120, leakPerMin: 0.03 }, defrost: { everyH: 12, durationMin: 15, heatCPerMin: 0 }, humidityPct: 92,
+    band: 'chilled',
+    setpointC: 2,
+    hysteresisC: 0.6,
+    ambientC: 18,
+    leakPerMin: 0.006,
+    coolCPerMin: 0.35,
+    door: { perHour: 8, minS: 20, maxS: 120, leakPerMin: 0.03 },
+    defrost: { everyH: 12, durationMin: 15, heatCPerMin: 0 },
+    humidityPct: 92,
   },
   van: {
-    band: 'chilled', setpointC: 3, hysteresisC: 0.8, ambientC: 28, leakPerMin: 0.015, coolCPerMin: 0.8,
-    door: { perHour: 5, minS: 90, maxS: 240, leakPerMin: 0.04 }, defrost: null, humidityPct: 80,
+    band: 'chilled',
+    setpointC: 3,
+    hysteresisC: 0.8,
+    ambientC: 28,
+    leakPerMin: 0.015,
+    coolCPerMin: 0.8,
+    door: { perHour: 5, minS: 90, maxS: 240, leakPerMin: 0.04 },
+    defrost: null,
+    humidityPct: 80,
   },
 };
 
@@ -109,7 +137,12 @@ export interface StepConditions {
 }
 
 /** Advance an asset's temperature by `dtS` seconds under fixed conditions (explicit Euler; keep dtS ≤ 5). */
-export function stepTemperature(p: ThermalProfile, s: Pick<AssetState, 'tempC' | 'compressorOn'>, dtS: number, c: StepConditions): { tempC: number; compressorOn: boolean } {
+export function stepTemperature(
+  p: ThermalProfile,
+  s: Pick<AssetState, 'tempC' | 'compressorOn'>,
+  dtS: number,
+  c: StepConditions,
+): { tempC: number; compressorOn: boolean } {
   const toAmbient = p.ambientC - s.tempC;
   let rate = p.leakPerMin * toAmbient;
   if (c.doorOpen) rate += p.door.leakPerMin * toAmbient;
@@ -143,7 +176,14 @@ const STEP_MS = 1000;
  * Advance an asset from `fromMs` to `toMs`, opening doors and starting defrosts as they fall
  * due (drawing their durations and the next occurrence from `rng`). Mutates and returns `s`.
  */
-export function advanceAsset(p: ThermalProfile, s: AssetState, fromMs: number, toMs: number, rng: () => number, failed: (t: number) => boolean): AssetState {
+export function advanceAsset(
+  p: ThermalProfile,
+  s: AssetState,
+  fromMs: number,
+  toMs: number,
+  rng: () => number,
+  failed: (t: number) => boolean,
+): AssetState {
   let t = fromMs;
   while (t < toMs) {
     if (t >= s.nextDoorAt) {
@@ -155,7 +195,11 @@ export function advanceAsset(p: ThermalProfile, s: AssetState, fromMs: number, t
       s.nextDefrostAt += p.defrost.everyH * 3_600_000;
     }
     const dt = Math.min(STEP_MS, toMs - t);
-    const next = stepTemperature(p, s, dt / 1000, { doorOpen: t < s.doorOpenUntil, defrost: t < s.defrostUntil, failed: failed(t) });
+    const next = stepTemperature(p, s, dt / 1000, {
+      doorOpen: t < s.doorOpenUntil,
+      defrost: t < s.defrostUntil,
+      failed: failed(t),
+    });
     s.tempC = next.tempC;
     s.compressorOn = next.compressorOn;
     t += dt;
@@ -168,16 +212,35 @@ export function advanceAsset(p: ThermalProfile, s: AssetState, fromMs: number, t
 
 /** Nodes, assets and sensors in the shape `upsertSensorNetwork` (db/telemetry.ts) takes. */
 export interface SimNetwork {
-  nodes: { id: string; kind: 'front' | 'store'; name: string; lat: number; lng: number; radiusKm: number; zones: string[] }[];
+  nodes: {
+    id: string;
+    kind: 'front' | 'store';
+    name: string;
+    lat: number;
+    lng: number;
+    radiusKm: number;
+    zones: string[];
+  }[];
   assets: { id: string; nodeId: string; kind: SimAssetKind; band: string }[];
   sensors: { id: string; assetId: string; nodeId: string }[];
 }
 
 /** Size of a simulated network. */
-export interface SimNetworkSpec { prefix: string; nodes: number; sensors: number; vans: number; seed: number }
+export interface SimNetworkSpec {
+  prefix: string;
+  nodes: number;
+  sensors: number;
+  vans: number;
+  seed: number;
+}
 
 const NODE_ASSETS: readonly SimAssetKind[] = ['fridge', 'freezer', 'cold_room', 'fridge'];
-const ASSET_LABEL: Readonly<Record<SimAssetKind, string>> = { fridge: 'fridge', freezer: 'freezer', cold_room: 'coldroom', van: 'van' };
+const ASSET_LABEL: Readonly<Record<SimAssetKind, string>> = {
+  fridge: 'fridge',
+  freezer: 'freezer',
+  cold_room: 'coldroom',
+  van: 'van',
+};
 
 /**
  * Build a network: each node has two fridges, a freezer and a cold room; vans belong to nodes
@@ -311,7 +374,14 @@ interface AssetSim {
   failing: boolean;
 }
 
-type Item = { sensorId: string; assetId: string; ts: number; body: Record<string, unknown>; raw?: string; expect: DeadLetterReason | null };
+type Item = {
+  sensorId: string;
+  assetId: string;
+  ts: number;
+  body: Record<string, unknown>;
+  raw?: string;
+  expect: DeadLetterReason | null;
+};
 
 /** The cold-chain simulator: call `tick(now)` with increasing times, publish what it returns. */
 export class ColdChainSimulator {
@@ -328,7 +398,8 @@ export class ColdChainSimulator {
     private readonly keepSamples = 100_000,
   ) {
     if (!(opts.rateHz > 0)) throw new RangeError('rateHz must be positive');
-    if (opts.batch !== undefined && !(opts.batch >= 1 && opts.batch <= 1000)) throw new RangeError('batch must be 1..1000');
+    if (opts.batch !== undefined && !(opts.batch >= 1 && opts.batch <= 1000))
+      throw new RangeError('batch must be 1..1000');
     this.intervalMs = 1000 / opts.rateHz;
     const faults = opts.faults;
     const pick = (kind: FaultKind, n: number): Set<number> => {
@@ -342,7 +413,16 @@ export class ColdChainSimulator {
     this.assets = opts.network.assets.map((a, i) => {
       const rng = seededRng(opts.seed, 2, i);
       const profile = THERMAL_PROFILES[a.kind];
-      return { id: a.id, nodeId: a.nodeId, kind: a.kind, profile, state: initialAssetState(profile, rng, opts.startMs), at: opts.startMs, rng, failing: excursion.has(i) };
+      return {
+        id: a.id,
+        nodeId: a.nodeId,
+        kind: a.kind,
+        profile,
+        state: initialAssetState(profile, rng, opts.startMs),
+        at: opts.startMs,
+        rng,
+        failing: excursion.has(i),
+      };
     });
     const assetIndex = new Map(this.assets.map((a, i) => [a.id, i]));
     const n = opts.network.sensors.length;
@@ -386,9 +466,16 @@ export class ColdChainSimulator {
     s.batteryPct = Math.max(5, s.batteryPct - 0.0005);
     const round1 = (x: number) => Math.round(x * 10) / 10;
     return {
-      sensorId: s.id, assetId: a.id, nodeId: a.nodeId, kind: a.kind, ts: Math.round(t), seq: s.seq,
+      sensorId: s.id,
+      assetId: a.id,
+      nodeId: a.nodeId,
+      kind: a.kind,
+      ts: Math.round(t),
+      seq: s.seq,
       tempC: round1(a.state.tempC + s.offsetC + normal(s.rng) * s.noiseC),
-      humidityPct: Math.round(Math.min(100, Math.max(0, a.profile.humidityPct + normal(s.rng) * 2 - (doorOpen ? 8 : 0)))),
+      humidityPct: Math.round(
+        Math.min(100, Math.max(0, a.profile.humidityPct + normal(s.rng) * 2 - (doorOpen ? 8 : 0))),
+      ),
       doorOpen,
       defrost: t < a.state.defrostUntil,
       batteryPct: Math.round(s.batteryPct),
@@ -408,7 +495,13 @@ export class ColdChainSimulator {
     const active = this.faultActive(x.ts);
     const ts = active && s.skew ? x.ts + (this.opts.faults?.skewMs ?? 3_600_000) : x.ts;
     const body: Record<string, unknown> = {
-      ts: this.tsField(s, ts), seq: x.seq, temp_c: x.tempC, humidity_pct: x.humidityPct, door_open: x.doorOpen, battery_pct: x.batteryPct, defrost: x.defrost,
+      ts: this.tsField(s, ts),
+      seq: x.seq,
+      temp_c: x.tempC,
+      humidity_pct: x.humidityPct,
+      door_open: x.doorOpen,
+      battery_pct: x.batteryPct,
+      defrost: x.defrost,
     };
     let expect: DeadLetterReason | null = active && s.skew ? 'clock_skew' : null;
     let raw: string | undefined;
@@ -468,17 +561,20 @@ export class ColdChainSimulator {
       }
       if (this.opts.batch === undefined) {
         const it = this.item(s, sample, false);
-        out.push(this.count({
-          topic: readingTopic(sample.nodeId, sample.assetId, s.id),
-          payload: it.raw ?? JSON.stringify({ v: 1, ...it.body }),
-          readings: it.expect ? 0 : 1,
-          deadLetters: it.expect ? [it.expect] : [],
-        }));
+        out.push(
+          this.count({
+            topic: readingTopic(sample.nodeId, sample.assetId, s.id),
+            payload: it.raw ?? JSON.stringify({ v: 1, ...it.body }),
+            readings: it.expect ? 0 : 1,
+            deadLetters: it.expect ? [it.expect] : [],
+          }),
+        );
       } else {
         const buffer = this.gateways.get(sample.nodeId) ?? [];
         buffer.push(this.item(s, sample, true));
         this.gateways.set(sample.nodeId, buffer);
-        if (buffer.length >= this.opts.batch) out.push(this.batchMessage(sample.nodeId, buffer.splice(0, this.opts.batch)));
+        if (buffer.length >= this.opts.batch)
+          out.push(this.batchMessage(sample.nodeId, buffer.splice(0, this.opts.batch)));
       }
     }
     const flushMs = this.opts.batchFlushMs ?? 1000;
@@ -491,7 +587,8 @@ export class ColdChainSimulator {
   /** Partial gateway batches still buffered (call once at the end of a run). */
   flush(): SimMessage[] {
     const out: SimMessage[] = [];
-    for (const [nodeId, buffer] of this.gateways) if (buffer.length) out.push(this.batchMessage(nodeId, buffer.splice(0)));
+    for (const [nodeId, buffer] of this.gateways)
+      if (buffer.length) out.push(this.batchMessage(nodeId, buffer.splice(0)));
     return out;
   }
 
@@ -509,8 +606,13 @@ export class ColdChainSimulator {
 /** Parse a CLI fault list ("excursion,offline"); throws on an unknown kind. */
 export function parseFaultKinds(text: string | undefined): FaultKind[] {
   if (!text) return [];
-  return text.split(',').map((k) => k.trim()).filter(Boolean).map((k) => {
-    if (!(FAULT_KINDS as readonly string[]).includes(k)) throw new RangeError(`unknown fault "${k}" (expected ${FAULT_KINDS.join(', ')})`);
-    return k as FaultKind;
-  });
+  return text
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean)
+    .map((k) => {
+      if (!(FAULT_KINDS as readonly string[]).includes(k))
+        throw new RangeError(`unknown fault "${k}" (expected ${FAULT_KINDS.join(', ')})`);
+      return k as FaultKind;
+    });
 }

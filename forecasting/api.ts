@@ -47,7 +47,8 @@ function checkSeries(s: ModelSeries, slotsPerDay: number): void {
   if (s.start % step !== 0) throw new Error(`series ${s.id}: start is not on the ${step / 60_000}-minute grid`);
   for (let i = 0; i < s.values.length; i++) {
     const v = s.values[i];
-    if (v === undefined || !Number.isFinite(v) || v < 0) throw new Error(`series ${s.id}: value ${i} is not a non-negative number`);
+    if (v === undefined || !Number.isFinite(v) || v < 0)
+      throw new Error(`series ${s.id}: value ${i} is not a non-negative number`);
   }
   if (dayNumber(s.start) < 0) throw new Error(`series ${s.id}: start before 1970 is not supported`);
 }
@@ -94,6 +95,9 @@ export function forecastSeries(
     for (let k = 0; k < options.horizon && future && k < future.length; k++) joined[n + k] = future[k] ?? Number.NaN;
     features[name] = joined;
   }
-  const [points] = forecastBatch([{ id: history.id ?? 'series', start: history.start, values: history.values, features }], options);
+  const [points] = forecastBatch(
+    [{ id: history.id ?? 'series', start: history.start, values: history.values, features }],
+    options,
+  );
   return points ?? [];
 }

@@ -12,7 +12,13 @@ export function seasonalNaiveAt(history: ArrayLike<number>, origin: number, targ
 }
 
 /** Mean of the last `count` same-slot values before `origin`. */
-export function meanLastSameSlotsAt(history: ArrayLike<number>, origin: number, target: number, season: number, count = 4): number {
+export function meanLastSameSlotsAt(
+  history: ArrayLike<number>,
+  origin: number,
+  target: number,
+  season: number,
+  count = 4,
+): number {
   const k0 = Math.max(1, Math.ceil((target - origin + 1) / season));
   let sum = 0;
   let used = 0;
@@ -33,7 +39,12 @@ export function seasonalNaiveForecast(history: ArrayLike<number>, horizon: numbe
 }
 
 /** Next `horizon` steps after the history: mean of the last `count` same slots. */
-export function meanLastSameSlotsForecast(history: ArrayLike<number>, horizon: number, season: number, count = 4): number[] {
+export function meanLastSameSlotsForecast(
+  history: ArrayLike<number>,
+  horizon: number,
+  season: number,
+  count = 4,
+): number[] {
   const n = history.length;
   return Array.from({ length: horizon }, (_, k) => meanLastSameSlotsAt(history, n, n + k, season, count));
 }
@@ -63,7 +74,11 @@ export interface HoltWintersState {
 }
 
 /** State after the first season, initialised from the first two seasons (level, trend, detrended seasonal deviations). */
-export function holtWintersInit(history: ArrayLike<number>, season: number, params: HoltWintersParams): HoltWintersState {
+export function holtWintersInit(
+  history: ArrayLike<number>,
+  season: number,
+  params: HoltWintersParams,
+): HoltWintersState {
   if (history.length < 2 * season) throw new Error(`Holt-Winters needs two seasons (${2 * season} steps) of history`);
   let first = 0;
   let second = 0;
@@ -103,7 +118,11 @@ export function holtWintersForecast(state: HoltWintersState, k: number): number 
 }
 
 /** Run the filter over a whole history with fixed parameters. */
-export function holtWintersRun(history: ArrayLike<number>, season: number, params: HoltWintersParams): HoltWintersState {
+export function holtWintersRun(
+  history: ArrayLike<number>,
+  season: number,
+  params: HoltWintersParams,
+): HoltWintersState {
   const state = holtWintersInit(history, season, params);
   for (let t = season; t < history.length; t++) holtWintersUpdate(state, history[t] ?? 0);
   return state;

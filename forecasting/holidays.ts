@@ -64,9 +64,11 @@ export function holidayRegionProblem(region: string): string | undefined {
   const [country = '', state, sub] = parts;
   const hd = new Holidays();
   // Own-property lookups: the package returns plain objects, and '__proto__' must not match.
-  const known = (table: object | undefined, code: string): boolean => !!table && Object.prototype.hasOwnProperty.call(table, code);
+  const known = (table: object | undefined, code: string): boolean =>
+    !!table && Object.prototype.hasOwnProperty.call(table, code);
   if (!known(hd.getCountries(), country)) return `date-holidays knows no country '${country}'`;
-  if (state !== undefined && !known(hd.getStates(country), state)) return `date-holidays knows no state '${state}' in ${country}`;
+  if (state !== undefined && !known(hd.getStates(country), state))
+    return `date-holidays knows no state '${state}' in ${country}`;
   if (sub !== undefined && state !== undefined && !known(hd.getRegions(country, state), sub)) {
     return `date-holidays knows no region '${sub}' in ${country}-${state}`;
   }
@@ -78,7 +80,10 @@ export function holidayCalendar(region: HolidayRegion): HolidayCalendar {
   if (region === 'CN') return cachedCalendar(region, chineseDayInfo);
   if (region === 'none') return cachedCalendar(region, () => NO_DAY);
   const custom = customDays.get(region);
-  if (custom) return cachedCalendar(region, (iso) => (custom.days.has(iso) ? { holiday: true, makeupWorkday: false, holidayName: custom.name } : NO_DAY));
+  if (custom)
+    return cachedCalendar(region, (iso) =>
+      custom.days.has(iso) ? { holiday: true, makeupWorkday: false, holidayName: custom.name } : NO_DAY,
+    );
   const problem = holidayRegionProblem(region);
   if (problem) throw new Error(`unknown holiday region: ${problem}`);
   const [country = '', state, sub] = region.split('-');
@@ -127,7 +132,12 @@ function chineseDayInfo(iso: string): DayInfo {
 }
 
 function dateHolidaysLookup(country: string, state?: string, region?: string): (iso: string) => DayInfo {
-  const hd = state === undefined ? new Holidays(country) : region === undefined ? new Holidays(country, state) : new Holidays(country, state, region);
+  const hd =
+    state === undefined
+      ? new Holidays(country)
+      : region === undefined
+        ? new Holidays(country, state)
+        : new Holidays(country, state, region);
   const byYear = new Map<number, Map<string, DayInfo>>();
   const yearTable = (year: number): Map<string, DayInfo> => {
     let table = byYear.get(year);

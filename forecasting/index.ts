@@ -6,11 +6,7 @@ export { holidayCalendar } from './holidays';
 export type { HolidayCalendar, HolidayRegion, DayInfo } from './holidays';
 export { mae, wape, mase, bias, coverage, seasonalNaiveScale } from './metrics';
 export type { Metrics } from './metrics';
-export {
-  seasonalNaiveForecast,
-  meanLastSameSlotsForecast,
-  holtWintersForecastSeries,
-} from './baselines';
+export { seasonalNaiveForecast, meanLastSameSlotsForecast, holtWintersForecastSeries } from './baselines';
 export { replenishmentSuggestion } from './planning/replenishment';
 export type { ReplenishmentInput, ReplenishmentSuggestion } from './planning/replenishment';
 export { markdownSuggestion } from './planning/markdown';

@@ -37,7 +37,9 @@ export function renderForecastSvg(input: PlotInput): string {
   }
   for (let k = 0; k <= 6; k++) {
     const i = Math.round(((n - 1) * k) / 6);
-    const label = isoLocal(input.times[i] ?? 0).replace('T00:00:00', '').replace('T', ' ');
+    const label = isoLocal(input.times[i] ?? 0)
+      .replace('T00:00:00', '')
+      .replace('T', ' ');
     ticks.push(`<text x="${x(i).toFixed(1)}" y="${H - M.bottom + 18}" text-anchor="middle">${label}</text>`);
   }
   return [

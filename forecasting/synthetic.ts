@@ -155,7 +155,12 @@ function intradayShape(slotsPerDay: number, kind: 'work' | 'rest'): Float64Array
 }
 
 /** Hourly weather of one node: a warm humid climate with day-to-day persistence and rain spells. */
-function nodeWeather(rng: Rng, firstDay: number, days: number, S: number): Record<'temp' | 'precip' | 'humidity' | 'wind', Float64Array> {
+function nodeWeather(
+  rng: Rng,
+  firstDay: number,
+  days: number,
+  S: number,
+): Record<'temp' | 'precip' | 'humidity' | 'wind', Float64Array> {
   const n = days * S;
   const temp = new Float64Array(n);
   const precip = new Float64Array(n);

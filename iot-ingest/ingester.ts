@@ -5,7 +5,13 @@ import type { Db } from '../db/pool';
 import { classifySqlError, sqlState } from '../db/errors';
 import { copyReadings, insertDeadLetters, insertReadings } from '../db/telemetry';
 import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
-import { batchFilter, parseTelemetryMessage, readingFilter, sharedTopic, topicFor } from '../domain/coldchain/telemetry';
+import {
+  batchFilter,
+  parseTelemetryMessage,
+  readingFilter,
+  sharedTopic,
+  topicFor,
+} from '../domain/coldchain/telemetry';
 import { storableText } from '../domain/text';
 import { DEFAULT_STUCK_AFTER_MS, ProgressTracker, registerProgressMetrics } from '../platform/health';
 import type { ProgressProbe } from '../platform/health';
@@ -21,7 +27,8 @@ type IngestItem = Reading | DeadLetter;
 const DEFAULT_CONCURRENT_WRITES = 2;
 /** Batches without a duplicate before COPY is tried again after a conflict. */
 const COPY_AGAIN_AFTER = 20;
-const byKey = (a: Reading, b: Reading): number => (a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : a.ts - b.ts);
+const byKey = (a: Reading, b: Reading): number =>
+  a.sensorId < b.sensorId ? -1 : a.sensorId > b.sensorId ? 1 : a.ts - b.ts;
 const isDeadLetter = (i: IngestItem): i is DeadLetter => 'reason' in i;
 const isDataError = (err: unknown): boolean => classifySqlError(err) === 'data';
 const UTF8 = new TextEncoder();
@@ -30,7 +37,11 @@ const UTF8 = new TextEncoder();
 export function rejectionLetter(item: IngestItem, error: unknown): DeadLetter {
   const why = `SQLSTATE ${sqlState(error) ?? '?'}: ${error instanceof Error ? error.message : String(error)}`;
   if (isDeadLetter(item)) {
-    return { ...item, reason: 'rejected_by_database', detail: storableText(`${why}; was ${item.reason}: ${item.detail}`, 1000) };
+    return {
+      ...item,
+      reason: 'rejected_by_database',
+      detail: storableText(`${why}; was ${item.reason}: ${item.detail}`, 1000),
+    };
   }
   let topic: string;
   try {
@@ -39,7 +50,14 @@ export function rejectionLetter(item: IngestItem, error: unknown): DeadLetter {
     topic = '(reading)';
   }
   const raw = UTF8.encode(JSON.stringify(item));
-  return { reason: 'rejected_by_database', detail: storableText(why, 1000), topic, sensorId: item.sensorId, raw, rawSize: raw.byteLength };
+  return {
+    reason: 'rejected_by_database',
+    detail: storableText(why, 1000),
+    topic,
+    sensorId: item.sensorId,
+    raw,
+    rawSize: raw.byteLength,
+  };
 }
 
 /** How one ingester instance connects and batches; each option overrides its `cfg.ingest` counterpart. */
@@ -78,7 +96,11 @@ export interface IngesterHandle {
 }
 
 /** Start an ingester: N persistent MQTT 5 sessions in one shared subscription, one batcher. */
-export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger; metrics?: IngestMetrics }, opts: IngesterOptions = {}): Promise<IngesterHandle> {
+export async function startIngester(
+  cfg: Config,
+  deps: { db: Db; logger: Logger; metrics?: IngestMetrics },
+  opts: IngesterOptions = {},
+): Promise<IngesterHandle> {
   const logger = deps.logger;
   const metrics = deps.metrics ?? createIngestMetrics();
   const registry = new SensorCache(deps.db);
@@ -143,14 +165,22 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
       // (connection, shutdown, serialization) fail the write, and the batcher retries it whole.
       const rejected = await writeIsolatingPoison(todo, writeItems, isDataError, markCommitted);
       if (rejected.length === 0) return;
-      logger.warn({ rejected: rejected.length, of: todo.length, sqlstate: sqlState(rejected[0]!.error) }, 'database refused items of a batch; dead-lettered them, stored the rest');
+      logger.warn(
+        { rejected: rejected.length, of: todo.length, sqlstate: sqlState(rejected[0]!.error) },
+        'database refused items of a batch; dead-lettered them, stored the rest',
+      );
       const letters = rejected.map((r) => rejectionLetter(r.item, r.error));
       // A letter refused again (it cannot be: its strings are storable) keeps its bytes and SQLSTATE only.
       const refusedAgain = await writeIsolatingPoison(letters, writeItems, isDataError, markCommitted);
       if (refusedAgain.length) {
-        await writeItems(refusedAgain.map(({ item, error }) => ({
-          reason: 'rejected_by_database', detail: `SQLSTATE ${sqlState(error) ?? '?'}`, topic: '(refused)', ...(isDeadLetter(item) && item.raw ? { raw: item.raw } : {}),
-        })));
+        await writeItems(
+          refusedAgain.map(({ item, error }) => ({
+            reason: 'rejected_by_database',
+            detail: `SQLSTATE ${sqlState(error) ?? '?'}`,
+            topic: '(refused)',
+            ...(isDeadLetter(item) && item.raw ? { raw: item.raw } : {}),
+          })),
+        );
       }
       markCommitted(rejected.map((r) => r.item));
     },
@@ -162,7 +192,11 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
       onWriteError: (err, attempt) => {
         metrics.writeFailures.inc();
         progress.failed(attempt);
-        if (attempt === 1 || attempt % 20 === 0) logger.warn({ err: err.message, sqlstate: sqlState(err), attempt }, 'batch write failed; holding acknowledgements and retrying');
+        if (attempt === 1 || attempt % 20 === 0)
+          logger.warn(
+            { err: err.message, sqlstate: sqlState(err), attempt },
+            'batch write failed; holding acknowledgements and retrying',
+          );
       },
       onWritten: (n, seconds) => {
         progress.progressed();
@@ -185,7 +219,14 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
       if (problem === undefined) problem = await registry.problemWith(r);
       if (problem) {
         const raw = UTF8.encode(JSON.stringify(r));
-        items.push({ reason: 'unknown_sensor', detail: problem, topic, sensorId: r.sensorId, raw, rawSize: raw.byteLength });
+        items.push({
+          reason: 'unknown_sensor',
+          detail: problem,
+          topic,
+          sensorId: r.sensorId,
+          raw,
+          rawSize: raw.byteLength,
+        });
       } else items.push(r);
     }
     return items;
@@ -193,10 +234,18 @@ export async function startIngester(cfg: Config, deps: { db: Db; logger: Logger;
 
   const sessions = opts.sessions ?? cfg.ingest.sessions;
   const prefix = opts.clientIdPrefix ?? cfg.ingest.clientIdPrefix ?? `fc-ingest-${hostname()}`;
-  const filters = [readingFilter(opts.nodeId), batchFilter(opts.nodeId)].map((f) => sharedTopic(cfg.mqtt.shareGroup, f));
+  const filters = [readingFilter(opts.nodeId), batchFilter(opts.nodeId)].map((f) =>
+    sharedTopic(cfg.mqtt.shareGroup, f),
+  );
   const mqttSessions = await openAckAfterHandlingSessions({
-    url: cfg.mqtt.url, username: cfg.mqtt.username, password: cfg.mqtt.password, clientIdPrefix: prefix, sessions,
-    sessionExpirySeconds: opts.sessionExpirySeconds ?? cfg.ingest.sessionExpirySeconds, filters, logger,
+    url: cfg.mqtt.url,
+    username: cfg.mqtt.username,
+    password: cfg.mqtt.password,
+    clientIdPrefix: prefix,
+    sessions,
+    sessionExpirySeconds: opts.sessionExpirySeconds ?? cfg.ingest.sessionExpirySeconds,
+    filters,
+    logger,
     handle: async (topic, payload) => {
       const finish = progress.begin();
       try {

@@ -13,17 +13,34 @@ import { startAlertingAlongside } from '../coldchain';
 async function main(): Promise<void> {
   const cfg = config();
   const logger = createLogger(cfg.logLevel).child({ component: 'ingest' });
-  const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain-ingest' });
+  const db = createDb({
+    connectionString: cfg.db.connectionString,
+    max: cfg.db.poolMax,
+    logger,
+    applicationName: 'freshchain-ingest',
+  });
   const ingester = await startIngester(cfg, { db, logger });
   // The alert evaluator rides along, its metrics on the same endpoint (ALERTS_EVALUATOR=off to run it elsewhere).
-  const alerting = await startAlertingAlongside(cfg, { db, logger, metricsRegistry: ingester.metrics.registry, role: 'ingest' });
+  const alerting = await startAlertingAlongside(cfg, {
+    db,
+    logger,
+    metricsRegistry: ingester.metrics.registry,
+    role: 'ingest',
+  });
   // Prometheus scrape endpoint of this process, and its health: 503 when ingest is stuck (a
   // message unacknowledged too long), whatever the connections say.
   const server = createServer((req, res) => {
     if (req.url === '/healthz') {
       const mqtt = ingester.clients[0];
-      checkHealth({ timescaleVersion: timescaleProbe(db), progress: [ingester.progress, ...(alerting ? [alerting.progress] : [])], ...(mqtt ? { mqtt } : {}) }).then(
-        (h) => res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: h.ok ? 'ok' : 'degraded', ...h })),
+      checkHealth({
+        timescaleVersion: timescaleProbe(db),
+        progress: [ingester.progress, ...(alerting ? [alerting.progress] : [])],
+        ...(mqtt ? { mqtt } : {}),
+      }).then(
+        (h) =>
+          res
+            .writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ status: h.ok ? 'ok' : 'degraded', ...h })),
         () => res.writeHead(500).end(),
       );
       return;

@@ -35,7 +35,10 @@ export function bucketFloor(t: number, bucketMs: number): number {
 export function lateRefreshWindow(level: AggregateLevel, now: Date): { from: Date; to: Date } {
   const size = AGGREGATE_BUCKET_MS[level];
   const w = LATE_REFRESH_MS[level];
-  return { from: new Date(bucketFloor(now.getTime() - w.startAgo, size)), to: new Date(bucketFloor(now.getTime() - w.endAgo, size)) };
+  return {
+    from: new Date(bucketFloor(now.getTime() - w.startAgo, size)),
+    to: new Date(bucketFloor(now.getTime() - w.endAgo, size)),
+  };
 }
 
 /** Make the aggregates hold every reading stored in [from, to) (e.g. after a dead-letter replay). */
@@ -43,7 +46,12 @@ export async function refreshAggregates(db: Db, from: Date, to: Date): Promise<v
   for (const level of ['1m', '1h'] as const) {
     const size = AGGREGATE_BUCKET_MS[level];
     // Whole buckets: TimescaleDB refreshes only buckets the window covers entirely.
-    await refreshAggregate(db, level, new Date(bucketFloor(from.getTime(), size)), new Date(bucketFloor(to.getTime(), size) + size));
+    await refreshAggregate(
+      db,
+      level,
+      new Date(bucketFloor(from.getTime(), size)),
+      new Date(bucketFloor(to.getTime(), size) + size),
+    );
   }
 }
 

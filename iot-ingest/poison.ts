@@ -10,7 +10,10 @@
 export type AtomicWrite<T> = (items: T[]) => Promise<void>;
 
 /** An item the database refused on its own, with the error that refused it. */
-export interface RejectedItem<T> { item: T; error: unknown }
+export interface RejectedItem<T> {
+  item: T;
+  error: unknown;
+}
 
 /**
  * Write `items`; when a write fails with an error `isDataError` accepts, write each half on its

@@ -96,7 +96,9 @@ export class SensorCache {
     const cached = this.problemIfKnown(reading);
     if (cached !== undefined) return cached;
     const registered = await this.lookup(reading.sensorId);
-    return registered ? placementMismatch(reading, registered) : `sensor ${reading.sensorId} is not registered or not active`;
+    return registered
+      ? placementMismatch(reading, registered)
+      : `sensor ${reading.sensorId} is not registered or not active`;
   }
 
   /** `problemWith` without a wait for a sensor the cache holds (the hot path); undefined: ask `problemWith`. */

@@ -11,8 +11,16 @@ import { SensorCache } from './registry';
 
 /** The Reading the ingester wrote as the raw payload of an unknown-sensor dead letter. */
 const StoredReadingSchema = z.object({
-  sensorId: z.string().min(1), assetId: z.string().min(1), nodeId: z.string().min(1), ts: z.number().int().nonnegative(), tempC: z.number(),
-  humidityPct: z.number().nullable(), doorOpen: z.boolean().nullable(), batteryPct: z.number().nullable(), defrost: z.boolean().nullable(), seq: z.number().int().nullable(),
+  sensorId: z.string().min(1),
+  assetId: z.string().min(1),
+  nodeId: z.string().min(1),
+  ts: z.number().int().nonnegative(),
+  tempC: z.number(),
+  humidityPct: z.number().nullable(),
+  doorOpen: z.boolean().nullable(),
+  batteryPct: z.number().nullable(),
+  defrost: z.boolean().nullable(),
+  seq: z.number().int().nullable(),
 });
 
 export interface ReplaySummary {
@@ -26,7 +34,10 @@ export interface ReplaySummary {
 }
 
 /** Replay pending unknown-sensor dead letters (of some sensors, or received since a time), a page at a time. */
-export async function replayUnknownSensorLetters(db: Db, f: { sensorIds?: string[]; since?: Date; pageSize?: number } = {}): Promise<ReplaySummary> {
+export async function replayUnknownSensorLetters(
+  db: Db,
+  f: { sensorIds?: string[]; since?: Date; pageSize?: number } = {},
+): Promise<ReplaySummary> {
   const cache = new SensorCache(db);
   await cache.load();
   const summary: ReplaySummary = { examined: 0, stored: 0, alreadyStored: 0, stillPending: 0, reasons: {} };
@@ -37,7 +48,11 @@ export async function replayUnknownSensorLetters(db: Db, f: { sensorIds?: string
   // Pages in arrival order (received_at, id): the first arrival of a (sensor, ts) is the one stored.
   let afterId: number | undefined;
   for (;;) {
-    const letters = await pendingUnknownReadings(db, { ...f, ...(afterId === undefined ? {} : { afterId }), limit: f.pageSize ?? 1000 });
+    const letters = await pendingUnknownReadings(db, {
+      ...f,
+      ...(afterId === undefined ? {} : { afterId }),
+      limit: f.pageSize ?? 1000,
+    });
     if (letters.length === 0) break;
     afterId = letters[letters.length - 1]!.id;
     const letterIds: number[] = [];

@@ -41,7 +41,11 @@ interface Entry<T> {
 }
 
 /** The batcher's observable state, for metrics and tests. */
-export interface BatcherStats { buffered: number; batches: number; writeFailures: number }
+export interface BatcherStats {
+  buffered: number;
+  batches: number;
+  writeFailures: number;
+}
 
 export class DurableBatcher<T> {
   private pending: Entry<T>[] = [];

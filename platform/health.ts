@@ -5,7 +5,11 @@ import type { TemporalHandle } from './temporal';
 import { temporalHealth } from './temporal';
 
 /** One dependency's (or one component's) state, as /healthz reports it. */
-export interface DependencyHealth { ok: boolean; detail: string; progress?: ProgressSnapshot }
+export interface DependencyHealth {
+  ok: boolean;
+  detail: string;
+  progress?: ProgressSnapshot;
+}
 
 /** The dependencies a process can report on; absent ones are not checked. */
 export interface HealthDeps {
@@ -117,30 +121,54 @@ export function registerProgressMetrics(registry: Registry, probe: ProgressProbe
   const gauge = (suffix: string, help: string, value: (p: ProgressSnapshot) => number) => {
     const name = `${prefix}_${suffix}`;
     registry.removeSingleMetric(name);
-    new Gauge({ name, help, registers: [registry], collect() { this.set(value(probe.snapshot())); } });
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(value(probe.snapshot()));
+      },
+    });
   };
   gauge('pending', `${probe.name}: units taken and not finished.`, (p) => p.pending);
-  gauge('oldest_pending_seconds', `${probe.name}: age of the oldest unfinished unit (0 when none).`, (p) => (p.oldestPendingMs ?? 0) / 1000);
-  gauge('since_progress_seconds', `${probe.name}: time since the last durable progress (-1 before the first).`, (p) => (p.sinceProgressMs === null ? -1 : p.sinceProgressMs / 1000));
+  gauge(
+    'oldest_pending_seconds',
+    `${probe.name}: age of the oldest unfinished unit (0 when none).`,
+    (p) => (p.oldestPendingMs ?? 0) / 1000,
+  );
+  gauge('since_progress_seconds', `${probe.name}: time since the last durable progress (-1 before the first).`, (p) =>
+    p.sinceProgressMs === null ? -1 : p.sinceProgressMs / 1000,
+  );
   gauge('retry_attempts', `${probe.name}: failed attempts of what is being retried now.`, (p) => p.retryAttempts);
-  gauge('stuck', `${probe.name}: 1 when a unit has been pending longer than ${probe.stuckAfterMs / 1000} s.`, (p) => (p.oldestPendingMs !== null && p.oldestPendingMs > probe.stuckAfterMs ? 1 : 0));
+  gauge('stuck', `${probe.name}: 1 when a unit has been pending longer than ${probe.stuckAfterMs / 1000} s.`, (p) =>
+    p.oldestPendingMs !== null && p.oldestPendingMs > probe.stuckAfterMs ? 1 : 0,
+  );
 }
 
 const TIMEOUT_MS = 2000;
 
 function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
-  return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref())]);
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what} did not answer within ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref(),
+    ),
+  ]);
 }
 
 /** Check every dependency concurrently; `ok` only when all are. */
-export async function checkHealth(deps: HealthDeps): Promise<{ ok: boolean; checks: Record<string, DependencyHealth> }> {
+export async function checkHealth(
+  deps: HealthDeps,
+): Promise<{ ok: boolean; checks: Record<string, DependencyHealth> }> {
   const checks: Record<string, DependencyHealth> = {};
   const tasks: Promise<void>[] = [];
   if (deps.timescaleVersion) {
     tasks.push(
       withTimeout(deps.timescaleVersion(), 'TimescaleDB')
         .then((version) => {
-          checks.timescaledb = version ? { ok: true, detail: `timescaledb ${version}` } : { ok: false, detail: 'timescaledb extension missing' };
+          checks.timescaledb = version
+            ? { ok: true, detail: `timescaledb ${version}` }
+            : { ok: false, detail: 'timescaledb extension missing' };
         })
         .catch((err: Error) => void (checks.timescaledb = { ok: false, detail: err.message })),
     );
@@ -154,7 +182,9 @@ export async function checkHealth(deps: HealthDeps): Promise<{ ok: boolean; chec
     );
   }
   if (deps.mqtt) {
-    checks.mqtt = deps.mqtt.connected ? { ok: true, detail: 'broker connected' } : { ok: false, detail: 'broker not connected' };
+    checks.mqtt = deps.mqtt.connected
+      ? { ok: true, detail: 'broker connected' }
+      : { ok: false, detail: 'broker not connected' };
   }
   for (const probe of deps.progress ?? []) checks[probe.name] = progressHealth(probe);
   await Promise.all(tasks);

@@ -26,5 +26,8 @@ export const REDACT_PATHS = [
 
 /** The root structured logger (JSON lines on stdout). */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'freshchain' } }, destination);
+  return pino(
+    { level, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { app: 'freshchain' } },
+    destination,
+  );
 }

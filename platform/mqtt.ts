@@ -12,14 +12,19 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----\r?\n[\s\S]*?\r?\n-----END C
  * wrong path or a file without a certificate fails naming MQTT_CA_FILE instead of surfacing as a
  * handshake error. Plain mqtt:// (the internal listener) reads nothing.
  */
-export function mqttTlsOptions(url: string, caFile: string | undefined): Pick<IClientOptions, 'ca' | 'rejectUnauthorized'> {
+export function mqttTlsOptions(
+  url: string,
+  caFile: string | undefined,
+): Pick<IClientOptions, 'ca' | 'rejectUnauthorized'> {
   if (!/^(mqtts|wss):/i.test(url)) return {};
   if (caFile === undefined) return { rejectUnauthorized: true };
   let text: string;
   try {
     text = readFileSync(caFile, 'utf8');
   } catch (err) {
-    throw new Error(`MQTT_CA_FILE ${caFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the local stack writes it on \`npm run setup\``);
+    throw new Error(
+      `MQTT_CA_FILE ${caFile} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the local stack writes it on \`npm run setup\``,
+    );
   }
   const pems = [...text.matchAll(PEM_CERTIFICATE)].map((m) => m[0].replace(/\r\n/g, '\n'));
   if (!pems.length) throw new Error(`MQTT_CA_FILE ${caFile} holds no PEM certificate`);
@@ -45,9 +50,20 @@ const skipTrace = (): void => {};
  * a resumed persistent session delivers queued messages right after CONNACK, so a custom
  * `handleMessage` must be in place by then or those messages are acknowledged unhandled.
  */
-export function connectMqtt(url: string, options: IClientOptions, timeoutMs = 10_000, prepare?: (client: MqttClient) => void): Promise<MqttClient> {
+export function connectMqtt(
+  url: string,
+  options: IClientOptions,
+  timeoutMs = 10_000,
+  prepare?: (client: MqttClient) => void,
+): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 1000, connectTimeout: timeoutMs, log: skipTrace, ...options });
+    const client = mqtt.connect(url, {
+      protocolVersion: 5,
+      reconnectPeriod: 1000,
+      connectTimeout: timeoutMs,
+      log: skipTrace,
+      ...options,
+    });
     prepare?.(client);
     const timer = setTimeout(() => {
       client.end(true);
@@ -88,7 +104,11 @@ export async function openAckAfterHandlingSessions(opts: {
   sessions: number;
   sessionExpirySeconds: number;
   filters: string[];
-  logger: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void; debug(obj: object, msg: string): void };
+  logger: {
+    warn(obj: object, msg: string): void;
+    error(obj: object, msg: string): void;
+    debug(obj: object, msg: string): void;
+  };
   handle(topic: string, payload: Buffer): Promise<void>;
 }): Promise<AckAfterHandlingSessions> {
   const { logger } = opts;
@@ -105,14 +125,23 @@ export async function openAckAfterHandlingSessions(opts: {
     };
     const client = await connectMqtt(
       opts.url,
-      { username: opts.username, password: opts.password, clientId, clean: false, properties: { sessionExpiryInterval: opts.sessionExpirySeconds } },
+      {
+        username: opts.username,
+        password: opts.password,
+        clientId,
+        clean: false,
+        properties: { sessionExpiryInterval: opts.sessionExpirySeconds },
+      },
       10_000,
       (c) => {
         c.handleMessage = handleMessage;
       },
     );
     client.on('error', (err) => logger.warn({ err: err.message, clientId }, 'MQTT error'));
-    const subscribe = () => client.subscribeAsync(opts.filters, { qos: 1 }).catch((err: Error) => logger.error({ err: err.message, clientId }, 'subscribe failed'));
+    const subscribe = () =>
+      client
+        .subscribeAsync(opts.filters, { qos: 1 })
+        .catch((err: Error) => logger.error({ err: err.message, clientId }, 'subscribe failed'));
     await subscribe();
     client.on('connect', (connack) => {
       if (!connack.sessionPresent) void subscribe();

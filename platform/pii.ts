@@ -67,7 +67,10 @@ export interface CustomerPiiSealer {
 
 /** A sealer for one customer record (the database decides whether the key is new or the customer's own). */
 export function customerPiiSealer(value: unknown, base64Key: string): CustomerPiiSealer {
-  return { newWrappedKey: () => newWrappedDataKey(base64Key), seal: (wrapped) => sealForCustomer(value, wrapped, base64Key) };
+  return {
+    newWrappedKey: () => newWrappedDataKey(base64Key),
+    seal: (wrapped) => sealForCustomer(value, wrapped, base64Key),
+  };
 }
 
 /**
@@ -92,7 +95,12 @@ export function openPii<T>(sealed: Buffer, base64Key: string): T {
     const inner = sealed.subarray(end);
     if (inner[0] !== DATA_KEY_SEALED) throw new Error('unknown PII ciphertext version');
     plain = open(inner, unwrapDataKey(sealed.subarray(3, end), base64Key));
-  } else throw new Error(sealed[0] === DATA_KEY_SEALED ? 'a customer record needs its data key (customerEnvelope)' : 'unknown PII ciphertext version');
+  } else
+    throw new Error(
+      sealed[0] === DATA_KEY_SEALED
+        ? 'a customer record needs its data key (customerEnvelope)'
+        : 'unknown PII ciphertext version',
+    );
   return JSON.parse(plain.toString('utf8')) as T;
 }
 

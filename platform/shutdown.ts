@@ -18,7 +18,11 @@ export interface ShutdownEnv {
  * `stop` failed); a second signal, later than `SAME_SIGNAL_WITHIN_MS` after the first, exits
  * at once, so a stuck shutdown can always be interrupted.
  */
-export function shutdownHandler(logger: Logger, stop: () => Promise<void>, env: ShutdownEnv): (signal: NodeJS.Signals) => void {
+export function shutdownHandler(
+  logger: Logger,
+  stop: () => Promise<void>,
+  env: ShutdownEnv,
+): (signal: NodeJS.Signals) => void {
   let firstAt: number | null = null;
   return (signal) => {
     if (firstAt !== null) {

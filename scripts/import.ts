@@ -14,22 +14,49 @@ import type { Db } from '../db/pool';
 import * as md from '../db/masterdata';
 import type { UpsertResult } from '../db/masterdata';
 import * as receiving from '../db/receiving';
-import { decodeUtf8, IMPORT_FILES, lotReceipts, parseFile, referencedIds, referenceProblems } from '../domain/masterdata/csv';
+import {
+  decodeUtf8,
+  IMPORT_FILES,
+  lotReceipts,
+  parseFile,
+  referencedIds,
+  referenceProblems,
+} from '../domain/masterdata/csv';
 import type { FileKind, ImportProblem, ParsedRows } from '../domain/masterdata/csv';
 
 /** What one file did (or, in a dry run, holds). */
-export interface FileSummary { file: string; rows: number; created: number; changed: number; unchanged: number; refused?: number }
-export interface ImportReport { dryRun: boolean; problems: ImportProblem[]; files: FileSummary[] }
+export interface FileSummary {
+  file: string;
+  rows: number;
+  created: number;
+  changed: number;
+  unchanged: number;
+  refused?: number;
+}
+export interface ImportReport {
+  dryRun: boolean;
+  problems: ImportProblem[];
+  files: FileSummary[];
+}
 
 const fileName = (kind: FileKind) => `${kind}.csv`;
 
 /** Read and validate every file of `dir` that exists (at least one must). */
-async function validate(db: Db, dir: string): Promise<{ rows: ParsedRows; present: FileKind[]; problems: ImportProblem[]; lotsDigest: string }> {
+async function validate(
+  db: Db,
+  dir: string,
+): Promise<{ rows: ParsedRows; present: FileKind[]; problems: ImportProblem[]; lotsDigest: string }> {
   const rows: ParsedRows = { nodes: [], skus: [], bins: [], assets: [], sensors: [], lots: [], sales: [] };
   let lotsDigest = '';
   const problems: ImportProblem[] = [];
   const present = IMPORT_FILES.filter((k) => existsSync(join(dir, fileName(k))));
-  if (present.length === 0) problems.push({ file: dir, line: 0, column: '(dir)', reason: `none of ${IMPORT_FILES.map(fileName).join(', ')} found` });
+  if (present.length === 0)
+    problems.push({
+      file: dir,
+      line: 0,
+      column: '(dir)',
+      reason: `none of ${IMPORT_FILES.map(fileName).join(', ')} found`,
+    });
   for (const kind of present) {
     const bytes = readFileSync(join(dir, fileName(kind)));
     if (kind === 'lots') lotsDigest = createHash('sha256').update(bytes).digest('hex');
@@ -44,10 +71,18 @@ async function validate(db: Db, dir: string): Promise<{ rows: ParsedRows; presen
   }
   const ids = referencedIds(rows);
   const [nodeZones, assets, customBands, skuZones, binZones] = await Promise.all([
-    md.nodeZones(db, ids.nodes), md.existingIds(db, 'asset', ids.assets), md.customBands(db, ids.bands), receiving.skuZones(db, ids.skus), receiving.binZones(db, ids.bins),
+    md.nodeZones(db, ids.nodes),
+    md.existingIds(db, 'asset', ids.assets),
+    md.customBands(db, ids.bands),
+    receiving.skuZones(db, ids.skus),
+    receiving.binZones(db, ids.bins),
   ]);
   problems.push(...referenceProblems(rows, { nodeZones, assets, customBands, skuZones, binZones }, fileName));
-  problems.sort((a, b) => IMPORT_FILES.indexOf(a.file.replace(/\.csv$/, '') as FileKind) - IMPORT_FILES.indexOf(b.file.replace(/\.csv$/, '') as FileKind) || a.line - b.line);
+  problems.sort(
+    (a, b) =>
+      IMPORT_FILES.indexOf(a.file.replace(/\.csv$/, '') as FileKind) -
+        IMPORT_FILES.indexOf(b.file.replace(/\.csv$/, '') as FileKind) || a.line - b.line,
+  );
   return { rows, present, problems, lotsDigest };
 }
 
@@ -55,22 +90,34 @@ async function validate(db: Db, dir: string): Promise<{ rows: ParsedRows; presen
 async function writeFile(db: Db, kind: FileKind, rows: ParsedRows, actor: string): Promise<FileSummary> {
   const summary: FileSummary = { file: fileName(kind), rows: 0, created: 0, changed: 0, unchanged: 0 };
   await db.transaction(async (c) => {
-    const each = async <R extends { line: number }>(list: readonly R[], put: (r: R) => Promise<UpsertResult<unknown>>) => {
+    const each = async <R extends { line: number }>(
+      list: readonly R[],
+      put: (r: R) => Promise<UpsertResult<unknown>>,
+    ) => {
       for (const r of list) {
         const result = await put(r);
-        if (result.outcome === 'refused') throw new Error(`${fileName(kind)}:${r.line}: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+        if (result.outcome === 'refused')
+          throw new Error(
+            `${fileName(kind)}:${r.line}: ${result.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+          );
         summary.rows++;
         summary[result.outcome]++;
       }
     };
     if (kind === 'nodes') await each(rows.nodes, (r) => md.putNode(c, r.nodeId, r.body, actor));
     // SKUs and bins come by the ten thousand: written in batches (one statement per step each).
-    const batched = async <R extends { line: number }>(list: readonly R[], put: (batch: readonly R[]) => Promise<md.BatchResult>) => {
+    const batched = async <R extends { line: number }>(
+      list: readonly R[],
+      put: (batch: readonly R[]) => Promise<md.BatchResult>,
+    ) => {
       for (let i = 0; i < list.length; i += IMPORT_BATCH) {
         const batch = list.slice(i, i + IMPORT_BATCH);
         const result = await put(batch);
         const refused = result.refused[0];
-        if (refused) throw new Error(`${fileName(kind)}:${batch[refused.index]!.line}: ${refused.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+        if (refused)
+          throw new Error(
+            `${fileName(kind)}:${batch[refused.index]!.line}: ${refused.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+          );
         summary.rows += batch.length;
         summary.created += result.created;
         summary.changed += result.changed;
@@ -87,14 +134,34 @@ async function writeFile(db: Db, kind: FileKind, rows: ParsedRows, actor: string
 
 /** lots.csv through the receiving path, a receipt per node, supplier and time, all in one transaction. */
 async function receiveLots(db: Db, rows: ParsedRows['lots'], digest: string, actor: string): Promise<FileSummary> {
-  const summary: FileSummary = { file: fileName('lots'), rows: rows.length, created: 0, changed: 0, unchanged: 0, refused: 0 };
+  const summary: FileSummary = {
+    file: fileName('lots'),
+    rows: rows.length,
+    created: 0,
+    changed: 0,
+    unchanged: 0,
+    refused: 0,
+  };
   await db.transaction(async (c) => {
     for (const g of lotReceipts(rows, digest)) {
-      const body = { receiptId: g.receiptId, kind: 'supplier' as const, nodeId: g.nodeId, supplierId: g.supplierId, receivedAt: g.receivedAt, lines: g.rows.map((r) => r.body.line) };
+      const body = {
+        receiptId: g.receiptId,
+        kind: 'supplier' as const,
+        nodeId: g.nodeId,
+        supplierId: g.supplierId,
+        receivedAt: g.receivedAt,
+        lines: g.rows.map((r) => r.body.line),
+      };
       const result = await receiving.receive(c, body, actor);
       const where = (path: string) => g.rows[Number(/^lines\.(\d+)/.exec(path)?.[1] ?? 0)]!.line;
-      if (result.outcome === 'refused') throw new Error(result.problems.map((p) => `${fileName('lots')}:${where(p.path)}: ${p.path}: ${p.message}`).join('; '));
-      if (result.outcome === 'conflict') throw new Error(`${fileName('lots')}: receipt ${g.receiptId} was received with a different ${result.fields.join(', ')}`);
+      if (result.outcome === 'refused')
+        throw new Error(
+          result.problems.map((p) => `${fileName('lots')}:${where(p.path)}: ${p.path}: ${p.message}`).join('; '),
+        );
+      if (result.outcome === 'conflict')
+        throw new Error(
+          `${fileName('lots')}: receipt ${g.receiptId} was received with a different ${result.fields.join(', ')}`,
+        );
       for (const l of result.receipt.lines) {
         if (result.outcome === 'unchanged') summary.unchanged++;
         else if (l.status === 'accepted') summary.created++;
@@ -111,8 +178,14 @@ async function importSalesFile(db: Db, rows: ParsedRows['sales']): Promise<FileS
   await db.transaction(async (c) => {
     for (let i = 0; i < rows.length; i += IMPORT_BATCH) {
       const batch = rows.slice(i, i + IMPORT_BATCH);
-      const r = await receiving.importSales(c, batch.map((s) => ({ lineId: s.lineId, ...s.body })));
-      if (r.conflicts.length) throw new Error(`${fileName('sales')}: line ids already imported with other content: ${r.conflicts.slice(0, 10).join(', ')}`);
+      const r = await receiving.importSales(
+        c,
+        batch.map((s) => ({ lineId: s.lineId, ...s.body })),
+      );
+      if (r.conflicts.length)
+        throw new Error(
+          `${fileName('sales')}: line ids already imported with other content: ${r.conflicts.slice(0, 10).join(', ')}`,
+        );
       summary.created += r.created;
       summary.unchanged += r.unchanged;
     }
@@ -127,7 +200,11 @@ const IMPORT_BATCH = 5000;
 export async function runImport(db: Db, opts: { dir: string; dryRun: boolean; actor: string }): Promise<ImportReport> {
   const { rows, present, problems, lotsDigest } = await validate(db, opts.dir);
   if (opts.dryRun || problems.length) {
-    return { dryRun: opts.dryRun, problems, files: present.map((k) => ({ file: fileName(k), rows: rows[k].length, created: 0, changed: 0, unchanged: 0 })) };
+    return {
+      dryRun: opts.dryRun,
+      problems,
+      files: present.map((k) => ({ file: fileName(k), rows: rows[k].length, created: 0, changed: 0, unchanged: 0 })),
+    };
   }
   const files: FileSummary[] = [];
   for (const kind of present) {

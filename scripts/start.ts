@@ -18,16 +18,31 @@ import { startDemo } from '../demo/demo';
 async function main(): Promise<void> {
   const cfg = config();
   const logger = createLogger(cfg.logLevel);
-  const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain' });
+  const db = createDb({
+    connectionString: cfg.db.connectionString,
+    max: cfg.db.poolMax,
+    logger,
+    applicationName: 'freshchain',
+  });
   const temporal = await connectTemporal(cfg.temporal);
   installTemporalRuntime(logger, cfg.workerMetricsBind);
   // Every area, whatever WORKER_AREAS says: this process is the whole system.
-  const worker = await startWorker(cfg, { db, logger: logger.child({ component: 'worker' }) }, { areas: TASK_QUEUE_AREAS });
+  const worker = await startWorker(
+    cfg,
+    { db, logger: logger.child({ component: 'worker' }) },
+    { areas: TASK_QUEUE_AREAS },
+  );
   const ingester = await startIngester(cfg, { db, logger: logger.child({ component: 'ingest' }) });
   // One scrape target for the API and the in-process ingester; the worker runtime serves its own.
   // /healthz reads this list on every request: the alert evaluator joins it once started.
   const progress = [ingester.progress, worker.progress];
-  const api = await startApi(cfg, { db, temporal, logger: logger.child({ component: 'api' }), metricsRegistries: [ingester.metrics.registry], progress });
+  const api = await startApi(cfg, {
+    db,
+    temporal,
+    logger: logger.child({ component: 'api' }),
+    metricsRegistries: [ingester.metrics.registry],
+    progress,
+  });
   const stops: (() => Promise<void>)[] = [() => ingester.stop(), () => api.stop(), () => worker.stop()];
   const alerting = await startAlertingAlongside(cfg, { db, logger, temporal: temporal.client, role: 'start' });
   if (alerting) {
@@ -41,7 +56,12 @@ async function main(): Promise<void> {
     stops.unshift(() => demo.stop());
   }
   logger.info(
-    { api: `http://127.0.0.1:${api.port}`, health: `http://127.0.0.1:${api.port}/healthz`, temporalUi: cfg.temporal.uiUrl, demo: cfg.demo },
+    {
+      api: `http://127.0.0.1:${api.port}`,
+      health: `http://127.0.0.1:${api.port}/healthz`,
+      temporalUi: cfg.temporal.uiUrl,
+      demo: cfg.demo,
+    },
     'freshchain running',
   );
   onShutdown(logger, async () => {

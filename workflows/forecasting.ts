@@ -11,13 +11,23 @@ import { proxyAreaActivities } from './task-queues';
 
 type Acts = ReturnType<typeof createForecastingActivities>;
 
-const retry: RetryPolicy = { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidForecastRunInput', 'UnknownForecastRun', 'IncompleteForecast'] };
+const retry: RetryPolicy = {
+  initialInterval: '2 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes: ['InvalidForecastRunInput', 'UnknownForecastRun', 'IncompleteForecast'],
+};
 // Named, not defaulted to the workflow's own queue: the CPU-heavy chunks go to the forecasting
 // workers even for a run started on another queue (before queues per area, that was orders').
 const light = proxyAreaActivities<Acts>('forecasting', { startToCloseTimeout: '2 minutes', retry });
 // A chunk is ~250 series: well under a second of model CPU plus its reads and writes. The
 // heartbeat timeout notices a dead worker long before the start-to-close timeout would.
-const heavy = proxyAreaActivities<Acts>('forecasting', { startToCloseTimeout: '10 minutes', heartbeatTimeout: '1 minute', retry: { ...retry, maximumAttempts: 3 } });
+const heavy = proxyAreaActivities<Acts>('forecasting', {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { ...retry, maximumAttempts: 3 },
+});
 
 /** Group nodes (in order) so each planning call holds about `target` series; a bigger node goes alone. */
 export function packNodes(nodes: readonly { nodeId: string; series: number }[], target: number): string[][] {
@@ -45,7 +55,11 @@ export async function forecastRunWorkflow(input: ForecastRunInput): Promise<Fore
     let series = 0;
     let points = 0;
     for (let from = 0; from < plan.seriesCount; from += plan.seriesPerChunk) {
-      const done = await heavy.forecastRunChunk({ runId, fromIdx: from, toIdx: Math.min(from + plan.seriesPerChunk, plan.seriesCount) });
+      const done = await heavy.forecastRunChunk({
+        runId,
+        fromIdx: from,
+        toIdx: Math.min(from + plan.seriesPerChunk, plan.seriesCount),
+      });
       series += done.series;
       points += done.points;
     }
@@ -57,14 +71,23 @@ export async function forecastRunWorkflow(input: ForecastRunInput): Promise<Fore
       planned.markdowns += r.markdowns;
       planned.slots += r.slots;
     }
-    const summary: ForecastRunSummary = { runId, origin: new Date(plan.origin).toISOString(), series, seriesDropped: plan.seriesDropped, points, ...planned };
+    const summary: ForecastRunSummary = {
+      runId,
+      origin: new Date(plan.origin).toISOString(),
+      series,
+      seriesDropped: plan.seriesDropped,
+      points,
+      ...planned,
+    };
     await light.finishForecastRun({ runId, status: 'succeeded', summary: { ...summary } });
     return summary;
   } catch (err) {
     // Record the failure (even when the run was cancelled), then fail the workflow with the error.
     const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
     const message = cause instanceof Error ? cause.message : String(cause);
-    await CancellationScope.nonCancellable(() => light.finishForecastRun({ runId, status: 'failed', error: message })).catch(() => undefined);
+    await CancellationScope.nonCancellable(() =>
+      light.finishForecastRun({ runId, status: 'failed', error: message }),
+    ).catch(() => undefined);
     throw err;
   }
 }

@@ -18,23 +18,38 @@ import { ORDER_ID, SLOT_KIND } from './search-attributes';
  */
 export async function customerReturnWorkflow(input: CustomerReturnInput): Promise<CustomerReturnOutcome> {
   const settled = await acts.settleCustomerReturn({
-    orderId: input.orderId, returnId: input.returnId, requestedAt: input.requestedAt, lines: input.lines, windows: input.windows, replacementOrderId: input.replacementOrderId,
+    orderId: input.orderId,
+    returnId: input.returnId,
+    requestedAt: input.requestedAt,
+    lines: input.lines,
+    windows: input.windows,
+    replacementOrderId: input.replacementOrderId,
   });
   if (!settled.ok) throw ApplicationFailure.nonRetryable(settled.refusal, 'ReturnRefused');
-  const replacementLines: OrderLine[] = settled.lines.filter((l) => l.replacement).map((l) => ({ lineId: l.lineId, sku: l.sku, qty: l.qty }));
+  const replacementLines: OrderLine[] = settled.lines
+    .filter((l) => l.replacement)
+    .map((l) => ({ lineId: l.lineId, sku: l.sku, qty: l.qty }));
   if (replacementLines.length) {
     const now = Date.now();
     const slot = instantSlot(now);
     // The replacement's door is copied row to row, so neither this history nor the
     // replacement's holds coordinates. Runs started before carry them in the settlement result.
     if (patched(REPLACEMENT_DOOR_PATCH)) {
-      await acts.recordReplacementOrder({ orderId: input.replacementOrderId, fromOrderId: input.orderId, slot, lines: replacementLines, placedAt: now });
+      await acts.recordReplacementOrder({
+        orderId: input.replacementOrderId,
+        fromOrderId: input.orderId,
+        slot,
+        lines: replacementLines,
+        placedAt: now,
+      });
     }
     await startChild(orderWorkflow, {
       workflowId: orderWorkflowId(input.replacementOrderId),
       // The replacement lives on after the return is settled.
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [{ orderId: input.replacementOrderId, ...settled.destination, slot, lines: replacementLines, placedAt: now }],
+      args: [
+        { orderId: input.replacementOrderId, ...settled.destination, slot, lines: replacementLines, placedAt: now },
+      ],
       searchAttributes: { [ORDER_ID.name]: [input.replacementOrderId], [SLOT_KIND.name]: ['instant'] },
       staticSummary: `Replacement for order ${input.orderId} (return ${input.returnId}): ${replacementLines.length} lines`,
     }).catch((err: unknown) => {
@@ -43,7 +58,11 @@ export async function customerReturnWorkflow(input: CustomerReturnInput): Promis
     });
   }
   return {
-    orderId: input.orderId, returnId: input.returnId, lines: settled.lines, creditCents: settled.creditCents,
-    replacementOrderId: replacementLines.length ? input.replacementOrderId : null, fingerprint: input.fingerprint,
+    orderId: input.orderId,
+    returnId: input.returnId,
+    lines: settled.lines,
+    creditCents: settled.creditCents,
+    replacementOrderId: replacementLines.length ? input.replacementOrderId : null,
+    fingerprint: input.fingerprint,
   };
 }

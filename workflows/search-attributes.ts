@@ -21,4 +21,13 @@ export const COLD_CHAIN_RISK = defineSearchAttributeKey('ColdChainRisk', SearchA
 export const SLOT_KIND = defineSearchAttributeKey('SlotKind', SearchAttributeType.KEYWORD);
 
 /** Every custom key, for the registration check. */
-export const ALL_SEARCH_ATTRIBUTES = [ORDER_ID, NODE_ID, NODE_KIND, ORDER_STATUS, SLA_DEADLINE, TEMPERATURE_ZONES, COLD_CHAIN_RISK, SLOT_KIND];
+export const ALL_SEARCH_ATTRIBUTES = [
+  ORDER_ID,
+  NODE_ID,
+  NODE_KIND,
+  ORDER_STATUS,
+  SLA_DEADLINE,
+  TEMPERATURE_ZONES,
+  COLD_CHAIN_RISK,
+  SLOT_KIND,
+];

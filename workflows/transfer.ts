@@ -9,7 +9,12 @@ import type { StepResult, TransferAction, TransferStatus } from '../domain/trans
 import { transition } from '../domain/transfers/status';
 import { transferActivities as acts } from './activity-options';
 import {
-  cancelTransferUpdate, pickedAtSourceUpdate, receivedUpdate, shippedUpdate, TRANSFER_REFUSED, transferStatusQuery,
+  cancelTransferUpdate,
+  pickedAtSourceUpdate,
+  receivedUpdate,
+  shippedUpdate,
+  TRANSFER_REFUSED,
+  transferStatusQuery,
 } from './transfer.contract';
 import type { TransferInput } from './transfer.contract';
 
@@ -23,25 +28,52 @@ export async function transferWorkflow(input: TransferInput): Promise<TransferSt
       const t = transition(status, action);
       if (!t.ok) throw ApplicationFailure.nonRetryable(t.why, 'InvalidTransition');
       const r = await run();
-      if (r.outcome === 'refused') throw ApplicationFailure.create({ message: r.problems.map((p) => `${p.path}: ${p.message}`).join('; '), type: TRANSFER_REFUSED, nonRetryable: true, details: r.problems });
+      if (r.outcome === 'refused')
+        throw ApplicationFailure.create({
+          message: r.problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+          type: TRANSFER_REFUSED,
+          nonRetryable: true,
+          details: r.problems,
+        });
       if (r.outcome === 'conflict') throw ApplicationFailure.nonRetryable(r.message, 'InvalidTransition');
-      if (r.outcome === 'missing') throw ApplicationFailure.nonRetryable(`transfer ${input.transferId} not found`, 'InvalidTransition');
+      if (r.outcome === 'missing')
+        throw ApplicationFailure.nonRetryable(`transfer ${input.transferId} not found`, 'InvalidTransition');
       status = r.status;
       return status;
     });
     chain = next.catch(() => undefined);
     return next;
   };
-  const validator = (action: TransferAction) => (..._args: unknown[]): void => {
-    const t = transition(status, action);
-    if (!t.ok) throw new Error(t.why);
-  };
+  const validator =
+    (action: TransferAction) =>
+    (..._args: unknown[]): void => {
+      const t = transition(status, action);
+      if (!t.ok) throw new Error(t.why);
+    };
 
   setHandler(transferStatusQuery, () => status);
-  setHandler(pickedAtSourceUpdate, ({ picks, actor }) => step('picked', () => acts.pickTransfer({ transferId: input.transferId, picks, actor })), { validator: validator('picked') });
-  setHandler(shippedUpdate, ({ vanAssetId, actor }) => step('shipped', () => acts.shipTransfer({ transferId: input.transferId, vanAssetId, actor })), { validator: validator('shipped') });
-  setHandler(receivedUpdate, ({ receivedAt, actor }) => step('received', () => acts.receiveTransfer({ transferId: input.transferId, receivedAt, actor })), { validator: validator('received') });
-  setHandler(cancelTransferUpdate, ({ reason, actor }) => step('cancel', () => acts.cancelTransfer({ transferId: input.transferId, reason, actor })), { validator: validator('cancel') });
+  setHandler(
+    pickedAtSourceUpdate,
+    ({ picks, actor }) => step('picked', () => acts.pickTransfer({ transferId: input.transferId, picks, actor })),
+    { validator: validator('picked') },
+  );
+  setHandler(
+    shippedUpdate,
+    ({ vanAssetId, actor }) =>
+      step('shipped', () => acts.shipTransfer({ transferId: input.transferId, vanAssetId, actor })),
+    { validator: validator('shipped') },
+  );
+  setHandler(
+    receivedUpdate,
+    ({ receivedAt, actor }) =>
+      step('received', () => acts.receiveTransfer({ transferId: input.transferId, receivedAt, actor })),
+    { validator: validator('received') },
+  );
+  setHandler(
+    cancelTransferUpdate,
+    ({ reason, actor }) => step('cancel', () => acts.cancelTransfer({ transferId: input.transferId, reason, actor })),
+    { validator: validator('cancel') },
+  );
 
   await condition(() => status === 'done' || status === 'cancelled');
   await condition(allHandlersFinished);

@@ -9,12 +9,23 @@ import { RETRY_SCHEDULE_MS, nextAttemptDelayMs } from '../domain/coldchain/webho
 import type { WebhookDeliveryInput, WebhookDeliveryResult } from './webhook-delivery.contract';
 
 // Retries here cover our own failures (database down); the endpoint's failures are results.
-const retry: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 };
+const retry: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '1 minute',
+  maximumAttempts: 5,
+};
 // The attempt is a local activity: it runs in the worker that runs the workflow, without a
 // round trip through the server's activity queue (about half the start-to-receipt latency on
 // the dev server). One HTTP POST of at most 15 s plus a log write is short enough for that.
-const { attemptWebhookDelivery } = proxyLocalActivities<ReturnType<typeof createWebhookActivities>>({ startToCloseTimeout: '45 seconds', retry });
-const { finishWebhookDelivery } = proxyActivities<ReturnType<typeof createWebhookActivities>>({ startToCloseTimeout: '30 seconds', retry });
+const { attemptWebhookDelivery } = proxyLocalActivities<ReturnType<typeof createWebhookActivities>>({
+  startToCloseTimeout: '45 seconds',
+  retry,
+});
+const { finishWebhookDelivery } = proxyActivities<ReturnType<typeof createWebhookActivities>>({
+  startToCloseTimeout: '30 seconds',
+  retry,
+});
 
 /** Deliver one event to one subscription, retrying on the schedule. */
 export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
@@ -26,7 +37,12 @@ export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
     attempts++;
     const final = nextAttemptDelayMs(attempts, schedule) === null;
     try {
-      const r = await attemptWebhookDelivery({ deliveryId: input.deliveryId, attempt: attempts, final, disableAfterMs: input.disableAfterMs });
+      const r = await attemptWebhookDelivery({
+        deliveryId: input.deliveryId,
+        attempt: attempts,
+        final,
+        disableAfterMs: input.disableAfterMs,
+      });
       lastStatusCode = r.statusCode;
       if (r.outcome === 'delivered') return { status: 'succeeded', attempts, lastStatusCode };
       if (r.outcome === 'skipped') return { status: 'skipped', attempts, lastStatusCode };

@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
-import type { ActivityInterceptorsFactory, LogLevel, WorkerStatus, WorkflowBundleOption, WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type {
+  ActivityInterceptorsFactory,
+  LogLevel,
+  WorkerStatus,
+  WorkflowBundleOption,
+  WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { createAreaActivities } from '../activities';
 import type { ActivityDeps } from '../activities';
 import type { Config } from '../config';
@@ -26,7 +32,8 @@ export function installTemporalRuntime(logger: Logger, metricsBind?: string): vo
   Runtime.install({
     ...(metricsBind ? { telemetryOptions: { metrics: { prometheus: { bindAddress: metricsBind } } } } : {}),
     logger: new DefaultLogger(sdkLevel, (entry) => {
-      const level = entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
+      const level =
+        entry.level === 'TRACE' ? 'trace' : (entry.level.toLowerCase() as 'debug' | 'info' | 'warn' | 'error');
       tlog[level]({ ...entry.meta }, entry.message);
     }),
   });
@@ -35,7 +42,10 @@ export function installTemporalRuntime(logger: Logger, metricsBind?: string): vo
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Bundle the workflow code once per process (development and tests); several workers share it. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('./index'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('./index'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+  });
   return bundle;
 }
 
@@ -55,7 +65,9 @@ export async function workflowCode(cfg: Config, codePath?: string): Promise<Work
   const path = codePath ?? cfg.worker.workflowBundlePath ?? compiledWorkflowBundle();
   if (path) return { codePath: path };
   if (cfg.profile === 'production') {
-    throw new Error('production runs a pre-built workflow bundle: `npm run build` writes dist/workflow-bundle.js, or set WORKFLOW_BUNDLE');
+    throw new Error(
+      'production runs a pre-built workflow bundle: `npm run build` writes dist/workflow-bundle.js, or set WORKFLOW_BUNDLE',
+    );
   }
   return workflowBundle();
 }
@@ -101,7 +113,9 @@ export function activityProgress(tracker: ProgressTracker): ActivityInterceptors
 }
 
 /** Why a worker in this state cannot take work, or null when it can. */
-export function workerBlocked(s: Pick<WorkerStatus, 'runState' | 'workflowPollerState' | 'activityPollerState'>): string | null {
+export function workerBlocked(
+  s: Pick<WorkerStatus, 'runState' | 'workflowPollerState' | 'activityPollerState'>,
+): string | null {
   if (s.runState !== 'RUNNING') return `worker ${s.runState.toLowerCase()}`;
   if (s.workflowPollerState === 'FAILED') return 'workflow task poller failed';
   if (s.activityPollerState === 'FAILED') return 'activity task poller failed';
@@ -136,7 +150,9 @@ export function queuesToServe(queues: TaskQueues, areas: readonly TaskQueueArea[
     const served = sharing.filter((a) => areas.includes(a));
     if (served.length === 0) byQueue.delete(queue);
     else if (served.length < sharing.length) {
-      throw new Error(`task queue ${queue} holds the areas ${sharing.join(', ')}: a worker on it serves all of them, not only ${served.join(', ')}`);
+      throw new Error(
+        `task queue ${queue} holds the areas ${sharing.join(', ')}: a worker on it serves all of them, not only ${served.join(', ')}`,
+      );
     }
   }
   return byQueue;
@@ -163,10 +179,12 @@ function runAll(workers: readonly Worker[], connection: NativeConnection): Promi
   const shutdownAll = (): void => {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
   };
-  const runs = workers.map((w) => w.run().catch((err: unknown) => {
-    shutdownAll();
-    throw err;
-  }));
+  const runs = workers.map((w) =>
+    w.run().catch((err: unknown) => {
+      shutdownAll();
+      throw err;
+    }),
+  );
   return Promise.allSettled(runs).then(async (results) => {
     await connection.close();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -178,7 +196,11 @@ function runAll(workers: readonly Worker[], connection: NativeConnection): Promi
  * Start a worker per task queue of the areas served (every area by default), each registering
  * only its areas' activities, all running the same workflow code.
  */
-export async function startWorker(cfg: Config, deps: ActivityDeps, opts: StartWorkerOptions = {}): Promise<WorkerHandle> {
+export async function startWorker(
+  cfg: Config,
+  deps: ActivityDeps,
+  opts: StartWorkerOptions = {},
+): Promise<WorkerHandle> {
   installTemporalRuntime(deps.logger);
   const queues = queuesOf(cfg, opts);
   const serve = queuesToServe(queues, opts.areas ?? cfg.worker.areas);
@@ -189,14 +211,19 @@ export async function startWorker(cfg: Config, deps: ActivityDeps, opts: StartWo
   const workers: Worker[] = [];
   try {
     for (const [taskQueue, areas] of serve) {
-      workers.push(await Worker.create({
-        connection, namespace: cfg.temporal.namespace, taskQueue, workflowBundle: code,
-        activities: createAreaActivities(areas, deps),
-        ...workerTuning(areas),
-        ...(dataConverter ? { dataConverter } : {}),
-        shutdownGraceTime: '10s',
-        interceptors: { activity: [activityProgress(tracker)] },
-      }));
+      workers.push(
+        await Worker.create({
+          connection,
+          namespace: cfg.temporal.namespace,
+          taskQueue,
+          workflowBundle: code,
+          activities: createAreaActivities(areas, deps),
+          ...workerTuning(areas),
+          ...(dataConverter ? { dataConverter } : {}),
+          shutdownGraceTime: '10s',
+          interceptors: { activity: [activityProgress(tracker)] },
+        }),
+      );
     }
   } catch (err) {
     await connection.close();

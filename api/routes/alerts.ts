@@ -14,7 +14,14 @@ import { ordersPlacedBy } from '../../db/orders';
 import type { Db } from '../../db/pool';
 import type { AlertAction, EscalationTable } from '../../domain/coldchain/alerts';
 import {
-  DEFAULT_ESCALATION, OutboxDispatcher, ProfileCache, actOnAlert, alertView, assetColdChainReport, emptyOutbox, mergeOutbox,
+  DEFAULT_ESCALATION,
+  OutboxDispatcher,
+  ProfileCache,
+  actOnAlert,
+  alertView,
+  assetColdChainReport,
+  emptyOutbox,
+  mergeOutbox,
   sensorWindowFigures,
 } from '../../coldchain';
 import type { Logger } from '../../platform/logger';
@@ -40,7 +47,10 @@ const isoTime = z.iso.datetime({ offset: true });
 
 // A list filter accepts `a,b` and repeated parameters alike.
 const csvOf = <T extends z.ZodType>(item: T) =>
-  z.preprocess((v) => (Array.isArray(v) ? v.flatMap((x) => String(x).split(',')) : typeof v === 'string' ? v.split(',') : v), z.array(item).min(1));
+  z.preprocess(
+    (v) => (Array.isArray(v) ? v.flatMap((x) => String(x).split(',')) : typeof v === 'string' ? v.split(',') : v),
+    z.array(item).min(1),
+  );
 
 /** Query of GET /v1/alerts. */
 export const alertListQuery = z
@@ -57,16 +67,34 @@ export const alertListQuery = z
     offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
   .strict()
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { path: ['to'], message: 'must be after from' });
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    path: ['to'],
+    message: 'must be after from',
+  });
 
 // Text is stored in PostgreSQL, whose text type cannot hold NUL: refused here, not at the INSERT.
 const noNul = (s: string) => !s.includes('\u0000');
-const comment = z.string().trim().min(1, 'must not be empty').max(4000).refine(noNul, 'must not contain NUL characters');
+const comment = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(4000)
+  .refine(noNul, 'must not contain NUL characters');
 /** Bodies of the alert actions. */
 export const ackBody = z.object({ comment: comment.optional() }).strict();
 export const resolveBody = ackBody;
 export const commentBody = z.object({ text: comment }).strict();
-export const assignBody = z.object({ assignee: z.string().trim().min(1, 'must not be empty').max(200).refine(noNul, 'must not contain NUL characters').nullable() }).strict();
+export const assignBody = z
+  .object({
+    assignee: z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(200)
+      .refine(noNul, 'must not contain NUL characters')
+      .nullable(),
+  })
+  .strict();
 
 const MAX_WINDOW_MS = 31 * 86_400_000;
 /** Query of GET /v1/assets/:id/cold-chain (default: the last 24 h). */
@@ -77,7 +105,8 @@ export const windowQuery = z
     const to = q.to ? Date.parse(q.to) : Date.now();
     const from = q.from ? Date.parse(q.from) : to - 86_400_000;
     if (from >= to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
-    if (to - from > MAX_WINDOW_MS) ctx.addIssue({ code: 'custom', path: ['from'], message: 'window must not exceed 31 days' });
+    if (to - from > MAX_WINDOW_MS)
+      ctx.addIssue({ code: 'custom', path: ['from'], message: 'window must not exceed 31 days' });
     return { from, to };
   });
 
@@ -95,7 +124,11 @@ function alertIdOf(req: Request): string {
 async function impactsFor<T extends { kind: string; refId: string }>(req: Request, db: Db, impacts: T[]): Promise<T[]> {
   const p = req.principal!;
   if (seesAll(p)) return impacts;
-  const mine = await ordersPlacedBy(db, impacts.filter((i) => i.kind === 'order').map((i) => i.refId), p.sub);
+  const mine = await ordersPlacedBy(
+    db,
+    impacts.filter((i) => i.kind === 'order').map((i) => i.refId),
+    p.sub,
+  );
   // Transfers are the grocer's own stock moves: ops only.
   return impacts.filter((i) => i.kind === 'lot' || (i.kind === 'order' && mine.has(i.refId)));
 }
@@ -112,15 +145,28 @@ export function alertsRouter(deps: AlertsRouterDeps): Router {
   const router = Router();
   const profiles = new ProfileCache(deps.db, deps.logger);
   const table = deps.escalation ?? DEFAULT_ESCALATION;
-  const dispatcher = new OutboxDispatcher({ db: deps.db, logger: deps.logger, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueues.coldchain });
+  const dispatcher = new OutboxDispatcher({
+    db: deps.db,
+    logger: deps.logger,
+    temporal: deps.temporal,
+    taskQueue: deps.config.temporal.taskQueues.coldchain,
+  });
   const read = requireRole('ops', 'integrator');
   const write = requireRole('ops');
 
   router.get('/', read, async (req, res) => {
     const q = alertListQuery.parse(req.query);
     const alerts = await listAlerts(deps.db, {
-      status: q.status, severity: q.severity, kind: q.kind, nodeId: q.node, sensorId: q.sensor, assetId: q.asset,
-      from: q.from ? Date.parse(q.from) : undefined, to: q.to ? Date.parse(q.to) : undefined, limit: q.limit, offset: q.offset,
+      status: q.status,
+      severity: q.severity,
+      kind: q.kind,
+      nodeId: q.node,
+      sensorId: q.sensor,
+      assetId: q.asset,
+      from: q.from ? Date.parse(q.from) : undefined,
+      to: q.to ? Date.parse(q.to) : undefined,
+      limit: q.limit,
+      offset: q.offset,
     });
     res.json({ alerts: alerts.map(alertView), limit: q.limit, offset: q.offset });
   });
@@ -137,20 +183,43 @@ export function alertsRouter(deps: AlertsRouterDeps): Router {
     const profile = await profiles.resolve(alert.profileId);
     const now = Date.now();
     const to = Math.max(alert.windowStart, alert.windowEnd ?? alert.resolvedAt ?? now);
-    const figures = await sensorWindowFigures(deps.db, alert.sensorId, profile?.band ?? null, alert.windowStart, to, (profile?.offlineTimeoutSec ?? 600) * 1000, now);
+    const figures = await sensorWindowFigures(
+      deps.db,
+      alert.sensorId,
+      profile?.band ?? null,
+      alert.windowStart,
+      to,
+      (profile?.offlineTimeoutSec ?? 600) * 1000,
+      now,
+    );
     const iso = (n: number) => new Date(n).toISOString();
     res.json({
       alert: alertView(alert),
       audit: history.audit.map((a) => ({ ...a, at: iso(a.at) })),
       comments: history.comments.map((m) => ({ ...m, at: iso(m.at) })),
       impacts: {
-        lots: impacts.filter((i) => i.kind === 'lot').map((i) => ({ lotId: i.refId, reason: i.reason, detail: i.detail, at: iso(i.createdAt) })),
-        orders: impacts.filter((i) => i.kind === 'order').map((i) => ({
-          orderId: i.refId, lotIds: i.lotIds, reason: i.reason, at: iso(i.createdAt), signalledAt: i.signalledAt === null ? null : iso(i.signalledAt), signalResult: i.signalResult,
-        })),
-        transfers: impacts.filter((i) => i.kind === 'transfer').map((i) => ({
-          transferId: i.refId, lotIds: i.lotIds, reason: i.reason, detail: i.detail, at: iso(i.createdAt),
-        })),
+        lots: impacts
+          .filter((i) => i.kind === 'lot')
+          .map((i) => ({ lotId: i.refId, reason: i.reason, detail: i.detail, at: iso(i.createdAt) })),
+        orders: impacts
+          .filter((i) => i.kind === 'order')
+          .map((i) => ({
+            orderId: i.refId,
+            lotIds: i.lotIds,
+            reason: i.reason,
+            at: iso(i.createdAt),
+            signalledAt: i.signalledAt === null ? null : iso(i.signalledAt),
+            signalResult: i.signalResult,
+          })),
+        transfers: impacts
+          .filter((i) => i.kind === 'transfer')
+          .map((i) => ({
+            transferId: i.refId,
+            lotIds: i.lotIds,
+            reason: i.reason,
+            detail: i.detail,
+            at: iso(i.createdAt),
+          })),
       },
       coldChain: { from: iso(alert.windowStart), to: iso(Math.min(to, now)), band: profile?.band ?? null, ...figures },
     });
@@ -198,7 +267,8 @@ export function alertsRouter(deps: AlertsRouterDeps): Router {
 
   router.post('/:id/assign', write, async (req, res) => {
     const body = assignBody.parse(req.body ?? {});
-    const action: AlertAction = body.assignee === null ? { type: 'unassign' } : { type: 'assign', assignee: body.assignee };
+    const action: AlertAction =
+      body.assignee === null ? { type: 'unassign' } : { type: 'assign', assignee: body.assignee };
     res.json({ alert: alertView(await act(req, [action])) });
   });
 

@@ -9,7 +9,9 @@ import type { ApiOperation } from '../operation';
 
 // Temporal's remote codec protocol: the Web UI (and `temporal` CLI) POST
 // {"payloads":[{"metadata":{k: base64}, "data": base64}]} to /decode and show the result.
-const payloadSchema = z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() }).strict();
+const payloadSchema = z
+  .object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() })
+  .strict();
 const payloadsSchema = z.object({ payloads: z.array(payloadSchema).max(10_000) }).strict();
 
 const fromJson = (p: z.infer<typeof payloadsSchema>['payloads'][number]): Payload => ({
@@ -17,7 +19,9 @@ const fromJson = (p: z.infer<typeof payloadsSchema>['payloads'][number]): Payloa
   data: p.data === undefined ? undefined : Buffer.from(p.data, 'base64'),
 });
 const toJson = (p: Payload) => ({
-  metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')])),
+  metadata: Object.fromEntries(
+    Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]),
+  ),
   ...(p.data ? { data: Buffer.from(p.data).toString('base64') } : {}),
 });
 
@@ -25,7 +29,12 @@ const toJson = (p: Payload) => ({
  * The codec endpoint: authorised ops read decrypted payloads in the Web UI; nobody else can.
  * CORS admits the UI's origin only, and the UI must forward the operator's access token.
  */
-export function codecRouter(deps: { codec: PayloadCodec | undefined; tokenKeys: TokenKeys; uiOrigin: string; afterAuth?: RequestHandler[] }): Router {
+export function codecRouter(deps: {
+  codec: PayloadCodec | undefined;
+  tokenKeys: TokenKeys;
+  uiOrigin: string;
+  afterAuth?: RequestHandler[];
+}): Router {
   const r = Router();
   const cors: RequestHandler = (req, res, next) => {
     if (req.headers.origin === deps.uiOrigin) {

@@ -6,7 +6,14 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { forecastRunParamsSchema } from '../../forecasting/run-params';
 import type { Config } from '../../config';
-import { latestMarkdowns, latestReplenishment, latestRunForNode, loadForecastRun, loadForecasts, loadSlotCapacity } from '../../db/forecasts';
+import {
+  latestMarkdowns,
+  latestReplenishment,
+  latestRunForNode,
+  loadForecastRun,
+  loadForecasts,
+  loadSlotCapacity,
+} from '../../db/forecasts';
 import type { ForecastRunRecord, StoredForecast } from '../../db/forecasts';
 import { missingNodeIds } from '../../db/nodes';
 import type { Db } from '../../db/pool';
@@ -23,15 +30,23 @@ const DAY_MS = 86_400_000;
 /** Most forecast rows one GET answers with (a node's whole week is ~170 per SKU). */
 const MAX_FORECAST_ROWS = 50_000;
 
-const required = (what: string) => ({ error: (iss: { input: unknown }) => (iss.input === undefined ? 'required' : `must be ${what}`) });
+const required = (what: string) => ({
+  error: (iss: { input: unknown }) => (iss.input === undefined ? 'required' : `must be ${what}`),
+});
 const id = z.string(required('a single id')).regex(ID_PATTERN, `must be ${ID_RULE}`);
-const instant = z.iso.datetime({ offset: true, ...required('an ISO 8601 date-time with offset, e.g. 2025-03-03T08:00:00+08:00') });
+const instant = z.iso.datetime({
+  offset: true,
+  ...required('an ISO 8601 date-time with offset, e.g. 2025-03-03T08:00:00+08:00'),
+});
 
 /** Query of GET /v1/forecasts. */
 export const forecastQuery = z
   .object({ nodeId: id, sku: id.optional(), from: instant.optional(), to: instant.optional() })
   .strict()
-  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { path: ['to'], message: 'must be after from' });
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), {
+    path: ['to'],
+    message: 'must be after from',
+  });
 
 /** Query of GET /v1/replenishment and GET /v1/markdowns: one node, or every node's latest run. */
 export const nodeQuery = z.object({ nodeId: id.optional() }).strict();
@@ -57,16 +72,28 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, where: 'query par
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issues = result.error.issues.flatMap((i) =>
-    i.code === 'unrecognized_keys' ? i.keys.map((k) => ({ path: k, message: `unknown ${where}` })) : [{ path: i.path.length ? i.path.join('.') : '(body)', message: i.message }],
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ path: k, message: `unknown ${where}` }))
+      : [{ path: i.path.length ? i.path.join('.') : '(body)', message: i.message }],
   );
   throw new ApiError('FC_VALIDATION', issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues);
 }
 
 function runView(run: ForecastRunRecord) {
   return {
-    runId: run.runId, status: run.status, origin: run.origin.toISOString(), horizonHours: run.horizonH, historyFrom: run.historyFrom.toISOString(),
-    modelVersion: run.modelVersion, nodeIds: run.nodeIds, series: run.series, seriesDropped: run.seriesDropped, generatedAt: run.generatedAt.toISOString(),
-    finishedAt: run.finishedAt?.toISOString() ?? null, summary: run.summary, error: run.error,
+    runId: run.runId,
+    status: run.status,
+    origin: run.origin.toISOString(),
+    horizonHours: run.horizonH,
+    historyFrom: run.historyFrom.toISOString(),
+    modelVersion: run.modelVersion,
+    nodeIds: run.nodeIds,
+    series: run.series,
+    seriesDropped: run.seriesDropped,
+    generatedAt: run.generatedAt.toISOString(),
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+    summary: run.summary,
+    error: run.error,
   };
 }
 
@@ -77,14 +104,24 @@ async function latestRun(db: Db, nodeId: string): Promise<ForecastRunRecord> {
 }
 
 function groupBySku(rows: readonly StoredForecast[]) {
-  const series: { sku: string; points: { slotStart: string; horizonHours: number; mean: number; p10: number; p50: number; p90: number }[] }[] = [];
+  const series: {
+    sku: string;
+    points: { slotStart: string; horizonHours: number; mean: number; p10: number; p50: number; p90: number }[];
+  }[] = [];
   for (const r of rows) {
     let last = series[series.length - 1];
     if (!last || last.sku !== r.sku) {
       last = { sku: r.sku, points: [] };
       series.push(last);
     }
-    last.points.push({ slotStart: r.slotStart.toISOString(), horizonHours: r.horizonH, mean: r.mean, p10: r.p10, p50: r.p50, p90: r.p90 });
+    last.points.push({
+      slotStart: r.slotStart.toISOString(),
+      horizonHours: r.horizonH,
+      mean: r.mean,
+      p10: r.p10,
+      p50: r.p50,
+      p90: r.p90,
+    });
   }
   return series;
 }
@@ -101,10 +138,21 @@ export function forecastsRouter(deps: ForecastsRouterDeps): Router {
     const end = run.origin.getTime() + run.horizonH * HOUR_MS;
     const from = new Date(Math.max(run.origin.getTime(), q.from ? Date.parse(q.from) : 0));
     const to = new Date(Math.min(end, q.to ? Date.parse(q.to) : end));
-    const rows = await loadForecasts(db, { runId: run.runId, nodeId: q.nodeId, ...(q.sku ? { sku: q.sku } : {}), from, to, limit: MAX_FORECAST_ROWS + 1 });
+    const rows = await loadForecasts(db, {
+      runId: run.runId,
+      nodeId: q.nodeId,
+      ...(q.sku ? { sku: q.sku } : {}),
+      from,
+      to,
+      limit: MAX_FORECAST_ROWS + 1,
+    });
     res.json({
-      run: runView(run), nodeId: q.nodeId, from: from.toISOString(), to: to.toISOString(),
-      truncated: rows.length > MAX_FORECAST_ROWS, series: groupBySku(rows.slice(0, MAX_FORECAST_ROWS)),
+      run: runView(run),
+      nodeId: q.nodeId,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      truncated: rows.length > MAX_FORECAST_ROWS,
+      series: groupBySku(rows.slice(0, MAX_FORECAST_ROWS)),
     });
   });
 
@@ -117,11 +165,17 @@ export function forecastsRouter(deps: ForecastsRouterDeps): Router {
 
   r.post('/forecasts/runs', requireRole('ops'), async (req, res) => {
     const body: unknown = req.body ?? {};
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ApiError('FC_VALIDATION', '(body): must be a JSON object');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new ApiError('FC_VALIDATION', '(body): must be a JSON object');
     const input = parse(forecastRunParamsSchema, { horizonDays: 7, ...body }, 'field');
     // A run over nodes that do not exist would "succeed" with nothing in it: refuse it here.
     const missing = new Set(await missingNodeIds(db, input.nodeIds ?? []));
-    if (missing.size > 0) throw validationError((input.nodeIds ?? []).flatMap((id, i) => (missing.has(id) ? [{ path: `nodeIds.${i}`, message: `no such node: ${id}` }] : [])));
+    if (missing.size > 0)
+      throw validationError(
+        (input.nodeIds ?? []).flatMap((id, i) =>
+          missing.has(id) ? [{ path: `nodeIds.${i}`, message: `no such node: ${id}` }] : [],
+        ),
+      );
     if (!deps.temporal) throw new ApiError('FC_UNAVAILABLE', 'forecast runs cannot be started: no Temporal connection');
     const runId = `forecast-run-${randomUUID()}`;
     const handle = await deps.temporal.workflow.start<ForecastRunWorkflow>(FORECAST_RUN_WORKFLOW_TYPE, {
@@ -139,9 +193,20 @@ export function forecastsRouter(deps: ForecastsRouterDeps): Router {
     const rows = await latestReplenishment(db, q.nodeId);
     res.json({
       suggestions: rows.map((s) => ({
-        runId: s.runId, generatedAt: s.generatedAt.toISOString(), nodeId: s.nodeId, sku: s.sku, orderQuantity: s.orderQuantity, orderUpTo: s.orderUpTo,
-        inventoryPosition: s.inventoryPosition, onHand: s.onHand, expiryCap: s.expiryCap, limitedByExpiry: s.limitedByExpiry,
-        leadTimeHours: s.leadTimeH, reviewHours: s.reviewH, shelfLifeHours: s.shelfLifeH, capHoursCovered: s.capHoursCovered,
+        runId: s.runId,
+        generatedAt: s.generatedAt.toISOString(),
+        nodeId: s.nodeId,
+        sku: s.sku,
+        orderQuantity: s.orderQuantity,
+        orderUpTo: s.orderUpTo,
+        inventoryPosition: s.inventoryPosition,
+        onHand: s.onHand,
+        expiryCap: s.expiryCap,
+        limitedByExpiry: s.limitedByExpiry,
+        leadTimeHours: s.leadTimeH,
+        reviewHours: s.reviewH,
+        shelfLifeHours: s.shelfLifeH,
+        capHoursCovered: s.capHoursCovered,
       })),
     });
   });
@@ -151,8 +216,18 @@ export function forecastsRouter(deps: ForecastsRouterDeps): Router {
     const rows = await latestMarkdowns(db, q.nodeId);
     res.json({
       suggestions: rows.map((m) => ({
-        runId: m.runId, generatedAt: m.generatedAt.toISOString(), nodeId: m.nodeId, sku: m.sku, lotId: m.lotId, quantity: m.quantity, expiresOn: m.expiresOn,
-        sellBy: m.sellBy.toISOString(), expectedSold: m.expectedSold, atRisk: m.atRisk, atRiskShare: m.atRiskShare, suggestedDiscount: m.suggestedDiscount,
+        runId: m.runId,
+        generatedAt: m.generatedAt.toISOString(),
+        nodeId: m.nodeId,
+        sku: m.sku,
+        lotId: m.lotId,
+        quantity: m.quantity,
+        expiresOn: m.expiresOn,
+        sellBy: m.sellBy.toISOString(),
+        expectedSold: m.expectedSold,
+        atRisk: m.atRisk,
+        atRiskShare: m.atRiskShare,
+        suggestedDiscount: m.suggestedDiscount,
       })),
     });
   });
@@ -163,10 +238,23 @@ export function forecastsRouter(deps: ForecastsRouterDeps): Router {
     // The date is a local calendar day of the network the run was made for.
     const offsetMinutes = typeof run.params.utcOffsetMinutes === 'number' ? run.params.utcOffsetMinutes : 0;
     const from = new Date(Date.parse(`${q.date}T00:00:00Z`) - offsetMinutes * 60_000);
-    const rows = await loadSlotCapacity(db, { runId: run.runId, nodeId: q.nodeId, from, to: new Date(from.getTime() + DAY_MS) });
+    const rows = await loadSlotCapacity(db, {
+      runId: run.runId,
+      nodeId: q.nodeId,
+      from,
+      to: new Date(from.getTime() + DAY_MS),
+    });
     res.json({
-      run: runView(run), nodeId: q.nodeId, date: q.date, utcOffsetMinutes: offsetMinutes,
-      slots: rows.map((s) => ({ slotStart: s.slotStart.toISOString(), expectedOrders: s.expectedOrders, p90Orders: s.p90Orders, unitsPerOrder: s.unitsPerOrder })),
+      run: runView(run),
+      nodeId: q.nodeId,
+      date: q.date,
+      utcOffsetMinutes: offsetMinutes,
+      slots: rows.map((s) => ({
+        slotStart: s.slotStart.toISOString(),
+        expectedOrders: s.expectedOrders,
+        p90Orders: s.p90Orders,
+        unitsPerOrder: s.unitsPerOrder,
+      })),
     });
   });
 

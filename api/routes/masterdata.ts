@@ -20,19 +20,38 @@ export const binParams = z.object({ nodeId: masterId, bin: masterId }).strict();
 export const assetParams = z.object({ assetId: masterId }).strict();
 export const sensorParams = z.object({ sensorId: masterId }).strict();
 /** ?after=&limit= of every list: ids after `after` in id order. */
-export const pageQuery = z.object({ after: masterId.optional().describe('Page on: records with ids after this one'), limit: z.coerce.number().int().min(1).max(1000).default(100) }).strict();
+export const pageQuery = z
+  .object({
+    after: masterId.optional().describe('Page on: records with ids after this one'),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
 export const auditQuery = z
   .object({
     entity: z.enum(ENTITIES).optional(),
-    id: z.string().min(1).max(130).regex(/^[A-Za-z0-9._/-]+$/, 'must be a record id (a bin: nodeId/bin)').optional().describe('The record (a bin: nodeId/bin)'),
-    before: z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be an entry id').optional().describe('Page on: entries older than this id'),
+    id: z
+      .string()
+      .min(1)
+      .max(130)
+      .regex(/^[A-Za-z0-9._/-]+$/, 'must be a record id (a bin: nodeId/bin)')
+      .optional()
+      .describe('The record (a bin: nodeId/bin)'),
+    before: z
+      .string()
+      .regex(/^[1-9][0-9]{0,17}$/, 'must be an entry id')
+      .optional()
+      .describe('Page on: entries older than this id'),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
   })
   .strict();
 
 function answer<V>(res: Response, result: UpsertResult<V>): void {
   if (result.outcome === 'refused') {
-    throw new ApiError('FC_UNKNOWN_REFERENCE', result.problems.map((p) => `${p.path}: ${p.message}`).join('; '), result.problems);
+    throw new ApiError(
+      'FC_UNKNOWN_REFERENCE',
+      result.problems.map((p) => `${p.path}: ${p.message}`).join('; '),
+      result.problems,
+    );
   }
   res.status(result.outcome === 'created' ? 201 : 200).json({ outcome: result.outcome, record: result.record });
 }
@@ -135,8 +154,16 @@ export function masterDataRouter(deps: { db: Db }): Router {
 
   r.get('/master-data/audit', ops, async (req, res) => {
     const q = auditQuery.parse(req.query);
-    const entries = await md.listAudit(deps.db, { limit: q.limit, ...(q.entity ? { entity: q.entity } : {}), ...(q.id ? { id: q.id } : {}), ...(q.before ? { beforeId: q.before } : {}) });
-    res.json({ entries: entries.map((e) => ({ ...e, at: e.at.toISOString() })), next: entries.length === q.limit ? entries[entries.length - 1]!.id : null });
+    const entries = await md.listAudit(deps.db, {
+      limit: q.limit,
+      ...(q.entity ? { entity: q.entity } : {}),
+      ...(q.id ? { id: q.id } : {}),
+      ...(q.before ? { beforeId: q.before } : {}),
+    });
+    res.json({
+      entries: entries.map((e) => ({ ...e, at: e.at.toISOString() })),
+      next: entries.length === q.limit ? entries[entries.length - 1]!.id : null,
+    });
   });
 
   return r;
@@ -144,12 +171,26 @@ export function masterDataRouter(deps: { db: Db }): Router {
 
 // ---- API description ------------------------------------------------------------------------------
 
-const upserted = (schema: z.ZodType) => z.object({ outcome: z.enum(['created', 'changed', 'unchanged']), record: schema });
+const upserted = (schema: z.ZodType) =>
+  z.object({ outcome: z.enum(['created', 'changed', 'unchanged']), record: schema });
 const listOf = (schema: z.ZodType) => z.object({ records: z.array(schema), next: z.string().nullable() });
-const withVersion = <T extends z.ZodObject>(o: T, id: Record<string, z.ZodType>) => o.extend({ ...id, version: z.number().int() });
+const withVersion = <T extends z.ZodObject>(o: T, id: Record<string, z.ZodType>) =>
+  o.extend({ ...id, version: z.number().int() });
 const views = {
   node: withVersion(z.object({ ...nodeBody.shape }), { nodeId: z.string() }),
-  sku: z.object({ sku: z.string(), name: z.string(), category: z.string(), gtin: z.string().nullable(), zone: z.string(), band: z.string(), shelfLifeDays: z.number(), minShelfLifeDays: z.number(), perishable: z.boolean(), unitPriceCents: z.number(), version: z.number().int() }),
+  sku: z.object({
+    sku: z.string(),
+    name: z.string(),
+    category: z.string(),
+    gtin: z.string().nullable(),
+    zone: z.string(),
+    band: z.string(),
+    shelfLifeDays: z.number(),
+    minShelfLifeDays: z.number(),
+    perishable: z.boolean(),
+    unitPriceCents: z.number(),
+    version: z.number().int(),
+  }),
   bin: withVersion(binBody, { nodeId: z.string(), bin: z.string() }),
   asset: withVersion(assetBody, { assetId: z.string() }),
   sensor: withVersion(sensorBody, { sensorId: z.string(), nodeId: z.string() }),
@@ -161,28 +202,124 @@ const putResponses = (view: z.ZodType) => ({
   422: { description: 'A referenced record or code does not exist (the field is named)' },
 });
 
-interface Resource { name: string; path: string; item: string; params: z.ZodObject; body: z.ZodType; view: z.ZodType; readRoles: ApiOperation['auth']; listPath: string; listParams?: z.ZodObject }
+interface Resource {
+  name: string;
+  path: string;
+  item: string;
+  params: z.ZodObject;
+  body: z.ZodType;
+  view: z.ZodType;
+  readRoles: ApiOperation['auth'];
+  listPath: string;
+  listParams?: z.ZodObject;
+}
 const RESOURCES: readonly Resource[] = [
-  { name: 'Node', path: '/v1/nodes/:nodeId', item: 'a node', params: nodeParams, body: nodeBody, view: views.node, readRoles: ['ops', 'integrator'], listPath: '/v1/nodes' },
-  { name: 'Sku', path: '/v1/skus/:sku', item: 'a SKU', params: skuParams, body: skuBody, view: views.sku, readRoles: ['ops', 'integrator'], listPath: '/v1/skus' },
-  { name: 'Bin', path: '/v1/nodes/:nodeId/bins/:bin', item: 'a bin of a node', params: binParams, body: binBody, view: views.bin, readRoles: ['ops'], listPath: '/v1/nodes/:nodeId/bins', listParams: nodeParams },
-  { name: 'Asset', path: '/v1/assets/:assetId', item: 'a cold-chain asset', params: assetParams, body: assetBody, view: views.asset, readRoles: ['ops'], listPath: '/v1/assets' },
-  { name: 'Sensor', path: '/v1/sensors/:sensorId', item: 'a sensor', params: sensorParams, body: sensorBody, view: views.sensor, readRoles: ['ops'], listPath: '/v1/sensors' },
+  {
+    name: 'Node',
+    path: '/v1/nodes/:nodeId',
+    item: 'a node',
+    params: nodeParams,
+    body: nodeBody,
+    view: views.node,
+    readRoles: ['ops', 'integrator'],
+    listPath: '/v1/nodes',
+  },
+  {
+    name: 'Sku',
+    path: '/v1/skus/:sku',
+    item: 'a SKU',
+    params: skuParams,
+    body: skuBody,
+    view: views.sku,
+    readRoles: ['ops', 'integrator'],
+    listPath: '/v1/skus',
+  },
+  {
+    name: 'Bin',
+    path: '/v1/nodes/:nodeId/bins/:bin',
+    item: 'a bin of a node',
+    params: binParams,
+    body: binBody,
+    view: views.bin,
+    readRoles: ['ops'],
+    listPath: '/v1/nodes/:nodeId/bins',
+    listParams: nodeParams,
+  },
+  {
+    name: 'Asset',
+    path: '/v1/assets/:assetId',
+    item: 'a cold-chain asset',
+    params: assetParams,
+    body: assetBody,
+    view: views.asset,
+    readRoles: ['ops'],
+    listPath: '/v1/assets',
+  },
+  {
+    name: 'Sensor',
+    path: '/v1/sensors/:sensorId',
+    item: 'a sensor',
+    params: sensorParams,
+    body: sensorBody,
+    view: views.sensor,
+    readRoles: ['ops'],
+    listPath: '/v1/sensors',
+  },
 ];
 
 /** The master data operations, registered in the API description (api/openapi.ts). */
 export const masterDataOperations: readonly ApiOperation[] = [
   ...RESOURCES.flatMap((res): ApiOperation[] => [
     {
-      id: `put${res.name}`, method: 'put', path: res.path, tag: 'master data', summary: `Create or update ${res.item} (idempotent, audited)`,
-      auth: ['ops'], params: res.params, body: res.body, responses: putResponses(res.view),
+      id: `put${res.name}`,
+      method: 'put',
+      path: res.path,
+      tag: 'master data',
+      summary: `Create or update ${res.item} (idempotent, audited)`,
+      auth: ['ops'],
+      params: res.params,
+      body: res.body,
+      responses: putResponses(res.view),
     },
-    { id: `get${res.name}`, method: 'get', path: res.path, tag: 'master data', summary: `Read ${res.item}`, auth: res.readRoles, params: res.params, responses: { 200: { description: 'The record', schema: res.view }, 404: { description: 'Unknown' } } },
     {
-      id: `list${res.name}s`, method: 'get', path: res.listPath, tag: 'master data', summary: `List ${res.item.replace(/^an? /, '')} records in id order, paged`,
-      auth: res.readRoles, ...(res.listParams ? { params: res.listParams } : {}), query: pageQuery, responses: { 200: { description: 'A page, and the id to page on from', schema: listOf(res.view) } },
+      id: `get${res.name}`,
+      method: 'get',
+      path: res.path,
+      tag: 'master data',
+      summary: `Read ${res.item}`,
+      auth: res.readRoles,
+      params: res.params,
+      responses: { 200: { description: 'The record', schema: res.view }, 404: { description: 'Unknown' } },
+    },
+    {
+      id: `list${res.name}s`,
+      method: 'get',
+      path: res.listPath,
+      tag: 'master data',
+      summary: `List ${res.item.replace(/^an? /, '')} records in id order, paged`,
+      auth: res.readRoles,
+      ...(res.listParams ? { params: res.listParams } : {}),
+      query: pageQuery,
+      responses: { 200: { description: 'A page, and the id to page on from', schema: listOf(res.view) } },
     },
   ]),
-  { id: 'masterDataCodes', method: 'get', path: '/v1/master-data/codes', tag: 'master data', summary: 'The governed code tables: zones, bands, categories, node kinds, asset kinds', auth: ['ops', 'integrator'], responses: { 200: { description: 'Code tables' } } },
-  { id: 'masterDataAudit', method: 'get', path: '/v1/master-data/audit', tag: 'master data', summary: 'Who changed which master data record when, before and after (newest first)', auth: ['ops'], query: auditQuery, responses: { 200: { description: 'Entries, and the id to page on from' } } },
+  {
+    id: 'masterDataCodes',
+    method: 'get',
+    path: '/v1/master-data/codes',
+    tag: 'master data',
+    summary: 'The governed code tables: zones, bands, categories, node kinds, asset kinds',
+    auth: ['ops', 'integrator'],
+    responses: { 200: { description: 'Code tables' } },
+  },
+  {
+    id: 'masterDataAudit',
+    method: 'get',
+    path: '/v1/master-data/audit',
+    tag: 'master data',
+    summary: 'Who changed which master data record when, before and after (newest first)',
+    auth: ['ops'],
+    query: auditQuery,
+    responses: { 200: { description: 'Entries, and the id to page on from' } },
+  },
 ];

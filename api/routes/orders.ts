@@ -1,6 +1,11 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Router } from 'express';
 import type { Request } from 'express';
@@ -16,9 +21,18 @@ import { listCustomerReturns } from '../../db/returns';
 import type { Db } from '../../db/pool';
 import { customerPiiSealer } from '../../platform/pii';
 import {
-  deliveredUpdate, dispatchedUpdate, fulfilmentStatusQuery, rejectedAtDoorUpdate, stockShortfallSignal,
+  deliveredUpdate,
+  dispatchedUpdate,
+  fulfilmentStatusQuery,
+  rejectedAtDoorUpdate,
+  stockShortfallSignal,
 } from '../../workflows/fulfilment.contract';
-import { cancelOrderUpdate, ORDER_WORKFLOW_TYPE, orderStatusQuery, orderWorkflowId } from '../../workflows/order.contract';
+import {
+  cancelOrderUpdate,
+  ORDER_WORKFLOW_TYPE,
+  orderStatusQuery,
+  orderWorkflowId,
+} from '../../workflows/order.contract';
 import type { OrderWorkflow } from '../../workflows/order.contract';
 import { CUSTOMER_RETURN_WORKFLOW_TYPE, returnWorkflowId } from '../../workflows/returns.contract';
 import type { CustomerReturnWorkflow } from '../../workflows/returns.contract';
@@ -39,7 +53,8 @@ const RETURN_ANSWER_WAIT_MS = 8_000;
 function uniqueLineIds(lines: readonly { lineId: string }[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   lines.forEach((l, i) => {
-    if (seen.has(l.lineId)) ctx.addIssue({ code: 'custom', path: ['lines', i, 'lineId'], message: `duplicate lineId ${l.lineId}` });
+    if (seen.has(l.lineId))
+      ctx.addIssue({ code: 'custom', path: ['lines', i, 'lineId'], message: `duplicate lineId ${l.lineId}` });
     seen.add(l.lineId);
   });
 }
@@ -69,18 +84,28 @@ export const orderIntakeSchema = z
       z.object({ kind: z.literal('instant') }).strict(),
       z.object({ kind: z.literal('scheduled'), start: isoInstant, end: isoInstant }).strict(),
     ]),
-    lines: z.array(z.object({ lineId: id, sku: id, qty: z.number().int().min(1).max(999) }).strict()).min(1).max(100),
+    lines: z
+      .array(z.object({ lineId: id, sku: id, qty: z.number().int().min(1).max(999) }).strict())
+      .min(1)
+      .max(100),
     placedAt: isoInstant.optional(),
-    options: z.object({ mergeWindowMs: z.number().int().min(0).max(86_400_000).optional() }).strict().optional(),
+    options: z
+      .object({ mergeWindowMs: z.number().int().min(0).max(86_400_000).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((o, ctx) => {
     uniqueLineIds(o.lines, ctx);
     const dates = {
       ...(o.placedAt !== undefined ? { placedAt: Date.parse(o.placedAt) } : {}),
-      slot: o.slot.kind === 'scheduled' ? { kind: 'scheduled' as const, start: Date.parse(o.slot.start), end: Date.parse(o.slot.end) } : o.slot,
+      slot:
+        o.slot.kind === 'scheduled'
+          ? { kind: 'scheduled' as const, start: Date.parse(o.slot.start), end: Date.parse(o.slot.end) }
+          : o.slot,
     };
-    for (const issue of intakeDateIssues(dates, Date.now())) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    for (const issue of intakeDateIssues(dates, Date.now()))
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
   });
 
 /** POST /v1/orders/{orderId}/returns body: a return after delivery, idempotent by returnId. */
@@ -107,11 +132,20 @@ export const returnRequestSchema = z
   .superRefine((o, ctx) => uniqueLineIds(o.lines, ctx));
 
 /** Build the return workflow's input (pure): the replacement's order id and the request's fingerprint are fixed here, once. */
-export function toReturnInput(orderId: string, body: z.infer<typeof returnRequestSchema>, now: number): CustomerReturnInput {
+export function toReturnInput(
+  orderId: string,
+  body: z.infer<typeof returnRequestSchema>,
+  now: number,
+): CustomerReturnInput {
   const plain = `${orderId}-R-${body.returnId}`;
   // Order ids are at most 64 characters; a long pair keeps a readable head and a hash of both.
-  const replacementOrderId = plain.length <= 64 ? plain : `${orderId.slice(0, 45)}-R-${createHash('sha256').update(`${orderId}/${body.returnId}`).digest('hex').slice(0, 16)}`;
-  const canonical = [...body.lines].sort((a, b) => (a.lineId < b.lineId ? -1 : 1)).map((l) => [l.lineId, l.qty, l.reason, l.condition, l.customerChoice]);
+  const replacementOrderId =
+    plain.length <= 64
+      ? plain
+      : `${orderId.slice(0, 45)}-R-${createHash('sha256').update(`${orderId}/${body.returnId}`).digest('hex').slice(0, 16)}`;
+  const canonical = [...body.lines]
+    .sort((a, b) => (a.lineId < b.lineId ? -1 : 1))
+    .map((l) => [l.lineId, l.qty, l.reason, l.condition, l.customerChoice]);
   const fingerprint = createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 32);
   return { orderId, returnId: body.returnId, requestedAt: now, lines: body.lines, replacementOrderId, fingerprint };
 }
@@ -181,7 +215,8 @@ export const posSalesSchema = z
   .superRefine((b, ctx) => {
     const seen = new Set<string>();
     b.sales.forEach((l, i) => {
-      if (seen.has(l.saleId)) ctx.addIssue({ code: 'custom', path: ['sales', i, 'saleId'], message: `duplicate saleId ${l.saleId}` });
+      if (seen.has(l.saleId))
+        ctx.addIssue({ code: 'custom', path: ['sales', i, 'saleId'], message: `duplicate saleId ${l.saleId}` });
       seen.add(l.saleId);
     });
   });
@@ -198,7 +233,10 @@ export function addressKey(address: string): string {
  */
 export function toOrderInput(body: z.infer<typeof orderIntakeSchema>, now: number): OrderInput {
   const placedAt = body.placedAt ? Date.parse(body.placedAt) : now;
-  const slot = body.slot.kind === 'instant' ? instantSlot(placedAt) : { kind: 'scheduled' as const, start: Date.parse(body.slot.start), end: Date.parse(body.slot.end) };
+  const slot =
+    body.slot.kind === 'instant'
+      ? instantSlot(placedAt)
+      : { kind: 'scheduled' as const, start: Date.parse(body.slot.start), end: Date.parse(body.slot.end) };
   return {
     orderId: body.orderId,
     customerId: body.customer.id,
@@ -215,7 +253,9 @@ export type IntakeField = 'customer' | 'location' | 'slot' | 'lines' | 'placedAt
 
 /** Lines as a set: the same lines in another order are the same order. */
 const canonicalLines = (lines: readonly { lineId: string; sku: string; qty: number }[]) =>
-  [...lines].sort((a, b) => (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0)).map((l) => [l.lineId, l.sku, l.qty]);
+  [...lines]
+    .sort((a, b) => (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0))
+    .map((l) => [l.lineId, l.sku, l.qty]);
 const canonicalText = (s: string) => s.normalize('NFC').trim().replace(/\s+/g, ' ');
 
 /**
@@ -225,29 +265,52 @@ const canonicalText = (s: string) => s.normalize('NFC').trim().replace(/\s+/g, '
  */
 export function intakeFingerprint(body: z.infer<typeof orderIntakeSchema>, key: string): Record<IntakeField, string> {
   const normalised: Record<IntakeField, unknown> = {
-    customer: [body.customer.id, canonicalText(body.customer.name), body.customer.phone.replace(/[^0-9+]/g, ''), canonicalText(body.customer.address).toLowerCase()],
+    customer: [
+      body.customer.id,
+      canonicalText(body.customer.name),
+      body.customer.phone.replace(/[^0-9+]/g, ''),
+      canonicalText(body.customer.address).toLowerCase(),
+    ],
     location: [body.location.lat, body.location.lng],
-    slot: body.slot.kind === 'instant' ? ['instant'] : ['scheduled', Date.parse(body.slot.start), Date.parse(body.slot.end)],
+    slot:
+      body.slot.kind === 'instant'
+        ? ['instant']
+        : ['scheduled', Date.parse(body.slot.start), Date.parse(body.slot.end)],
     lines: canonicalLines(body.lines),
     placedAt: body.placedAt === undefined ? null : Date.parse(body.placedAt),
     options: [body.options?.mergeWindowMs ?? null],
   };
-  const hash = (field: string, value: unknown) => createHmac('sha256', key).update(`${field}\u0000${JSON.stringify(value)}`).digest('hex').slice(0, 32);
+  const hash = (field: string, value: unknown) =>
+    createHmac('sha256', key)
+      .update(`${field}\u0000${JSON.stringify(value)}`)
+      .digest('hex')
+      .slice(0, 32);
   return Object.fromEntries(Object.entries(normalised).map(([f, v]) => [f, hash(f, v)])) as Record<IntakeField, string>;
 }
 
 /** Fields whose hashes differ between two fingerprints, sorted. */
-export function fingerprintDifferences(stored: Readonly<Record<string, string>>, request: Readonly<Record<string, string>>): string[] {
+export function fingerprintDifferences(
+  stored: Readonly<Record<string, string>>,
+  request: Readonly<Record<string, string>>,
+): string[] {
   return [...new Set([...Object.keys(stored), ...Object.keys(request)])].filter((f) => stored[f] !== request[f]).sort();
 }
 
 /** An order recorded before intake kept fingerprints: compared on what its row holds. */
-export function recordDifferences(stored: Pick<IntakeRecord, 'customerId' | 'lines' | 'location' | 'slot'>, body: z.infer<typeof orderIntakeSchema>): string[] {
+export function recordDifferences(
+  stored: Pick<IntakeRecord, 'customerId' | 'lines' | 'location' | 'slot'>,
+  body: z.infer<typeof orderIntakeSchema>,
+): string[] {
   const differ: string[] = [];
   if (stored.customerId !== body.customer.id) differ.push('customer');
   if (JSON.stringify(canonicalLines(stored.lines)) !== JSON.stringify(canonicalLines(body.lines))) differ.push('lines');
   if (stored.location.lat !== body.location.lat || stored.location.lng !== body.location.lng) differ.push('location');
-  if (stored.slot.kind !== body.slot.kind || (body.slot.kind === 'scheduled' && (stored.slot.start !== Date.parse(body.slot.start) || stored.slot.end !== Date.parse(body.slot.end)))) differ.push('slot');
+  if (
+    stored.slot.kind !== body.slot.kind ||
+    (body.slot.kind === 'scheduled' &&
+      (stored.slot.start !== Date.parse(body.slot.start) || stored.slot.end !== Date.parse(body.slot.end)))
+  )
+    differ.push('slot');
   return differ;
 }
 
@@ -256,7 +319,10 @@ async function refuseIfClosed(handle: WorkflowHandle, action: string): Promise<v
   const desc = await handle.describe().catch(() => undefined);
   if (!desc || desc.status.name === 'RUNNING') return;
   const detail = await handle.query(fulfilmentStatusQuery).catch(() => undefined);
-  throw new ApiError('FC_INVALID_TRANSITION', `cannot ${action} a fulfilment that is ${detail?.state ?? desc.status.name.toLowerCase()} (it has finished)`);
+  throw new ApiError(
+    'FC_INVALID_TRANSITION',
+    `cannot ${action} a fulfilment that is ${detail?.state ?? desc.status.name.toLowerCase()} (it has finished)`,
+  );
 }
 
 /** Order intake, status, cancellation and courier events. */
@@ -305,7 +371,10 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
       order: { ...fresh, location: body.location },
       fingerprint: intakeFingerprint(body, config.pii.key),
       placedBy: req.principal!.sub,
-      customer: customerPiiSealer({ name: body.customer.name, phone: body.customer.phone, address: body.customer.address }, config.pii.key),
+      customer: customerPiiSealer(
+        { name: body.customer.name, phone: body.customer.phone, address: body.customer.address },
+        config.pii.key,
+      ),
     });
     if (!claim.created) {
       const { existing } = claim;
@@ -313,9 +382,15 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
       if (!seesAll(req.principal!) && existing.placedBy !== req.principal!.sub) {
         throw new ApiError('FC_ORDER_ID_TAKEN', `order id ${orderId} is taken: choose another`);
       }
-      const differ = existing.fingerprint ? fingerprintDifferences(existing.fingerprint, intakeFingerprint(body, config.pii.key)) : recordDifferences(existing, body);
+      const differ = existing.fingerprint
+        ? fingerprintDifferences(existing.fingerprint, intakeFingerprint(body, config.pii.key))
+        : recordDifferences(existing, body);
       if (differ.length) {
-        throw new ApiError('FC_ORDER_CONFLICT', `order ${orderId} was submitted before with a different ${differ.join(', ')}`, { fields: differ });
+        throw new ApiError(
+          'FC_ORDER_CONFLICT',
+          `order ${orderId} was submitted before with a different ${differ.join(', ')}`,
+          { fields: differ },
+        );
       }
       // Started before, or moved on since: answer with the order as it stands.
       if (existing.startedRunId || existing.status !== 'received') {
@@ -332,7 +407,9 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
       res.status(202).json({ orderId, workflowId, runId, duplicate: false });
       return;
     }
-    res.status(200).json({ orderId, workflowId, status: claim.created ? 'received' : claim.existing.status, duplicate: true });
+    res
+      .status(200)
+      .json({ orderId, workflowId, status: claim.created ? 'received' : claim.existing.status, duplicate: true });
   });
 
   r.get('/orders/:orderId', requireRole('ops', 'integrator'), async (req, res) => {
@@ -340,7 +417,10 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     const row = await existingOrder(req, orderId);
     // A query needs a worker; without one answer from the database instead of hanging.
     const view = await Promise.race([
-      temporal.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery).catch(() => undefined),
+      temporal.workflow
+        .getHandle(orderWorkflowId(orderId))
+        .query(orderStatusQuery)
+        .catch(() => undefined),
       new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref()),
     ]);
     res.json({ orderId, status: view?.status ?? row.status, view, events: await loadOrderEvents(db, orderId) });
@@ -351,7 +431,9 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     const { reason } = cancelBodySchema.parse(req.body ?? {});
     await assertOrderReachable(db, req.principal!, orderId);
     try {
-      const result = await temporal.workflow.getHandle(orderWorkflowId(orderId)).executeUpdate(cancelOrderUpdate, { args: [{ reason }] });
+      const result = await temporal.workflow
+        .getHandle(orderWorkflowId(orderId))
+        .executeUpdate(cancelOrderUpdate, { args: [{ reason }] });
       res.json(result);
     } catch (err) {
       fromTemporal(err, `order ${orderId}`);
@@ -361,7 +443,8 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
   r.post('/orders/:orderId/courier-events', requireRole('courier', 'ops'), async (req, res) => {
     const orderId = id.parse(req.params.orderId);
     const ev = courierEventSchema.parse(req.body);
-    if (!ev.fulfilmentId.startsWith(`${orderWorkflowId(orderId)}-f`)) throw new ApiError('FC_NOT_FOUND', `fulfilment ${ev.fulfilmentId} is not part of order ${orderId}`);
+    if (!ev.fulfilmentId.startsWith(`${orderWorkflowId(orderId)}-f`))
+      throw new ApiError('FC_NOT_FOUND', `fulfilment ${ev.fulfilmentId} is not part of order ${orderId}`);
     // A courier acts only on the fulfilments assigned to it.
     await assertCourierMayAct(db, req.principal!, orderId, ev.fulfilmentId, ev);
     const handle = temporal.workflow.getHandle(ev.fulfilmentId);
@@ -374,7 +457,10 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
             : await handle.executeUpdate(rejectedAtDoorUpdate, { args: [{ lines: ev.lines }] });
       res.json({ fulfilmentId: detail.fulfilmentId, state: detail.state, inspectAtDoor: detail.inspectAtDoor });
     } catch (err) {
-      await refuseIfClosed(handle, `${ev.type === 'rejected' ? 'record a door rejection on' : ev.type === 'delivered' ? 'deliver' : 'dispatch'}`);
+      await refuseIfClosed(
+        handle,
+        `${ev.type === 'rejected' ? 'record a door rejection on' : ev.type === 'delivered' ? 'deliver' : 'dispatch'}`,
+      );
       fromTemporal(err, `fulfilment ${ev.fulfilmentId}`);
     }
   });
@@ -402,7 +488,10 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
         return temporal.workflow.getHandle<CustomerReturnWorkflow>(workflowId);
       });
     const answer = await Promise.race([
-      handle.result().then((outcome): { outcome: CustomerReturnOutcome } | { err: unknown } => ({ outcome }), (err: unknown) => ({ err })),
+      handle.result().then(
+        (outcome): { outcome: CustomerReturnOutcome } | { err: unknown } => ({ outcome }),
+        (err: unknown) => ({ err }),
+      ),
       new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), RETURN_ANSWER_WAIT_MS).unref()),
     ]);
     if (!answer) {
@@ -411,10 +500,12 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     }
     if ('err' in answer) {
       const cause = answer.err instanceof WorkflowFailedError ? answer.err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === 'ReturnRefused') throw new ApiError('FC_RETURN_REFUSED', cause.message);
+      if (cause instanceof ApplicationFailure && cause.type === 'ReturnRefused')
+        throw new ApiError('FC_RETURN_REFUSED', cause.message);
       throw answer.err;
     }
-    if (answer.outcome.fingerprint !== input.fingerprint) throw new ApiError('FC_RETURN_REFUSED', `return ${body.returnId} of order ${orderId} was made with other lines`);
+    if (answer.outcome.fingerprint !== input.fingerprint)
+      throw new ApiError('FC_RETURN_REFUSED', `return ${body.returnId} of order ${orderId} was made with other lines`);
     const { fingerprint: _fingerprint, ...outcome } = answer.outcome;
     res.status(duplicate ? 200 : 201).json({ ...outcome, workflowId, duplicate });
   });
@@ -439,7 +530,12 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     }
     for (const [fulfilmentId, perAdj] of byFulfilment) {
       for (const [adjustmentId, list] of perAdj) {
-        await temporal.workflow.getHandle(fulfilmentId).signal(stockShortfallSignal, { adjustmentId, cuts: list.map((c) => ({ lotId: c.lotId, lineId: c.lineId, qty: c.qty })) })
+        await temporal.workflow
+          .getHandle(fulfilmentId)
+          .signal(stockShortfallSignal, {
+            adjustmentId,
+            cuts: list.map((c) => ({ lotId: c.lotId, lineId: c.lineId, qty: c.qty })),
+          })
           .catch((err: unknown) => {
             // A fulfilment that has ended has nothing left to re-allocate.
             if ((err as { name?: string }).name !== 'WorkflowNotFoundError') throw err;
@@ -458,7 +554,10 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
 
   r.post('/stock/sales', requireRole('ops', 'integrator'), async (req, res) => {
     const body = posSalesSchema.parse(req.body);
-    const results = await recordPosSales(db, body.sales.map((s) => ({ ...s, soldAt: new Date(s.soldAt) })));
+    const results = await recordPosSales(
+      db,
+      body.sales.map((s) => ({ ...s, soldAt: new Date(s.soldAt) })),
+    );
     await signalShortfalls(results.flatMap((x) => x.cuts));
     res.status(results.some((x) => !x.replayed) ? 201 : 200).json({ sales: results });
   });

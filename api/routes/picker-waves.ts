@@ -10,14 +10,16 @@ import type { PickView } from '../../domain/orders';
 /** Limits when the node sets none (nodes.attributes.waves). */
 export const DEFAULT_WAVE_LIMITS: WaveLimits = { maxOrdersPerWave: 8, maxLinesPerWave: 40, pickersOnShift: 2 };
 
-const limitsSchema = z.object({
-  maxOrdersPerWave: z.number().int().min(1).max(100),
-  maxLinesPerWave: z.number().int().min(1).max(1000),
-  pickersOnShift: z.number().int().min(1).max(200),
-  deadlineBucketMs: z.number().int().min(60_000).max(86_400_000),
-  secondsPerPick: z.number().min(1).max(600),
-  waveSetupSeconds: z.number().min(0).max(3600),
-}).partial();
+const limitsSchema = z
+  .object({
+    maxOrdersPerWave: z.number().int().min(1).max(100),
+    maxLinesPerWave: z.number().int().min(1).max(1000),
+    pickersOnShift: z.number().int().min(1).max(200),
+    deadlineBucketMs: z.number().int().min(60_000).max(86_400_000),
+    secondsPerPick: z.number().min(1).max(600),
+    waveSetupSeconds: z.number().min(0).max(3600),
+  })
+  .partial();
 
 /** A node's wave limits: its own settings over the defaults; a malformed setting is ignored. */
 export function waveLimitsOf(settings: unknown): WaveLimits {
@@ -32,7 +34,14 @@ export function openTotes(view: PickView): Tote[] {
   const byZone = new Map<Zone, Tote['lines'][number][]>();
   for (const l of view.lines) {
     if (!open.has(l.zone) || l.status === 'picked' || l.status === 'short') continue;
-    const lots = l.lots.filter((x) => x.picked < x.qty).map((x) => ({ lotId: x.lotId, qty: x.qty - x.picked, expiresOn: x.expiresOn, ...(x.bin ? { bin: x.bin } : {}) }));
+    const lots = l.lots
+      .filter((x) => x.picked < x.qty)
+      .map((x) => ({
+        lotId: x.lotId,
+        qty: x.qty - x.picked,
+        expiresOn: x.expiresOn,
+        ...(x.bin ? { bin: x.bin } : {}),
+      }));
     if (!lots.length) continue;
     byZone.set(l.zone, [...(byZone.get(l.zone) ?? []), { lineId: l.lineId, sku: l.sku, qty: l.qty - l.picked, lots }]);
   }
@@ -49,10 +58,22 @@ export function planNodeWaves(nodeId: string, views: readonly PickView[], now: n
     .flatMap((v) => {
       const totes = openTotes(v);
       if (!totes.length) return [];
-      return [{
-        orderId: v.fulfilmentId, addressKey: '', slot: v.slot, allocatedAt: v.allocatedAt,
-        fulfilment: { nodeId, nodeKind: v.nodeKind, totes, etaMs: v.slot.end, pickDeadlineMs: v.pickDeadlineMs, distanceKm: 0 },
-      }];
+      return [
+        {
+          orderId: v.fulfilmentId,
+          addressKey: '',
+          slot: v.slot,
+          allocatedAt: v.allocatedAt,
+          fulfilment: {
+            nodeId,
+            nodeKind: v.nodeKind,
+            totes,
+            etaMs: v.slot.end,
+            pickDeadlineMs: v.pickDeadlineMs,
+            distanceKm: 0,
+          },
+        },
+      ];
     });
   return [...planWaves(nodeId, placed, now, limits).waves];
 }

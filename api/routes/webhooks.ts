@@ -14,7 +14,15 @@ import { jsonResponse as json } from '../operation';
 import type { Config } from '../../config';
 import type { Db } from '../../db/pool';
 import {
-  createReplayDeliveries, createSubscription, deleteSubscription, enableSubscription, eventDeliveries, eventSubscriptionIds, getEvent, getSubscription, listSubscriptions,
+  createReplayDeliveries,
+  createSubscription,
+  deleteSubscription,
+  enableSubscription,
+  eventDeliveries,
+  eventSubscriptionIds,
+  getEvent,
+  getSubscription,
+  listSubscriptions,
 } from '../../db/webhooks';
 import type { SubscriptionRecord } from '../../db/webhooks';
 import { WEBHOOK_EVENT_TYPES } from '../../domain/coldchain/webhookPolicy';
@@ -46,7 +54,10 @@ const noNul = (s: string) => !s.includes('\u0000');
 /** POST /v1/webhooks/subscriptions body. */
 export const subscriptionBody = z
   .object({
-    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000).refine(noNul, 'must not contain NUL characters'),
+    url: z
+      .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+      .max(2000)
+      .refine(noNul, 'must not contain NUL characters'),
     eventTypes: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1).max(WEBHOOK_EVENT_TYPES.length).optional(),
     /** Only events of these nodes (sites, fleets); all nodes when absent. */
     nodeIds: z.array(idSchema('a node id')).min(1).max(1000).optional(),
@@ -63,14 +74,28 @@ export const subscriptionBody = z
   .strict();
 
 /** POST /v1/webhooks/events/:id/replay body. */
-export const replayBody = z.object({ subscriptionId: z.string().regex(UUID, 'must be a subscription id').optional() }).strict();
+export const replayBody = z
+  .object({ subscriptionId: z.string().regex(UUID, 'must be a subscription id').optional() })
+  .strict();
 
 function view(s: SubscriptionRecord) {
   const iso = (n: number | null) => (n === null ? null : new Date(n).toISOString());
   return {
-    id: s.id, url: s.url, eventTypes: s.eventTypes, nodeIds: s.nodeIds, description: s.description, createdBy: s.createdBy, createdAt: iso(s.createdAt),
-    disabled: s.disabledAt !== null, disabledAt: iso(s.disabledAt), disabledReason: s.disabledReason,
-    health: { failingSince: iso(s.health.failingSince), exhaustedMessages: s.health.exhaustedMessages, lastSuccessAt: iso(s.health.lastSuccessAt) },
+    id: s.id,
+    url: s.url,
+    eventTypes: s.eventTypes,
+    nodeIds: s.nodeIds,
+    description: s.description,
+    createdBy: s.createdBy,
+    createdAt: iso(s.createdAt),
+    disabled: s.disabledAt !== null,
+    disabledAt: iso(s.disabledAt),
+    disabledReason: s.disabledReason,
+    health: {
+      failingSince: iso(s.health.failingSince),
+      exhaustedMessages: s.health.exhaustedMessages,
+      lastSuccessAt: iso(s.health.lastSuccessAt),
+    },
   };
 }
 
@@ -78,14 +103,20 @@ function view(s: SubscriptionRecord) {
 export function webhooksRouter(deps: WebhooksRouterDeps): Router {
   const router = Router();
   router.use(requireRole('ops', 'integrator'));
-  const dispatcher = new OutboxDispatcher({ db: deps.db, logger: deps.logger, temporal: deps.temporal, taskQueue: deps.config.temporal.taskQueues.coldchain });
+  const dispatcher = new OutboxDispatcher({
+    db: deps.db,
+    logger: deps.logger,
+    temporal: deps.temporal,
+    taskQueue: deps.config.temporal.taskQueues.coldchain,
+  });
   const isOps = (req: Request) => req.principal!.role === 'ops';
   // The subscriptions this caller may see: all for ops, its own for an integrator.
   const ownerFilter = (req: Request) => (isOps(req) ? undefined : req.principal!.sub);
 
   const subscriptionOf = async (req: Request, id = String(req.params.id)): Promise<SubscriptionRecord> => {
     const sub = UUID.test(id) ? await getSubscription(deps.db, id) : null;
-    if (!sub || sub.deletedAt !== null || (!isOps(req) && sub.createdBy !== req.principal!.sub)) throw new ApiError('FC_NOT_FOUND', `no subscription ${id}`);
+    if (!sub || sub.deletedAt !== null || (!isOps(req) && sub.createdBy !== req.principal!.sub))
+      throw new ApiError('FC_NOT_FOUND', `no subscription ${id}`);
     return sub;
   };
 
@@ -93,7 +124,12 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     const body = subscriptionBody.parse(req.body ?? {});
     const secret = body.secret ?? generateSecret();
     const sub = await createSubscription(deps.db, {
-      url: body.url, eventTypes: body.eventTypes ?? [...WEBHOOK_EVENT_TYPES], nodeIds: body.nodeIds ?? null, secret, description: body.description ?? '', createdBy: req.principal!.sub,
+      url: body.url,
+      eventTypes: body.eventTypes ?? [...WEBHOOK_EVENT_TYPES],
+      nodeIds: body.nodeIds ?? null,
+      secret,
+      description: body.description ?? '',
+      createdBy: req.principal!.sub,
     });
     // The secret is shown this once; it is never returned again.
     res.status(201).json({ ...view(sub), secret });
@@ -135,8 +171,19 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     const deliveries = await eventDeliveries(deps.db, event.id, isOps(req) ? undefined : madeFor);
     const iso = (n: number | null) => (n === null ? null : new Date(n).toISOString());
     res.json({
-      event: { id: event.id, type: event.type, occurredAt: iso(event.occurredAt), payload: JSON.parse(event.body) as unknown },
-      deliveries: deliveries.map((d) => ({ ...d, createdAt: iso(d.createdAt), workflowStartedAt: iso(d.workflowStartedAt), completedAt: iso(d.completedAt), attempts: d.attempts.map((a) => ({ ...a, at: iso(a.at) })) })),
+      event: {
+        id: event.id,
+        type: event.type,
+        occurredAt: iso(event.occurredAt),
+        payload: JSON.parse(event.body) as unknown,
+      },
+      deliveries: deliveries.map((d) => ({
+        ...d,
+        createdAt: iso(d.createdAt),
+        workflowStartedAt: iso(d.workflowStartedAt),
+        completedAt: iso(d.completedAt),
+        attempts: d.attempts.map((a) => ({ ...a, at: iso(a.at) })),
+      })),
     });
   });
 
@@ -148,13 +195,18 @@ export function webhooksRouter(deps: WebhooksRouterDeps): Router {
     let targets: string[] = madeFor;
     if (body.subscriptionId) {
       const sub = await subscriptionOf(req, body.subscriptionId);
-      if (!madeFor.includes(sub.id)) throw new ApiError('FC_NOT_FOUND', `event ${event.id} was not published to subscription ${sub.id}`);
-      if (sub.disabledAt !== null) throw new ApiError('FC_SUBSCRIPTION_DISABLED', `subscription ${sub.id} is disabled; enable it first`);
+      if (!madeFor.includes(sub.id))
+        throw new ApiError('FC_NOT_FOUND', `event ${event.id} was not published to subscription ${sub.id}`);
+      if (sub.disabledAt !== null)
+        throw new ApiError('FC_SUBSCRIPTION_DISABLED', `subscription ${sub.id} is disabled; enable it first`);
       targets = [sub.id];
     }
     const deliveries = await createReplayDeliveries(deps.db, event.id, targets);
     await dispatcher.startDeliveries(deliveries);
-    res.status(202).json({ eventId: event.id, deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, workflowId: d.workflowId })) });
+    res.status(202).json({
+      eventId: event.id,
+      deliveries: deliveries.map((d) => ({ id: d.id, subscriptionId: d.subscriptionId, workflowId: d.workflowId })),
+    });
   });
 
   return router;

@@ -25,18 +25,29 @@ async function main(): Promise<void> {
   let batches = 0;
   // Distinct readings acknowledged: a lost or twice-delivered message shows as a difference.
   const seen = new Set<string>();
-  const batcher = new DurableBatcher<string>(async () => {
-    batches++; // the empty commit
-  }, {
-    maxItems: cfg.ingest.batchMax,
-    maxEntries: sessions,
-    maxWaitMs: cfg.ingest.batchWaitMs,
-    maxConcurrentWrites: Number(process.env.BENCH_CONCURRENT_WRITES ?? 2),
-  });
-  const filters = [readingFilter(process.env.BENCH_NODE), batchFilter(process.env.BENCH_NODE)].map((f) => sharedTopic(cfg.mqtt.shareGroup, f));
+  const batcher = new DurableBatcher<string>(
+    async () => {
+      batches++; // the empty commit
+    },
+    {
+      maxItems: cfg.ingest.batchMax,
+      maxEntries: sessions,
+      maxWaitMs: cfg.ingest.batchWaitMs,
+      maxConcurrentWrites: Number(process.env.BENCH_CONCURRENT_WRITES ?? 2),
+    },
+  );
+  const filters = [readingFilter(process.env.BENCH_NODE), batchFilter(process.env.BENCH_NODE)].map((f) =>
+    sharedTopic(cfg.mqtt.shareGroup, f),
+  );
   const opened = await openAckAfterHandlingSessions({
-    url: cfg.mqtt.url, username: cfg.mqtt.username, password: cfg.mqtt.password, clientIdPrefix: prefix, sessions,
-    sessionExpirySeconds: 60, filters, logger,
+    url: cfg.mqtt.url,
+    username: cfg.mqtt.username,
+    password: cfg.mqtt.password,
+    clientIdPrefix: prefix,
+    sessions,
+    sessionExpirySeconds: 60,
+    filters,
+    logger,
     handle: async (topic, payload) => {
       await batcher.submit([topic]);
       if (!topic.includes(mine)) return;
@@ -49,7 +60,9 @@ async function main(): Promise<void> {
     handled: () => acked,
     stats: async () => {
       const cpu = process.cpuUsage();
-      return { stats: { acked_messages: acked, distinct_readings: seen.size, batches, cpu_s: (cpu.user + cpu.system) / 1e6 } };
+      return {
+        stats: { acked_messages: acked, distinct_readings: seen.size, batches, cpu_s: (cpu.user + cpu.system) / 1e6 },
+      };
     },
     stop: async () => {
       opened.pause();

@@ -47,10 +47,20 @@ export interface BenchChild {
  * `stdoutToStderr`: the child's stdout goes to stderr, so that what it prints (the Temporal
  * SDK core logs there) cannot mix with the bench's one JSON line.
  */
-export async function forkChild(modulePath: string, env: NodeJS.ProcessEnv, nodeArgs: readonly string[] = [], opts: { stdoutToStderr?: boolean } = {}): Promise<BenchChild> {
+export async function forkChild(
+  modulePath: string,
+  env: NodeJS.ProcessEnv,
+  nodeArgs: readonly string[] = [],
+  opts: { stdoutToStderr?: boolean } = {},
+): Promise<BenchChild> {
   // cwd = the repository, where `--import tsx` resolves, whatever directory the bench started in.
   const stdio = ['ignore', opts.stdoutToStderr ? process.stderr : 'inherit', 'inherit', 'ipc'] as const;
-  const proc = fork(modulePath, [], { cwd: join(__dirname, '../..'), env, execArgv: [...nodeArgs, '--import', 'tsx'], stdio: [...stdio] });
+  const proc = fork(modulePath, [], {
+    cwd: join(__dirname, '../..'),
+    env,
+    execArgv: [...nodeArgs, '--import', 'tsx'],
+    stdio: [...stdio],
+  });
   const queue: FromChild[] = [];
   const waiters: { type: string; resolve: (m: FromChild) => void; reject: (e: Error) => void }[] = [];
   let exited: Error | undefined;
@@ -78,7 +88,10 @@ export async function forkChild(modulePath: string, env: NodeJS.ProcessEnv, node
       if (i >= 0) return Promise.resolve(queue.splice(i, 1)[0] as never);
       if (exited) return Promise.reject(exited);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`bench child ${modulePath}: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`bench child ${modulePath}: no '${type}' within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.push({
           type,
           resolve: (m) => {
@@ -183,11 +196,13 @@ export function consumerGroup(children: readonly BenchChild[], pollMs = 5): Cons
       }
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const counts = await Promise.all(children.map(async (c) => {
-          const reply = c.next('count', 30_000);
-          c.send({ type: 'count' });
-          return reply;
-        }));
+        const counts = await Promise.all(
+          children.map(async (c) => {
+            const reply = c.next('count', 30_000);
+            c.send({ type: 'count' });
+            return reply;
+          }),
+        );
         if (counts.reduce((n, c) => n + c.handled, 0) >= total) return Math.max(...counts.map((c) => c.at));
         if (Date.now() > deadline) throw new Error(`consumers did not handle ${total} units within ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, pollMs));

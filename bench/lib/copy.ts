@@ -9,10 +9,19 @@ import { join } from 'node:path';
 import type { Db } from '../../db/pool';
 
 /** Rows to load: sensor ids and epoch-ms timestamps, one temperature each. */
-export interface CopyRows { sensorIds: string[]; ts: number[]; tempC: number[] }
+export interface CopyRows {
+  sensorIds: string[];
+  ts: number[];
+  tempC: number[];
+}
 
 /** Which client did the load and how long the load took (excluding building the input). */
-export interface CopyResult { reference: 'copy' | 'unnest'; rows: number; seconds: number; client: string }
+export interface CopyResult {
+  reference: 'copy' | 'unnest';
+  rows: number;
+  seconds: number;
+  client: string;
+}
 
 function findPsql(): string | null {
   for (const candidate of [process.env.PSQL, 'psql'].filter((c): c is string => !!c)) {
@@ -31,11 +40,22 @@ export async function rawLoad(db: Db, connectionString: string, rows: CopyRows):
     try {
       const file = join(dir, 'rows.csv');
       const lines = new Array<string>(n);
-      for (let i = 0; i < n; i++) lines[i] = `${rows.sensorIds[i]},${new Date(rows.ts[i]!).toISOString()},${rows.tempC[i]}`;
+      for (let i = 0; i < n; i++)
+        lines[i] = `${rows.sensorIds[i]},${new Date(rows.ts[i]!).toISOString()},${rows.tempC[i]}`;
       writeFileSync(file, lines.join('\n') + '\n');
       const version = execFileSync(psql, ['--version'], { encoding: 'utf8' }).trim();
       const started = process.hrtime.bigint();
-      execFileSync(psql, [connectionString, '-v', 'ON_ERROR_STOP=1', '-qc', `\\copy sensor_readings (sensor_id, ts, temp_c) FROM '${file}' WITH (FORMAT csv)`], { stdio: ['ignore', 'ignore', 'inherit'] });
+      execFileSync(
+        psql,
+        [
+          connectionString,
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-qc',
+          `\\copy sensor_readings (sensor_id, ts, temp_c) FROM '${file}' WITH (FORMAT csv)`,
+        ],
+        { stdio: ['ignore', 'ignore', 'inherit'] },
+      );
       return { reference: 'copy', rows: n, seconds: Number(process.hrtime.bigint() - started) / 1e9, client: version };
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -46,5 +66,10 @@ export async function rawLoad(db: Db, connectionString: string, rows: CopyRows):
     `INSERT INTO sensor_readings (sensor_id, ts, temp_c) SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::float8[])`,
     [rows.sensorIds, rows.ts.map((t) => new Date(t).toISOString()), rows.tempC],
   );
-  return { reference: 'unnest', rows: n, seconds: Number(process.hrtime.bigint() - started) / 1e9, client: 'node-postgres' };
+  return {
+    reference: 'unnest',
+    rows: n,
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    client: 'node-postgres',
+  };
 }

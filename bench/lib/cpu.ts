@@ -7,10 +7,20 @@ import { cpus } from 'node:os';
  * A named set of processes: explicit pids, and/or every process whose command name matches,
  * and/or some threads of one process (`threads`), or that process without them (`invert`).
  */
-export interface ProcessGroup { name: string; pids?: readonly number[]; comm?: string; threads?: { pid: number; tids: readonly number[]; invert?: boolean } }
+export interface ProcessGroup {
+  name: string;
+  pids?: readonly number[];
+  comm?: string;
+  threads?: { pid: number; tids: readonly number[]; invert?: boolean };
+}
 
 /** CPU ticks per group (per process, so processes that come and go are counted right), and machine-wide busy/total ticks, at one instant. */
-export interface CpuSample { at: number; ticks: Record<string, Record<number, number>>; busy: number; total: number }
+export interface CpuSample {
+  at: number;
+  ticks: Record<string, Record<number, number>>;
+  busy: number;
+  total: number;
+}
 
 // Linux reports per-process times in clock ticks, USER_HZ = 100 on every mainstream kernel.
 const TICKS_PER_S = 100;
@@ -32,17 +42,22 @@ function readStat(pid: number, tid?: number): { comm: string; ticks: number } | 
 export function sampleCpu(groups: readonly ProcessGroup[]): CpuSample {
   const ticks: Record<string, Record<number, number>> = {};
   const byComm = groups.filter((g) => g.comm);
-  const all = byComm.length ? readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number) : [];
+  const all = byComm.length
+    ? readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .map(Number)
+    : [];
   for (const g of groups) {
     const t: Record<number, number> = {};
     for (const pid of g.pids ?? []) {
       const s = readStat(pid);
       if (s) t[pid] = s.ticks;
     }
-    if (g.comm) for (const pid of all) {
-      const s = readStat(pid);
-      if (s?.comm === g.comm) t[pid] = s.ticks;
-    }
+    if (g.comm)
+      for (const pid of all) {
+        const s = readStat(pid);
+        if (s?.comm === g.comm) t[pid] = s.ticks;
+      }
     if (g.threads) {
       const { pid, tids, invert } = g.threads;
       const threads = tids.reduce((sum, tid) => sum + (readStat(pid, tid)?.ticks ?? 0), 0);
@@ -100,7 +115,10 @@ export function cpuBetween(a: CpuSample, b: CpuSample): Record<string, number> {
  * has passed, so that other work on a shared box (compilers, test runs) does not end up in a
  * figure. Returns the busy cores of the last sample and whether it was quiet.
  */
-export async function waitForQuiet(maxBusyCores = 0.3, maxWaitMs = 30_000): Promise<{ quiet: boolean; busyCores: number; waitedMs: number }> {
+export async function waitForQuiet(
+  maxBusyCores = 0.3,
+  maxWaitMs = 30_000,
+): Promise<{ quiet: boolean; busyCores: number; waitedMs: number }> {
   const started = Date.now();
   for (;;) {
     const a = sampleCpu([]);
@@ -108,6 +126,7 @@ export async function waitForQuiet(maxBusyCores = 0.3, maxWaitMs = 30_000): Prom
     const b = sampleCpu([]);
     const busyCores = b.total > a.total ? ((b.busy - a.busy) / (b.total - a.total)) * cpus().length : 0;
     const waitedMs = Date.now() - started;
-    if (busyCores < maxBusyCores || waitedMs >= maxWaitMs) return { quiet: busyCores < maxBusyCores, busyCores: Math.round(busyCores * 100) / 100, waitedMs };
+    if (busyCores < maxBusyCores || waitedMs >= maxWaitMs)
+      return { quiet: busyCores < maxBusyCores, busyCores: Math.round(busyCores * 100) / 100, waitedMs };
   }
 }

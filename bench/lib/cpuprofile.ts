@@ -3,12 +3,26 @@
 // caller reads the file. `npx tsx bench/lib/cpuprofile.ts FILE…` prints a summary per file.
 import { readFileSync } from 'node:fs';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+}
 
 /** Self time of a group or a frame, in ms and as a share of the busy (non-idle) time. */
-export interface Share { ms: number; share: number }
-export interface ProfileSummary { busyMs: number; groups: (Share & { group: string })[]; frames: (Share & { frame: string; group: string })[] }
+export interface Share {
+  ms: number;
+  share: number;
+}
+export interface ProfileSummary {
+  busyMs: number;
+  groups: (Share & { group: string })[];
+  frames: (Share & { frame: string; group: string })[];
+}
 
 // Not work: the thread waiting, or the profiler's own bookkeeping.
 const IDLE = new Set(['(idle)', '(root)', '(program)']);
@@ -40,9 +54,23 @@ export function summarizeProfile(profile: unknown, repoRoot: string, topFrames =
   const nodes = new Map<number, ProfileNode>();
   for (const n of asArray(p.nodes)) {
     const node = n as Partial<ProfileNode> | null;
-    if (!node || typeof node !== 'object' || typeof node.id !== 'number' || !node.callFrame || typeof node.callFrame !== 'object') continue;
+    if (
+      !node ||
+      typeof node !== 'object' ||
+      typeof node.id !== 'number' ||
+      !node.callFrame ||
+      typeof node.callFrame !== 'object'
+    )
+      continue;
     const cf = node.callFrame;
-    nodes.set(node.id, { id: node.id, callFrame: { functionName: String(cf.functionName ?? ''), url: String(cf.url ?? ''), lineNumber: asNumber(cf.lineNumber) } });
+    nodes.set(node.id, {
+      id: node.id,
+      callFrame: {
+        functionName: String(cf.functionName ?? ''),
+        url: String(cf.url ?? ''),
+        lineNumber: asNumber(cf.lineNumber),
+      },
+    });
   }
   const samples = asArray(p.samples);
   const deltas = asArray(p.timeDeltas);
@@ -65,8 +93,13 @@ export function summarizeProfile(profile: unknown, repoRoot: string, topFrames =
   for (const f of byFrame.values()) byGroup.set(f.group, (byGroup.get(f.group) ?? 0) + f.ms);
   return {
     busyMs: Math.round(busyMs),
-    groups: [...byGroup].sort((a, b) => b[1] - a[1]).map(([group, ms]) => ({ group, ms: Math.round(ms), share: share(ms) })),
-    frames: [...byFrame].sort((a, b) => b[1].ms - a[1].ms).slice(0, topFrames).map(([frame, f]) => ({ frame, group: f.group, ms: Math.round(f.ms), share: share(f.ms) })),
+    groups: [...byGroup]
+      .sort((a, b) => b[1] - a[1])
+      .map(([group, ms]) => ({ group, ms: Math.round(ms), share: share(ms) })),
+    frames: [...byFrame]
+      .sort((a, b) => b[1].ms - a[1].ms)
+      .slice(0, topFrames)
+      .map(([frame, f]) => ({ frame, group: f.group, ms: Math.round(f.ms), share: share(f.ms) })),
   };
 }
 
@@ -75,7 +108,9 @@ if (require.main === module) {
   for (const file of process.argv.slice(2)) {
     const s = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), root);
     console.log(`# ${file}: ${s.busyMs} ms busy`);
-    for (const g of s.groups.slice(0, 15)) console.log(`  group ${(g.share * 100).toFixed(1).padStart(5)} %  ${g.ms} ms  ${g.group}`);
-    for (const f of s.frames) console.log(`  frame ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.ms} ms  ${f.frame}  [${f.group}]`);
+    for (const g of s.groups.slice(0, 15))
+      console.log(`  group ${(g.share * 100).toFixed(1).padStart(5)} %  ${g.ms} ms  ${g.group}`);
+    for (const f of s.frames)
+      console.log(`  frame ${(f.share * 100).toFixed(1).padStart(5)} %  ${f.ms} ms  ${f.frame}  [${f.group}]`);
   }
 }

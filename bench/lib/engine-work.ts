@@ -36,7 +36,17 @@ const COUNTED: readonly [keyof EngineWork, string][] = [
 const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
 export function emptyWork(): EngineWork {
-  return { workflowTasks: 0, updates: 0, signalsReceived: 0, signalsSent: 0, childWorkflows: 0, activities: 0, localActivities: 0, timers: 0, searchAttributeUpserts: 0 };
+  return {
+    workflowTasks: 0,
+    updates: 0,
+    signalsReceived: 0,
+    signalsSent: 0,
+    childWorkflows: 0,
+    activities: 0,
+    localActivities: 0,
+    timers: 0,
+    searchAttributeUpserts: 0,
+  };
 }
 
 /** An own, non-null attribute: `__proto__` or inherited keys of hostile input count for nothing. */
@@ -50,7 +60,8 @@ export function engineWorkOf(events: readonly HistoryEventLike[]): EngineWork {
   for (const e of events) {
     for (const [field, attr] of COUNTED) if (own(e, attr) != null) work[field]++;
     const marker = own(e, 'markerRecordedEventAttributes');
-    if (marker && typeof marker === 'object' && own(marker, 'markerName') === LOCAL_ACTIVITY_MARKER) work.localActivities++;
+    if (marker && typeof marker === 'object' && own(marker, 'markerName') === LOCAL_ACTIVITY_MARKER)
+      work.localActivities++;
   }
   return work;
 }
@@ -65,19 +76,45 @@ export function addWork(a: EngineWork, b: EngineWork): EngineWork {
 /** `total` over `slots` as evenly as possible (earlier slots get the remainder); [] for no slot. */
 export function splitEvenly(total: number, slots: number): number[] {
   if (slots <= 0) return [];
-  return Array.from({ length: slots }, (_, i) => Math.floor(((i + 1) * total) / slots) - Math.floor((i * total) / slots));
+  return Array.from(
+    { length: slots },
+    (_, i) => Math.floor(((i + 1) * total) / slots) - Math.floor((i * total) / slots),
+  );
 }
 
 /** The skeleton parent's part: its own activities and local activities, updates sent to it, signals it waits for. */
-export interface ParentPlan { activities: number; localActivities: number; updates: number; signalsExpected: number }
+export interface ParentPlan {
+  activities: number;
+  localActivities: number;
+  updates: number;
+  signalsExpected: number;
+}
 /** One skeleton child: driven by `updates` updates; its activities, local activities and signals to the parent spread over them. */
-export interface ChildPlan { updates: number; activities: number; localActivities: number; signalsToParent: number }
-export interface SkeletonPlan { parent: ParentPlan; children: ChildPlan[] }
+export interface ChildPlan {
+  updates: number;
+  activities: number;
+  localActivities: number;
+  signalsToParent: number;
+}
+export interface SkeletonPlan {
+  parent: ParentPlan;
+  children: ChildPlan[];
+}
 
 /** The skeleton of one order: the order's own work for the parent, one child per fulfilment with that fulfilment's work. */
 export function skeletonPlanOf(order: EngineWork, fulfilments: readonly EngineWork[]): SkeletonPlan {
   return {
-    parent: { activities: order.activities, localActivities: order.localActivities, updates: order.updates, signalsExpected: order.signalsReceived },
-    children: fulfilments.map((f) => ({ updates: f.updates, activities: f.activities, localActivities: f.localActivities, signalsToParent: f.signalsSent })),
+    parent: {
+      activities: order.activities,
+      localActivities: order.localActivities,
+      updates: order.updates,
+      signalsExpected: order.signalsReceived,
+    },
+    children: fulfilments.map((f) => ({
+      updates: f.updates,
+      activities: f.activities,
+      localActivities: f.localActivities,
+      signalsToParent: f.signalsSent,
+    })),
   };
 }

@@ -14,17 +14,26 @@ const SEQ = /"seq":(\d+)/;
 async function main(): Promise<void> {
   const cfg = loadConfig(process.env);
   const logger = createLogger(cfg.logLevel).child({ component: 'bench-ingest' });
-  const db = createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax, logger, applicationName: 'freshchain-bench-ingest' });
+  const db = createDb({
+    connectionString: cfg.db.connectionString,
+    max: cfg.db.poolMax,
+    logger,
+    applicationName: 'freshchain-bench-ingest',
+  });
   const sessions = Number(process.env.BENCH_SESSIONS ?? 32);
   const prefix = process.env.BENCH_CLIENT_ID ?? `fc-bench-${process.pid}`;
-  const ingester = await startIngester(cfg, { db, logger }, {
-    sessions,
-    clientIdPrefix: prefix,
-    sessionExpirySeconds: 60,
-    concurrentWrites: process.env.BENCH_CONCURRENT_WRITES ? Number(process.env.BENCH_CONCURRENT_WRITES) : undefined,
-    // Only the bench's node: other tests' and devices' traffic is none of this ingester's business.
-    nodeId: process.env.BENCH_NODE,
-  });
+  const ingester = await startIngester(
+    cfg,
+    { db, logger },
+    {
+      sessions,
+      clientIdPrefix: prefix,
+      sessionExpirySeconds: 60,
+      concurrentWrites: process.env.BENCH_CONCURRENT_WRITES ? Number(process.env.BENCH_CONCURRENT_WRITES) : undefined,
+      // Only the bench's node: other tests' and devices' traffic is none of this ingester's business.
+      nodeId: process.env.BENCH_NODE,
+    },
+  );
   // Only the bench's own node counts (the subscription is narrowed to it anyway).
   const mine = `/${process.env.BENCH_NODE ?? ''}/`;
   let acked = 0;
@@ -37,15 +46,22 @@ async function main(): Promise<void> {
         if (!err && packet.topic.includes(mine)) {
           acked++;
           if (recording) {
-            const m = SEQ.exec(Buffer.isBuffer(packet.payload) ? packet.payload.toString('latin1', 0, 256) : String(packet.payload));
+            const m = SEQ.exec(
+              Buffer.isBuffer(packet.payload) ? packet.payload.toString('latin1', 0, 256) : String(packet.payload),
+            );
             if (m) latencies.push(Date.now() - Number(m[1]));
           }
         }
         callback(err);
       });
   }
-  const sum = async (c: { get(): Promise<{ values: { value: number; metricName?: string }[] }> }, metricName?: string) =>
-    (await c.get()).values.filter((v) => metricName === undefined || v.metricName === metricName).reduce((a, v) => a + v.value, 0);
+  const sum = async (
+    c: { get(): Promise<{ values: { value: number; metricName?: string }[] }> },
+    metricName?: string,
+  ) =>
+    (await c.get()).values
+      .filter((v) => metricName === undefined || v.metricName === metricName)
+      .reduce((a, v) => a + v.value, 0);
   serveParent({
     handled: () => acked,
     onMessage: (m) => {

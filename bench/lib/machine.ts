@@ -9,7 +9,12 @@ export function machineLabel(): string {
 
 /** Machine description for a bench line: label, cores, memory, Node version. */
 export function machineInfo(): { machine: string; cores: number; mem_gib: number; node: string } {
-  return { machine: machineLabel(), cores: cpus().length, mem_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
+  return {
+    machine: machineLabel(),
+    cores: cpus().length,
+    mem_gib: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
 }
 
 /** 1-minute load average, rounded: other work on the box lowers throughput and widens tails. */

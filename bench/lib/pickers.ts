@@ -5,7 +5,10 @@
 import { randomUUID } from 'node:crypto';
 
 /** One picker: its node and bearer token. */
-export interface PickerLogin { nodeId: string; token: string }
+export interface PickerLogin {
+  nodeId: string;
+  token: string;
+}
 
 export interface PickerRunOptions {
   url: string;
@@ -18,22 +21,44 @@ export interface PickerRunOptions {
 }
 
 /** What the pickers saw: confirm latencies (ms, answered 200) and non-200 answers by step and status. */
-export interface PickerRunResult { confirmMs: number[]; refused: Record<string, number>; delivered: number }
+export interface PickerRunResult {
+  confirmMs: number[];
+  refused: Record<string, number>;
+  delivered: number;
+}
 
-interface Answer { status: number; body: Record<string, unknown> }
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
 
 async function send(url: string, method: string, token: string, body?: unknown): Promise<Answer> {
   const res = await fetch(url, {
     method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${token}`,
+      ...(method === 'POST' ? { 'idempotency-key': randomUUID() } : {}),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
-interface Step { fulfilmentId: string; lineId: string; sku: string; lotId: string; qty: number }
-interface Task { fulfilmentId: string; orderNumber: string; pickStatus: string; totesToStage?: string[] }
+interface Step {
+  fulfilmentId: string;
+  lineId: string;
+  sku: string;
+  lotId: string;
+  qty: number;
+}
+interface Task {
+  fulfilmentId: string;
+  orderNumber: string;
+  pickStatus: string;
+  totesToStage?: string[];
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,18 +79,40 @@ export function startPickers(opts: PickerRunOptions): { stop(): Promise<PickerRu
     const got = await send(p(`/fulfilments/${fulfilmentId}`), 'GET', me.token);
     const task = got.body as unknown as Task;
     if (got.status !== 200 || task.pickStatus !== 'picked' || !task.totesToStage?.length) return;
-    if (!count('stage', await send(p(`/fulfilments/${fulfilmentId}/stage`), 'POST', me.token, { location: 'S-01', toteLabels: task.totesToStage }))) return;
-    if (!count('hand_over', await send(p(`/fulfilments/${fulfilmentId}/hand-over`), 'POST', me.token, { courierId: opts.courierId }))) return;
-    const delivered = await send(`${opts.url}/v1/orders/${task.orderNumber}/courier-events`, 'POST', opts.courierToken, { type: 'delivered', fulfilmentId });
+    if (
+      !count(
+        'stage',
+        await send(p(`/fulfilments/${fulfilmentId}/stage`), 'POST', me.token, {
+          location: 'S-01',
+          toteLabels: task.totesToStage,
+        }),
+      )
+    )
+      return;
+    if (
+      !count(
+        'hand_over',
+        await send(p(`/fulfilments/${fulfilmentId}/hand-over`), 'POST', me.token, { courierId: opts.courierId }),
+      )
+    )
+      return;
+    const delivered = await send(
+      `${opts.url}/v1/orders/${task.orderNumber}/courier-events`,
+      'POST',
+      opts.courierToken,
+      { type: 'delivered', fulfilmentId },
+    );
     if (count('delivered', delivered)) result.delivered++;
   };
 
   const pickOneWave = async (me: PickerLogin, index: number): Promise<boolean> => {
-    const waves = (await send(p(`/nodes/${me.nodeId}/waves`), 'GET', me.token)).body.waves as { waveId: string }[] | undefined;
+    const waves = (await send(p(`/nodes/${me.nodeId}/waves`), 'GET', me.token)).body.waves as
+      { waveId: string }[] | undefined;
     if (!waves?.length) return false;
     // Pickers of one node spread over the open waves rather than all racing for the first.
     const wave = waves[index % waves.length]!;
-    if (!count('claim', await send(p(`/nodes/${me.nodeId}/claims`), 'POST', me.token, { waveId: wave.waveId }))) return true;
+    if (!count('claim', await send(p(`/nodes/${me.nodeId}/claims`), 'POST', me.token, { waveId: wave.waveId })))
+      return true;
     const path = ((await send(p(`/nodes/${me.nodeId}/tasks`), 'GET', me.token)).body.pickPath ?? []) as Step[];
     for (const s of path) {
       const line = `/fulfilments/${s.fulfilmentId}/lines/${s.lineId}`;

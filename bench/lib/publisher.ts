@@ -5,7 +5,11 @@ import type { MqttClient } from 'mqtt';
 export type MessageFactory = (index: number, at: number) => { topic: string; payload: string | Buffer };
 
 /** When publishing started and ended (wall clock, ms) and how many PUBACKs came back. */
-export interface PublishResult { startedAt: number; endedAt: number; acked: number }
+export interface PublishResult {
+  startedAt: number;
+  endedAt: number;
+  acked: number;
+}
 
 /**
  * Publish `count` messages with QoS 1, keeping at most `window` unacknowledged. Without
@@ -13,7 +17,12 @@ export interface PublishResult { startedAt: number; endedAt: number; acked: numb
  * start + i / rate, not before (a publisher that fell behind catches up in bursts of at most
  * `window`, as a fleet of devices reconnecting would).
  */
-export function publishMany(client: MqttClient, count: number, make: MessageFactory, opts: { window?: number; ratePerS?: number } = {}): Promise<PublishResult> {
+export function publishMany(
+  client: MqttClient,
+  count: number,
+  make: MessageFactory,
+  opts: { window?: number; ratePerS?: number } = {},
+): Promise<PublishResult> {
   const window = opts.window ?? 1000;
   const rate = opts.ratePerS;
   const startedAt = Date.now();

@@ -7,7 +7,11 @@ import { serveParent } from './child';
 async function main(): Promise<void> {
   const url = process.env.BENCH_MQTT_URL!;
   const filter = process.env.BENCH_FILTER!;
-  const client = await connectMqtt(url, { username: process.env.BENCH_MQTT_USERNAME, password: process.env.BENCH_MQTT_PASSWORD, clean: true });
+  const client = await connectMqtt(url, {
+    username: process.env.BENCH_MQTT_USERNAME,
+    password: process.env.BENCH_MQTT_PASSWORD,
+    clean: true,
+  });
   let received = 0;
   let bytes = 0;
   client.on('message', (_topic, payload) => {

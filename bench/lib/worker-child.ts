@@ -41,10 +41,16 @@ async function main(): Promise<void> {
   const db = createDb({ connectionString: config.db.connectionString, max: 20, logger });
   const prod = await threadsStartedBy(() => startWorker(config, { db, logger }));
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const skeleton = await threadsStartedBy(() => Worker.create({
-    connection, namespace: config.temporal.namespace, taskQueue: process.env.BENCH_SKELETON_TASK_QUEUE!,
-    workflowsPath: require.resolve('../skeleton/workflows'), activities: skeletonActivities, shutdownGraceTime: '10s',
-  }));
+  const skeleton = await threadsStartedBy(() =>
+    Worker.create({
+      connection,
+      namespace: config.temporal.namespace,
+      taskQueue: process.env.BENCH_SKELETON_TASK_QUEUE!,
+      workflowsPath: require.resolve('../skeleton/workflows'),
+      activities: skeletonActivities,
+      shutdownGraceTime: '10s',
+    }),
+  );
   const skeletonRun = skeleton.value.run();
   const temporal = await connectTemporal(config.temporal);
   const api = await startApi(config, { db, temporal, logger }, 0);
@@ -62,7 +68,10 @@ async function main(): Promise<void> {
     },
   });
   process.send?.({ type: 'ready' });
-  process.send?.({ type: 'info', info: { apiPort: api.port, workflowThreads: prod.tids, skeletonThreads: skeleton.tids } });
+  process.send?.({
+    type: 'info',
+    info: { apiPort: api.port, workflowThreads: prod.tids, skeletonThreads: skeleton.tids },
+  });
 }
 
 runChild(main);

@@ -2,7 +2,19 @@
 // engine work of an order as counted from its history (workflow tasks, updates, signals, child
 // workflows, activities, local activities) and empty bodies. Bundled separately and run on the
 // bench's own worker: production's bundle (workflows/index.ts) does not contain them.
-import { ParentClosePolicy, condition, defineQuery, defineSignal, defineUpdate, getExternalWorkflowHandle, proxyActivities, proxyLocalActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  ParentClosePolicy,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { splitEvenly } from '../lib/engine-work';
 import type { ChildPlan, SkeletonPlan } from '../lib/engine-work';
 import type * as activities from './activities';
@@ -22,7 +34,12 @@ export function skeletonChildId(parentId: string, index: number): string {
   return `${parentId}-s${index + 1}`;
 }
 
-async function doWork(activityCount: number, localCount: number, signals: number, parentId: string | undefined): Promise<void> {
+async function doWork(
+  activityCount: number,
+  localCount: number,
+  signals: number,
+  parentId: string | undefined,
+): Promise<void> {
   for (let i = 0; i < localCount; i++) await local.skeletonNoop();
   for (let i = 0; i < activityCount; i++) await remote.skeletonNoop();
   for (let i = 0; i < signals; i++) if (parentId) await getExternalWorkflowHandle(parentId).signal(skeletonStateSignal);
@@ -80,7 +97,11 @@ export async function skeletonParentWorkflow(plan: SkeletonPlan): Promise<void> 
   for (const [i, c] of plan.children.entries()) {
     await doWork(perChild, 0, 0, undefined);
     // As an order does: the children outlive it if need be, and it ends on their last signal.
-    await startChild(skeletonChildWorkflow, { workflowId: skeletonChildId(id, i), args: [{ ...c, parentId: id }], parentClosePolicy: ParentClosePolicy.ABANDON });
+    await startChild(skeletonChildWorkflow, {
+      workflowId: skeletonChildId(id, i),
+      args: [{ ...c, parentId: id }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
   }
   await condition(() => signals >= plan.parent.signalsExpected && updates >= plan.parent.updates);
   await doWork(0, plan.parent.localActivities, 0, undefined);

@@ -1,9 +1,19 @@
 // Webhook delivery activities: one signed HTTP POST per attempt, logged with its outcome, and
 // the endpoint's health folded in (disabling it after sustained failure).
-import { deliveryContext, finishDelivery, lockSubscriptionHealth, recordDeliveryAttempt, saveSubscriptionHealth } from '../../db/webhooks';
+import {
+  deliveryContext,
+  finishDelivery,
+  lockSubscriptionHealth,
+  recordDeliveryAttempt,
+  saveSubscriptionHealth,
+} from '../../db/webhooks';
 import type { Db } from '../../db/pool';
 import {
-  DEFAULT_DISABLE_AFTER_DAYS, DELIVERY_TIMEOUT_MS, isDeliverySuccess, recordAttempt, shouldDisableEndpoint,
+  DEFAULT_DISABLE_AFTER_DAYS,
+  DELIVERY_TIMEOUT_MS,
+  isDeliverySuccess,
+  recordAttempt,
+  shouldDisableEndpoint,
 } from '../../domain/coldchain/webhookPolicy';
 import type { Logger } from '../../platform/logger';
 import { webhookHeaders } from './signing';
@@ -46,10 +56,17 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
     /** One signed POST of the delivery's event to its endpoint (2xx within 15 s = delivered). */
     async attemptWebhookDelivery(input: AttemptInput): Promise<AttemptOutcome> {
       const ctx = await deliveryContext(deps.db.pool, input.deliveryId);
-      const skipped = (error: string): AttemptOutcome => ({ outcome: 'skipped', statusCode: null, error, durationMs: 0, disabled: false });
+      const skipped = (error: string): AttemptOutcome => ({
+        outcome: 'skipped',
+        statusCode: null,
+        error,
+        durationMs: 0,
+        disabled: false,
+      });
       if (!ctx) return skipped('delivery not found');
       // An activity retried after its success was recorded must not send again.
-      if (ctx.status === 'succeeded') return { outcome: 'delivered', statusCode: null, error: null, durationMs: 0, disabled: false };
+      if (ctx.status === 'succeeded')
+        return { outcome: 'delivered', statusCode: null, error: null, durationMs: 0, disabled: false };
       if (!ctx.subscription.active) {
         await finishDelivery(deps.db.pool, ctx.deliveryId, 'skipped', 'endpoint disabled or deleted');
         return skipped('endpoint disabled or deleted');
@@ -64,32 +81,59 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       let error: string | null = null;
       const t0 = performance.now();
       try {
-        const res = await doFetch(ctx.subscription.url, { method: 'POST', headers, body: ctx.event.body, redirect: 'manual', signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
+        const res = await doFetch(ctx.subscription.url, {
+          method: 'POST',
+          headers,
+          body: ctx.event.body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        });
         statusCode = res.status;
         await res.arrayBuffer().catch(() => undefined); // free the connection
       } catch (err) {
         const e = err as Error;
-        error = e.name === 'TimeoutError' ? `no answer within ${DELIVERY_TIMEOUT_MS} ms` : `${e.message}${(e.cause as Error | undefined)?.message ? `: ${(e.cause as Error).message}` : ''}`;
+        error =
+          e.name === 'TimeoutError'
+            ? `no answer within ${DELIVERY_TIMEOUT_MS} ms`
+            : `${e.message}${(e.cause as Error | undefined)?.message ? `: ${(e.cause as Error).message}` : ''}`;
       }
       const durationMs = performance.now() - t0;
       const ok = isDeliverySuccess(statusCode, durationMs);
       if (!ok && error === null) error = `HTTP ${statusCode}`;
-      const disableAfterDays = input.disableAfterMs === undefined ? DEFAULT_DISABLE_AFTER_DAYS : input.disableAfterMs / DAY_MS;
+      const disableAfterDays =
+        input.disableAfterMs === undefined ? DEFAULT_DISABLE_AFTER_DAYS : input.disableAfterMs / DAY_MS;
       const disabled = await deps.db.transaction(async (c) => {
-        await recordDeliveryAttempt(c, ctx.deliveryId, { attempt: input.attempt, at: started, statusCode, error, durationMs, success: ok }, ok ? 'succeeded' : input.final ? 'failed' : 'retrying');
+        await recordDeliveryAttempt(
+          c,
+          ctx.deliveryId,
+          { attempt: input.attempt, at: started, statusCode, error, durationMs, success: ok },
+          ok ? 'succeeded' : input.final ? 'failed' : 'retrying',
+        );
         const current = await lockSubscriptionHealth(c, ctx.subscription.id);
         if (!current) return false;
         const health = recordAttempt(current.health, { ok, at: started, exhausted: !ok && input.final });
         const disable = !ok && !current.disabled && shouldDisableEndpoint(health, started, disableAfterDays);
-        await saveSubscriptionHealth(c, ctx.subscription.id, health, disable ? `failing since ${new Date(health.failingSince!).toISOString()} with ${health.exhaustedMessages} message(s) exhausted` : null);
+        await saveSubscriptionHealth(
+          c,
+          ctx.subscription.id,
+          health,
+          disable
+            ? `failing since ${new Date(health.failingSince!).toISOString()} with ${health.exhaustedMessages} message(s) exhausted`
+            : null,
+        );
         return disable;
       });
-      if (disabled) deps.logger.warn({ subscriptionId: ctx.subscription.id }, 'webhook endpoint disabled after sustained failure');
+      if (disabled)
+        deps.logger.warn({ subscriptionId: ctx.subscription.id }, 'webhook endpoint disabled after sustained failure');
       return { outcome: ok ? 'delivered' : 'failed', statusCode, error, durationMs, disabled };
     },
 
     /** Close a delivery whose schedule ran out without success. */
-    async finishWebhookDelivery(input: { deliveryId: string; status: 'failed' | 'skipped'; error: string }): Promise<void> {
+    async finishWebhookDelivery(input: {
+      deliveryId: string;
+      status: 'failed' | 'skipped';
+      error: string;
+    }): Promise<void> {
       await finishDelivery(deps.db.pool, input.deliveryId, input.status, input.error);
     },
   };

@@ -65,7 +65,10 @@ export class OutboxDispatcher {
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
-        this.deps.logger.warn({ err: (err as Error).message, workflowId: d.workflowId }, 'delivery workflow not started; the outbox sweep retries');
+        this.deps.logger.warn(
+          { err: (err as Error).message, workflowId: d.workflowId },
+          'delivery workflow not started; the outbox sweep retries',
+        );
         return false;
       }
     }
@@ -90,12 +93,17 @@ export class OutboxDispatcher {
     await inParallel(impacts, CONCURRENCY, async (i) => {
       let result = 'signalled';
       try {
-        await temporal.workflow.getHandle(orderWorkflowId(i.refId)).signal(coldChainQuarantineSignal, { alertId: i.alertId, lotIds: i.lotIds, reason: i.reason });
+        await temporal.workflow
+          .getHandle(orderWorkflowId(i.refId))
+          .signal(coldChainQuarantineSignal, { alertId: i.alertId, lotIds: i.lotIds, reason: i.reason });
         sent++;
       } catch (err) {
         // The order's workflow is gone (completed long ago, or never started): nothing to tell.
         if (!(err instanceof WorkflowNotFoundError)) {
-          this.deps.logger.warn({ err: (err as Error).message, orderId: i.refId }, 'quarantine signal not sent; the outbox sweep retries');
+          this.deps.logger.warn(
+            { err: (err as Error).message, orderId: i.refId },
+            'quarantine signal not sent; the outbox sweep retries',
+          );
           return;
         }
         result = 'no_workflow';
@@ -110,7 +118,9 @@ export class OutboxDispatcher {
     try {
       if (outbox.deliveries.length) await this.startDeliveries(outbox.deliveries);
       if (outbox.signalAlertIds.length && this.deps.temporal) {
-        await this.signalOrders(await unsignalledOrders(this.deps.db.pool, { alertIds: outbox.signalAlertIds, limit: 1000 }));
+        await this.signalOrders(
+          await unsignalledOrders(this.deps.db.pool, { alertIds: outbox.signalAlertIds, limit: 1000 }),
+        );
       }
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message }, 'outbox dispatch failed; the sweep retries');

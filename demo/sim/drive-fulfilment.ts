@@ -1,5 +1,13 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { confirmPickUpdate, deliveredUpdate, dispatchedUpdate, fulfilmentStatusQuery, packedUpdate, pickViewQuery, startPickingUpdate } from '../../workflows/fulfilment.contract';
+import {
+  confirmPickUpdate,
+  deliveredUpdate,
+  dispatchedUpdate,
+  fulfilmentStatusQuery,
+  packedUpdate,
+  pickViewQuery,
+  startPickingUpdate,
+} from '../../workflows/fulfilment.contract';
 import type { FulfilmentDetail, PickView } from '../../domain/orders';
 
 /**
@@ -13,7 +21,14 @@ export async function pickEverything(handle: WorkflowHandle, pickerId: string): 
     if (line.status === 'picked' || line.status === 'short') continue;
     for (const lot of line.lots) {
       if (lot.picked >= lot.qty) continue;
-      const args = { pickerId, idempotencyKey: `sim:${line.lineId}:${lot.lotId}:${lot.picked}`, lineId: line.lineId, sku: line.sku, lotId: lot.lotId, qty: lot.qty - lot.picked };
+      const args = {
+        pickerId,
+        idempotencyKey: `sim:${line.lineId}:${lot.lotId}:${lot.picked}`,
+        lineId: line.lineId,
+        sku: line.sku,
+        lotId: lot.lotId,
+        qty: lot.qty - lot.picked,
+      };
       view = (await handle.executeUpdate(confirmPickUpdate, { args: [args] })).task;
     }
   }

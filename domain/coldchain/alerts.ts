@@ -74,13 +74,40 @@ export type AlertActionResult = { ok: true; alert: Alert } | { ok: false; error:
 export const SYSTEM_ACTOR = 'system';
 
 /** Creates an open alert with its first audit entry. */
-export function createAlert(input: { id: string; sensorId: string; sourceId: string; title: string; severity: AlertSeverity; now: number }): Alert {
+export function createAlert(input: {
+  id: string;
+  sensorId: string;
+  sourceId: string;
+  title: string;
+  severity: AlertSeverity;
+  now: number;
+}): Alert {
   return {
-    id: input.id, sensorId: input.sensorId, sourceId: input.sourceId, title: input.title,
-    status: 'open', severity: input.severity, severitySince: input.now, openedAt: input.now,
-    acknowledgedAt: null, acknowledgedBy: null, resolvedAt: null, resolvedBy: null, assignee: null,
-    escalationLevel: 0, comments: [],
-    audit: [{ at: input.now, actor: SYSTEM_ACTOR, action: 'create', from: null, to: 'open', detail: `opened with severity ${input.severity}` }],
+    id: input.id,
+    sensorId: input.sensorId,
+    sourceId: input.sourceId,
+    title: input.title,
+    status: 'open',
+    severity: input.severity,
+    severitySince: input.now,
+    openedAt: input.now,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    assignee: null,
+    escalationLevel: 0,
+    comments: [],
+    audit: [
+      {
+        at: input.now,
+        actor: SYSTEM_ACTOR,
+        action: 'create',
+        from: null,
+        to: 'open',
+        detail: `opened with severity ${input.severity}`,
+      },
+    ],
   };
 }
 
@@ -89,8 +116,19 @@ export function applyAlertAction(alert: Alert, action: AlertAction, actor: strin
   if (actor.trim() === '') return { ok: false, error: invalid('invalid_action', 'actor must not be empty') };
   const change = transition(alert, action, actor, now);
   if ('code' in change) return { ok: false, error: change };
-  const next: Alert = { ...alert, ...change.patch, comments: change.comment ? [...alert.comments, change.comment] : alert.comments };
-  const entry: AuditEntry = { at: now, actor, action: action.type, from: alert.status, to: next.status, detail: change.detail };
+  const next: Alert = {
+    ...alert,
+    ...change.patch,
+    comments: change.comment ? [...alert.comments, change.comment] : alert.comments,
+  };
+  const entry: AuditEntry = {
+    at: now,
+    actor,
+    action: action.type,
+    from: alert.status,
+    to: next.status,
+    detail: change.detail,
+  };
   return { ok: true, alert: { ...next, audit: [...alert.audit, entry] } };
 }
 
@@ -109,14 +147,23 @@ function transition(alert: Alert, action: AlertAction, actor: string, now: numbe
       return { patch: { status: 'resolved', resolvedAt: now, resolvedBy: actor }, detail: 'resolved manually' };
     case 'auto_resolve':
       if (closed) return refuse(alert, 'auto_resolve', 'it is already resolved');
-      return { patch: { status: 'resolved', resolvedAt: now, resolvedBy: actor }, detail: 'resolved automatically (back in band)' };
+      return {
+        patch: { status: 'resolved', resolvedAt: now, resolvedBy: actor },
+        detail: 'resolved automatically (back in band)',
+      };
     case 'escalate_severity':
       if (closed) return refuse(alert, 'escalate_severity', 'it is resolved');
       if (action.severity !== 'critical' || alert.severity === 'critical') {
-        return invalid('invalid_action', `cannot change severity from ${alert.severity} to ${action.severity}: severity only rises`);
+        return invalid(
+          'invalid_action',
+          `cannot change severity from ${alert.severity} to ${action.severity}: severity only rises`,
+        );
       }
       // A new severity starts its own escalation chain (the critical table's levels from 1).
-      return { patch: { severity: 'critical', severitySince: now, escalationLevel: 0 }, detail: 'severity raised to critical' };
+      return {
+        patch: { severity: 'critical', severitySince: now, escalationLevel: 0 },
+        detail: 'severity raised to critical',
+      };
     case 'assign':
       if (closed) return refuse(alert, 'assign', 'it is resolved');
       if (action.assignee.trim() === '') return invalid('invalid_action', 'assignee must not be empty');
@@ -131,14 +178,20 @@ function transition(alert: Alert, action: AlertAction, actor: string, now: numbe
       return { patch: {}, detail: 'comment added', comment: { at: now, author: actor, text: action.text } };
     case 'record_escalation':
       if (!Number.isInteger(action.level) || action.level <= alert.escalationLevel) {
-        return invalid('invalid_action', `escalation level ${action.level} is not above the current level ${alert.escalationLevel}`);
+        return invalid(
+          'invalid_action',
+          `escalation level ${action.level} is not above the current level ${alert.escalationLevel}`,
+        );
       }
       return { patch: { escalationLevel: action.level }, detail: `escalation level ${action.level} notified` };
   }
 }
 
 function refuse(alert: Alert, action: AlertAction['type'], why: string): AlertError {
-  return { code: 'invalid_transition', message: `cannot ${action} alert ${alert.id} in status ${alert.status}: ${why}` };
+  return {
+    code: 'invalid_transition',
+    message: `cannot ${action} alert ${alert.id} in status ${alert.status}: ${why}`,
+  };
 }
 
 function invalid(code: AlertError['code'], message: string): AlertError {
@@ -168,7 +221,9 @@ export interface EscalationDue {
  */
 export function escalationDue(alert: Alert, now: number, table: EscalationTable): EscalationDue {
   if (alert.status !== 'open') return { due: [], nextAt: null };
-  const pending = [...table[alert.severity]].filter((s) => s.level > alert.escalationLevel).sort((a, b) => a.delayMs - b.delayMs);
+  const pending = [...table[alert.severity]]
+    .filter((s) => s.level > alert.escalationLevel)
+    .sort((a, b) => a.delayMs - b.delayMs);
   const elapsed = now - alert.severitySince;
   const due = pending.filter((s) => s.delayMs <= elapsed);
   const next = pending.find((s) => s.delayMs > elapsed);

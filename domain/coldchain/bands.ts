@@ -79,7 +79,12 @@ export const RuleProfileSchema = z
     band: BandSchema,
     high: ThresholdRuleSchema.nullable(),
     low: ThresholdRuleSchema.nullable(),
-    suppression: z.object({ doorGraceSec: nonNeg, maxDoorOpenSec: nonNeg, defrostGraceSec: nonNeg, maxDefrostSec: nonNeg }),
+    suppression: z.object({
+      doorGraceSec: nonNeg,
+      maxDoorOpenSec: nonNeg,
+      defrostGraceSec: nonNeg,
+      maxDefrostSec: nonNeg,
+    }),
     rateOfChange: z.object({ maxCPerMin: z.number().positive(), windowSec: z.number().positive() }).nullable(),
     offlineTimeoutSec: z.number().positive(),
     hardLimit: BandSchema,
@@ -95,7 +100,8 @@ function orderingProblems(p: z.infer<typeof RuleProfileSchema>): string[] {
   if (high) {
     if (high.criticalC < high.warnC) out.push('high.criticalC must be ≥ high.warnC');
     if (high.clearC >= high.warnC) out.push('high.clearC must be < high.warnC (hysteresis)');
-    if (hardLimit.highC !== null && hardLimit.highC < high.criticalC) out.push('hardLimit.highC must be ≥ high.criticalC');
+    if (hardLimit.highC !== null && hardLimit.highC < high.criticalC)
+      out.push('hardLimit.highC must be ≥ high.criticalC');
   }
   if (low) {
     if (low.criticalC > low.warnC) out.push('low.criticalC must be ≤ low.warnC');
@@ -110,7 +116,10 @@ function orderingProblems(p: z.infer<typeof RuleProfileSchema>): string[] {
 export function validateProfile(input: unknown): { ok: true; profile: RuleProfile } | { ok: false; errors: string[] } {
   const parsed = RuleProfileSchema.safeParse(input);
   if (parsed.success) return { ok: true, profile: parsed.data };
-  return { ok: false, errors: parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(profile)'}: ${i.message}`) };
+  return {
+    ok: false,
+    errors: parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(profile)'}: ${i.message}`),
+  };
 }
 
 /** Names of the built-in profiles. */
@@ -120,7 +129,12 @@ const MIN = 60;
 
 // Shared by the chilled-type profiles: short door openings recover within minutes, defrost
 // cycles (20–40 min) need longer; ThingsBoard's 600 s inactivity timeout.
-const FRIDGE_SUPPRESSION: Suppression = { doorGraceSec: 5 * MIN, maxDoorOpenSec: 10 * MIN, defrostGraceSec: 15 * MIN, maxDefrostSec: 45 * MIN };
+const FRIDGE_SUPPRESSION: Suppression = {
+  doorGraceSec: 5 * MIN,
+  maxDoorOpenSec: 10 * MIN,
+  defrostGraceSec: 15 * MIN,
+  maxDefrostSec: 45 * MIN,
+};
 
 /**
  * Built-in profiles from DOMAIN.md. Bands are the storage targets; the alert thresholds sit a
@@ -129,9 +143,17 @@ const FRIDGE_SUPPRESSION: Suppression = { doorGraceSec: 5 * MIN, maxDoorOpenSec:
 export const DEFAULT_PROFILES: Readonly<Record<DefaultProfileId, RuleProfile>> = {
   // ≤ −18 °C. The EU quick-frozen rules tolerate brief rises of up to 3 °C (−15 °C) in transport.
   frozen: {
-    id: 'frozen', label: 'Frozen (≤ −18 °C)',
+    id: 'frozen',
+    label: 'Frozen (≤ −18 °C)',
     band: { lowC: null, highC: -18 },
-    high: { warnC: -18, warnDelaySec: 30 * MIN, criticalC: -15, criticalDelaySec: 30 * MIN, clearC: -19, clearHoldSec: 10 * MIN },
+    high: {
+      warnC: -18,
+      warnDelaySec: 30 * MIN,
+      criticalC: -15,
+      criticalDelaySec: 30 * MIN,
+      clearC: -19,
+      clearHoldSec: 10 * MIN,
+    },
     low: null,
     suppression: { ...FRIDGE_SUPPRESSION, defrostGraceSec: 20 * MIN },
     rateOfChange: { maxCPerMin: 2, windowSec: 5 * MIN },
@@ -140,10 +162,25 @@ export const DEFAULT_PROFILES: Readonly<Record<DefaultProfileId, RuleProfile>> =
   },
   // 0–4 °C; 5 °C is the Food Code cold-holding limit, hence "above 5 °C for 15 min".
   chilled: {
-    id: 'chilled', label: 'Chilled (0–4 °C)',
+    id: 'chilled',
+    label: 'Chilled (0–4 °C)',
     band: { lowC: 0, highC: 4 },
-    high: { warnC: 5, warnDelaySec: 15 * MIN, criticalC: 8, criticalDelaySec: 30 * MIN, clearC: 4, clearHoldSec: 10 * MIN },
-    low: { warnC: -1, warnDelaySec: 30 * MIN, criticalC: -2, criticalDelaySec: 30 * MIN, clearC: 0, clearHoldSec: 10 * MIN },
+    high: {
+      warnC: 5,
+      warnDelaySec: 15 * MIN,
+      criticalC: 8,
+      criticalDelaySec: 30 * MIN,
+      clearC: 4,
+      clearHoldSec: 10 * MIN,
+    },
+    low: {
+      warnC: -1,
+      warnDelaySec: 30 * MIN,
+      criticalC: -2,
+      criticalDelaySec: 30 * MIN,
+      clearC: 0,
+      clearHoldSec: 10 * MIN,
+    },
     suppression: FRIDGE_SUPPRESSION,
     rateOfChange: { maxCPerMin: 1, windowSec: 5 * MIN },
     offlineTimeoutSec: 600,
@@ -151,10 +188,25 @@ export const DEFAULT_PROFILES: Readonly<Record<DefaultProfileId, RuleProfile>> =
   },
   // 0–2 °C at high humidity; lettuce freezes just below 0 °C, so the low side is tight.
   leafy: {
-    id: 'leafy', label: 'Leafy greens and berries (0–2 °C)',
+    id: 'leafy',
+    label: 'Leafy greens and berries (0–2 °C)',
     band: { lowC: 0, highC: 2 },
-    high: { warnC: 4, warnDelaySec: 15 * MIN, criticalC: 7, criticalDelaySec: 30 * MIN, clearC: 2.5, clearHoldSec: 10 * MIN },
-    low: { warnC: -0.5, warnDelaySec: 15 * MIN, criticalC: -1.5, criticalDelaySec: 30 * MIN, clearC: 0, clearHoldSec: 10 * MIN },
+    high: {
+      warnC: 4,
+      warnDelaySec: 15 * MIN,
+      criticalC: 7,
+      criticalDelaySec: 30 * MIN,
+      clearC: 2.5,
+      clearHoldSec: 10 * MIN,
+    },
+    low: {
+      warnC: -0.5,
+      warnDelaySec: 15 * MIN,
+      criticalC: -1.5,
+      criticalDelaySec: 30 * MIN,
+      clearC: 0,
+      clearHoldSec: 10 * MIN,
+    },
     suppression: FRIDGE_SUPPRESSION,
     rateOfChange: { maxCPerMin: 1, windowSec: 5 * MIN },
     offlineTimeoutSec: 600,
@@ -162,20 +214,50 @@ export const DEFAULT_PROFILES: Readonly<Record<DefaultProfileId, RuleProfile>> =
   },
   // ~10–13 °C; chilling injury is cumulative, so the low side alerts slowly rather than hard.
   chilling_sensitive: {
-    id: 'chilling_sensitive', label: 'Chilling-sensitive produce (10–13 °C)',
+    id: 'chilling_sensitive',
+    label: 'Chilling-sensitive produce (10–13 °C)',
     band: { lowC: 10, highC: 13 },
-    high: { warnC: 16, warnDelaySec: 60 * MIN, criticalC: 20, criticalDelaySec: 120 * MIN, clearC: 14, clearHoldSec: 15 * MIN },
-    low: { warnC: 9, warnDelaySec: 30 * MIN, criticalC: 7, criticalDelaySec: 60 * MIN, clearC: 10, clearHoldSec: 15 * MIN },
+    high: {
+      warnC: 16,
+      warnDelaySec: 60 * MIN,
+      criticalC: 20,
+      criticalDelaySec: 120 * MIN,
+      clearC: 14,
+      clearHoldSec: 15 * MIN,
+    },
+    low: {
+      warnC: 9,
+      warnDelaySec: 30 * MIN,
+      criticalC: 7,
+      criticalDelaySec: 60 * MIN,
+      clearC: 10,
+      clearHoldSec: 15 * MIN,
+    },
     suppression: FRIDGE_SUPPRESSION,
     rateOfChange: { maxCPerMin: 1, windowSec: 5 * MIN },
     offlineTimeoutSec: 600,
     hardLimit: { lowC: 2, highC: 30 },
   },
   ambient: {
-    id: 'ambient', label: 'Ambient (10–25 °C)',
+    id: 'ambient',
+    label: 'Ambient (10–25 °C)',
     band: { lowC: 10, highC: 25 },
-    high: { warnC: 28, warnDelaySec: 60 * MIN, criticalC: 32, criticalDelaySec: 60 * MIN, clearC: 26, clearHoldSec: 15 * MIN },
-    low: { warnC: 5, warnDelaySec: 60 * MIN, criticalC: 2, criticalDelaySec: 60 * MIN, clearC: 7, clearHoldSec: 15 * MIN },
+    high: {
+      warnC: 28,
+      warnDelaySec: 60 * MIN,
+      criticalC: 32,
+      criticalDelaySec: 60 * MIN,
+      clearC: 26,
+      clearHoldSec: 15 * MIN,
+    },
+    low: {
+      warnC: 5,
+      warnDelaySec: 60 * MIN,
+      criticalC: 2,
+      criticalDelaySec: 60 * MIN,
+      clearC: 7,
+      clearHoldSec: 15 * MIN,
+    },
     suppression: FRIDGE_SUPPRESSION,
     rateOfChange: null,
     offlineTimeoutSec: 600,

@@ -74,7 +74,8 @@ export function interiorBuckets(buckets: readonly MinuteBucket[], w: EvidenceWin
     if (pos === null) continue;
     const prev = byStart.get(b.start - BUCKET_MS);
     const next = byStart.get(b.start + BUCKET_MS);
-    if (prev && next && uniformPosition(prev, w.band) === pos && uniformPosition(next, w.band) === pos) out.push(b.start);
+    if (prev && next && uniformPosition(prev, w.band) === pos && uniformPosition(next, w.band) === pos)
+      out.push(b.start);
   }
   return out.sort((a, b) => a - b);
 }
@@ -85,22 +86,35 @@ export function interiorBuckets(buckets: readonly MinuteBucket[], w: EvidenceWin
  * holding `from` or in the latest bucket with readings wholly before it). Interior blocks are
  * closed (never at the ends of the bucket list), so their flanking buckets are always read.
  */
-export function minutesToReadRaw(buckets: readonly MinuteBucket[], interior: readonly number[], from: number): number[] {
+export function minutesToReadRaw(
+  buckets: readonly MinuteBucket[],
+  interior: readonly number[],
+  from: number,
+): number[] {
   const skip = new Set(interior);
   const before = buckets.filter((b) => b.readings > 0 && b.start + BUCKET_MS <= from).map((b) => b.start);
   const carriedFrom = before.length ? Math.max(...before) : -Infinity;
-  return buckets.filter((b) => !skip.has(b.start) && b.start >= carriedFrom).map((b) => b.start).sort((a, b) => a - b);
+  return buckets
+    .filter((b) => !skip.has(b.start) && b.start >= carriedFrom)
+    .map((b) => b.start)
+    .sort((a, b) => a - b);
 }
 
 /**
  * The evidence from buckets plus `raw`: the stored readings of every non-interior minute (any
  * readings outside [from − maxGapMs, end] are ignored, as the raw path never reads them).
  */
-export function evidenceFromBuckets(buckets: readonly MinuteBucket[], raw: readonly TempPoint[], w: EvidenceWindow): BucketEvidence {
+export function evidenceFromBuckets(
+  buckets: readonly MinuteBucket[],
+  raw: readonly TempPoint[],
+  w: EvidenceWindow,
+): BucketEvidence {
   const interior = interiorBuckets(buckets, w);
   const interiorSet = new Set(interior);
   const inner = buckets.filter((b) => interiorSet.has(b.start));
-  const stored = raw.filter((p) => p.ts >= w.from - w.maxGapMs && p.ts <= w.end && !interiorSet.has(p.ts - mod(p.ts, BUCKET_MS)));
+  const stored = raw.filter(
+    (p) => p.ts >= w.from - w.maxGapMs && p.ts <= w.end && !interiorSet.has(p.ts - mod(p.ts, BUCKET_MS)),
+  );
   const points = carryIn(stored, w.from, w.end);
   const temps = [...points.map((p) => p.tempC), ...inner.flatMap((b) => [b.minC, b.maxC])];
   return {
@@ -112,7 +126,11 @@ export function evidenceFromBuckets(buckets: readonly MinuteBucket[], raw: reado
 }
 
 /** Sample-and-hold time per band position; an interval spanning an interior block is not capped. */
-function bridgedTimeOutOfBand(points: readonly TempPoint[], interior: readonly number[], w: EvidenceWindow): TimeOutOfBand {
+function bridgedTimeOutOfBand(
+  points: readonly TempPoint[],
+  interior: readonly number[],
+  w: EvidenceWindow,
+): TimeOutOfBand {
   const out: TimeOutOfBand = { belowMs: 0, inBandMs: 0, aboveMs: 0, totalMs: 0 };
   let k = 0;
   points.forEach((p, i) => {

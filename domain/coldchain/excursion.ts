@@ -41,22 +41,60 @@ export function stepExcursion(
   s.criticalSince = beyond(rule.criticalC) ? (s.criticalSince ?? ts) : null;
   s.peakC = s.peakC === null ? tempC : worse(s.peakC, tempC);
   const start = s.pendingSince ?? ts;
-  const make = (type: RuleEvent['type'], suffix: string, severity: RuleEvent['severity'], thresholdC: number, detail: string): RuleEvent => ({
+  const make = (
+    type: RuleEvent['type'],
+    suffix: string,
+    severity: RuleEvent['severity'],
+    thresholdC: number,
+    detail: string,
+  ): RuleEvent => ({
     id: `${episodeId(input.sensorId, dir, start)}:${suffix}`,
-    type, sensorId: input.sensorId, rule: dir, severity, ts, startTs: start,
-    excursionId: episodeId(input.sensorId, dir, start), tempC, thresholdC, peakC: s.peakC, detail,
+    type,
+    sensorId: input.sensorId,
+    rule: dir,
+    severity,
+    ts,
+    startTs: start,
+    excursionId: episodeId(input.sensorId, dir, start),
+    tempC,
+    thresholdC,
+    peakC: s.peakC,
+    detail,
   });
   const side = dir === 'high' ? 'above' : 'below';
 
   if (s.phase === 'pending' && ts - start >= rule.warnDelaySec * 1000) {
-    s = { ...s, phase: 'open', severity: 'warning', excursionId: episodeId(input.sensorId, dir, start), openedAt: ts, clearingSince: null };
-    events.push(make('excursion_opened', 'opened', 'warning', rule.warnC, `${side} ${rule.warnC} °C for ≥ ${rule.warnDelaySec} s`));
+    s = {
+      ...s,
+      phase: 'open',
+      severity: 'warning',
+      excursionId: episodeId(input.sensorId, dir, start),
+      openedAt: ts,
+      clearingSince: null,
+    };
+    events.push(
+      make(
+        'excursion_opened',
+        'opened',
+        'warning',
+        rule.warnC,
+        `${side} ${rule.warnC} °C for ≥ ${rule.warnDelaySec} s`,
+      ),
+    );
   }
   if (s.phase !== 'open') return { state: s, events };
 
   if (s.severity === 'warning' && s.criticalSince !== null && ts - s.criticalSince >= rule.criticalDelaySec * 1000) {
     s.severity = 'critical';
-    events.push(make('excursion_escalated', 'escalated', 'critical', rule.criticalC, `${side} ${rule.criticalC} °C for ≥ ${rule.criticalDelaySec} s`));
+    events.push(
+      make(
+        'excursion_escalated',
+        'escalated',
+        'critical',
+        rule.criticalC,
+        `${side} ${rule.criticalC} °C for ≥ ${rule.criticalDelaySec} s`,
+      ),
+    );
   }
   const insideClear = dir === 'high' ? tempC <= rule.clearC : tempC >= rule.clearC;
   if (!insideClear) {
@@ -65,7 +103,15 @@ export function stepExcursion(
   }
   s.clearingSince = s.clearingSince ?? ts;
   if (ts - s.clearingSince >= rule.clearHoldSec * 1000) {
-    events.push(make('excursion_resolved', 'resolved', 'info', rule.clearC, `back within ${rule.clearC} °C for ≥ ${rule.clearHoldSec} s`));
+    events.push(
+      make(
+        'excursion_resolved',
+        'resolved',
+        'info',
+        rule.clearC,
+        `back within ${rule.clearC} °C for ≥ ${rule.clearHoldSec} s`,
+      ),
+    );
     return { state: normalExcursion(), events };
   }
   return { state: s, events };

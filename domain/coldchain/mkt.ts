@@ -66,7 +66,10 @@ export function mktBucketSums(points: readonly TempPoint[], opts: MktOptions = {
 
 /** Adds bucket sums. */
 export function combineSums(...sums: readonly MktSums[]): MktSums {
-  return sums.reduce((acc, s) => ({ sumWeight: acc.sumWeight + s.sumWeight, sumArrhenius: acc.sumArrhenius + s.sumArrhenius }), { sumWeight: 0, sumArrhenius: 0 });
+  return sums.reduce(
+    (acc, s) => ({ sumWeight: acc.sumWeight + s.sumWeight, sumArrhenius: acc.sumArrhenius + s.sumArrhenius }),
+    { sumWeight: 0, sumArrhenius: 0 },
+  );
 }
 
 /** MKT in °C from bucket sums; null when there is no weighted time. */
@@ -110,7 +113,11 @@ export function timeOutOfBand(points: readonly TempPoint[], band: Band, opts: In
 }
 
 /** `timeOutOfBand` for several named bands at once (e.g. every default profile's band). */
-export function timeOutOfBandPerBand<K extends string>(points: readonly TempPoint[], bands: Readonly<Record<K, Band>>, opts: IntervalOptions = {}): Record<K, TimeOutOfBand> {
+export function timeOutOfBandPerBand<K extends string>(
+  points: readonly TempPoint[],
+  bands: Readonly<Record<K, Band>>,
+  opts: IntervalOptions = {},
+): Record<K, TimeOutOfBand> {
   const out = {} as Record<K, TimeOutOfBand>;
   for (const name of Object.keys(bands) as K[]) out[name] = timeOutOfBand(points, bands[name], opts);
   return out;

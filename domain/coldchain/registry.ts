@@ -93,7 +93,8 @@ export function buildRegistry(
   collect(input.sensors, SensorRecordSchema, 'sensor', (s) => s.sensorId, registry.sensors, errors);
   for (const a of Object.values(registry.assets)) {
     if (!registry.nodes[a.nodeId]) errors.push(`asset ${a.assetId}: unknown node ${a.nodeId}`);
-    if (knownProfileIds && !knownProfileIds.includes(a.profileId)) errors.push(`asset ${a.assetId}: unknown profile ${a.profileId}`);
+    if (knownProfileIds && !knownProfileIds.includes(a.profileId))
+      errors.push(`asset ${a.assetId}: unknown profile ${a.profileId}`);
   }
   for (const s of Object.values(registry.sensors)) {
     if (!registry.assets[s.assetId]) errors.push(`sensor ${s.sensorId}: unknown asset ${s.assetId}`);
@@ -140,7 +141,10 @@ export function resolveReading(
   reading: Reading,
   topic: string,
 ): { ok: true; resolved: ResolvedSensor } | { ok: false; deadLetter: DeadLetter } {
-  const dead = (detail: string) => ({ ok: false as const, deadLetter: { reason: 'unknown_sensor' as const, detail, topic, sensorId: reading.sensorId } });
+  const dead = (detail: string) => ({
+    ok: false as const,
+    deadLetter: { reason: 'unknown_sensor' as const, detail, topic, sensorId: reading.sensorId },
+  });
   const resolved = resolveSensor(registry, reading.sensorId);
   if (!resolved) return dead(`sensor ${reading.sensorId} is not registered`);
   if (!resolved.sensor.active) return dead(`sensor ${reading.sensorId} is inactive`);
@@ -152,9 +156,14 @@ export function resolveReading(
  * Why a reading cannot be where its topic (or batch item) puts it, or null when the asset and
  * node it names are the ones the sensor is registered to.
  */
-export function placementMismatch(reading: Pick<Reading, 'sensorId' | 'assetId' | 'nodeId'>, registered: { assetId: string; nodeId: string }): string | null {
-  if (registered.assetId !== reading.assetId) return `sensor ${reading.sensorId} belongs to asset ${registered.assetId}, reading says ${reading.assetId}`;
-  if (registered.nodeId !== reading.nodeId) return `sensor ${reading.sensorId} belongs to node ${registered.nodeId}, reading says ${reading.nodeId}`;
+export function placementMismatch(
+  reading: Pick<Reading, 'sensorId' | 'assetId' | 'nodeId'>,
+  registered: { assetId: string; nodeId: string },
+): string | null {
+  if (registered.assetId !== reading.assetId)
+    return `sensor ${reading.sensorId} belongs to asset ${registered.assetId}, reading says ${reading.assetId}`;
+  if (registered.nodeId !== reading.nodeId)
+    return `sensor ${reading.sensorId} belongs to node ${registered.nodeId}, reading says ${reading.nodeId}`;
   return null;
 }
 

@@ -96,7 +96,16 @@ export interface RuleStepResult {
 
 /** Fresh excursion state (inside the band). */
 export function normalExcursion(): ExcursionState {
-  return { phase: 'normal', pendingSince: null, criticalSince: null, excursionId: null, severity: null, openedAt: null, clearingSince: null, peakC: null };
+  return {
+    phase: 'normal',
+    pendingSince: null,
+    criticalSince: null,
+    excursionId: null,
+    severity: null,
+    openedAt: null,
+    clearingSince: null,
+    peakC: null,
+  };
 }
 
 /** Fresh state for a sensor; `watchSince` (epoch ms) lets a silent new sensor go offline. */

@@ -32,7 +32,12 @@ export function evaluateReading(state: SensorRuleState, reading: Reading, profil
   for (const dir of ['high', 'low'] as const) {
     const rule = profile[dir];
     if (!rule) continue;
-    const step = stepExcursion(s[dir], { sensorId: s.sensorId, ts: reading.ts, tempC: reading.tempC, suppressed }, rule, dir);
+    const step = stepExcursion(
+      s[dir],
+      { sensorId: s.sensorId, ts: reading.ts, tempC: reading.tempC, suppressed },
+      rule,
+      dir,
+    );
     s[dir] = step.state;
     events.push(...step.events);
   }
@@ -69,8 +74,17 @@ function gapEvents(s: SensorRuleState, ts: number, profile: RuleProfile): RuleEv
   if (s.offline.active && s.offline.refTs !== null) {
     const start = s.offline.refTs;
     events.push({
-      id: `${episodeId(s.sensorId, 'offline', start)}:online`, type: 'sensor_online', sensorId: s.sensorId, rule: 'offline',
-      severity: 'info', ts, startTs: start, excursionId: null, tempC: null, thresholdC: null, peakC: null,
+      id: `${episodeId(s.sensorId, 'offline', start)}:online`,
+      type: 'sensor_online',
+      sensorId: s.sensorId,
+      rule: 'offline',
+      severity: 'info',
+      ts,
+      startTs: start,
+      excursionId: null,
+      tempC: null,
+      thresholdC: null,
+      peakC: null,
       detail: `reporting again after ${Math.round((ts - start) / 1000)} s`,
     });
   }
@@ -80,9 +94,18 @@ function gapEvents(s: SensorRuleState, ts: number, profile: RuleProfile): RuleEv
 
 function offlineEvent(s: SensorRuleState, ref: number, profile: RuleProfile): RuleEvent {
   return {
-    id: `${episodeId(s.sensorId, 'offline', ref)}:offline`, type: 'sensor_offline', sensorId: s.sensorId, rule: 'offline',
-    severity: 'warning', ts: ref + profile.offlineTimeoutSec * 1000, startTs: ref, excursionId: null,
-    tempC: null, thresholdC: null, peakC: null, detail: `no reading for ${profile.offlineTimeoutSec} s`,
+    id: `${episodeId(s.sensorId, 'offline', ref)}:offline`,
+    type: 'sensor_offline',
+    sensorId: s.sensorId,
+    rule: 'offline',
+    severity: 'warning',
+    ts: ref + profile.offlineTimeoutSec * 1000,
+    startTs: ref,
+    excursionId: null,
+    tempC: null,
+    thresholdC: null,
+    peakC: null,
+    detail: `no reading for ${profile.offlineTimeoutSec} s`,
   };
 }
 
@@ -120,7 +143,10 @@ function hardLimitEvents(s: SensorRuleState, r: Reading, profile: RuleProfile): 
   const lowBreach = lowC !== null && r.tempC < lowC;
   if (highBreach && s.hardLimit.highSince === null) events.push(hardEvent(r, 'hard_high', highC, ''));
   if (lowBreach && s.hardLimit.lowSince === null) events.push(hardEvent(r, 'hard_low', lowC, ''));
-  s.hardLimit = { highSince: highBreach ? (s.hardLimit.highSince ?? r.ts) : null, lowSince: lowBreach ? (s.hardLimit.lowSince ?? r.ts) : null };
+  s.hardLimit = {
+    highSince: highBreach ? (s.hardLimit.highSince ?? r.ts) : null,
+    lowSince: lowBreach ? (s.hardLimit.lowSince ?? r.ts) : null,
+  };
   return events;
 }
 
@@ -134,8 +160,17 @@ function lateHardLimitEvents(r: Reading, profile: RuleProfile): RuleEvent[] {
 
 function hardEvent(r: Reading, rule: 'hard_high' | 'hard_low', limit: number, note: string): RuleEvent {
   return {
-    id: `${episodeId(r.sensorId, rule, r.ts)}:breached`, type: 'hard_limit_breached', sensorId: r.sensorId, rule,
-    severity: 'critical', ts: r.ts, startTs: r.ts, excursionId: null, tempC: r.tempC, thresholdC: limit, peakC: r.tempC,
+    id: `${episodeId(r.sensorId, rule, r.ts)}:breached`,
+    type: 'hard_limit_breached',
+    sensorId: r.sensorId,
+    rule,
+    severity: 'critical',
+    ts: r.ts,
+    startTs: r.ts,
+    excursionId: null,
+    tempC: r.tempC,
+    thresholdC: limit,
+    peakC: r.tempC,
     detail: `${r.tempC} °C ${rule === 'hard_high' ? 'above' : 'below'} hard limit ${limit} °C${note}`,
   };
 }
@@ -159,9 +194,18 @@ function rateOfChangeEvents(s: SensorRuleState, r: Reading, profile: RuleProfile
   if (exceeded && !roc.active) {
     const start = roc.anchorTs;
     events.push({
-      id: `${episodeId(r.sensorId, 'rate_of_change', start)}:exceeded`, type: 'rate_of_change', sensorId: r.sensorId,
-      rule: 'rate_of_change', severity: 'warning', ts: r.ts, startTs: start, excursionId: null, tempC: r.tempC,
-      thresholdC: null, peakC: null, detail: `${ratePerMin.toFixed(2)} °C/min exceeds ±${cfg.maxCPerMin} °C/min`,
+      id: `${episodeId(r.sensorId, 'rate_of_change', start)}:exceeded`,
+      type: 'rate_of_change',
+      sensorId: r.sensorId,
+      rule: 'rate_of_change',
+      severity: 'warning',
+      ts: r.ts,
+      startTs: start,
+      excursionId: null,
+      tempC: r.tempC,
+      thresholdC: null,
+      peakC: null,
+      detail: `${ratePerMin.toFixed(2)} °C/min exceeds ±${cfg.maxCPerMin} °C/min`,
     });
   }
   s.rateOfChange = { anchorTs: r.ts, anchorC: r.tempC, active: exceeded };

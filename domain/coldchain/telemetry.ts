@@ -8,8 +8,17 @@ import { storableText } from '../text';
 import { ID_PATTERN, parseTopic } from './topics';
 
 export {
-  TOPIC_ROOT, ID_PATTERN, isValidId, topicFor, readingTopic, batchTopic, readingFilter, batchFilter,
-  SHARED_SUBSCRIPTION_PREFIX, sharedTopic, parseTopic,
+  TOPIC_ROOT,
+  ID_PATTERN,
+  isValidId,
+  topicFor,
+  readingTopic,
+  batchTopic,
+  readingFilter,
+  batchFilter,
+  SHARED_SUBSCRIPTION_PREFIX,
+  sharedTopic,
+  parseTopic,
 } from './topics';
 export type { TopicAddress, ReadingTopicAddress, BatchTopicAddress, TopicParseResult } from './topics';
 
@@ -175,7 +184,10 @@ function resolveLimits(o: ParseOptions): Limits {
 function parseUnsafe(topic: string, payload: Uint8Array, limits: Limits): ParseResult {
   const topicText = typeof topic === 'string' ? topic : String(topic);
   if (!(payload instanceof Uint8Array)) {
-    return { readings: [], deadLetters: [{ reason: 'schema_violation', detail: 'payload is not a byte array', topic: topicText }] };
+    return {
+      readings: [],
+      deadLetters: [{ reason: 'schema_violation', detail: 'payload is not a byte array', topic: topicText }],
+    };
   }
   // A message-level dead letter keeps the payload's bytes (copied only then: not on the hot path).
   const fail = (reason: DeadLetterReason, detail: string, extra: Partial<DeadLetter> = {}): ParseResult => ({
@@ -211,7 +223,8 @@ function parseUnsafe(topic: string, payload: Uint8Array, limits: Limits): ParseR
   }
   const version = (json as Record<string, unknown>).v;
   if (version === undefined) return fail('schema_violation', 'missing "v" (payload version)', raw);
-  if (version !== TELEMETRY_VERSION) return fail('unknown_version', `unsupported payload version: ${clipJson(version)}`, raw);
+  if (version !== TELEMETRY_VERSION)
+    return fail('unknown_version', `unsupported payload version: ${clipJson(version)}`, raw);
 
   if (addr.kind === 'telemetry') {
     const parsed = SingleReadingPayloadSchema.safeParse(json);
@@ -223,12 +236,21 @@ function parseUnsafe(topic: string, payload: Uint8Array, limits: Limits): ParseR
   }
 
   const envelope = BatchEnvelopeSchema.safeParse(json);
-  if (!envelope.success) return fail(classifyIssues(envelope.error.issues, json), summarise(envelope.error.issues), raw);
+  if (!envelope.success)
+    return fail(classifyIssues(envelope.error.issues, json), summarise(envelope.error.issues), raw);
   if (envelope.data.gateway !== addr.gatewayId) {
-    return fail('bad_topic', `payload gateway ${envelope.data.gateway} does not match topic gateway ${addr.gatewayId}`, raw);
+    return fail(
+      'bad_topic',
+      `payload gateway ${envelope.data.gateway} does not match topic gateway ${addr.gatewayId}`,
+      raw,
+    );
   }
   if (envelope.data.readings.length > limits.maxBatchReadings) {
-    return fail('payload_too_large', `${envelope.data.readings.length} readings > limit ${limits.maxBatchReadings}`, raw);
+    return fail(
+      'payload_too_large',
+      `${envelope.data.readings.length} readings > limit ${limits.maxBatchReadings}`,
+      raw,
+    );
   }
   return parseBatchItems(envelope.data.readings, addr.nodeId, topicText, limits);
 }
@@ -239,11 +261,20 @@ function parseBatchItems(items: unknown[], nodeId: string, topic: string, limits
     // Built only for a dead letter: stringifying every valid item was a large share of batch parsing.
     const base = () => {
       const sensorId = sensorIdOf(item);
-      return { topic, index, ...rawOf(UTF8.encode(itemJson(item)), limits.maxRawBytes), ...(sensorId ? { sensorId } : {}) };
+      return {
+        topic,
+        index,
+        ...rawOf(UTF8.encode(itemJson(item)), limits.maxRawBytes),
+        ...(sensorId ? { sensorId } : {}),
+      };
     };
     const parsed = BatchItemSchema.safeParse(item);
     if (!parsed.success) {
-      result.deadLetters.push({ reason: classifyIssues(parsed.error.issues, item), detail: summarise(parsed.error.issues), ...base() });
+      result.deadLetters.push({
+        reason: classifyIssues(parsed.error.issues, item),
+        detail: summarise(parsed.error.issues),
+        ...base(),
+      });
       return;
     }
     const reading = toReading(parsed.data, parsed.data.sensor, parsed.data.asset, nodeId);
@@ -277,7 +308,10 @@ function toReading(p: ReadingFields, sensorId: string, assetId: string, nodeId: 
 function checkTime(ts: number, limits: Limits): { reason: DeadLetterReason; detail: string } | null {
   if (!Number.isFinite(ts)) return { reason: 'schema_violation', detail: 'unparseable timestamp' };
   if (ts > limits.now + limits.maxFutureSkewMs) {
-    return { reason: 'clock_skew', detail: `ts ${ts} is ${ts - limits.now} ms ahead of now (limit ${limits.maxFutureSkewMs})` };
+    return {
+      reason: 'clock_skew',
+      detail: `ts ${ts} is ${ts - limits.now} ms ahead of now (limit ${limits.maxFutureSkewMs})`,
+    };
   }
   if (ts < limits.now - limits.maxAgeMs) {
     return { reason: 'too_old', detail: `ts ${ts} is ${limits.now - ts} ms old (limit ${limits.maxAgeMs})` };

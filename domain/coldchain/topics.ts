@@ -39,8 +39,7 @@ export type TopicAddress = ReadingTopicAddress | BatchTopicAddress;
 
 /** Result of parsing a topic: the address, or why it is not a v1 telemetry topic. */
 export type TopicParseResult =
-  | { ok: true; address: TopicAddress }
-  | { ok: false; reason: 'bad_topic' | 'unknown_version'; detail: string };
+  { ok: true; address: TopicAddress } | { ok: false; reason: 'bad_topic' | 'unknown_version'; detail: string };
 
 /**
  * Builds the topic for an address. Throws RangeError for an id that is not a valid segment:
@@ -97,7 +96,8 @@ export function parseTopic(topic: unknown): TopicParseResult {
   if (typeof topic !== 'string') return { ok: false, reason: 'bad_topic', detail: 'topic is not a string' };
   const parts = topic.split('/');
   const [root, version, kind, ...rest] = parts;
-  if (root !== 'freshchain') return { ok: false, reason: 'bad_topic', detail: `not a freshchain topic: ${clip(topic)}` };
+  if (root !== 'freshchain')
+    return { ok: false, reason: 'bad_topic', detail: `not a freshchain topic: ${clip(topic)}` };
   if (version !== 'v1') {
     return { ok: false, reason: 'unknown_version', detail: `unsupported topic version: ${clip(String(version))}` };
   }

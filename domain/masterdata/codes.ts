@@ -18,9 +18,30 @@ export const BUILT_IN_BANDS = Object.keys(DEFAULT_PROFILES) as DefaultProfileId[
 
 /** Product categories: fresh, chilled and frozen ones, plus the ambient ones a grocer's range always has. */
 export const CATEGORIES: readonly string[] = [
-  'leafy_greens', 'berries', 'fruit', 'vegetables', 'dairy', 'eggs', 'tofu', 'meat', 'seafood', 'frozen_dumplings',
-  'ice_cream', 'frozen_seafood', 'bread', 'rice', 'oil', 'drinks', 'snacks', 'condiments',
-  'bakery', 'pantry', 'beverages', 'household', 'deli', 'flowers',
+  'leafy_greens',
+  'berries',
+  'fruit',
+  'vegetables',
+  'dairy',
+  'eggs',
+  'tofu',
+  'meat',
+  'seafood',
+  'frozen_dumplings',
+  'ice_cream',
+  'frozen_seafood',
+  'bread',
+  'rice',
+  'oil',
+  'drinks',
+  'snacks',
+  'condiments',
+  'bakery',
+  'pantry',
+  'beverages',
+  'household',
+  'deli',
+  'flowers',
 ].sort();
 
 /** Node kinds: front warehouses (dark stores) and store warehouses (DOMAIN.md). */

@@ -12,7 +12,12 @@ import type { AssetBody, BinBody, NodeBody, SensorBody, SkuBody } from './schema
 import { assetBody, binBody, masterId, nodeBody, sensorBody, skuBody } from './schemas';
 
 /** One thing wrong with an import: which file, line (1 = the header) and column, and why. */
-export interface ImportProblem { file: string; line: number; column: string; reason: string }
+export interface ImportProblem {
+  file: string;
+  line: number;
+  column: string;
+  reason: string;
+}
 
 /** Rows of the files, keyed and validated. */
 export interface ParsedRows {
@@ -91,10 +96,13 @@ export function openingHoursCell(s: string): unknown {
     const from = m[1] ? WEEKDAYS.indexOf(m[1] as (typeof WEEKDAYS)[number]) : 0;
     const to = m[1] ? WEEKDAYS.indexOf((m[2] ?? m[1]) as (typeof WEEKDAYS)[number]) : 6;
     if (to < from) return `${part}: a day range must run forward (mon-fri)`;
-    const windows = part.slice(eq + 1).split(',').map((w) => {
-      const [open = '', close = ''] = w.trim().split('-');
-      return { open, close };
-    });
+    const windows = part
+      .slice(eq + 1)
+      .split(',')
+      .map((w) => {
+        const [open = '', close = ''] = w.trim().split('-');
+        return { open, close };
+      });
     for (let d = from; d <= to; d++) out[WEEKDAYS[d]!] = [...(out[WEEKDAYS[d]!] ?? []), ...windows];
   }
   return out;
@@ -106,21 +114,57 @@ const SPECS: Readonly<Record<FileKind, FileSpec>> = {
   nodes: {
     required: ['node_id', 'kind', 'name', 'lat', 'lng', 'service_radius_km', 'zones'],
     optional: ['slot_capacity', 'opening_hours'],
-    columnOf: (p) => ({ kind: 'kind', name: 'name', location: p.endsWith('lng') ? 'lng' : 'lat', serviceRadiusKm: 'service_radius_km', zones: 'zones', slotCapacity: 'slot_capacity', openingHours: 'opening_hours' })[firstSegment(p)] ?? p,
+    columnOf: (p) =>
+      ({
+        kind: 'kind',
+        name: 'name',
+        location: p.endsWith('lng') ? 'lng' : 'lat',
+        serviceRadiusKm: 'service_radius_km',
+        zones: 'zones',
+        slotCapacity: 'slot_capacity',
+        openingHours: 'opening_hours',
+      })[firstSegment(p)] ?? p,
     toInput: (c) => ({
-      kind: c.kind, name: c.name, location: { lat: num(c.lat!), lng: num(c.lng!) }, serviceRadiusKm: num(c.service_radius_km!), zones: list(c.zones!),
-      ...(c.slot_capacity ? { slotCapacity: pairs(c.slot_capacity, num) } : {}), ...(c.opening_hours ? { openingHours: openingHoursCell(c.opening_hours) } : {}),
+      kind: c.kind,
+      name: c.name,
+      location: { lat: num(c.lat!), lng: num(c.lng!) },
+      serviceRadiusKm: num(c.service_radius_km!),
+      zones: list(c.zones!),
+      ...(c.slot_capacity ? { slotCapacity: pairs(c.slot_capacity, num) } : {}),
+      ...(c.opening_hours ? { openingHours: openingHoursCell(c.opening_hours) } : {}),
     }),
     schema: nodeBody,
     keys: ['node_id'],
   },
   skus: {
-    required: ['sku', 'name', 'category', 'zone', 'band', 'shelf_life_days', 'min_shelf_life_days', 'perishable', 'unit_price_cents'],
+    required: [
+      'sku',
+      'name',
+      'category',
+      'zone',
+      'band',
+      'shelf_life_days',
+      'min_shelf_life_days',
+      'perishable',
+      'unit_price_cents',
+    ],
     optional: ['gtin'],
-    columnOf: (p) => ({ shelfLifeDays: 'shelf_life_days', minShelfLifeDays: 'min_shelf_life_days', unitPriceCents: 'unit_price_cents' })[firstSegment(p)] ?? firstSegment(p),
+    columnOf: (p) =>
+      ({
+        shelfLifeDays: 'shelf_life_days',
+        minShelfLifeDays: 'min_shelf_life_days',
+        unitPriceCents: 'unit_price_cents',
+      })[firstSegment(p)] ?? firstSegment(p),
     toInput: (c) => ({
-      name: c.name, category: c.category, gtin: c.gtin ? c.gtin : null, zone: c.zone, band: c.band, shelfLifeDays: num(c.shelf_life_days!),
-      minShelfLifeDays: num(c.min_shelf_life_days!), perishable: bool(c.perishable!), unitPriceCents: num(c.unit_price_cents!),
+      name: c.name,
+      category: c.category,
+      gtin: c.gtin ? c.gtin : null,
+      zone: c.zone,
+      band: c.band,
+      shelfLifeDays: num(c.shelf_life_days!),
+      minShelfLifeDays: num(c.min_shelf_life_days!),
+      perishable: bool(c.perishable!),
+      unitPriceCents: num(c.unit_price_cents!),
     }),
     schema: skuBody,
     keys: ['sku'],
@@ -154,13 +198,32 @@ const SPECS: Readonly<Record<FileKind, FileSpec>> = {
     optional: ['expires_on', 'produced_on', 'probe_temp_c'],
     columnOf: (p) => {
       const field = p.startsWith('line.') ? p.split('.')[1]! : firstSegment(p);
-      return ({ nodeId: 'node_id', supplierId: 'supplier_id', receivedAt: 'received_at', lotCode: 'lot_code', expiresOn: 'expires_on', producedOn: 'produced_on', probeTempC: 'probe_temp_c' } as Record<string, string>)[field] ?? field;
+      return (
+        (
+          {
+            nodeId: 'node_id',
+            supplierId: 'supplier_id',
+            receivedAt: 'received_at',
+            lotCode: 'lot_code',
+            expiresOn: 'expires_on',
+            producedOn: 'produced_on',
+            probeTempC: 'probe_temp_c',
+          } as Record<string, string>
+        )[field] ?? field
+      );
     },
     toInput: (c) => ({
-      nodeId: c.node_id, supplierId: c.supplier_id, receivedAt: c.received_at,
+      nodeId: c.node_id,
+      supplierId: c.supplier_id,
+      receivedAt: c.received_at,
       line: {
-        sku: c.sku, quantity: num(c.quantity!), lotCode: c.lot_code, bin: c.bin,
-        ...(c.expires_on ? { expiresOn: c.expires_on } : {}), ...(c.produced_on ? { producedOn: c.produced_on } : {}), ...(c.probe_temp_c ? { probeTempC: num(c.probe_temp_c) } : {}),
+        sku: c.sku,
+        quantity: num(c.quantity!),
+        lotCode: c.lot_code,
+        bin: c.bin,
+        ...(c.expires_on ? { expiresOn: c.expires_on } : {}),
+        ...(c.produced_on ? { producedOn: c.produced_on } : {}),
+        ...(c.probe_temp_c ? { probeTempC: num(c.probe_temp_c) } : {}),
       },
     }),
     schema: lotRow,
@@ -169,7 +232,8 @@ const SPECS: Readonly<Record<FileKind, FileSpec>> = {
   sales: {
     required: ['line_id', 'node_id', 'sku', 'sold_at', 'quantity'],
     optional: [],
-    columnOf: (p) => ({ nodeId: 'node_id', soldAt: 'sold_at' } as Record<string, string>)[firstSegment(p)] ?? firstSegment(p),
+    columnOf: (p) =>
+      (({ nodeId: 'node_id', soldAt: 'sold_at' }) as Record<string, string>)[firstSegment(p)] ?? firstSegment(p),
     toInput: (c) => ({ nodeId: c.node_id, sku: c.sku, soldAt: dayOrInstant(c.sold_at!), quantity: num(c.quantity!) }),
     schema: saleRow,
     keys: ['line_id'],
@@ -204,13 +268,22 @@ export function decodeUtf8(file: string, bytes: Uint8Array): { text: string } | 
 }
 
 /** Parse and validate one file's text; rows with problems are left out and reported. */
-export function parseFile<K extends FileKind>(kind: K, file: string, text: string): { rows: ParsedRows[K]; problems: ImportProblem[] } {
+export function parseFile<K extends FileKind>(
+  kind: K,
+  file: string,
+  text: string,
+): { rows: ParsedRows[K]; problems: ImportProblem[] } {
   const spec = SPECS[kind];
   const problems: ImportProblem[] = [];
   const report = (line: number, column: string, reason: string) => problems.push({ file, line, column, reason });
   let records: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { info: true, relax_column_count: true, skip_empty_lines: true, bom: true }) as unknown as typeof records;
+    records = parse(text, {
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      bom: true,
+    }) as unknown as typeof records;
   } catch (err) {
     const e = err as { lines?: number; message: string };
     report(e.lines ?? 0, '(file)', `not CSV: ${e.message}`);
@@ -268,13 +341,20 @@ export function parseFile<K extends FileKind>(kind: K, file: string, text: strin
 
 function keyed(kind: FileKind, c: Cells, line: number, body: unknown): unknown {
   switch (kind) {
-    case 'nodes': return { line, nodeId: c.node_id, body };
-    case 'skus': return { line, sku: c.sku, body };
-    case 'bins': return { line, nodeId: c.node_id, bin: c.bin, body };
-    case 'assets': return { line, assetId: c.asset_id, body };
-    case 'sensors': return { line, sensorId: c.sensor_id, body };
-    case 'lots': return { line, body };
-    case 'sales': return { line, lineId: c.line_id, body };
+    case 'nodes':
+      return { line, nodeId: c.node_id, body };
+    case 'skus':
+      return { line, sku: c.sku, body };
+    case 'bins':
+      return { line, nodeId: c.node_id, bin: c.bin, body };
+    case 'assets':
+      return { line, assetId: c.asset_id, body };
+    case 'sensors':
+      return { line, sensorId: c.sensor_id, body };
+    case 'lots':
+      return { line, body };
+    case 'sales':
+      return { line, lineId: c.line_id, body };
   }
 }
 
@@ -291,42 +371,103 @@ export interface KnownInDb {
 }
 
 /** The ids rows reference, for the caller to look up in the database. */
-export function referencedIds(rows: ParsedRows): { nodes: string[]; assets: string[]; bands: string[]; skus: string[]; bins: { nodeId: string; bin: string }[] } {
+export function referencedIds(rows: ParsedRows): {
+  nodes: string[];
+  assets: string[];
+  bands: string[];
+  skus: string[];
+  bins: { nodeId: string; bin: string }[];
+} {
   return {
-    nodes: [...new Set([...rows.bins.map((b) => b.nodeId), ...rows.assets.map((a) => a.body.nodeId), ...rows.lots.map((l) => l.body.nodeId), ...rows.sales.map((s) => s.body.nodeId)])],
+    nodes: [
+      ...new Set([
+        ...rows.bins.map((b) => b.nodeId),
+        ...rows.assets.map((a) => a.body.nodeId),
+        ...rows.lots.map((l) => l.body.nodeId),
+        ...rows.sales.map((s) => s.body.nodeId),
+      ]),
+    ],
     skus: [...new Set([...rows.lots.map((l) => l.body.line.sku), ...rows.sales.map((s) => s.body.sku)])],
-    bins: [...new Map(rows.lots.map((l) => [`${l.body.nodeId}/${l.body.line.bin}`, { nodeId: l.body.nodeId, bin: l.body.line.bin }])).values()],
+    bins: [
+      ...new Map(
+        rows.lots.map((l) => [`${l.body.nodeId}/${l.body.line.bin}`, { nodeId: l.body.nodeId, bin: l.body.line.bin }]),
+      ).values(),
+    ],
     assets: [...new Set(rows.sensors.map((s) => s.body.assetId))],
-    bands: [...new Set([...rows.skus.map((s) => s.body.band), ...rows.assets.map((a) => a.body.band)])].filter((b) => !isBuiltInBand(b)),
+    bands: [...new Set([...rows.skus.map((s) => s.body.band), ...rows.assets.map((a) => a.body.band)])].filter(
+      (b) => !isBuiltInBand(b),
+    ),
   };
 }
 
 /** Cross-file references: what the files define wins over what the database holds. */
-export function referenceProblems(rows: ParsedRows, db: KnownInDb, fileOf: (kind: FileKind) => string): ImportProblem[] {
+export function referenceProblems(
+  rows: ParsedRows,
+  db: KnownInDb,
+  fileOf: (kind: FileKind) => string,
+): ImportProblem[] {
   const out: ImportProblem[] = [];
-  const zonesOf = new Map<string, readonly string[]>([...db.nodeZones, ...rows.nodes.map((n) => [n.nodeId, n.body.zones] as const)]);
+  const zonesOf = new Map<string, readonly string[]>([
+    ...db.nodeZones,
+    ...rows.nodes.map((n) => [n.nodeId, n.body.zones] as const),
+  ]);
   const assets = new Set([...db.assets, ...rows.assets.map((a) => a.assetId)]);
   const bandOk = (b: string) => isBuiltInBand(b) || db.customBands.has(b);
-  for (const s of rows.skus) if (!bandOk(s.body.band)) out.push({ file: fileOf('skus'), line: s.line, column: 'band', reason: `unknown band ${s.body.band} (no such rule profile)` });
+  for (const s of rows.skus)
+    if (!bandOk(s.body.band))
+      out.push({
+        file: fileOf('skus'),
+        line: s.line,
+        column: 'band',
+        reason: `unknown band ${s.body.band} (no such rule profile)`,
+      });
   for (const b of rows.bins) {
     const zones = zonesOf.get(b.nodeId);
     if (!zones) out.push({ file: fileOf('bins'), line: b.line, column: 'node_id', reason: `unknown node ${b.nodeId}` });
-    else if (!zones.includes(b.body.zone)) out.push({ file: fileOf('bins'), line: b.line, column: 'zone', reason: `node ${b.nodeId} does not hold ${b.body.zone} (it holds ${zones.join(', ')})` });
+    else if (!zones.includes(b.body.zone))
+      out.push({
+        file: fileOf('bins'),
+        line: b.line,
+        column: 'zone',
+        reason: `node ${b.nodeId} does not hold ${b.body.zone} (it holds ${zones.join(', ')})`,
+      });
   }
   for (const a of rows.assets) {
-    if (!zonesOf.has(a.body.nodeId)) out.push({ file: fileOf('assets'), line: a.line, column: 'node_id', reason: `unknown node ${a.body.nodeId}` });
-    if (!bandOk(a.body.band)) out.push({ file: fileOf('assets'), line: a.line, column: 'band', reason: `unknown band ${a.body.band} (no such rule profile)` });
+    if (!zonesOf.has(a.body.nodeId))
+      out.push({ file: fileOf('assets'), line: a.line, column: 'node_id', reason: `unknown node ${a.body.nodeId}` });
+    if (!bandOk(a.body.band))
+      out.push({
+        file: fileOf('assets'),
+        line: a.line,
+        column: 'band',
+        reason: `unknown band ${a.body.band} (no such rule profile)`,
+      });
   }
-  for (const s of rows.sensors) if (!assets.has(s.body.assetId)) out.push({ file: fileOf('sensors'), line: s.line, column: 'asset_id', reason: `unknown asset ${s.body.assetId}` });
+  for (const s of rows.sensors)
+    if (!assets.has(s.body.assetId))
+      out.push({
+        file: fileOf('sensors'),
+        line: s.line,
+        column: 'asset_id',
+        reason: `unknown asset ${s.body.assetId}`,
+      });
   out.push(...stockProblems(rows, db, zonesOf, fileOf));
   return out;
 }
 
 /** References of lots.csv (node, SKU, bin in the SKU's zone, a temperature for chilled and frozen lines) and sales.csv (node, SKU). */
-function stockProblems(rows: ParsedRows, db: KnownInDb, zonesOf: ReadonlyMap<string, readonly string[]>, fileOf: (kind: FileKind) => string): ImportProblem[] {
+function stockProblems(
+  rows: ParsedRows,
+  db: KnownInDb,
+  zonesOf: ReadonlyMap<string, readonly string[]>,
+  fileOf: (kind: FileKind) => string,
+): ImportProblem[] {
   const out: ImportProblem[] = [];
   const skuZones = new Map<string, string>([...db.skuZones, ...rows.skus.map((s) => [s.sku, s.body.zone] as const)]);
-  const binZones = new Map<string, string>([...db.binZones, ...rows.bins.map((b) => [`${b.nodeId}/${b.bin}`, b.body.zone] as const)]);
+  const binZones = new Map<string, string>([
+    ...db.binZones,
+    ...rows.bins.map((b) => [`${b.nodeId}/${b.bin}`, b.body.zone] as const),
+  ]);
   for (const { line, body } of rows.lots) {
     const at = (column: string, reason: string) => out.push({ file: fileOf('lots'), line, column, reason });
     const skuZone = skuZones.get(body.line.sku);
@@ -334,18 +475,25 @@ function stockProblems(rows: ParsedRows, db: KnownInDb, zonesOf: ReadonlyMap<str
     if (!zonesOf.has(body.nodeId)) at('node_id', `unknown node ${body.nodeId}`);
     if (skuZone === undefined) at('sku', `unknown SKU ${body.line.sku}`);
     if (binZone === undefined) at('bin', `unknown bin ${body.line.bin} at node ${body.nodeId}`);
-    else if (skuZone !== undefined && binZone !== skuZone) at('bin', `bin ${body.line.bin} is ${binZone}, SKU ${body.line.sku} is ${skuZone}`);
-    if (skuZone !== undefined && skuZone !== 'ambient' && body.line.probeTempC === undefined) at('probe_temp_c', `a ${skuZone} line needs a receiving temperature`);
+    else if (skuZone !== undefined && binZone !== skuZone)
+      at('bin', `bin ${body.line.bin} is ${binZone}, SKU ${body.line.sku} is ${skuZone}`);
+    if (skuZone !== undefined && skuZone !== 'ambient' && body.line.probeTempC === undefined)
+      at('probe_temp_c', `a ${skuZone} line needs a receiving temperature`);
   }
   for (const { line, body } of rows.sales) {
-    if (!zonesOf.has(body.nodeId)) out.push({ file: fileOf('sales'), line, column: 'node_id', reason: `unknown node ${body.nodeId}` });
-    if (!skuZones.has(body.sku)) out.push({ file: fileOf('sales'), line, column: 'sku', reason: `unknown SKU ${body.sku}` });
+    if (!zonesOf.has(body.nodeId))
+      out.push({ file: fileOf('sales'), line, column: 'node_id', reason: `unknown node ${body.nodeId}` });
+    if (!skuZones.has(body.sku))
+      out.push({ file: fileOf('sales'), line, column: 'sku', reason: `unknown SKU ${body.sku}` });
   }
   return out;
 }
 
 /** The receipts of lots.csv: one per node, supplier and time, in the file's order; ids from the file's digest, so a re-run repeats them. */
-export function lotReceipts(rows: ParsedRows['lots'], fileDigest: string): { receiptId: string; nodeId: string; supplierId: string; receivedAt: string; rows: ParsedRows['lots'] }[] {
+export function lotReceipts(
+  rows: ParsedRows['lots'],
+  fileDigest: string,
+): { receiptId: string; nodeId: string; supplierId: string; receivedAt: string; rows: ParsedRows['lots'] }[] {
   const groups = new Map<string, ParsedRows['lots']>();
   for (const r of rows) {
     const key = JSON.stringify([r.body.nodeId, r.body.supplierId, Date.parse(r.body.receivedAt)]);
@@ -353,5 +501,11 @@ export function lotReceipts(rows: ParsedRows['lots'], fileDigest: string): { rec
     if (group) group.push(r);
     else groups.set(key, [r]);
   }
-  return [...groups.values()].map((g, i) => ({ receiptId: `lots-${fileDigest.slice(0, 16)}-${i + 1}`, nodeId: g[0]!.body.nodeId, supplierId: g[0]!.body.supplierId, receivedAt: g[0]!.body.receivedAt, rows: g }));
+  return [...groups.values()].map((g, i) => ({
+    receiptId: `lots-${fileDigest.slice(0, 16)}-${i + 1}`,
+    nodeId: g[0]!.body.nodeId,
+    supplierId: g[0]!.body.supplierId,
+    receivedAt: g[0]!.body.receivedAt,
+    rows: g,
+  }));
 }

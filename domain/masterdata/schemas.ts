@@ -16,7 +16,10 @@ export const text = (max: number) =>
     .trim()
     .min(1)
     .max(max)
-    .refine((s) => !CONTROL.test(s) && !hasLoneSurrogate(s), 'must not contain control characters (NUL included) or unpaired surrogates');
+    .refine(
+      (s) => !CONTROL.test(s) && !hasLoneSurrogate(s),
+      'must not contain control characters (NUL included) or unpaired surrogates',
+    );
 
 /** An id in a path or a reference: what URLs, topics and CSV cells carry without escaping. */
 export const masterId = idSchema();
@@ -38,7 +41,10 @@ export const openingWindow = z
 export const openingHours = z.partialRecord(z.enum(WEEKDAYS), z.array(openingWindow).max(4));
 
 /** Slot capacity: orders per slot key ('instant', 'scheduled', '*' or a slot key; see domain/orders/slots.ts). */
-export const slotCapacity = z.record(z.string().regex(/^[A-Za-z0-9*:_-]{1,40}$/, 'must be a slot key, a slot kind or *'), z.number().int().min(0).max(100_000));
+export const slotCapacity = z.record(
+  z.string().regex(/^[A-Za-z0-9*:_-]{1,40}$/, 'must be a slot key, a slot kind or *'),
+  z.number().int().min(0).max(100_000),
+);
 
 const uniqueList = <T extends z.ZodType>(item: T) =>
   z
@@ -51,7 +57,9 @@ export const nodeBody = z
   .object({
     kind: z.enum(NODE_KINDS),
     name: text(200),
-    location: z.object({ lat: finite.pipe(z.number().min(-90).max(90)), lng: finite.pipe(z.number().min(-180).max(180)) }).strict(),
+    location: z
+      .object({ lat: finite.pipe(z.number().min(-90).max(90)), lng: finite.pipe(z.number().min(-180).max(180)) })
+      .strict(),
     serviceRadiusKm: z.number().positive().max(500),
     zones: uniqueList(zone),
     slotCapacity: slotCapacity.default({}),
@@ -87,7 +95,10 @@ export const skuBody = z
     unitPriceCents: z.number().int().min(0).max(100_000_000),
   })
   .strict()
-  .refine((s) => s.minShelfLifeDays <= s.shelfLifeDays, { message: 'must not exceed shelfLifeDays', path: ['minShelfLifeDays'] });
+  .refine((s) => s.minShelfLifeDays <= s.shelfLifeDays, {
+    message: 'must not exceed shelfLifeDays',
+    path: ['minShelfLifeDays'],
+  });
 export type SkuBody = z.infer<typeof skuBody>;
 
 /** PUT /v1/nodes/{nodeId}/bins/{bin}. */
@@ -107,15 +118,28 @@ export const ENTITIES = ['node', 'sku', 'bin', 'asset', 'sensor'] as const;
 export type Entity = (typeof ENTITIES)[number];
 
 /** Bodies by entity (the import maps CSV rows to these). */
-export const BODY_SCHEMAS = { node: nodeBody, sku: skuBody, bin: binBody, asset: assetBody, sensor: sensorBody } as const;
+export const BODY_SCHEMAS = {
+  node: nodeBody,
+  sku: skuBody,
+  bin: binBody,
+  asset: assetBody,
+  sensor: sensorBody,
+} as const;
 
 /** A field a referenced record must exist for, and why it does not (answered as a 4xx naming the field). */
-export interface ReferenceProblem { path: string; message: string }
+export interface ReferenceProblem {
+  path: string;
+  message: string;
+}
 
 /** Stable JSON (sorted keys) so two equal records compare equal whatever their key order. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
   );
 }
 

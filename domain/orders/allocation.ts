@@ -62,13 +62,22 @@ interface NodeEval {
   groupReasons: (Reason | undefined)[];
 }
 
-const ZONE_EQUIPMENT: Readonly<Record<Zone, string>> = { ambient: 'ambient storage', chilled: 'chiller', frozen: 'freezer' };
+const ZONE_EQUIPMENT: Readonly<Record<Zone, string>> = {
+  ambient: 'ambient storage',
+  chilled: 'chiller',
+  frozen: 'freezer',
+};
 
 // When no node can serve a line, the reason closest to success is the one worth acting on.
 const LINE_REASON_RANK: readonly ReasonCode[] = ['expiry_too_close', 'insufficient_stock', 'missing_zone_equipment'];
 
 /** Allocate one order against the index at time `now` (epoch ms); pure and deterministic. */
-export function allocateOrder(index: StockIndex, order: Order, now: number, options: AllocationOptions = {}): Allocation {
+export function allocateOrder(
+  index: StockIndex,
+  order: Order,
+  now: number,
+  options: AllocationOptions = {},
+): Allocation {
   const offset = options.utcOffsetMinutes ?? 480;
   // Shelf life is judged on the promise date: the latest the goods can arrive, and the same
   // for every node, so a lot's eligibility does not depend on which node is asked.
@@ -92,7 +101,12 @@ export function allocateOrder(index: StockIndex, order: Order, now: number, opti
   const target = emptyBits(groups.length);
   for (const e of eligible) for (let w = 0; w < target.length; w++) target[w] = (target[w] ?? 0) | (e.covers[w] ?? 0);
 
-  const cands: CoverCandidate[] = eligible.map((e) => ({ id: e.node.id, covers: e.covers, etaMs: e.etaMs ?? 0, distanceKm: e.distanceKm }));
+  const cands: CoverCandidate[] = eligible.map((e) => ({
+    id: e.node.id,
+    covers: e.covers,
+    etaMs: e.etaMs ?? 0,
+    distanceKm: e.distanceKm,
+  }));
   const exactMax = options.exactCoverMaxNodes ?? 3;
   const cover = smallestCover(cands, target, exactMax);
   const chosen = (cover?.members ?? []).map((m) => eligible[m] as NodeEval);
@@ -114,25 +128,49 @@ export function allocateOrder(index: StockIndex, order: Order, now: number, opti
 
   const firstFull = passed.find((e) => e.linesChecked && countBits(e.covers) === groups.length)?.node.id;
   const candidates: CandidateReport[] = evals.map((e) => report(e, groups, order, used.has(e.node.id), firstFull));
-  const strategy = fulfilments.length === 0 ? 'none' : fulfilments.length === 1 ? 'single' : cover?.strategy === 'greedy' ? 'greedy_cover' : 'exact_cover';
+  const strategy =
+    fulfilments.length === 0
+      ? 'none'
+      : fulfilments.length === 1
+        ? 'single'
+        : cover?.strategy === 'greedy'
+          ? 'greedy_cover'
+          : 'exact_cover';
   return {
     orderId: order.orderId,
     fulfilments,
     unfulfilled,
-    explanation: { candidates, chosenNodeIds: fulfilments.map((f) => f.nodeId), strategy, summary: summarise(strategy, fulfilments, eligible.length, evals.length, unfulfilled.length, now, exactMax) },
+    explanation: {
+      candidates,
+      chosenNodeIds: fulfilments.map((f) => f.nodeId),
+      strategy,
+      summary: summarise(strategy, fulfilments, eligible.length, evals.length, unfulfilled.length, now, exactMax),
+    },
   };
 }
 
-function groupLines(index: StockIndex, order: Order, deliveryDay: number): { groups: SkuGroup[]; unknown: UnfulfilledLine[] } {
+function groupLines(
+  index: StockIndex,
+  order: Order,
+  deliveryDay: number,
+): { groups: SkuGroup[]; unknown: UnfulfilledLine[] } {
   const groups: SkuGroup[] = [];
   const bySku = new Map<string, SkuGroup>();
   const unknown: UnfulfilledLine[] = [];
   order.lines.forEach((line, i) => {
-    if (!Number.isInteger(line.qty) || line.qty <= 0) throw new RangeError(`order ${order.orderId} line ${line.lineId}: quantity ${line.qty}`);
+    if (!Number.isInteger(line.qty) || line.qty <= 0)
+      throw new RangeError(`order ${order.orderId} line ${line.lineId}: quantity ${line.qty}`);
     const info = index.skus.get(line.sku);
     const skuId = index.skuIds.get(line.sku);
     if (!info || skuId === undefined) {
-      unknown.push({ lineId: line.lineId, sku: line.sku, qty: line.qty, code: 'unknown_sku', text: `${line.sku} is not in the catalogue`, byNode: [] });
+      unknown.push({
+        lineId: line.lineId,
+        sku: line.sku,
+        qty: line.qty,
+        code: 'unknown_sku',
+        text: `${line.sku} is not in the catalogue`,
+        byNode: [],
+      });
       return;
     }
     const g = bySku.get(line.sku);
@@ -141,7 +179,14 @@ function groupLines(index: StockIndex, order: Order, deliveryDay: number): { gro
       g.qty += line.qty;
       return;
     }
-    const group: SkuGroup = { sku: line.sku, skuId, info, lineIdx: [i], qty: line.qty, minExpiryDay: deliveryDay + info.minShelfLifeDays };
+    const group: SkuGroup = {
+      sku: line.sku,
+      skuId,
+      info,
+      lineIdx: [i],
+      qty: line.qty,
+      minExpiryDay: deliveryDay + info.minShelfLifeDays,
+    };
     bySku.set(line.sku, group);
     groups.push(group);
   });
@@ -151,15 +196,29 @@ function groupLines(index: StockIndex, order: Order, deliveryDay: number): { gro
 const NO_COVER: Bits = emptyBits(0);
 
 function byPreference(a: NodeEval, b: NodeEval): number {
-  return (a.etaMs ?? 0) - (b.etaMs ?? 0) || a.distanceKm - b.distanceKm || (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0);
+  return (
+    (a.etaMs ?? 0) - (b.etaMs ?? 0) ||
+    a.distanceKm - b.distanceKm ||
+    (a.node.id < b.node.id ? -1 : a.node.id > b.node.id ? 1 : 0)
+  );
 }
 
 // Node gate: radius, slot, capacity. Allocation-lean on purpose: most nodes fail the radius
 // test, and per-order garbage is what drives young-generation GC pauses into the tail.
-function gateNode(index: StockIndex, stock: NodeStock | undefined, order: Order, node: Node, now: number, key: string): NodeEval {
+function gateNode(
+  index: StockIndex,
+  stock: NodeStock | undefined,
+  order: Order,
+  node: Node,
+  now: number,
+  key: string,
+): NodeEval {
   const distanceKm = haversineKm(node.location, order.location);
   if (distanceKm > node.serviceRadiusKm) {
-    return nodeEval(node, stock, distanceKm, null, 0, { code: 'out_of_radius', text: `${distanceKm.toFixed(2)} km away; serves ${node.serviceRadiusKm} km` });
+    return nodeEval(node, stock, distanceKm, null, 0, {
+      code: 'out_of_radius',
+      text: `${distanceKm.toFixed(2)} km away; serves ${node.serviceRadiusKm} km`,
+    });
   }
   const travelMs = (distanceKm / node.travelKmPerHour) * HOUR_MS;
   const packMs = node.packMinutes * MINUTE_MS;
@@ -173,13 +232,34 @@ function gateNode(index: StockIndex, stock: NodeStock | undefined, order: Order,
   const etaMs = Math.round(order.slot.kind === 'scheduled' ? Math.max(earliest, order.slot.start) : earliest);
   const capacity = slotCapacityFor(node, order.slot, key);
   const used = slotUsed(index, node.id, key);
-  if (used >= capacity) return nodeEval(node, stock, distanceKm, etaMs, pickDeadlineMs, { code: 'capacity_full', text: `slot ${key} full: ${used}/${capacity} orders` });
+  if (used >= capacity)
+    return nodeEval(node, stock, distanceKm, etaMs, pickDeadlineMs, {
+      code: 'capacity_full',
+      text: `slot ${key} full: ${used}/${capacity} orders`,
+    });
   return nodeEval(node, stock, distanceKm, etaMs, pickDeadlineMs, null);
 }
 
 // One literal shape for every NodeEval keeps property access monomorphic.
-function nodeEval(node: Node, stock: NodeStock | undefined, distanceKm: number, etaMs: number | null, pickDeadlineMs: number, nodeReason: Reason | null): NodeEval {
-  return { node, stock, distanceKm, etaMs, pickDeadlineMs, nodeReason, linesChecked: false, covers: NO_COVER, groupReasons: [] };
+function nodeEval(
+  node: Node,
+  stock: NodeStock | undefined,
+  distanceKm: number,
+  etaMs: number | null,
+  pickDeadlineMs: number,
+  nodeReason: Reason | null,
+): NodeEval {
+  return {
+    node,
+    stock,
+    distanceKm,
+    etaMs,
+    pickDeadlineMs,
+    nodeReason,
+    linesChecked: false,
+    covers: NO_COVER,
+    groupReasons: [],
+  };
 }
 
 // Line gate for every SKU group at one node: fills `covers` and `groupReasons`.
@@ -195,7 +275,10 @@ function checkLines(e: NodeEval, groups: readonly SkuGroup[], deliveryDate: stri
 
 function lineGate(stock: NodeStock | undefined, node: Node, g: SkuGroup, deliveryDate: string): Reason | undefined {
   if (!node.zones.includes(g.info.zone)) {
-    return { code: 'missing_zone_equipment', text: `${g.sku} is ${g.info.zone} and ${node.id} has no ${ZONE_EQUIPMENT[g.info.zone]}` };
+    return {
+      code: 'missing_zone_equipment',
+      text: `${g.sku} is ${g.info.zone} and ${node.id} has no ${ZONE_EQUIPMENT[g.info.zone]}`,
+    };
   }
   let total = 0;
   let fresh = 0;
@@ -232,7 +315,11 @@ function buildFulfilment(order: Order, e: NodeEval, mine: readonly SkuGroup[]): 
         const qty = Math.min(need, free);
         taken[k] = (taken[k] ?? 0) + qty;
         need -= qty;
-        picks.push(lot.bin !== undefined ? { lotId: lot.lotId, qty, expiresOn: lot.expiresOn, bin: lot.bin } : { lotId: lot.lotId, qty, expiresOn: lot.expiresOn });
+        picks.push(
+          lot.bin !== undefined
+            ? { lotId: lot.lotId, qty, expiresOn: lot.expiresOn, bin: lot.bin }
+            : { lotId: lot.lotId, qty, expiresOn: lot.expiresOn },
+        );
       }
       let lines = byZone.get(g.info.zone);
       if (!lines) byZone.set(g.info.zone, (lines = []));
@@ -242,9 +329,17 @@ function buildFulfilment(order: Order, e: NodeEval, mine: readonly SkuGroup[]): 
   const totes: Tote[] = [];
   for (const zone of ZONE_SEQUENCE) {
     const lines = byZone.get(zone);
-    if (lines) totes.push({ zone, lines: lines.sort((a, b) => lineOrder(order, a.lineId) - lineOrder(order, b.lineId)) });
+    if (lines)
+      totes.push({ zone, lines: lines.sort((a, b) => lineOrder(order, a.lineId) - lineOrder(order, b.lineId)) });
   }
-  return { nodeId: e.node.id, nodeKind: e.node.kind, totes, etaMs: e.etaMs ?? 0, pickDeadlineMs: e.pickDeadlineMs, distanceKm: round3(e.distanceKm) };
+  return {
+    nodeId: e.node.id,
+    nodeKind: e.node.kind,
+    totes,
+    etaMs: e.etaMs ?? 0,
+    pickDeadlineMs: e.pickDeadlineMs,
+    distanceKm: round3(e.distanceKm),
+  };
 }
 
 function unfulfilledFor(order: Order, g: SkuGroup, gi: number, checked: readonly NodeEval[]): UnfulfilledLine[] {
@@ -254,21 +349,48 @@ function unfulfilledFor(order: Order, g: SkuGroup, gi: number, checked: readonly
   });
   const best = LINE_REASON_RANK.map((code) => byNode.find((r) => r.code === code)).find((r) => r !== undefined);
   const code: ReasonCode = best?.code ?? 'no_candidate';
-  const text = best ? `${best.nodeId}: ${best.text}` : 'no node passed the radius, slot and capacity checks; see explanation.candidates';
+  const text = best
+    ? `${best.nodeId}: ${best.text}`
+    : 'no node passed the radius, slot and capacity checks; see explanation.candidates';
   return g.lineIdx.map((li) => {
     const line = order.lines[li] as Order['lines'][number];
     return { lineId: line.lineId, sku: line.sku, qty: line.qty, code, text, byNode };
   });
 }
 
-function report(e: NodeEval, groups: readonly SkuGroup[], order: Order, chosen: boolean, firstFull: string | undefined): CandidateReport {
+function report(
+  e: NodeEval,
+  groups: readonly SkuGroup[],
+  order: Order,
+  chosen: boolean,
+  firstFull: string | undefined,
+): CandidateReport {
   const distanceKm = round3(e.distanceKm);
   if (e.nodeReason) {
-    return { nodeId: e.node.id, nodeKind: e.node.kind, distanceKm, etaMs: e.etaMs, status: 'rejected', reasons: [e.nodeReason], coveredLineIds: [] };
+    return {
+      nodeId: e.node.id,
+      nodeKind: e.node.kind,
+      distanceKm,
+      etaMs: e.etaMs,
+      status: 'rejected',
+      reasons: [e.nodeReason],
+      coveredLineIds: [],
+    };
   }
   if (!e.linesChecked) {
-    const note = firstFull ? `stock not examined: ${firstFull} ranks higher and serves every line` : 'stock not examined: the order has no catalogue lines';
-    return { nodeId: e.node.id, nodeKind: e.node.kind, distanceKm, etaMs: e.etaMs, status: 'skipped', reasons: [], coveredLineIds: [], note };
+    const note = firstFull
+      ? `stock not examined: ${firstFull} ranks higher and serves every line`
+      : 'stock not examined: the order has no catalogue lines';
+    return {
+      nodeId: e.node.id,
+      nodeKind: e.node.kind,
+      distanceKm,
+      etaMs: e.etaMs,
+      status: 'skipped',
+      reasons: [],
+      coveredLineIds: [],
+      note,
+    };
   }
   const reasons: (Reason & { lineId: string })[] = [];
   const coveredLineIds: string[] = [];
@@ -284,13 +406,26 @@ function report(e: NodeEval, groups: readonly SkuGroup[], order: Order, chosen: 
   return { nodeId: e.node.id, nodeKind: e.node.kind, distanceKm, etaMs: e.etaMs, status, reasons, coveredLineIds };
 }
 
-function summarise(strategy: string, fulfilments: readonly Fulfilment[], eligible: number, considered: number, unfulfilled: number, now: number, exactMax: number): string {
+function summarise(
+  strategy: string,
+  fulfilments: readonly Fulfilment[],
+  eligible: number,
+  considered: number,
+  unfulfilled: number,
+  now: number,
+  exactMax: number,
+): string {
   const head = `${considered} nodes considered, ${eligible} eligible`;
   const tail = unfulfilled > 0 ? `; ${unfulfilled} line(s) unfulfillable` : '';
-  const nodes = fulfilments.map((f) => `${f.nodeId} (ETA +${minutes(f.etaMs - now)} min, ${f.distanceKm.toFixed(2)} km)`).join(' + ');
+  const nodes = fulfilments
+    .map((f) => `${f.nodeId} (ETA +${minutes(f.etaMs - now)} min, ${f.distanceKm.toFixed(2)} km)`)
+    .join(' + ');
   if (strategy === 'none') return `${head}; nothing allocatable${tail}`;
   if (strategy === 'single') return `${head}; one node serves every coverable line: ${nodes}${tail}`;
-  const how = strategy === 'greedy_cover' ? `no set of ${exactMax} or fewer nodes covers the order; greedy cover` : 'no single node covers the order; smallest set';
+  const how =
+    strategy === 'greedy_cover'
+      ? `no set of ${exactMax} or fewer nodes covers the order; greedy cover`
+      : 'no single node covers the order; smallest set';
   return `${head}; ${how}: ${nodes}${tail}`;
 }
 

@@ -11,6 +11,13 @@ export * from './bins';
 export * from './waves';
 export * from './lifecycle';
 export { DEFAULT_RETURN_WINDOWS, resolveCustomerReturn, takeFromLots } from './returns';
-export type { ReturnableLine, ReturnDecision, ReturnReason, ReturnRequestLine, ReturnWindows, SettledReturnLine } from './returns';
+export type {
+  ReturnableLine,
+  ReturnDecision,
+  ReturnReason,
+  ReturnRequestLine,
+  ReturnWindows,
+  SettledReturnLine,
+} from './returns';
 export type * from './contracts';
 export type * from './pick-contracts';

@@ -5,12 +5,26 @@
 import { resolveReturnLine, type ReturnLineInput, type ReturnLineOutcome } from './returns';
 
 /** Returns and SLA live in their own files; re-exported so lifecycle is the one entry point. */
-export { resolveReturnLine, type ReturnLineInput, type ReturnLineOutcome, type ItemCondition, type CustomerChoice } from './returns';
+export {
+  resolveReturnLine,
+  type ReturnLineInput,
+  type ReturnLineOutcome,
+  type ItemCondition,
+  type CustomerChoice,
+} from './returns';
 /** SLA checkpoints (see sla.ts). */
-export { MAX_SEARCH_ATTRIBUTE_MS, searchAttributeInstant, slaCheckpoints, slaStatus, type SlaCheckpoints, type SlaStatus } from './sla';
+export {
+  MAX_SEARCH_ATTRIBUTE_MS,
+  searchAttributeInstant,
+  slaCheckpoints,
+  slaStatus,
+  type SlaCheckpoints,
+  type SlaStatus,
+} from './sla';
 
 /** Every state an order can be in. */
-export type OrderState = 'received' | 'allocated' | 'picking' | 'packed' | 'dispatched' | 'delivered' | 'cancelled' | 'rejected' | 'returned';
+export type OrderState =
+  'received' | 'allocated' | 'picking' | 'packed' | 'dispatched' | 'delivered' | 'cancelled' | 'rejected' | 'returned';
 
 /** Allowed next states. A cancel after picking started is a return, never 'cancelled'. */
 export const TRANSITIONS: Readonly<Record<OrderState, readonly OrderState[]>> = {
@@ -67,7 +81,10 @@ export function cancellationOutcome(state: OrderState): CancellationOutcome {
     case 'returned':
       return { kind: 'noop', state };
     case 'delivered':
-      return { kind: 'not_allowed', reason: 'already delivered: return it instead (POST /v1/orders/{orderId}/returns)' };
+      return {
+        kind: 'not_allowed',
+        reason: 'already delivered: return it instead (POST /v1/orders/{orderId}/returns)',
+      };
     case 'rejected':
       return { kind: 'not_allowed', reason: 'order was rejected: nothing to cancel' };
   }
@@ -98,17 +115,31 @@ export interface DoorRejectionOutcome {
 }
 
 /** Resolve a full or per-line door rejection; throws on unknown lines or over-rejection. */
-export function resolveDoorRejection(delivered: readonly DoorLine[], rejections: readonly LineRejection[]): DoorRejectionOutcome {
+export function resolveDoorRejection(
+  delivered: readonly DoorLine[],
+  rejections: readonly LineRejection[],
+): DoorRejectionOutcome {
   const byId = new Map(delivered.map((l) => [l.lineId, l]));
   const seen = new Set<string>();
   const lines = rejections.map((r) => {
     const line = byId.get(r.lineId);
     if (!line) throw new RangeError(`rejection for unknown line ${r.lineId}`);
     if (seen.has(r.lineId)) throw new RangeError(`line ${r.lineId} rejected twice`);
-    if (!Number.isInteger(r.qty) || r.qty <= 0 || r.qty > line.qty) throw new RangeError(`line ${r.lineId}: cannot reject ${r.qty} of ${line.qty}`);
+    if (!Number.isInteger(r.qty) || r.qty <= 0 || r.qty > line.qty)
+      throw new RangeError(`line ${r.lineId}: cannot reject ${r.qty} of ${line.qty}`);
     seen.add(r.lineId);
-    return { lineId: r.lineId, qty: r.qty, ...resolveReturnLine({ sku: line.sku, qty: r.qty, condition: r.condition, customerChoice: r.customerChoice }) };
+    return {
+      lineId: r.lineId,
+      qty: r.qty,
+      ...resolveReturnLine({ sku: line.sku, qty: r.qty, condition: r.condition, customerChoice: r.customerChoice }),
+    };
   });
-  const full = delivered.length > 0 && delivered.every((l) => lines.some((x) => x.lineId === l.lineId && x.qty === l.qty));
-  return { nextState: full ? 'rejected' : 'delivered', full, lines, totalCreditCents: lines.reduce((sum, l) => sum + l.creditCents, 0) };
+  const full =
+    delivered.length > 0 && delivered.every((l) => lines.some((x) => x.lineId === l.lineId && x.qty === l.qty));
+  return {
+    nextState: full ? 'rejected' : 'delivered',
+    full,
+    lines,
+    totalCreditCents: lines.reduce((sum, l) => sum + l.creditCents, 0),
+  };
 }

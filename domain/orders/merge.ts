@@ -68,7 +68,9 @@ export function mergeDeliveries(items: readonly PlacedFulfilment[], options: Mer
       const gap = item.allocatedAt - anchor.allocatedAt;
       if (gap <= options.windowMs) {
         current.push(item);
-        notes.push(`${item.orderId} joins ${anchor.orderId}: same address, slot and node ${item.fulfilment.nodeId}; allocated ${mins(gap)} min later, within the ${mins(options.windowMs)} min window`);
+        notes.push(
+          `${item.orderId} joins ${anchor.orderId}: same address, slot and node ${item.fulfilment.nodeId}; allocated ${mins(gap)} min later, within the ${mins(options.windowMs)} min window`,
+        );
       } else {
         const closing = `${item.orderId} not merged with ${anchor.orderId}: allocated ${mins(gap)} min later, outside the ${mins(options.windowMs)} min window`;
         notes.push(closing);
@@ -86,7 +88,8 @@ export function mergeDeliveries(items: readonly PlacedFulfilment[], options: Mer
 function toDelivery(members: readonly PlacedFulfilment[], notes: string[]): Delivery {
   const first = members[0] as PlacedFulfilment;
   const slotKey = mergeSlotKey(first.slot);
-  if (members.length === 1 && notes.length === 0) notes.push(`${first.orderId} ships alone: no other order for this address and slot at ${first.fulfilment.nodeId}`);
+  if (members.length === 1 && notes.length === 0)
+    notes.push(`${first.orderId} ships alone: no other order for this address and slot at ${first.fulfilment.nodeId}`);
   return {
     deliveryId: `${first.fulfilment.nodeId}|${first.addressKey}|${slotKey}|${first.orderId}`,
     nodeId: first.fulfilment.nodeId,
@@ -113,7 +116,10 @@ function annotateOtherNodes(deliveries: Delivery[]): void {
     if (list.length < 2) continue;
     for (const d of list) {
       const others = list.filter((o) => o.nodeId !== d.nodeId).map((o) => o.nodeId);
-      if (others.length > 0) (d.explanation as string[]).push(`same address and slot also served from ${[...new Set(others)].sort().join(', ')}: different node, separate delivery`);
+      if (others.length > 0)
+        (d.explanation as string[]).push(
+          `same address and slot also served from ${[...new Set(others)].sort().join(', ')}: different node, separate delivery`,
+        );
     }
   }
 }

@@ -7,7 +7,15 @@
 // in_progress → picked, or short (its missing quantity re-allocated, substituted or refunded).
 import { compareBins, zoneRank } from './bins';
 import type { OrderState } from './lifecycle';
-import type { PickLineView, PickShort, PickView, PickZoneView, ShortReason, SubstitutionPolicy, SubstitutionView } from './pick-contracts';
+import type {
+  PickLineView,
+  PickShort,
+  PickView,
+  PickZoneView,
+  ShortReason,
+  SubstitutionPolicy,
+  SubstitutionView,
+} from './pick-contracts';
 import type { Tote, Zone } from './types';
 
 /** An action the current state does not allow; the message says why, for the picker. */
@@ -43,11 +51,23 @@ export function derivedLineId(lineId: string, fulfilmentId: string, kind: 'r' | 
 
 /** Picking state of a freshly allocated fulfilment: every line pending, nobody's zones. */
 export function initialPickState(fulfilmentId: string, totes: readonly Tote[]): PickState {
-  const zones = [...totes].sort((a, b) => zoneRank(a.zone) - zoneRank(b.zone)).map((t) => ({ zone: t.zone, toteLabel: toteLabel(fulfilmentId, t.zone), pickerId: null, waveId: null }));
+  const zones = [...totes]
+    .sort((a, b) => zoneRank(a.zone) - zoneRank(b.zone))
+    .map((t) => ({ zone: t.zone, toteLabel: toteLabel(fulfilmentId, t.zone), pickerId: null, waveId: null }));
   const lines: PickLineView[] = totes.flatMap((t) =>
     t.lines.map((l) => ({
-      lineId: l.lineId, sku: l.sku, zone: t.zone, toteLabel: toteLabel(fulfilmentId, t.zone), qty: l.qty, picked: 0, status: 'pending' as const, skips: 0, short: null,
-      lots: [...l.lots].sort((a, b) => compareBins(a.bin, b.bin)).map((x) => ({ lotId: x.lotId, bin: x.bin ?? null, expiresOn: x.expiresOn, qty: x.qty, picked: 0 })),
+      lineId: l.lineId,
+      sku: l.sku,
+      zone: t.zone,
+      toteLabel: toteLabel(fulfilmentId, t.zone),
+      qty: l.qty,
+      picked: 0,
+      status: 'pending' as const,
+      skips: 0,
+      short: null,
+      lots: [...l.lots]
+        .sort((a, b) => compareBins(a.bin, b.bin))
+        .map((x) => ({ lotId: x.lotId, bin: x.bin ?? null, expiresOn: x.expiresOn, qty: x.qty, picked: 0 })),
     })),
   );
   return { zones, lines: pickPath(lines), staging: null };
@@ -60,7 +80,11 @@ function nextBin(l: PickLineView): string | undefined {
 /** Pick-path order: zone sequence, skipped lines after the others, then bin, then line id. */
 export function pickPath(lines: readonly PickLineView[]): PickLineView[] {
   return [...lines].sort(
-    (a, b) => zoneRank(a.zone) - zoneRank(b.zone) || a.skips - b.skips || compareBins(nextBin(a), nextBin(b)) || (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0),
+    (a, b) =>
+      zoneRank(a.zone) - zoneRank(b.zone) ||
+      a.skips - b.skips ||
+      compareBins(nextBin(a), nextBin(b)) ||
+      (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0),
   );
 }
 
@@ -102,28 +126,45 @@ export function checkClaim(s: PickState, state: OrderState, pickerId: string, zo
   const present = s.zones.filter((z) => wanted.includes(z.zone));
   if (present.length === 0) refuse(`this fulfilment has no ${wanted.join(' or ') || 'such'} tote`);
   const taken = present.filter((z) => z.pickerId !== null && z.pickerId !== pickerId);
-  if (taken.length) refuse(`the ${taken.map((z) => z.zone).join(' and ')} tote is already being picked by another picker`);
+  if (taken.length)
+    refuse(`the ${taken.map((z) => z.zone).join(' and ')} tote is already being picked by another picker`);
   return present.filter((z) => z.pickerId === null).map((z) => z.zone);
 }
 
 /** Give zones to a picker (after checkClaim). */
 export function claimZones(s: PickState, pickerId: string, zones: readonly Zone[], waveId: string | null): PickState {
-  return { ...s, zones: s.zones.map((z) => (zones.includes(z.zone) && z.pickerId === null ? { ...z, pickerId, waveId } : z)) };
+  return {
+    ...s,
+    zones: s.zones.map((z) => (zones.includes(z.zone) && z.pickerId === null ? { ...z, pickerId, waveId } : z)),
+  };
 }
 
 /** The line a picker acts on, after checking the fulfilment is being picked and the line's zone is theirs. */
-export function lineFor(s: PickState, state: OrderState, pickerId: string, lineId: string, action: string): PickLineView {
-  if (state !== 'picking') refuse(`cannot ${action} a fulfilment that is ${state}${state === 'allocated' ? ': claim its wave first' : ''}`);
+export function lineFor(
+  s: PickState,
+  state: OrderState,
+  pickerId: string,
+  lineId: string,
+  action: string,
+): PickLineView {
+  if (state !== 'picking')
+    refuse(`cannot ${action} a fulfilment that is ${state}${state === 'allocated' ? ': claim its wave first' : ''}`);
   const line = s.lines.find((l) => l.lineId === lineId);
   if (!line) refuse(`no line ${lineId} on this fulfilment`);
   const zone = s.zones.find((z) => z.zone === line.zone);
-  if (zone?.pickerId !== pickerId) refuse(`line ${lineId} is in the ${line.zone} tote, which ${zone?.pickerId ? 'another picker holds' : 'nobody has claimed yet: claim its wave first'}`);
+  if (zone?.pickerId !== pickerId)
+    refuse(
+      `line ${lineId} is in the ${line.zone} tote, which ${zone?.pickerId ? 'another picker holds' : 'nobody has claimed yet: claim its wave first'}`,
+    );
   return line;
 }
 
 function openLine(s: PickState, state: OrderState, pickerId: string, lineId: string, action: string): PickLineView {
   const line = lineFor(s, state, pickerId, lineId, action);
-  if (isResolved(line) || line.status === 'short') refuse(`line ${lineId} is already ${line.status === 'short' ? `short (${line.short?.resolution?.replace('_', ' ')})` : 'picked'}`);
+  if (isResolved(line) || line.status === 'short')
+    refuse(
+      `line ${lineId} is already ${line.status === 'short' ? `short (${line.short?.resolution?.replace('_', ' ')})` : 'picked'}`,
+    );
   return line;
 }
 
@@ -143,7 +184,11 @@ export function startLine(s: PickState, lineId: string): PickState {
 }
 
 /** Check a scan: the line's SKU, one of the lots allocated to it (FEFO), at most what is left of that lot. */
-export function checkConfirm(s: PickState, state: OrderState, a: { pickerId: string; lineId: string; sku: string; lotId: string; qty: number }): PickLineView {
+export function checkConfirm(
+  s: PickState,
+  state: OrderState,
+  a: { pickerId: string; lineId: string; sku: string; lotId: string; qty: number },
+): PickLineView {
   const line = openLine(s, state, a.pickerId, a.lineId, 'confirm a pick on');
   if (!Number.isInteger(a.qty) || a.qty < 1) refuse('qty must be a whole number of at least 1');
   if (a.sku !== line.sku) refuse(`scanned SKU ${a.sku}, but line ${line.lineId} is ${line.sku}`);
@@ -151,7 +196,12 @@ export function checkConfirm(s: PickState, state: OrderState, a: { pickerId: str
   const left = line.lots.filter((x) => x.picked < x.qty).map((x) => `${x.lotId}${x.bin ? ` at ${x.bin}` : ''}`);
   if (!lot) refuse(`lot ${a.lotId} is not on this pick: take ${left.join(' or ')}`);
   const remaining = lot.qty - lot.picked;
-  if (a.qty > remaining) refuse(remaining === 0 ? `lot ${a.lotId} is already picked in full for line ${line.lineId}` : `only ${remaining} more of lot ${a.lotId} to pick for line ${line.lineId}, not ${a.qty}`);
+  if (a.qty > remaining)
+    refuse(
+      remaining === 0
+        ? `lot ${a.lotId} is already picked in full for line ${line.lineId}`
+        : `only ${remaining} more of lot ${a.lotId} to pick for line ${line.lineId}, not ${a.qty}`,
+    );
   return line;
 }
 
@@ -164,14 +214,23 @@ export function confirmPick(s: PickState, a: { lineId: string; lotId: string; qt
 }
 
 /** Check a short pick: the line is open and something is missing. */
-export function checkShort(s: PickState, state: OrderState, a: { pickerId: string; lineId: string; reason: ShortReason }): PickLineView {
+export function checkShort(
+  s: PickState,
+  state: OrderState,
+  a: { pickerId: string; lineId: string; reason: ShortReason },
+): PickLineView {
   const line = openLine(s, state, a.pickerId, a.lineId, 'short-pick a line on');
-  if (!['not_found', 'damaged', 'expired', 'quality'].includes(a.reason)) refuse(`reason must be not_found, damaged, expired or quality, not ${a.reason}`);
+  if (!['not_found', 'damaged', 'expired', 'quality'].includes(a.reason))
+    refuse(`reason must be not_found, damaged, expired or quality, not ${a.reason}`);
   return line;
 }
 
 /** What a short leaves to do outside the state: the lots whose units are missing, and how many. */
-export interface ShortEffect { state: PickState; missing: number; shortfalls: { lotId: string; qty: number }[] }
+export interface ShortEffect {
+  state: PickState;
+  missing: number;
+  shortfalls: { lotId: string; qty: number }[];
+}
 
 function markShort(s: PickState, lineId: string, short: Omit<PickShort, 'missing'>): ShortEffect {
   const line = s.lines.find((l) => l.lineId === lineId)!;
@@ -181,17 +240,31 @@ function markShort(s: PickState, lineId: string, short: Omit<PickShort, 'missing
 }
 
 /** Short a line: what was confirmed stays in the tote, the rest is re-allocated as a new line. */
-export function shortLine(s: PickState, lineId: string, reason: ShortReason, fulfilmentId: string): ShortEffect & { reallocatedAs: string } {
+export function shortLine(
+  s: PickState,
+  lineId: string,
+  reason: ShortReason,
+  fulfilmentId: string,
+): ShortEffect & { reallocatedAs: string } {
   const reallocatedAs = derivedLineId(lineId, fulfilmentId, 'r');
-  return { ...markShort(s, lineId, { reason, resolution: 'reallocated', reallocatedAs, substitution: null, creditCents: 0 }), reallocatedAs };
+  return {
+    ...markShort(s, lineId, { reason, resolution: 'reallocated', reallocatedAs, substitution: null, creditCents: 0 }),
+    reallocatedAs,
+  };
 }
 
 /** Check a substitution proposal before the customer's policy is known. */
-export function checkSubstitute(s: PickState, state: OrderState, a: { pickerId: string; lineId: string; reason: ShortReason; sku: string; qty: number }): PickLineView {
+export function checkSubstitute(
+  s: PickState,
+  state: OrderState,
+  a: { pickerId: string; lineId: string; reason: ShortReason; sku: string; qty: number },
+): PickLineView {
   const line = checkShort(s, state, a);
   if (!a.sku) refuse('sku of the substitute is required');
-  if (a.sku === line.sku) refuse(`a substitute must be another item: to have ${line.sku} found elsewhere, report a short pick`);
-  if (!Number.isInteger(a.qty) || a.qty < 1 || a.qty > 999) refuse('qty of the substitute must be a whole number from 1 to 999');
+  if (a.sku === line.sku)
+    refuse(`a substitute must be another item: to have ${line.sku} found elsewhere, report a short pick`);
+  if (!Number.isInteger(a.qty) || a.qty < 1 || a.qty > 999)
+    refuse('qty of the substitute must be a whole number from 1 to 999');
   return line;
 }
 
@@ -207,14 +280,27 @@ export function proposeSubstitute(
   fulfilmentId: string,
   decideByMs: number,
 ): ShortEffect & { status: 'pending' | 'accepted' | 'refused' } {
-  if (policy.policy === 'specific' && policy.sku !== a.sku) refuse(`the customer accepts only ${policy.sku} as a substitute for line ${a.lineId}: propose that, or report a short pick`);
-  const status: SubstitutionView['status'] = policy.policy === 'refund' ? 'refused' : policy.policy === 'specific' ? 'accepted' : 'pending';
+  if (policy.policy === 'specific' && policy.sku !== a.sku)
+    refuse(
+      `the customer accepts only ${policy.sku} as a substitute for line ${a.lineId}: propose that, or report a short pick`,
+    );
+  const status: SubstitutionView['status'] =
+    policy.policy === 'refund' ? 'refused' : policy.policy === 'specific' ? 'accepted' : 'pending';
   const substitution: SubstitutionView = {
-    sku: a.sku, qty: a.qty, policy: policy.policy, status, decidedBy: status === 'pending' ? null : 'policy',
-    decideByMs: status === 'pending' ? decideByMs : null, newLineId: derivedLineId(a.lineId, fulfilmentId, 's'), creditCents: 0,
+    sku: a.sku,
+    qty: a.qty,
+    policy: policy.policy,
+    status,
+    decidedBy: status === 'pending' ? null : 'policy',
+    decideByMs: status === 'pending' ? decideByMs : null,
+    newLineId: derivedLineId(a.lineId, fulfilmentId, 's'),
+    creditCents: 0,
   };
   const resolution = status === 'pending' ? 'substitution_pending' : status === 'accepted' ? 'substituted' : 'refunded';
-  return { ...markShort(s, a.lineId, { reason: a.reason, resolution, reallocatedAs: null, substitution, creditCents: 0 }), status };
+  return {
+    ...markShort(s, a.lineId, { reason: a.reason, resolution, reallocatedAs: null, substitution, creditCents: 0 }),
+    status,
+  };
 }
 
 /** Check a customer decision: 'apply' when it decides a pending proposal, 'same' when it repeats the decision made. */
@@ -223,7 +309,9 @@ export function checkDecision(s: PickState, state: OrderState, lineId: string, a
   if (!sub) refuse(`no substitute was proposed for line ${lineId}`);
   if (sub.status !== 'pending') {
     if (sub.status === (accept ? 'accepted' : 'refused')) return 'same';
-    refuse(`the substitute for line ${lineId} was already ${sub.status}${sub.decidedBy === 'policy' ? " by the customer's policy" : sub.decidedBy === 'timeout' ? ' (no answer in time)' : ''}`);
+    refuse(
+      `the substitute for line ${lineId} was already ${sub.status}${sub.decidedBy === 'policy' ? " by the customer's policy" : sub.decidedBy === 'timeout' ? ' (no answer in time)' : ''}`,
+    );
   }
   if (state !== 'picking') refuse(`cannot decide a substitute on a fulfilment that is ${state}`);
   return 'apply';
@@ -233,15 +321,26 @@ export function checkDecision(s: PickState, state: OrderState, lineId: string, a
 export function decideSubstitute(s: PickState, lineId: string, accept: boolean, by: 'customer' | 'timeout'): PickState {
   const line = s.lines.find((l) => l.lineId === lineId)!;
   const short = line.short!;
-  const substitution = { ...short.substitution!, status: accept ? ('accepted' as const) : ('refused' as const), decidedBy: by, decideByMs: null };
-  return replaceLine(s, { ...line, short: { ...short, resolution: accept ? 'substituted' : 'refunded', substitution } });
+  const substitution = {
+    ...short.substitution!,
+    status: accept ? ('accepted' as const) : ('refused' as const),
+    decidedBy: by,
+    decideByMs: null,
+  };
+  return replaceLine(s, {
+    ...line,
+    short: { ...short, resolution: accept ? 'substituted' : 'refunded', substitution },
+  });
 }
 
 /** Record the credit given for a line's missing quantity. */
 export function withCredit(s: PickState, lineId: string, creditCents: number): PickState {
   const line = s.lines.find((l) => l.lineId === lineId)!;
   const short = line.short!;
-  return replaceLine(s, { ...line, short: { ...short, creditCents, substitution: short.substitution ? { ...short.substitution, creditCents } : null } });
+  return replaceLine(s, {
+    ...line,
+    short: { ...short, creditCents, substitution: short.substitution ? { ...short.substitution, creditCents } : null },
+  });
 }
 
 /** Check a skip. */
@@ -262,8 +361,12 @@ export function packBlocker(s: PickState): string | null {
   const waiting = open.filter((l) => l.short?.resolution === 'substitution_pending');
   const unpicked = open.filter((l) => !waiting.includes(l));
   const parts = [
-    ...(unpicked.length ? [`${unpicked.length} line(s) not picked yet (${unpicked.map((l) => l.lineId).join(', ')})`] : []),
-    ...(waiting.length ? [`waiting for the customer to decide the substitute for ${waiting.map((l) => l.lineId).join(', ')}`] : []),
+    ...(unpicked.length
+      ? [`${unpicked.length} line(s) not picked yet (${unpicked.map((l) => l.lineId).join(', ')})`]
+      : []),
+    ...(waiting.length
+      ? [`waiting for the customer to decide the substitute for ${waiting.map((l) => l.lineId).join(', ')}`]
+      : []),
   ];
   return parts.join('; ');
 }
@@ -274,9 +377,14 @@ export function totesToStage(s: PickState): string[] {
 }
 
 /** Check staging: every line resolved, every tote with goods scanned, nothing foreign, a location. */
-export function checkStage(s: PickState, state: OrderState, a: { pickerId: string; toteLabels: readonly string[]; location: string }): void {
+export function checkStage(
+  s: PickState,
+  state: OrderState,
+  a: { pickerId: string; toteLabels: readonly string[]; location: string },
+): void {
   if (state !== 'picking') refuse(`cannot stage a fulfilment that is ${state}`);
-  if (!s.zones.some((z) => z.pickerId === a.pickerId)) refuse('this fulfilment is not yours: stage only totes you picked');
+  if (!s.zones.some((z) => z.pickerId === a.pickerId))
+    refuse('this fulfilment is not yours: stage only totes you picked');
   const blocker = packBlocker(s);
   if (blocker) refuse(`cannot stage: ${blocker}`);
   if (!a.location?.trim()) refuse('location (the staging bay) is required');
@@ -284,7 +392,8 @@ export function checkStage(s: PickState, state: OrderState, a: { pickerId: strin
   const given = new Set(a.toteLabels);
   const missing = expected.filter((t) => !given.has(t));
   const foreign = [...given].filter((t) => !expected.includes(t));
-  if (foreign.length) refuse(`tote ${foreign.join(', ')} is not part of this fulfilment (expected ${expected.join(', ')})`);
+  if (foreign.length)
+    refuse(`tote ${foreign.join(', ')} is not part of this fulfilment (expected ${expected.join(', ')})`);
   if (missing.length) refuse(`scan every tote: ${missing.join(', ')} not scanned`);
 }
 
@@ -300,7 +409,10 @@ export function removeLines(s: PickState, lineIds: ReadonlySet<string>): PickSta
 }
 
 /** Units of one lot. */
-export interface LotQty { lotId: string; qty: number }
+export interface LotQty {
+  lotId: string;
+  qty: number;
+}
 
 /** What a cold-chain quarantine does to the lines of a fulfilment not yet dispatched. */
 export interface QuarantineEffect {
@@ -317,7 +429,8 @@ export interface QuarantineEffect {
 function addTo(acc: Map<string, number>, lotId: string, qty: number): void {
   if (qty > 0) acc.set(lotId, (acc.get(lotId) ?? 0) + qty);
 }
-const byLot = (acc: Map<string, number>): LotQty[] => [...acc].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([lotId, qty]) => ({ lotId, qty }));
+const byLot = (acc: Map<string, number>): LotQty[] =>
+  [...acc].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([lotId, qty]) => ({ lotId, qty }));
 
 /**
  * Split a quarantine's effect by what the pick record says, per line and lot: each line holding
@@ -325,7 +438,11 @@ const byLot = (acc: Map<string, number>): LotQty[] => [...acc].sort(([a], [b]) =
  * a short line's already released shortfall is not in them), so lines of other SKUs or of the
  * same lot's other orders keep theirs. `totes` as totesOf gives them.
  */
-export function quarantineLines(totes: readonly Tote[], s: PickState, quarantined: ReadonlySet<string>): QuarantineEffect {
+export function quarantineLines(
+  totes: readonly Tote[],
+  s: PickState,
+  quarantined: ReadonlySet<string>,
+): QuarantineEffect {
   const pickLines = new Map(s.lines.map((l) => [l.lineId, l]));
   const writeOff = new Map<string, number>();
   const release = new Map<string, number>();
@@ -369,7 +486,13 @@ export function totesOf(base: readonly Tote[], s: PickState): Tote[] {
         if (p.status !== 'short') return [l];
         if (p.picked === 0) return [];
         const picked = new Map(p.lots.map((x) => [x.lotId, x.picked]));
-        return [{ ...l, qty: p.picked, lots: l.lots.flatMap((x) => ((picked.get(x.lotId) ?? 0) > 0 ? [{ ...x, qty: picked.get(x.lotId)! }] : [])) }];
+        return [
+          {
+            ...l,
+            qty: p.picked,
+            lots: l.lots.flatMap((x) => ((picked.get(x.lotId) ?? 0) > 0 ? [{ ...x, qty: picked.get(x.lotId)! }] : [])),
+          },
+        ];
       }),
     }))
     .filter((t) => t.lines.length > 0);
@@ -380,5 +503,10 @@ export function totesOf(base: readonly Tote[], s: PickState): Tote[] {
  * fields in key order. A key reused with another fingerprint is a different request, refused.
  */
 export function actionFingerprint(action: string, args: object): string {
-  return JSON.stringify([action, Object.entries(args).filter(([k]) => k !== 'idempotencyKey').sort(([x], [y]) => (x < y ? -1 : 1))]);
+  return JSON.stringify([
+    action,
+    Object.entries(args)
+      .filter(([k]) => k !== 'idempotencyKey')
+      .sort(([x], [y]) => (x < y ? -1 : 1)),
+  ]);
 }

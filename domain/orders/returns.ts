@@ -45,7 +45,10 @@ export function resolveReturnLine(input: ReturnLineInput): ReturnLineOutcome {
  * Which lots `qty` returned units came from: a line picked from several lots gives back from its
  * last lots first (the freshest, picked last by FEFO), never more than each lot gave.
  */
-export function takeFromLots(lots: readonly { lotId: string; qty: number }[], qty: number): { lotId: string; qty: number }[] {
+export function takeFromLots(
+  lots: readonly { lotId: string; qty: number }[],
+  qty: number,
+): { lotId: string; qty: number }[] {
   const out: { lotId: string; qty: number }[] = [];
   let left = qty;
   for (const lot of [...lots].reverse()) {
@@ -78,19 +81,28 @@ export interface LineDelivery {
 
 // Allocation order (FEFO: earliest expiry, then lot id, as the stock index sorts lots): the
 // order the fulfilment's tote listed them in, so takeFromLots books here as it did there.
-const fefo = (a: PickedLot, b: PickedLot) => (a.expiresOn < b.expiresOn ? -1 : a.expiresOn > b.expiresOn ? 1 : a.lotId < b.lotId ? -1 : a.lotId > b.lotId ? 1 : 0);
+const fefo = (a: PickedLot, b: PickedLot) =>
+  a.expiresOn < b.expiresOn ? -1 : a.expiresOn > b.expiresOn ? 1 : a.lotId < b.lotId ? -1 : a.lotId > b.lotId ? 1 : 0;
 
 /**
  * What the customer still holds of a line, per lot, in allocation order: the units picked in
  * each delivered fulfilment, less what was refused at its door (booked by takeFromLots over its
  * lots, as the fulfilment booked it), less what came back in earlier returns.
  */
-export function lotsHeldByCustomer(deliveries: readonly LineDelivery[], returnedBefore: readonly LotUnits[]): LotUnits[] {
+export function lotsHeldByCustomer(
+  deliveries: readonly LineDelivery[],
+  returnedBefore: readonly LotUnits[],
+): LotUnits[] {
   // A Map, not an object: lot ids are outside text ('__proto__' included).
   const held = new Map<string, { lot: PickedLot; qty: number }>();
   for (const d of deliveries) {
     const lots = d.lots.filter((l) => l.picked > 0).sort(fefo);
-    const refused = new Map(takeFromLots(lots.map((l) => ({ lotId: l.lotId, qty: l.picked })), d.refused).map((r) => [r.lotId, r.qty]));
+    const refused = new Map(
+      takeFromLots(
+        lots.map((l) => ({ lotId: l.lotId, qty: l.picked })),
+        d.refused,
+      ).map((r) => [r.lotId, r.qty]),
+    );
     for (const l of lots) {
       const entry = held.get(l.lotId) ?? { lot: l, qty: 0 };
       entry.qty += l.picked - (refused.get(l.lotId) ?? 0);
@@ -113,7 +125,8 @@ export function lotsHeldByCustomer(deliveries: readonly LineDelivery[], returned
  */
 export function returnedFromLots(held: readonly LotUnits[], qty: number): LotUnits[] {
   const total = held.reduce((sum, l) => sum + l.qty, 0);
-  if (!Number.isInteger(qty) || qty < 0 || qty > total) throw new RangeError(`cannot book a return of ${qty} units against lots with ${total} held`);
+  if (!Number.isInteger(qty) || qty < 0 || qty > total)
+    throw new RangeError(`cannot book a return of ${qty} units against lots with ${total} held`);
   return takeFromLots(held, qty);
 }
 
@@ -168,14 +181,20 @@ export type ReturnDecision =
   | { readonly ok: false; readonly refusal: string };
 
 // Up to two days reads in hours ("48 h"), longer in days ("7 days").
-const spellWindow = (ms: number) => (ms > 2 * 86_400_000 && ms % 86_400_000 === 0 ? `${ms / 86_400_000} days` : `${Math.round(ms / 3_600_000)} h`);
+const spellWindow = (ms: number) =>
+  ms > 2 * 86_400_000 && ms % 86_400_000 === 0 ? `${ms / 86_400_000} days` : `${Math.round(ms / 3_600_000)} h`;
 
 /**
  * Decide a return after delivery: all lines or none. Refused when a line was not delivered,
  * asks for more than the customer still holds (delivered minus returned before), comes too
  * late for its kind of goods, or is a perishable returned without a quality problem.
  */
-export function resolveCustomerReturn(delivered: readonly ReturnableLine[], request: readonly ReturnRequestLine[], requestedAtMs: number, windows: ReturnWindows = DEFAULT_RETURN_WINDOWS): ReturnDecision {
+export function resolveCustomerReturn(
+  delivered: readonly ReturnableLine[],
+  request: readonly ReturnRequestLine[],
+  requestedAtMs: number,
+  windows: ReturnWindows = DEFAULT_RETURN_WINDOWS,
+): ReturnDecision {
   if (request.length === 0) return { ok: false, refusal: 'a return names at least one line' };
   const byId = new Map(delivered.map((l) => [l.lineId, l]));
   const seen = new Set<string>();
@@ -187,16 +206,31 @@ export function resolveCustomerReturn(delivered: readonly ReturnableLine[], requ
     seen.add(r.lineId);
     const left = line.delivered - line.returned;
     if (!Number.isInteger(r.qty) || r.qty <= 0 || r.qty > left) {
-      return { ok: false, refusal: `line ${r.lineId}: cannot return ${r.qty}; ${left} returnable (${line.delivered} delivered, ${line.returned} returned before)` };
+      return {
+        ok: false,
+        refusal: `line ${r.lineId}: cannot return ${r.qty}; ${left} returnable (${line.delivered} delivered, ${line.returned} returned before)`,
+      };
     }
     const window = line.sku.perishable ? windows.perishableMs : windows.ambientMs;
     if (requestedAtMs - line.deliveredAtMs > window) {
-      return { ok: false, refusal: `line ${r.lineId}: ${line.sku.perishable ? 'perishable' : 'ambient'} goods can be returned within ${spellWindow(window)} of delivery` };
+      return {
+        ok: false,
+        refusal: `line ${r.lineId}: ${line.sku.perishable ? 'perishable' : 'ambient'} goods can be returned within ${spellWindow(window)} of delivery`,
+      };
     }
     if (line.sku.perishable && r.reason === 'changed_mind') {
-      return { ok: false, refusal: `line ${r.lineId}: fresh goods are returned only for a quality problem, damage or a wrong item` };
+      return {
+        ok: false,
+        refusal: `line ${r.lineId}: fresh goods are returned only for a quality problem, damage or a wrong item`,
+      };
     }
-    lines.push({ lineId: r.lineId, sku: line.sku.sku, qty: r.qty, reason: r.reason, ...resolveReturnLine({ sku: line.sku, qty: r.qty, condition: r.condition, customerChoice: r.customerChoice }) });
+    lines.push({
+      lineId: r.lineId,
+      sku: line.sku.sku,
+      qty: r.qty,
+      reason: r.reason,
+      ...resolveReturnLine({ sku: line.sku, qty: r.qty, condition: r.condition, customerChoice: r.customerChoice }),
+    });
   }
   return { ok: true, lines, creditCents: lines.reduce((sum, l) => sum + l.creditCents, 0) };
 }

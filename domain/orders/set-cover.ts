@@ -37,7 +37,7 @@ function unionCovers(target: Bits, cands: readonly CoverCandidate[], members: re
   for (let w = 0; w < target.length; w++) {
     let u = 0;
     for (const m of members) u |= (cands[m] as CoverCandidate).covers[w] ?? 0;
-    if (((u & (target[w] ?? 0)) >>> 0) !== (target[w] ?? 0)) return false;
+    if ((u & (target[w] ?? 0)) >>> 0 !== (target[w] ?? 0)) return false;
   }
   return true;
 }
@@ -70,7 +70,10 @@ function compareCandidates(a: CoverCandidate, b: CoverCandidate): number {
 // Covers of equal size rank by latest ETA (the customer waits for the last tote), then total
 // distance, then their sorted ids, so the choice never depends on input order.
 function idsKey(cands: readonly CoverCandidate[], members: readonly number[]): string {
-  return members.map((m) => (cands[m] as CoverCandidate).id).sort().join('\u0000');
+  return members
+    .map((m) => (cands[m] as CoverCandidate).id)
+    .sort()
+    .join('\u0000');
 }
 
 /**
@@ -78,8 +81,17 @@ function idsKey(cands: readonly CoverCandidate[], members: readonly number[]): s
  * id. Returns null when even all candidates together miss part of the target.
  */
 export function smallestCover(cands: readonly CoverCandidate[], target: Bits, exactMaxSize = 3): CoverResult | null {
-  if (!unionCovers(target, cands, cands.map((_, i) => i))) return null;
-  const order = cands.map((_, i) => i).sort((x, y) => compareCandidates(cands[x] as CoverCandidate, cands[y] as CoverCandidate));
+  if (
+    !unionCovers(
+      target,
+      cands,
+      cands.map((_, i) => i),
+    )
+  )
+    return null;
+  const order = cands
+    .map((_, i) => i)
+    .sort((x, y) => compareCandidates(cands[x] as CoverCandidate, cands[y] as CoverCandidate));
   // Drop dominated candidates: covers a subset of an earlier-ranked one (which is no later,
   // no farther, and sorts first), so swapping it in can never make a cover worse.
   const useful: number[] = [];
@@ -98,7 +110,12 @@ export function smallestCover(cands: readonly CoverCandidate[], target: Bits, ex
   return { members: greedy(cands, useful, target), strategy: 'greedy' };
 }
 
-function bestOfSize(cands: readonly CoverCandidate[], useful: readonly number[], target: Bits, size: number): number[] | null {
+function bestOfSize(
+  cands: readonly CoverCandidate[],
+  useful: readonly number[],
+  target: Bits,
+  size: number,
+): number[] | null {
   let best: number[] | null = null;
   let bestEta = Infinity;
   let bestDist = Infinity;
@@ -116,7 +133,9 @@ function bestOfSize(cands: readonly CoverCandidate[], useful: readonly number[],
         dist += c.distanceKm;
       }
       const wins =
-        best === null || eta < bestEta || (eta === bestEta && (dist < bestDist || (dist === bestDist && idsKey(cands, picked) < idsKey(cands, best))));
+        best === null ||
+        eta < bestEta ||
+        (eta === bestEta && (dist < bestDist || (dist === bestDist && idsKey(cands, picked) < idsKey(cands, best))));
       if (wins) {
         best = [...picked];
         bestEta = eta;

@@ -17,10 +17,19 @@ export interface LotHold {
 }
 
 /** Units a line loses on one lot. */
-export interface LotCut { fulfilmentId: string; orderId: string; allocationKey: string; lineId: string; qty: number }
+export interface LotCut {
+  fulfilmentId: string;
+  orderId: string;
+  allocationKey: string;
+  lineId: string;
+  qty: number;
+}
 
 /** The decision: who loses how many units, and what no hold could absorb. */
-export interface ShortfallDecision { cuts: LotCut[]; uncovered: number }
+export interface ShortfallDecision {
+  cuts: LotCut[];
+  uncovered: number;
+}
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -45,15 +54,25 @@ export function decideShortfall(shortBy: number, holds: readonly LotHold[]): Sho
   for (const h of ordered) {
     if (left === 0) break;
     const qty = Math.min(left, h.unpicked);
-    cuts.push({ fulfilmentId: h.fulfilmentId, orderId: h.orderId, allocationKey: h.allocationKey, lineId: h.lineId, qty });
+    cuts.push({
+      fulfilmentId: h.fulfilmentId,
+      orderId: h.orderId,
+      allocationKey: h.allocationKey,
+      lineId: h.lineId,
+      qty,
+    });
     left -= qty;
   }
   return { cuts, uncovered: left };
 }
 
 /** What a count or sale does to one lot: the new on_hand and how many held units must go. */
-export function lotAfterFact(lot: { onHand: number; reserved: number }, fact: { kind: 'count' | 'sale' | 'receipt'; qty: number }): { onHand: number; shortBy: number } {
-  const raw = fact.kind === 'count' ? fact.qty : fact.kind === 'receipt' ? lot.onHand + fact.qty : lot.onHand - fact.qty;
+export function lotAfterFact(
+  lot: { onHand: number; reserved: number },
+  fact: { kind: 'count' | 'sale' | 'receipt'; qty: number },
+): { onHand: number; shortBy: number } {
+  const raw =
+    fact.kind === 'count' ? fact.qty : fact.kind === 'receipt' ? lot.onHand + fact.qty : lot.onHand - fact.qty;
   // A sale of more than the system thought was there still happened: the shelf is empty.
   const onHand = Math.max(0, raw);
   return { onHand, shortBy: Math.max(0, lot.reserved - onHand) };
@@ -63,11 +82,14 @@ export function lotAfterFact(lot: { onHand: number; reserved: number }, fact: { 
  * A pick line after losing `qty` unpicked units of one lot: fewer units wanted, the lot's
  * share smaller; picked units stay. Undefined when nothing is left to pick or deliver.
  */
-export function cutLine<L extends { qty: number; picked?: number; status?: string; lots: readonly { lotId: string; qty: number; picked?: number }[] }>(
-  line: L,
-  lotId: string,
-  qty: number,
-): L | undefined {
+export function cutLine<
+  L extends {
+    qty: number;
+    picked?: number;
+    status?: string;
+    lots: readonly { lotId: string; qty: number; picked?: number }[];
+  },
+>(line: L, lotId: string, qty: number): L | undefined {
   const lots = line.lots.map((x) => {
     if (x.lotId !== lotId) return x;
     const take = Math.min(qty, x.qty - (x.picked ?? 0));

@@ -7,7 +7,9 @@ import type { Node, Slot } from './types';
  * own 30-minute window, so they share capacity per clock hour of the promise instead.
  */
 export function slotKey(slot: Slot): string {
-  return slot.kind === 'scheduled' ? `scheduled:${slot.start}-${slot.end}` : `instant:${Math.floor(slot.end / HOUR_MS)}`;
+  return slot.kind === 'scheduled'
+    ? `scheduled:${slot.start}-${slot.end}`
+    : `instant:${Math.floor(slot.end / HOUR_MS)}`;
 }
 
 /** An instant order's slot: the 30-minute promise of a front warehouse, from when it was placed. */
@@ -40,7 +42,10 @@ export const INTAKE_WINDOW = {
 } as const;
 
 /** One reason intake refuses a date, with the body field it is about. */
-export interface DateIssue { path: (string | number)[]; message: string }
+export interface DateIssue {
+  path: (string | number)[];
+  message: string;
+}
 
 const minutes = (ms: number) => `${ms / MINUTE_MS} min`;
 
@@ -48,22 +53,39 @@ const minutes = (ms: number) => `${ms / MINUTE_MS} min`;
  * Dates of an order body (epoch ms, already parsed) against the intake window at `now`. Pure:
  * the route passes the server clock. Empty when every date is acceptable.
  */
-export function intakeDateIssues(o: { placedAt?: number; slot: { kind: 'instant' } | { kind: 'scheduled'; start: number; end: number } }, now: number): DateIssue[] {
+export function intakeDateIssues(
+  o: { placedAt?: number; slot: { kind: 'instant' } | { kind: 'scheduled'; start: number; end: number } },
+  now: number,
+): DateIssue[] {
   const issues: DateIssue[] = [];
   const w = INTAKE_WINDOW;
   if (o.placedAt !== undefined) {
     if (!Number.isFinite(o.placedAt)) issues.push({ path: ['placedAt'], message: 'must be a real date' });
-    else if (o.placedAt < now - w.placedAtLagMs) issues.push({ path: ['placedAt'], message: `must be within ${minutes(w.placedAtLagMs)} before the server clock (omit it to use the server clock)` });
-    else if (o.placedAt > now + w.placedAtLeadMs) issues.push({ path: ['placedAt'], message: `must not be more than ${minutes(w.placedAtLeadMs)} ahead of the server clock (omit it to use the server clock)` });
+    else if (o.placedAt < now - w.placedAtLagMs)
+      issues.push({
+        path: ['placedAt'],
+        message: `must be within ${minutes(w.placedAtLagMs)} before the server clock (omit it to use the server clock)`,
+      });
+    else if (o.placedAt > now + w.placedAtLeadMs)
+      issues.push({
+        path: ['placedAt'],
+        message: `must not be more than ${minutes(w.placedAtLeadMs)} ahead of the server clock (omit it to use the server clock)`,
+      });
   }
   if (o.slot.kind === 'scheduled') {
     const { start, end } = o.slot;
     if (!Number.isFinite(start)) issues.push({ path: ['slot', 'start'], message: 'must be a real date' });
     else if (start < now - w.slotStartGraceMs) issues.push({ path: ['slot', 'start'], message: 'is in the past' });
-    else if (start > now + w.horizonMs) issues.push({ path: ['slot', 'start'], message: `is beyond the bookable horizon of ${w.horizonMs / (24 * HOUR_MS)} days` });
+    else if (start > now + w.horizonMs)
+      issues.push({
+        path: ['slot', 'start'],
+        message: `is beyond the bookable horizon of ${w.horizonMs / (24 * HOUR_MS)} days`,
+      });
     if (!Number.isFinite(end)) issues.push({ path: ['slot', 'end'], message: 'must be a real date' });
-    else if (Number.isFinite(start) && end <= start) issues.push({ path: ['slot', 'end'], message: 'must be after slot.start' });
-    else if (Number.isFinite(start) && end - start > w.maxSlotMs) issues.push({ path: ['slot', 'end'], message: `makes a slot longer than ${w.maxSlotMs / HOUR_MS} h` });
+    else if (Number.isFinite(start) && end <= start)
+      issues.push({ path: ['slot', 'end'], message: 'must be after slot.start' });
+    else if (Number.isFinite(start) && end - start > w.maxSlotMs)
+      issues.push({ path: ['slot', 'end'], message: `makes a slot longer than ${w.maxSlotMs / HOUR_MS} h` });
   }
   return issues;
 }

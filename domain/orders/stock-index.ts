@@ -103,16 +103,20 @@ export function buildStockIndex(
   for (const s of skus) if (!skuIds.has(s.sku)) skuIds.set(s.sku, skuIds.size);
   for (const lot of lots) if (!skuIds.has(lot.sku)) skuIds.set(lot.sku, skuIds.size);
   const chunkCount = Math.max(1, Math.ceil(skuIds.size / (CHUNK_MASK + 1)));
-  const building: (IndexedLot[] | undefined)[][][] = sortedNodes.map(() => Array.from({ length: chunkCount }, () => new Array<IndexedLot[] | undefined>(CHUNK_MASK + 1).fill(undefined)));
+  const building: (IndexedLot[] | undefined)[][][] = sortedNodes.map(() =>
+    Array.from({ length: chunkCount }, () => new Array<IndexedLot[] | undefined>(CHUNK_MASK + 1).fill(undefined)),
+  );
   for (const lot of lots) {
     const pos = nodePos.get(lot.nodeId);
     if (pos === undefined) throw new Error(`lot ${lot.lotId} at unknown node ${lot.nodeId}`);
-    if (!Number.isInteger(lot.available) || lot.available < 0) throw new Error(`lot ${lot.lotId}: bad quantity ${lot.available}`);
+    if (!Number.isInteger(lot.available) || lot.available < 0)
+      throw new Error(`lot ${lot.lotId}: bad quantity ${lot.available}`);
     const id = skuIds.get(lot.sku) as number;
     const chunk = building[pos]?.[id >> CHUNK_BITS] as (IndexedLot[] | undefined)[];
     let list = chunk[id & CHUNK_MASK];
     if (!list) chunk[id & CHUNK_MASK] = list = [];
-    if (list.some((l) => l.lotId === lot.lotId)) throw new Error(`duplicate lot ${lot.lotId} for ${lot.sku} at ${lot.nodeId}`);
+    if (list.some((l) => l.lotId === lot.lotId))
+      throw new Error(`duplicate lot ${lot.lotId} for ${lot.sku} at ${lot.nodeId}`);
     list.push({
       lotId: lot.lotId,
       expiresOn: lot.expiresOn,
@@ -123,7 +127,14 @@ export function buildStockIndex(
     });
   }
   for (const node of building) for (const chunk of node) for (const list of chunk) list?.sort(compareLots);
-  return { nodes: sortedNodes, nodePos, skus: new Map(skus.map((s) => [s.sku, s])), skuIds, stock: building, slotUsage };
+  return {
+    nodes: sortedNodes,
+    nodePos,
+    skus: new Map(skus.map((s) => [s.sku, s])),
+    skuIds,
+    stock: building,
+    slotUsage,
+  };
 }
 
 /** Lots of a SKU at a node, earliest expiry first (empty when not stocked). */
@@ -172,31 +183,62 @@ export function lotRequests(allocation: Allocation): LotReservation[] {
  * node's slot is full *now* (the allocation may be stale), nothing changes and the shortages
  * are returned. On success the new index has every reserved lot reduced, never below zero.
  */
-export function reserve(index: StockIndex, order: Pick<Order, 'orderId' | 'slot'>, allocation: Allocation): ReserveResult {
+export function reserve(
+  index: StockIndex,
+  order: Pick<Order, 'orderId' | 'slot'>,
+  allocation: Allocation,
+): ReserveResult {
   const key = slotKey(order.slot);
   const requests = lotRequests(allocation);
   const nodeIds = [...new Set(allocation.fulfilments.map((f) => f.nodeId))].sort();
   const shortages: ReservationShortage[] = [];
   for (const r of requests) {
     if (!Number.isInteger(r.qty) || r.qty <= 0) {
-      shortages.push({ nodeId: r.nodeId, sku: r.sku, lotId: r.lotId, requested: r.qty, available: 0, reason: 'bad_quantity' });
+      shortages.push({
+        nodeId: r.nodeId,
+        sku: r.sku,
+        lotId: r.lotId,
+        requested: r.qty,
+        available: 0,
+        reason: 'bad_quantity',
+      });
       continue;
     }
     const lot = lotsAt(index, r.nodeId, r.sku).find((l) => l.lotId === r.lotId);
-    if (!lot) shortages.push({ nodeId: r.nodeId, sku: r.sku, lotId: r.lotId, requested: r.qty, available: 0, reason: 'lot_unknown' });
+    if (!lot)
+      shortages.push({
+        nodeId: r.nodeId,
+        sku: r.sku,
+        lotId: r.lotId,
+        requested: r.qty,
+        available: 0,
+        reason: 'lot_unknown',
+      });
     else if (lot.available < r.qty) {
-      shortages.push({ nodeId: r.nodeId, sku: r.sku, lotId: r.lotId, requested: r.qty, available: lot.available, reason: 'lot_short' });
+      shortages.push({
+        nodeId: r.nodeId,
+        sku: r.sku,
+        lotId: r.lotId,
+        requested: r.qty,
+        available: lot.available,
+        reason: 'lot_short',
+      });
     }
   }
   for (const nodeId of nodeIds) {
     const node = nodeById(index, nodeId);
     const capacity = node ? slotCapacityFor(node, order.slot) : 0;
     const used = slotUsed(index, nodeId, key);
-    if (used >= capacity) shortages.push({ nodeId, requested: 1, available: Math.max(0, capacity - used), reason: 'capacity_full' });
+    if (used >= capacity)
+      shortages.push({ nodeId, requested: 1, available: Math.max(0, capacity - used), reason: 'capacity_full' });
   }
   if (shortages.length > 0) return { ok: false, index, shortages };
   const next = adjust(index, requests, -1, key, nodeIds, +1);
-  return { ok: true, index: next.index, reservation: { orderId: order.orderId, slotKey: key, nodeIds, lots: next.applied } };
+  return {
+    ok: true,
+    index: next.index,
+    reservation: { orderId: order.orderId, slotKey: key, nodeIds, lots: next.applied },
+  };
 }
 
 /**

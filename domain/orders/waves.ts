@@ -93,8 +93,18 @@ export function comparePickTasks(a: PickTask, b: PickTask): number {
 }
 
 /** Plan waves for a node from scratch. */
-export function planWaves(nodeId: string, fulfilments: readonly PlacedFulfilment[], now: number, limits: WaveLimits): WavePlan {
-  return replanWaves({ nodeId, plannedAt: now, waves: [], fulfilments: [], cancelledOrderIds: [], cancelledInClaimed: [] }, { arrivals: fulfilments }, now, limits);
+export function planWaves(
+  nodeId: string,
+  fulfilments: readonly PlacedFulfilment[],
+  now: number,
+  limits: WaveLimits,
+): WavePlan {
+  return replanWaves(
+    { nodeId, plannedAt: now, waves: [], fulfilments: [], cancelledOrderIds: [], cancelledInClaimed: [] },
+    { arrivals: fulfilments },
+    now,
+    limits,
+  );
 }
 
 /**
@@ -126,7 +136,14 @@ export function replanWaves(plan: WavePlan, changes: WaveChanges, now: number, l
   const sequenced = sequence(buildWaves(plan.nodeId, items, now, limits, bucketMs));
   const waves = schedule(claimed, sequenced, now, limits.pickersOnShift);
   const cancelledInClaimed = [...new Set(claimed.flatMap((w) => w.orderIds.filter((o) => cancelled.has(o))))].sort();
-  return { nodeId: plan.nodeId, plannedAt: now, waves, fulfilments: live, cancelledOrderIds: [...cancelled].sort(), cancelledInClaimed };
+  return {
+    nodeId: plan.nodeId,
+    plannedAt: now,
+    waves,
+    fulfilments: live,
+    cancelledOrderIds: [...cancelled].sort(),
+    cancelledInClaimed,
+  };
 }
 
 /** Mark a wave as claimed by a picker; claiming twice is a no-op. */
@@ -136,14 +153,24 @@ export function claimWave(plan: WavePlan, waveId: string): WavePlan {
 }
 
 function checkLimits(l: WaveLimits): void {
-  for (const [name, v] of [['maxOrdersPerWave', l.maxOrdersPerWave], ['maxLinesPerWave', l.maxLinesPerWave], ['pickersOnShift', l.pickersOnShift]] as const) {
+  for (const [name, v] of [
+    ['maxOrdersPerWave', l.maxOrdersPerWave],
+    ['maxLinesPerWave', l.maxLinesPerWave],
+    ['pickersOnShift', l.pickersOnShift],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer, got ${v}`);
   }
 }
 
 type Draft = Omit<Wave, 'picker' | 'estimatedStartMs' | 'estimatedFinishMs' | 'atRisk'> & { readonly bucket: number };
 
-function buildWaves(nodeId: string, items: readonly WorkItem[], now: number, limits: WaveLimits, bucketMs: number): Draft[] {
+function buildWaves(
+  nodeId: string,
+  items: readonly WorkItem[],
+  now: number,
+  limits: WaveLimits,
+  bucketMs: number,
+): Draft[] {
   const groups = new Map<string, WorkItem[]>();
   for (const item of items) {
     const key = `${Math.floor(item.deadlineMs / bucketMs)}\u0000${item.zone}`;
@@ -177,7 +204,14 @@ function draft(nodeId: string, members: readonly WorkItem[], now: number, limits
   for (const m of members) {
     for (const line of m.lines) {
       for (const lot of line.lots) {
-        const task = { orderId: m.orderId, lineId: line.lineId, sku: line.sku, zone: m.zone, lotId: lot.lotId, qty: lot.qty };
+        const task = {
+          orderId: m.orderId,
+          lineId: line.lineId,
+          sku: line.sku,
+          zone: m.zone,
+          lotId: lot.lotId,
+          qty: lot.qty,
+        };
         tasks.push(lot.bin !== undefined ? { ...task, bin: lot.bin } : task);
       }
     }
@@ -221,7 +255,8 @@ function sequence(drafts: readonly Draft[]): Draft[] {
 // waves keep their picker and times; they only block that picker until they finish.
 function schedule(claimed: readonly Wave[], drafts: readonly Draft[], now: number, pickers: number): Wave[] {
   const freeAt = new Array<number>(pickers).fill(now);
-  for (const w of claimed) if (w.picker < pickers) freeAt[w.picker] = Math.max(freeAt[w.picker] ?? now, w.estimatedFinishMs);
+  for (const w of claimed)
+    if (w.picker < pickers) freeAt[w.picker] = Math.max(freeAt[w.picker] ?? now, w.estimatedFinishMs);
   const out: Wave[] = [...claimed];
   for (const { bucket: _bucket, ...d } of drafts) {
     let picker = 0;

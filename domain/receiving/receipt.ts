@@ -21,12 +21,10 @@ export const calendarDate = z
   }, 'must be a real date between 2000-01-01 and 2100-12-31');
 
 /** An instant with an offset (RFC 3339), between 2000 and 2100. */
-export const instant = z.iso
-  .datetime({ offset: true })
-  .refine((s) => {
-    const t = Date.parse(s);
-    return Number.isFinite(t) && t >= Date.UTC(2000, 0, 1) && t < Date.UTC(2101, 0, 1);
-  }, 'must be between 2000 and 2100');
+export const instant = z.iso.datetime({ offset: true }).refine((s) => {
+  const t = Date.parse(s);
+  return Number.isFinite(t) && t >= Date.UTC(2000, 0, 1) && t < Date.UTC(2101, 0, 1);
+}, 'must be between 2000 and 2100');
 
 /** A probe reading in °C: what a food thermometer can show. */
 const probeTempC = z.number().min(-60).max(80);
@@ -40,7 +38,9 @@ export const receiptLine = z
     expiresOn: calendarDate.optional().describe('Use by / best before; or give producedOn'),
     producedOn: calendarDate.optional().describe('Production date: expiry = producedOn + the SKU shelf life'),
     bin: masterId,
-    probeTempC: probeTempC.optional().describe('Receiving probe reading; chilled and frozen lines need it unless the receipt names vanAssetId'),
+    probeTempC: probeTempC
+      .optional()
+      .describe('Receiving probe reading; chilled and frozen lines need it unless the receipt names vanAssetId'),
   })
   .strict()
   .superRefine((l, ctx) => {
@@ -59,14 +59,21 @@ export const receiptBody = z
     supplierId: masterId.optional().describe('The supplier (a supplier delivery)'),
     sourceNodeId: masterId.optional().describe('The sending node (a transfer)'),
     receivedAt: instant,
-    vanAssetId: masterId.optional().describe('The delivering van: its readings over the hour before receivedAt give the temperature of lines without a probe reading'),
+    vanAssetId: masterId
+      .optional()
+      .describe(
+        'The delivering van: its readings over the hour before receivedAt give the temperature of lines without a probe reading',
+      ),
     lines: z.array(receiptLine).min(1).max(1000),
   })
   .strict()
   .superRefine((r, ctx) => {
-    if (r.kind === 'supplier' && r.supplierId === undefined) ctx.addIssue({ code: 'custom', path: ['supplierId'], message: 'a supplier delivery names its supplier' });
-    if (r.kind === 'transfer' && r.sourceNodeId === undefined) ctx.addIssue({ code: 'custom', path: ['sourceNodeId'], message: 'a transfer names its source node' });
-    if (r.kind === 'transfer' && r.sourceNodeId === r.nodeId) ctx.addIssue({ code: 'custom', path: ['sourceNodeId'], message: 'must differ from nodeId' });
+    if (r.kind === 'supplier' && r.supplierId === undefined)
+      ctx.addIssue({ code: 'custom', path: ['supplierId'], message: 'a supplier delivery names its supplier' });
+    if (r.kind === 'transfer' && r.sourceNodeId === undefined)
+      ctx.addIssue({ code: 'custom', path: ['sourceNodeId'], message: 'a transfer names its source node' });
+    if (r.kind === 'transfer' && r.sourceNodeId === r.nodeId)
+      ctx.addIssue({ code: 'custom', path: ['sourceNodeId'], message: 'must differ from nodeId' });
   });
 export type ReceiptBody = z.infer<typeof receiptBody>;
 
@@ -109,10 +116,17 @@ function temperatureProblem(f: LineFacts): string | null {
   if (!ZONES_NEEDING_TEMPERATURE.includes(f.zone)) return null;
   const t = f.temperature;
   if (t.source === 'none') return `no receiving temperature: ${t.why}`;
-  const readings: [string, number][] = t.source === 'probe' ? [['probe', t.tempC]] : [['van minimum', t.minC], ['van maximum', t.maxC]];
+  const readings: [string, number][] =
+    t.source === 'probe'
+      ? [['probe', t.tempC]]
+      : [
+          ['van minimum', t.minC],
+          ['van maximum', t.maxC],
+        ];
   for (const [what, c] of readings) {
     const pos = bandPosition(c, f.band);
-    if (pos !== 'in') return `${what} ${c} °C is ${pos} the ${f.bandId} band (${f.band.lowC ?? '-∞'}..${f.band.highC ?? '+∞'} °C)`;
+    if (pos !== 'in')
+      return `${what} ${c} °C is ${pos} the ${f.bandId} band (${f.band.lowC ?? '-∞'}..${f.band.highC ?? '+∞'} °C)`;
   }
   return null;
 }
@@ -127,12 +141,20 @@ export function decideLine(f: LineFacts): LineDecision {
   if (temp) return { status: 'refused', reason: temp };
   const left = remainingShelfLifeDays(f.expiresOn, f.receivedAt);
   if (left < 0) return { status: 'refused', reason: `expired on ${f.expiresOn}` };
-  if (left < f.minShelfLifeDays) return { status: 'refused', reason: `${left} days of shelf life left, below the minimum of ${f.minShelfLifeDays} at delivery` };
+  if (left < f.minShelfLifeDays)
+    return {
+      status: 'refused',
+      reason: `${left} days of shelf life left, below the minimum of ${f.minShelfLifeDays} at delivery`,
+    };
   return { status: 'accepted' };
 }
 
 /** Fields of a stored receipt that differ from a repeated one (for the 409 naming them). */
-export function differingFields(stored: ReceiptBody, next: ReceiptBody, same: (a: unknown, b: unknown) => boolean): string[] {
+export function differingFields(
+  stored: ReceiptBody,
+  next: ReceiptBody,
+  same: (a: unknown, b: unknown) => boolean,
+): string[] {
   const out: string[] = [];
   const keys = new Set([...Object.keys(stored), ...Object.keys(next)]) as Set<keyof ReceiptBody>;
   for (const k of [...keys].sort()) {

@@ -15,14 +15,28 @@ const TRANSITIONS: Record<TransferAction, { from: readonly TransferStatus[]; to:
 };
 
 /** The status an action leads to, or why it is refused in this status. */
-export function transition(status: TransferStatus, action: TransferAction): { ok: true; to: TransferStatus } | { ok: false; why: string } {
+export function transition(
+  status: TransferStatus,
+  action: TransferAction,
+): { ok: true; to: TransferStatus } | { ok: false; why: string } {
   const t = TRANSITIONS[action];
-  return t.from.includes(status) ? { ok: true, to: t.to } : { ok: false, why: `a ${status} transfer cannot be ${action === 'cancel' ? 'cancelled' : action} (needs ${t.from.join(' or ')})` };
+  return t.from.includes(status)
+    ? { ok: true, to: t.to }
+    : {
+        ok: false,
+        why: `a ${status} transfer cannot be ${action === 'cancel' ? 'cancelled' : action} (needs ${t.from.join(' or ')})`,
+      };
 }
 
-
 /** A problem naming the request field. */
-export interface FieldProblem { path: string; message: string }
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
 
 /** A step's outcome: done (or already done), refused with problems naming fields (422), not allowed in this status (409), or no such transfer. */
-export type StepResult = { outcome: 'ok'; status: TransferStatus } | { outcome: 'refused'; problems: FieldProblem[] } | { outcome: 'conflict'; message: string } | { outcome: 'missing' };
+export type StepResult =
+  | { outcome: 'ok'; status: TransferStatus }
+  | { outcome: 'refused'; problems: FieldProblem[] }
+  | { outcome: 'conflict'; message: string }
+  | { outcome: 'missing' };

@@ -41,8 +41,25 @@ export const USAGE =
   '[--refit-every N] [--plot out.svg] [--out forecasts.csv]';
 
 const KNOWN = new Set([
-  'csv', 'time', 'slot-col', 'target', 'features', 'series-cols', 'group-col', 'holidays', 'holiday-column', 'freq',
-  'slot-minutes', 'horizon', 'test-from', 'test-to', 'origin-every', 'leads', 'refit-every', 'plot', 'out',
+  'csv',
+  'time',
+  'slot-col',
+  'target',
+  'features',
+  'series-cols',
+  'group-col',
+  'holidays',
+  'holiday-column',
+  'freq',
+  'slot-minutes',
+  'horizon',
+  'test-from',
+  'test-to',
+  'origin-every',
+  'leads',
+  'refit-every',
+  'plot',
+  'out',
 ]);
 
 /** Parse argv (without node and script) into checked arguments; throws InputError. */
@@ -64,17 +81,22 @@ export function parseArgs(argv: readonly string[]): BacktestArgs {
     return v;
   };
   const list = (key: string): string[] =>
-    (raw.get(key) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+    (raw.get(key) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   const positiveInt = (key: string, v: string): number => {
     const n = /^\d{1,15}$/.test(v) ? Number(v) : Number.NaN;
-    if (!Number.isSafeInteger(n) || n < 1) throw new InputError(`--${key} must be a positive integer, got '${printable(v)}'`);
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new InputError(`--${key} must be a positive integer, got '${printable(v)}'`);
     return n;
   };
   const freq = need('freq');
   if (freq !== 'hour' && freq !== 'day') throw new InputError(`--freq must be hour or day, got '${freq}'`);
   const holidays = raw.get('holidays') ?? 'none';
   const holidayColumn = raw.get('holiday-column');
-  if (holidayColumn !== undefined && raw.has('holidays')) throw new InputError('use either --holidays or --holiday-column, not both (--holidays and --holiday-column)');
+  if (holidayColumn !== undefined && raw.has('holidays'))
+    throw new InputError('use either --holidays or --holiday-column, not both (--holidays and --holiday-column)');
   const problem = holidayRegionProblem(holidays);
   if (problem !== undefined) throw new InputError(`--holidays: ${printable(problem)}`);
   const slotMinutes = freq === 'day' ? 1440 : positiveInt('slot-minutes', raw.get('slot-minutes') ?? '60');
@@ -112,7 +134,8 @@ function parseLeads(value: string, horizon: number): number[] {
   for (const part of value.split(',')) {
     const s = part.trim();
     const n = /^\d{1,15}$/.test(s) ? Number(s) : Number.NaN;
-    if (!Number.isSafeInteger(n)) throw new InputError(`--leads must be all, last or a list of leads such as 1,7, got '${printable(value)}'`);
+    if (!Number.isSafeInteger(n))
+      throw new InputError(`--leads must be all, last or a list of leads such as 1,7, got '${printable(value)}'`);
     if (n < 1 || n > horizon) throw new InputError(`--leads: lead ${n} is outside 1..${horizon} (the horizon)`);
     leads.add(n);
   }

@@ -35,7 +35,9 @@ export function runBacktestCli(argv: readonly string[], io: CliIo = processIo): 
     const testFromMs = parseDateArg('--test-from', args.testFrom, false);
     const loaded = loadSeries(text, { ...args, slotsPerDay });
     const data = args.testTo ? truncate(loaded, parseDateArg('--test-to', args.testTo, true), testFromMs) : loaded;
-    const holidays = loaded.holidayDays ? customHolidayRegion(args.holidayColumn ?? 'holiday', loaded.holidayDays) : args.holidays;
+    const holidays = loaded.holidayDays
+      ? customHolidayRegion(args.holidayColumn ?? 'holiday', loaded.holidayDays)
+      : args.holidays;
     const result = runBacktest(data, {
       horizon: args.horizon,
       testFromMs,
@@ -50,7 +52,12 @@ export function runBacktestCli(argv: readonly string[], io: CliIo = processIo): 
     if (args.out) writeOutput('--out', args.out, () => forecastsCsv(data, result));
     if (args.plot) {
       const { trace } = result;
-      writeOutput('--plot', args.plot, () => renderForecastSvg({ title: `${args.target}: actual vs forecast at the longest lead scored (p10–p90 band)`, ...trace }));
+      writeOutput('--plot', args.plot, () =>
+        renderForecastSvg({
+          title: `${args.target}: actual vs forecast at the longest lead scored (p10–p90 band)`,
+          ...trace,
+        }),
+      );
     }
     return 0;
   } catch (e) {
@@ -63,7 +70,9 @@ export function runBacktestCli(argv: readonly string[], io: CliIo = processIo): 
       return 2;
     }
     // After the JSON only file writing remains, which reports OutputError; anything else is a bug.
-    io.stderr(`${printed ? 'unexpected failure after the result was printed' : 'unexpected failure'}: ${(e as Error).stack ?? String(e)}\n`);
+    io.stderr(
+      `${printed ? 'unexpected failure after the result was printed' : 'unexpected failure'}: ${(e as Error).stack ?? String(e)}\n`,
+    );
     return 1;
   }
 }
@@ -76,7 +85,11 @@ function writeOutput(option: string, path: string, render: () => string): void {
     writeFileSync(path, render());
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new OutputError(`cannot write ${option} ${path}: ${err.code ?? ''} ${err.message.split('\n')[0] ?? ''}`.replace(/\s+/g, ' ').trim());
+    throw new OutputError(
+      `cannot write ${option} ${path}: ${err.code ?? ''} ${err.message.split('\n')[0] ?? ''}`
+        .replace(/\s+/g, ' ')
+        .trim(),
+    );
   }
 }
 
@@ -135,7 +148,17 @@ function forecastsCsv(data: LoadedData, r: BacktestResult): string {
   const step = DAY_MS / data.slotsPerDay;
   const at = (idx: number) => stamp(data.start + idx * step, data.slotsPerDay);
   const f = r.forecasts;
-  const header = ['series', 'origin', 'target', 'lead', 'actual', 'model_p10', 'model_p50', 'model_p90', ...BASELINES.flatMap((b) => [b, `${b}_p10`, `${b}_p90`])];
+  const header = [
+    'series',
+    'origin',
+    'target',
+    'lead',
+    'actual',
+    'model_p10',
+    'model_p50',
+    'model_p90',
+    ...BASELINES.flatMap((b) => [b, `${b}_p10`, `${b}_p90`]),
+  ];
   const num = (v: number | undefined) => String(Math.round((v ?? 0) * 1e6) / 1e6);
   const lines = [header.join(',')];
   for (let k = 0; k < f.lead.length; k++) {

@@ -11,7 +11,10 @@ function show(ms: number, step: number): string {
 }
 
 /** The columns to read (as the command line names them) and the slots in a day. */
-export type LoadSpec = Pick<BacktestArgs, 'time' | 'slotCol' | 'target' | 'features' | 'seriesCols' | 'groupCol' | 'holidayColumn'> & {
+export type LoadSpec = Pick<
+  BacktestArgs,
+  'time' | 'slotCol' | 'target' | 'features' | 'seriesCols' | 'groupCol' | 'holidayColumn'
+> & {
   readonly slotsPerDay: number;
 };
 
@@ -44,10 +47,20 @@ export function loadSeries(text: string, spec: LoadSpec): LoadedData {
   const table = parseCsv(text);
   const header = (table[0] ?? []).map((h) => h.trim());
   if (header.length === 0 || table.length < 2) throw new InputError('CSV has no data rows');
-  const wanted = [spec.time, spec.target, ...(spec.slotCol ? [spec.slotCol] : []), ...spec.features, ...spec.seriesCols, ...(spec.groupCol ? [spec.groupCol] : []), ...(spec.holidayColumn ? [spec.holidayColumn] : [])];
+  const wanted = [
+    spec.time,
+    spec.target,
+    ...(spec.slotCol ? [spec.slotCol] : []),
+    ...spec.features,
+    ...spec.seriesCols,
+    ...(spec.groupCol ? [spec.groupCol] : []),
+    ...(spec.holidayColumn ? [spec.holidayColumn] : []),
+  ];
   const missing = [...new Set(wanted.filter((c) => !header.includes(c)))];
   if (missing.length > 0) {
-    throw new InputError(`missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `'${c}'`).join(', ')} (columns: ${header.join(', ')})`);
+    throw new InputError(
+      `missing column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `'${c}'`).join(', ')} (columns: ${header.join(', ')})`,
+    );
   }
   const col = (name: string): number => header.indexOf(name);
   const step = DAY_MS / spec.slotsPerDay;
@@ -57,7 +70,8 @@ export function loadSeries(text: string, spec: LoadSpec): LoadedData {
   table.slice(1).forEach((cells, i) => {
     const line = i + 2; // header is line 1
     const ms = parseTime(cells, line, spec, col, step);
-    if (spec.holidayColumn && parseHolidayFlag(cells[col(spec.holidayColumn)], line, spec.holidayColumn)) holidayDays.add(isoLocal(ms).slice(0, 10));
+    if (spec.holidayColumn && parseHolidayFlag(cells[col(spec.holidayColumn)], line, spec.holidayColumn))
+      holidayDays.add(isoLocal(ms).slice(0, 10));
     const id = spec.seriesCols.length > 0 ? spec.seriesCols.map((c) => cells[col(c)] ?? '').join('/') : 'series';
     const rows = bySeries.get(id) ?? [];
     rows.push({ line, ms, cells });
@@ -108,7 +122,9 @@ function parseHolidayFlag(cell: string | undefined, line: number, column: string
   const s = (cell ?? '').trim();
   if (s === '1') return true;
   if (s === '0') return false;
-  throw new InputError(`row ${line - 1} (line ${line}): holiday column '${column}' must be 0 or 1, got '${JSON.stringify(cell ?? '').slice(1, -1)}'`);
+  throw new InputError(
+    `row ${line - 1} (line ${line}): holiday column '${column}' must be 0 or 1, got '${JSON.stringify(cell ?? '').slice(1, -1)}'`,
+  );
 }
 
 /** Numeric cell; empty/NA features become NaN (treated as average), targets must be numbers. */
@@ -117,12 +133,20 @@ function parseNumber(cell: string | undefined, line: number, column: string, req
   if (!required && (s === '' || s === 'NA' || s === 'NaN')) return Number.NaN;
   const v = s === '' ? Number.NaN : Number(s);
   if (!Number.isFinite(v)) {
-    throw new InputError(`row ${line - 1} (line ${line}): ${required ? 'target' : 'feature'} column '${column}' has non-numeric value '${cell ?? ''}'`);
+    throw new InputError(
+      `row ${line - 1} (line ${line}): ${required ? 'target' : 'feature'} column '${column}' has non-numeric value '${cell ?? ''}'`,
+    );
   }
   return v;
 }
 
-function parseTime(cells: readonly string[], line: number, spec: LoadSpec, col: (n: string) => number, step: number): number {
+function parseTime(
+  cells: readonly string[],
+  line: number,
+  spec: LoadSpec,
+  col: (n: string) => number,
+  step: number,
+): number {
   const raw = (cells[col(spec.time)] ?? '').trim();
   const bad = (why: string): InputError =>
     new InputError(`row ${line - 1} (line ${line}): cannot parse time column '${spec.time}' value '${raw}': ${why}`);
@@ -135,7 +159,9 @@ function parseTime(cells: readonly string[], line: number, spec: LoadSpec, col: 
     const slotRaw = (cells[col(spec.slotCol)] ?? '').trim();
     const slot = parseSlot(slotRaw, step);
     if (slot === null || slot < 0 || slot >= spec.slotsPerDay) {
-      throw new InputError(`row ${line - 1} (line ${line}): slot column '${spec.slotCol}' value '${slotRaw}' is not a slot index 0..${spec.slotsPerDay - 1} or HH:MM`);
+      throw new InputError(
+        `row ${line - 1} (line ${line}): slot column '${spec.slotCol}' value '${slotRaw}' is not a slot index 0..${spec.slotsPerDay - 1} or HH:MM`,
+      );
     }
     ms = Math.floor(ms / DAY_MS) * DAY_MS + slot * step;
   }
@@ -158,7 +184,9 @@ function checkRegular(id: string, rows: readonly Row[], step: number, named: boo
     const cur = rows[i] as Row;
     const diff = cur.ms - prev.ms;
     if (diff === 0) {
-      throw new InputError(`duplicate time ${show(cur.ms, step)} in time index${where}: rows ${prev.line - 1} and ${cur.line - 1}`);
+      throw new InputError(
+        `duplicate time ${show(cur.ms, step)} in time index${where}: rows ${prev.line - 1} and ${cur.line - 1}`,
+      );
     }
     if (diff !== step) {
       const missing = diff / step - 1;

@@ -15,7 +15,17 @@ import {
   type HoltWintersState,
 } from '../baselines';
 import type { HolidayRegion } from '../holidays';
-import { bias, coverage, intervalWidth, mae, pinball, seasonalNaiveScale, shareBelow, wape, type Metrics } from '../metrics';
+import {
+  bias,
+  coverage,
+  intervalWidth,
+  mae,
+  pinball,
+  seasonalNaiveScale,
+  shareBelow,
+  wape,
+  type Metrics,
+} from '../metrics';
 import { createForecaster, type SeriesForecaster } from '../model/forecaster';
 import { fitModel } from '../model/fit';
 import type { ModelOptions } from '../model/options';
@@ -114,7 +124,9 @@ export function runBacktest(data: LoadedData, cfg: BacktestConfig): BacktestResu
   const minTrain = 4 * season + h;
   if (testIdx >= n) throw new InputError(`--test-from is after the last time in the data`);
   if (firstOrigin < minTrain) {
-    throw new InputError(`--test-from leaves too little history: need at least ${minTrain + minLead - 1} steps before it, have ${testIdx}`);
+    throw new InputError(
+      `--test-from leaves too little history: need at least ${minTrain + minLead - 1} steps before it, have ${testIdx}`,
+    );
   }
   const out: ScoredForecasts = {
     series: [],
@@ -122,7 +134,10 @@ export function runBacktest(data: LoadedData, cfg: BacktestConfig): BacktestResu
     lead: [],
     target: [],
     actual: [],
-    scores: Object.fromEntries(FORECASTERS.map((k) => [k, { point: [], lower: [], upper: [] }])) as unknown as Record<ForecasterName, Scores>,
+    scores: Object.fromEntries(FORECASTERS.map((k) => [k, { point: [], lower: [], upper: [] }])) as unknown as Record<
+      ForecasterName,
+      Scores
+    >,
   };
   const trace = emptyTrace(data.start, step, testIdx, n);
   const traceLead = new Int32Array(n - testIdx);
@@ -141,7 +156,13 @@ export function runBacktest(data: LoadedData, cfg: BacktestConfig): BacktestResu
       refits += 1;
       lastRefit = o;
       const model = fitModel(
-        data.series.map((s) => ({ id: s.id, group: s.group, start: data.start, values: s.values.subarray(0, o), features: s.features })),
+        data.series.map((s) => ({
+          id: s.id,
+          group: s.group,
+          start: data.start,
+          values: s.values.subarray(0, o),
+          features: s.features,
+        })),
         { ...cfg.model, slotsPerDay: S, holidays: cfg.holidays, horizon: h },
       );
       data.series.forEach((s, i) => {
@@ -149,7 +170,9 @@ export function runBacktest(data: LoadedData, cfg: BacktestConfig): BacktestResu
         hw[i] = fitHoltWinters(s.values.subarray(0, o), season, holtWintersScoreLead(leads));
       });
     } else {
-      data.series.forEach((s, i) => catchUp(forecasters[i] as SeriesForecaster, hw[i] as HoltWintersState, s.values, o));
+      data.series.forEach((s, i) =>
+        catchUp(forecasters[i] as SeriesForecaster, hw[i] as HoltWintersState, s.values, o),
+      );
     }
     for (const lead of leads) {
       const t = o + lead - 1;
@@ -180,8 +203,15 @@ export function runBacktest(data: LoadedData, cfg: BacktestConfig): BacktestResu
   const summary = (name: ForecasterName) => summarise(out, name, scales);
   return {
     model: summary('model'),
-    baselines: { same_slot_last_week: summary('same_slot_last_week'), mean_last_4_same_slots: summary('mean_last_4_same_slots'), ets_seasonal: summary('ets_seasonal') },
-    perLead: Object.fromEntries(FORECASTERS.map((k) => [k, perLead(out, k, leads)])) as Record<ForecasterName, LeadMetrics[]>,
+    baselines: {
+      same_slot_last_week: summary('same_slot_last_week'),
+      mean_last_4_same_slots: summary('mean_last_4_same_slots'),
+      ets_seasonal: summary('ets_seasonal'),
+    },
+    perLead: Object.fromEntries(FORECASTERS.map((k) => [k, perLead(out, k, leads)])) as Record<
+      ForecasterName,
+      LeadMetrics[]
+    >,
     origins,
     firstOrigin,
     lastOrigin,
@@ -222,7 +252,14 @@ function emptyTrace(start: number, step: number, from: number, n: number): Trace
 }
 
 /** The plot shows, per target, the forecast at the longest lead scored (summed over series). */
-function addToTrace(trace: Trace, leadOf: Int32Array, k: number, lead: number, y: number, f: { p10: number; p50: number; p90: number }): void {
+function addToTrace(
+  trace: Trace,
+  leadOf: Int32Array,
+  k: number,
+  lead: number,
+  y: number,
+  f: { p10: number; p50: number; p90: number },
+): void {
   if (lead > (leadOf[k] ?? 0)) {
     leadOf[k] = lead;
     trace.actual[k] = 0;
@@ -311,7 +348,11 @@ type BaselineBands = Record<BaselineName, Band>[];
 function baselineBands(y: Float64Array, end: number, leads: readonly number[], season: number): BaselineBands {
   const maxLead = leads[leads.length - 1] ?? 1;
   const start = 4 * season + maxLead;
-  const res = leads.map(() => ({ same_slot_last_week: [] as number[], mean_last_4_same_slots: [] as number[], ets_seasonal: [] as number[] }));
+  const res = leads.map(() => ({
+    same_slot_last_week: [] as number[],
+    mean_last_4_same_slots: [] as number[],
+    ets_seasonal: [] as number[],
+  }));
   leads.forEach((lead, li) => {
     const r = res[li] as (typeof res)[number];
     for (let t = start; t < end; t++) {
@@ -330,7 +371,8 @@ function baselineBands(y: Float64Array, end: number, leads: readonly number[], s
     leads.forEach((lead, li) => {
       const slots = pending[li] as Float64Array;
       const f = slots[t % ring] ?? Number.NaN;
-      if (!Number.isNaN(f) && t >= start) (res[li] as (typeof res)[number]).ets_seasonal.push((y[t] ?? 0) - Math.max(0, f));
+      if (!Number.isNaN(f) && t >= start)
+        (res[li] as (typeof res)[number]).ets_seasonal.push((y[t] ?? 0) - Math.max(0, f));
       // Origin t (data before t): its forecast for step t + lead − 1.
       slots[(t + lead - 1) % ring] = holtWintersForecast(state, lead);
     });
@@ -345,7 +387,11 @@ function baselineBands(y: Float64Array, end: number, leads: readonly number[], s
   const out: BaselineBands = [];
   leads.forEach((lead, li) => {
     const r = res[li] as (typeof res)[number];
-    out[lead] = { same_slot_last_week: band(r.same_slot_last_week), mean_last_4_same_slots: band(r.mean_last_4_same_slots), ets_seasonal: band(r.ets_seasonal) };
+    out[lead] = {
+      same_slot_last_week: band(r.same_slot_last_week),
+      mean_last_4_same_slots: band(r.mean_last_4_same_slots),
+      ets_seasonal: band(r.ets_seasonal),
+    };
   });
   return out;
 }

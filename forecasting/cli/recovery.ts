@@ -13,9 +13,21 @@ const seed = seedArg >= 0 ? Number(process.argv[seedArg + 1]) : 7;
 const S = 24;
 const HISTORY_DAYS = 207;
 const TEST_DAYS = 7;
-const data = generateGroceryDemand({ seed, start: '2024-04-01', days: HISTORY_DAYS + TEST_DAYS, nodes: 3, skusPerCategory: 6 });
+const data = generateGroceryDemand({
+  seed,
+  start: '2024-04-01',
+  days: HISTORY_DAYS + TEST_DAYS,
+  nodes: 3,
+  skusPerCategory: 6,
+});
 const model = fitModel(
-  data.series.map((s) => ({ id: s.id, group: s.group, start: s.start, values: s.values.subarray(0, HISTORY_DAYS * S), features: s.features })),
+  data.series.map((s) => ({
+    id: s.id,
+    group: s.group,
+    start: s.start,
+    values: s.values.subarray(0, HISTORY_DAYS * S),
+    features: s.features,
+  })),
   { slotsPerDay: S, holidays: 'CN', horizon: TEST_DAYS * S },
 );
 const cn = holidayCalendar('CN');
@@ -76,6 +88,10 @@ console.log(
     series: data.series.length,
     truth,
     estimated,
-    holdout_week: { model_mae: round(modelErr / count), seasonal_naive_mae: round(naiveErr / count), coverage_p10_p90: round(inside / count) },
+    holdout_week: {
+      model_mae: round(modelErr / count),
+      seasonal_naive_mae: round(naiveErr / count),
+      coverage_p10_p90: round(inside / count),
+    },
   }),
 );

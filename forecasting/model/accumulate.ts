@@ -127,4 +127,3 @@ export function solveGroupRegression(srcList: readonly SourceState[], p: number,
   const perRow = ne.rows > 0 ? ne.weightSum / ne.rows : 1;
   return solveRidge(ne, new Float64Array(p).fill(ridge * perRow));
 }
-

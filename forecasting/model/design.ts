@@ -108,17 +108,24 @@ export function buildDesignSpec(inp: SpecInputs): DesignSpec {
   }
   for (const key of FLAG_KEYS) if (flagSeen.has(key)) columns.push({ kind: 'flag', key });
   for (const [name, n] of [...holidayCount].sort()) if (n >= inp.minNamedCount) columns.push({ kind: 'holiday', name });
-  for (const [name, n] of [...observanceCount].sort()) if (n >= inp.minNamedCount) columns.push({ kind: 'observance', name });
+  for (const [name, n] of [...observanceCount].sort())
+    if (n >= inp.minNamedCount) columns.push({ kind: 'observance', name });
   // Named neighbours: the Friday after Christmas is not the Tuesday after Labor Day.
   for (const [key, n] of [...neighbourCount].sort()) {
     const [relation, name] = key.split('\u0000') as [NeighbourRelation, string];
     if (n >= inp.minNamedCount) columns.push({ kind: 'neighbour', name, relation });
   }
   for (let k = 1; k <= inp.harmonics; k++) {
-    columns.push({ kind: 'annual', harmonic: k, phase: 'sin', weekendOnly: false }, { kind: 'annual', harmonic: k, phase: 'cos', weekendOnly: false });
+    columns.push(
+      { kind: 'annual', harmonic: k, phase: 'sin', weekendOnly: false },
+      { kind: 'annual', harmonic: k, phase: 'cos', weekendOnly: false },
+    );
   }
   for (let k = 1; k <= inp.weekendHarmonics; k++) {
-    columns.push({ kind: 'annual', harmonic: k, phase: 'sin', weekendOnly: true }, { kind: 'annual', harmonic: k, phase: 'cos', weekendOnly: true });
+    columns.push(
+      { kind: 'annual', harmonic: k, phase: 'sin', weekendOnly: true },
+      { kind: 'annual', harmonic: k, phase: 'cos', weekendOnly: true },
+    );
   }
   // Chicago's Sunday riders grew faster than its weekday riders for years: without a trend in the
   // weekend ratio, a profile averaged over two years under-forecast Sundays by 5%.
@@ -298,7 +305,12 @@ export function trailingMean(values: ArrayLike<number>, window: number, length: 
 }
 
 /** Design matrix rows [0, length) for a source, row-major (length × columns). */
-export function designMatrix(spec: DesignSpec, source: DesignSource, length: number, centring?: CellCentring): Float64Array {
+export function designMatrix(
+  spec: DesignSpec,
+  source: DesignSource,
+  length: number,
+  centring?: CellCentring,
+): Float64Array {
   const p = spec.columns.length;
   const x = new Float64Array(length * p);
   // Each feature column reads its feature, raw or as a trailing mean (computed once per call).

@@ -67,5 +67,3 @@ export function calendarEffect(model: FittedModel, group: string, date: string):
   });
   return sum;
 }
-
-

@@ -6,7 +6,15 @@
 // the per-series cost is a few passes over its history.
 import { accumulateSeries, solveGroupRegression, type Scratch, type SeriesState, type SourceState } from './accumulate';
 import { buildDesignSpec, designMatrix } from './design';
-import { calibrate, intervalSpread, leadBuckets, residualQuantiles, spreadCellOf, spreadCells, standardised } from './intervals';
+import {
+  calibrate,
+  intervalSpread,
+  leadBuckets,
+  residualQuantiles,
+  spreadCellOf,
+  spreadCells,
+  standardised,
+} from './intervals';
 import { decayPerStep, levelScratch, type LevelState } from './level';
 import { cellCentring, computeMultipliers } from './multipliers';
 import {
@@ -34,7 +42,8 @@ export function fitModel(series: readonly ModelSeries[], options: FitOptions): F
   });
   const recency = recencyHalfLives(partial, series);
   const opts: ResolvedModelOptions = { ...partial, recencyHalfLifeDays: recency[0] ?? Infinity };
-  if (!(opts.slotsPerDay >= 1 && Number.isInteger(opts.slotsPerDay))) throw new Error('slotsPerDay must be a positive integer');
+  if (!(opts.slotsPerDay >= 1 && Number.isInteger(opts.slotsPerDay)))
+    throw new Error('slotsPerDay must be a positive integer');
   const byGroup = new Map<string, ModelSeries[]>();
   for (const s of series) {
     const g = s.group ?? s.id;
@@ -75,7 +84,14 @@ function fitStructure(members: readonly ModelSeries[], opts: ResolvedModelOption
     }
     let src = byStart.get(input.start);
     if (!src) {
-      src = { source: { start: input.start, features }, length: 0, x: new Float64Array(0), m: new Float64Array(0), b2: new Float64Array(0), br: new Float64Array(0) };
+      src = {
+        source: { start: input.start, features },
+        length: 0,
+        x: new Float64Array(0),
+        m: new Float64Array(0),
+        b2: new Float64Array(0),
+        br: new Float64Array(0),
+      };
       byStart.set(input.start, src);
     }
     src.length = Math.max(src.length, n);
@@ -102,7 +118,8 @@ function fitStructure(members: readonly ModelSeries[], opts: ResolvedModelOption
   const p = spec.columns.length;
   // The fitting level must be slow enough not to soak up weather (which would bias β toward 0
   // and make back-fitting crawl) yet follow real level shifts: half the history, 4–52 weeks.
-  const trendDays = opts.trendWindowDays === 'auto' ? Math.min(364, Math.max(28, 7 * Math.round(spanDays / 14))) : opts.trendWindowDays;
+  const trendDays =
+    opts.trendWindowDays === 'auto' ? Math.min(364, Math.max(28, 7 * Math.round(spanDays / 14))) : opts.trendWindowDays;
   const halfWindow = Math.round((trendDays * S) / 2);
   for (const src of srcList) {
     src.x = designMatrix(spec, src.source, src.length, cellCentring(src.source.start, src.length, src.length, opts));
@@ -112,7 +129,11 @@ function fitStructure(members: readonly ModelSeries[], opts: ResolvedModelOption
   }
   let beta: Float64Array = new Float64Array(p);
   let groupWeek: Float64Array = new Float64Array(7 * S).fill(1);
-  const scratch: Scratch = { expected: new Float64Array(maxN), weight: new Float64Array(maxN), level: levelScratch(maxN) };
+  const scratch: Scratch = {
+    expected: new Float64Array(maxN),
+    weight: new Float64Array(maxN),
+    level: levelScratch(maxN),
+  };
 
   // Iteration 0 only sets the profile: with a flat profile the weekly cycle would leak into β.
   for (let iter = 0; iter <= opts.iterations; iter++) {
@@ -244,7 +265,12 @@ function calibrationExpectations(
       let m = multipliers.get(h.src);
       if (!m) {
         const length = st.src.length;
-        const x = designMatrix(holdout.spec, h.src.source, length, cellCentring(h.src.source.start, length, h.src.length, opts));
+        const x = designMatrix(
+          holdout.spec,
+          h.src.source,
+          length,
+          cellCentring(h.src.source.start, length, h.src.length, opts),
+        );
         m = new Float64Array(length);
         computeMultipliers({ x, m, length }, p, holdout.beta, opts.minMultiplier);
         multipliers.set(h.src, m);
@@ -295,7 +321,8 @@ function finishSeries(group: string, fit: Structure, calib: Expectations, opts: 
   const total = zs.reduce((s, z) => s + z.length, 0);
   const stride = Math.max(1, Math.floor(total / 50_000));
   for (const z of zs) for (let i = 0; i < z.length; i += stride) pooled.push(z[i] ?? 0);
-  const groupQ = pooled.length > 0 ? residualQuantiles(Float64Array.from(pooled).sort()) : { q10: -0.5, q50: 0, q90: 0.5 };
+  const groupQ =
+    pooled.length > 0 ? residualQuantiles(Float64Array.from(pooled).sort()) : { q10: -0.5, q50: 0, q90: 0.5 };
   const series = states.map((st, i): FittedSeries => {
     const cal = cals[i] as (typeof cals)[number];
     const z = zs[i] as Float64Array;

@@ -14,7 +14,13 @@ const NO_FEATURES: Readonly<Record<string, ArrayLike<number>>> = Object.freeze({
 const multiplierCache = new WeakMap<FittedGroup, WeakMap<object, Map<string, Float64Array>>>();
 
 /** Multipliers m(t) for steps [0, length) of a source under a group's coefficients. */
-export function groupMultipliers(model: FittedModel, group: FittedGroup, source: DesignSource, length: number, trainSteps: number): Float64Array {
+export function groupMultipliers(
+  model: FittedModel,
+  group: FittedGroup,
+  source: DesignSource,
+  length: number,
+  trainSteps: number,
+): Float64Array {
   let bySource = multiplierCache.get(group);
   if (!bySource) {
     bySource = new WeakMap();
@@ -74,7 +80,9 @@ export function createForecaster(
   const spreadAt = (t: number): number => {
     const lead = t - observed + 1;
     const b = Math.min(group.spread.lead.length - 1, Math.floor((lead - 1) / bucketSteps));
-    return (group.spread.lead[b] ?? 1) * (group.spread.cell[spreadCellOf(index.weekdayCell[t] ?? 0, opts.slotsPerDay)] ?? 1);
+    return (
+      (group.spread.lead[b] ?? 1) * (group.spread.cell[spreadCellOf(index.weekdayCell[t] ?? 0, opts.slotsPerDay)] ?? 1)
+    );
   };
   let observed = fitted.nObs;
   const expectedAt = (t: number): number => {

@@ -131,7 +131,11 @@ export function intervalSpread(cals: readonly Calibration[], buckets: number, ce
     }
   }
   const overall = count > 0 && total > 0 ? total / count : 1;
-  const cell = relativeSpread(smoothCircular(cellSum, cells > 7 ? 1 : 0), smoothCircular(cellCount, cells > 7 ? 1 : 0), overall);
+  const cell = relativeSpread(
+    smoothCircular(cellSum, cells > 7 ? 1 : 0),
+    smoothCircular(cellCount, cells > 7 ? 1 : 0),
+    overall,
+  );
   // Lead spread of residuals already divided by their cell spread, so the two do not double count.
   const leadSum = new Float64Array(buckets);
   const leadCount = new Float64Array(buckets);

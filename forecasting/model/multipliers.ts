@@ -4,7 +4,12 @@ import type { ResolvedModelOptions } from './options';
 import { timeIndex } from './timeIndex';
 
 /** m(t) = max(floor, 1 + x(t)·β) for every step of a source. */
-export function computeMultipliers(src: { x: Float64Array; m: Float64Array; length: number }, p: number, beta: Float64Array, floor: number): void {
+export function computeMultipliers(
+  src: { x: Float64Array; m: Float64Array; length: number },
+  p: number,
+  beta: Float64Array,
+  floor: number,
+): void {
   for (let t = 0; t < src.length; t++) {
     let v = 1;
     const row = t * p;
@@ -25,4 +30,3 @@ export function cellCentring(
   const halfLifeSteps = opts.recencyHalfLifeDays * opts.slotsPerDay;
   return { weekdayCell, trainSteps, cells: 7 * opts.slotsPerDay, halfLifeSteps };
 }
-

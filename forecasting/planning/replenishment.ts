@@ -40,7 +40,8 @@ export function replenishmentSuggestion(input: ReplenishmentInput): Replenishmen
   for (const [name, v] of Object.entries({ lead, review, shelf, onHand: input.onHand, onOrder: input.onOrder })) {
     if (!(v >= 0) || !Number.isFinite(v)) throw new Error(`${name} must be a non-negative number`);
   }
-  if (forecast.length < lead + review) throw new Error(`forecast covers ${forecast.length} periods, need lead + review = ${lead + review}`);
+  if (forecast.length < lead + review)
+    throw new Error(`forecast covers ${forecast.length} periods, need lead + review = ${lead + review}`);
   const pack = input.packSize ?? 1;
   if (!(pack > 0)) throw new Error('packSize must be positive');
   const q = quantileLevel(input.serviceQuantile ?? 'p90');

@@ -17,7 +17,10 @@ export interface SlotOrders {
  * Sum SKU forecasts per slot and convert units to orders with the average units per order.
  * All SKU forecasts must cover the same slots in the same order.
  */
-export function expectedOrdersPerSlot(skuForecasts: readonly (readonly SlotForecast[])[], unitsPerOrder: number): SlotOrders[] {
+export function expectedOrdersPerSlot(
+  skuForecasts: readonly (readonly SlotForecast[])[],
+  unitsPerOrder: number,
+): SlotOrders[] {
   if (!(unitsPerOrder > 0)) throw new Error('unitsPerOrder must be positive');
   const first = skuForecasts[0];
   if (!first) return [];
@@ -30,6 +33,10 @@ export function expectedOrdersPerSlot(skuForecasts: readonly (readonly SlotForec
       units += f.mean;
       spread += Math.max(0, f.p90 - f.mean) ** 2;
     }
-    return { ts: slot.ts, expectedOrders: units / unitsPerOrder, p90Orders: (units + Math.sqrt(spread)) / unitsPerOrder };
+    return {
+      ts: slot.ts,
+      expectedOrders: units / unitsPerOrder,
+      p90Orders: (units + Math.sqrt(spread)) / unitsPerOrder,
+    };
   });
 }

@@ -15,7 +15,14 @@ import { requireDb } from '../support/stack';
 import { registerSensors } from '../support/telemetry';
 
 /** The figures as report.ts computed them before the aggregate: from every raw reading. */
-async function rawFigures(db: Db, sensorId: string, band: Band, from: number, end: number, maxGapMs: number): Promise<SensorWindowFigures> {
+async function rawFigures(
+  db: Db,
+  sensorId: string,
+  band: Band,
+  from: number,
+  end: number,
+  maxGapMs: number,
+): Promise<SensorWindowFigures> {
   const stored = await sensorTemps(db.pool, sensorId, from - maxGapMs, end);
   const points = windowPoints(stored, from, end);
   const opts = { endTs: end, maxGapMs };
@@ -58,7 +65,18 @@ describe('alert evidence from the continuous aggregate (integration)', () => {
       if (outage) continue;
       const excursion = ts >= t0 + 60 * 60_000 + 25_000 && ts < t0 + 97 * 60_000 + 5_000;
       const tempC = (excursion ? 11 : 4) + ((ts / 10_000) % 5) * 0.13;
-      readings.push({ sensorId, assetId, nodeId, ts, tempC, humidityPct: null, doorOpen: null, batteryPct: null, defrost: null, seq: null });
+      readings.push({
+        sensorId,
+        assetId,
+        nodeId,
+        ts,
+        tempC,
+        humidityPct: null,
+        doorOpen: null,
+        batteryPct: null,
+        defrost: null,
+        seq: null,
+      });
     }
     await db.transaction((c) => insertReadings(c, readings));
 
@@ -69,14 +87,42 @@ describe('alert evidence from the continuous aggregate (integration)', () => {
     expect(late.rawReadingsFetched).to.be.at.least(late.figures.readings);
 
     await refreshAggregates(db, new Date(t0 - 3_600_000), new Date(t0 + 5 * 3_600_000));
-    for (const [from, to] of [[t0 + 5 * 60_000 + 3_000, t0 + 4 * 3_600_000 - 45_000], [t0 + 59 * 60_000, t0 + 98 * 60_000], [t0 + 160 * 60_000, t0 + 200 * 60_000], [t0 + 60 * 60_000 + 35_000, t0 + 75 * 60_000]] as const) {
-      const { figures, rawReadingsFetched } = await sensorWindowEvidence(db.pool, sensorId, band, from, to, maxGapMs, to + 1);
+    for (const [from, to] of [
+      [t0 + 5 * 60_000 + 3_000, t0 + 4 * 3_600_000 - 45_000],
+      [t0 + 59 * 60_000, t0 + 98 * 60_000],
+      [t0 + 160 * 60_000, t0 + 200 * 60_000],
+      [t0 + 60 * 60_000 + 35_000, t0 + 75 * 60_000],
+    ] as const) {
+      const { figures, rawReadingsFetched } = await sensorWindowEvidence(
+        db.pool,
+        sensorId,
+        band,
+        from,
+        to,
+        maxGapMs,
+        to + 1,
+      );
       expectSameFigures(figures, await rawFigures(db, sensorId, band, from, to, maxGapMs));
-      if (process.env.EVIDENCE_DEBUG) console.log({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), readings: figures.readings, rawReadingsFetched });
+      if (process.env.EVIDENCE_DEBUG)
+        console.log({
+          from: new Date(from).toISOString(),
+          to: new Date(to).toISOString(),
+          readings: figures.readings,
+          rawReadingsFetched,
+        });
       expect(rawReadingsFetched, 'raw readings fetched').to.be.below(figures.readings / 3);
-      if (to - from > 3_600_000) expect(rawReadingsFetched, 'raw readings fetched, long window').to.be.below(figures.readings / 15);
+      if (to - from > 3_600_000)
+        expect(rawReadingsFetched, 'raw readings fetched, long window').to.be.below(figures.readings / 15);
     }
-    const whole = await sensorWindowEvidence(db.pool, sensorId, band, t0, t0 + 4 * 3_600_000, maxGapMs, t0 + 4 * 3_600_000);
+    const whole = await sensorWindowEvidence(
+      db.pool,
+      sensorId,
+      band,
+      t0,
+      t0 + 4 * 3_600_000,
+      maxGapMs,
+      t0 + 4 * 3_600_000,
+    );
     expect(whole.figures.timeOutOfBand.aboveMs).to.equal(37 * 60_000 - 20_000);
   });
 });

@@ -17,7 +17,7 @@ import { requireDb, requireTemporal, testLogger, uniqueId } from '../support/sta
 
 const MIN = 60_000;
 
-describe('goods in transit exposed by their van\'s alerts (integration)', function () {
+describe("goods in transit exposed by their van's alerts (integration)", function () {
   this.timeout(90_000);
   let db: Db;
   let stack: OrderStack;
@@ -45,10 +45,23 @@ describe('goods in transit exposed by their van\'s alerts (integration)', functi
   /** The van's readings, as the evaluator gets them from the broker, and stored for receiving's look-back. */
   const drive = async (vanId: string, sensorId: string, points: readonly [number, number][]): Promise<void> => {
     const readings: Reading[] = points.map(([ts, tempC]) => ({
-      sensorId, assetId: vanId, nodeId: dc, ts, tempC, humidityPct: null, doorOpen: null, batteryPct: null, defrost: null, seq: null,
+      sensorId,
+      assetId: vanId,
+      nodeId: dc,
+      ts,
+      tempC,
+      humidityPct: null,
+      doorOpen: null,
+      batteryPct: null,
+      defrost: null,
+      seq: null,
     }));
     for (const r of readings) {
-      await db.query('INSERT INTO sensor_readings (sensor_id, ts, temp_c) VALUES ($1, $2, $3)', [sensorId, new Date(r.ts), r.tempC]);
+      await db.query('INSERT INTO sensor_readings (sensor_id, ts, temp_c) VALUES ($1, $2, $3)', [
+        sensorId,
+        new Date(r.ts),
+        r.tempC,
+      ]);
     }
     await engine.processReadings(readings, Date.now());
   };
@@ -56,7 +69,11 @@ describe('goods in transit exposed by their van\'s alerts (integration)', functi
   /** A transfer of 10 milk and 5 rice from the DC, picked and shipped in the van `minutesAgo` minutes ago. */
   const shipped = async (vanId: string, minutesAgo: number): Promise<{ id: string; milkLot: string }> => {
     const receipt = await ok('POST', '/v1/receipts', {
-      receiptId: uniqueId('txrc'), kind: 'supplier', nodeId: dc, supplierId: 'SUP-1', receivedAt: new Date().toISOString(),
+      receiptId: uniqueId('txrc'),
+      kind: 'supplier',
+      nodeId: dc,
+      supplierId: 'SUP-1',
+      receivedAt: new Date().toISOString(),
       lines: [
         { sku: milk, quantity: 10, lotCode: 'M-1', expiresOn: expiry(10), bin: 'C-1', probeTempC: 3 },
         { sku: rice, quantity: 5, lotCode: 'R-1', expiresOn: expiry(300), bin: 'A-1' },
@@ -64,11 +81,27 @@ describe('goods in transit exposed by their van\'s alerts (integration)', functi
     });
     const [milkLot, riceLot] = [receipt.lines[0].lotId as string, receipt.lines[1].lotId as string];
     const id = uniqueId('TX');
-    await ok('POST', '/v1/transfers', { transferId: id, fromNodeId: dc, toNodeId: front, lines: [{ sku: milk, quantity: 10 }, { sku: rice, quantity: 5 }] });
-    await ok('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 10 }, { lotId: riceLot, qty: 5 }] });
+    await ok('POST', '/v1/transfers', {
+      transferId: id,
+      fromNodeId: dc,
+      toNodeId: front,
+      lines: [
+        { sku: milk, quantity: 10 },
+        { sku: rice, quantity: 5 },
+      ],
+    });
+    await ok('POST', `/v1/transfers/${id}/picked`, {
+      picks: [
+        { lotId: milkLot, qty: 10 },
+        { lotId: riceLot, qty: 5 },
+      ],
+    });
     await ok('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: vanId });
     // A long trip: the van left minutesAgo minutes ago.
-    await db.query("UPDATE transfer_events SET at = now() - make_interval(mins => $2) WHERE transfer_id = $1 AND type = 'shipped'", [id, minutesAgo]);
+    await db.query(
+      "UPDATE transfer_events SET at = now() - make_interval(mins => $2) WHERE transfer_id = $1 AND type = 'shipped'",
+      [id, minutesAgo],
+    );
     return { id, milkLot };
   };
 
@@ -78,17 +111,43 @@ describe('goods in transit exposed by their van\'s alerts (integration)', functi
     stack = await startOrderStack(db);
     ops = await stack.token('ops');
     const zones = ['ambient', 'chilled', 'frozen'];
-    await ok('PUT', `/v1/nodes/${dc}`, { kind: 'store', name: 'Transit DC', location: { lat: 31, lng: 121 }, serviceRadiusKm: 3, zones });
-    await ok('PUT', `/v1/nodes/${front}`, { kind: 'front', name: 'Transit front', location: { lat: 31.01, lng: 121.01 }, serviceRadiusKm: 3, zones });
+    await ok('PUT', `/v1/nodes/${dc}`, {
+      kind: 'store',
+      name: 'Transit DC',
+      location: { lat: 31, lng: 121 },
+      serviceRadiusKm: 3,
+      zones,
+    });
+    await ok('PUT', `/v1/nodes/${front}`, {
+      kind: 'front',
+      name: 'Transit front',
+      location: { lat: 31.01, lng: 121.01 },
+      serviceRadiusKm: 3,
+      zones,
+    });
     for (const node of [dc, front]) {
-      for (const [bin, zone] of [['C-1', 'chilled'], ['A-1', 'ambient']]) await ok('PUT', `/v1/nodes/${node}/bins/${bin}`, { zone, pickSequence: 1 });
+      for (const [bin, zone] of [
+        ['C-1', 'chilled'],
+        ['A-1', 'ambient'],
+      ])
+        await ok('PUT', `/v1/nodes/${node}/bins/${bin}`, { zone, pickSequence: 1 });
     }
     const sku = (zone: string, band: string, category: string) => ({
-      name: 'Transit item', category, zone, band, shelfLifeDays: 14, minShelfLifeDays: 2, perishable: zone !== 'ambient', unitPriceCents: 199,
+      name: 'Transit item',
+      category,
+      zone,
+      band,
+      shelfLifeDays: 14,
+      minShelfLifeDays: 2,
+      perishable: zone !== 'ambient',
+      unitPriceCents: 199,
     });
     await ok('PUT', `/v1/skus/${milk}`, sku('chilled', 'chilled', 'dairy'));
     await ok('PUT', `/v1/skus/${rice}`, sku('ambient', 'ambient', 'pantry'));
-    engine = new AlertEngine({ db, logger: testLogger, profiles: new ProfileCache(db, testLogger), metrics: createAlertMetrics() }, { nodeId: dc });
+    engine = new AlertEngine(
+      { db, logger: testLogger, profiles: new ProfileCache(db, testLogger), metrics: createAlertMetrics() },
+      { nodeId: dc },
+    );
   });
   after(async () => {
     await stack?.stop();
@@ -126,12 +185,15 @@ describe('goods in transit exposed by their van\'s alerts (integration)', functi
     const milkPick = done.picks.find((p: JsonBody) => p.sku === milk);
     const ricePick = done.picks.find((p: JsonBody) => p.sku === rice);
     // Receiving's own look-back (the last hour, in band) accepts the line: the trip's alert is what quarantines it.
-    const milkLine = done.events.find((e: JsonBody) => e.type === 'received').detail.lines.find((l: JsonBody) => l.sku === milk);
+    const milkLine = done.events
+      .find((e: JsonBody) => e.type === 'received')
+      .detail.lines.find((l: JsonBody) => l.sku === milk);
     expect(milkLine).to.deep.include({ status: 'accepted' });
     expect(milkPick.status).to.equal('received');
     expect(milkPick.reason).to.include('exposed in transit').and.include(alertId);
     const lots = await db.query<{ lot_id: string; status: string; status_reason: string | null }>(
-      'SELECT lot_id, status, status_reason FROM lots WHERE lot_id = ANY($1::text[]) ORDER BY lot_id', [[milkPick.destLotId, ricePick.destLotId]],
+      'SELECT lot_id, status, status_reason FROM lots WHERE lot_id = ANY($1::text[]) ORDER BY lot_id',
+      [[milkPick.destLotId, ricePick.destLotId]],
     );
     const byId = new Map(lots.map((l) => [l.lot_id, l]));
     expect(byId.get(milkPick.destLotId)).to.deep.include({ status: 'quarantined' });

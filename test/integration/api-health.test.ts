@@ -37,7 +37,14 @@ describe('API /healthz (integration)', function () {
 
   it('answers 503 naming the dependency that is down', async () => {
     const deadDb = createDb({ connectionString: 'postgres://nobody:x@127.0.0.1:1/none', max: 1 });
-    const app = buildApp({ config: testConfig, logger: testLogger, health: { timescaleVersion: timescaleProbe(deadDb), temporal: { handle: temporal, namespace: testConfig.temporal.namespace } } });
+    const app = buildApp({
+      config: testConfig,
+      logger: testLogger,
+      health: {
+        timescaleVersion: timescaleProbe(deadDb),
+        temporal: { handle: temporal, namespace: testConfig.temporal.namespace },
+      },
+    });
     const server = app.listen(0);
     await new Promise((r) => server.once('listening', r));
     try {

@@ -29,15 +29,32 @@ describe('Demo city through the import and receiving (integration)', function ()
 
     const like = `${prefix}%`;
     const n = async (sql: string) => Number((await db.query<{ n: string }>(sql, [like]))[0]!.n);
-    expect(await n(`SELECT count(*) AS n FROM receipts WHERE node_id LIKE $1`), 'a receipt per node').to.equal(city.nodes.length);
-    expect(await n(`SELECT count(*) AS n FROM receipt_lines l JOIN receipts r USING (receipt_id) WHERE r.node_id LIKE $1 AND l.status = 'accepted'`)).to.equal(city.lots.length);
-    expect(await n(`SELECT count(*) AS n FROM lots WHERE node_id LIKE $1 AND receipt_id IS NULL`), 'no lot bypasses receiving').to.equal(0);
-    expect(await n(`SELECT count(*) AS n FROM master_data_audit WHERE entity = 'node' AND entity_id LIKE $1`)).to.equal(city.nodes.length);
-    expect(await n(`SELECT count(*) AS n FROM master_data_audit WHERE entity = 'sku' AND entity_id LIKE $1`)).to.equal(city.skus.length);
-    expect(await n(`SELECT count(*) AS n FROM master_data_audit WHERE entity = 'sensor' AND entity_id LIKE $1`)).to.be.greaterThan(0);
+    expect(await n(`SELECT count(*) AS n FROM receipts WHERE node_id LIKE $1`), 'a receipt per node').to.equal(
+      city.nodes.length,
+    );
+    expect(
+      await n(
+        `SELECT count(*) AS n FROM receipt_lines l JOIN receipts r USING (receipt_id) WHERE r.node_id LIKE $1 AND l.status = 'accepted'`,
+      ),
+    ).to.equal(city.lots.length);
+    expect(
+      await n(`SELECT count(*) AS n FROM lots WHERE node_id LIKE $1 AND receipt_id IS NULL`),
+      'no lot bypasses receiving',
+    ).to.equal(0);
+    expect(await n(`SELECT count(*) AS n FROM master_data_audit WHERE entity = 'node' AND entity_id LIKE $1`)).to.equal(
+      city.nodes.length,
+    );
+    expect(await n(`SELECT count(*) AS n FROM master_data_audit WHERE entity = 'sku' AND entity_id LIKE $1`)).to.equal(
+      city.skus.length,
+    );
+    expect(
+      await n(`SELECT count(*) AS n FROM master_data_audit WHERE entity = 'sensor' AND entity_id LIKE $1`),
+    ).to.be.greaterThan(0);
 
     const again = await loadDemoCity(db, generated, { prefix, day, actor: 'import:test' });
     for (const f of again.report.files) expect(f.created + f.changed, `${f.file} on a second load`).to.equal(0);
-    expect(await n(`SELECT count(*) AS n FROM lots WHERE node_id LIKE $1`), 'no duplicate lots').to.equal(city.lots.length);
+    expect(await n(`SELECT count(*) AS n FROM lots WHERE node_id LIKE $1`), 'no duplicate lots').to.equal(
+      city.lots.length,
+    );
   });
 });

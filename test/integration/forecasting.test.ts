@@ -31,27 +31,56 @@ function poisson(rng: Rng, mean: number): number {
   return k;
 }
 
-interface HistoryOrder { orderId: string; nodeId: string; sku: string; zone: string; qty: number; slotStart: number }
+interface HistoryOrder {
+  orderId: string;
+  nodeId: string;
+  sku: string;
+  zone: string;
+  qty: number;
+  slotStart: number;
+}
 
 /** Eight weeks of hourly demand as allocated orders (one order per node × SKU × hour with demand). */
-function synthesiseHistory(prefix: string, demand: { nodeId: string; sku: string; zone: string; rate: (localHour: number) => number }[], end: number): HistoryOrder[] {
+function synthesiseHistory(
+  prefix: string,
+  demand: { nodeId: string; sku: string; zone: string; rate: (localHour: number) => number }[],
+  end: number,
+): HistoryOrder[] {
   const rng = mulberry32(20_250_303);
   const orders: HistoryOrder[] = [];
   for (let t = end - HISTORY_DAYS * DAY; t < end; t += HOUR) {
     for (const d of demand) {
       const qty = poisson(rng, d.rate(localHour(t)));
-      if (qty > 0) orders.push({ orderId: `${prefix}o${orders.length}`, nodeId: d.nodeId, sku: d.sku, zone: d.zone, qty, slotStart: t + 10 * 60_000 });
+      if (qty > 0)
+        orders.push({
+          orderId: `${prefix}o${orders.length}`,
+          nodeId: d.nodeId,
+          sku: d.sku,
+          zone: d.zone,
+          qty,
+          slotStart: t + 10 * 60_000,
+        });
     }
   }
   return orders;
 }
 
-async function insertHistory(db: Db, orders: readonly HistoryOrder[], location: { lat: number; lng: number }): Promise<void> {
+async function insertHistory(
+  db: Db,
+  orders: readonly HistoryOrder[],
+  location: { lat: number; lng: number },
+): Promise<void> {
   await db.query(
     `INSERT INTO orders (order_id, customer_id, address_key, lat, lng, slot_kind, slot_start, slot_end, lines, status, placed_at)
      SELECT id, 'cust-' || id, 'ak-' || id, $2, $3, 'instant', to_timestamp(ms / 1000.0), to_timestamp(ms / 1000.0 + 1800), l, 'delivered', to_timestamp(ms / 1000.0)
        FROM unnest($1::text[], $4::float8[], $5::jsonb[]) AS t(id, ms, l)`,
-    [orders.map((o) => o.orderId), location.lat, location.lng, orders.map((o) => o.slotStart), orders.map((o) => JSON.stringify([{ lineId: 'l1', sku: o.sku, qty: o.qty }]))],
+    [
+      orders.map((o) => o.orderId),
+      location.lat,
+      location.lng,
+      orders.map((o) => o.slotStart),
+      orders.map((o) => JSON.stringify([{ lineId: 'l1', sku: o.sku, qty: o.qty }])),
+    ],
   );
   // The order-level allocation event, shaped like the Allocation the allocator stores.
   await db.query(
@@ -59,16 +88,33 @@ async function insertHistory(db: Db, orders: readonly HistoryOrder[], location: 
      SELECT id, to_timestamp(ms / 1000.0), id || ':alloc:1', 'allocated', NULL, d
        FROM unnest($1::text[], $2::float8[], $3::jsonb[]) AS t(id, ms, d)`,
     [
-      orders.map((o) => o.orderId), orders.map((o) => o.slotStart),
-      orders.map((o) => JSON.stringify({
-        orderId: o.orderId, unfulfilled: [],
-        fulfilments: [{ nodeId: o.nodeId, nodeKind: 'front', totes: [{ zone: o.zone, lines: [{ lineId: 'l1', sku: o.sku, qty: o.qty, lots: [] }] }] }],
-      })),
+      orders.map((o) => o.orderId),
+      orders.map((o) => o.slotStart),
+      orders.map((o) =>
+        JSON.stringify({
+          orderId: o.orderId,
+          unfulfilled: [],
+          fulfilments: [
+            {
+              nodeId: o.nodeId,
+              nodeKind: 'front',
+              totes: [{ zone: o.zone, lines: [{ lineId: 'l1', sku: o.sku, qty: o.qty, lots: [] }] }],
+            },
+          ],
+        }),
+      ),
     ],
   );
 }
 
-interface ForecastDbRow { slot_start: Date; horizon_h: number; mean: number; p10: number; p50: number; p90: number }
+interface ForecastDbRow {
+  slot_start: Date;
+  horizon_h: number;
+  mean: number;
+  p10: number;
+  p50: number;
+  p90: number;
+}
 
 describe('Demand forecasting in the system (integration)', function () {
   this.timeout(90_000);
@@ -85,7 +131,10 @@ describe('Demand forecasting in the system (integration)', function () {
   const schedules: string[] = [];
 
   const forecastsOf = (nodeId: string, sku: string) =>
-    db.query<ForecastDbRow>('SELECT slot_start, horizon_h, mean, p10, p50, p90 FROM forecasts WHERE run_id = $1 AND node_id = $2 AND sku = $3 ORDER BY slot_start', [runId, nodeId, sku]);
+    db.query<ForecastDbRow>(
+      'SELECT slot_start, horizon_h, mean, p10, p50, p90 FROM forecasts WHERE run_id = $1 AND node_id = $2 AND sku = $3 ORDER BY slot_start',
+      [runId, nodeId, sku],
+    );
 
   before(async () => {
     await requireTemporal();
@@ -94,14 +143,50 @@ describe('Demand forecasting in the system (integration)', function () {
     const front = city.nodes.filter((n) => n.kind === 'front');
     const p = front[0]!.id.replace(/F-001$/, '');
     Object.assign(ids, {
-      F1: front[0]!.id, F2: front[1]!.id, S1: city.nodes.find((n) => n.kind === 'store')!.id,
-      FAST: `${p}FAST`, SLOW: `${p}SLOW`, PLAIN: `${p}PLAIN`, fastLot: `${p}FAST-L1`, slowLot: `${p}SLOW-L1`,
+      F1: front[0]!.id,
+      F2: front[1]!.id,
+      S1: city.nodes.find((n) => n.kind === 'store')!.id,
+      FAST: `${p}FAST`,
+      SLOW: `${p}SLOW`,
+      PLAIN: `${p}PLAIN`,
+      fastLot: `${p}FAST-L1`,
+      slowLot: `${p}SLOW-L1`,
     });
     // FAST: a chilled SKU that keeps one sellable day after delivery (2 days of life, 1 needed at the door).
     await upsertSkus(db, [
-      { sku: ids.FAST, name: 'Fresh Milk 1L', category: 'dairy', zone: 'chilled', minShelfLifeDays: 1, perishable: true, unitPriceCents: 1290, band: 'chilled', shelfLifeDaysAtRef: 2 },
-      { sku: ids.SLOW, name: 'Brown Rice 5kg', category: 'rice', zone: 'ambient', minShelfLifeDays: 1, perishable: false, unitPriceCents: 5990, band: 'ambient', shelfLifeDaysAtRef: 365 },
-      { sku: ids.PLAIN, name: 'Tomatoes 500g', category: 'vegetables', zone: 'chilled', minShelfLifeDays: 1, perishable: true, unitPriceCents: 590, band: 'chilled', shelfLifeDaysAtRef: 10 },
+      {
+        sku: ids.FAST,
+        name: 'Fresh Milk 1L',
+        category: 'dairy',
+        zone: 'chilled',
+        minShelfLifeDays: 1,
+        perishable: true,
+        unitPriceCents: 1290,
+        band: 'chilled',
+        shelfLifeDaysAtRef: 2,
+      },
+      {
+        sku: ids.SLOW,
+        name: 'Brown Rice 5kg',
+        category: 'rice',
+        zone: 'ambient',
+        minShelfLifeDays: 1,
+        perishable: false,
+        unitPriceCents: 5990,
+        band: 'ambient',
+        shelfLifeDaysAtRef: 365,
+      },
+      {
+        sku: ids.PLAIN,
+        name: 'Tomatoes 500g',
+        category: 'vegetables',
+        zone: 'chilled',
+        minShelfLifeDays: 1,
+        perishable: true,
+        unitPriceCents: 590,
+        band: 'chilled',
+        shelfLifeDaysAtRef: 10,
+      },
     ]);
     await insertLots(db, [
       { lotId: ids.fastLot, nodeId: ids.F1, sku: ids.FAST, expiresOn: inDays(3), onHand: 5 },
@@ -109,27 +194,43 @@ describe('Demand forecasting in the system (integration)', function () {
       { lotId: ids.slowLot, nodeId: ids.F1, sku: ids.SLOW, expiresOn: inDays(2), onHand: 300 },
     ]);
     const daytime = (h: number) => h >= 8 && h <= 21;
-    history = synthesiseHistory(`${p}h-`, [
-      { nodeId: ids.F1, sku: ids.FAST, zone: 'chilled', rate: (h) => (daytime(h) ? 4 : 0) },
-      { nodeId: ids.F1, sku: ids.SLOW, zone: 'ambient', rate: () => 0.05 },
-      { nodeId: ids.F2, sku: ids.PLAIN, zone: 'chilled', rate: (h) => (daytime(h) ? 2 : 0.1) },
-    ], floorLocalHour(Date.now()));
+    history = synthesiseHistory(
+      `${p}h-`,
+      [
+        { nodeId: ids.F1, sku: ids.FAST, zone: 'chilled', rate: (h) => (daytime(h) ? 4 : 0) },
+        { nodeId: ids.F1, sku: ids.SLOW, zone: 'ambient', rate: () => 0.05 },
+        { nodeId: ids.F2, sku: ids.PLAIN, zone: 'chilled', rate: (h) => (daytime(h) ? 2 : 0.1) },
+      ],
+      floorLocalHour(Date.now()),
+    );
     await insertHistory(db, history, city.centre);
     stack = await startOrderStack(db);
     ops = await stack.token('ops');
     integrator = await stack.token('integrator');
 
     // Small chunks so the run goes through several forecasting and planning calls.
-    const started = await call(`${stack.url}/v1/forecasts/runs`, 'POST', ops, { horizonDays: HORIZON_DAYS, nodeIds: [ids.F1, ids.F2, ids.S1], seriesPerChunk: 4 });
+    const started = await call(`${stack.url}/v1/forecasts/runs`, 'POST', ops, {
+      horizonDays: HORIZON_DAYS,
+      nodeIds: [ids.F1, ids.F2, ids.S1],
+      seriesPerChunk: 4,
+    });
     expect(started.status, JSON.stringify(started.body)).to.equal(202);
     runId = started.body.runId;
     summary = await stack.client.workflow.getHandle<typeof forecastRunWorkflow>(runId).result();
-    const run = (await db.query<{ origin: Date; status: string }>('SELECT origin, status FROM forecast_runs WHERE run_id = $1', [runId]))[0]!;
+    const run = (
+      await db.query<{ origin: Date; status: string }>('SELECT origin, status FROM forecast_runs WHERE run_id = $1', [
+        runId,
+      ])
+    )[0]!;
     expect(run.status).to.equal('succeeded');
     origin = run.origin.getTime();
   });
   after(async () => {
-    for (const id of schedules) await stack?.client.schedule.getHandle(id).delete().catch(() => undefined);
+    for (const id of schedules)
+      await stack?.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
     await stack?.stop();
     await db?.close();
   });
@@ -138,17 +239,23 @@ describe('Demand forecasting in the system (integration)', function () {
     expect(origin % HOUR).to.equal(0);
     expect(Math.abs(origin - floorLocalHour(Date.now()))).to.be.at.most(HOUR);
     const series = await db.query<{ node_id: string; sku: string; n: number }>(
-      'SELECT node_id, sku, count(*)::int AS n FROM forecasts WHERE run_id = $1 AND slot_start >= $2 GROUP BY 1, 2', [runId, new Date(origin)],
+      'SELECT node_id, sku, count(*)::int AS n FROM forecasts WHERE run_id = $1 AND slot_start >= $2 GROUP BY 1, 2',
+      [runId, new Date(origin)],
     );
     expect(summary.series).to.equal(series.length);
     expect(summary.points).to.equal(series.length * HORIZON_DAYS * 24);
     // Every pair with demand or stock at the three nodes, and nothing from elsewhere.
     const keys = series.map((s) => `${s.node_id}|${s.sku}`);
-    for (const k of [`${ids.F1}|${ids.FAST}`, `${ids.F1}|${ids.SLOW}`, `${ids.F2}|${ids.PLAIN}`]) expect(keys).to.include(k);
+    for (const k of [`${ids.F1}|${ids.FAST}`, `${ids.F1}|${ids.SLOW}`, `${ids.F2}|${ids.PLAIN}`])
+      expect(keys).to.include(k);
     expect(series.every((s) => [ids.F1, ids.F2, ids.S1].includes(s.node_id))).to.equal(true);
     for (const s of series) expect(s.n, `${s.node_id}/${s.sku}`).to.equal(HORIZON_DAYS * 24);
 
-    for (const [node, sku] of [[ids.F1, ids.FAST], [ids.F1, ids.SLOW], [ids.F2, ids.PLAIN]] as const) {
+    for (const [node, sku] of [
+      [ids.F1, ids.FAST],
+      [ids.F1, ids.SLOW],
+      [ids.F2, ids.PLAIN],
+    ] as const) {
       const rows = await forecastsOf(node, sku);
       rows.forEach((r, k) => {
         expect(r.slot_start.getTime()).to.equal(origin + k * HOUR);
@@ -176,9 +283,22 @@ describe('Demand forecasting in the system (integration)', function () {
 
   it('caps a replenishment order at what sells before a delivered unit expires', async () => {
     const rows = await forecastsOf(ids.F1, ids.FAST);
-    const s = (await db.query<{ order_quantity: number; order_up_to: number; expiry_cap: number; limited_by_expiry: boolean; inventory_position: number; on_hand: number; shelf_life_h: number; lead_time_h: number }>(
-      'SELECT * FROM replenishment_suggestions WHERE run_id = $1 AND node_id = $2 AND sku = $3', [runId, ids.F1, ids.FAST],
-    ))[0]!;
+    const s = (
+      await db.query<{
+        order_quantity: number;
+        order_up_to: number;
+        expiry_cap: number;
+        limited_by_expiry: boolean;
+        inventory_position: number;
+        on_hand: number;
+        shelf_life_h: number;
+        lead_time_h: number;
+      }>('SELECT * FROM replenishment_suggestions WHERE run_id = $1 AND node_id = $2 AND sku = $3', [
+        runId,
+        ids.F1,
+        ids.FAST,
+      ])
+    )[0]!;
     expect(s).to.include({ lead_time_h: 24, shelf_life_h: 24, on_hand: 5, inventory_position: 5 });
     // What sells in the one sellable day after arrival (p50), less older stock still left then.
     const p50 = (from: number, to: number) => rows.slice(from, to).reduce((a, r) => a + r.p50, 0);
@@ -190,13 +310,24 @@ describe('Demand forecasting in the system (integration)', function () {
     expect(s.order_quantity).to.equal(Math.floor(cap));
     expect(s.order_quantity).to.be.above(10);
     // Only front warehouses get order suggestions.
-    const store = await db.query('SELECT 1 FROM replenishment_suggestions WHERE run_id = $1 AND node_id = $2', [runId, ids.S1]);
+    const store = await db.query('SELECT 1 FROM replenishment_suggestions WHERE run_id = $1 AND node_id = $2', [
+      runId,
+      ids.S1,
+    ]);
     expect(store).to.have.length(0);
   });
 
   it('suggests a markdown for a lot near expiry that will not sell, and none for one that will', async () => {
-    const rows = await db.query<{ lot_id: string; quantity: number; at_risk: number; expected_sold: number; suggested_discount: number; sell_by: Date }>(
-      'SELECT lot_id, quantity, at_risk, expected_sold, suggested_discount, sell_by FROM markdown_suggestions WHERE run_id = $1 AND node_id = $2', [runId, ids.F1],
+    const rows = await db.query<{
+      lot_id: string;
+      quantity: number;
+      at_risk: number;
+      expected_sold: number;
+      suggested_discount: number;
+      sell_by: Date;
+    }>(
+      'SELECT lot_id, quantity, at_risk, expected_sold, suggested_discount, sell_by FROM markdown_suggestions WHERE run_id = $1 AND node_id = $2',
+      [runId, ids.F1],
     );
     const slow = rows.find((r) => r.lot_id === ids.slowLot);
     expect(slow, 'markdown for the slow lot').to.not.equal(undefined);
@@ -210,14 +341,23 @@ describe('Demand forecasting in the system (integration)', function () {
   });
 
   it('turns SKU forecasts into expected orders per slot with the node’s units per order', async () => {
-    const inWindow = history.filter((o) => o.nodeId === ids.F1 && o.slotStart >= origin - HISTORY_DAYS * DAY && o.slotStart < origin);
+    const inWindow = history.filter(
+      (o) => o.nodeId === ids.F1 && o.slotStart >= origin - HISTORY_DAYS * DAY && o.slotStart < origin,
+    );
     const unitsPerOrder = inWindow.reduce((a, o) => a + o.qty, 0) / inWindow.length;
-    const slots = await db.query<{ slot_start: Date; expected_orders: number; p90_orders: number; units_per_order: number }>(
-      'SELECT slot_start, expected_orders, p90_orders, units_per_order FROM slot_capacity_forecasts WHERE run_id = $1 AND node_id = $2 ORDER BY slot_start', [runId, ids.F1],
+    const slots = await db.query<{
+      slot_start: Date;
+      expected_orders: number;
+      p90_orders: number;
+      units_per_order: number;
+    }>(
+      'SELECT slot_start, expected_orders, p90_orders, units_per_order FROM slot_capacity_forecasts WHERE run_id = $1 AND node_id = $2 ORDER BY slot_start',
+      [runId, ids.F1],
     );
     expect(slots).to.have.length(HORIZON_DAYS * 24);
     const units = await db.query<{ slot_start: Date; units: number }>(
-      'SELECT slot_start, sum(mean)::float8 AS units FROM forecasts WHERE run_id = $1 AND node_id = $2 GROUP BY 1 ORDER BY 1', [runId, ids.F1],
+      'SELECT slot_start, sum(mean)::float8 AS units FROM forecasts WHERE run_id = $1 AND node_id = $2 GROUP BY 1 ORDER BY 1',
+      [runId, ids.F1],
     );
     slots.forEach((s, k) => {
       expect(s.units_per_order).to.be.closeTo(unitsPerOrder, 1e-9);
@@ -235,14 +375,23 @@ describe('Demand forecasting in the system (integration)', function () {
     expect(fc.body.series).to.have.length(1);
     expect(fc.body.series[0].points).to.have.length(HORIZON_DAYS * 24);
     expect(Date.parse(fc.body.series[0].points[0].slotStart)).to.equal(origin);
-    const window = await call(`${url}/forecasts?nodeId=${ids.F1}&from=${encodeURIComponent(new Date(origin + DAY).toISOString())}&to=${encodeURIComponent(new Date(origin + DAY + 6 * HOUR).toISOString())}`, 'GET', ops);
+    const window = await call(
+      `${url}/forecasts?nodeId=${ids.F1}&from=${encodeURIComponent(new Date(origin + DAY).toISOString())}&to=${encodeURIComponent(new Date(origin + DAY + 6 * HOUR).toISOString())}`,
+      'GET',
+      ops,
+    );
     expect(window.status).to.equal(200);
     expect(window.body.series.map((s: { sku: string }) => s.sku)).to.include.members([ids.FAST, ids.SLOW]);
     for (const s of window.body.series) expect(s.points).to.have.length(6);
 
     expect((await call(`${url}/forecasts?nodeId=${ids.F1}`, 'GET', undefined)).status).to.equal(401);
     const picker = await stack.token('picker', ids.F1);
-    for (const path of [`forecasts?nodeId=${ids.F1}`, `replenishment?nodeId=${ids.F1}`, `markdowns?nodeId=${ids.F1}`, `wave-capacity?nodeId=${ids.F1}&date=${cityToday()}`]) {
+    for (const path of [
+      `forecasts?nodeId=${ids.F1}`,
+      `replenishment?nodeId=${ids.F1}`,
+      `markdowns?nodeId=${ids.F1}`,
+      `wave-capacity?nodeId=${ids.F1}&date=${cityToday()}`,
+    ]) {
       expect((await call(`${url}/${path}`, 'GET', picker)).status, path).to.equal(403);
     }
     expect((await call(`${url}/forecasts/runs`, 'POST', picker, { horizonDays: 1 })).status).to.equal(403);
@@ -255,12 +404,20 @@ describe('Demand forecasting in the system (integration)', function () {
     };
     await bad(`forecasts?sku=${ids.FAST}`, /^nodeId: required$/);
     await bad(`forecasts?nodeId=${ids.F1}&from=yesterday`, /^from: must be an ISO 8601 date-time/);
-    await bad(`forecasts?nodeId=${ids.F1}&from=2025-03-02T00:00:00Z&to=2025-03-01T00:00:00Z`, /^to: must be after from$/);
+    await bad(
+      `forecasts?nodeId=${ids.F1}&from=2025-03-02T00:00:00Z&to=2025-03-01T00:00:00Z`,
+      /^to: must be after from$/,
+    );
     await bad(`forecasts?nodeId=${ids.F1}&limit=5`, /^limit: unknown query parameter$/);
     await bad(`forecasts?nodeId=${ids.F1}&nodeId=${ids.F2}`, /^nodeId: must be a single id$/);
     await bad(`wave-capacity?nodeId=${ids.F1}&date=2025-02-30`, /^date: /);
     await bad('forecasts/runs', /^horizonDays: /, 'POST', { horizonDays: 0 });
-    await bad('forecasts/runs', /^reviewHours: leadTimeHours \+ reviewHours \(200\) must fit in the horizon \(48 h\)$/, 'POST', { horizonDays: 2, leadTimeHours: 100, reviewHours: 100 });
+    await bad(
+      'forecasts/runs',
+      /^reviewHours: leadTimeHours \+ reviewHours \(200\) must fit in the horizon \(48 h\)$/,
+      'POST',
+      { horizonDays: 2, leadTimeHours: 100, reviewHours: 100 },
+    );
     expect((await call(`${url}/forecasts?nodeId=${uniqueId('nowhere')}`, 'GET', ops)).status).to.equal(404);
 
     const repl = await call(`${url}/replenishment?nodeId=${ids.F1}`, 'GET', integrator);
@@ -271,15 +428,21 @@ describe('Demand forecasting in the system (integration)', function () {
 
     const md = await call(`${url}/markdowns?nodeId=${ids.F1}`, 'GET', ops);
     expect(md.status).to.equal(200);
-    expect(md.body.suggestions.map((s: { lotId: string }) => s.lotId)).to.include(ids.slowLot).and.not.include(ids.fastLot);
+    expect(md.body.suggestions.map((s: { lotId: string }) => s.lotId))
+      .to.include(ids.slowLot)
+      .and.not.include(ids.fastLot);
 
     const tomorrow = new Date(origin + OFFSET + DAY).toISOString().slice(0, 10);
     const wave = await call(`${url}/wave-capacity?nodeId=${ids.F1}&date=${tomorrow}`, 'GET', integrator);
     expect(wave.status).to.equal(200);
     expect(wave.body.slots).to.have.length(24);
     expect(Date.parse(wave.body.slots[0].slotStart)).to.equal(Date.parse(`${tomorrow}T00:00:00Z`) - OFFSET);
-    const daytime = wave.body.slots.slice(10, 20).reduce((a: number, s: { expectedOrders: number }) => a + s.expectedOrders, 0);
-    const night = wave.body.slots.slice(0, 6).reduce((a: number, s: { expectedOrders: number }) => a + s.expectedOrders, 0);
+    const daytime = wave.body.slots
+      .slice(10, 20)
+      .reduce((a: number, s: { expectedOrders: number }) => a + s.expectedOrders, 0);
+    const night = wave.body.slots
+      .slice(0, 6)
+      .reduce((a: number, s: { expectedOrders: number }) => a + s.expectedOrders, 0);
     expect(daytime).to.be.above(10 * night);
   });
 
@@ -294,14 +457,17 @@ describe('Demand forecasting in the system (integration)', function () {
       const r = await start({ horizonDays: 2, nodeIds });
       expect(r.status, JSON.stringify(r.body)).to.equal(400);
       expect(r.body.error.code).to.equal('FC_VALIDATION');
-      expect(r.body.error.message).to.match(new RegExp(`^${field.replace('.', '\\.')}: `)).and.match(message);
+      expect(r.body.error.message)
+        .to.match(new RegExp(`^${field.replace('.', '\\.')}: `))
+        .and.match(message);
       expect(r.body.error.details[0].path).to.equal(field);
     }
   });
 
   it('rewrites a chunk idempotently when its activity runs again', async () => {
     const before = await forecastsOf(ids.F1, ids.FAST);
-    const count = async () => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM forecasts WHERE run_id = $1', [runId]))[0]!.n;
+    const count = async () =>
+      (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM forecasts WHERE run_id = $1', [runId]))[0]!.n;
     const total = await count();
     const acts = createForecastingActivities({ db, logger: testLogger });
     await acts.forecastRunChunk({ runId, fromIdx: 0, toIdx: summary.series });
@@ -313,8 +479,15 @@ describe('Demand forecasting in the system (integration)', function () {
   it('fails a run with bad input at once, without retrying', async () => {
     const t0 = Date.now();
     const err = await stack.client.workflow
-      .execute(forecastRunWorkflow, { workflowId: uniqueId('forecast-bad'), taskQueue: stack.config.temporal.taskQueues.forecasting, args: [{ horizonDays: 0 }] })
-      .then(() => undefined, (e: unknown) => e);
+      .execute(forecastRunWorkflow, {
+        workflowId: uniqueId('forecast-bad'),
+        taskQueue: stack.config.temporal.taskQueues.forecasting,
+        args: [{ horizonDays: 0 }],
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).to.be.instanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause?.cause;
     expect(cause).to.be.instanceOf(ApplicationFailure);
@@ -326,7 +499,11 @@ describe('Demand forecasting in the system (integration)', function () {
   it('creates the daily schedule idempotently and updates it in place', async () => {
     const scheduleId = uniqueId('forecast-daily-test');
     schedules.push(scheduleId);
-    const first = await ensureForecastSchedule(stack.client, stack.config, { scheduleId, cron: '0 2 * * *', horizonDays: 7 });
+    const first = await ensureForecastSchedule(stack.client, stack.config, {
+      scheduleId,
+      cron: '0 2 * * *',
+      horizonDays: 7,
+    });
     expect(first).to.deep.equal({ scheduleId, created: true });
     const handle = stack.client.schedule.getHandle(scheduleId);
     let desc = await handle.describe();
@@ -338,7 +515,12 @@ describe('Demand forecasting in the system (integration)', function () {
     expect(desc.spec.timezone).to.equal('Asia/Shanghai');
     expect(desc.spec.calendars).to.have.length(1);
 
-    const again = await ensureForecastSchedule(stack.client, stack.config, { scheduleId, every: '12 hours', horizonDays: 3, input: { maxSeries: 100 } });
+    const again = await ensureForecastSchedule(stack.client, stack.config, {
+      scheduleId,
+      every: '12 hours',
+      horizonDays: 3,
+      input: { maxSeries: 100 },
+    });
     expect(again).to.deep.equal({ scheduleId, created: false });
     desc = await handle.describe();
     expect(desc.action.args?.[0]).to.include({ horizonDays: 3, maxSeries: 100 });

@@ -20,10 +20,20 @@ function isolatedConfig() {
   return loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent', MQTT_SHARE_GROUP: shareGroup });
 }
 
-interface Letter { reason: string; detail: string; topic: string; raw: Buffer | null }
+interface Letter {
+  reason: string;
+  detail: string;
+  topic: string;
+  raw: Buffer | null;
+}
 
 /** One message of the corpus: what to publish where, and what the ingester must make of it. */
-interface CorpusMessage { topic: string; payload: Buffer; readings: number; letters: Partial<Record<DeadLetterReason, number>> }
+interface CorpusMessage {
+  topic: string;
+  payload: Buffer;
+  readings: number;
+  letters: Partial<Record<DeadLetterReason, number>>;
+}
 
 const YEAR = 365 * 86_400_000;
 
@@ -36,11 +46,17 @@ function hostileCorpus(nodeId: string, assetId: string, sensorId: string, now: n
   const single = readingTopic(nodeId, assetId, sensorId);
   const batch = batchTopic(nodeId, 'gw1');
   const msg = (topic: string, payload: string | Buffer, letters: CorpusMessage['letters']): CorpusMessage => ({
-    topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, readings: 0, letters,
+    topic,
+    payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+    readings: 0,
+    letters,
   });
   const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
   const big = 'x'.repeat(250 * 1024);
-  const garbage = (n: number) => Array.from({ length: n }, (_, i) => (i % 3 === 0 ? { sensor: 'a\u0000b', x: i } : i % 3 === 1 ? '\ud800' : [[[i]]]));
+  const garbage = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      i % 3 === 0 ? { sensor: 'a\u0000b', x: i } : i % 3 === 1 ? '\ud800' : [[[i]]],
+    );
   return [
     msg(single, Buffer.from('\x00\x01{"t":1}', 'latin1'), { malformed_json: 1 }),
     msg(single, Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x00]), { invalid_encoding: 1 }),
@@ -57,15 +73,29 @@ function hostileCorpus(nodeId: string, assetId: string, sensorId: string, now: n
     msg(single, deep, { schema_violation: 1 }),
     msg(single, `{"v":1,"ts":${now},"temp_c":${deep}}`, { schema_violation: 1 }),
     msg(single, `{"__proto__":{"v":1,"ts":${now},"temp_c":4}}`, { schema_violation: 1 }),
-    msg(single, `{"v":1,"ts":${now},"temp_c":"4","__proto__":{"temp_c":4},"constructor":{"prototype":{"x":1}}}`, { schema_violation: 1 }),
+    msg(single, `{"v":1,"ts":${now},"temp_c":"4","__proto__":{"temp_c":4},"constructor":{"prototype":{"x":1}}}`, {
+      schema_violation: 1,
+    }),
     msg(single, '{"v":1,"ts":', { malformed_json: 1 }),
     msg(single, '', { malformed_json: 1 }),
     msg(single, JSON.stringify({ v: 2, ts: now, temp_c: 4 }), { unknown_version: 1 }),
-    msg(readingTopic(nodeId, assetId, `${nodeId}-ghost`), JSON.stringify({ v: 1, ts: now, temp_c: 4 }), { unknown_sensor: 1 }),
-    msg(`freshchain/v1/telemetry/${nodeId}/${assetId}/s\ufffd\u{1F4A5}`, JSON.stringify({ v: 1, ts: now, temp_c: 4 }), { bad_topic: 1 }),
+    msg(readingTopic(nodeId, assetId, `${nodeId}-ghost`), JSON.stringify({ v: 1, ts: now, temp_c: 4 }), {
+      unknown_sensor: 1,
+    }),
+    msg(`freshchain/v1/telemetry/${nodeId}/${assetId}/s\ufffd\u{1F4A5}`, JSON.stringify({ v: 1, ts: now, temp_c: 4 }), {
+      bad_topic: 1,
+    }),
     msg(batch, JSON.stringify({ v: 1, gateway: 'gw1', readings: garbage(5000) }), { payload_too_large: 1 }),
     msg(batch, JSON.stringify({ v: 1, gateway: 'gw1', readings: garbage(1000) }), { schema_violation: 1000 }),
-    msg(batch, JSON.stringify({ v: 1, gateway: 'gw1', readings: [{ sensor: big.slice(0, 200 * 1024), asset: assetId, ts: now, temp_c: 4 }] }), { schema_violation: 1 }),
+    msg(
+      batch,
+      JSON.stringify({
+        v: 1,
+        gateway: 'gw1',
+        readings: [{ sensor: big.slice(0, 200 * 1024), asset: assetId, ts: now, temp_c: 4 }],
+      }),
+      { schema_violation: 1 },
+    ),
     msg(batch, JSON.stringify({ v: 1, gateway: 'gw-other', readings: [] }), { bad_topic: 1 }),
     msg(batch, `{"v":1,"gateway":"gw1","readings":[${deep}]}`, { schema_violation: 1 }),
   ];
@@ -77,14 +107,33 @@ function validCorpus(nodeId: string, assetId: string, sensorIds: string[], t0: n
   let ts = t0;
   for (let i = 0; i < 300; i++) {
     const s = sensorIds[i % sensorIds.length]!;
-    out.push({ topic: readingTopic(nodeId, assetId, s), payload: Buffer.from(JSON.stringify({ v: 1, ts: ts++, temp_c: 3 + (i % 7) / 10, seq: i })), readings: 1, letters: {} });
+    out.push({
+      topic: readingTopic(nodeId, assetId, s),
+      payload: Buffer.from(JSON.stringify({ v: 1, ts: ts++, temp_c: 3 + (i % 7) / 10, seq: i })),
+      readings: 1,
+      letters: {},
+    });
   }
   for (let b = 0; b < 30; b++) {
-    const readings = sensorIds.map((s, k) => ({ sensor: s, asset: assetId, ts: ts++, temp_c: -18 - k / 10, door_open: b % 2 === 0 }));
+    const readings = sensorIds.map((s, k) => ({
+      sensor: s,
+      asset: assetId,
+      ts: ts++,
+      temp_c: -18 - k / 10,
+      door_open: b % 2 === 0,
+    }));
     // Every third batch also carries hostile items beside its valid ones.
-    const bad = b % 3 === 0 ? [{ sensor: '\u0000', asset: assetId, ts: ts, temp_c: 4 }, { sensor: sensorIds[0], asset: assetId, ts: 0, temp_c: 4 }] : [];
+    const bad =
+      b % 3 === 0
+        ? [
+            { sensor: '\u0000', asset: assetId, ts: ts, temp_c: 4 },
+            { sensor: sensorIds[0], asset: assetId, ts: 0, temp_c: 4 },
+          ]
+        : [];
     out.push({
-      topic: batchTopic(nodeId, 'gw1'), payload: Buffer.from(JSON.stringify({ v: 1, gateway: 'gw1', readings: [...readings, ...bad] })), readings: readings.length,
+      topic: batchTopic(nodeId, 'gw1'),
+      payload: Buffer.from(JSON.stringify({ v: 1, gateway: 'gw1', readings: [...readings, ...bad] })),
+      readings: readings.length,
       letters: bad.length ? { schema_violation: 1, too_old: 1 } : {},
     });
   }
@@ -110,12 +159,18 @@ describe('MQTT ingester under hostile input (integration)', function () {
   });
 
   const start = async (opts: IngesterOptions = {}) => {
-    const ing = await startIngester(isolatedConfig(), { db, logger: testLogger }, { sessions: 4, clientIdPrefix: uniqueId('ingH'), sessionExpirySeconds: 60, ...opts });
+    const ing = await startIngester(
+      isolatedConfig(),
+      { db, logger: testLogger },
+      { sessions: 4, clientIdPrefix: uniqueId('ingH'), sessionExpirySeconds: 60, ...opts },
+    );
     running.push(ing);
     return ing;
   };
   const lettersOf = (nodeId: string) =>
-    db.query<Letter>('SELECT reason, detail, topic, raw FROM ingest_dead_letters WHERE topic LIKE $1 ORDER BY id', [`%/${nodeId}/%`]);
+    db.query<Letter>('SELECT reason, detail, topic, raw FROM ingest_dead_letters WHERE topic LIKE $1 ORDER BY id', [
+      `%/${nodeId}/%`,
+    ]);
 
   it('a payload starting with a NUL byte is dead-lettered, and readings after it are stored (the NUL stall)', async () => {
     const { nodeId, assetId, sensorIds } = await registerSensors(db, 1);
@@ -124,8 +179,12 @@ describe('MQTT ingester under hostile input (integration)', function () {
     const poison = Buffer.from('\x00\x01{"t":1}', 'latin1');
     await pub.publishAsync(topic, poison, { qos: 1 });
     const now = Date.now();
-    for (let i = 0; i < 5; i++) await pub.publishAsync(topic, JSON.stringify({ v: 1, ts: now - 10_000 + i, temp_c: 4 }), { qos: 1 });
-    expect(await eventually(async () => (await countReadings(db, sensorIds)).rows === 5, 10_000), 'readings after the NUL payload are stored').to.equal(true);
+    for (let i = 0; i < 5; i++)
+      await pub.publishAsync(topic, JSON.stringify({ v: 1, ts: now - 10_000 + i, temp_c: 4 }), { qos: 1 });
+    expect(
+      await eventually(async () => (await countReadings(db, sensorIds)).rows === 5, 10_000),
+      'readings after the NUL payload are stored',
+    ).to.equal(true);
     const letters = await lettersOf(nodeId);
     expect(letters.map((l) => l.reason)).to.deep.equal(['malformed_json']);
     expect(letters[0]!.raw, 'the raw bytes, NUL included').to.deep.equal(poison);
@@ -140,33 +199,60 @@ describe('MQTT ingester under hostile input (integration)', function () {
     const hostile = [1, 2, 3].flatMap(() => hostileCorpus(nodeId, assetId, sensorIds[0]!, now));
     // Interleaved in a seeded order: hostile messages land in the same batches as valid ones.
     const rand = mulberry32(12);
-    const corpus = [...valid, ...hostile].map((m) => ({ m, k: rand() })).sort((a, b) => a.k - b.k).map((x) => x.m);
+    const corpus = [...valid, ...hostile]
+      .map((m) => ({ m, k: rand() }))
+      .sort((a, b) => a.k - b.k)
+      .map((x) => x.m);
 
     let worstPendingMs = 0;
-    const watch = setInterval(() => (worstPendingMs = Math.max(worstPendingMs, ing.progress.snapshot().oldestPendingMs ?? 0)), 50);
+    const watch = setInterval(
+      () => (worstPendingMs = Math.max(worstPendingMs, ing.progress.snapshot().oldestPendingMs ?? 0)),
+      50,
+    );
     try {
       for (let i = 0; i < corpus.length; i += 40) {
         await Promise.all(corpus.slice(i, i + 40).map((m) => pub.publishAsync(m.topic, m.payload, { qos: 1 })));
       }
       const wantReadings = valid.reduce((n, m) => n + m.readings, 0);
       const wantLetters: Record<string, number> = {};
-      for (const m of corpus) for (const [reason, n] of Object.entries(m.letters)) wantLetters[reason] = (wantLetters[reason] ?? 0) + n!;
+      for (const m of corpus)
+        for (const [reason, n] of Object.entries(m.letters)) wantLetters[reason] = (wantLetters[reason] ?? 0) + n!;
       const totalLetters = Object.values(wantLetters).reduce((a, b) => a + b, 0);
       const letterCounts = async () => {
-        const rows = await db.query<{ reason: string; n: string }>('SELECT reason, count(*) AS n FROM ingest_dead_letters WHERE topic LIKE $1 GROUP BY reason', [`%/${nodeId}/%`]);
+        const rows = await db.query<{ reason: string; n: string }>(
+          'SELECT reason, count(*) AS n FROM ingest_dead_letters WHERE topic LIKE $1 GROUP BY reason',
+          [`%/${nodeId}/%`],
+        );
         return Object.fromEntries(rows.map((r) => [r.reason, Number(r.n)]));
       };
-      const done = await eventually(async () => (await countReadings(db, sensorIds)).rows >= wantReadings && Object.values(await letterCounts()).reduce((a, b) => a + b, 0) >= totalLetters, 30_000, 200);
-      expect(done, `readings ${JSON.stringify(await countReadings(db, sensorIds))} of ${wantReadings}; letters ${JSON.stringify(await letterCounts())}`).to.equal(true);
+      const done = await eventually(
+        async () =>
+          (await countReadings(db, sensorIds)).rows >= wantReadings &&
+          Object.values(await letterCounts()).reduce((a, b) => a + b, 0) >= totalLetters,
+        30_000,
+        200,
+      );
+      expect(
+        done,
+        `readings ${JSON.stringify(await countReadings(db, sensorIds))} of ${wantReadings}; letters ${JSON.stringify(await letterCounts())}`,
+      ).to.equal(true);
       await new Promise((r) => setTimeout(r, 500));
-      expect(await countReadings(db, sensorIds), 'every valid reading exactly once').to.deep.equal({ rows: wantReadings, distinct: wantReadings });
-      expect(await letterCounts(), 'every hostile message or item dead-lettered with its reason').to.deep.equal(wantLetters);
+      expect(await countReadings(db, sensorIds), 'every valid reading exactly once').to.deep.equal({
+        rows: wantReadings,
+        distinct: wantReadings,
+      });
+      expect(await letterCounts(), 'every hostile message or item dead-lettered with its reason').to.deep.equal(
+        wantLetters,
+      );
       expect((await ing.metrics.writeFailures.get()).values[0]?.value ?? 0, 'no batch write failed').to.equal(0);
       expect(worstPendingMs, 'no message waited more than a few seconds').to.be.below(5_000);
       const letters = await lettersOf(nodeId);
       const nul = letters.find((l) => l.raw?.equals(Buffer.from('\x00\x01{"t":1}', 'latin1')));
       expect(nul?.reason, 'the NUL payload, bytes intact').to.equal('malformed_json');
-      expect(letters.find((l) => l.reason === 'bad_topic' && l.topic.includes('\u{1F4A5}')), 'the odd topic is stored as sent').to.not.equal(undefined);
+      expect(
+        letters.find((l) => l.reason === 'bad_topic' && l.topic.includes('\u{1F4A5}')),
+        'the odd topic is stored as sent',
+      ).to.not.equal(undefined);
       expect(({} as Record<string, unknown>).x, 'no prototype pollution').to.equal(undefined);
     } finally {
       clearInterval(watch);
@@ -182,7 +268,10 @@ describe('MQTT ingester under hostile input (integration)', function () {
     big.on('error', () => {});
     try {
       const outcome = await Promise.race([
-        big.publishAsync(topic, Buffer.alloc(300 * 1024, 0x20), { qos: 1 }).then(() => 'accepted', () => 'refused'),
+        big.publishAsync(topic, Buffer.alloc(300 * 1024, 0x20), { qos: 1 }).then(
+          () => 'accepted',
+          () => 'refused',
+        ),
         new Promise<string>((r) => big.once('close', () => r('refused'))),
       ]);
       expect(outcome, 'the broker refuses a packet over its limit').to.equal('refused');
@@ -196,10 +285,29 @@ describe('MQTT ingester under hostile input (integration)', function () {
 
   it('stores dead letters whose strings carry NUL and lone surrogates (defence at the SQL boundary too)', async () => {
     const topic = `freshchain/v1/telemetry/${uniqueId('n')}/a/s`;
-    await db.transaction((c) => insertDeadLetters(c, [{ reason: 'malformed_json', detail: 'bad \u0000 \ud800 text', topic: `${topic}\u0000`, sensorId: 's\udc00', raw: Uint8Array.from([0, 0xff]), rawSize: 2 }]));
-    const rows = await db.query<Letter & { sensor_id: string; raw_size: number }>('SELECT reason, detail, topic, raw, sensor_id, raw_size FROM ingest_dead_letters WHERE topic LIKE $1', [`${topic}%`]);
+    await db.transaction((c) =>
+      insertDeadLetters(c, [
+        {
+          reason: 'malformed_json',
+          detail: 'bad \u0000 \ud800 text',
+          topic: `${topic}\u0000`,
+          sensorId: 's\udc00',
+          raw: Uint8Array.from([0, 0xff]),
+          rawSize: 2,
+        },
+      ]),
+    );
+    const rows = await db.query<Letter & { sensor_id: string; raw_size: number }>(
+      'SELECT reason, detail, topic, raw, sensor_id, raw_size FROM ingest_dead_letters WHERE topic LIKE $1',
+      [`${topic}%`],
+    );
     expect(rows).to.have.length(1);
-    expect(rows[0]).to.include({ detail: 'bad \ufffd \ufffd text', topic: `${topic}\ufffd`, sensor_id: 's\ufffd', raw_size: 2 });
+    expect(rows[0]).to.include({
+      detail: 'bad \ufffd \ufffd text',
+      topic: `${topic}\ufffd`,
+      sensor_id: 's\ufffd',
+      raw_size: 2,
+    });
     expect(rows[0]!.raw).to.deep.equal(Buffer.from([0, 0xff]));
   });
 
@@ -215,7 +323,9 @@ describe('MQTT ingester under hostile input (integration)', function () {
           END IF;
           RETURN NEW;
         END $$`);
-      await db.query(`CREATE TRIGGER ${trigger} BEFORE INSERT ON sensor_readings FOR EACH ROW EXECUTE FUNCTION ${trigger}()`);
+      await db.query(
+        `CREATE TRIGGER ${trigger} BEFORE INSERT ON sensor_readings FOR EACH ROW EXECUTE FUNCTION ${trigger}()`,
+      );
     };
     const allow = async () => {
       await db.query(`DROP TRIGGER IF EXISTS ${trigger} ON sensor_readings`);
@@ -231,11 +341,21 @@ describe('MQTT ingester under hostile input (integration)', function () {
       const t0 = Date.now() - 600_000;
       // Gateway batches: each holds 4 readings, one of them (temp 13.13) refused.
       for (let b = 0; b < 10; b++) {
-        const readings = sensorIds.map((s, k) => ({ sensor: s, asset: assetId, ts: t0 + b * 1000, temp_c: k === b % 4 ? 13.13 : 4 }));
-        await pub.publishAsync(batchTopic(nodeId, 'gw1'), JSON.stringify({ v: 1, gateway: 'gw1', readings }), { qos: 1 });
+        const readings = sensorIds.map((s, k) => ({
+          sensor: s,
+          asset: assetId,
+          ts: t0 + b * 1000,
+          temp_c: k === b % 4 ? 13.13 : 4,
+        }));
+        await pub.publishAsync(batchTopic(nodeId, 'gw1'), JSON.stringify({ v: 1, gateway: 'gw1', readings }), {
+          qos: 1,
+        });
       }
       expect(await eventually(async () => (await countReadings(db, sensorIds)).rows >= 30, 15_000)).to.equal(true);
-      const rejected = await eventually(async () => (await lettersOf(nodeId)).filter((l) => l.reason === 'rejected_by_database').length >= 10, 5_000);
+      const rejected = await eventually(
+        async () => (await lettersOf(nodeId)).filter((l) => l.reason === 'rejected_by_database').length >= 10,
+        5_000,
+      );
       expect(rejected).to.equal(true);
       await new Promise((r) => setTimeout(r, 300));
       expect(await countReadings(db, sensorIds)).to.deep.equal({ rows: 30, distinct: 30 });
@@ -253,19 +373,41 @@ describe('MQTT ingester under hostile input (integration)', function () {
       const { nodeId, assetId, sensorIds } = await registerSensors(db, 2);
       await refuse(sensorIds, '40001');
       const ing = await start({ sessions: 2, stuckAfterMs: 1_500, nodeId });
-      const app = buildApp({ config: testConfig, logger: testLogger, health: { progress: [ing.progress] }, metricsRegistries: [ing.metrics.registry] });
+      const app = buildApp({
+        config: testConfig,
+        logger: testLogger,
+        health: { progress: [ing.progress] },
+        metricsRegistries: [ing.metrics.registry],
+      });
       const server = app.listen(0);
       await new Promise((r) => server.once('listening', r));
       const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       try {
         const healthz = async () => {
           const res = await fetch(`${base}/healthz`);
-          return { status: res.status, body: (await res.json()) as { status: string; checks: Record<string, { ok: boolean; detail: string; progress: { retryAttempts: number; pending: number } }> } };
+          return {
+            status: res.status,
+            body: (await res.json()) as {
+              status: string;
+              checks: Record<
+                string,
+                { ok: boolean; detail: string; progress: { retryAttempts: number; pending: number } }
+              >;
+            },
+          };
         };
         expect((await healthz()).status, 'idle: healthy').to.equal(200);
         const t0 = Date.now() - 60_000;
-        await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[0]!), JSON.stringify({ v: 1, ts: t0, temp_c: 13.13 }), { qos: 1 });
-        await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[1]!), JSON.stringify({ v: 1, ts: t0, temp_c: 4 }), { qos: 1 });
+        await pub.publishAsync(
+          readingTopic(nodeId, assetId, sensorIds[0]!),
+          JSON.stringify({ v: 1, ts: t0, temp_c: 13.13 }),
+          { qos: 1 },
+        );
+        await pub.publishAsync(
+          readingTopic(nodeId, assetId, sensorIds[1]!),
+          JSON.stringify({ v: 1, ts: t0, temp_c: 4 }),
+          { qos: 1 },
+        );
         // Degraded and retried (on a busy machine the first retry may come after the stuck threshold).
         const stuckAndRetried = async () => {
           const h = await healthz();
@@ -282,7 +424,10 @@ describe('MQTT ingester under hostile input (integration)', function () {
         expect(await lettersOf(nodeId), 'an availability error dead-letters nothing').to.deep.equal([]);
 
         await allow();
-        expect(await eventually(async () => (await countReadings(db, sensorIds)).rows === 2, 15_000), 'stored once the database accepts it').to.equal(true);
+        expect(
+          await eventually(async () => (await countReadings(db, sensorIds)).rows === 2, 15_000),
+          'stored once the database accepts it',
+        ).to.equal(true);
         expect(await eventually(async () => (await healthz()).status === 200, 5_000), 'healthy again').to.equal(true);
         expect(await countReadings(db, sensorIds)).to.deep.equal({ rows: 2, distinct: 2 });
       } finally {

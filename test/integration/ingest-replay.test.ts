@@ -32,7 +32,18 @@ describe('dead-letter replay order (integration)', () => {
       { arrivedSecondsAgo: 30, tempC: 5.5 },
     ];
     for (const a of arrivals) {
-      const reading = { sensorId: late, assetId, nodeId, ts, tempC: a.tempC, humidityPct: null, doorOpen: null, batteryPct: null, defrost: null, seq: null };
+      const reading = {
+        sensorId: late,
+        assetId,
+        nodeId,
+        ts,
+        tempC: a.tempC,
+        humidityPct: null,
+        doorOpen: null,
+        batteryPct: null,
+        defrost: null,
+        seq: null,
+      };
       await db.query(
         `INSERT INTO ingest_dead_letters (received_at, topic, reason, detail, sensor_id, raw)
          VALUES (now() - make_interval(secs => $1), $2, 'unknown_sensor', 'not registered', $3, $4)`,
@@ -43,6 +54,9 @@ describe('dead-letter replay order (integration)', () => {
     const summary = await replayUnknownSensorLetters(db, { sensorIds: [late], pageSize: 2 });
     expect(summary).to.include({ examined: 5, stored: 1, alreadyStored: 4, stillPending: 0 });
     const rows = await db.query<{ temp_c: number }>('SELECT temp_c FROM sensor_readings WHERE sensor_id = $1', [late]);
-    expect(rows.map((r) => r.temp_c), 'the first arrival wins').to.deep.equal([9.25]);
+    expect(
+      rows.map((r) => r.temp_c),
+      'the first arrival wins',
+    ).to.deep.equal([9.25]);
   });
 });

@@ -20,10 +20,26 @@ const ROOT = join(__dirname, '../..');
 /** A config whose share group is this test's own, so no other session takes its messages. */
 function isolatedConfig(overrides: Record<string, string> = {}) {
   const shareGroup = uniqueId('g').replace(/[^A-Za-z0-9_-]/g, '');
-  return { env: { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent', MQTT_SHARE_GROUP: shareGroup, ...overrides }, shareGroup };
+  return {
+    env: {
+      ...process.env,
+      FRESHCHAIN_PROFILE: 'test',
+      LOG_LEVEL: 'silent',
+      MQTT_SHARE_GROUP: shareGroup,
+      ...overrides,
+    },
+    shareGroup,
+  };
 }
 
-async function publishSeries(pub: MqttClient, nodeId: string, assetId: string, sensorIds: string[], perSensor: number, startMs: number): Promise<void> {
+async function publishSeries(
+  pub: MqttClient,
+  nodeId: string,
+  assetId: string,
+  sensorIds: string[],
+  perSensor: number,
+  startMs: number,
+): Promise<void> {
   const sends: Promise<unknown>[] = [];
   for (let i = 0; i < perSensor; i++) {
     for (const s of sensorIds) {
@@ -57,18 +73,29 @@ describe('MQTT ingester (integration)', function () {
   it('writes single readings and gateway batches, and a redelivered reading changes nothing', async () => {
     const { env } = isolatedConfig();
     const { nodeId, assetId, sensorIds } = await registerSensors(db, 3);
-    const ing = await startIngester(loadConfig(env), { db, logger: testLogger }, { sessions: 4, clientIdPrefix: uniqueId('ing'), sessionExpirySeconds: 60 });
+    const ing = await startIngester(
+      loadConfig(env),
+      { db, logger: testLogger },
+      { sessions: 4, clientIdPrefix: uniqueId('ing'), sessionExpirySeconds: 60 },
+    );
     running.push(ing);
     const t0 = Date.now() - 600_000;
     await publishSeries(pub, nodeId, assetId, sensorIds, 10, t0);
     // Same readings again, as QoS 1 redelivery would bring them.
     await publishSeries(pub, nodeId, assetId, sensorIds, 10, t0);
-    const batch = { v: 1, gateway: 'gw1', readings: sensorIds.map((s) => ({ sensor: s, asset: assetId, ts: t0 + 60_000, temp_c: 2.5, humidity_pct: 80 })) };
+    const batch = {
+      v: 1,
+      gateway: 'gw1',
+      readings: sensorIds.map((s) => ({ sensor: s, asset: assetId, ts: t0 + 60_000, temp_c: 2.5, humidity_pct: 80 })),
+    };
     await pub.publishAsync(batchTopic(nodeId, 'gw1'), JSON.stringify(batch), { qos: 1 });
     expect(await eventually(async () => (await countReadings(db, sensorIds)).rows >= 33)).to.equal(true);
     await new Promise((r) => setTimeout(r, 300));
     expect(await countReadings(db, sensorIds)).to.deep.equal({ rows: 33, distinct: 33 });
-    const row = await db.query<{ humidity_pct: number }>('SELECT humidity_pct FROM sensor_readings WHERE sensor_id = $1 AND ts = $2', [sensorIds[0], new Date(t0 + 60_000)]);
+    const row = await db.query<{ humidity_pct: number }>(
+      'SELECT humidity_pct FROM sensor_readings WHERE sensor_id = $1 AND ts = $2',
+      [sensorIds[0], new Date(t0 + 60_000)],
+    );
     expect(row[0]!.humidity_pct).to.equal(80);
     expect((await ing.metrics.duplicates.get()).values[0]!.value).to.equal(30);
   });
@@ -76,24 +103,51 @@ describe('MQTT ingester (integration)', function () {
   it('dead-letters malformed payloads, impossible values and unknown sensors, and keeps going', async () => {
     const { env } = isolatedConfig();
     const { nodeId, assetId, sensorIds } = await registerSensors(db, 1);
-    const ing = await startIngester(loadConfig(env), { db, logger: testLogger }, { sessions: 2, clientIdPrefix: uniqueId('ing'), sessionExpirySeconds: 60 });
+    const ing = await startIngester(
+      loadConfig(env),
+      { db, logger: testLogger },
+      { sessions: 2, clientIdPrefix: uniqueId('ing'), sessionExpirySeconds: 60 },
+    );
     running.push(ing);
     const ghost = uniqueId('ghost');
     const now = Date.now();
     await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[0]!), '{"v":1,"ts":', { qos: 1 });
-    await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[0]!), JSON.stringify({ v: 1, ts: now, temp_c: 999 }), { qos: 1 });
-    await pub.publishAsync(readingTopic(nodeId, assetId, ghost), JSON.stringify({ v: 1, ts: now, temp_c: 4 }), { qos: 1 });
+    await pub.publishAsync(
+      readingTopic(nodeId, assetId, sensorIds[0]!),
+      JSON.stringify({ v: 1, ts: now, temp_c: 999 }),
+      { qos: 1 },
+    );
+    await pub.publishAsync(readingTopic(nodeId, assetId, ghost), JSON.stringify({ v: 1, ts: now, temp_c: 4 }), {
+      qos: 1,
+    });
     // A registered sensor under another asset of its node: it must not write into that asset's history.
-    await pub.publishAsync(readingTopic(nodeId, `${nodeId}-freezer`, sensorIds[0]!), JSON.stringify({ v: 1, ts: now + 1, temp_c: 4 }), { qos: 1 });
-    await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[0]!), JSON.stringify({ v: 1, ts: now, temp_c: 4.5 }), { qos: 1 });
+    await pub.publishAsync(
+      readingTopic(nodeId, `${nodeId}-freezer`, sensorIds[0]!),
+      JSON.stringify({ v: 1, ts: now + 1, temp_c: 4 }),
+      { qos: 1 },
+    );
+    await pub.publishAsync(
+      readingTopic(nodeId, assetId, sensorIds[0]!),
+      JSON.stringify({ v: 1, ts: now, temp_c: 4.5 }),
+      { qos: 1 },
+    );
     expect(await eventually(async () => (await countReadings(db, sensorIds)).rows === 1)).to.equal(true);
     let letters: { reason: string; detail: string; raw: Buffer | null }[] = [];
     await eventually(async () => {
-      letters = await db.query(`SELECT reason, detail, raw FROM ingest_dead_letters WHERE topic LIKE $1 ORDER BY id`, [`%/${nodeId}/%`]);
+      letters = await db.query(`SELECT reason, detail, raw FROM ingest_dead_letters WHERE topic LIKE $1 ORDER BY id`, [
+        `%/${nodeId}/%`,
+      ]);
       return letters.length >= 4;
     });
-    expect(letters.map((l) => l.reason).sort()).to.deep.equal(['impossible_value', 'malformed_json', 'unknown_sensor', 'unknown_sensor']);
-    expect(letters.map((l) => l.detail)).to.include(`sensor ${sensorIds[0]} belongs to asset ${assetId}, reading says ${nodeId}-freezer`);
+    expect(letters.map((l) => l.reason).sort()).to.deep.equal([
+      'impossible_value',
+      'malformed_json',
+      'unknown_sensor',
+      'unknown_sensor',
+    ]);
+    expect(letters.map((l) => l.detail)).to.include(
+      `sensor ${sensorIds[0]} belongs to asset ${assetId}, reading says ${nodeId}-freezer`,
+    );
     expect((await countReadings(db, sensorIds)).rows, 'the misplaced reading is not stored').to.equal(1);
     const malformed = letters.find((l) => l.reason === 'malformed_json')!;
     expect(malformed.raw?.toString()).to.equal('{"v":1,"ts":');
@@ -102,28 +156,68 @@ describe('MQTT ingester (integration)', function () {
   it('replays the readings of a sensor registered after it started publishing, once; unknown ones stay pending', async () => {
     const { env } = isolatedConfig();
     const { nodeId, assetId } = await registerSensors(db, 1);
-    const ing = await startIngester(loadConfig(env), { db, logger: testLogger }, { sessions: 2, clientIdPrefix: uniqueId('ing'), sessionExpirySeconds: 60 });
+    const ing = await startIngester(
+      loadConfig(env),
+      { db, logger: testLogger },
+      { sessions: 2, clientIdPrefix: uniqueId('ing'), sessionExpirySeconds: 60 },
+    );
     running.push(ing);
     const late = `${nodeId}-late`;
     const never = `${nodeId}-never`;
     const now = Date.now();
-    for (let i = 0; i < 3; i++) await pub.publishAsync(readingTopic(nodeId, assetId, late), JSON.stringify({ v: 1, ts: now + i * 1000, temp_c: 3.25 + i, seq: i }), { qos: 1 });
-    await pub.publishAsync(readingTopic(nodeId, assetId, never), JSON.stringify({ v: 1, ts: now, temp_c: 5 }), { qos: 1 });
-    const pendingLetters = async () => Number((await db.query<{ n: string }>(
-      "SELECT count(*) AS n FROM ingest_dead_letters WHERE reason = 'unknown_sensor' AND sensor_id = ANY($1) AND replayed_at IS NULL", [[late, never]]))[0]!.n);
+    for (let i = 0; i < 3; i++)
+      await pub.publishAsync(
+        readingTopic(nodeId, assetId, late),
+        JSON.stringify({ v: 1, ts: now + i * 1000, temp_c: 3.25 + i, seq: i }),
+        { qos: 1 },
+      );
+    await pub.publishAsync(readingTopic(nodeId, assetId, never), JSON.stringify({ v: 1, ts: now, temp_c: 5 }), {
+      qos: 1,
+    });
+    const pendingLetters = async () =>
+      Number(
+        (
+          await db.query<{ n: string }>(
+            "SELECT count(*) AS n FROM ingest_dead_letters WHERE reason = 'unknown_sensor' AND sensor_id = ANY($1) AND replayed_at IS NULL",
+            [[late, never]],
+          )
+        )[0]!.n,
+      );
     expect(await eventually(async () => (await pendingLetters()) === 4, 15_000)).to.equal(true);
 
     await upsertSensorNetwork(db, { nodes: [], assets: [], sensors: [{ id: late, assetId, nodeId }] });
     const first = await replayUnknownSensorLetters(db, { sensorIds: [late, never] });
-    expect(first).to.deep.equal({ examined: 4, stored: 3, alreadyStored: 0, stillPending: 1, reasons: { unknown_sensor: 1 } });
-    const rows = await db.query<{ temp_c: number; seq: string }>('SELECT temp_c, seq FROM sensor_readings WHERE sensor_id = $1 ORDER BY ts', [late]);
-    expect(rows.map((r) => [r.temp_c, Number(r.seq)])).to.deep.equal([[3.25, 0], [4.25, 1], [5.25, 2]]);
-    expect(await pendingLetters(), 'the unknown sensor\'s letter waits, with a note').to.equal(1);
-    const note = await db.query<{ replay_note: string }>('SELECT replay_note FROM ingest_dead_letters WHERE sensor_id = $1', [never]);
+    expect(first).to.deep.equal({
+      examined: 4,
+      stored: 3,
+      alreadyStored: 0,
+      stillPending: 1,
+      reasons: { unknown_sensor: 1 },
+    });
+    const rows = await db.query<{ temp_c: number; seq: string }>(
+      'SELECT temp_c, seq FROM sensor_readings WHERE sensor_id = $1 ORDER BY ts',
+      [late],
+    );
+    expect(rows.map((r) => [r.temp_c, Number(r.seq)])).to.deep.equal([
+      [3.25, 0],
+      [4.25, 1],
+      [5.25, 2],
+    ]);
+    expect(await pendingLetters(), "the unknown sensor's letter waits, with a note").to.equal(1);
+    const note = await db.query<{ replay_note: string }>(
+      'SELECT replay_note FROM ingest_dead_letters WHERE sensor_id = $1',
+      [never],
+    );
     expect(note[0]!.replay_note).to.equal(`sensor ${never} is not registered or not active`);
 
     const again = await replayUnknownSensorLetters(db, { sensorIds: [late, never] });
-    expect(again).to.deep.equal({ examined: 1, stored: 0, alreadyStored: 0, stillPending: 1, reasons: { unknown_sensor: 1 } });
+    expect(again).to.deep.equal({
+      examined: 1,
+      stored: 0,
+      alreadyStored: 0,
+      stillPending: 1,
+      reasons: { unknown_sensor: 1 },
+    });
     expect((await countReadings(db, [late])).rows).to.equal(3);
   });
 
@@ -131,8 +225,16 @@ describe('MQTT ingester (integration)', function () {
     const { env } = isolatedConfig();
     const cfg = loadConfig(env);
     const { nodeId, assetId, sensorIds } = await registerSensors(db, 10);
-    const a = await startIngester(cfg, { db, logger: testLogger }, { sessions: 3, clientIdPrefix: uniqueId('ingA'), sessionExpirySeconds: 60 });
-    const b = await startIngester(cfg, { db, logger: testLogger }, { sessions: 3, clientIdPrefix: uniqueId('ingB'), sessionExpirySeconds: 60 });
+    const a = await startIngester(
+      cfg,
+      { db, logger: testLogger },
+      { sessions: 3, clientIdPrefix: uniqueId('ingA'), sessionExpirySeconds: 60 },
+    );
+    const b = await startIngester(
+      cfg,
+      { db, logger: testLogger },
+      { sessions: 3, clientIdPrefix: uniqueId('ingB'), sessionExpirySeconds: 60 },
+    );
     running.push(a, b);
     await publishSeries(pub, nodeId, assetId, sensorIds, 100, Date.now() - 3_600_000);
     expect(await eventually(async () => (await countReadings(db, sensorIds)).rows >= 1000)).to.equal(true);
@@ -148,11 +250,19 @@ describe('MQTT ingester (integration)', function () {
 
   it('loses nothing when the ingester process is killed mid-stream and restarted', async () => {
     // A short session expiry: the killed child's sessions would otherwise queue every telemetry message for a day.
-    const { env } = isolatedConfig({ INGEST_CLIENT_ID: uniqueId('ingK'), INGEST_METRICS_PORT: '0', INGEST_SESSION_EXPIRY_S: '120' });
+    const { env } = isolatedConfig({
+      INGEST_CLIENT_ID: uniqueId('ingK'),
+      INGEST_METRICS_PORT: '0',
+      INGEST_SESSION_EXPIRY_S: '120',
+    });
     const { nodeId, assetId, sensorIds } = await registerSensors(db, 20);
     // Resolves once the child's sessions are subscribed: before that the broker has nowhere to queue.
     const startChild = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'iot-ingest/main.ts')], { cwd: ROOT, env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'iot-ingest/main.ts')], {
+        cwd: ROOT,
+        env: { ...env, LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       children.push(child);
       return new Promise<ChildProcess>((resolve, reject) => {
         child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ingester subscribed') && resolve(child));
@@ -181,11 +291,15 @@ describe('MQTT ingester (integration)', function () {
     try {
       const { env } = isolatedConfig({ DATABASE_URL: timescale.url });
       const { nodeId, assetId, sensorIds } = await registerSensors(ownDb, 20);
-      const ing = await startIngester(loadConfig(env), { db: ingesterDb, logger: testLogger }, {
-        sessions: 8,
-        clientIdPrefix: uniqueId('ingD'),
-        sessionExpirySeconds: 120,
-      });
+      const ing = await startIngester(
+        loadConfig(env),
+        { db: ingesterDb, logger: testLogger },
+        {
+          sessions: 8,
+          clientIdPrefix: uniqueId('ingD'),
+          sessionExpirySeconds: 120,
+        },
+      );
       running.push(ing);
       const publishing = publishSeries(pub, nodeId, assetId, sensorIds, 150, Date.now() - 3_600_000);
       const rowsNow = async () => (await countReadings(ownDb, sensorIds).catch(() => ({ rows: 0 }))).rows;

@@ -24,13 +24,30 @@ describe('Master data API (integration)', function () {
   const nodeId = uniqueId('mdn');
   const lat = 30 + Math.random();
   const lng = 100 + Math.random();
-  const node = { kind: 'front', name: 'Test dark store', location: { lat, lng }, serviceRadiusKm: 3, zones: ['ambient', 'chilled'], slotCapacity: { instant: 40 }, openingHours: { mon: [{ open: '07:00', close: '22:00' }] } };
+  const node = {
+    kind: 'front',
+    name: 'Test dark store',
+    location: { lat, lng },
+    serviceRadiusKm: 3,
+    zones: ['ambient', 'chilled'],
+    slotCapacity: { instant: 40 },
+    openingHours: { mon: [{ open: '07:00', close: '22:00' }] },
+  };
 
-  async function call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: Json }> {
+  async function call(
+    method: string,
+    path: string,
+    token?: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Json }> {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : {} };
   }
@@ -38,7 +55,12 @@ describe('Master data API (integration)', function () {
 
   before(async () => {
     db = await requireDb();
-    const app = buildApp({ config: testConfig, logger: testLogger, health: { timescaleVersion: timescaleProbe(db) }, db });
+    const app = buildApp({
+      config: testConfig,
+      logger: testLogger,
+      health: { timescaleVersion: timescaleProbe(db) },
+      db,
+    });
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -64,7 +86,11 @@ describe('Master data API (integration)', function () {
     expect(changed.body.record.version).to.equal(2);
     const read = await call('GET', `/v1/nodes/${nodeId}`, integrator);
     expect(read.status).to.equal(200);
-    expect(read.body).to.deep.include({ zones: ['ambient', 'chilled', 'frozen'], slotCapacity: { instant: 40 }, version: 2 });
+    expect(read.body).to.deep.include({
+      zones: ['ambient', 'chilled', 'frozen'],
+      slotCapacity: { instant: 40 },
+      version: 2,
+    });
     const audit = await call('GET', `/v1/master-data/audit?entity=node&id=${nodeId}`, ops);
     expect(audit.status).to.equal(200);
     expect(audit.body.entries).to.have.length(2);
@@ -80,7 +106,11 @@ describe('Master data API (integration)', function () {
   });
 
   it('nodes: a bad body is a 400 naming the field; integrators cannot write', async () => {
-    const bad = await call('PUT', `/v1/nodes/${uniqueId('mdn')}`, ops, { ...node, kind: 'warehouse', location: { lat: 91, lng } });
+    const bad = await call('PUT', `/v1/nodes/${uniqueId('mdn')}`, ops, {
+      ...node,
+      kind: 'warehouse',
+      location: { lat: 91, lng },
+    });
     expect(bad.status).to.equal(400);
     expect(detailsPaths(bad.body)).to.include.members(['kind', 'location.lat']);
     expect((await call('PUT', `/v1/nodes/${uniqueId('mdn')}`, integrator, node)).status).to.equal(403);
@@ -89,7 +119,17 @@ describe('Master data API (integration)', function () {
 
   it('skus: upsert, idempotent repeat, unknown band is a 422 naming band, bad GTIN a 400 naming gtin', async () => {
     const sku = uniqueId('mdsku');
-    const body = { name: 'Bok Choy 500g', category: 'leafy_greens', gtin: null, zone: 'chilled', band: 'leafy', shelfLifeDays: 5, minShelfLifeDays: 1, perishable: true, unitPriceCents: 590 };
+    const body = {
+      name: 'Bok Choy 500g',
+      category: 'leafy_greens',
+      gtin: null,
+      zone: 'chilled',
+      band: 'leafy',
+      shelfLifeDays: 5,
+      minShelfLifeDays: 1,
+      perishable: true,
+      unitPriceCents: 590,
+    };
     expect((await call('PUT', `/v1/skus/${sku}`, ops, body)).status).to.equal(201);
     expect((await call('PUT', `/v1/skus/${sku}`, ops, body)).body.outcome).to.equal('unchanged');
     const unknownBand = await call('PUT', `/v1/skus/${sku}`, ops, { ...body, band: 'tropical' });
@@ -105,8 +145,12 @@ describe('Master data API (integration)', function () {
   });
 
   it('bins: a bin in a zone the node does not hold is a 422 naming zone; unknown node a 422 naming nodeId', async () => {
-    expect((await call('PUT', `/v1/nodes/${nodeId}/bins/A-01-1`, ops, { zone: 'chilled', pickSequence: 10 })).status).to.equal(201);
-    expect((await call('PUT', `/v1/nodes/${nodeId}/bins/A-01-1`, ops, { zone: 'chilled', pickSequence: 10 })).body.outcome).to.equal('unchanged');
+    expect(
+      (await call('PUT', `/v1/nodes/${nodeId}/bins/A-01-1`, ops, { zone: 'chilled', pickSequence: 10 })).status,
+    ).to.equal(201);
+    expect(
+      (await call('PUT', `/v1/nodes/${nodeId}/bins/A-01-1`, ops, { zone: 'chilled', pickSequence: 10 })).body.outcome,
+    ).to.equal('unchanged');
     const dropped = await call('PUT', `/v1/nodes/${nodeId}`, ops, { ...node, zones: ['ambient'] });
     expect(dropped.status).to.equal(422);
     expect(detailsPaths(dropped.body)).to.deep.equal(['zones']);
@@ -115,7 +159,10 @@ describe('Master data API (integration)', function () {
     const wrongZone = await call('PUT', `/v1/nodes/${other}/bins/F-01-1`, ops, { zone: 'frozen', pickSequence: 1 });
     expect(wrongZone.status).to.equal(422);
     expect(detailsPaths(wrongZone.body)).to.deep.equal(['zone']);
-    const noNode = await call('PUT', `/v1/nodes/${uniqueId('mdn')}/bins/F-01-1`, ops, { zone: 'frozen', pickSequence: 1 });
+    const noNode = await call('PUT', `/v1/nodes/${uniqueId('mdn')}/bins/F-01-1`, ops, {
+      zone: 'frozen',
+      pickSequence: 1,
+    });
     expect(noNode.status).to.equal(422);
     expect(detailsPaths(noNode.body)).to.deep.equal(['nodeId']);
     const list = await call('GET', `/v1/nodes/${nodeId}/bins`, ops);
@@ -127,10 +174,16 @@ describe('Master data API (integration)', function () {
   it('assets and sensors: unknown node/band/asset are 422s naming the field; sensor takes the asset node; deactivation audited', async () => {
     const assetId = uniqueId('mda');
     const sensorId = uniqueId('mds');
-    const noNode = await call('PUT', `/v1/assets/${assetId}`, ops, { nodeId: uniqueId('nope'), kind: 'fridge', band: 'nope-band' });
+    const noNode = await call('PUT', `/v1/assets/${assetId}`, ops, {
+      nodeId: uniqueId('nope'),
+      kind: 'fridge',
+      band: 'nope-band',
+    });
     expect(noNode.status).to.equal(422);
     expect(detailsPaths(noNode.body)).to.deep.equal(['nodeId', 'band']);
-    expect((await call('PUT', `/v1/assets/${assetId}`, ops, { nodeId, kind: 'fridge', band: 'chilled' })).status).to.equal(201);
+    expect(
+      (await call('PUT', `/v1/assets/${assetId}`, ops, { nodeId, kind: 'fridge', band: 'chilled' })).status,
+    ).to.equal(201);
     const noAsset = await call('PUT', `/v1/sensors/${sensorId}`, ops, { assetId: uniqueId('nope'), active: true });
     expect(noAsset.status).to.equal(422);
     expect(detailsPaths(noAsset.body)).to.deep.equal(['assetId']);

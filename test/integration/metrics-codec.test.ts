@@ -32,16 +32,31 @@ describe('Metrics and payload encryption (integration)', function () {
   after(async () => db?.close());
 
   it('serves API request metrics and the in-process ingester metrics on /metrics', async () => {
-    const config = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent', MQTT_SHARE_GROUP: uniqueId('g') });
+    const config = loadConfig({
+      ...process.env,
+      FRESHCHAIN_PROFILE: 'test',
+      LOG_LEVEL: 'silent',
+      MQTT_SHARE_GROUP: uniqueId('g'),
+    });
     const temporal = await connectTemporal(config.temporal);
-    const ingester = await startIngester(config, { db, logger: testLogger }, { sessions: 1, clientIdPrefix: uniqueId('m'), sessionExpirySeconds: 30 });
-    const api = await startApi(config, { db, temporal, logger: testLogger, metricsRegistries: [ingester.metrics.registry] }, 0);
+    const ingester = await startIngester(
+      config,
+      { db, logger: testLogger },
+      { sessions: 1, clientIdPrefix: uniqueId('m'), sessionExpirySeconds: 30 },
+    );
+    const api = await startApi(
+      config,
+      { db, temporal, logger: testLogger, metricsRegistries: [ingester.metrics.registry] },
+      0,
+    );
     try {
       await fetch(`http://127.0.0.1:${api.port}/healthz`);
       await fetch(`http://127.0.0.1:${api.port}/v1/whoami`);
       const text = await (await fetch(`http://127.0.0.1:${api.port}/metrics`)).text();
       expect(text).to.match(/freshchain_api_requests_total\{method="GET",route="\/healthz",status="200"\} 1/);
-      expect(text).to.match(/freshchain_api_requests_total\{method="GET",route="unmatched",status="401"\} 1|route="\/v1\/whoami",status="401"/);
+      expect(text).to.match(
+        /freshchain_api_requests_total\{method="GET",route="unmatched",status="401"\} 1|route="\/v1\/whoami",status="401"/,
+      );
       expect(text).to.include('freshchain_api_request_seconds_bucket');
       expect(text).to.include('freshchain_ingest_readings_total');
       expect(text).to.include('freshchain_api_process_cpu_seconds_total');
@@ -55,8 +70,18 @@ describe('Metrics and payload encryption (integration)', function () {
   it('exposes the worker runtime metrics, workflow outcomes included', async () => {
     const port = 20000 + Math.floor(Math.random() * 10000);
     const taskQueue = uniqueId('tq-metrics');
-    const env = { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'info', TEMPORAL_TASK_QUEUE: taskQueue, WORKER_METRICS_BIND: `127.0.0.1:${port}` };
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'workflows/worker-main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = {
+      ...process.env,
+      FRESHCHAIN_PROFILE: 'test',
+      LOG_LEVEL: 'info',
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      WORKER_METRICS_BIND: `127.0.0.1:${port}`,
+    };
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'workflows/worker-main.ts')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       await new Promise<void>((resolve, reject) => {
         child.stdout!.on('data', (c: Buffer) => c.toString().includes('worker polling') && resolve());
@@ -67,10 +92,17 @@ describe('Metrics and payload encryption (integration)', function () {
       await client.workflow.execute(noopWorkflow, { taskQueue, workflowId: uniqueId('wf-metrics'), args: ['m'] });
       await connection.close();
       let text = '';
-      expect(await eventually(async () => {
-        text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        return /temporal_workflow_completed\{[^}]*workflow_type="noopWorkflow"[^}]*\} [1-9]/.test(text);
-      }, 20_000, 500), text.slice(0, 500)).to.equal(true);
+      expect(
+        await eventually(
+          async () => {
+            text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+            return /temporal_workflow_completed\{[^}]*workflow_type="noopWorkflow"[^}]*\} [1-9]/.test(text);
+          },
+          20_000,
+          500,
+        ),
+        text.slice(0, 500),
+      ).to.equal(true);
     } finally {
       child.kill('SIGKILL');
     }
@@ -82,7 +114,13 @@ describe('Metrics and payload encryption (integration)', function () {
     let api: ApiHandle;
     let plain: Connection;
     const key = randomBytes(32).toString('base64');
-    const config = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent', TEMPORAL_TASK_QUEUE: uniqueId('tq-codec'), PAYLOAD_CODEC_KEY: key });
+    const config = loadConfig({
+      ...process.env,
+      FRESHCHAIN_PROFILE: 'test',
+      LOG_LEVEL: 'silent',
+      TEMPORAL_TASK_QUEUE: uniqueId('tq-codec'),
+      PAYLOAD_CODEC_KEY: key,
+    });
 
     before(async () => {
       worker = await startWorker(config, { db, logger: testLogger });
@@ -102,10 +140,17 @@ describe('Metrics and payload encryption (integration)', function () {
       const orderId = uniqueId('enc');
       const integrator = await issueToken(config.auth.tokenSecret, { sub: 'i', role: 'integrator' });
       const sku = city.lots[0]!.sku;
-      const res = await call(`http://127.0.0.1:${api.port}/v1/orders`, 'POST', integrator, intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku, qty: 1 }] }));
+      const res = await call(
+        `http://127.0.0.1:${api.port}/v1/orders`,
+        'POST',
+        integrator,
+        intakeBody({ orderId, location: city.centre, lines: [{ lineId: 'l1', sku, qty: 1 }] }),
+      );
       expect(res.status).to.equal(202);
       // The server's copy, read without the codec: ciphertext only.
-      const history = await new Client({ connection: plain, namespace: config.temporal.namespace }).workflow.getHandle(orderWorkflowId(orderId)).fetchHistory();
+      const history = await new Client({ connection: plain, namespace: config.temporal.namespace }).workflow
+        .getHandle(orderWorkflowId(orderId))
+        .fetchHistory();
       const input = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
       expect(new TextDecoder().decode(input!.metadata!.encoding!)).to.equal('binary/encrypted');
       expect(Buffer.from(input!.data!).toString('latin1')).not.to.include(sku);
@@ -113,7 +158,16 @@ describe('Metrics and payload encryption (integration)', function () {
       const view = await temporal.client.workflow.getHandle(orderWorkflowId(orderId)).describe();
       expect(view.status.name).to.be.oneOf(['RUNNING', 'COMPLETED']);
 
-      const wire = { payloads: [{ metadata: Object.fromEntries(Object.entries(input!.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])), data: Buffer.from(input!.data!).toString('base64') }] };
+      const wire = {
+        payloads: [
+          {
+            metadata: Object.fromEntries(
+              Object.entries(input!.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')]),
+            ),
+            data: Buffer.from(input!.data!).toString('base64'),
+          },
+        ],
+      };
       const ops = await issueToken(config.auth.tokenSecret, { sub: 'o', role: 'ops' });
       const decoded = await call(`http://127.0.0.1:${api.port}/codec/decode`, 'POST', ops, wire);
       expect(decoded.status).to.equal(200);

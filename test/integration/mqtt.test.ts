@@ -14,10 +14,12 @@ const MOSQUITTO_SH = join(__dirname, '../../deploy/mosquitto.sh');
 /** A TCP port nobody listens on right now. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const srv = createServer().once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
+    const srv = createServer()
+      .once('error', reject)
+      .listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as { port: number };
+        srv.close(() => resolve(port));
+      });
   });
 }
 
@@ -58,7 +60,9 @@ describe('Mosquitto broker (integration)', () => {
     clients.push(sub, pub);
     const topic = `freshchain/v1/telemetry/${uniqueId('node')}/asset/sensor`;
     await sub.subscribeAsync(topic, { qos: 1 });
-    const received = new Promise<string>((resolve) => sub.on('message', (t, payload) => t === topic && resolve(payload.toString())));
+    const received = new Promise<string>((resolve) =>
+      sub.on('message', (t, payload) => t === topic && resolve(payload.toString())),
+    );
     await pub.publishAsync(topic, '{"v":1}', { qos: 1 });
     expect(await received).to.equal('{"v":1}');
   });
@@ -87,7 +91,11 @@ describe('Mosquitto broker (integration)', () => {
   it('refuses a client without valid credentials', async () => {
     let error: Error | undefined;
     try {
-      const c = await connectMqtt(testConfig.mqtt.url, { username: 'freshchain-ingest', password: 'wrong', reconnectPeriod: 0 }, 3000);
+      const c = await connectMqtt(
+        testConfig.mqtt.url,
+        { username: 'freshchain-ingest', password: 'wrong', reconnectPeriod: 0 },
+        3000,
+      );
       clients.push(c);
     } catch (err) {
       error = err as Error;
@@ -113,9 +121,14 @@ describe('Mosquitto broker (integration)', () => {
   });
 
   it('lets a per-device gateway account publish its own node only', async function () {
-    if (process.env.MQTT_URL) throw new Error('this test provisions a device on the local broker; unset MQTT_URL to run it against the local stack');
+    if (process.env.MQTT_URL)
+      throw new Error(
+        'this test provisions a device on the local broker; unset MQTT_URL to run it against the local stack',
+      );
     const node = uniqueId('gw');
-    const password = execFileSync('bash', [join(__dirname, '../../deploy/mosquitto.sh'), 'add-device', node]).toString().trim();
+    const password = execFileSync('bash', [join(__dirname, '../../deploy/mosquitto.sh'), 'add-device', node])
+      .toString()
+      .trim();
     const sub = await requireMqtt('ops');
     clients.push(sub);
     const got: string[] = [];
@@ -124,12 +137,16 @@ describe('Mosquitto broker (integration)', () => {
     // The broker reloads its password file on SIGHUP; retry the login briefly.
     let gw: MqttClient | undefined;
     for (let i = 0; i < 20 && !gw; i++) {
-      gw = await connectMqtt(testConfig.mqtt.url, { username: node, password, reconnectPeriod: 0 }, 2000).catch(() => undefined);
+      gw = await connectMqtt(testConfig.mqtt.url, { username: node, password, reconnectPeriod: 0 }, 2000).catch(
+        () => undefined,
+      );
       if (!gw) await new Promise((r) => setTimeout(r, 200));
     }
     expect(gw, 'device account accepted').to.not.equal(undefined);
     clients.push(gw!);
-    await gw!.publishAsync(`freshchain/v1/telemetry/someone-else/${node}-asset/s1`, 'x', { qos: 1 }).catch(() => undefined);
+    await gw!
+      .publishAsync(`freshchain/v1/telemetry/someone-else/${node}-asset/s1`, 'x', { qos: 1 })
+      .catch(() => undefined);
     await gw!.publishAsync(`freshchain/v1/telemetry/${node}/${node}-asset/s1`, 'y', { qos: 1 });
     await new Promise((r) => setTimeout(r, 400));
     expect(got).to.deep.equal([node]);
@@ -138,7 +155,7 @@ describe('Mosquitto broker (integration)', () => {
   describe('TLS for devices', () => {
     const deviceUrl = testConfig.mqtt.deviceUrl;
 
-    it('a device publishes over TLS, verifying the stack\'s CA, and the ingest account receives it', async () => {
+    it("a device publishes over TLS, verifying the stack's CA, and the ingest account receives it", async () => {
       expect(deviceUrl).to.match(/^mqtts:\/\//);
       const sub = await requireMqtt('ingest');
       clients.push(sub);
@@ -147,7 +164,9 @@ describe('Mosquitto broker (integration)', () => {
       clients.push(pub as MqttClient);
       const topic = `freshchain/v1/telemetry/${uniqueId('node')}/asset/sensor`;
       await sub.subscribeAsync(topic, { qos: 1 });
-      const received = new Promise<string>((resolve) => sub.on('message', (t, payload) => t === topic && resolve(payload.toString())));
+      const received = new Promise<string>((resolve) =>
+        sub.on('message', (t, payload) => t === topic && resolve(payload.toString())),
+      );
       await (pub as MqttClient).publishAsync(topic, '{"v":1,"tls":true}', { qos: 1 });
       expect(await received).to.equal('{"v":1,"tls":true}');
     });
@@ -155,21 +174,29 @@ describe('Mosquitto broker (integration)', () => {
     it('refuses a client that does not trust the CA (the system roots only), and one that skips TLS on the TLS port', async () => {
       const untrusting = await tlsDeviceConnect(deviceUrl, { rejectUnauthorized: true });
       if (typeof untrusting !== 'string') clients.push(untrusting);
-      expect(untrusting).to.be.a('string').and.match(/self[- ]signed|unable to (get|verify)|certificate/i);
+      expect(untrusting)
+        .to.be.a('string')
+        .and.match(/self[- ]signed|unable to (get|verify)|certificate/i);
       const plain = await tlsDeviceConnect(deviceUrl.replace(/^mqtts:/, 'mqtt:'), {});
       if (typeof plain !== 'string') clients.push(plain);
       expect(plain, 'plain MQTT on the TLS port').to.be.a('string');
     });
 
     it('refuses wrong credentials over TLS too', async () => {
-      const c = await tlsDeviceConnect(deviceUrl, { ...mqttTlsOptions(deviceUrl, testConfig.mqtt.caFile), password: 'wrong' });
+      const c = await tlsDeviceConnect(deviceUrl, {
+        ...mqttTlsOptions(deviceUrl, testConfig.mqtt.caFile),
+        password: 'wrong',
+      });
       if (typeof c !== 'string') clients.push(c);
-      expect(c).to.be.a('string').and.match(/not authori[sz]ed|Bad User Name or Password|refused/i);
+      expect(c)
+        .to.be.a('string')
+        .and.match(/not authori[sz]ed|Bad User Name or Password|refused/i);
     });
 
     it('the plain port and the default TLS listener refuse a client on another host (a network namespace of its own)', async function () {
       this.timeout(30_000);
-      if (process.env.MQTT_URL) throw new Error('this test checks the local broker; unset MQTT_URL to run it against the local stack');
+      if (process.env.MQTT_URL)
+        throw new Error('this test checks the local broker; unset MQTT_URL to run it against the local stack');
       const plainPort = Number(new URL(testConfig.mqtt.url).port || 1883);
       const tlsPort = Number(new URL(testConfig.mqtt.deviceUrl).port || 8883);
       // A second "host": a network namespace joined to this one by a veth pair on a /30 of its
@@ -179,7 +206,10 @@ describe('Mosquitto broker (integration)', () => {
       const [hostIp, nsIp] = ['10.231.77.1', '10.231.77.2'];
       const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
       const fromOtherHost = (port: number) =>
-        spawnSync('ip', ['netns', 'exec', ns, 'bash', '-c', `exec 3<>/dev/tcp/${hostIp}/${port} && echo connected`], { encoding: 'utf8', timeout: 5000 });
+        spawnSync('ip', ['netns', 'exec', ns, 'bash', '-c', `exec 3<>/dev/tcp/${hostIp}/${port} && echo connected`], {
+          encoding: 'utf8',
+          timeout: 5000,
+        });
       const probe = createServer((sock) => sock.destroy());
       try {
         ip('netns', 'add', ns);
@@ -192,7 +222,10 @@ describe('Mosquitto broker (integration)', () => {
         // The other host reaches this one: a listener on all addresses takes its connection.
         await new Promise<void>((resolve) => probe.listen(0, '0.0.0.0', resolve));
         const probePort = (probe.address() as { port: number }).port;
-        expect(fromOtherHost(probePort).stdout.trim(), 'a listener on every address is reachable from the other host').to.equal('connected');
+        expect(
+          fromOtherHost(probePort).stdout.trim(),
+          'a listener on every address is reachable from the other host',
+        ).to.equal('connected');
         // The broker's plain and (by default) TLS listeners are on 127.0.0.1 only: refused.
         for (const port of [plainPort, tlsPort]) {
           const r = fromOtherHost(port);
@@ -213,20 +246,36 @@ describe('Mosquitto broker (integration)', () => {
       const home = mkdtempSync(join(tmpdir(), 'fc-mq-upgrade-'));
       const [plainPort, tlsPort] = [await freePort(), await freePort()];
       const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(FRESHCHAIN_MQTT_|MQTT_)/.test(k)));
-      Object.assign(env, { FRESHCHAIN_HOME: home, FRESHCHAIN_MQTT_PORT: String(plainPort), FRESHCHAIN_MQTT_TLS_PORT: String(tlsPort) });
+      Object.assign(env, {
+        FRESHCHAIN_HOME: home,
+        FRESHCHAIN_MQTT_PORT: String(plainPort),
+        FRESHCHAIN_MQTT_TLS_PORT: String(tlsPort),
+      });
       const sh = (cmd: string) => spawnSync('bash', [MOSQUITTO_SH, cmd], { env, encoding: 'utf8' });
       const dir = join(home, 'state/mosquitto');
       try {
         // A broker as an earlier set-up left it: one plain listener, no certificate.
         spawnSync('mkdir', ['-p', join(dir, 'data')]);
         writeFileSync(join(dir, 'passwd'), '');
-        expect(spawnSync('mosquitto_passwd', ['-b', join(dir, 'passwd'), 'freshchain-device', 'device-dev']).status).to.equal(0);
-        writeFileSync(join(dir, 'mosquitto.conf'), [
-          'per_listener_settings false', `listener ${plainPort} 127.0.0.1`, 'allow_anonymous false', `password_file ${dir}/passwd`,
-          `pid_file ${dir}/mosquitto.pid`, `user ${execFileSync('id', ['-un']).toString().trim()}`, 'log_dest none', '',
-        ].join('\n'));
+        expect(
+          spawnSync('mosquitto_passwd', ['-b', join(dir, 'passwd'), 'freshchain-device', 'device-dev']).status,
+        ).to.equal(0);
+        writeFileSync(
+          join(dir, 'mosquitto.conf'),
+          [
+            'per_listener_settings false',
+            `listener ${plainPort} 127.0.0.1`,
+            'allow_anonymous false',
+            `password_file ${dir}/passwd`,
+            `pid_file ${dir}/mosquitto.pid`,
+            `user ${execFileSync('id', ['-un']).toString().trim()}`,
+            'log_dest none',
+            '',
+          ].join('\n'),
+        );
         expect(spawnSync('mosquitto', ['-c', join(dir, 'mosquitto.conf'), '-d']).status).to.equal(0);
-        for (let i = 0; i < 50 && (await tcpOutcome('127.0.0.1', plainPort)) !== 'connected'; i++) await new Promise((r) => setTimeout(r, 100));
+        for (let i = 0; i < 50 && (await tcpOutcome('127.0.0.1', plainPort)) !== 'connected'; i++)
+          await new Promise((r) => setTimeout(r, 100));
         const oldPid = readFileSync(join(dir, 'mosquitto.pid'), 'utf8').trim();
 
         const up = sh('up');

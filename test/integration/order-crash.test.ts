@@ -39,12 +39,22 @@ describe('Order workflows survive a worker crash (integration)', function () {
 
   it('completes in-flight orders on a new worker with no double reservation', async () => {
     const taskQueue = uniqueId('tq-crash');
-    const env = { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'info', TEMPORAL_TASK_QUEUE: taskQueue, WORKER_METRICS_BIND: 'off' };
+    const env = {
+      ...process.env,
+      FRESHCHAIN_PROFILE: 'test',
+      LOG_LEVEL: 'info',
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      WORKER_METRICS_BIND: 'off',
+    };
     const config = loadConfig(env);
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const city = await seedTestCity(db, { front: 2, store: 1, skus: 30 });
 
-    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'workflows/worker-main.ts')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'workflows/worker-main.ts')], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve, reject) => {
       child!.stdout!.on('data', (c: Buffer) => c.toString().includes('worker polling') && resolve());
       child!.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
@@ -53,34 +63,72 @@ describe('Order workflows survive a worker crash (integration)', function () {
     const ids = Array.from({ length: 24 }, () => uniqueId('crash'));
     const lines = city.skus.slice(0, 4).map((s, i) => ({ lineId: `l${i}`, sku: s.sku, qty: 1 }));
     const now = Date.now();
-    await Promise.all(ids.map((orderId) => client.workflow.start(orderWorkflow, {
-      workflowId: orderWorkflowId(orderId), taskQueue,
-      // Started without intake (no orders row yet): the input brings the door, as a replacement's does.
-      args: [{ ...toOrderInput({ ...intakeBody({ orderId, location: city.centre, lines }), slot: { kind: 'instant' } } as never, now), location: city.centre }],
-    })));
+    await Promise.all(
+      ids.map((orderId) =>
+        client.workflow.start(orderWorkflow, {
+          workflowId: orderWorkflowId(orderId),
+          taskQueue,
+          // Started without intake (no orders row yet): the input brings the door, as a replacement's does.
+          args: [
+            {
+              ...toOrderInput(
+                { ...intakeBody({ orderId, location: city.centre, lines }), slot: { kind: 'instant' } } as never,
+                now,
+              ),
+              location: city.centre,
+            },
+          ],
+        }),
+      ),
+    );
     // Kill the worker while some orders are allocated and others are still on their way.
-    const allocatedCount = async () => Number((await db.query<{ n: string }>("SELECT count(DISTINCT order_id) AS n FROM order_events WHERE type = 'allocated' AND order_id = ANY($1)", [ids]))[0]!.n);
+    const allocatedCount = async () =>
+      Number(
+        (
+          await db.query<{ n: string }>(
+            "SELECT count(DISTINCT order_id) AS n FROM order_events WHERE type = 'allocated' AND order_id = ANY($1)",
+            [ids],
+          )
+        )[0]!.n,
+      );
     expect(await eventually(async () => (await allocatedCount()) >= 1, 30_000, 5)).to.equal(true);
     child.kill('SIGKILL');
     const atKill = await allocatedCount();
 
     worker = await startWorker(config, { db, logger: testLogger }, { taskQueue });
-    const views = await Promise.all(ids.map(async (orderId) => {
-      let v: OrderView | undefined;
-      await eventually(async () => {
-        v = await client.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery).catch(() => undefined);
-        return !!v && v.status !== 'received' && v.fulfilments.every((f) => f.state === 'allocated');
-      }, 60_000, 100);
-      return v!;
-    }));
+    const views = await Promise.all(
+      ids.map(async (orderId) => {
+        let v: OrderView | undefined;
+        await eventually(
+          async () => {
+            v = await client.workflow
+              .getHandle(orderWorkflowId(orderId))
+              .query(orderStatusQuery)
+              .catch(() => undefined);
+            return !!v && v.status !== 'received' && v.fulfilments.every((f) => f.state === 'allocated');
+          },
+          60_000,
+          100,
+        );
+        return v!;
+      }),
+    );
     for (const v of views) for (const f of v.fulfilments) await driveFulfilment(client, f.fulfilmentId);
-    const results = await Promise.all(ids.map((orderId) => client.workflow.getHandle<typeof orderWorkflow>(orderWorkflowId(orderId)).result()));
-    expect(results.every((r) => r.status === 'delivered' || r.status === 'rejected'), JSON.stringify(results.map((r) => r.status))).to.equal(true);
+    const results = await Promise.all(
+      ids.map((orderId) => client.workflow.getHandle<typeof orderWorkflow>(orderWorkflowId(orderId)).result()),
+    );
+    expect(
+      results.every((r) => r.status === 'delivered' || r.status === 'rejected'),
+      JSON.stringify(results.map((r) => r.status)),
+    ).to.equal(true);
     expect(results.filter((r) => r.status === 'delivered').length).to.be.greaterThan(0);
     expect(atKill, 'the crash happened mid-flight').to.be.lessThan(ids.length);
 
     // Each order reserved each allocated unit exactly once, and lots balance.
-    const reserved = await db.query<{ order_id: string; qty: string }>('SELECT order_id, sum(qty) AS qty FROM stock_reservations WHERE order_id = ANY($1) GROUP BY order_id', [ids]);
+    const reserved = await db.query<{ order_id: string; qty: string }>(
+      'SELECT order_id, sum(qty) AS qty FROM stock_reservations WHERE order_id = ANY($1) GROUP BY order_id',
+      [ids],
+    );
     for (const r of results) {
       const allocatedUnits = r.fulfilments.reduce((n, f) => n + f.lineIds.length, 0);
       const row = reserved.find((x) => x.order_id === r.orderId);

@@ -39,11 +39,34 @@ describe('Order intake (integration)', function () {
   async function riceNetwork(rice = 10) {
     const city = await seedNetwork(db, (c, p) => {
       const n: Node = {
-        id: `${p}N0`, kind: 'front', name: 'Node 0', location: c, serviceRadiusKm: 3, zones: ['ambient', 'chilled', 'frozen'],
-        pickMinutesPerOrder: 3, packMinutes: 1, travelKmPerHour: 20, slotCapacity: { '*': 1000 },
+        id: `${p}N0`,
+        kind: 'front',
+        name: 'Node 0',
+        location: c,
+        serviceRadiusKm: 3,
+        zones: ['ambient', 'chilled', 'frozen'],
+        pickMinutesPerOrder: 3,
+        packMinutes: 1,
+        travelKmPerHour: 20,
+        slotCapacity: { '*': 1000 },
       };
-      const sku: Sku = { sku: `${p}RICE`, name: 'RICE', category: 'rice', zone: 'ambient', minShelfLifeDays: 1, perishable: false, unitPriceCents: 2000 };
-      const lot: StockLot = { nodeId: n.id, sku: sku.sku, lotId: `${p}RICE-L1`, expiresOn: inDays(5), available: rice, bin: 'A-01-1' };
+      const sku: Sku = {
+        sku: `${p}RICE`,
+        name: 'RICE',
+        category: 'rice',
+        zone: 'ambient',
+        minShelfLifeDays: 1,
+        perishable: false,
+        unitPriceCents: 2000,
+      };
+      const lot: StockLot = {
+        nodeId: n.id,
+        sku: sku.sku,
+        lotId: `${p}RICE-L1`,
+        expiresOn: inDays(5),
+        available: rice,
+        bin: 'A-01-1',
+      };
       return { nodes: [n], skus: [sku], lots: [lot] };
     });
     const p = city.nodes[0]!.id.replace(/N0$/, '');
@@ -51,15 +74,27 @@ describe('Order intake (integration)', function () {
     const door = { lat: city.centre.lat + 0.000912345678, lng: city.centre.lng + 0.000587654321 };
     return { city, p, door, rice: `${p}RICE` };
   }
-  const order = (orderId: string, door: { lat: number; lng: number }, sku: string, qty = 1, extra: Record<string, unknown> = {}) =>
-    intakeBody({ orderId, location: door, lines: [{ lineId: 'l1', sku, qty }] }, extra);
+  const order = (
+    orderId: string,
+    door: { lat: number; lng: number },
+    sku: string,
+    qty = 1,
+    extra: Record<string, unknown> = {},
+  ) => intakeBody({ orderId, location: door, lines: [{ lineId: 'l1', sku, qty }] }, extra);
   const post = (body: unknown) => call(`${stack.url}/v1/orders`, 'POST', integrator, body);
   const waitFor = async (orderId: string, pred: (v: OrderView) => boolean) => {
     let last: OrderView | undefined;
-    const ok = await eventually(async () => {
-      last = await stack.client.workflow.getHandle(orderWorkflowId(orderId)).query(orderStatusQuery).catch(() => undefined);
-      return !!last && pred(last);
-    }, 30_000, 100);
+    const ok = await eventually(
+      async () => {
+        last = await stack.client.workflow
+          .getHandle(orderWorkflowId(orderId))
+          .query(orderStatusQuery)
+          .catch(() => undefined);
+        return !!last && pred(last);
+      },
+      30_000,
+      100,
+    );
     expect(ok, `order ${orderId} reached the expected state (last: ${JSON.stringify(last?.status)})`).to.equal(true);
     return last!;
   };
@@ -75,7 +110,11 @@ describe('Order intake (integration)', function () {
       await driveFulfilment(stack.client, v.fulfilments[0]!.fulfilmentId);
       const handle = stack.client.workflow.getHandle<typeof orderWorkflow>(orderWorkflowId(orderId));
       expect((await handle.result()).status).to.equal('delivered');
-      const lotBefore = (await db.query<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM lots WHERE sku = $1', [rice]))[0];
+      const lotBefore = (
+        await db.query<{ on_hand: number; reserved: number }>('SELECT on_hand, reserved FROM lots WHERE sku = $1', [
+          rice,
+        ])
+      )[0];
 
       // The same body, keys in another order: the order as it stands.
       const again = await post(Object.fromEntries(Object.entries(body).reverse()));
@@ -84,7 +123,10 @@ describe('Order intake (integration)', function () {
       const desc = await handle.describe();
       expect(desc.runId, 'no second run').to.equal(first.body.runId);
       expect(desc.status.name).to.equal('COMPLETED');
-      expect((await db.query('SELECT on_hand, reserved FROM lots WHERE sku = $1', [rice]))[0], 'no stock re-allocated').to.deep.equal(lotBefore);
+      expect(
+        (await db.query('SELECT on_hand, reserved FROM lots WHERE sku = $1', [rice]))[0],
+        'no stock re-allocated',
+      ).to.deep.equal(lotBefore);
       expect((await call(`${stack.url}/v1/orders/${orderId}`, 'GET', integrator)).body.status).to.equal('delivered');
 
       // Another body with the same id: 409 naming what differs.
@@ -125,15 +167,36 @@ describe('Order intake (integration)', function () {
       const now = Date.now();
       const cases: [Record<string, unknown>, string][] = [
         [{ placedAt: '9999-12-31T23:59:59Z' }, 'placedAt'],
-        [{ slot: { kind: 'scheduled', start: new Date(now - 86_400_000).toISOString(), end: new Date(now - 82_800_000).toISOString() } }, 'slot.start'],
-        [{ slot: { kind: 'scheduled', start: new Date(now + 5 * 365 * 86_400_000).toISOString(), end: new Date(now + 5 * 365 * 86_400_000 + 3_600_000).toISOString() } }, 'slot.start'],
+        [
+          {
+            slot: {
+              kind: 'scheduled',
+              start: new Date(now - 86_400_000).toISOString(),
+              end: new Date(now - 82_800_000).toISOString(),
+            },
+          },
+          'slot.start',
+        ],
+        [
+          {
+            slot: {
+              kind: 'scheduled',
+              start: new Date(now + 5 * 365 * 86_400_000).toISOString(),
+              end: new Date(now + 5 * 365 * 86_400_000 + 3_600_000).toISOString(),
+            },
+          },
+          'slot.start',
+        ],
       ];
       for (const [extra, field] of cases) {
         const orderId = uniqueId('o');
         const res = await post(order(orderId, door, rice, 1, extra));
         expect(res.status, JSON.stringify(res.body)).to.equal(400);
         expect(res.body.error.details.map((d: { path: string }) => d.path)).to.include(field);
-        expect((await db.query('SELECT 1 FROM orders WHERE order_id = $1', [orderId])).length, 'nothing recorded').to.equal(0);
+        expect(
+          (await db.query('SELECT 1 FROM orders WHERE order_id = $1', [orderId])).length,
+          'nothing recorded',
+        ).to.equal(0);
       }
     });
 
@@ -152,15 +215,27 @@ describe('Order intake (integration)', function () {
       const orderId = uniqueId('o');
       const placedAt = Date.parse('9999-12-31T23:59:59Z');
       const input: OrderInput = {
-        orderId, customerId: `cust-${orderId}`, addressKey: 'k'.repeat(32), location: door,
-        slot: { kind: 'instant', start: placedAt, end: placedAt + 30 * 60_000 }, lines: [{ lineId: 'l1', sku: rice, qty: 1 }], placedAt,
+        orderId,
+        customerId: `cust-${orderId}`,
+        addressKey: 'k'.repeat(32),
+        location: door,
+        slot: { kind: 'instant', start: placedAt, end: placedAt + 30 * 60_000 },
+        lines: [{ lineId: 'l1', sku: rice, qty: 1 }],
+        placedAt,
       };
-      await stack.client.workflow.start('orderWorkflow', { workflowId: orderWorkflowId(orderId), taskQueue: stack.config.temporal.taskQueues.orders, args: [input] });
+      await stack.client.workflow.start('orderWorkflow', {
+        workflowId: orderWorkflowId(orderId),
+        taskQueue: stack.config.temporal.taskQueues.orders,
+        args: [input],
+      });
       const v = await waitFor(orderId, (x) => x.status !== 'received');
       expect(v.status).to.be.oneOf(['allocated', 'rejected']);
       const handle = stack.client.workflow.getHandle(orderWorkflowId(orderId));
       const desc = await handle.describe();
-      expect((desc.searchAttributes.SlaDeadline as Date[] | undefined)?.[0]?.toISOString(), 'clamped to what the server stores').to.equal('9999-12-31T23:59:59.999Z');
+      expect(
+        (desc.searchAttributes.SlaDeadline as Date[] | undefined)?.[0]?.toISOString(),
+        'clamped to what the server stores',
+      ).to.equal('9999-12-31T23:59:59.999Z');
       // An allocated one would wait for its courier until year 10000.
       if (desc.status.name === 'RUNNING') await handle.terminate('test done');
     });
@@ -180,13 +255,17 @@ describe('Order intake (integration)', function () {
         expect(text, `history of ${id}`).not.to.include(String(door.lng));
       }
       // The allocation still used the door: it is recorded where it belongs.
-      expect((await db.query<{ lat: number; lng: number }>('SELECT lat, lng FROM orders WHERE order_id = $1', [orderId]))[0]).to.deep.equal(door);
+      expect(
+        (await db.query<{ lat: number; lng: number }>('SELECT lat, lng FROM orders WHERE order_id = $1', [orderId]))[0],
+      ).to.deep.equal(door);
       await driveFulfilment(stack.client, v.fulfilments[0]!.fulfilmentId);
     });
 
     it('answers 404 to a substitution policy for an unknown order, and stores nothing', async () => {
       const orderId = uniqueId('nobody');
-      const res = await call(`${stack.url}/v1/orders/${orderId}/substitution-policy`, 'PUT', integrator, { default: 'refund' });
+      const res = await call(`${stack.url}/v1/orders/${orderId}/substitution-policy`, 'PUT', integrator, {
+        default: 'refund',
+      });
       expect(res.status, JSON.stringify(res.body)).to.equal(404);
       expect(res.body.error.code).to.equal('FC_NOT_FOUND');
       expect((await db.query('SELECT 1 FROM substitution_policies WHERE order_id = $1', [orderId])).length).to.equal(0);

@@ -23,12 +23,36 @@ type Activities = ReturnType<typeof createActivities>;
 const centre = { lat: 31.23, lng: 121.47 };
 const expires = new Date(Date.parse(cityToday()) + 5 * 86_400_000).toISOString().slice(0, 10);
 const node = (id: string, dLat: number): Node => ({
-  id, kind: 'front', name: id, location: { lat: centre.lat + dLat, lng: centre.lng }, serviceRadiusKm: 3,
-  zones: ['ambient', 'chilled', 'frozen'], pickMinutesPerOrder: 3, packMinutes: 1, travelKmPerHour: 20, slotCapacity: { '*': 1000 },
+  id,
+  kind: 'front',
+  name: id,
+  location: { lat: centre.lat + dLat, lng: centre.lng },
+  serviceRadiusKm: 3,
+  zones: ['ambient', 'chilled', 'frozen'],
+  pickMinutesPerOrder: 3,
+  packMinutes: 1,
+  travelKmPerHour: 20,
+  slotCapacity: { '*': 1000 },
 });
 const skus: Sku[] = [
-  { sku: 'MILK', name: 'milk', category: 'dairy', zone: 'chilled', minShelfLifeDays: 1, perishable: true, unitPriceCents: 800 },
-  { sku: 'RICE', name: 'rice', category: 'rice', zone: 'ambient', minShelfLifeDays: 1, perishable: false, unitPriceCents: 2000 },
+  {
+    sku: 'MILK',
+    name: 'milk',
+    category: 'dairy',
+    zone: 'chilled',
+    minShelfLifeDays: 1,
+    perishable: true,
+    unitPriceCents: 800,
+  },
+  {
+    sku: 'RICE',
+    name: 'rice',
+    category: 'rice',
+    zone: 'ambient',
+    minShelfLifeDays: 1,
+    perishable: false,
+    unitPriceCents: 2000,
+  },
 ];
 // Milk only at N0, rice only at N1: an order for both splits over two nodes.
 const nodes = [node('N0', 0), node('N1', 0.005)];
@@ -56,7 +80,14 @@ function fakeActivities(hold: { secondJoin?: Promise<void> } = {}) {
     async allocateAndReserve({ order }) {
       record('allocateAndReserve', order.orderId);
       // The workflow passes no coordinates; the real activity reads the door from the orders row.
-      return { allocation: allocateOrder(buildStockIndex(nodes, skus, lots), { ...order, location: centre } as Order, Date.now()), replayed: false };
+      return {
+        allocation: allocateOrder(
+          buildStockIndex(nodes, skus, lots),
+          { ...order, location: centre } as Order,
+          Date.now(),
+        ),
+        replayed: false,
+      };
     },
     async joinDelivery(a) {
       record('joinDelivery', a.nodeId);
@@ -82,10 +113,12 @@ function fakeActivities(hold: { secondJoin?: Promise<void> } = {}) {
       record('settleReturns', a.lines.length);
     },
     async skuFacts(ids) {
-      return Object.fromEntries(ids.map((id) => {
-        const s = skus.find((x) => x.sku === id)!;
-        return [id, { perishable: s.perishable, unitPriceCents: s.unitPriceCents }];
-      }));
+      return Object.fromEntries(
+        ids.map((id) => {
+          const s = skus.find((x) => x.sku === id)!;
+          return [id, { perishable: s.perishable, unitPriceCents: s.unitPriceCents }];
+        }),
+      );
     },
     async syncPickTask() {},
     async substitutionPolicy() {
@@ -110,7 +143,10 @@ describe('Order workflow with fake activities (integration, dev server)', functi
     await requireTemporal();
     installTemporalRuntime(testLogger);
     const cfg = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test' });
-    env = await TestWorkflowEnvironment.createFromExistingServer({ address: cfg.temporal.address, namespace: cfg.temporal.namespace });
+    env = await TestWorkflowEnvironment.createFromExistingServer({
+      address: cfg.temporal.address,
+      namespace: cfg.temporal.namespace,
+    });
   });
   after(async () => env?.teardown());
 
@@ -118,15 +154,27 @@ describe('Order workflow with fake activities (integration, dev server)', functi
     const now = Date.now();
     return {
       // As intake starts it: no coordinates (the door is in the orders row).
-      orderId, customerId: 'c1', addressKey: `door-${orderId}`, placedAt: now,
+      orderId,
+      customerId: 'c1',
+      addressKey: `door-${orderId}`,
+      placedAt: now,
       slot: { kind: 'instant', start: now, end: now + 30 * 60_000 },
-      lines: [{ lineId: 'l1', sku: 'MILK', qty: 1 }, { lineId: 'l2', sku: 'RICE', qty: 1 }],
+      lines: [
+        { lineId: 'l1', sku: 'MILK', qty: 1 },
+        { lineId: 'l2', sku: 'RICE', qty: 1 },
+      ],
     };
   };
 
   async function withWorker<T>(activities: Partial<Activities>, fn: (taskQueue: string) => Promise<T>): Promise<T> {
     const taskQueue = uniqueId('tq-fake');
-    const worker = await Worker.create({ connection: env.nativeConnection, namespace: env.namespace, taskQueue, workflowBundle: await workflowBundle(), activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace,
+      taskQueue,
+      workflowBundle: await workflowBundle(),
+      activities,
+    });
     return worker.runUntil(fn(taskQueue));
   }
 
@@ -137,7 +185,11 @@ describe('Order workflow with fake activities (integration, dev server)', functi
     await withWorker(fake.activities, async (taskQueue) => {
       try {
         const orderId = uniqueId('fake');
-        const handle = await env.client.workflow.start(orderWorkflow, { workflowId: orderWorkflowId(orderId), taskQueue, args: [input(orderId)] });
+        const handle = await env.client.workflow.start(orderWorkflow, {
+          workflowId: orderWorkflowId(orderId),
+          taskQueue,
+          args: [input(orderId)],
+        });
         // The first fulfilment reports 'allocated' while the second's delivery join waits: the
         // order has taken the signal in (a workflow task completed after it).
         const signalTaken = async () => {
@@ -152,14 +204,25 @@ describe('Order workflow with fake activities (integration, dev server)', functi
 
         second.open();
         let after: OrderView | undefined;
-        expect(await eventually(async () => (after = await handle.query(orderStatusQuery)).status !== 'received', 10_000, 20)).to.equal(true);
+        expect(
+          await eventually(
+            async () => (after = await handle.query(orderStatusQuery)).status !== 'received',
+            10_000,
+            20,
+          ),
+        ).to.equal(true);
         expect(after!.status).to.equal('allocated');
         expect(after!.fulfilments.map((f) => f.nodeId)).to.deep.equal(['N0', 'N1']);
 
         for (const f of after!.fulfilments) await driveFulfilment(env.client, f.fulfilmentId);
         const outcome = await handle.result();
         expect(outcome.status).to.equal('delivered');
-        expect(fake.calls.filter((c) => c.name === 'commitReservations').map((c) => c.args).sort()).to.deep.equal(['N0', 'N1']);
+        expect(
+          fake.calls
+            .filter((c) => c.name === 'commitReservations')
+            .map((c) => c.args)
+            .sort(),
+        ).to.deep.equal(['N0', 'N1']);
         expect(fake.names().filter((n) => n === 'allocateAndReserve')).to.have.length(1);
       } finally {
         second.open();
@@ -171,9 +234,17 @@ describe('Order workflow with fake activities (integration, dev server)', functi
     const fake = fakeActivities();
     await withWorker(fake.activities, async (taskQueue) => {
       const orderId = uniqueId('fake');
-      const handle = await env.client.workflow.start(orderWorkflow, { workflowId: orderWorkflowId(orderId), taskQueue, args: [input(orderId)] });
-      expect(await eventually(async () => (await handle.query(orderStatusQuery)).status === 'allocated', 10_000, 20)).to.equal(true);
-      const result = await handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'customer changed their mind' }] });
+      const handle = await env.client.workflow.start(orderWorkflow, {
+        workflowId: orderWorkflowId(orderId),
+        taskQueue,
+        args: [input(orderId)],
+      });
+      expect(
+        await eventually(async () => (await handle.query(orderStatusQuery)).status === 'allocated', 10_000, 20),
+      ).to.equal(true);
+      const result = await handle.executeUpdate(cancelOrderUpdate, {
+        args: [{ reason: 'customer changed their mind' }],
+      });
       expect(result.outcome).to.equal('cancelled');
       const outcome = await handle.result();
       expect(outcome.status).to.equal('cancelled');

@@ -22,7 +22,16 @@ declare const document: {
 };
 
 const BROWSER = process.env.BROWSER_EXECUTABLE ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe('Picker phone page (browser, integration)', function () {
   this.timeout(90_000);
@@ -34,13 +43,22 @@ describe('Picker phone page (browser, integration)', function () {
   const shots = mkdtempSync(join(tmpdir(), 'freshchain-picker-shots-'));
 
   before(async () => {
-    if (!existsSync(BROWSER)) throw new Error(`no browser at ${BROWSER}: run \`npm run setup\` (deploy/browser.sh installs Debian's chromium) or set BROWSER_EXECUTABLE`);
+    if (!existsSync(BROWSER))
+      throw new Error(
+        `no browser at ${BROWSER}: run \`npm run setup\` (deploy/browser.sh installs Debian's chromium) or set BROWSER_EXECUTABLE`,
+      );
     await requireTemporal();
     db = await requireDb();
     stack = await startOrderStack(db);
     profile = mkdtempSync(join(tmpdir(), 'freshchain-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
-      executablePath: BROWSER, args: ARGS, headless: true, viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true,
+      executablePath: BROWSER,
+      args: ARGS,
+      headless: true,
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
@@ -53,17 +71,31 @@ describe('Picker phone page (browser, integration)', function () {
   });
 
   const toast = async (pattern: RegExp) => {
-    await page.waitForFunction((src) => new RegExp(src).test(document.getElementById('toast')?.textContent ?? ''), pattern.source);
+    await page.waitForFunction(
+      (src) => new RegExp(src).test(document.getElementById('toast')?.textContent ?? ''),
+      pattern.source,
+    );
     return page.textContent('#toast');
   };
 
   it('serves the API description and a docs page listing its operations, without a token', async () => {
-    const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await (await fetch(`${stack.url}/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(doc.openapi).to.equal('3.1.0');
-    expect(Object.keys(doc.paths)).to.include.members(['/picker/v1/nodes/{nodeId}/waves', '/v1/orders', '/v1/alerts', '/v1/webhooks/subscriptions', '/v1/stock/adjustments']);
+    expect(Object.keys(doc.paths)).to.include.members([
+      '/picker/v1/nodes/{nodeId}/waves',
+      '/v1/orders',
+      '/v1/alerts',
+      '/v1/webhooks/subscriptions',
+      '/v1/stock/adjustments',
+    ]);
     await page.goto(`${stack.url}/docs`);
     await page.waitForSelector('details.op');
-    expect(await page.locator('details.op').count()).to.equal(Object.values(doc.paths).reduce((n: number, item) => n + Object.keys(item as object).length, 0));
+    expect(await page.locator('details.op').count()).to.equal(
+      Object.values(doc.paths).reduce((n: number, item) => n + Object.keys(item as object).length, 0),
+    );
     await page.fill('#filter', 'claim');
     expect(await page.locator('details.op:not([hidden])').count()).to.equal(1);
   });
@@ -80,7 +112,10 @@ describe('Picker phone page (browser, integration)', function () {
   it('takes an order from claim to hand-over on a phone, with a short pick on the way', async () => {
     const w = await seedPickerWorld(db);
     const integrator = await stack.token('integrator');
-    const { orderId, fulfilmentId } = await placeOrder(stack, db, integrator, w, [{ lineId: 'l1', sku: 'RICE', qty: 1 }, { lineId: 'l2', sku: 'MILK', qty: 2 }]);
+    const { orderId, fulfilmentId } = await placeOrder(stack, db, integrator, w, [
+      { lineId: 'l1', sku: 'RICE', qty: 1 },
+      { lineId: 'l2', sku: 'MILK', qty: 2 },
+    ]);
     const token = await stack.token('picker', w.n0);
 
     await page.goto(`${stack.url}/picker/`);
@@ -110,7 +145,16 @@ describe('Picker phone page (browser, integration)', function () {
     expect(png.subarray(1, 4).toString('latin1')).to.equal('PNG');
     expect(png.length, 'a real screen, not a blank page').to.be.greaterThan(20_000);
     const text = await page.textContent('body');
-    for (const expected of ['A-05-1', 'Jasmine rice 5 kg', w.lot('RICE-A'), `${orderId}-f1-A`, 'L**', '5678', `Order ${orderId}`]) expect(text, expected).to.contain(expected);
+    for (const expected of [
+      'A-05-1',
+      'Jasmine rice 5 kg',
+      w.lot('RICE-A'),
+      `${orderId}-f1-A`,
+      'L**',
+      '5678',
+      `Order ${orderId}`,
+    ])
+      expect(text, expected).to.contain(expected);
     expect(text).not.to.match(/Li Wei|Test Road|138/);
 
     // Scan rice, confirm.
@@ -141,7 +185,8 @@ describe('Picker phone page (browser, integration)', function () {
 
     // Stage: scan both totes and the bay; then hand over.
     await page.waitForSelector('.stage-form');
-    for (const input of await page.locator('.stage-form .stage-tote').all()) await input.fill((await input.getAttribute('data-expected'))!);
+    for (const input of await page.locator('.stage-form .stage-tote').all())
+      await input.fill((await input.getAttribute('data-expected'))!);
     await page.fill('.stage-form .stage-location', 'S-04');
     await page.click('.stage-form button[type=submit]');
     await toast(/Stage: staged 2 tote\(s\) at S-04/);
@@ -153,6 +198,9 @@ describe('Picker phone page (browser, integration)', function () {
 
     const row = await waitForRow(db, fulfilmentId, (r) => r.state === 'dispatched');
     expect(row.view.courierId).to.equal('courier-1');
-    expect(row.view.lines.map((l) => `${l.lineId}:${l.picked}/${l.qty}:${l.status}`).sort()).to.deep.equal(['l1:1/1:picked', 'l2:1/2:short']);
+    expect(row.view.lines.map((l) => `${l.lineId}:${l.picked}/${l.qty}:${l.status}`).sort()).to.deep.equal([
+      'l1:1/1:picked',
+      'l2:1/2:short',
+    ]);
   });
 });

@@ -34,11 +34,20 @@ describe('Goods receiving (integration)', function () {
   const rice = uniqueId('RICE');
   const receivedAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
 
-  async function call(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: Json }> {
+  async function call(
+    method: string,
+    path: string,
+    token?: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Json }> {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : {} };
   }
@@ -49,7 +58,12 @@ describe('Goods receiving (integration)', function () {
   };
   const expiry = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
   const receipt = (receiptId: string, extra: Record<string, unknown> = {}) => ({
-    receiptId, kind: 'supplier', nodeId, supplierId: 'SUP-FARM-1', receivedAt, vanAssetId: van,
+    receiptId,
+    kind: 'supplier',
+    nodeId,
+    supplierId: 'SUP-FARM-1',
+    receivedAt,
+    vanAssetId: van,
     lines: [
       { sku: milk, quantity: 24, lotCode: 'MILK-L1', expiresOn: expiry(10), bin: 'C-1', probeTempC: 3.1 },
       { sku: milk, quantity: 12, lotCode: 'MILK-L2', expiresOn: expiry(10), bin: 'C-1', probeTempC: 9.4 },
@@ -58,19 +72,48 @@ describe('Goods receiving (integration)', function () {
     ],
     ...extra,
   });
-  const lotsOf = (receiptId: string) => db.query<{ lot_id: string; on_hand: number; reserved: number; status: string }>('SELECT lot_id, on_hand, reserved, status FROM lots WHERE receipt_id = $1 ORDER BY lot_id', [receiptId]);
+  const lotsOf = (receiptId: string) =>
+    db.query<{ lot_id: string; on_hand: number; reserved: number; status: string }>(
+      'SELECT lot_id, on_hand, reserved, status FROM lots WHERE receipt_id = $1 ORDER BY lot_id',
+      [receiptId],
+    );
 
   before(async () => {
     db = await requireDb();
-    const app = buildApp({ config: testConfig, logger: testLogger, health: { timescaleVersion: timescaleProbe(db) }, db });
+    const app = buildApp({
+      config: testConfig,
+      logger: testLogger,
+      health: { timescaleVersion: timescaleProbe(db) },
+      db,
+    });
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     ops = await issueToken(testConfig.auth.tokenSecret, { sub: 'ops-rc', role: 'ops' });
     integrator = await issueToken(testConfig.auth.tokenSecret, { sub: 'erp-rc', role: 'integrator' });
-    await put(`/v1/nodes/${nodeId}`, { kind: 'front', name: 'Receiving test', location: { lat: 31, lng: 121 }, serviceRadiusKm: 3, zones: ['ambient', 'chilled', 'frozen'] });
-    for (const [bin, zone] of [['C-1', 'chilled'], ['F-1', 'frozen'], ['A-1', 'ambient']]) await put(`/v1/nodes/${nodeId}/bins/${bin}`, { zone, pickSequence: 1 });
-    const sku = (zone: string, band: string, shelfLifeDays: number) => ({ name: 'Test item', category: 'dairy', zone, band, shelfLifeDays, minShelfLifeDays: 2, perishable: true, unitPriceCents: 199 });
+    await put(`/v1/nodes/${nodeId}`, {
+      kind: 'front',
+      name: 'Receiving test',
+      location: { lat: 31, lng: 121 },
+      serviceRadiusKm: 3,
+      zones: ['ambient', 'chilled', 'frozen'],
+    });
+    for (const [bin, zone] of [
+      ['C-1', 'chilled'],
+      ['F-1', 'frozen'],
+      ['A-1', 'ambient'],
+    ])
+      await put(`/v1/nodes/${nodeId}/bins/${bin}`, { zone, pickSequence: 1 });
+    const sku = (zone: string, band: string, shelfLifeDays: number) => ({
+      name: 'Test item',
+      category: 'dairy',
+      zone,
+      band,
+      shelfLifeDays,
+      minShelfLifeDays: 2,
+      perishable: true,
+      unitPriceCents: 199,
+    });
     await put(`/v1/skus/${milk}`, sku('chilled', 'chilled', 14));
     await put(`/v1/skus/${peas}`, { ...sku('frozen', 'frozen', 365), category: 'frozen_dumplings' });
     await put(`/v1/skus/${rice}`, { ...sku('ambient', 'ambient', 720), category: 'pantry' });
@@ -78,8 +121,17 @@ describe('Goods receiving (integration)', function () {
     await put(`/v1/sensors/${sensor}`, { assetId: van });
     // The van ran at -20 °C but rose to -12 °C twenty minutes before unloading.
     const at = Date.parse(receivedAt);
-    for (const [minutesBefore, temp] of [[50, -20], [35, -19], [20, -12], [5, -18.5]] as const) {
-      await db.query('INSERT INTO sensor_readings (sensor_id, ts, temp_c) VALUES ($1, $2, $3)', [sensor, new Date(at - minutesBefore * 60_000), temp]);
+    for (const [minutesBefore, temp] of [
+      [50, -20],
+      [35, -19],
+      [20, -12],
+      [5, -18.5],
+    ] as const) {
+      await db.query('INSERT INTO sensor_readings (sensor_id, ts, temp_c) VALUES ($1, $2, $3)', [
+        sensor,
+        new Date(at - minutesBefore * 60_000),
+        temp,
+      ]);
     }
   });
   after(async () => {
@@ -98,8 +150,14 @@ describe('Goods receiving (integration)', function () {
     expect(lines[2].temperature).to.deep.include({ source: 'van', assetId: van, minC: -20, maxC: -12, readings: 4 });
     expect(lines[1].lotId).to.equal(null);
     const lots = await lotsOf(id);
-    expect(lots.map((l) => [l.lot_id, l.on_hand, l.reserved, l.status])).to.deep.equal([[lines[0].lotId, 24, 0, 'available'], [lines[3].lotId, 50, 0, 'available']]);
-    const stored = await db.query<{ status: string; reason: string | null }>('SELECT status, reason FROM receipt_lines WHERE receipt_id = $1 ORDER BY line_no', [id]);
+    expect(lots.map((l) => [l.lot_id, l.on_hand, l.reserved, l.status])).to.deep.equal([
+      [lines[0].lotId, 24, 0, 'available'],
+      [lines[3].lotId, 50, 0, 'available'],
+    ]);
+    const stored = await db.query<{ status: string; reason: string | null }>(
+      'SELECT status, reason FROM receipt_lines WHERE receipt_id = $1 ORDER BY line_no',
+      [id],
+    );
     expect(stored.map((s) => s.status)).to.deep.equal(['accepted', 'refused', 'refused', 'accepted']);
     expect(stored[1]!.reason).to.match(/above the chilled band/);
   });
@@ -107,7 +165,9 @@ describe('Goods receiving (integration)', function () {
   it('a frozen line with an in-band probe reading is accepted whatever the van did; expiry from production date + shelf life', async () => {
     const id = uniqueId('RC');
     const body = receipt(id);
-    body.lines = [{ sku: peas, quantity: 30, lotCode: 'PEAS-L2', producedOn: '2026-01-01', bin: 'F-1', probeTempC: -21 }] as never;
+    body.lines = [
+      { sku: peas, quantity: 30, lotCode: 'PEAS-L2', producedOn: '2026-01-01', bin: 'F-1', probeTempC: -21 },
+    ] as never;
     body.receivedAt = '2026-01-05T08:00:00Z';
     const r = await call('POST', '/v1/receipts', integrator, body);
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
@@ -139,8 +199,12 @@ describe('Goods receiving (integration)', function () {
     expect(detailsPaths(r.body)).to.deep.equal(['lines.0.sku', 'lines.3.bin']);
     expect(await lotsOf(id)).to.deep.equal([]);
     expect(await db.query('SELECT 1 FROM receipts WHERE receipt_id = $1', [id])).to.deep.equal([]);
-    expect(detailsPaths((await call('POST', '/v1/receipts', ops, receipt(id, { nodeId: 'no-such-node' }))).body)).to.deep.equal(['nodeId']);
-    expect(detailsPaths((await call('POST', '/v1/receipts', ops, receipt(id, { vanAssetId: 'no-such-van' }))).body)).to.deep.equal(['vanAssetId']);
+    expect(
+      detailsPaths((await call('POST', '/v1/receipts', ops, receipt(id, { nodeId: 'no-such-node' }))).body),
+    ).to.deep.equal(['nodeId']);
+    expect(
+      detailsPaths((await call('POST', '/v1/receipts', ops, receipt(id, { vanAssetId: 'no-such-van' }))).body),
+    ).to.deep.equal(['vanAssetId']);
     const noTemp = receipt(id, { vanAssetId: undefined });
     const r2 = await call('POST', '/v1/receipts', ops, noTemp);
     expect(r2.status).to.equal(422);
@@ -171,22 +235,39 @@ describe('Goods receiving (integration)', function () {
     expect(t.body.lot).to.include({ lotId, lotCode: 'MILK-L1', sku: milk, nodeId });
     expect(t.body.receipt).to.include({ receiptId: id, supplierId: 'SUP-FARM-1', nodeId, receivedAt });
     expect(t.body.events).to.have.length(1);
-    expect(t.body.events[0]).to.include({ cte: 'receiving', lotCode: 'MILK-L1', sku: milk, quantity: 24, nodeId, supplierId: 'SUP-FARM-1', receiptId: id, at: receivedAt });
-    expect(t.body.orders).to.deep.equal([{ orderId, nodeId, sku: milk, qty: 2, status: 'committed', at: t.body.orders[0].at }]);
+    expect(t.body.events[0]).to.include({
+      cte: 'receiving',
+      lotCode: 'MILK-L1',
+      sku: milk,
+      quantity: 24,
+      nodeId,
+      supplierId: 'SUP-FARM-1',
+      receiptId: id,
+      at: receivedAt,
+    });
+    expect(t.body.orders).to.deep.equal([
+      { orderId, nodeId, sku: milk, qty: 2, status: 'committed', at: t.body.orders[0].at },
+    ]);
     expect((await call('GET', '/v1/lots/no-such-lot/trace', ops)).status).to.equal(404);
     expect((await call('GET', `/v1/lots/${encodeURIComponent(lotId)}/trace`, integrator)).status).to.equal(403);
   });
 
   it('npm run import: lots.csv goes through receiving (a receipt per node, supplier and time; out-of-band line refused), sales.csv into past sales; a re-run changes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fc-lots-'));
-    writeFileSync(join(dir, 'lots.csv'), [
-      'node_id,supplier_id,received_at,sku,quantity,lot_code,bin,expires_on,produced_on,probe_temp_c',
-      `${nodeId},SUP-A,${receivedAt},${milk},10,IMP-M1,C-1,${expiry(9)},,2.0`,
-      `${nodeId},SUP-A,${receivedAt},${milk},5,IMP-M2,C-1,${expiry(9)},,7.5`,
-      `${nodeId},SUP-B,${receivedAt},${rice},8,IMP-R1,A-1,${expiry(200)},,`,
-    ].join('\n'));
+    writeFileSync(
+      join(dir, 'lots.csv'),
+      [
+        'node_id,supplier_id,received_at,sku,quantity,lot_code,bin,expires_on,produced_on,probe_temp_c',
+        `${nodeId},SUP-A,${receivedAt},${milk},10,IMP-M1,C-1,${expiry(9)},,2.0`,
+        `${nodeId},SUP-A,${receivedAt},${milk},5,IMP-M2,C-1,${expiry(9)},,7.5`,
+        `${nodeId},SUP-B,${receivedAt},${rice},8,IMP-R1,A-1,${expiry(200)},,`,
+      ].join('\n'),
+    );
     const line = uniqueId('pos');
-    writeFileSync(join(dir, 'sales.csv'), `line_id,node_id,sku,sold_at,quantity\n${line}-1,${nodeId},${milk},2026-03-01T09:00:00Z,2\n${line}-2,${nodeId},${rice},2026-03-01,1\n`);
+    writeFileSync(
+      join(dir, 'sales.csv'),
+      `line_id,node_id,sku,sold_at,quantity\n${line}-1,${nodeId},${milk},2026-03-01T09:00:00Z,2\n${line}-2,${nodeId},${rice},2026-03-01,1\n`,
+    );
     const first = await runImport(db, { dir, dryRun: false, actor: 'import:test' });
     expect(first.problems).to.deep.equal([]);
     expect(first.files).to.deep.equal([
@@ -194,36 +275,102 @@ describe('Goods receiving (integration)', function () {
       { file: 'sales.csv', rows: 2, created: 2, changed: 0, unchanged: 0 },
     ]);
     const lots = await db.query<{ lot_code: string; on_hand: number; supplier_id: string }>(
-      `SELECT l.lot_code, l.on_hand, r.supplier_id FROM lots l JOIN receipts r USING (receipt_id) WHERE l.lot_code LIKE 'IMP-%' AND l.node_id = $1 ORDER BY l.lot_code`, [nodeId]);
-    expect(lots).to.deep.equal([{ lot_code: 'IMP-M1', on_hand: 10, supplier_id: 'SUP-A' }, { lot_code: 'IMP-R1', on_hand: 8, supplier_id: 'SUP-B' }]);
+      `SELECT l.lot_code, l.on_hand, r.supplier_id FROM lots l JOIN receipts r USING (receipt_id) WHERE l.lot_code LIKE 'IMP-%' AND l.node_id = $1 ORDER BY l.lot_code`,
+      [nodeId],
+    );
+    expect(lots).to.deep.equal([
+      { lot_code: 'IMP-M1', on_hand: 10, supplier_id: 'SUP-A' },
+      { lot_code: 'IMP-R1', on_hand: 8, supplier_id: 'SUP-B' },
+    ]);
     const again = await runImport(db, { dir, dryRun: false, actor: 'import:test' });
     expect(again.files).to.deep.equal([
       { file: 'lots.csv', rows: 3, created: 0, changed: 0, unchanged: 3, refused: 0 },
       { file: 'sales.csv', rows: 2, created: 0, changed: 0, unchanged: 2 },
     ]);
-    expect(await db.query(`SELECT 1 FROM lots WHERE lot_code LIKE 'IMP-%' AND node_id = $1`, [nodeId])).to.have.length(2);
-    const sales = await db.query<{ quantity: number }>('SELECT quantity FROM imported_sales WHERE line_id LIKE $1 ORDER BY line_id', [`${line}-%`]);
+    expect(await db.query(`SELECT 1 FROM lots WHERE lot_code LIKE 'IMP-%' AND node_id = $1`, [nodeId])).to.have.length(
+      2,
+    );
+    const sales = await db.query<{ quantity: number }>(
+      'SELECT quantity FROM imported_sales WHERE line_id LIKE $1 ORDER BY line_id',
+      [`${line}-%`],
+    );
     expect(sales.map((x) => x.quantity)).to.deep.equal([2, 1]);
     // Past sales are demand history: the forecaster's demand lines hold them, once each.
-    const demand = await db.query<{ sku: string; qty: number }>('SELECT sku, qty FROM demand_lines WHERE order_id LIKE $1 ORDER BY order_id', [`sale:${line}-%`]);
-    expect(demand).to.deep.equal([{ sku: milk, qty: 2 }, { sku: rice, qty: 1 }]);
+    const demand = await db.query<{ sku: string; qty: number }>(
+      'SELECT sku, qty FROM demand_lines WHERE order_id LIKE $1 ORDER BY order_id',
+      [`sale:${line}-%`],
+    );
+    expect(demand).to.deep.equal([
+      { sku: milk, qty: 2 },
+      { sku: rice, qty: 1 },
+    ]);
     // The same sale line id with another quantity: refused, nothing replaced.
-    writeFileSync(join(dir, 'sales.csv'), `line_id,node_id,sku,sold_at,quantity\n${line}-1,${nodeId},${milk},2026-03-01T09:00:00Z,3\n`);
-    await runImport(db, { dir, dryRun: false, actor: 'import:test' }).then(() => expect.fail('a changed sale line was accepted'), (err: Error) => expect(err.message).to.match(/already imported with other content/));
-    expect((await db.query<{ quantity: number }>('SELECT quantity FROM imported_sales WHERE line_id = $1', [`${line}-1`]))[0]!.quantity).to.equal(2);
+    writeFileSync(
+      join(dir, 'sales.csv'),
+      `line_id,node_id,sku,sold_at,quantity\n${line}-1,${nodeId},${milk},2026-03-01T09:00:00Z,3\n`,
+    );
+    await runImport(db, { dir, dryRun: false, actor: 'import:test' }).then(
+      () => expect.fail('a changed sale line was accepted'),
+      (err: Error) => expect(err.message).to.match(/already imported with other content/),
+    );
+    expect(
+      (
+        await db.query<{ quantity: number }>('SELECT quantity FROM imported_sales WHERE line_id = $1', [`${line}-1`])
+      )[0]!.quantity,
+    ).to.equal(2);
   });
 
   it('batched master data upserts (the import): created, unchanged, changed with version and audit; an unknown node or GTIN clash refused by index', async () => {
-    const bins = [{ nodeId, bin: 'BATCH-1', body: { zone: 'chilled' as const, pickSequence: 5 } }, { nodeId, bin: 'BATCH-2', body: { zone: 'ambient' as const, pickSequence: 6 } }];
-    expect(await db.transaction((c) => putBins(c, bins, 'import:test'))).to.deep.equal({ created: 2, changed: 0, unchanged: 0, refused: [] });
+    const bins = [
+      { nodeId, bin: 'BATCH-1', body: { zone: 'chilled' as const, pickSequence: 5 } },
+      { nodeId, bin: 'BATCH-2', body: { zone: 'ambient' as const, pickSequence: 6 } },
+    ];
+    expect(await db.transaction((c) => putBins(c, bins, 'import:test'))).to.deep.equal({
+      created: 2,
+      changed: 0,
+      unchanged: 0,
+      refused: [],
+    });
     const moved = [bins[0]!, { ...bins[1]!, body: { zone: 'ambient' as const, pickSequence: 7 } }];
-    expect(await db.transaction((c) => putBins(c, moved, 'import:test'))).to.deep.equal({ created: 0, changed: 1, unchanged: 1, refused: [] });
-    const audit = await db.query<{ version: number; before: Json; after: Json }>(`SELECT version, before, after FROM master_data_audit WHERE entity = 'bin' AND entity_id = $1 ORDER BY id`, [`${nodeId}/BATCH-2`]);
-    expect(audit.map((a) => [a.version, a.before?.pickSequence ?? null, a.after.pickSequence])).to.deep.equal([[1, null, 6], [2, 6, 7]]);
-    const bad = await db.transaction((c) => putBins(c, [...bins, { nodeId: 'no-such-node', bin: 'X', body: { zone: 'ambient' as const, pickSequence: 1 } }], 'import:test'));
-    expect(bad.refused).to.deep.equal([{ index: 2, problems: [{ path: 'nodeId', message: 'unknown node no-such-node' }] }]);
+    expect(await db.transaction((c) => putBins(c, moved, 'import:test'))).to.deep.equal({
+      created: 0,
+      changed: 1,
+      unchanged: 1,
+      refused: [],
+    });
+    const audit = await db.query<{ version: number; before: Json; after: Json }>(
+      `SELECT version, before, after FROM master_data_audit WHERE entity = 'bin' AND entity_id = $1 ORDER BY id`,
+      [`${nodeId}/BATCH-2`],
+    );
+    expect(audit.map((a) => [a.version, a.before?.pickSequence ?? null, a.after.pickSequence])).to.deep.equal([
+      [1, null, 6],
+      [2, 6, 7],
+    ]);
+    const bad = await db.transaction((c) =>
+      putBins(
+        c,
+        [...bins, { nodeId: 'no-such-node', bin: 'X', body: { zone: 'ambient' as const, pickSequence: 1 } }],
+        'import:test',
+      ),
+    );
+    expect(bad.refused).to.deep.equal([
+      { index: 2, problems: [{ path: 'nodeId', message: 'unknown node no-such-node' }] },
+    ]);
     const gtin = '4006381333931';
-    const sku = (id: string) => ({ sku: id, body: { name: 'Batch', category: 'pantry', gtin, zone: 'ambient' as const, band: 'ambient', shelfLifeDays: 10, minShelfLifeDays: 1, perishable: false, unitPriceCents: 1 } });
+    const sku = (id: string) => ({
+      sku: id,
+      body: {
+        name: 'Batch',
+        category: 'pantry',
+        gtin,
+        zone: 'ambient' as const,
+        band: 'ambient',
+        shelfLifeDays: 10,
+        minShelfLifeDays: 1,
+        perishable: false,
+        unitPriceCents: 1,
+      },
+    });
     const clash = await db.transaction((c) => putSkus(c, [sku(uniqueId('BS')), sku(uniqueId('BS'))], 'import:test'));
     expect(clash.refused.map((r) => [r.index, r.problems[0]!.path])).to.deep.equal([[1, 'gtin']]);
   });

@@ -14,9 +14,25 @@ const ROOT = join(__dirname, '../..');
 
 function simulateRegister(prefix: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const args = ['--prefix', prefix, '--nodes', '1', '--sensors', '3', '--vans', '1', '--duration-s', '1', '--rate-hz', '1', '--register'];
+    const args = [
+      '--prefix',
+      prefix,
+      '--nodes',
+      '1',
+      '--sensors',
+      '3',
+      '--vans',
+      '1',
+      '--duration-s',
+      '1',
+      '--rate-hz',
+      '1',
+      '--register',
+    ];
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'demo/simulate-main.ts'), ...args], {
-      cwd: ROOT, env: { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'ignore', 'inherit'],
+      cwd: ROOT,
+      env: { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'ignore', 'inherit'],
     });
     child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`simulator exited with ${code}`))));
   });
@@ -51,7 +67,7 @@ describe('simulator registration through master data (integration)', function ()
     for (const s of net.sensors) expect((await readSensor(db.pool, s.id))?.version).to.equal(1);
   });
 
-  it('registering again changes nothing; an operator\'s node and sensor changes are kept', async () => {
+  it("registering again changes nothing; an operator's node and sensor changes are kept", async () => {
     const prefix = uniqueId('simreg');
     const net = buildSimNetwork({ prefix, nodes: 1, sensors: 4, vans: 1, seed: 3 });
     const first = await registerSimNetwork(db, net);

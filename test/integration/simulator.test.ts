@@ -25,7 +25,9 @@ interface SimSummary {
 function simulate(args: string[]): Promise<SimSummary> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'demo/simulate-main.ts'), ...args], {
-      cwd: ROOT, env: { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: ROOT,
+      env: { ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -68,8 +70,17 @@ describe('telemetry simulator → broker → ingester (integration)', function (
     (await requireMqtt('device')).end(true);
     // An in-process ingester with a share group of its own: it alone takes these messages.
     const shareGroup = uniqueId('gsim').replace(/[^A-Za-z0-9_-]/g, '');
-    const cfg = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent', MQTT_SHARE_GROUP: shareGroup });
-    ingester = await startIngester(cfg, { db, logger: testLogger }, { sessions: 8, clientIdPrefix: uniqueId('ingSim'), sessionExpirySeconds: 30 });
+    const cfg = loadConfig({
+      ...process.env,
+      FRESHCHAIN_PROFILE: 'test',
+      LOG_LEVEL: 'silent',
+      MQTT_SHARE_GROUP: shareGroup,
+    });
+    ingester = await startIngester(
+      cfg,
+      { db, logger: testLogger },
+      { sessions: 8, clientIdPrefix: uniqueId('ingSim'), sessionExpirySeconds: 30 },
+    );
   });
   after(async () => {
     await ingester?.stop();
@@ -79,19 +90,46 @@ describe('telemetry simulator → broker → ingester (integration)', function (
   it('single readings: everything valid is stored once, garbage and skewed readings are dead-lettered, offline sensors send nothing', async () => {
     const prefix = uniqueId('sim');
     const summary = await simulate([
-      '--sensors', '12', '--nodes', '2', '--vans', '1', '--rate-hz', '5', '--duration-s', '4', '--seed', '11',
-      '--faults', 'garbage,skew,offline,excursion', '--fault-start-s', '1', '--fault-duration-s', '2', '--register', '--prefix', prefix,
+      '--sensors',
+      '12',
+      '--nodes',
+      '2',
+      '--vans',
+      '1',
+      '--rate-hz',
+      '5',
+      '--duration-s',
+      '4',
+      '--seed',
+      '11',
+      '--faults',
+      'garbage,skew,offline,excursion',
+      '--fault-start-s',
+      '1',
+      '--fault-duration-s',
+      '2',
+      '--register',
+      '--prefix',
+      prefix,
     ]);
     expect(summary.sensors).to.equal(12);
     // 12 sensors × 5 Hz × 4 s, give or take a reading per sensor at the edges.
     expect(summary.messages + summary.offline_skipped).to.be.within(12 * 19, 12 * 21);
     expect(summary.offline_skipped, 'one sensor offline for 2 s at 5 Hz').to.be.within(9, 11);
     expect(summary.dead_letters.clock_skew, 'one skewed sensor for 2 s').to.be.greaterThan(0);
-    const garbage = (summary.dead_letters.malformed_json ?? 0) + (summary.dead_letters.schema_violation ?? 0) + (summary.dead_letters.impossible_value ?? 0);
+    const garbage =
+      (summary.dead_letters.malformed_json ?? 0) +
+      (summary.dead_letters.schema_violation ?? 0) +
+      (summary.dead_letters.impossible_value ?? 0);
     expect(garbage).to.be.greaterThan(0);
 
     // Exact counts follow: on a timeout they show what is missing.
-    await eventually(async () => (await stored(db, prefix)).rows >= summary.readings && total(await deadLetters(db, prefix)) >= total(summary.dead_letters), 30_000);
+    await eventually(
+      async () =>
+        (await stored(db, prefix)).rows >= summary.readings &&
+        total(await deadLetters(db, prefix)) >= total(summary.dead_letters),
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const rows = await stored(db, prefix);
     expect(rows).to.deep.equal({ rows: summary.readings, distinct: summary.readings, sensors: 12 });
@@ -108,12 +146,38 @@ describe('telemetry simulator → broker → ingester (integration)', function (
   it('gateway batches: valid items stored, bad items dead-lettered one by one', async () => {
     const prefix = uniqueId('simb');
     const summary = await simulate([
-      '--sensors', '20', '--nodes', '2', '--vans', '2', '--rate-hz', '4', '--duration-s', '3', '--batch', '10', '--seed', '5',
-      '--faults', 'garbage,skew', '--fault-start-s', '0.5', '--fault-duration-s', '2', '--register', '--prefix', prefix,
+      '--sensors',
+      '20',
+      '--nodes',
+      '2',
+      '--vans',
+      '2',
+      '--rate-hz',
+      '4',
+      '--duration-s',
+      '3',
+      '--batch',
+      '10',
+      '--seed',
+      '5',
+      '--faults',
+      'garbage,skew',
+      '--fault-start-s',
+      '0.5',
+      '--fault-duration-s',
+      '2',
+      '--register',
+      '--prefix',
+      prefix,
     ]);
     expect(summary.messages).to.be.lessThan(summary.readings);
     // Exact counts follow: on a timeout they show what is missing.
-    await eventually(async () => (await stored(db, prefix)).rows >= summary.readings && total(await deadLetters(db, prefix)) >= total(summary.dead_letters), 30_000);
+    await eventually(
+      async () =>
+        (await stored(db, prefix)).rows >= summary.readings &&
+        total(await deadLetters(db, prefix)) >= total(summary.dead_letters),
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 300));
     const rows = await stored(db, prefix);
     expect(rows.rows).to.equal(summary.readings);

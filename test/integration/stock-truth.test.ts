@@ -37,36 +37,73 @@ describe('Stock truth (integration)', function () {
   it('a count below reserved is applied; the missing units are re-allocated to another node, in the order events', async () => {
     const w = await seedPickerWorld(db);
     const o = await placeOrder(stack, db, integrator, w, [{ lineId: 'l1', sku: 'MILK', qty: 3 }]);
-    const count = await req(`${stack.url}/v1/stock/adjustments`, 'POST', integrator, { adjustmentId: uniqueId('cnt'), lotId: w.lot('MILK-A'), kind: 'count', qty: 1 });
+    const count = await req(`${stack.url}/v1/stock/adjustments`, 'POST', integrator, {
+      adjustmentId: uniqueId('cnt'),
+      lotId: w.lot('MILK-A'),
+      kind: 'count',
+      qty: 1,
+    });
     expect(count.status, JSON.stringify(count.body)).to.equal(201);
     expect(count.body).to.deep.include({ applied: true, onHand: 1, reserved: 1 });
     const events = await until(async () => {
-      const rows = await db.query<{ type: string; node_id: string | null; data: { fulfilments?: { nodeId: string }[] } }>('SELECT type, node_id, data FROM order_events WHERE order_id = $1 ORDER BY at, event_key', [o.orderId]);
-      return rows.some((r) => r.type === 'allocated' && r.data.fulfilments?.some((f) => f.nodeId === w.n1)) ? rows : undefined;
+      const rows = await db.query<{
+        type: string;
+        node_id: string | null;
+        data: { fulfilments?: { nodeId: string }[] };
+      }>('SELECT type, node_id, data FROM order_events WHERE order_id = $1 ORDER BY at, event_key', [o.orderId]);
+      return rows.some((r) => r.type === 'allocated' && r.data.fulfilments?.some((f) => f.nodeId === w.n1))
+        ? rows
+        : undefined;
     });
     const types = events.map((e) => e.type);
     expect(types).to.include.members(['stock_shortfall', 'stock_shortfall_reallocated']);
-    const held = await db.query<{ node_id: string; qty: number }>("SELECT node_id, qty FROM stock_reservations WHERE order_id = $1 AND status = 'held' ORDER BY node_id", [o.orderId]);
-    expect(held).to.deep.equal([{ node_id: w.n0, qty: 1 }, { node_id: w.n1, qty: 2 }]);
+    const held = await db.query<{ node_id: string; qty: number }>(
+      "SELECT node_id, qty FROM stock_reservations WHERE order_id = $1 AND status = 'held' ORDER BY node_id",
+      [o.orderId],
+    );
+    expect(held).to.deep.equal([
+      { node_id: w.n0, qty: 1 },
+      { node_id: w.n1, qty: 2 },
+    ]);
   });
 
   it('a POS batch lowers available-to-promise at once (FEFO) and a repeat changes nothing', async () => {
     const w = await seedPickerWorld(db);
-    const body = { sales: [{ saleId: uniqueId('pos'), nodeId: w.n0, sku: w.sku('RICE'), qty: 4, soldAt: new Date().toISOString() }, { saleId: uniqueId('pos'), nodeId: w.n0, sku: w.sku('TEA'), qty: 1, soldAt: new Date().toISOString() }] };
+    const body = {
+      sales: [
+        { saleId: uniqueId('pos'), nodeId: w.n0, sku: w.sku('RICE'), qty: 4, soldAt: new Date().toISOString() },
+        { saleId: uniqueId('pos'), nodeId: w.n0, sku: w.sku('TEA'), qty: 1, soldAt: new Date().toISOString() },
+      ],
+    };
     const first = await req(`${stack.url}/v1/stock/sales`, 'POST', integrator, body);
     expect(first.status, JSON.stringify(first.body)).to.equal(201);
-    const atp = async () => db.query<{ lot_id: string; atp: number }>('SELECT lot_id, on_hand - reserved AS atp FROM lots WHERE lot_id = ANY($1) ORDER BY lot_id', [[w.lot('RICE-A'), w.lot('TEA-A')]]);
-    expect(await atp()).to.deep.equal([{ lot_id: w.lot('RICE-A'), atp: 16 }, { lot_id: w.lot('TEA-A'), atp: 2 }]);
+    const atp = async () =>
+      db.query<{ lot_id: string; atp: number }>(
+        'SELECT lot_id, on_hand - reserved AS atp FROM lots WHERE lot_id = ANY($1) ORDER BY lot_id',
+        [[w.lot('RICE-A'), w.lot('TEA-A')]],
+      );
+    expect(await atp()).to.deep.equal([
+      { lot_id: w.lot('RICE-A'), atp: 16 },
+      { lot_id: w.lot('TEA-A'), atp: 2 },
+    ]);
     const again = await req(`${stack.url}/v1/stock/sales`, 'POST', integrator, body);
     expect(again.status).to.equal(200);
     expect((again.body as { sales: { replayed: boolean }[] }).sales.every((s) => s.replayed)).to.equal(true);
-    expect(await atp()).to.deep.equal([{ lot_id: w.lot('RICE-A'), atp: 16 }, { lot_id: w.lot('TEA-A'), atp: 2 }]);
-    const demand = await db.query<{ n: string }>('SELECT count(*) AS n FROM demand_lines WHERE node_id = $1 AND order_id LIKE $2', [w.n0, 'pos:%']);
+    expect(await atp()).to.deep.equal([
+      { lot_id: w.lot('RICE-A'), atp: 16 },
+      { lot_id: w.lot('TEA-A'), atp: 2 },
+    ]);
+    const demand = await db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM demand_lines WHERE node_id = $1 AND order_id LIKE $2',
+      [w.n0, 'pos:%'],
+    );
     expect(Number(demand[0]!.n)).to.be.greaterThanOrEqual(2);
   });
 
   it('a bad sales body is a 400 naming the field', async () => {
-    const bad = await req(`${stack.url}/v1/stock/sales`, 'POST', integrator, { sales: [{ saleId: 'x', nodeId: 'n', sku: 's', qty: 0, soldAt: new Date().toISOString() }] });
+    const bad = await req(`${stack.url}/v1/stock/sales`, 'POST', integrator, {
+      sales: [{ saleId: 'x', nodeId: 'n', sku: 's', qty: 0, soldAt: new Date().toISOString() }],
+    });
     expect(bad.status).to.equal(400);
     expect(JSON.stringify(bad.body)).to.contain('qty');
   });

@@ -35,7 +35,11 @@ describe('Temporal dev server (integration)', function () {
   });
 
   it('runs a workflow with an activity on a real worker', async () => {
-    const result = await client.workflow.execute(noopWorkflow, { taskQueue, workflowId: uniqueId('wf-noop'), args: ['fresh'] });
+    const result = await client.workflow.execute(noopWorkflow, {
+      taskQueue,
+      workflowId: uniqueId('wf-noop'),
+      args: ['fresh'],
+    });
     expect(result).to.equal('fresh');
   });
 
@@ -50,7 +54,15 @@ describe('Temporal dev server (integration)', function () {
   it('has every custom search attribute registered, with the declared type', async () => {
     const res = await connection.operatorService.listSearchAttributes({ namespace: testConfig.temporal.namespace });
     const registered = res.customAttributes ?? {};
-    const typeNames: Record<string, number> = { KEYWORD: 2, TEXT: 1, INT: 3, DOUBLE: 4, BOOL: 5, DATETIME: 6, KEYWORD_LIST: 7 };
+    const typeNames: Record<string, number> = {
+      KEYWORD: 2,
+      TEXT: 1,
+      INT: 3,
+      DOUBLE: 4,
+      BOOL: 5,
+      DATETIME: 6,
+      KEYWORD_LIST: 7,
+    };
     for (const key of ALL_SEARCH_ATTRIBUTES) {
       expect(registered, `search attribute ${key.name}`).to.have.property(key.name);
       expect(registered[key.name], `type of ${key.name}`).to.equal(typeNames[key.type]);
@@ -59,7 +71,10 @@ describe('Temporal dev server (integration)', function () {
 
   it('declares in code exactly the attributes the stack registers', () => {
     const file = readFileSync(join(__dirname, '../../deploy/temporal/search-attributes.txt'), 'utf8');
-    const declared = file.split('\n').filter((l) => l.trim() && !l.startsWith('#')).map((l) => l.split('=')[0]);
+    const declared = file
+      .split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#'))
+      .map((l) => l.split('=')[0]);
     expect(declared.sort()).to.deep.equal(ALL_SEARCH_ATTRIBUTES.map((k) => k.name).sort());
   });
 });
@@ -86,20 +101,32 @@ describe('task queues per area (integration)', function () {
 
   async function pollers(queue: string): Promise<number> {
     const res = await connection.workflowService.describeTaskQueue({
-      namespace: testConfig.temporal.namespace, taskQueue: { name: queue }, taskQueueType: 1 /* workflow */,
+      namespace: testConfig.temporal.namespace,
+      taskQueue: { name: queue },
+      taskQueueType: 1 /* workflow */,
     });
     return res.pollers?.length ?? 0;
   }
 
   async function serve(prefix: string, areas: StartWorkerOptions['areas']): Promise<TaskQueues> {
-    const handle = await startWorker(testConfig, { db, logger: testLogger }, { taskQueuePrefix: prefix, ...(areas ? { areas } : {}) });
+    const handle = await startWorker(
+      testConfig,
+      { db, logger: testLogger },
+      { taskQueuePrefix: prefix, ...(areas ? { areas } : {}) },
+    );
     stops.push(() => handle.stop());
     return taskQueuesFor(prefix);
   }
 
-  it('a worker started for one area polls only that area\'s queue', async () => {
+  it("a worker started for one area polls only that area's queue", async () => {
     const queues = await serve(uniqueId('tq-area'), ['forecasting']);
-    expect(await client.workflow.execute(noopWorkflow, { taskQueue: queues.forecasting, workflowId: uniqueId('wf-noop'), args: ['f'] })).to.equal('f');
+    expect(
+      await client.workflow.execute(noopWorkflow, {
+        taskQueue: queues.forecasting,
+        workflowId: uniqueId('wf-noop'),
+        args: ['f'],
+      }),
+    ).to.equal('f');
     expect(await pollers(queues.forecasting)).to.be.above(0);
     expect(await pollers(queues.orders)).to.equal(0);
     expect(await pollers(queues.coldchain)).to.equal(0);
@@ -107,7 +134,10 @@ describe('task queues per area (integration)', function () {
 
   it('a workflow on the orders queue sends a cold-chain step to the cold-chain queue', async () => {
     const queues = await serve(uniqueId('tq-area'), undefined);
-    const handle = await client.workflow.start(maintenanceWorkflow, { taskQueue: queues.orders, workflowId: uniqueId('wf-maintenance') });
+    const handle = await client.workflow.start(maintenanceWorkflow, {
+      taskQueue: queues.orders,
+      workflowId: uniqueId('wf-maintenance'),
+    });
     const result = await handle.result();
     expect(result.releasedReservations).to.be.a('number');
     const scheduled: Record<string, string> = {};
@@ -116,7 +146,9 @@ describe('task queues per area (integration)', function () {
       if (a?.activityType?.name && a.taskQueue?.name) scheduled[a.activityType.name] = a.taskQueue.name;
     }
     expect(scheduled).to.deep.equal({
-      releaseExpiredReservations: queues.orders, erasePersonalDataPastRetention: queues.orders, telemetryMaintenance: queues.coldchain,
+      releaseExpiredReservations: queues.orders,
+      erasePersonalDataPastRetention: queues.orders,
+      telemetryMaintenance: queues.coldchain,
     });
   });
 });

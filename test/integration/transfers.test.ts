@@ -26,7 +26,8 @@ describe('Transfers (integration)', function () {
   const milk = uniqueId('TMILK');
   const rice = uniqueId('TRICE');
   const expiry = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
-  const api = (method: string, path: string, body?: unknown): Promise<{ status: number; body: JsonBody }> => call(`${stack.url}${path}`, method, ops, body);
+  const api = (method: string, path: string, body?: unknown): Promise<{ status: number; body: JsonBody }> =>
+    call(`${stack.url}${path}`, method, ops, body);
   const paths = (b: JsonBody): string[] => (b.error?.details ?? []).map((d: { path: string }) => d.path);
   const ok = async (method: string, path: string, body?: unknown) => {
     const r = await api(method, path, body);
@@ -36,7 +37,11 @@ describe('Transfers (integration)', function () {
   /** A supplier delivery to the DC: one lot per SKU, returns their lot ids. */
   const stockDc = async (milkQty: number, riceQty: number): Promise<{ milkLot: string; riceLot: string }> => {
     const receipt = await ok('POST', '/v1/receipts', {
-      receiptId: uniqueId('trrc'), kind: 'supplier', nodeId: dc, supplierId: 'SUP-1', receivedAt: new Date().toISOString(),
+      receiptId: uniqueId('trrc'),
+      kind: 'supplier',
+      nodeId: dc,
+      supplierId: 'SUP-1',
+      receivedAt: new Date().toISOString(),
       lines: [
         { sku: milk, quantity: milkQty, lotCode: 'M-1', expiresOn: expiry(10), bin: 'C-1', probeTempC: 3 },
         { sku: rice, quantity: riceQty, lotCode: 'R-1', expiresOn: expiry(300), bin: 'A-1' },
@@ -44,7 +49,15 @@ describe('Transfers (integration)', function () {
     });
     return { milkLot: receipt.lines[0].lotId, riceLot: receipt.lines[1].lotId };
   };
-  const plan = (transferId: string) => ({ transferId, fromNodeId: dc, toNodeId: front, lines: [{ sku: milk, quantity: 10 }, { sku: rice, quantity: 5 }] });
+  const plan = (transferId: string) => ({
+    transferId,
+    fromNodeId: dc,
+    toNodeId: front,
+    lines: [
+      { sku: milk, quantity: 10 },
+      { sku: rice, quantity: 5 },
+    ],
+  });
 
   before(async () => {
     db = await requireDb();
@@ -52,18 +65,52 @@ describe('Transfers (integration)', function () {
     stack = await startOrderStack(db);
     ops = await stack.token('ops');
     const zones = ['ambient', 'chilled', 'frozen'];
-    await ok('PUT', `/v1/nodes/${dc}`, { kind: 'store', name: 'Transfer DC', location: { lat: 31, lng: 121 }, serviceRadiusKm: 3, zones });
-    await ok('PUT', `/v1/nodes/${front}`, { kind: 'front', name: 'Transfer front', location: { lat: 31.01, lng: 121.01 }, serviceRadiusKm: 3, zones });
-    for (const node of [dc, front]) for (const [bin, zone] of [['C-1', 'chilled'], ['A-1', 'ambient']]) await ok('PUT', `/v1/nodes/${node}/bins/${bin}`, { zone, pickSequence: 1 });
-    const sku = (zone: string, band: string, category: string) => ({ name: 'Transfer item', category, zone, band, shelfLifeDays: 14, minShelfLifeDays: 2, perishable: zone !== 'ambient', unitPriceCents: 199 });
+    await ok('PUT', `/v1/nodes/${dc}`, {
+      kind: 'store',
+      name: 'Transfer DC',
+      location: { lat: 31, lng: 121 },
+      serviceRadiusKm: 3,
+      zones,
+    });
+    await ok('PUT', `/v1/nodes/${front}`, {
+      kind: 'front',
+      name: 'Transfer front',
+      location: { lat: 31.01, lng: 121.01 },
+      serviceRadiusKm: 3,
+      zones,
+    });
+    for (const node of [dc, front])
+      for (const [bin, zone] of [
+        ['C-1', 'chilled'],
+        ['A-1', 'ambient'],
+      ])
+        await ok('PUT', `/v1/nodes/${node}/bins/${bin}`, { zone, pickSequence: 1 });
+    const sku = (zone: string, band: string, category: string) => ({
+      name: 'Transfer item',
+      category,
+      zone,
+      band,
+      shelfLifeDays: 14,
+      minShelfLifeDays: 2,
+      perishable: zone !== 'ambient',
+      unitPriceCents: 199,
+    });
     await ok('PUT', `/v1/skus/${milk}`, sku('chilled', 'chilled', 'dairy'));
     await ok('PUT', `/v1/skus/${rice}`, sku('ambient', 'ambient', 'pantry'));
     const now = Date.now();
-    for (const [van, temps] of [[coldVan, [3, 3.5, 4]], [warmVan, [4, 9.5, 8]]] as const) {
+    for (const [van, temps] of [
+      [coldVan, [3, 3.5, 4]],
+      [warmVan, [4, 9.5, 8]],
+    ] as const) {
       const sensor = `${van}-s`;
       await ok('PUT', `/v1/assets/${van}`, { nodeId: dc, kind: 'van', band: 'chilled' });
       await ok('PUT', `/v1/sensors/${sensor}`, { assetId: van });
-      for (const [i, t] of temps.entries()) await db.query('INSERT INTO sensor_readings (sensor_id, ts, temp_c) VALUES ($1, $2, $3)', [sensor, new Date(now - (40 - i * 15) * 60_000), t]);
+      for (const [i, t] of temps.entries())
+        await db.query('INSERT INTO sensor_readings (sensor_id, ts, temp_c) VALUES ($1, $2, $3)', [
+          sensor,
+          new Date(now - (40 - i * 15) * 60_000),
+          t,
+        ]);
     }
   });
   after(async () => {
@@ -79,27 +126,45 @@ describe('Transfers (integration)', function () {
     expect(planned.body).to.deep.include({ status: 'planned', fromNodeId: dc, toNodeId: front });
     expect(planned.body.lines.map((l: JsonBody) => l.bin)).to.deep.equal(['C-1', 'A-1']);
 
-    const picked = await ok('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 10 }, { lotId: riceLot, qty: 5 }] });
+    const picked = await ok('POST', `/v1/transfers/${id}/picked`, {
+      picks: [
+        { lotId: milkLot, qty: 10 },
+        { lotId: riceLot, qty: 5 },
+      ],
+    });
     expect(picked.status).to.equal('picked');
     expect(picked.picks.map((p: JsonBody) => p.status)).to.deep.equal(['in_transit', 'in_transit']);
     expect(await availableToPromise(db, dc, milk)).to.equal(20);
     expect(await availableToPromise(db, dc, rice)).to.equal(15);
     expect(await availableToPromise(db, front, milk)).to.equal(0);
     // The allocator sees the source lot with what is left, and nothing in transit anywhere.
-    const alloc = await loadAllocationInputs(db, { location: { lat: 31, lng: 121 }, lines: [{ lineId: 'l1', sku: milk, qty: 1 }] }, 'instant');
+    const alloc = await loadAllocationInputs(
+      db,
+      { location: { lat: 31, lng: 121 }, lines: [{ lineId: 'l1', sku: milk, qty: 1 }] },
+      'instant',
+    );
     expect(alloc.lots.map((l) => [l.lotId, l.nodeId, l.available])).to.deep.equal([[milkLot, dc, 20]]);
 
     expect((await ok('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: coldVan })).status).to.equal('shipped');
     const done = await ok('POST', `/v1/transfers/${id}/received`, {});
     expect(done.status).to.equal('done');
     expect(done.picks.map((p: JsonBody) => p.status)).to.deep.equal(['received', 'received']);
-    expect(done.events.map((e: JsonBody) => e.type)).to.deep.equal(['planned', 'picked', 'shipped', 'received', 'done']);
+    expect(done.events.map((e: JsonBody) => e.type)).to.deep.equal([
+      'planned',
+      'picked',
+      'shipped',
+      'received',
+      'done',
+    ]);
     const milkLine = done.events[3].detail.lines.find((l: JsonBody) => l.sku === milk);
     expect(milkLine.temperature).to.deep.include({ source: 'van', assetId: coldVan, minC: 3, maxC: 4 });
     expect(await availableToPromise(db, front, milk)).to.equal(10);
     expect(await availableToPromise(db, front, rice)).to.equal(5);
     expect(await availableToPromise(db, dc, milk)).to.equal(20);
-    const lots = await db.query<{ node_id: string; receipt_id: string }>('SELECT node_id, receipt_id FROM lots WHERE lot_id = ANY($1::text[])', [done.picks.map((p: JsonBody) => p.destLotId)]);
+    const lots = await db.query<{ node_id: string; receipt_id: string }>(
+      'SELECT node_id, receipt_id FROM lots WHERE lot_id = ANY($1::text[])',
+      [done.picks.map((p: JsonBody) => p.destLotId)],
+    );
     expect(lots.map((l) => l.node_id)).to.deep.equal([front, front]);
     const wf = await stack.client.workflow.getHandle(`transfer-${id}`).result();
     expect(wf).to.equal('done');
@@ -112,7 +177,12 @@ describe('Transfers (integration)', function () {
     const { milkLot, riceLot } = await stockDc(10, 5);
     const id = uniqueId('TRW');
     await ok('POST', '/v1/transfers', plan(id));
-    await ok('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 10 }, { lotId: riceLot, qty: 5 }] });
+    await ok('POST', `/v1/transfers/${id}/picked`, {
+      picks: [
+        { lotId: milkLot, qty: 10 },
+        { lotId: riceLot, qty: 5 },
+      ],
+    });
     await ok('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: warmVan });
     const before = await availableToPromise(db, front, milk);
     const done = await ok('POST', `/v1/transfers/${id}/received`, {});
@@ -121,7 +191,10 @@ describe('Transfers (integration)', function () {
     expect(milkPick.reason).to.match(/van maximum 9\.5 °C is above the chilled band/);
     expect(done.picks.find((p: JsonBody) => p.sku === rice).status).to.equal('received');
     expect(await availableToPromise(db, front, milk)).to.equal(before);
-    const writeOff = await db.query<{ delta: number }>("SELECT delta FROM stock_adjustments WHERE lot_id = $1 AND kind = 'write_off'", [milkLot]);
+    const writeOff = await db.query<{ delta: number }>(
+      "SELECT delta FROM stock_adjustments WHERE lot_id = $1 AND kind = 'write_off'",
+      [milkLot],
+    );
     expect(writeOff.map((w) => w.delta)).to.deep.equal([-10]);
     const lot = await db.query<{ on_hand: number }>('SELECT on_hand FROM lots WHERE lot_id = $1', [milkLot]);
     expect(lot[0]!.on_hand).to.equal(0);
@@ -131,8 +204,14 @@ describe('Transfers (integration)', function () {
     const { milkLot, riceLot } = await stockDc(12, 6);
     const id = uniqueId('TRC');
     await ok('POST', '/v1/transfers', plan(id));
-    await ok('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 10 }, { lotId: riceLot, qty: 5 }] });
-    const onHand = async () => (await db.query<{ on_hand: number }>('SELECT on_hand FROM lots WHERE lot_id = $1', [milkLot]))[0]!.on_hand;
+    await ok('POST', `/v1/transfers/${id}/picked`, {
+      picks: [
+        { lotId: milkLot, qty: 10 },
+        { lotId: riceLot, qty: 5 },
+      ],
+    });
+    const onHand = async () =>
+      (await db.query<{ on_hand: number }>('SELECT on_hand FROM lots WHERE lot_id = $1', [milkLot]))[0]!.on_hand;
     expect(await onHand()).to.equal(2);
     const cancelled = await ok('POST', `/v1/transfers/${id}/cancel`, { reason: 'van broke down' });
     expect(cancelled.status).to.equal('cancelled');
@@ -145,22 +224,46 @@ describe('Transfers (integration)', function () {
   it('turns a replenishment suggestion into a transfer of its order quantity; the source must hold the SKU', async () => {
     await stockDc(20, 1);
     const runId = uniqueId('trrun');
-    await db.query("INSERT INTO forecast_runs (run_id, status, origin, history_from, horizon_h, params, model_version) VALUES ($1, 'succeeded', now(), now() - interval '28 days', 24, '{}', 'test')", [runId]);
-    const suggest = (sku: string, q: number) => db.query(
-      `INSERT INTO replenishment_suggestions (run_id, node_id, sku, order_quantity, order_up_to, inventory_position, on_hand, expiry_cap, limited_by_expiry, lead_time_h, review_h, shelf_life_h, cap_hours_covered)
-       VALUES ($1, $2, $3, $4, 20, 0, 0, 100, false, 12, 24, 336, 24)`, [runId, front, sku, q]);
+    await db.query(
+      "INSERT INTO forecast_runs (run_id, status, origin, history_from, horizon_h, params, model_version) VALUES ($1, 'succeeded', now(), now() - interval '28 days', 24, '{}', 'test')",
+      [runId],
+    );
+    const suggest = (sku: string, q: number) =>
+      db.query(
+        `INSERT INTO replenishment_suggestions (run_id, node_id, sku, order_quantity, order_up_to, inventory_position, on_hand, expiry_cap, limited_by_expiry, lead_time_h, review_h, shelf_life_h, cap_hours_covered)
+       VALUES ($1, $2, $3, $4, 20, 0, 0, 100, false, 12, 24, 336, 24)`,
+        [runId, front, sku, q],
+      );
     await suggest(milk, 7);
-    const r = await api('POST', '/v1/transfers', { transferId: uniqueId('TRS'), fromNodeId: dc, fromSuggestion: { runId, nodeId: front, sku: milk } });
+    const r = await api('POST', '/v1/transfers', {
+      transferId: uniqueId('TRS'),
+      fromNodeId: dc,
+      fromSuggestion: { runId, nodeId: front, sku: milk },
+    });
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     expect(r.body).to.deep.include({ toNodeId: front, status: 'planned' });
     expect(r.body.lines.map((l: JsonBody) => [l.sku, l.quantity])).to.deep.equal([[milk, 7]]);
     expect(r.body.events[0].detail.fromSuggestion).to.deep.equal({ runId, nodeId: front, sku: milk });
-    const missing = await api('POST', '/v1/transfers', { transferId: uniqueId('TRS'), fromNodeId: dc, fromSuggestion: { runId, nodeId: front, sku: rice } });
+    const missing = await api('POST', '/v1/transfers', {
+      transferId: uniqueId('TRS'),
+      fromNodeId: dc,
+      fromSuggestion: { runId, nodeId: front, sku: rice },
+    });
     expect(missing.status).to.equal(422);
     expect(paths(missing.body)).to.deep.equal(['fromSuggestion']);
     const emptyStore = uniqueId('trempty');
-    await ok('PUT', `/v1/nodes/${emptyStore}`, { kind: 'store', name: 'Empty store', location: { lat: 31, lng: 121 }, serviceRadiusKm: 3, zones: ['ambient', 'chilled'] });
-    const notHeld = await api('POST', '/v1/transfers', { transferId: uniqueId('TRS'), fromNodeId: emptyStore, fromSuggestion: { runId, nodeId: front, sku: milk } });
+    await ok('PUT', `/v1/nodes/${emptyStore}`, {
+      kind: 'store',
+      name: 'Empty store',
+      location: { lat: 31, lng: 121 },
+      serviceRadiusKm: 3,
+      zones: ['ambient', 'chilled'],
+    });
+    const notHeld = await api('POST', '/v1/transfers', {
+      transferId: uniqueId('TRS'),
+      fromNodeId: emptyStore,
+      fromSuggestion: { runId, nodeId: front, sku: milk },
+    });
     expect(notHeld.status).to.equal(422);
     expect(paths(notHeld.body)).to.deep.equal(['fromSuggestion.sku']);
   });
@@ -179,9 +282,18 @@ describe('Transfers (integration)', function () {
 
   it('answers bad input with a 4xx naming the field, and moves nothing', async () => {
     const { milkLot } = await stockDc(5, 5);
-    expect(paths((await api('POST', '/v1/transfers', { ...plan(uniqueId('TRB')), lines: [{ sku: milk, quantity: 0 }] })).body)).to.deep.equal(['lines.0.quantity']);
-    expect(paths((await api('POST', '/v1/transfers', { ...plan(uniqueId('TRB')), toNodeId: dc })).body)).to.include('toNodeId');
-    const unknownSku = await api('POST', '/v1/transfers', { ...plan(uniqueId('TRB')), lines: [{ sku: 'NO-SUCH-SKU', quantity: 1 }] });
+    expect(
+      paths(
+        (await api('POST', '/v1/transfers', { ...plan(uniqueId('TRB')), lines: [{ sku: milk, quantity: 0 }] })).body,
+      ),
+    ).to.deep.equal(['lines.0.quantity']);
+    expect(paths((await api('POST', '/v1/transfers', { ...plan(uniqueId('TRB')), toNodeId: dc })).body)).to.include(
+      'toNodeId',
+    );
+    const unknownSku = await api('POST', '/v1/transfers', {
+      ...plan(uniqueId('TRB')),
+      lines: [{ sku: 'NO-SUCH-SKU', quantity: 1 }],
+    });
     expect(unknownSku.status).to.equal(422);
     expect(paths(unknownSku.body)).to.deep.equal(['lines.0.sku']);
     const toStore = await api('POST', '/v1/transfers', { ...plan(uniqueId('TRB')), fromNodeId: front, toNodeId: dc });
@@ -198,7 +310,9 @@ describe('Transfers (integration)', function () {
     expect(short.status).to.equal(422);
     expect(paths(short.body)).to.deep.equal(['picks', 'picks']);
     expect(await availableToPromise(db, dc, milk)).to.equal(before);
-    expect((await api('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 'x' }] })).status).to.equal(400);
+    expect(
+      (await api('POST', `/v1/transfers/${id}/picked`, { picks: [{ lotId: milkLot, qty: 'x' }] })).status,
+    ).to.equal(400);
     expect((await api('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: coldVan })).status).to.equal(409);
     expect((await api('GET', `/v1/transfers/${id}`)).body.status).to.equal('planned');
     expect((await api('GET', `/v1/transfers/${uniqueId('nope')}`)).status).to.equal(404);

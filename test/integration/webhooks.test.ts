@@ -28,8 +28,21 @@ import type { WorkerHandle } from '../../workflows/worker';
 import { requireDb, requireTemporal, testLogger, uniqueId } from '../support/stack';
 import { eventually } from '../support/telemetry';
 
-interface Received { path: string; headers: Record<string, string>; body: string; at: number }
-interface SubscriptionAnswer { id: string; url: string; eventTypes: string[]; nodeIds: string[] | null; secret?: string; disabled: boolean; disabledReason: string | null }
+interface Received {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  at: number;
+}
+interface SubscriptionAnswer {
+  id: string;
+  url: string;
+  eventTypes: string[];
+  nodeIds: string[] | null;
+  secret?: string;
+  disabled: boolean;
+  disabledReason: string | null;
+}
 
 /** Independent Standard Webhooks verification: HMAC-SHA256 of "id.timestamp.body", base64-decoded secret. */
 function verify(secret: string, r: Received): boolean {
@@ -59,11 +72,20 @@ describe('Webhooks (integration)', function () {
   /** Status to answer per path, by how many requests that path has had (0-based). */
   const behaviour = new Map<string, (n: number) => number>();
 
-  async function call<T = Record<string, unknown>>(method: string, path: string, token?: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async function call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    token?: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = {};
     if (token) headers.authorization = `Bearer ${token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${apiUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${apiUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : {}) as T };
   }
@@ -71,11 +93,22 @@ describe('Webhooks (integration)', function () {
   before(async () => {
     await requireTemporal();
     db = await requireDb();
-    config = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent', TEMPORAL_TASK_QUEUE: uniqueId('tq-webhooks') });
+    config = loadConfig({
+      ...process.env,
+      FRESHCHAIN_PROFILE: 'test',
+      LOG_LEVEL: 'silent',
+      TEMPORAL_TASK_QUEUE: uniqueId('tq-webhooks'),
+    });
     connection = await Connection.connect({ address: config.temporal.address });
     client = new Client({ connection, namespace: config.temporal.namespace });
     worker = await startWorker(config, { db, logger: testLogger });
-    const app = buildApp({ config, logger: testLogger, health: { timescaleVersion: timescaleProbe(db) }, db, temporal: client });
+    const app = buildApp({
+      config,
+      logger: testLogger,
+      health: { timescaleVersion: timescaleProbe(db) },
+      db,
+      temporal: client,
+    });
     api = app.listen(0, '127.0.0.1');
     await new Promise((r) => api.once('listening', r));
     apiUrl = `http://127.0.0.1:${(api.address() as { port: number }).port}`;
@@ -107,20 +140,55 @@ describe('Webhooks (integration)', function () {
     const nodeId = uniqueId('whn');
     const assetId = `${nodeId}-fridge`;
     const sensorId = `${nodeId}-s0`;
-    const profile = { ...DEFAULT_PROFILES.chilled, offlineTimeoutSec: 7 * 86_400, id: `${nodeId}-profile`, label: 'test' };
+    const profile = {
+      ...DEFAULT_PROFILES.chilled,
+      offlineTimeoutSec: 7 * 86_400,
+      id: `${nodeId}-profile`,
+      label: 'test',
+    };
     await upsertProfile(db, profile);
     await upsertSensorNetwork(db, {
-      nodes: [{ id: nodeId, kind: 'front', name: 'webhook test node', lat: 31.2, lng: 121.5, radiusKm: 3, zones: ['chilled'] }],
+      nodes: [
+        {
+          id: nodeId,
+          kind: 'front',
+          name: 'webhook test node',
+          lat: 31.2,
+          lng: 121.5,
+          radiusKm: 3,
+          zones: ['chilled'],
+        },
+      ],
       assets: [{ id: assetId, nodeId, kind: 'fridge', band: profile.id }],
       sensors: [{ id: sensorId, assetId, nodeId }],
     });
-    const engine = new AlertEngine({ db, logger: testLogger, profiles: new ProfileCache(db, testLogger), metrics: createAlertMetrics() }, { nodeId, escalation: { warning: [], critical: [] } });
-    const dispatcher = new OutboxDispatcher({ db, logger: testLogger, temporal: client, taskQueue: config.temporal.taskQueues.coldchain, delivery });
+    const engine = new AlertEngine(
+      { db, logger: testLogger, profiles: new ProfileCache(db, testLogger), metrics: createAlertMetrics() },
+      { nodeId, escalation: { warning: [], critical: [] } },
+    );
+    const dispatcher = new OutboxDispatcher({
+      db,
+      logger: testLogger,
+      temporal: client,
+      taskQueue: config.temporal.taskQueues.coldchain,
+      delivery,
+    });
     let minute = 0;
     /** A hard-limit breach: one `alert.opened` event (a new episode each call). */
     const breach = async (dispatch = true) => {
       const ts = Date.now() - 3_600_000 + minute++ * 60_000;
-      const mk = (t: number, tempC: number): Reading => ({ sensorId, assetId, nodeId, ts: t, tempC, humidityPct: null, doorOpen: null, batteryPct: null, defrost: null, seq: null });
+      const mk = (t: number, tempC: number): Reading => ({
+        sensorId,
+        assetId,
+        nodeId,
+        ts: t,
+        tempC,
+        humidityPct: null,
+        doorOpen: null,
+        batteryPct: null,
+        defrost: null,
+        seq: null,
+      });
       const outbox = await engine.processReadings([mk(ts, 3), mk(ts + 1000, 13)]);
       if (dispatch) await dispatcher.dispatch(outbox);
       return ts;
@@ -128,13 +196,26 @@ describe('Webhooks (integration)', function () {
     return { nodeId, engine, dispatcher, breach };
   }
 
-  async function subscribe(nodeId: string, path: string, extra: Record<string, unknown> = {}, token = ops): Promise<SubscriptionAnswer> {
-    const r = await call<SubscriptionAnswer>('POST', '/v1/webhooks/subscriptions', token, { url: `${receiverBase}${path}`, eventTypes: ['alert.opened'], nodeIds: [nodeId], ...extra });
+  async function subscribe(
+    nodeId: string,
+    path: string,
+    extra: Record<string, unknown> = {},
+    token = ops,
+  ): Promise<SubscriptionAnswer> {
+    const r = await call<SubscriptionAnswer>('POST', '/v1/webhooks/subscriptions', token, {
+      url: `${receiverBase}${path}`,
+      eventTypes: ['alert.opened'],
+      nodeIds: [nodeId],
+      ...extra,
+    });
     expect(r.status, JSON.stringify(r.body)).to.equal(201);
     return r.body;
   }
   const at = (path: string) => received.filter((r) => r.path === path);
-  const eventIdsOfNode = async (nodeId: string) => (await db.query<{ id: string }>('SELECT id FROM webhook_events WHERE node_id = $1 ORDER BY created_at', [nodeId])).map((r) => r.id);
+  const eventIdsOfNode = async (nodeId: string) =>
+    (
+      await db.query<{ id: string }>('SELECT id FROM webhook_events WHERE node_id = $1 ORDER BY created_at', [nodeId])
+    ).map((r) => r.id);
 
   it('manages subscriptions: a generated whsec_ secret shown once, validation, roles and ownership', async () => {
     const nodeId = uniqueId('whn');
@@ -143,7 +224,12 @@ describe('Webhooks (integration)', function () {
     expect(Buffer.from(created.secret!.slice(6), 'base64')).to.have.length(32);
     expect(created).to.include({ url: `${receiverBase}/subs`, disabled: false });
     expect(created.nodeIds).to.deep.equal([nodeId]);
-    const own = await subscribe(nodeId, '/subs-int', { secret: `whsec_${Buffer.alloc(24, 9).toString('base64')}` }, integrator);
+    const own = await subscribe(
+      nodeId,
+      '/subs-int',
+      { secret: `whsec_${Buffer.alloc(24, 9).toString('base64')}` },
+      integrator,
+    );
     expect(own.secret).to.equal(`whsec_${Buffer.alloc(24, 9).toString('base64')}`);
 
     const listed = await call<{ subscriptions: SubscriptionAnswer[] }>('GET', '/v1/webhooks/subscriptions', ops);
@@ -151,20 +237,31 @@ describe('Webhooks (integration)', function () {
     expect(mine).to.not.have.property('secret');
     expect(listed.body.subscriptions.map((s) => s.id)).to.include(own.id);
     const theirs = await call<{ subscriptions: SubscriptionAnswer[] }>('GET', '/v1/webhooks/subscriptions', integrator);
-    expect(theirs.body.subscriptions.map((s) => s.id), 'an integrator sees only its own').to.deep.equal([own.id]);
+    expect(
+      theirs.body.subscriptions.map((s) => s.id),
+      'an integrator sees only its own',
+    ).to.deep.equal([own.id]);
     expect((await call('GET', `/v1/webhooks/subscriptions/${created.id}`, integrator)).status).to.equal(404);
     expect((await call('GET', `/v1/webhooks/subscriptions/${own.id}`, ops)).status).to.equal(200);
 
-    const bad = async (body: unknown) => call<{ error: { message: string } }>('POST', '/v1/webhooks/subscriptions', ops, body);
+    const bad = async (body: unknown) =>
+      call<{ error: { message: string } }>('POST', '/v1/webhooks/subscriptions', ops, body);
     expect((await bad({ url: 'ftp://example.com/x' })).body.error.message).to.match(/^url: /);
-    expect((await bad({ url: `${receiverBase}/x`, eventTypes: ['alert.bogus'] })).body.error.message).to.match(/^eventTypes\.0: /);
-    expect((await bad({ url: `${receiverBase}/x`, secret: 'whsec_c2hvcnQ=' })).body.error.message).to.equal('secret: must decode to 24-64 bytes');
+    expect((await bad({ url: `${receiverBase}/x`, eventTypes: ['alert.bogus'] })).body.error.message).to.match(
+      /^eventTypes\.0: /,
+    );
+    expect((await bad({ url: `${receiverBase}/x`, secret: 'whsec_c2hvcnQ=' })).body.error.message).to.equal(
+      'secret: must decode to 24-64 bytes',
+    );
     expect((await bad({ url: `${receiverBase}/x`, colour: 'red' })).status).to.equal(400);
     expect((await call('GET', '/v1/webhooks/subscriptions')).status).to.equal(401);
     const picker = await issueToken(config.auth.tokenSecret, { sub: 'p', role: 'picker', nodeId });
     expect((await call('GET', '/v1/webhooks/subscriptions', picker)).status).to.equal(403);
 
-    expect((await call('DELETE', `/v1/webhooks/subscriptions/${created.id}`, integrator)).status, 'not its own').to.equal(404);
+    expect(
+      (await call('DELETE', `/v1/webhooks/subscriptions/${created.id}`, integrator)).status,
+      'not its own',
+    ).to.equal(404);
     expect((await call('DELETE', `/v1/webhooks/subscriptions/${created.id}`, ops)).status).to.equal(204);
     expect((await call('GET', `/v1/webhooks/subscriptions/${created.id}`, ops)).status).to.equal(404);
   });
@@ -176,18 +273,39 @@ describe('Webhooks (integration)', function () {
     expect(await eventually(async () => at(`/signed-${s.nodeId}`).length === 1, 15_000)).to.equal(true);
     const [r] = at(`/signed-${s.nodeId}`);
     expect(verify(sub.secret!, r!)).to.equal(true);
-    expect(verify(sub.secret!, { ...r!, body: r!.body.replace('"alert.opened"', '"alert.resolved"') }), 'a changed body fails').to.equal(false);
+    expect(
+      verify(sub.secret!, { ...r!, body: r!.body.replace('"alert.opened"', '"alert.resolved"') }),
+      'a changed body fails',
+    ).to.equal(false);
     expect(r!.headers['content-type']).to.equal('application/json');
     const [eventId] = await eventIdsOfNode(s.nodeId);
     expect(r!.headers['webhook-id']).to.equal(eventId);
-    const payload = JSON.parse(r!.body) as { id: string; type: string; data: { alert: { nodeId: string; kind: string } } };
+    const payload = JSON.parse(r!.body) as {
+      id: string;
+      type: string;
+      data: { alert: { nodeId: string; kind: string } };
+    };
     expect(payload).to.include({ id: eventId, type: 'alert.opened' });
     expect(payload.data.alert).to.include({ nodeId: s.nodeId, kind: 'hard_limit' });
 
     // The same readings again (a redelivered MQTT message): same ids, nothing new to send.
-    const sensorState = await db.query<{ state: { lastTs: number } }>(`SELECT state FROM alert_sensor_state WHERE sensor_id = $1`, [`${s.nodeId}-s0`]);
+    const sensorState = await db.query<{ state: { lastTs: number } }>(
+      `SELECT state FROM alert_sensor_state WHERE sensor_id = $1`,
+      [`${s.nodeId}-s0`],
+    );
     const lastTs = sensorState[0]!.state.lastTs;
-    const mk = (ts: number, tempC: number): Reading => ({ sensorId: `${s.nodeId}-s0`, assetId: `${s.nodeId}-fridge`, nodeId: s.nodeId, ts, tempC, humidityPct: null, doorOpen: null, batteryPct: null, defrost: null, seq: null });
+    const mk = (ts: number, tempC: number): Reading => ({
+      sensorId: `${s.nodeId}-s0`,
+      assetId: `${s.nodeId}-fridge`,
+      nodeId: s.nodeId,
+      ts,
+      tempC,
+      humidityPct: null,
+      doorOpen: null,
+      batteryPct: null,
+      defrost: null,
+      seq: null,
+    });
     const outbox = await s.engine.processReadings([mk(lastTs - 1000, 3), mk(lastTs, 13)]);
     expect(outbox.deliveries).to.have.length(0);
     expect(await eventIdsOfNode(s.nodeId)).to.deep.equal([eventId]);
@@ -210,16 +328,41 @@ describe('Webhooks (integration)', function () {
     expect(gaps[2]).to.be.at.least(790);
 
     const [eventId] = await eventIdsOfNode(s.nodeId);
-    expect(await eventually(async () => {
-      const d = await call<{ deliveries: { status: string }[] }>('GET', `/v1/webhooks/events/${eventId}`, ops);
-      return d.body.deliveries[0]?.status === 'succeeded';
-    }, 10_000)).to.equal(true);
-    const log = await call<{ deliveries: { kind: string; status: string; attempts: { attempt: number; statusCode: number | null; success: boolean; durationMs: number; error: string | null }[] }[] }>('GET', `/v1/webhooks/events/${eventId}`, ops);
+    expect(
+      await eventually(async () => {
+        const d = await call<{ deliveries: { status: string }[] }>('GET', `/v1/webhooks/events/${eventId}`, ops);
+        return d.body.deliveries[0]?.status === 'succeeded';
+      }, 10_000),
+    ).to.equal(true);
+    const log = await call<{
+      deliveries: {
+        kind: string;
+        status: string;
+        attempts: {
+          attempt: number;
+          statusCode: number | null;
+          success: boolean;
+          durationMs: number;
+          error: string | null;
+        }[];
+      }[];
+    }>('GET', `/v1/webhooks/events/${eventId}`, ops);
     expect(log.body.deliveries).to.have.length(1);
     const attempts = log.body.deliveries[0]!.attempts;
-    expect(attempts.map((a) => [a.attempt, a.statusCode, a.success, a.error])).to.deep.equal([[1, 503, false, 'HTTP 503'], [2, 503, false, 'HTTP 503'], [3, 503, false, 'HTTP 503'], [4, 200, true, null]]);
+    expect(attempts.map((a) => [a.attempt, a.statusCode, a.success, a.error])).to.deep.equal([
+      [1, 503, false, 'HTTP 503'],
+      [2, 503, false, 'HTTP 503'],
+      [3, 503, false, 'HTTP 503'],
+      [4, 200, true, null],
+    ]);
     expect(attempts.every((a) => a.durationMs >= 0 && a.durationMs < 15_000)).to.equal(true);
-    const health = (await call<{ disabled: boolean; health: { failingSince: string | null; lastSuccessAt: string | null } }>('GET', `/v1/webhooks/subscriptions/${sub.id}`, ops)).body;
+    const health = (
+      await call<{ disabled: boolean; health: { failingSince: string | null; lastSuccessAt: string | null } }>(
+        'GET',
+        `/v1/webhooks/subscriptions/${sub.id}`,
+        ops,
+      )
+    ).body;
     expect(health.disabled).to.equal(false);
     expect(health.health.failingSince, 'a success clears the failure').to.equal(null);
     expect(health.health.lastSuccessAt).to.be.a('string');
@@ -231,8 +374,20 @@ describe('Webhooks (integration)', function () {
     behaviour.set(path, () => 500);
     const sub = await subscribe(s.nodeId, path);
     await s.breach();
-    expect(await eventually(async () => (await call<{ disabled: boolean }>('GET', `/v1/webhooks/subscriptions/${sub.id}`, ops)).body.disabled, 15_000)).to.equal(true);
-    const view = (await call<SubscriptionAnswer & { health: { exhaustedMessages: number } }>('GET', `/v1/webhooks/subscriptions/${sub.id}`, ops)).body;
+    expect(
+      await eventually(
+        async () =>
+          (await call<{ disabled: boolean }>('GET', `/v1/webhooks/subscriptions/${sub.id}`, ops)).body.disabled,
+        15_000,
+      ),
+    ).to.equal(true);
+    const view = (
+      await call<SubscriptionAnswer & { health: { exhaustedMessages: number } }>(
+        'GET',
+        `/v1/webhooks/subscriptions/${sub.id}`,
+        ops,
+      )
+    ).body;
     expect(view.disabledReason).to.match(/^failing since .* with 1 message\(s\) exhausted$/);
     expect(view.health.exhaustedMessages).to.equal(1);
     expect(at(path), 'every scheduled attempt was made').to.have.length(3);
@@ -259,11 +414,21 @@ describe('Webhooks (integration)', function () {
     expect(await eventually(async () => at(path).length === 1, 15_000)).to.equal(true);
     const [eventId] = await eventIdsOfNode(s.nodeId);
     const other = await issueToken(config.auth.tokenSecret, { sub: uniqueId('erp'), role: 'integrator' });
-    expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, other, { subscriptionId: sub.id })).status, "not the integrator's subscription").to.equal(404);
-    expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, ops, { subscriptionId: 'nope' })).status).to.equal(400);
+    expect(
+      (await call('POST', `/v1/webhooks/events/${eventId}/replay`, other, { subscriptionId: sub.id })).status,
+      "not the integrator's subscription",
+    ).to.equal(404);
+    expect(
+      (await call('POST', `/v1/webhooks/events/${eventId}/replay`, ops, { subscriptionId: 'nope' })).status,
+    ).to.equal(400);
     expect((await call('POST', '/v1/webhooks/events/msg_nope/replay', ops, {})).status).to.equal(404);
 
-    const replay = await call<{ deliveries: { id: string; subscriptionId: string; workflowId: string }[] }>('POST', `/v1/webhooks/events/${eventId}/replay`, ops, { subscriptionId: sub.id });
+    const replay = await call<{ deliveries: { id: string; subscriptionId: string; workflowId: string }[] }>(
+      'POST',
+      `/v1/webhooks/events/${eventId}/replay`,
+      ops,
+      { subscriptionId: sub.id },
+    );
     expect(replay.status).to.equal(202);
     expect(replay.body.deliveries).to.have.length(1);
     expect(await eventually(async () => at(path).length === 2, 15_000)).to.equal(true);
@@ -271,9 +436,15 @@ describe('Webhooks (integration)', function () {
     expect(again!.headers['webhook-id']).to.equal(first!.headers['webhook-id']);
     expect(again!.body).to.equal(first!.body);
     expect(verify(sub.secret!, again!)).to.equal(true);
-    const log = await call<{ deliveries: { kind: string; workflowId: string; status: string }[] }>('GET', `/v1/webhooks/events/${eventId}`, ops);
+    const log = await call<{ deliveries: { kind: string; workflowId: string; status: string }[] }>(
+      'GET',
+      `/v1/webhooks/events/${eventId}`,
+      ops,
+    );
     expect(log.body.deliveries.map((d) => d.kind)).to.deep.equal(['initial', 'replay']);
-    expect(log.body.deliveries[1]!.workflowId).to.equal(replay.body.deliveries[0]!.workflowId).and.not.equal(log.body.deliveries[0]!.workflowId);
+    expect(log.body.deliveries[1]!.workflowId)
+      .to.equal(replay.body.deliveries[0]!.workflowId)
+      .and.not.equal(log.body.deliveries[0]!.workflowId);
   });
 
   it('keeps an event within the subscriptions it was made for: others see 404 and cannot have it replayed to them', async () => {
@@ -288,37 +459,70 @@ describe('Webhooks (integration)', function () {
     const otherNode = await subscribe(uniqueId('whn-other'), `${path}-other-node`, {}, outsider);
     const otherType = await subscribe(s.nodeId, `${path}-other-type`, { eventTypes: ['sensor.offline'] }, outsider);
     await s.breach();
-    expect(await eventually(async () => at(path).length === 1 && at(`${path}-ops`).length === 1, 15_000)).to.equal(true);
+    expect(await eventually(async () => at(path).length === 1 && at(`${path}-ops`).length === 1, 15_000)).to.equal(
+      true,
+    );
     const [eventId] = await eventIdsOfNode(s.nodeId);
     // Subscribed after the event was published: it was not made for this one either.
     const lateSub = await subscribe(s.nodeId, `${path}-late`, {}, late);
 
-    for (const [who, token] of [['outsider', outsider], ['late subscriber', late]] as const) {
+    for (const [who, token] of [
+      ['outsider', outsider],
+      ['late subscriber', late],
+    ] as const) {
       const read = await call<{ error: { code: string } }>('GET', `/v1/webhooks/events/${eventId}`, token);
       expect(read.status, `${who} reads the payload`).to.equal(404);
       expect(read.body.error.code).to.equal('FC_NOT_FOUND');
-      expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, token, {})).status, `${who} replays to all its subscriptions`).to.equal(404);
+      expect(
+        (await call('POST', `/v1/webhooks/events/${eventId}/replay`, token, {})).status,
+        `${who} replays to all its subscriptions`,
+      ).to.equal(404);
     }
     for (const sub of [otherNode, otherType]) {
-      expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, outsider, { subscriptionId: sub.id })).status, `replay to ${sub.url}`).to.equal(404);
+      expect(
+        (await call('POST', `/v1/webhooks/events/${eventId}/replay`, outsider, { subscriptionId: sub.id })).status,
+        `replay to ${sub.url}`,
+      ).to.equal(404);
     }
-    expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, late, { subscriptionId: lateSub.id })).status).to.equal(404);
+    expect(
+      (await call('POST', `/v1/webhooks/events/${eventId}/replay`, late, { subscriptionId: lateSub.id })).status,
+    ).to.equal(404);
     // Not even ops can push the event into a subscription it was not made for.
-    expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, ops, { subscriptionId: otherType.id })).status).to.equal(404);
+    expect(
+      (await call('POST', `/v1/webhooks/events/${eventId}/replay`, ops, { subscriptionId: otherType.id })).status,
+    ).to.equal(404);
 
     // The owner sees the payload and only its own deliveries, and replays to its own subscription.
-    const seen = await call<{ event: { id: string; payload: { data: { alert: { nodeId: string } } } }; deliveries: { subscriptionId: string }[] }>('GET', `/v1/webhooks/events/${eventId}`, owner);
+    const seen = await call<{
+      event: { id: string; payload: { data: { alert: { nodeId: string } } } };
+      deliveries: { subscriptionId: string }[];
+    }>('GET', `/v1/webhooks/events/${eventId}`, owner);
     expect(seen.status).to.equal(200);
     expect(seen.body.event.payload.data.alert.nodeId).to.equal(s.nodeId);
     expect(seen.body.deliveries.map((d) => d.subscriptionId)).to.deep.equal([ownSub.id]);
-    const replayAll = await call<{ deliveries: { subscriptionId: string }[] }>('POST', `/v1/webhooks/events/${eventId}/replay`, owner, {});
+    const replayAll = await call<{ deliveries: { subscriptionId: string }[] }>(
+      'POST',
+      `/v1/webhooks/events/${eventId}/replay`,
+      owner,
+      {},
+    );
     expect(replayAll.status).to.equal(202);
     expect(replayAll.body.deliveries.map((d) => d.subscriptionId)).to.deep.equal([ownSub.id]);
-    expect((await call('POST', `/v1/webhooks/events/${eventId}/replay`, owner, { subscriptionId: opsSub.id })).status, "ops' subscription is not the owner's").to.equal(404);
+    expect(
+      (await call('POST', `/v1/webhooks/events/${eventId}/replay`, owner, { subscriptionId: opsSub.id })).status,
+      "ops' subscription is not the owner's",
+    ).to.equal(404);
     // Ops replaying to every subscription reaches exactly the two the event was made for.
-    const opsReplay = await call<{ deliveries: { subscriptionId: string }[] }>('POST', `/v1/webhooks/events/${eventId}/replay`, ops, {});
+    const opsReplay = await call<{ deliveries: { subscriptionId: string }[] }>(
+      'POST',
+      `/v1/webhooks/events/${eventId}/replay`,
+      ops,
+      {},
+    );
     expect(opsReplay.body.deliveries.map((d) => d.subscriptionId).sort()).to.deep.equal([ownSub.id, opsSub.id].sort());
-    expect(await eventually(async () => at(path).length === 3 && at(`${path}-ops`).length === 2, 15_000)).to.equal(true);
+    expect(await eventually(async () => at(path).length === 3 && at(`${path}-ops`).length === 2, 15_000)).to.equal(
+      true,
+    );
     for (const p of [`${path}-other-node`, `${path}-other-type`, `${path}-late`]) expect(at(p), p).to.have.length(0);
 
     // Once the owner deletes its subscription, the event is no longer the owner's to see.
@@ -332,7 +536,8 @@ describe('Webhooks (integration)', function () {
     await subscribe(s.nodeId, path);
     await s.breach(false); // committed, never dispatched
     const [eventId] = await eventIdsOfNode(s.nodeId);
-    const unstarted = () => db.query('SELECT 1 FROM webhook_deliveries WHERE event_id = $1 AND workflow_started_at IS NULL', [eventId]);
+    const unstarted = () =>
+      db.query('SELECT 1 FROM webhook_deliveries WHERE event_id = $1 AND workflow_started_at IS NULL', [eventId]);
     expect(await unstarted()).to.have.length(1);
     await new Promise((r) => setTimeout(r, 300));
     expect(at(path)).to.have.length(0);

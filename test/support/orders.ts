@@ -24,16 +24,32 @@ export function cityToday(now = Date.now()): string {
 }
 
 /** A generated city at a random place, prefixed with a unique id and loaded into the database. */
-export async function seedTestCity(db: Db, opts: { front?: number; store?: number; skus?: number; seed?: number } = {}): Promise<City> {
+export async function seedTestCity(
+  db: Db,
+  opts: { front?: number; store?: number; skus?: number; seed?: number } = {},
+): Promise<City> {
   const centre = { lat: -50 + Math.random() * 100, lng: -170 + Math.random() * 340 };
-  const base = generateCity(opts.seed ?? 11, { frontWarehouses: opts.front ?? 2, storeWarehouses: opts.store ?? 1, skus: opts.skus ?? 40, centre, baseDate: cityToday(), spreadKm: 2 });
+  const base = generateCity(opts.seed ?? 11, {
+    frontWarehouses: opts.front ?? 2,
+    storeWarehouses: opts.store ?? 1,
+    skus: opts.skus ?? 40,
+    centre,
+    baseDate: cityToday(),
+    spreadKm: 2,
+  });
   const city = prefixCity(base, `${uniqueId('c')}-`);
   await seedCity(db, city);
   return city;
 }
 
 /** A hand-made node network: full control over stock for edge cases. */
-export async function seedNetwork(db: Db, build: (centre: { lat: number; lng: number }, prefix: string) => { nodes: Node[]; lots: StockLot[]; skus: City['skus'] }): Promise<City> {
+export async function seedNetwork(
+  db: Db,
+  build: (
+    centre: { lat: number; lng: number },
+    prefix: string,
+  ) => { nodes: Node[]; lots: StockLot[]; skus: City['skus'] },
+): Promise<City> {
   const centre = { lat: -50 + Math.random() * 100, lng: -170 + Math.random() * 340 };
   const prefix = `${uniqueId('n')}-`;
   const { nodes, lots, skus } = build(centre, prefix);
@@ -64,16 +80,31 @@ export interface OrderStack {
 
 /** Start a worker and an API on a unique task queue. */
 export async function startOrderStack(db: Db): Promise<OrderStack> {
-  const config = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent', TEMPORAL_TASK_QUEUE: uniqueId('tq-orders') });
+  const config = loadConfig({
+    ...process.env,
+    FRESHCHAIN_PROFILE: 'test',
+    LOG_LEVEL: 'silent',
+    TEMPORAL_TASK_QUEUE: uniqueId('tq-orders'),
+  });
   const worker = await startWorker(config, { db, logger: testLogger });
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const temporal = await connectTemporal(config.temporal);
   const api = await startApi(config, { db, temporal, logger: testLogger }, 0);
   return {
-    config, worker, client, connection, temporal, api,
+    config,
+    worker,
+    client,
+    connection,
+    temporal,
+    api,
     url: `http://127.0.0.1:${api.port}`,
-    token: (role, nodeId) => issueToken(config.auth.tokenSecret, { sub: role === 'courier' ? TEST_COURIER_ID : uniqueId(role), role, ...(nodeId ? { nodeId } : {}) }),
+    token: (role, nodeId) =>
+      issueToken(config.auth.tokenSecret, {
+        sub: role === 'courier' ? TEST_COURIER_ID : uniqueId(role),
+        role,
+        ...(nodeId ? { nodeId } : {}),
+      }),
     async stop() {
       await api.stop();
       await worker.stop();
@@ -88,8 +119,17 @@ export async function startOrderStack(db: Db): Promise<OrderStack> {
 export type JsonBody = any;
 
 /** JSON request helper: returns status and parsed body. */
-export async function call(url: string, method: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: JsonBody }> {
-  const res = await fetch(url, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+export async function call(
+  url: string,
+  method: string,
+  token: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; body: JsonBody }> {
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
@@ -98,7 +138,12 @@ export async function call(url: string, method: string, token: string | undefine
 export function intakeBody(order: Pick<Order, 'orderId' | 'location' | 'lines'>, extra: Record<string, unknown> = {}) {
   return {
     orderId: order.orderId,
-    customer: { id: `cust-${order.orderId}`, name: 'Li Wei', phone: '+86 138 0000 5678', address: `Room ${order.orderId}, 88 Test Road` },
+    customer: {
+      id: `cust-${order.orderId}`,
+      name: 'Li Wei',
+      phone: '+86 138 0000 5678',
+      address: `Room ${order.orderId}, 88 Test Road`,
+    },
     location: order.location,
     slot: { kind: 'instant' },
     lines: order.lines,

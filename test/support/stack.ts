@@ -13,7 +13,11 @@ import { connectMqtt } from '../../platform/mqtt';
 const HOW_TO_START = 'start the local stack with `npm run setup` (or `npm run stack:up`)';
 
 /** Test configuration: the local stack's defaults, overridable by the environment. */
-export const testConfig: Config = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' });
+export const testConfig: Config = loadConfig({
+  ...process.env,
+  FRESHCHAIN_PROFILE: 'test',
+  LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+});
 
 /** A logger that stays quiet unless LOG_LEVEL asks otherwise. */
 export const testLogger: Logger = createLogger(testConfig.logLevel);
@@ -25,7 +29,12 @@ export function uniqueId(prefix: string): string {
 
 /** A pool on the test database, after checking it answers. */
 export async function requireDb(): Promise<Db> {
-  const db = createDb({ connectionString: testConfig.db.connectionString, max: 8, logger: testLogger, applicationName: 'freshchain-test' });
+  const db = createDb({
+    connectionString: testConfig.db.connectionString,
+    max: 8,
+    logger: testLogger,
+    applicationName: 'freshchain-test',
+  });
   try {
     await db.query('SELECT 1');
   } catch (err) {
@@ -42,16 +51,25 @@ export async function requireTemporal(): Promise<void> {
     connection = await Connection.connect({ address: testConfig.temporal.address, connectTimeout: '3s' });
     await connection.workflowService.describeNamespace({ namespace: testConfig.temporal.namespace });
   } catch (err) {
-    throw new Error(`Temporal is not reachable at ${testConfig.temporal.address} (${(err as Error).message}): ${HOW_TO_START}`);
+    throw new Error(
+      `Temporal is not reachable at ${testConfig.temporal.address} (${(err as Error).message}): ${HOW_TO_START}`,
+    );
   } finally {
     await connection?.close();
   }
 }
 
 /** An MQTT client logged in with the given account (ops by default). */
-export async function requireMqtt(account: 'ops' | 'device' | 'ingest' = 'ops', extra: Parameters<typeof connectMqtt>[1] = {}): Promise<MqttClient> {
+export async function requireMqtt(
+  account: 'ops' | 'device' | 'ingest' = 'ops',
+  extra: Parameters<typeof connectMqtt>[1] = {},
+): Promise<MqttClient> {
   const creds =
-    account === 'ops' ? testConfig.mqtt.ops : account === 'device' ? testConfig.mqtt.device : { username: testConfig.mqtt.username, password: testConfig.mqtt.password };
+    account === 'ops'
+      ? testConfig.mqtt.ops
+      : account === 'device'
+        ? testConfig.mqtt.device
+        : { username: testConfig.mqtt.username, password: testConfig.mqtt.password };
   try {
     return await connectMqtt(testConfig.mqtt.url, { ...creds, ...extra }, 5000);
   } catch (err) {

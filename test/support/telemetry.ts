@@ -4,12 +4,26 @@ import { upsertSensorNetwork } from '../../db/telemetry';
 import { uniqueId } from './stack';
 
 /** A node with one fridge and `n` sensors on it, registered in the database. */
-export async function registerSensors(db: Db, n: number, band = 'chilled'): Promise<{ nodeId: string; assetId: string; sensorIds: string[] }> {
+export async function registerSensors(
+  db: Db,
+  n: number,
+  band = 'chilled',
+): Promise<{ nodeId: string; assetId: string; sensorIds: string[] }> {
   const nodeId = uniqueId('node');
   const assetId = `${nodeId}-fridge`;
   const sensorIds = Array.from({ length: n }, (_, i) => `${nodeId}-s${i}`);
   await upsertSensorNetwork(db, {
-    nodes: [{ id: nodeId, kind: 'front', name: 'test node', lat: 31.23, lng: 121.47, radiusKm: 3, zones: ['ambient', 'chilled', 'frozen'] }],
+    nodes: [
+      {
+        id: nodeId,
+        kind: 'front',
+        name: 'test node',
+        lat: 31.23,
+        lng: 121.47,
+        radiusKm: 3,
+        zones: ['ambient', 'chilled', 'frozen'],
+      },
+    ],
     assets: [{ id: assetId, nodeId, kind: 'fridge', band }],
     sensors: sensorIds.map((id) => ({ id, assetId, nodeId })),
   });

@@ -17,12 +17,18 @@ async function linter(): Promise<ESLint> {
   return new ESLint({
     cwd: ROOT,
     overrideConfigFile: true,
-    overrideConfig: [{ languageOptions: { parser: tseslint.parser as Linter.Parser } }, ...config.layerRules, config.workflowRule],
+    overrideConfig: [
+      { languageOptions: { parser: tseslint.parser as Linter.Parser } },
+      ...config.layerRules,
+      config.workflowRule,
+    ],
   });
 }
 
 async function refused(file: string, specifier: string, typeOnly = false): Promise<boolean> {
-  const code = typeOnly ? `import type { X } from '${specifier}';\nexport type Y = X;\n` : `import { x } from '${specifier}';\nexport const y = x;\n`;
+  const code = typeOnly
+    ? `import type { X } from '${specifier}';\nexport type Y = X;\n`
+    : `import { x } from '${specifier}';\nexport const y = x;\n`;
   const [result] = await (await linter()).lintText(code, { filePath: join(ROOT, file) });
   return result!.messages.some((m) => m.ruleId === 'no-restricted-imports');
 }

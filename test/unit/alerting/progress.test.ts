@@ -11,7 +11,12 @@ describe('alerting/progress: the evaluator health probe', () => {
     const done = p.batches.begin();
     now += 40_000;
     p.batches.failed(3);
-    expect(p.snapshot()).to.deep.equal({ pending: 1, oldestPendingMs: 40_000, sinceProgressMs: null, retryAttempts: 3 });
+    expect(p.snapshot()).to.deep.equal({
+      pending: 1,
+      oldestPendingMs: 40_000,
+      sinceProgressMs: null,
+      retryAttempts: 3,
+    });
     expect(progressHealth(p).ok, 'a message pending past the limit').to.equal(false);
     p.batches.progressed();
     done();

@@ -30,7 +30,13 @@ describe('alerting/escalation: nextEscalationAt', () => {
   });
 
   it('orders steps by delay, not by their position in the table', () => {
-    const table = { warning: [{ level: 2, delayMs: 9000, recipients: [] }, { level: 1, delayMs: 1000, recipients: [] }], critical: [] };
+    const table = {
+      warning: [
+        { level: 2, delayMs: 9000, recipients: [] },
+        { level: 1, delayMs: 1000, recipients: [] },
+      ],
+      critical: [],
+    };
     expect(nextEscalationAt(alert, table)).to.equal(T0 + 1000);
   });
 });
@@ -54,7 +60,10 @@ describe('alerting/offline: deadlines and restored state', () => {
     expect(offlineDueAt({ ...initialRuleState('s1'), lastTs: T0 }, profile)).to.equal(T0 + 600_000);
     expect(offlineDueAt(initialRuleState('s1', T0), profile)).to.equal(T0 + 600_000);
     expect(offlineDueAt(initialRuleState('s1'), profile), 'nothing to count from').to.equal(null);
-    expect(offlineDueAt({ ...initialRuleState('s1'), lastTs: T0, offline: { active: true, refTs: T0 } }, profile), 'already offline').to.equal(null);
+    expect(
+      offlineDueAt({ ...initialRuleState('s1'), lastTs: T0, offline: { active: true, refTs: T0 } }, profile),
+      'already offline',
+    ).to.equal(null);
   });
 
   it('restores a stored state as is, and starts afresh from another layout or another sensor', () => {
@@ -71,8 +80,14 @@ describe('alerting/offline: deadlines and restored state', () => {
 describe('alerting/outbox', () => {
   it('merges deliveries and deduplicates alerts to signal', () => {
     const a = { ...emptyOutbox(), signalAlertIds: ['x'] };
-    mergeOutbox(a, { deliveries: [{ id: 'd', workflowId: 'w', eventId: 'e', subscriptionId: 's' }], signalAlertIds: ['x', 'y'] });
-    expect(a).to.deep.equal({ deliveries: [{ id: 'd', workflowId: 'w', eventId: 'e', subscriptionId: 's' }], signalAlertIds: ['x', 'y'] });
+    mergeOutbox(a, {
+      deliveries: [{ id: 'd', workflowId: 'w', eventId: 'e', subscriptionId: 's' }],
+      signalAlertIds: ['x', 'y'],
+    });
+    expect(a).to.deep.equal({
+      deliveries: [{ id: 'd', workflowId: 'w', eventId: 'e', subscriptionId: 's' }],
+      signalAlertIds: ['x', 'y'],
+    });
   });
 });
 
@@ -80,13 +95,77 @@ describe('alerting/shelfLifeImpact', () => {
   const pts = (list: [number, number][]) => list.map(([m, tempC]) => ({ ts: T0 + m * MIN, tempC }));
 
   it('windowPoints carries the reading before the window in (sample and hold) and drops what lies outside', () => {
-    expect(windowPoints(pts([[0, 1], [5, 2], [10, 3], [20, 4]]), T0 + 7 * MIN, T0 + 15 * MIN)).to.deep.equal(pts([[7, 2], [10, 3]]));
-    expect(windowPoints(pts([[10, 3], [8, 2]]), T0 + 5 * MIN, T0 + 15 * MIN), 'nothing before: starts at the first reading').to.deep.equal(pts([[8, 2], [10, 3]]));
-    expect(windowPoints(pts([[5, 2], [10, 3], [10, 9]]), T0 + 5 * MIN, T0 + 15 * MIN), 'duplicates dropped').to.deep.equal(pts([[5, 2], [10, 3]]));
+    expect(
+      windowPoints(
+        pts([
+          [0, 1],
+          [5, 2],
+          [10, 3],
+          [20, 4],
+        ]),
+        T0 + 7 * MIN,
+        T0 + 15 * MIN,
+      ),
+    ).to.deep.equal(
+      pts([
+        [7, 2],
+        [10, 3],
+      ]),
+    );
+    expect(
+      windowPoints(
+        pts([
+          [10, 3],
+          [8, 2],
+        ]),
+        T0 + 5 * MIN,
+        T0 + 15 * MIN,
+      ),
+      'nothing before: starts at the first reading',
+    ).to.deep.equal(
+      pts([
+        [8, 2],
+        [10, 3],
+      ]),
+    );
+    expect(
+      windowPoints(
+        pts([
+          [5, 2],
+          [10, 3],
+          [10, 9],
+        ]),
+        T0 + 5 * MIN,
+        T0 + 15 * MIN,
+      ),
+      'duplicates dropped',
+    ).to.deep.equal(
+      pts([
+        [5, 2],
+        [10, 3],
+      ]),
+    );
   });
 
   it('mergePoints keeps one point per timestamp, the first list winning', () => {
-    expect(mergePoints(pts([[1, 1], [3, 3]]), pts([[2, 2], [3, 99]]))).to.deep.equal(pts([[1, 1], [2, 2], [3, 3]]));
+    expect(
+      mergePoints(
+        pts([
+          [1, 1],
+          [3, 3],
+        ]),
+        pts([
+          [2, 2],
+          [3, 99],
+        ]),
+      ),
+    ).to.deep.equal(
+      pts([
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ]),
+    );
   });
 
   const params = { q10: 3, refTempC: 4, shelfLifeDaysAtRef: 10 };
@@ -112,13 +191,20 @@ describe('alerting/shelfLifeImpact', () => {
   });
 
   it('does not blame an outage on the last reading (intervals capped at maxGapMs)', () => {
-    const gap = exposureVerdict({ ...base, points: pts([[-360, 20]]).map((p) => ({ ...p, ts: now - 6 * HOUR })), expiresOn: '2025-06-30' });
+    const gap = exposureVerdict({
+      ...base,
+      points: pts([[-360, 20]]).map((p) => ({ ...p, ts: now - 6 * HOUR })),
+      expiresOn: '2025-06-30',
+    });
     expect(gap.consumedDays).to.be.closeTo((10 / 1440) * 3 ** 1.6, 1e-9);
   });
 
   it('quarantines when the parameters make the remaining life unknowable (fail-safe)', () => {
     const v = exposureVerdict({ ...base, points: flat(20), expiresOn: '2025-06-30', params: { ...params, q10: 0 } });
     expect(v.decision).to.include({ quarantine: true, reason: 'unknown_shelf_life' });
-    expect(exposureVerdict({ ...base, points: flat(20), expiresOn: 'not-a-date' }).decision).to.include({ quarantine: true, reason: 'unknown_shelf_life' });
+    expect(exposureVerdict({ ...base, points: flat(20), expiresOn: 'not-a-date' }).decision).to.include({
+      quarantine: true,
+      reason: 'unknown_shelf_life',
+    });
   });
 });

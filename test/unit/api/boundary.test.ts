@@ -11,7 +11,13 @@ import { loadConfig } from '../../../config';
 import type { Db } from '../../../db/pool';
 import { createLogger } from '../../../platform/logger';
 
-interface Answer { status: number; body: { error?: { code: string; message: string; details?: { path: string; message: string }[] } } & Record<string, unknown> }
+interface Answer {
+  status: number;
+  body: { error?: { code: string; message: string; details?: { path: string; message: string }[] } } & Record<
+    string,
+    unknown
+  >;
+}
 
 describe('API boundary: authentication before bodies, hostile strings refused (no services)', () => {
   const config = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent' });
@@ -21,7 +27,13 @@ describe('API boundary: authentication before bodies, hostile strings refused (n
 
   before(async () => {
     // Stand-ins: a request that reaches a route handler fails there (500), so a 4xx proves the boundary answered.
-    const app = buildApp({ config, logger: createLogger('silent'), health: { db: {} as Db }, db: {} as Db, temporal: {} as Client } as Parameters<typeof buildApp>[0]);
+    const app = buildApp({
+      config,
+      logger: createLogger('silent'),
+      health: { db: {} as Db },
+      db: {} as Db,
+      temporal: {} as Client,
+    } as Parameters<typeof buildApp>[0]);
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -31,7 +43,11 @@ describe('API boundary: authentication before bodies, hostile strings refused (n
   });
   after(() => server?.close());
 
-  async function send(method: string, path: string, opts: { token?: string; body?: string | Uint8Array; contentType?: string } = {}): Promise<Answer> {
+  async function send(
+    method: string,
+    path: string,
+    opts: { token?: string; body?: string | Uint8Array; contentType?: string } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = {};
     if (opts.token) headers.authorization = `Bearer ${opts.token}`;
     if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
@@ -43,7 +59,13 @@ describe('API boundary: authentication before bodies, hostile strings refused (n
   const big = JSON.stringify({ pad: 'x'.repeat(300 * 1024) });
 
   it('answers 401, not 413, to a 300 KB body without a valid token, on every protected prefix', async () => {
-    for (const path of ['/v1/orders', '/v1/webhooks/subscriptions', '/v1/nowhere', '/picker/v1/nodes/n1/claims', '/codec/decode']) {
+    for (const path of [
+      '/v1/orders',
+      '/v1/webhooks/subscriptions',
+      '/v1/nowhere',
+      '/picker/v1/nodes/n1/claims',
+      '/codec/decode',
+    ]) {
       for (const token of [undefined, 'not.a.jwt']) {
         const res = await send('POST', path, { body: big, ...(token ? { token } : {}) });
         expect(res.status, `${path} ${token ?? 'no token'}: ${JSON.stringify(res.body)}`).to.equal(401);
@@ -53,7 +75,11 @@ describe('API boundary: authentication before bodies, hostile strings refused (n
   });
 
   it('answers 413 to the same body once the caller is authenticated', async () => {
-    for (const [path, token] of [['/v1/orders', tokens.integrator], ['/picker/v1/nodes/n1/claims', tokens.picker], ['/codec/decode', tokens.ops]] as const) {
+    for (const [path, token] of [
+      ['/v1/orders', tokens.integrator],
+      ['/picker/v1/nodes/n1/claims', tokens.picker],
+      ['/codec/decode', tokens.ops],
+    ] as const) {
       const res = await send('POST', path, { body: big, token });
       expect(res.status, path).to.equal(413);
       expect(res.body.error?.code).to.equal('FC_BODY_TOO_LARGE');
@@ -61,12 +87,21 @@ describe('API boundary: authentication before bodies, hostile strings refused (n
   });
 
   it('refuses a NUL, a control character or a lone surrogate in any body string with a 400 naming the field', async () => {
-    const order = (name: string) => JSON.stringify({ orderId: 'o-1', customer: { id: 'c-1', name, phone: '+86 139 0000 0000', address: 'x' }, lines: [{ lineId: 'l1', sku: 'RICE', qty: 1 }] });
+    const order = (name: string) =>
+      JSON.stringify({
+        orderId: 'o-1',
+        customer: { id: 'c-1', name, phone: '+86 139 0000 0000', address: 'x' },
+        lines: [{ lineId: 'l1', sku: 'RICE', qty: 1 }],
+      });
     const cases: [string, string, string][] = [
       ['NUL in the name', order('Li\u0000Lei'), 'customer.name'],
       ['escape in the name', order('Li\u001b[31mLei'), 'customer.name'],
       ['lone surrogate in the name', order('Li\ud800'), 'customer.name'],
-      ['NUL as a JSON escape in a line', '{"orderId":"o-1","lines":[{"lineId":"l1","sku":"RI\\u0000CE"}]}', 'lines.0.sku'],
+      [
+        'NUL as a JSON escape in a line',
+        '{"orderId":"o-1","lines":[{"lineId":"l1","sku":"RI\\u0000CE"}]}',
+        'lines.0.sku',
+      ],
       ['lone low surrogate as a JSON escape', '{"note":"\\udc00"}', 'note'],
     ];
     for (const [what, body, field] of cases) {
@@ -81,7 +116,12 @@ describe('API boundary: authentication before bodies, hostile strings refused (n
   it('refuses __proto__ and constructor keys, keys with NUL, and deep nesting, on every route', async () => {
     const cases: [string, string, string, RegExp][] = [
       ['/v1/orders', '{"orderId":"o-1","__proto__":{"admin":true}}', '__proto__', /key not allowed/],
-      ['/v1/webhooks/subscriptions', '{"url":"http://127.0.0.1:9/x","constructor":{"prototype":{"x":1}}}', 'constructor', /key not allowed/],
+      [
+        '/v1/webhooks/subscriptions',
+        '{"url":"http://127.0.0.1:9/x","constructor":{"prototype":{"x":1}}}',
+        'constructor',
+        /key not allowed/,
+      ],
       ['/v1/alerts/a1/comments', '{"text":"ok","meta":{"a\\u0000b":1}}', 'meta', /a key contains a NUL/],
       ['/v1/orders', `${'['.repeat(5000)}${']'.repeat(5000)}`, '0.0.0', /nested deeper than 32/],
       ['/v1/forecasts/runs', `${'{"a":'.repeat(40)}1${'}'.repeat(40)}`, 'a.a.a', /nested deeper than 32/],
@@ -95,7 +135,11 @@ describe('API boundary: authentication before bodies, hostile strings refused (n
   });
 
   it('refuses a body that is not valid UTF-8 instead of storing replacement characters', async () => {
-    const bytes = Buffer.concat([Buffer.from('{"orderId":"o-1","customer":{"name":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}}')]);
+    const bytes = Buffer.concat([
+      Buffer.from('{"orderId":"o-1","customer":{"name":"'),
+      Buffer.from([0xc3, 0x28, 0xff]),
+      Buffer.from('"}}'),
+    ]);
     const res = await send('POST', '/v1/orders', { token: tokens.integrator, body: bytes });
     expect(res.status, JSON.stringify(res.body)).to.equal(400);
     expect(res.body.error?.code).to.equal('FC_MALFORMED_JSON');

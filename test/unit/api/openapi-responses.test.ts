@@ -4,11 +4,21 @@
 import { expect } from 'chai';
 import { apiRegistry } from '../../../api/openapi';
 
-interface Operation { operationId: string; security?: unknown[]; requestBody?: unknown; responses: Record<string, { description?: string; content?: Record<string, { schema: unknown }> }> }
+interface Operation {
+  operationId: string;
+  security?: unknown[];
+  requestBody?: unknown;
+  responses: Record<string, { description?: string; content?: Record<string, { schema: unknown }> }>;
+}
 
 describe('OpenAPI document: error answers', () => {
-  const doc = apiRegistry().document() as { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
-  const operations = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
+  const doc = apiRegistry().document() as {
+    paths: Record<string, Record<string, Operation>>;
+    components: { schemas: Record<string, unknown> };
+  };
+  const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => ({ path, method, op })),
+  );
 
   it('walks a document with every operation', () => {
     expect(operations.length).to.be.greaterThan(40);
@@ -16,7 +26,9 @@ describe('OpenAPI document: error answers', () => {
   });
 
   it('documents 404 on every operation whose path names something', () => {
-    const missing = operations.filter(({ path, op }) => path.includes('{') && !op.responses['404']).map(({ method, path }) => `${method.toUpperCase()} ${path}`);
+    const missing = operations
+      .filter(({ path, op }) => path.includes('{') && !op.responses['404'])
+      .map(({ method, path }) => `${method.toUpperCase()} ${path}`);
     expect(missing).to.deep.equal([]);
   });
 
@@ -32,7 +44,8 @@ describe('OpenAPI document: error answers', () => {
     for (const { path, method, op } of operations) {
       const isProtected = !(Array.isArray(op.security) && op.security.length === 0);
       const wanted = isProtected ? ['400', '401', '403'] : op.requestBody ? ['400'] : [];
-      for (const status of wanted) if (!op.responses[status]) missing.push(`${method.toUpperCase()} ${path}: ${status}`);
+      for (const status of wanted)
+        if (!op.responses[status]) missing.push(`${method.toUpperCase()} ${path}: ${status}`);
     }
     expect(missing).to.deep.equal([]);
   });
@@ -41,7 +54,7 @@ describe('OpenAPI document: error answers', () => {
     const bad: string[] = [];
     for (const { path, method, op } of operations) {
       for (const [status, r] of Object.entries(op.responses)) {
-        if (Number(status) < 400 || status === '503' && path === '/healthz') continue;
+        if (Number(status) < 400 || (status === '503' && path === '/healthz')) continue;
         if (!r.description) bad.push(`${method} ${path} ${status}: no description`);
         if (!r.content?.['application/json']) bad.push(`${method} ${path} ${status}: no JSON content`);
       }

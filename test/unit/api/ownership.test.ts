@@ -17,12 +17,20 @@ const act: fc.Arbitrary<CourierAct> = fc.oneof(
 describe('ownership rules', () => {
   it('lets ops reach any order, and anyone else only the orders it placed', () => {
     fc.assert(
-      fc.property(id, fc.constantFrom('ops', 'integrator', 'courier', 'picker' as const), fc.option(id, { nil: null }), (sub, role, placedBy) => {
-        const p: Principal = role === 'picker' ? { sub, role, nodeId: 'n' } : { sub, role };
-        expect(mayReachOrder(p, placedBy)).to.equal(role === 'ops' || placedBy === sub);
-      }),
+      fc.property(
+        id,
+        fc.constantFrom('ops', 'integrator', 'courier', 'picker' as const),
+        fc.option(id, { nil: null }),
+        (sub, role, placedBy) => {
+          const p: Principal = role === 'picker' ? { sub, role, nodeId: 'n' } : { sub, role };
+          expect(mayReachOrder(p, placedBy)).to.equal(role === 'ops' || placedBy === sub);
+        },
+      ),
     );
-    expect(mayReachOrder({ sub: 'erp', role: 'integrator' }, null), 'an order without an owner is for ops only').to.equal(false);
+    expect(
+      mayReachOrder({ sub: 'erp', role: 'integrator' }, null),
+      'an order without an owner is for ops only',
+    ).to.equal(false);
   });
 
   it("never lets a courier act on another courier's fulfilment, nor on another order's", () => {
@@ -40,7 +48,9 @@ describe('ownership rules', () => {
   it('lets a courier take a packed fulfilment nobody has, by dispatching it, and nothing else unassigned', () => {
     fc.assert(
       fc.property(id, id, fc.constantFrom(...STATES), act, (me, orderId, state, a) => {
-        expect(courierMayAct(me, orderId, { orderId, state, courierId: null }, a)).to.equal(state === 'packed' && a.type === 'dispatched');
+        expect(courierMayAct(me, orderId, { orderId, state, courierId: null }, a)).to.equal(
+          state === 'packed' && a.type === 'dispatched',
+        );
       }),
     );
   });

@@ -3,7 +3,15 @@ import { applyAlertAction, createAlert, escalationDue } from '../../../domain/co
 import type { Alert, AlertAction, AlertActionResult, EscalationTable } from '../../../domain/coldchain/alerts';
 import { T0, min } from './helpers';
 
-const fresh = (): Alert => createAlert({ id: 'al-1', sensorId: 's1', sourceId: `s1:high:${T0}`, title: 'Fridge 1 above 5 °C', severity: 'warning', now: T0 });
+const fresh = (): Alert =>
+  createAlert({
+    id: 'al-1',
+    sensorId: 's1',
+    sourceId: `s1:high:${T0}`,
+    title: 'Fridge 1 above 5 °C',
+    severity: 'warning',
+    now: T0,
+  });
 
 function ok(result: AlertActionResult): Alert {
   if (!result.ok) throw new Error(`expected ok, got ${result.error.code}: ${result.error.message}`);
@@ -18,20 +26,41 @@ describe('coldchain/alerts: lifecycle', () => {
   it('creates an open alert with a creation audit entry', () => {
     const a = fresh();
     expect(a).to.include({ status: 'open', severity: 'warning', escalationLevel: 0, assignee: null });
-    expect(a.audit).to.deep.equal([{ at: T0, actor: 'system', action: 'create', from: null, to: 'open', detail: 'opened with severity warning' }]);
+    expect(a.audit).to.deep.equal([
+      { at: T0, actor: 'system', action: 'create', from: null, to: 'open', detail: 'opened with severity warning' },
+    ]);
   });
 
   it('goes open → acknowledged → resolved with who and when, audited', () => {
-    const a = chain(fresh(), [[{ type: 'acknowledge' }, 'li.wei', 3], [{ type: 'resolve' }, 'li.wei', 20]]);
-    expect(a).to.include({ status: 'resolved', acknowledgedBy: 'li.wei', acknowledgedAt: T0 + min(3), resolvedBy: 'li.wei', resolvedAt: T0 + min(20) });
+    const a = chain(fresh(), [
+      [{ type: 'acknowledge' }, 'li.wei', 3],
+      [{ type: 'resolve' }, 'li.wei', 20],
+    ]);
+    expect(a).to.include({
+      status: 'resolved',
+      acknowledgedBy: 'li.wei',
+      acknowledgedAt: T0 + min(3),
+      resolvedBy: 'li.wei',
+      resolvedAt: T0 + min(20),
+    });
     expect(a.audit.map((e) => [e.action, e.from, e.to, e.actor])).to.deep.equal([
-      ['create', null, 'open', 'system'], ['acknowledge', 'open', 'acknowledged', 'li.wei'], ['resolve', 'acknowledged', 'resolved', 'li.wei'],
+      ['create', null, 'open', 'system'],
+      ['acknowledge', 'open', 'acknowledged', 'li.wei'],
+      ['resolve', 'acknowledged', 'resolved', 'li.wei'],
     ]);
   });
 
   it('auto-resolves from open and from acknowledged', () => {
-    expect(chain(fresh(), [[{ type: 'auto_resolve' }, 'system', 30]])).to.include({ status: 'resolved', resolvedBy: 'system' });
-    expect(chain(fresh(), [[{ type: 'acknowledge' }, 'op', 1], [{ type: 'auto_resolve' }, 'system', 30]]).status).to.equal('resolved');
+    expect(chain(fresh(), [[{ type: 'auto_resolve' }, 'system', 30]])).to.include({
+      status: 'resolved',
+      resolvedBy: 'system',
+    });
+    expect(
+      chain(fresh(), [
+        [{ type: 'acknowledge' }, 'op', 1],
+        [{ type: 'auto_resolve' }, 'system', 30],
+      ]).status,
+    ).to.equal('resolved');
   });
 
   it('refuses invalid transitions with a typed error, without throwing or changing the alert', () => {
@@ -48,7 +77,13 @@ describe('coldchain/alerts: lifecycle', () => {
     expect(!r2.ok && r2.error.code).to.equal('invalid_transition');
 
     const resolved = ok(applyAlertAction(open, { type: 'auto_resolve' }, 'system', T0));
-    for (const action of [{ type: 'acknowledge' }, { type: 'resolve' }, { type: 'auto_resolve' }, { type: 'assign', assignee: 'x' }, { type: 'escalate_severity', severity: 'critical' }] as AlertAction[]) {
+    for (const action of [
+      { type: 'acknowledge' },
+      { type: 'resolve' },
+      { type: 'auto_resolve' },
+      { type: 'assign', assignee: 'x' },
+      { type: 'escalate_severity', severity: 'critical' },
+    ] as AlertAction[]) {
       const r = applyAlertAction(resolved, action, 'op', T0);
       expect(!r.ok && r.error.code, action.type).to.equal('invalid_transition');
     }
@@ -112,7 +147,10 @@ describe('coldchain/alerts: escalation', () => {
     expect(at15.nextAt).to.equal(T0 + min(60));
     a = ok(applyAlertAction(a, { type: 'record_escalation', level: 1 }, 'system', T0 + min(15)));
     expect(escalationDue(a, T0 + min(30), table).due).to.deep.equal([]);
-    expect(escalationDue(a, T0 + min(61), table)).to.deep.equal({ due: [{ level: 2, delayMs: min(60), recipients: ['store-manager'] }], nextAt: null });
+    expect(escalationDue(a, T0 + min(61), table)).to.deep.equal({
+      due: [{ level: 2, delayMs: min(60), recipients: ['store-manager'] }],
+      nextAt: null,
+    });
     // A late check that skipped a step gets every step that is due.
     expect(escalationDue(fresh(), T0 + min(90), table).due.map((s) => s.level)).to.deep.equal([1, 2]);
   });
@@ -125,7 +163,9 @@ describe('coldchain/alerts: escalation', () => {
   it('restarts on the critical table, counted from when the alert became critical', () => {
     let a = ok(applyAlertAction(fresh(), { type: 'record_escalation', level: 1 }, 'system', T0 + min(15)));
     a = ok(applyAlertAction(a, { type: 'escalate_severity', severity: 'critical' }, 'system', T0 + min(30)));
-    expect(escalationDue(a, T0 + min(30), table).due.map((s) => s.recipients)).to.deep.equal([['shift-lead', 'store-manager']]);
+    expect(escalationDue(a, T0 + min(30), table).due.map((s) => s.recipients)).to.deep.equal([
+      ['shift-lead', 'store-manager'],
+    ]);
     expect(escalationDue(a, T0 + min(30), table).nextAt).to.equal(T0 + min(40));
   });
 

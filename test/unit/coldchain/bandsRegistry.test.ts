@@ -23,7 +23,11 @@ describe('coldchain/bands', () => {
   const high = chilled.high as NonNullable<typeof chilled.high>;
   const low = chilled.low as NonNullable<typeof chilled.low>;
   const cases: [string, unknown, RegExp][] = [
-    ['clear threshold not inside the trigger', { ...chilled, high: { ...high, clearC: 5 } }, /high\.clearC must be < high\.warnC/],
+    [
+      'clear threshold not inside the trigger',
+      { ...chilled, high: { ...high, clearC: 5 } },
+      /high\.clearC must be < high\.warnC/,
+    ],
     ['critical below warn', { ...chilled, high: { ...high, criticalC: 4.5 } }, /high\.criticalC must be ≥ high\.warnC/],
     ['hard limit below critical', { ...chilled, hardLimit: { lowC: -5, highC: 7 } }, /hardLimit\.highC/],
     ['low clear not inside', { ...chilled, low: { ...low, clearC: -1.5 } }, /low\.clearC must be > low\.warnC/],
@@ -54,9 +58,19 @@ describe('coldchain/bands', () => {
 
 describe('coldchain/registry', () => {
   const input = {
-    nodes: [{ nodeId: 'fw-sh-01', name: 'Shanghai Xuhui front warehouse', kind: 'front_warehouse', timeZone: 'Asia/Shanghai' }],
+    nodes: [
+      {
+        nodeId: 'fw-sh-01',
+        name: 'Shanghai Xuhui front warehouse',
+        kind: 'front_warehouse',
+        timeZone: 'Asia/Shanghai',
+      },
+    ],
     assets: [{ assetId: 'fridge-1', nodeId: 'fw-sh-01', kind: 'fridge', profileId: 'chilled', label: 'Dairy fridge' }],
-    sensors: [{ sensorId: 's1', assetId: 'fridge-1', active: true }, { sensorId: 's9', assetId: 'fridge-1', active: false }],
+    sensors: [
+      { sensorId: 's1', assetId: 'fridge-1', active: true },
+      { sensorId: 's9', assetId: 'fridge-1', active: false },
+    ],
   };
   const built = buildRegistry(input, Object.keys(DEFAULT_PROFILES));
   if (!built.ok) throw new Error(built.errors.join('; '));
@@ -81,20 +95,31 @@ describe('coldchain/registry', () => {
     for (const r of bad) {
       const res = resolveReading(registry, r, 'topic/x');
       expect(res.ok, r.sensorId).to.equal(false);
-      if (!res.ok) expect(res.deadLetter).to.include({ reason: 'unknown_sensor', topic: 'topic/x', sensorId: r.sensorId });
+      if (!res.ok)
+        expect(res.deadLetter).to.include({ reason: 'unknown_sensor', topic: 'topic/x', sensorId: r.sensorId });
     }
   });
 
   it('reports bad shapes, duplicates, dangling references and unknown profiles', () => {
-    const r = buildRegistry({
-      nodes: [...input.nodes, { nodeId: 'bad/id', name: 'x', kind: 'front_warehouse', timeZone: 'UTC' }],
-      assets: [...input.assets, { ...input.assets[0], profileId: 'tropical' }, { assetId: 'van-3', nodeId: 'fleet-9', kind: 'van', profileId: 'frozen', label: '' }],
-      sensors: [...input.sensors, { sensorId: 's2', assetId: 'missing', active: true }],
-    }, Object.keys(DEFAULT_PROFILES));
+    const r = buildRegistry(
+      {
+        nodes: [...input.nodes, { nodeId: 'bad/id', name: 'x', kind: 'front_warehouse', timeZone: 'UTC' }],
+        assets: [
+          ...input.assets,
+          { ...input.assets[0], profileId: 'tropical' },
+          { assetId: 'van-3', nodeId: 'fleet-9', kind: 'van', profileId: 'frozen', label: '' },
+        ],
+        sensors: [...input.sensors, { sensorId: 's2', assetId: 'missing', active: true }],
+      },
+      Object.keys(DEFAULT_PROFILES),
+    );
     expect(r.ok).to.equal(false);
     if (r.ok) return;
     expect(r.errors).to.have.length(4);
-    expect(r.errors.join('\n')).to.match(/node #1: nodeId/).and.match(/asset fridge-1: duplicate id/)
-      .and.match(/asset van-3: unknown node fleet-9/).and.match(/sensor s2: unknown asset missing/);
+    expect(r.errors.join('\n'))
+      .to.match(/node #1: nodeId/)
+      .and.match(/asset fridge-1: duplicate id/)
+      .and.match(/asset van-3: unknown node fleet-9/)
+      .and.match(/sensor s2: unknown asset missing/);
   });
 });

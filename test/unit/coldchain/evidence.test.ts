@@ -15,7 +15,12 @@ function bucketsOf(points: readonly TempPoint[]): MinuteBucket[] {
   for (const p of points) {
     const start = Math.floor(p.ts / BUCKET_MS) * BUCKET_MS;
     const b = by.get(start) ?? { start, readings: 0, minC: Infinity, maxC: -Infinity };
-    by.set(start, { start, readings: b.readings + 1, minC: Math.min(b.minC, p.tempC), maxC: Math.max(b.maxC, p.tempC) });
+    by.set(start, {
+      start,
+      readings: b.readings + 1,
+      minC: Math.min(b.minC, p.tempC),
+      maxC: Math.max(b.maxC, p.tempC),
+    });
   }
   return [...by.values()].sort((a, b) => a.start - b.start);
 }
@@ -50,21 +55,27 @@ const temp = fc.oneof(
 );
 const run = fc.record({
   count: fc.integer({ min: 1, max: 80 }),
-  stepMs: fc.oneof(fc.constant(10_000), fc.integer({ min: 1, max: 59_999 }), fc.integer({ min: 60_000, max: 2_000_000 })),
+  stepMs: fc.oneof(
+    fc.constant(10_000),
+    fc.integer({ min: 1, max: 59_999 }),
+    fc.integer({ min: 60_000, max: 2_000_000 }),
+  ),
   tempC: temp,
   jitter: fc.double({ min: 0, max: 3, noNaN: true }),
 });
-const series = fc.tuple(fc.integer({ min: 0, max: 600_000 }), fc.array(run, { minLength: 1, maxLength: 12 })).map(([offset, runs]) => {
-  const out: TempPoint[] = [];
-  let ts = T0 + offset;
-  for (const r of runs) {
-    for (let i = 0; i < r.count; i++) {
-      out.push({ ts, tempC: r.tempC + (i % 3 === 0 ? r.jitter : 0) });
-      ts += r.stepMs;
+const series = fc
+  .tuple(fc.integer({ min: 0, max: 600_000 }), fc.array(run, { minLength: 1, maxLength: 12 }))
+  .map(([offset, runs]) => {
+    const out: TempPoint[] = [];
+    let ts = T0 + offset;
+    for (const r of runs) {
+      for (let i = 0; i < r.count; i++) {
+        out.push({ ts, tempC: r.tempC + (i % 3 === 0 ? r.jitter : 0) });
+        ts += r.stepMs;
+      }
     }
-  }
-  return out;
-});
+    return out;
+  });
 const band = fc.record({
   lowC: fc.option(fc.constantFrom(-20, 0, 2, 4), { nil: null }),
   highC: fc.option(fc.constantFrom(-18, 4, 8, 12), { nil: null }),
@@ -74,19 +85,26 @@ function expectEqual(a: BucketEvidence, b: BucketEvidence): void {
   expect(a.readings).to.equal(b.readings);
   expect(a.minC).to.equal(b.minC);
   expect(a.maxC).to.equal(b.maxC);
-  for (const k of ['belowMs', 'inBandMs', 'aboveMs', 'totalMs'] as const) expect(a.timeOutOfBand[k], k).to.be.closeTo(b.timeOutOfBand[k], 1e-6);
+  for (const k of ['belowMs', 'inBandMs', 'aboveMs', 'totalMs'] as const)
+    expect(a.timeOutOfBand[k], k).to.be.closeTo(b.timeOutOfBand[k], 1e-6);
 }
 
 describe('coldchain/evidence (buckets + selected raw minutes = every raw reading)', () => {
   it('equals the raw computation on random series with gaps, random bands, windows and gap caps', () => {
-    fc.assert(fc.property(
-      series, band, fc.integer({ min: -3_600_000, max: 40_000_000 }), fc.integer({ min: 0, max: 40_000_000 }),
-      fc.oneof(fc.constant(600_000), fc.integer({ min: 1, max: 3_600_000 })),
-      (points, b, fromOffset, length, maxGapMs) => {
-        const w: EvidenceWindow = { band: b, from: T0 + fromOffset, end: T0 + fromOffset + length, maxGapMs };
-        expectEqual(bucketPath(points, w).evidence, rawEvidence(points, w));
-      },
-    ), { numRuns: 2000 });
+    fc.assert(
+      fc.property(
+        series,
+        band,
+        fc.integer({ min: -3_600_000, max: 40_000_000 }),
+        fc.integer({ min: 0, max: 40_000_000 }),
+        fc.oneof(fc.constant(600_000), fc.integer({ min: 1, max: 3_600_000 })),
+        (points, b, fromOffset, length, maxGapMs) => {
+          const w: EvidenceWindow = { band: b, from: T0 + fromOffset, end: T0 + fromOffset + length, maxGapMs };
+          expectEqual(bucketPath(points, w).evidence, rawEvidence(points, w));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('reads only the edges of steady stretches: 3 hours of 10-second readings with one excursion', () => {
@@ -95,7 +113,12 @@ describe('coldchain/evidence (buckets + selected raw minutes = every raw reading
       const excursion = ts >= T0 + 3_600_000 && ts < T0 + 3_600_000 + 25 * 60_000;
       points.push({ ts, tempC: (excursion ? 9.5 : 4) + ((ts / 10_000) % 4) * 0.1 });
     }
-    const w: EvidenceWindow = { band: { lowC: 0, highC: 8 }, from: T0 + 5 * 60_000 + 1234, end: T0 + 3 * 3_600_000 - 90_000, maxGapMs: 600_000 };
+    const w: EvidenceWindow = {
+      band: { lowC: 0, highC: 8 },
+      from: T0 + 5 * 60_000 + 1234,
+      end: T0 + 3 * 3_600_000 - 90_000,
+      maxGapMs: 600_000,
+    };
     const { evidence, rawRead } = bucketPath(points, w);
     expectEqual(evidence, rawEvidence(points, w));
     expect(evidence.timeOutOfBand.aboveMs).to.equal(25 * 60_000);
@@ -103,7 +126,12 @@ describe('coldchain/evidence (buckets + selected raw minutes = every raw reading
   });
 
   it('falls back to every raw reading when the gap cap is under two minutes (a gap between buckets could be capped)', () => {
-    const buckets: MinuteBucket[] = [0, 1, 2, 3].map((i) => ({ start: T0 + i * BUCKET_MS, readings: 6, minC: 4, maxC: 4 }));
+    const buckets: MinuteBucket[] = [0, 1, 2, 3].map((i) => ({
+      start: T0 + i * BUCKET_MS,
+      readings: 6,
+      minC: 4,
+      maxC: 4,
+    }));
     const w: EvidenceWindow = { band: { lowC: 0, highC: 8 }, from: T0 - 1, end: T0 + 5 * BUCKET_MS, maxGapMs: 119_999 };
     expect(interiorBuckets(buckets, w)).to.deep.equal([]);
     expect(interiorBuckets(buckets, { ...w, maxGapMs: 120_000 })).to.deep.equal([T0 + BUCKET_MS, T0 + 2 * BUCKET_MS]);
@@ -111,17 +139,28 @@ describe('coldchain/evidence (buckets + selected raw minutes = every raw reading
 
   it('is empty on no readings and never throws on hostile numbers', () => {
     const w: EvidenceWindow = { band: { lowC: 0, highC: 8 }, from: T0, end: T0 + 60_000, maxGapMs: 600_000 };
-    expect(evidenceFromBuckets([], [], w)).to.deep.equal({ readings: 0, minC: null, maxC: null, timeOutOfBand: { belowMs: 0, inBandMs: 0, aboveMs: 0, totalMs: 0 } });
-    fc.assert(fc.property(
-      fc.array(fc.record({ ts: fc.integer({ min: -8.64e15, max: 8.64e15 }), tempC: fc.double({ noNaN: true }) }), { maxLength: 50 }),
-      fc.integer({ min: -8.64e15, max: 8.64e15 }), fc.integer({ min: 0, max: 1e12 }), fc.integer({ min: 0, max: 1e9 }),
-      (raw, from, len, maxGapMs) => {
-        const uniq = [...new Map(raw.map((p) => [p.ts, p])).values()];
-        const win: EvidenceWindow = { band: { lowC: -5, highC: 5 }, from, end: from + len, maxGapMs };
-        const e = bucketPath(uniq, win).evidence;
-        expect(e.timeOutOfBand.totalMs).to.be.at.least(0);
-        expectEqual(e, rawEvidence(uniq, win));
-      },
-    ));
+    expect(evidenceFromBuckets([], [], w)).to.deep.equal({
+      readings: 0,
+      minC: null,
+      maxC: null,
+      timeOutOfBand: { belowMs: 0, inBandMs: 0, aboveMs: 0, totalMs: 0 },
+    });
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ ts: fc.integer({ min: -8.64e15, max: 8.64e15 }), tempC: fc.double({ noNaN: true }) }), {
+          maxLength: 50,
+        }),
+        fc.integer({ min: -8.64e15, max: 8.64e15 }),
+        fc.integer({ min: 0, max: 1e12 }),
+        fc.integer({ min: 0, max: 1e9 }),
+        (raw, from, len, maxGapMs) => {
+          const uniq = [...new Map(raw.map((p) => [p.ts, p])).values()];
+          const win: EvidenceWindow = { band: { lowC: -5, highC: 5 }, from, end: from + len, maxGapMs };
+          const e = bucketPath(uniq, win).evidence;
+          expect(e.timeOutOfBand.totalMs).to.be.at.least(0);
+          expectEqual(e, rawEvidence(uniq, win));
+        },
+      ),
+    );
   });
 });

@@ -17,20 +17,39 @@ export const min = (n: number): number => n * 60_000;
 /** A reading for sensor s1 at T0 + `minutes`, with overrides. */
 export function reading(minutes: number, tempC: number, extra: Partial<Reading> = {}): Reading {
   return {
-    sensorId: 's1', assetId: 'fridge-1', nodeId: 'fw-sh-01', ts: T0 + min(minutes), tempC,
-    humidityPct: null, doorOpen: null, batteryPct: null, defrost: null, seq: null, ...extra,
+    sensorId: 's1',
+    assetId: 'fridge-1',
+    nodeId: 'fw-sh-01',
+    ts: T0 + min(minutes),
+    tempC,
+    humidityPct: null,
+    doorOpen: null,
+    batteryPct: null,
+    defrost: null,
+    seq: null,
+    ...extra,
   };
 }
 
 /** Readings every `stepMin` minutes from `fromMin` (inclusive) to `toMin` (exclusive) at a constant temperature. */
-export function series(fromMin: number, toMin: number, tempC: number, stepMin = 1, extra: Partial<Reading> = {}): Reading[] {
+export function series(
+  fromMin: number,
+  toMin: number,
+  tempC: number,
+  stepMin = 1,
+  extra: Partial<Reading> = {},
+): Reading[] {
   const out: Reading[] = [];
   for (let m = fromMin; m < toMin; m += stepMin) out.push(reading(m, tempC, extra));
   return out;
 }
 
 /** Feeds readings in order through the rule engine; returns the final state and every event. */
-export function runRules(readings: Reading[], profile: RuleProfile, state: SensorRuleState = initialRuleState('s1')): { state: SensorRuleState; events: RuleEvent[] } {
+export function runRules(
+  readings: Reading[],
+  profile: RuleProfile,
+  state: SensorRuleState = initialRuleState('s1'),
+): { state: SensorRuleState; events: RuleEvent[] } {
   const events: RuleEvent[] = [];
   for (const r of readings) {
     const step = evaluateReading(state, r, profile);

@@ -1,12 +1,20 @@
 import { expect } from 'chai';
 import { DEFAULT_PROFILES } from '../../../domain/coldchain/bands';
 import {
-  combineSums, intervals, mktBucketSums, mktFromReadings, mktFromSums, timeOutOfBand, timeOutOfBandPerBand, timeWeightedMean,
+  combineSums,
+  intervals,
+  mktBucketSums,
+  mktFromReadings,
+  mktFromSums,
+  timeOutOfBand,
+  timeOutOfBandPerBand,
+  timeWeightedMean,
 } from '../../../domain/coldchain/mkt';
 import type { TempPoint } from '../../../domain/coldchain/mkt';
 import { T0, min, seededRandom } from './helpers';
 
-const pts = (temps: number[], stepMin = 1): TempPoint[] => temps.map((tempC, i) => ({ ts: T0 + min(i * stepMin), tempC }));
+const pts = (temps: number[], stepMin = 1): TempPoint[] =>
+  temps.map((tempC, i) => ({ ts: T0 + min(i * stepMin), tempC }));
 
 // Independent reference: the formula written out directly, for equally spaced samples.
 function referenceMkt(temps: number[]): number {
@@ -48,7 +56,10 @@ describe('coldchain/mkt', () => {
 
   it('weights each reading by the time until the next one', () => {
     // 50 min at 2 °C then 10 min at 30 °C: the long interval dominates.
-    const points = [{ ts: T0, tempC: 2 }, { ts: T0 + min(50), tempC: 30 }];
+    const points = [
+      { ts: T0, tempC: 2 },
+      { ts: T0 + min(50), tempC: 30 },
+    ];
     const weighted = mktFromReadings(points, { endTs: T0 + min(60) }) as number;
     const even = referenceMkt([2, 2, 2, 2, 2, 30]);
     expect(weighted).to.be.closeTo(even, 1e-9);
@@ -56,7 +67,10 @@ describe('coldchain/mkt', () => {
 
   it('gives the same MKT from per-bucket sums as from the raw readings', () => {
     const rand = seededRandom(11);
-    const points = Array.from({ length: 24 * 12 }, (_, i) => ({ ts: T0 + min(5 * i), tempC: 4 + 6 * Math.sin(i / 10) + rand() }));
+    const points = Array.from({ length: 24 * 12 }, (_, i) => ({
+      ts: T0 + min(5 * i),
+      tempC: 4 + 6 * Math.sin(i / 10) + rand(),
+    }));
     const endTs = T0 + min(5 * points.length);
     const raw = mktFromReadings(points, { endTs }) as number;
     // Hourly buckets; each bucket's last interval runs to the next bucket's first reading.
@@ -82,15 +96,29 @@ describe('coldchain/mkt', () => {
     expect(mktFromReadings([])).to.equal(null);
     expect(mktFromReadings([{ ts: T0, tempC: 5 }])).to.equal(null);
     expect(mktFromReadings([{ ts: T0, tempC: 5 }], { endTs: T0 + 1000 })).to.be.closeTo(5, 1e-9);
-    const iv = intervals([{ ts: T0, tempC: 5 }, { ts: T0 + min(60), tempC: 6 }], { maxGapMs: min(10) });
+    const iv = intervals(
+      [
+        { ts: T0, tempC: 5 },
+        { ts: T0 + min(60), tempC: 6 },
+      ],
+      { maxGapMs: min(10) },
+    );
     expect(iv.map((x) => x.ms)).to.deep.equal([min(10), 0]);
   });
 
   it('measures time below, in and above a band', () => {
-    const points = [...pts([3, 3, 3, 3, 3, 3, 3, 3, 3, 3]), { ts: T0 + min(10), tempC: 6 }, { ts: T0 + min(15), tempC: -1 }];
+    const points = [
+      ...pts([3, 3, 3, 3, 3, 3, 3, 3, 3, 3]),
+      { ts: T0 + min(10), tempC: 6 },
+      { ts: T0 + min(15), tempC: -1 },
+    ];
     const t = timeOutOfBand(points, DEFAULT_PROFILES.chilled.band, { endTs: T0 + min(20) });
     expect(t).to.deep.equal({ belowMs: min(5), inBandMs: min(10), aboveMs: min(5), totalMs: min(20) });
-    const per = timeOutOfBandPerBand(points, { chilled: DEFAULT_PROFILES.chilled.band, frozen: DEFAULT_PROFILES.frozen.band }, { endTs: T0 + min(20) });
+    const per = timeOutOfBandPerBand(
+      points,
+      { chilled: DEFAULT_PROFILES.chilled.band, frozen: DEFAULT_PROFILES.frozen.band },
+      { endTs: T0 + min(20) },
+    );
     expect(per.frozen).to.deep.equal({ belowMs: 0, inBandMs: 0, aboveMs: min(20), totalMs: min(20) });
     expect(per.chilled).to.deep.equal(t);
   });

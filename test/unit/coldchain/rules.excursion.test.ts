@@ -16,7 +16,14 @@ describe('coldchain/rules: threshold + duration', () => {
     expect(before.state.high.phase).to.equal('pending');
     const { events } = run(series(0, 16, 6));
     expect(summary(events)).to.deep.equal(['excursion_opened@15']);
-    expect(events[0]).to.include({ id: `s1:high:${T0}:opened`, excursionId: `s1:high:${T0}`, severity: 'warning', startTs: T0, rule: 'high', thresholdC: 5 });
+    expect(events[0]).to.include({
+      id: `s1:high:${T0}:opened`,
+      excursionId: `s1:high:${T0}`,
+      severity: 'warning',
+      startTs: T0,
+      rule: 'high',
+      thresholdC: 5,
+    });
   });
 
   it('does not alert on a warm spell shorter than the duration', () => {
@@ -46,7 +53,12 @@ describe('coldchain/rules: second severity', () => {
   it('escalates to critical after 30 min above 8 °C, counted from when it went above 8 °C', () => {
     const { events } = run(series(0, 31, 9));
     expect(summary(events)).to.deep.equal(['excursion_opened@15', 'excursion_escalated@30']);
-    expect(events[1]).to.include({ severity: 'critical', excursionId: `s1:high:${T0}`, id: `s1:high:${T0}:escalated`, thresholdC: 8 });
+    expect(events[1]).to.include({
+      severity: 'critical',
+      excursionId: `s1:high:${T0}`,
+      id: `s1:high:${T0}:escalated`,
+      thresholdC: 8,
+    });
   });
 
   it('does not escalate while the temperature is above the warn but below the critical threshold', () => {
@@ -85,6 +97,10 @@ describe('coldchain/rules: hysteresis and auto-resolve', () => {
 
   it('gives a later excursion a new id', () => {
     const { events } = run([...series(0, 20, 6), ...series(20, 40, 3), ...series(40, 56, 6)]);
-    expect(events.map((e) => e.id)).to.deep.equal([`s1:high:${T0}:opened`, `s1:high:${T0}:resolved`, `s1:high:${T0 + min(40)}:opened`]);
+    expect(events.map((e) => e.id)).to.deep.equal([
+      `s1:high:${T0}:opened`,
+      `s1:high:${T0}:resolved`,
+      `s1:high:${T0 + min(40)}:opened`,
+    ]);
   });
 });

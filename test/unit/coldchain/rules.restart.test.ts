@@ -29,9 +29,17 @@ describe('coldchain/rules: restart and idempotency', () => {
   const straight = runRules(scenario(), P);
 
   it('the scenario exercises every reading-driven event type (sanity check for the tests below)', () => {
-    expect(new Set(straight.events.map((e) => e.type))).to.deep.equal(new Set([
-      'excursion_opened', 'excursion_escalated', 'excursion_resolved', 'rate_of_change', 'hard_limit_breached', 'sensor_offline', 'sensor_online',
-    ]));
+    expect(new Set(straight.events.map((e) => e.type))).to.deep.equal(
+      new Set([
+        'excursion_opened',
+        'excursion_escalated',
+        'excursion_resolved',
+        'rate_of_change',
+        'hard_limit_breached',
+        'sensor_offline',
+        'sensor_online',
+      ]),
+    );
   });
 
   it('gives the same events and final state when the state is JSON round-tripped mid-excursion', () => {
@@ -92,11 +100,18 @@ describe('coldchain/rules: restart and idempotency', () => {
   it('summarises the scenario as expected (guards the semantics the tests above rely on)', () => {
     expect(summary(straight.events)).to.deep.equal([
       // door 20–22, grace to 27 → count from 27 → opens at 42; above 8 °C since 40 → critical at 70
-      'excursion_opened@42', 'excursion_escalated@70', 'hard_limit_breached@80',
+      'excursion_opened@42',
+      'excursion_escalated@70',
+      'hard_limit_breached@80',
       // last reading at 99 + 600 s → offline at 109; back at 115; ≤ 4 °C held 10 min → resolved at 125
-      'sensor_offline@109', 'sensor_online@115', 'excursion_resolved@125',
+      'sensor_offline@109',
+      'sensor_online@115',
+      'excursion_resolved@125',
       // 3.5 → −2.5 °C within one window; below −1 and −2 °C for 30 min → warning and critical; ≥ 0 °C held 10 min
-      'rate_of_change@140', 'excursion_opened@170', 'excursion_escalated@170', 'excursion_resolved@190',
+      'rate_of_change@140',
+      'excursion_opened@170',
+      'excursion_escalated@170',
+      'excursion_resolved@190',
     ]);
   });
 });

@@ -17,7 +17,11 @@ describe('coldchain/rules: rate of change', () => {
     const { events } = run([...series(0, 10, 3), ...ramp(10, 16, 3, 1.5), ...series(16, 30, 3)]);
     const roc = events.filter((e) => e.type === 'rate_of_change');
     expect(summary(roc)).to.deep.equal(['rate_of_change@15']);
-    expect(roc[0]).to.include({ id: `s1:rate_of_change:${T0 + min(10)}:exceeded`, startTs: T0 + min(10), severity: 'warning' });
+    expect(roc[0]).to.include({
+      id: `s1:rate_of_change:${T0 + min(10)}:exceeded`,
+      startTs: T0 + min(10),
+      severity: 'warning',
+    });
   });
 
   it('fires once per episode, also for falling temperatures', () => {
@@ -44,7 +48,12 @@ describe('coldchain/rules: offline / online', () => {
     expect(evaluateOffline(s0, T0 + 599_999, P).events).to.deep.equal([]);
     const off = evaluateOffline(s0, T0 + min(12), P);
     expect(off.events).to.have.length(1);
-    expect(off.events[0]).to.include({ type: 'sensor_offline', id: `s1:offline:${T0}:offline`, ts: T0 + 600_000, severity: 'warning' });
+    expect(off.events[0]).to.include({
+      type: 'sensor_offline',
+      id: `s1:offline:${T0}:offline`,
+      ts: T0 + 600_000,
+      severity: 'warning',
+    });
     expect(evaluateOffline(off.state, T0 + min(30), P).events).to.deep.equal([]);
     const back = evaluateReading(off.state, reading(31, 3), P);
     expect(back.events.map((e) => [e.type, e.id])).to.deep.equal([['sensor_online', `s1:offline:${T0}:online`]]);
@@ -68,7 +77,10 @@ describe('coldchain/rules: hard limit', () => {
   it('breaches immediately on one reading above 12 °C, once per episode', () => {
     const { events } = run([reading(0, 3), reading(1, 12.5), reading(2, 14), reading(3, 3), reading(4, 13)]);
     const hard = events.filter((e) => e.type === 'hard_limit_breached');
-    expect(hard.map((e) => e.id)).to.deep.equal([`s1:hard_high:${T0 + min(1)}:breached`, `s1:hard_high:${T0 + min(4)}:breached`]);
+    expect(hard.map((e) => e.id)).to.deep.equal([
+      `s1:hard_high:${T0 + min(1)}:breached`,
+      `s1:hard_high:${T0 + min(4)}:breached`,
+    ]);
     expect(hard[0]).to.include({ severity: 'critical', thresholdC: 12, tempC: 12.5 });
   });
 

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { daysAtTemperature, q10Rate, quarantineDecision, remainingShelfLifeDays, shelfLifeConsumed } from '../../../domain/coldchain/shelfLife';
+import {
+  daysAtTemperature,
+  q10Rate,
+  quarantineDecision,
+  remainingShelfLifeDays,
+  shelfLifeConsumed,
+} from '../../../domain/coldchain/shelfLife';
 import { T0 } from './helpers';
 
 const DAY = 86_400_000;
@@ -26,7 +32,10 @@ describe('coldchain/shelfLife (Q10)', () => {
 
   it('reports remaining shelf life, including earlier legs, never below zero', () => {
     expect(remainingShelfLifeDays([at(0, 12)], lettuce, { endTs: T0 + DAY })).to.be.closeTo(7, 1e-12);
-    expect(remainingShelfLifeDays([at(0, 12)], lettuce, { endTs: T0 + DAY, alreadyConsumedDays: 2 })).to.be.closeTo(5, 1e-12);
+    expect(remainingShelfLifeDays([at(0, 12)], lettuce, { endTs: T0 + DAY, alreadyConsumedDays: 2 })).to.be.closeTo(
+      5,
+      1e-12,
+    );
     expect(remainingShelfLifeDays([at(0, 30)], lettuce, { endTs: T0 + 5 * DAY })).to.equal(0);
   });
 
@@ -44,16 +53,27 @@ describe('coldchain/shelfLife (Q10)', () => {
 
 describe('coldchain/shelfLife: quarantine decision', () => {
   it('quarantines on a hard-limit breach whatever the shelf life', () => {
-    expect(quarantineDecision({ hardLimitBreached: true, remainingShelfLifeDays: 9, minShelfLifeDays: 2 })).to.include({ quarantine: true, reason: 'hard_limit_breached' });
+    expect(quarantineDecision({ hardLimitBreached: true, remainingShelfLifeDays: 9, minShelfLifeDays: 2 })).to.include({
+      quarantine: true,
+      reason: 'hard_limit_breached',
+    });
   });
 
   it('quarantines when too little shelf life is left, and releases at exactly the minimum', () => {
-    expect(quarantineDecision({ hardLimitBreached: false, remainingShelfLifeDays: 1.9, minShelfLifeDays: 2 })).to.include({ quarantine: true, reason: 'insufficient_shelf_life' });
-    expect(quarantineDecision({ hardLimitBreached: false, remainingShelfLifeDays: 2, minShelfLifeDays: 2 })).to.include({ quarantine: false, reason: 'ok' });
+    expect(
+      quarantineDecision({ hardLimitBreached: false, remainingShelfLifeDays: 1.9, minShelfLifeDays: 2 }),
+    ).to.include({ quarantine: true, reason: 'insufficient_shelf_life' });
+    expect(quarantineDecision({ hardLimitBreached: false, remainingShelfLifeDays: 2, minShelfLifeDays: 2 })).to.include(
+      { quarantine: false, reason: 'ok' },
+    );
   });
 
   it('fails safe when the remaining shelf life is unknown', () => {
-    expect(quarantineDecision({ hardLimitBreached: false, remainingShelfLifeDays: null, minShelfLifeDays: 2 })).to.include({ quarantine: true, reason: 'unknown_shelf_life' });
-    expect(quarantineDecision({ hardLimitBreached: false, remainingShelfLifeDays: Number.NaN, minShelfLifeDays: 2 })).to.include({ quarantine: true, reason: 'unknown_shelf_life' });
+    expect(
+      quarantineDecision({ hardLimitBreached: false, remainingShelfLifeDays: null, minShelfLifeDays: 2 }),
+    ).to.include({ quarantine: true, reason: 'unknown_shelf_life' });
+    expect(
+      quarantineDecision({ hardLimitBreached: false, remainingShelfLifeDays: Number.NaN, minShelfLifeDays: 2 }),
+    ).to.include({ quarantine: true, reason: 'unknown_shelf_life' });
   });
 });

@@ -1,7 +1,13 @@
 // Property-style test: junk of every kind never makes the parser throw, and whatever it
 // accepts satisfies the contract. Seeded, so a failure reproduces exactly.
 import { expect } from 'chai';
-import { ID_PATTERN, TEMP_RANGE_C, batchTopic, parseTelemetryMessage, readingTopic } from '../../../domain/coldchain/telemetry';
+import {
+  ID_PATTERN,
+  TEMP_RANGE_C,
+  batchTopic,
+  parseTelemetryMessage,
+  readingTopic,
+} from '../../../domain/coldchain/telemetry';
 import type { ParseResult } from '../../../domain/coldchain/telemetry';
 import { T0, seededRandom } from './helpers';
 
@@ -13,10 +19,50 @@ function makeGen(rand: () => number) {
   const int = (n: number) => Math.floor(rand() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
   const atoms: unknown[] = [
-    null, true, false, 0, -0, 1, -1, 1.5, 1e308, -1e308, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, T0, T0 / 1000, T0 + 1e9,
-    '', 'x', '1', '__proto__', 'constructor', '2025-06-01T12:00:00Z', '2025-06-01T12:00:00', '\u0000', '\ud800', '+', '#', '💥',
+    null,
+    true,
+    false,
+    0,
+    -0,
+    1,
+    -1,
+    1.5,
+    1e308,
+    -1e308,
+    Number.MAX_SAFE_INTEGER,
+    2 ** 53 + 2,
+    T0,
+    T0 / 1000,
+    T0 + 1e9,
+    '',
+    'x',
+    '1',
+    '__proto__',
+    'constructor',
+    '2025-06-01T12:00:00Z',
+    '2025-06-01T12:00:00',
+    '\u0000',
+    '\ud800',
+    '+',
+    '#',
+    '💥',
   ];
-  const keys = ['v', 'ts', 'seq', 'temp_c', 'humidity_pct', 'door_open', 'battery_pct', 'defrost', 'sensor', 'asset', 'gateway', 'readings', '__proto__', 'x'];
+  const keys = [
+    'v',
+    'ts',
+    'seq',
+    'temp_c',
+    'humidity_pct',
+    'door_open',
+    'battery_pct',
+    'defrost',
+    'sensor',
+    'asset',
+    'gateway',
+    'readings',
+    '__proto__',
+    'x',
+  ];
   const value = (depth: number): unknown => {
     const r = rand();
     if (depth > 3 || r < 0.5) return pick(atoms);
@@ -24,7 +70,12 @@ function makeGen(rand: () => number) {
     if (r < 0.8) return Array.from({ length: int(4) }, () => value(depth + 1));
     return Object.fromEntries(Array.from({ length: int(5) }, () => [pick(keys), value(depth + 1)]));
   };
-  const validFields = () => ({ ts: T0 - int(7_200_000), temp_c: (rand() - 0.5) * 160, humidity_pct: rand() * 120 - 10, seq: int(100) });
+  const validFields = () => ({
+    ts: T0 - int(7_200_000),
+    temp_c: (rand() - 0.5) * 160,
+    humidity_pct: rand() * 120 - 10,
+    seq: int(100),
+  });
   // Mutate a valid-looking reading: drop a key, or replace a value with junk.
   const mutate = (o: Record<string, unknown>) => {
     const copy: Record<string, unknown> = { ...o };
@@ -42,14 +93,25 @@ function makeGen(rand: () => number) {
     }
     if (r < 0.5) return Buffer.from(JSON.stringify(value(0)) ?? 'undefined', 'utf8');
     if (r < 0.75) return Buffer.from(JSON.stringify(mutate({ v: 1, ...validFields() })), 'utf8');
-    const readings = Array.from({ length: int(8) }, () => (rand() < 0.6 ? mutate({ sensor: `s${int(5)}`, asset: 'a1', ...validFields() }) : value(1)));
+    const readings = Array.from({ length: int(8) }, () =>
+      rand() < 0.6 ? mutate({ sensor: `s${int(5)}`, asset: 'a1', ...validFields() }) : value(1),
+    );
     return Buffer.from(JSON.stringify(mutate({ v: 1, gateway: 'gw1', readings })), 'utf8');
   };
   const topic = (): string => {
     const r = rand();
     if (r < 0.4) return SINGLE;
     if (r < 0.8) return BATCH;
-    return pick(['', '/', 'freshchain', 'freshchain/v1', 'freshchain/v1/telemetry/+/+/+', '$share/x/freshchain/v1/batch/n1/gw1', `${SINGLE}/`, 'freshchain/v9/batch/n1/gw1']);
+    return pick([
+      '',
+      '/',
+      'freshchain',
+      'freshchain/v1',
+      'freshchain/v1/telemetry/+/+/+',
+      '$share/x/freshchain/v1/batch/n1/gw1',
+      `${SINGLE}/`,
+      'freshchain/v9/batch/n1/gw1',
+    ]);
   };
   return { payload, topic };
 }
@@ -73,7 +135,8 @@ function checkInvariants(topic: string, payload: Uint8Array, res: ParseResult): 
   // whole message); only a valid empty batch may yield nothing.
   const outcomes = res.readings.length + res.deadLetters.length;
   if (topic === SINGLE) expect(outcomes).to.equal(1);
-  else if (outcomes === 0) expect(JSON.parse(Buffer.from(payload).toString())).to.deep.include({ v: 1, gateway: 'gw1', readings: [] });
+  else if (outcomes === 0)
+    expect(JSON.parse(Buffer.from(payload).toString())).to.deep.include({ v: 1, gateway: 'gw1', readings: [] });
   else if (topic === BATCH && res.deadLetters.every((d) => d.index !== undefined)) {
     const items = (JSON.parse(Buffer.from(payload).toString()) as { readings: unknown[] }).readings;
     expect(outcomes).to.equal(items.length);
@@ -90,7 +153,9 @@ describe('coldchain/telemetry: fuzz (seeded)', () => {
         const topic = gen.topic();
         const payload = gen.payload();
         let res: ParseResult | undefined;
-        expect(() => { res = parseTelemetryMessage(topic, payload, opts); }).to.not.throw();
+        expect(() => {
+          res = parseTelemetryMessage(topic, payload, opts);
+        }).to.not.throw();
         if (!res) throw new Error('no result');
         checkInvariants(topic, payload, res);
         accepted += res.readings.length;
@@ -98,7 +163,14 @@ describe('coldchain/telemetry: fuzz (seeded)', () => {
       }
       // The generator must exercise both paths, or the test proves nothing.
       expect(accepted).to.be.greaterThan(20);
-      expect([...reasons]).to.include.members(['malformed_json', 'invalid_encoding', 'schema_violation', 'impossible_value', 'bad_topic', 'too_old']);
+      expect([...reasons]).to.include.members([
+        'malformed_json',
+        'invalid_encoding',
+        'schema_violation',
+        'impossible_value',
+        'bad_topic',
+        'too_old',
+      ]);
     });
   }
 

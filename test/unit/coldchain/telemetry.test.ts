@@ -1,7 +1,14 @@
 import { expect } from 'chai';
 import {
-  DEFAULT_PARSE_LIMITS, batchTopic, parseTelemetryMessage, parseTopic, readingTopic, sharedTopic, topicFor,
-  readingFilter, batchFilter,
+  DEFAULT_PARSE_LIMITS,
+  batchTopic,
+  parseTelemetryMessage,
+  parseTopic,
+  readingTopic,
+  sharedTopic,
+  topicFor,
+  readingFilter,
+  batchFilter,
 } from '../../../domain/coldchain/telemetry';
 import type { DeadLetterReason, ParseOptions, ParseResult } from '../../../domain/coldchain/telemetry';
 import { T0 } from './helpers';
@@ -10,7 +17,8 @@ const TOPIC = readingTopic('fw-sh-01', 'fridge-1', 's1');
 const BATCH = batchTopic('fw-sh-01', 'gw-7');
 const opts: ParseOptions = { now: T0, maxFutureSkewMs: 60_000, maxAgeMs: 3_600_000 };
 const bytes = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v), 'utf8');
-const parse = (payload: unknown, topic = TOPIC, o: ParseOptions = opts): ParseResult => parseTelemetryMessage(topic, bytes(payload), o);
+const parse = (payload: unknown, topic = TOPIC, o: ParseOptions = opts): ParseResult =>
+  parseTelemetryMessage(topic, bytes(payload), o);
 const good = { v: 1, ts: T0 - 1000, temp_c: 3.5 };
 
 function expectRejected(result: ParseResult, reason: DeadLetterReason): void {
@@ -22,8 +30,14 @@ describe('coldchain/telemetry: topics', () => {
   it('builds and parses the single-reading and batch topics', () => {
     expect(TOPIC).to.equal('freshchain/v1/telemetry/fw-sh-01/fridge-1/s1');
     expect(BATCH).to.equal('freshchain/v1/batch/fw-sh-01/gw-7');
-    expect(parseTopic(TOPIC)).to.deep.equal({ ok: true, address: { kind: 'telemetry', nodeId: 'fw-sh-01', assetId: 'fridge-1', sensorId: 's1' } });
-    expect(parseTopic(BATCH)).to.deep.equal({ ok: true, address: { kind: 'batch', nodeId: 'fw-sh-01', gatewayId: 'gw-7' } });
+    expect(parseTopic(TOPIC)).to.deep.equal({
+      ok: true,
+      address: { kind: 'telemetry', nodeId: 'fw-sh-01', assetId: 'fridge-1', sensorId: 's1' },
+    });
+    expect(parseTopic(BATCH)).to.deep.equal({
+      ok: true,
+      address: { kind: 'batch', nodeId: 'fw-sh-01', gatewayId: 'gw-7' },
+    });
     expect(topicFor({ kind: 'batch', nodeId: 'n', gatewayId: 'g' })).to.equal('freshchain/v1/batch/n/g');
   });
 
@@ -45,10 +59,20 @@ describe('coldchain/telemetry: single readings', () => {
   it('parses a valid reading with epoch ms and every optional field', () => {
     const r = parse({ ...good, seq: 42, humidity_pct: 91.5, door_open: false, battery_pct: 77, defrost: true });
     expect(r.deadLetters).to.deep.equal([]);
-    expect(r.readings).to.deep.equal([{
-      sensorId: 's1', assetId: 'fridge-1', nodeId: 'fw-sh-01', ts: T0 - 1000, tempC: 3.5,
-      humidityPct: 91.5, doorOpen: false, batteryPct: 77, defrost: true, seq: 42,
-    }]);
+    expect(r.readings).to.deep.equal([
+      {
+        sensorId: 's1',
+        assetId: 'fridge-1',
+        nodeId: 'fw-sh-01',
+        ts: T0 - 1000,
+        tempC: 3.5,
+        humidityPct: 91.5,
+        doorOpen: false,
+        batteryPct: 77,
+        defrost: true,
+        seq: 42,
+      },
+    ]);
   });
 
   it('parses ISO-8601 timestamps with Z or an offset into epoch ms', () => {
@@ -164,11 +188,18 @@ describe('coldchain/telemetry: single readings', () => {
 });
 
 describe('coldchain/telemetry: gateway batches', () => {
-  const item = (sensor: string, extra: Record<string, unknown> = {}) => ({ sensor, asset: 'fridge-1', ts: T0 - 5000, temp_c: 2, ...extra });
+  const item = (sensor: string, extra: Record<string, unknown> = {}) => ({
+    sensor,
+    asset: 'fridge-1',
+    ts: T0 - 5000,
+    temp_c: 2,
+    ...extra,
+  });
 
   it('keeps valid readings and dead-letters each bad one individually with its index', () => {
     const payload = {
-      v: 1, gateway: 'gw-7',
+      v: 1,
+      gateway: 'gw-7',
       readings: [
         item('s1'),
         item('s2', { temp_c: 99 }),
@@ -184,7 +215,12 @@ describe('coldchain/telemetry: gateway batches', () => {
     expect(r.readings.map((x) => x.sensorId)).to.deep.equal(['s1', 's4']);
     expect(r.readings[1]).to.include({ nodeId: 'fw-sh-01', assetId: 'fridge-1', doorOpen: true, tempC: 2 });
     expect(r.deadLetters.map((d) => [d.index, d.reason])).to.deep.equal([
-      [1, 'impossible_value'], [2, 'clock_skew'], [3, 'schema_violation'], [5, 'schema_violation'], [6, 'too_old'], [7, 'schema_violation'],
+      [1, 'impossible_value'],
+      [2, 'clock_skew'],
+      [3, 'schema_violation'],
+      [5, 'schema_violation'],
+      [6, 'too_old'],
+      [7, 'schema_violation'],
     ]);
     expect(r.deadLetters[0]).to.include({ sensorId: 's2', topic: BATCH });
     expect(JSON.parse(Buffer.from(r.deadLetters[0]!.raw!).toString())).to.deep.equal(item('s2', { temp_c: 99 }));
@@ -196,7 +232,10 @@ describe('coldchain/telemetry: gateway batches', () => {
 
   it('dead-letters a batch with more readings than allowed', () => {
     const readings = Array.from({ length: 3 }, (_, i) => item(`s${i}`));
-    expectRejected(parse({ v: 1, gateway: 'gw-7', readings }, BATCH, { ...opts, maxBatchReadings: 2 }), 'payload_too_large');
+    expectRejected(
+      parse({ v: 1, gateway: 'gw-7', readings }, BATCH, { ...opts, maxBatchReadings: 2 }),
+      'payload_too_large',
+    );
   });
 
   it('rejects a batch envelope without readings, with a bad version, or sent as a single reading', () => {

@@ -2,7 +2,13 @@ import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { Webhook } from 'standardwebhooks';
 import {
-  HEALTHY_ENDPOINT, RETRY_SCHEDULE_MS, isDeliverySuccess, nextAttemptDelayMs, recordAttempt, shouldDisableEndpoint, webhookEvent,
+  HEALTHY_ENDPOINT,
+  RETRY_SCHEDULE_MS,
+  isDeliverySuccess,
+  nextAttemptDelayMs,
+  recordAttempt,
+  shouldDisableEndpoint,
+  webhookEvent,
 } from '../../../domain/coldchain/webhookPolicy';
 import { signWebhook, verifyWebhook, webhookHeaders } from '../../../coldchain/webhooks/signing';
 import { T0, seededRandom } from './helpers';
@@ -65,9 +71,16 @@ describe('coldchain/webhookPolicy: envelope and signatures', () => {
 
   it('builds the envelope with a stable id and an ISO timestamp', () => {
     expect(webhookEvent('sensor.offline', { sensorId: 's1' }, 'msg_1', T0)).to.deep.equal({
-      id: 'msg_1', type: 'sensor.offline', timestamp: '2025-06-01T12:00:00.000Z', data: { sensorId: 's1' },
+      id: 'msg_1',
+      type: 'sensor.offline',
+      timestamp: '2025-06-01T12:00:00.000Z',
+      data: { sensorId: 's1' },
     });
-    expect(webhookEvent('alert.resolved', {}, 'msg_2')).to.deep.equal({ id: 'msg_2', type: 'alert.resolved', data: {} });
+    expect(webhookEvent('alert.resolved', {}, 'msg_2')).to.deep.equal({
+      id: 'msg_2',
+      type: 'alert.resolved',
+      data: {},
+    });
   });
 
   it('signs exactly as an independent HMAC-SHA256 of "id.timestamp.body" (node:crypto)', () => {
@@ -79,7 +92,12 @@ describe('coldchain/webhookPolicy: envelope and signatures', () => {
   });
 
   it('matches the Standard Webhooks reference vector', () => {
-    const sig = signWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}');
+    const sig = signWebhook(
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      'msg_p5jXN8AQM9LWM0D4loKWxJek',
+      1614265330,
+      '{"test": 2432232314}',
+    );
     expect(sig).to.equal('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 
@@ -92,7 +110,11 @@ describe('coldchain/webhookPolicy: envelope and signatures', () => {
   it('verifies a genuine webhook against an injected clock, with headers in any case', () => {
     const h = webhookHeaders(secret, id, ts, body);
     expect(verifyWebhook(secret, h, body, T0)).to.deep.equal({ ok: true });
-    const upper = { 'Webhook-Id': h['webhook-id'], 'WEBHOOK-TIMESTAMP': h['webhook-timestamp'], 'Webhook-Signature': h['webhook-signature'] };
+    const upper = {
+      'Webhook-Id': h['webhook-id'],
+      'WEBHOOK-TIMESTAMP': h['webhook-timestamp'],
+      'Webhook-Signature': h['webhook-signature'],
+    };
     expect(verifyWebhook(secret, upper, body, T0 + 299_000)).to.deep.equal({ ok: true });
   });
 
@@ -107,12 +129,16 @@ describe('coldchain/webhookPolicy: envelope and signatures', () => {
     const fail = (reason: string) => ({ ok: false, reason });
     expect(verifyWebhook(secret, h, body.replace('6.2', '9.9'), T0)).to.deep.equal(fail('no_matching_signature'));
     expect(verifyWebhook(randomSecret(5), h, body, T0)).to.deep.equal(fail('no_matching_signature'));
-    expect(verifyWebhook(secret, { ...h, 'webhook-id': 'msg_other' }, body, T0)).to.deep.equal(fail('no_matching_signature'));
+    expect(verifyWebhook(secret, { ...h, 'webhook-id': 'msg_other' }, body, T0)).to.deep.equal(
+      fail('no_matching_signature'),
+    );
     expect(verifyWebhook(secret, h, body, T0 + 301_000)).to.deep.equal(fail('timestamp_too_old'));
     expect(verifyWebhook(secret, h, body, T0 - 301_000)).to.deep.equal(fail('timestamp_too_new'));
     expect(verifyWebhook(secret, { ...h, 'webhook-timestamp': 'soon' }, body, T0)).to.deep.equal(fail('bad_timestamp'));
     expect(verifyWebhook(secret, { 'webhook-id': id }, body, T0)).to.deep.equal(fail('missing_headers'));
     expect(verifyWebhook('whsec_', h, body, T0)).to.deep.equal(fail('bad_secret'));
-    expect(verifyWebhook(secret, { ...h, 'webhook-signature': h['webhook-signature'].replace('v1,', 'v2,') }, body, T0)).to.deep.equal(fail('no_matching_signature'));
+    expect(
+      verifyWebhook(secret, { ...h, 'webhook-signature': h['webhook-signature'].replace('v1,', 'v2,') }, body, T0),
+    ).to.deep.equal(fail('no_matching_signature'));
   });
 });

@@ -26,9 +26,26 @@ describe('generateCity', () => {
   it('builds a fresh catalogue across the expected categories and zones', () => {
     expect(city.skus).to.have.length(400);
     const cats = new Set(city.skus.map((s) => s.category));
-    for (const c of ['leafy_greens', 'berries', 'dairy', 'meat', 'seafood', 'frozen_dumplings', 'ice_cream', 'bread', 'rice', 'oil', 'drinks']) expect(cats, c).to.include(c);
-    expect(city.skus.filter((s) => s.category === 'ice_cream').every((s) => s.zone === 'frozen' && s.perishable)).to.equal(true);
-    expect(city.skus.filter((s) => s.category === 'rice').every((s) => s.zone === 'ambient' && !s.perishable)).to.equal(true);
+    for (const c of [
+      'leafy_greens',
+      'berries',
+      'dairy',
+      'meat',
+      'seafood',
+      'frozen_dumplings',
+      'ice_cream',
+      'bread',
+      'rice',
+      'oil',
+      'drinks',
+    ])
+      expect(cats, c).to.include(c);
+    expect(
+      city.skus.filter((s) => s.category === 'ice_cream').every((s) => s.zone === 'frozen' && s.perishable),
+    ).to.equal(true);
+    expect(city.skus.filter((s) => s.category === 'rice').every((s) => s.zone === 'ambient' && !s.perishable)).to.equal(
+      true,
+    );
   });
 
   it('stocks only what a node can store, with valid dates, bins and a fresh newest lot', () => {
@@ -73,7 +90,8 @@ describe('generateOrders', () => {
     expect(kinds).to.deep.equal(new Set(['instant', 'scheduled']));
     for (const o of orders) {
       expect(o.placedAt).to.be.within(now, now + 4 * HOUR_MS);
-      if (o.slot.kind === 'instant') expect([o.slot.start, o.slot.end]).to.deep.equal([o.placedAt, o.placedAt + 30 * MINUTE_MS]);
+      if (o.slot.kind === 'instant')
+        expect([o.slot.start, o.slot.end]).to.deep.equal([o.placedAt, o.placedAt + 30 * MINUTE_MS]);
       else {
         expect(o.slot.end - o.slot.start).to.equal(HOUR_MS);
         expect(localEpochDay(o.slot.start, 480)).to.equal(localEpochDay(o.placedAt, 480) + 1);
@@ -87,7 +105,15 @@ describe('generateOrders', () => {
     for (const o of orders) {
       expect(city.nodes.some((n) => haversineKm(n.location, o.location) <= n.serviceRadiusKm)).to.equal(true);
       expect(o.addressKey).to.match(/^ak_[0-9a-f]{8}$/);
-      expect(Object.keys(o).sort()).to.deep.equal(['addressKey', 'customerId', 'lines', 'location', 'orderId', 'placedAt', 'slot']);
+      expect(Object.keys(o).sort()).to.deep.equal([
+        'addressKey',
+        'customerId',
+        'lines',
+        'location',
+        'orderId',
+        'placedAt',
+        'slot',
+      ]);
     }
     // Repeat customers exist, so merging has something to do.
     expect(new Set(orders.map((o) => o.addressKey)).size).to.be.below(orders.length);

@@ -3,7 +3,20 @@
 import vm from 'node:vm';
 import { expect } from 'chai';
 import {
-  COMPOSE_DIR, arr, compiledEntry, composeEnv, composeOneShots, composeServices, dig, interpolate, isAppService, isObj, obj, read, searchAttributes, str,
+  COMPOSE_DIR,
+  arr,
+  compiledEntry,
+  composeEnv,
+  composeOneShots,
+  composeServices,
+  dig,
+  interpolate,
+  isAppService,
+  isObj,
+  obj,
+  read,
+  searchAttributes,
+  str,
   workerProbeFromCompose,
 } from './support';
 
@@ -17,7 +30,17 @@ const aclUsers = (text: string): string[] => [...text.matchAll(/^user\s+(\S+)\s*
 describe('deploy/compose', () => {
   it('separates one-shots (migrations, Temporal schema and setup, the broker certificate) from long-running services', () => {
     expect([...oneShots].sort()).to.deep.equal(['migrate', 'mosquitto-tls', 'temporal-schema', 'temporal-setup']);
-    expect(longRunning).to.include.members(['timescaledb', 'temporal-postgresql', 'temporal', 'temporal-ui', 'mosquitto', 'worker', 'api', 'ingest-1', 'ingest-2']);
+    expect(longRunning).to.include.members([
+      'timescaledb',
+      'temporal-postgresql',
+      'temporal',
+      'temporal-ui',
+      'mosquitto',
+      'worker',
+      'api',
+      'ingest-1',
+      'ingest-2',
+    ]);
   });
 
   for (const name of longRunning) {
@@ -28,7 +51,8 @@ describe('deploy/compose', () => {
       const test = arr(hc.test, `${name}.healthcheck.test`);
       expect(test[0]).to.be.oneOf(['CMD', 'CMD-SHELL']);
       expect(test.length).to.be.greaterThan(1);
-      for (const k of ['interval', 'timeout', 'retries']) expect(hc[k], `${name}.healthcheck.${k}`).to.not.equal(undefined);
+      for (const k of ['interval', 'timeout', 'retries'])
+        expect(hc[k], `${name}.healthcheck.${k}`).to.not.equal(undefined);
       expect(s.restart, `${name}.restart`).to.be.oneOf(['unless-stopped', 'always']);
     });
   }
@@ -47,7 +71,8 @@ describe('deploy/compose', () => {
         expect(services[target], `${name} → ${target}`).to.not.equal(undefined);
         const cond = dig(d, 'condition');
         expect(cond, `${name} → ${target}`).to.be.oneOf(['service_healthy', 'service_completed_successfully']);
-        if (cond === 'service_healthy') expect(services[target]!.healthcheck, `${target} has no healthcheck`).to.not.equal(undefined);
+        if (cond === 'service_healthy')
+          expect(services[target]!.healthcheck, `${target} has no healthcheck`).to.not.equal(undefined);
       }
     }
   });
@@ -58,7 +83,8 @@ describe('deploy/compose', () => {
     expect(deps('temporal')).to.include('temporal-schema');
     expect(deps('temporal-setup')).to.include('temporal');
     expect(deps('migrate')).to.include('timescaledb');
-    for (const n of ['worker', 'api', 'ingest-1', 'ingest-2']) expect(deps(n)).to.include.members(['migrate', 'temporal-setup']);
+    for (const n of ['worker', 'api', 'ingest-1', 'ingest-2'])
+      expect(deps(n)).to.include.members(['migrate', 'temporal-setup']);
     for (const n of ['api', 'ingest-1', 'ingest-2']) expect(deps(n)).to.include('mosquitto');
   });
 
@@ -81,18 +107,25 @@ describe('deploy/compose', () => {
   it('health checks probe the ports the services listen on', () => {
     const test = (n: string): string => arr(dig(services[n], 'healthcheck', 'test'), n).join(' ');
     expect(test('api')).to.contain(`127.0.0.1:${composeEnv(services.api!).PORT}/healthz`);
-    for (const n of ['ingest-1', 'ingest-2']) expect(test(n)).to.contain(`127.0.0.1:${composeEnv(services[n]!).INGEST_METRICS_PORT}/metrics`);
+    for (const n of ['ingest-1', 'ingest-2'])
+      expect(test(n)).to.contain(`127.0.0.1:${composeEnv(services[n]!).INGEST_METRICS_PORT}/metrics`);
   });
 
-  it('the worker health check is valid JavaScript that asks Temporal for this container\'s pollers', () => {
+  it("the worker health check is valid JavaScript that asks Temporal for this container's pollers", () => {
     const script = workerProbeFromCompose();
     expect(() => new vm.Script(script)).to.not.throw();
-    expect(script).to.contain('describeTaskQueue').and.contain("require('os').hostname()").and.contain('TEMPORAL_TASK_QUEUE_PREFIX').and.contain('WORKER_AREAS');
+    expect(script)
+      .to.contain('describeTaskQueue')
+      .and.contain("require('os').hostname()")
+      .and.contain('TEMPORAL_TASK_QUEUE_PREFIX')
+      .and.contain('WORKER_AREAS');
     expect(script, 'compose would interpolate a $').to.not.contain('$');
   });
 
   it('runs two ingesters with distinct, fixed INGEST_CLIENT_IDs', () => {
-    const ingesters = Object.entries(services).filter(([, s]) => isAppService(s) && JSON.stringify(s.command) === JSON.stringify([compiledEntry('ingest')]));
+    const ingesters = Object.entries(services).filter(
+      ([, s]) => isAppService(s) && JSON.stringify(s.command) === JSON.stringify([compiledEntry('ingest')]),
+    );
     expect(ingesters.length).to.be.greaterThan(1);
     const ids = ingesters.map(([n, s]) => str(composeEnv(s).INGEST_CLIENT_ID, `${n} INGEST_CLIENT_ID`));
     expect(new Set(ids).size).to.equal(ids.length);
@@ -111,19 +144,24 @@ describe('deploy/compose', () => {
     expect(users.length).to.be.greaterThan(2);
     for (const [name, s] of Object.entries(services).filter(([, x]) => isAppService(x))) {
       const env = composeEnv(s);
-      for (const k of ['MQTT_USERNAME', 'MQTT_DEVICE_USERNAME', 'MQTT_OPS_USERNAME']) expect(users, `${name}: ${k}`).to.include(env[k]);
+      for (const k of ['MQTT_USERNAME', 'MQTT_DEVICE_USERNAME', 'MQTT_OPS_USERNAME'])
+        expect(users, `${name}: ${k}`).to.include(env[k]);
     }
     const brokerEnv = composeEnv(services.mosquitto!);
-    for (const k of ['MQTT_USERNAME', 'MQTT_DEVICE_USERNAME', 'MQTT_OPS_USERNAME']) expect(users, `mosquitto: ${k}`).to.include(brokerEnv[k]);
+    for (const k of ['MQTT_USERNAME', 'MQTT_DEVICE_USERNAME', 'MQTT_OPS_USERNAME'])
+      expect(users, `mosquitto: ${k}`).to.include(brokerEnv[k]);
     // The start script writes an entry for each account it is given.
     const start = read(`${COMPOSE_DIR}/mosquitto/start.sh`);
-    for (const k of ['MQTT_USERNAME', 'MQTT_DEVICE_USERNAME', 'MQTT_OPS_USERNAME', 'MQTT_GATEWAY_ACCOUNTS']) expect(start).to.contain(k);
+    for (const k of ['MQTT_USERNAME', 'MQTT_DEVICE_USERNAME', 'MQTT_OPS_USERNAME', 'MQTT_GATEWAY_ACCOUNTS'])
+      expect(start).to.contain(k);
   });
 
   it('registers exactly deploy/temporal/search-attributes.txt (mounted, read by the setup script)', () => {
     const setup = services['temporal-setup']!;
     const env = composeEnv(setup);
-    const mount = arr(setup.volumes, 'temporal-setup volumes').map(String).find((m) => m.startsWith('../temporal/search-attributes.txt:'));
+    const mount = arr(setup.volumes, 'temporal-setup volumes')
+      .map(String)
+      .find((m) => m.startsWith('../temporal/search-attributes.txt:'));
     expect(mount, 'search-attributes.txt mount').to.not.equal(undefined);
     expect(mount!.split(':')[1]).to.equal(env.SEARCH_ATTRIBUTES_FILE);
     const script = read(`${COMPOSE_DIR}/temporal/setup-namespace.sh`);
@@ -138,7 +176,10 @@ describe('deploy/compose', () => {
     const env = composeEnv(ts);
     expect(env.FRESHCHAIN_DB_PASSWORD).to.match(/^\$\{FRESHCHAIN_DB_PASSWORD:\?/);
     const init = read(`${COMPOSE_DIR}/timescaledb/010-freshchain-role.sh`);
-    expect(init).to.contain('FRESHCHAIN_DB_PASSWORD').and.contain('OWNER TO freshchain').and.contain('CREATE EXTENSION IF NOT EXISTS timescaledb');
+    expect(init)
+      .to.contain('FRESHCHAIN_DB_PASSWORD')
+      .and.contain('OWNER TO freshchain')
+      .and.contain('CREATE EXTENSION IF NOT EXISTS timescaledb');
     expect(init).to.not.match(/SUPERUSER/);
   });
 

@@ -4,7 +4,11 @@
 import { expect } from 'chai';
 import { compiledEntry, dockerfileBases, importClosure, npmEntry, read } from './support';
 
-interface Instr { op: string; args: string; stage: number }
+interface Instr {
+  op: string;
+  args: string;
+  stage: number;
+}
 
 /** The Dockerfile's instructions (continuation lines joined, comments dropped), by stage. */
 function instructions(text: string): Instr[] {
@@ -36,8 +40,14 @@ describe('Dockerfile', () => {
     expect(new Set(all.filter((i) => i.op === 'FROM').map((i) => i.stage)).size).to.be.greaterThan(1);
     for (const b of bases) expect(b.image).to.match(/^node:20\.\d+\.\d+-bookworm(-slim)?$/);
     const runs = all.filter((i) => i.op === 'RUN').map((i) => i.args);
-    expect(runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r)), 'production dependencies by npm ci --omit=dev').to.equal(true);
-    expect(runs.some((r) => /\bnpm install\b/.test(r)), 'npm install would ignore the lock file').to.equal(false);
+    expect(
+      runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r)),
+      'production dependencies by npm ci --omit=dev',
+    ).to.equal(true);
+    expect(
+      runs.some((r) => /\bnpm install\b/.test(r)),
+      'npm install would ignore the lock file',
+    ).to.equal(false);
     expect(all.some((i) => i.op === 'COPY' && /package-lock\.json/.test(i.args))).to.equal(true);
   });
 
@@ -57,14 +67,21 @@ describe('Dockerfile', () => {
     expect(JSON.parse(entrypoint!.args)).to.deep.equal(['node']);
     const cmd = JSON.parse(final.find((i) => i.op === 'CMD')!.args) as string[];
     expect(cmd).to.deep.equal([compiledEntry('api')]);
-    expect(final.some((i) => i.op === 'ENV' && /WORKFLOW_BUNDLE=\/app\/dist\/workflow-bundle\.js/.test(i.args)), 'ENV WORKFLOW_BUNDLE').to.equal(true);
+    expect(
+      final.some((i) => i.op === 'ENV' && /WORKFLOW_BUNDLE=\/app\/dist\/workflow-bundle\.js/.test(i.args)),
+      'ENV WORKFLOW_BUNDLE',
+    ).to.equal(true);
   });
 
   it('carries no TypeScript tooling at run time: production dependencies and the build output only', () => {
-    const fromOther = final.filter((i) => i.op === 'COPY' && /--from=/.test(i.args)).map((i) => i.args.replace(/--from=\S+\s+/, ''));
+    const fromOther = final
+      .filter((i) => i.op === 'COPY' && /--from=/.test(i.args))
+      .map((i) => i.args.replace(/--from=\S+\s+/, ''));
     expect(fromOther).to.deep.equal(['/app/node_modules ./node_modules', '/app/dist ./dist']);
     const prodDeps = all.filter((i) => i.op === 'RUN' && /--omit=dev/.test(i.args)).map((i) => i.stage);
-    const nodeModulesFrom = /--from=(\S+)/.exec(final.find((i) => i.op === 'COPY' && /node_modules/.test(i.args))!.args)![1];
+    const nodeModulesFrom = /--from=(\S+)/.exec(
+      final.find((i) => i.op === 'COPY' && /node_modules/.test(i.args))!.args,
+    )![1];
     expect(dockerfile).to.match(new RegExp(`FROM \\S+ AS ${nodeModulesFrom}\\b`));
     expect(prodDeps).to.have.length(1);
     expect(final.some((i) => i.op === 'COPY' && /\btsx\b/.test(i.args))).to.equal(false);
@@ -82,18 +99,29 @@ describe('Dockerfile', () => {
     expect(folders).to.include.members(['db', 'api', 'workflows', 'iot-ingest', 'config', 'platform']);
     const copies = build.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).map((i) => i.args.split(/\s+/));
     for (const folder of folders) {
-      expect(copies.some((c) => c.slice(0, -1).includes(folder)), `COPY ${folder}`).to.equal(true);
+      expect(
+        copies.some((c) => c.slice(0, -1).includes(folder)),
+        `COPY ${folder}`,
+      ).to.equal(true);
     }
     for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.ts']) {
-      expect(copies.some((c) => c.includes(f)), `COPY ${f}`).to.equal(true);
+      expect(
+        copies.some((c) => c.includes(f)),
+        `COPY ${f}`,
+      ).to.equal(true);
     }
   });
 
   it('.dockerignore keeps node_modules, .git and .env files out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(ignored).to.include.members(['node_modules', '.git', '.env']);
     // Nothing the image copies is ignored.
-    const copied = all.filter((i) => i.op === 'COPY' && !/--from=/.test(i.args)).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
+    const copied = all
+      .filter((i) => i.op === 'COPY' && !/--from=/.test(i.args))
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1));
     const negated = new Set(ignored.filter((l) => l.startsWith('!')).map((l) => l.slice(1)));
     for (const c of copied) {
       const path = c.replace(/^\.\//, '');

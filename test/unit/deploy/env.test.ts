@@ -4,8 +4,27 @@
 import { expect } from 'chai';
 import { loadConfig } from '../../../config';
 import {
-  APP_IMAGE, COMPOSE_DIR, K8S_DIR, WORKLOAD_KINDS, compose, composeEnv, composeServices, composeVars, containers, dig, dummySecret, interpolate, isAppService,
-  isObj, k8sResources, knownEnvNames, obj, podSpec, productionSecrets, read, str,
+  APP_IMAGE,
+  COMPOSE_DIR,
+  K8S_DIR,
+  WORKLOAD_KINDS,
+  compose,
+  composeEnv,
+  composeServices,
+  composeVars,
+  containers,
+  dig,
+  dummySecret,
+  interpolate,
+  isAppService,
+  isObj,
+  k8sResources,
+  knownEnvNames,
+  obj,
+  podSpec,
+  productionSecrets,
+  read,
+  str,
 } from './support';
 import type { K8sResource, Obj } from './support';
 
@@ -16,7 +35,11 @@ const secrets = productionSecrets();
 function appContainers(): { r: K8sResource; c: Obj }[] {
   return k8sResources()
     .filter((r) => WORKLOAD_KINDS.includes(r.kind))
-    .flatMap((r) => containers(podSpec(r)).filter((c) => c.image === APP_IMAGE).map((c) => ({ r, c })));
+    .flatMap((r) =>
+      containers(podSpec(r))
+        .filter((c) => c.image === APP_IMAGE)
+        .map((c) => ({ r, c })),
+    );
 }
 const configMap = (name: string): Obj =>
   obj(k8sResources().find((r) => r.kind === 'ConfigMap' && r.name === name)?.doc.data, `ConfigMap ${name}`);
@@ -34,7 +57,8 @@ function k8sEnv(c: Obj, podName: string): Record<string, string> {
     const secretKey = dig(e, 'valueFrom', 'secretKeyRef', 'key');
     const field = dig(e, 'valueFrom', 'fieldRef', 'fieldPath');
     if (typeof value === 'string') env[name] = value;
-    else if (secretKey === 'uri') env[name] = 'postgresql://freshchain:pw0123456789@freshchain-timescaledb-rw.freshchain:5432/freshchain';
+    else if (secretKey === 'uri')
+      env[name] = 'postgresql://freshchain:pw0123456789@freshchain-timescaledb-rw.freshchain:5432/freshchain';
     else if (typeof secretKey === 'string') env[name] = dummySecret(secretKey);
     else if (field === 'metadata.name') env[name] = podName;
     else throw new Error(`${name}: unsupported env source ${JSON.stringify(e)}`);
@@ -45,12 +69,21 @@ function k8sEnv(c: Obj, podName: string): Record<string, string> {
 describe('deploy environment: names, secrets, and what loadConfig makes of it', () => {
   it('knows the schema, and the services read no variable around it (grep of process.env)', () => {
     expect(known.schema.size).to.be.greaterThan(20);
-    const extra = [...known.direct.entries()].filter(([n]) => !known.schema.has(n)).map(([n, file]) => `${n} (${file})`);
+    const extra = [...known.direct.entries()]
+      .filter(([n]) => !known.schema.has(n))
+      .map(([n, file]) => `${n} (${file})`);
     expect(extra, 'names read outside config/schema.ts').to.deep.equal([]);
   });
 
   it('the production secrets come from config/index.ts and include the documented ones', () => {
-    expect(secrets).to.include.members(['DATABASE_URL', 'MQTT_PASSWORD', 'MQTT_DEVICE_PASSWORD', 'MQTT_OPS_PASSWORD', 'API_TOKEN_SECRET', 'PII_ENCRYPTION_KEY']);
+    expect(secrets).to.include.members([
+      'DATABASE_URL',
+      'MQTT_PASSWORD',
+      'MQTT_DEVICE_PASSWORD',
+      'MQTT_OPS_PASSWORD',
+      'API_TOKEN_SECRET',
+      'PII_ENCRYPTION_KEY',
+    ]);
   });
 
   describe('compose', () => {
@@ -65,7 +98,8 @@ describe('deploy environment: names, secrets, and what loadConfig makes of it', 
         const env = composeEnv(s);
 
         it('receives only variables the code reads', () => {
-          for (const k of Object.keys(env)) expect(known.all.has(k), `${name}: ${k} is read by no service code`).to.equal(true);
+          for (const k of Object.keys(env))
+            expect(known.all.has(k), `${name}: ${k} is read by no service code`).to.equal(true);
         });
 
         it('receives every production secret, each from .env (a required ${VAR:?}) and never as a literal', () => {
@@ -90,7 +124,8 @@ describe('deploy environment: names, secrets, and what loadConfig makes of it', 
         it('is a valid production configuration for loadConfig', () => {
           const dotenv: Record<string, string> = {};
           // .env holds the required variables; the optional ones keep compose's defaults.
-          for (const v of Object.values(env).flatMap(composeVars)) if (v.op === ':?' || v.op === '?') dotenv[v.name] = dummySecret(v.name);
+          for (const v of Object.values(env).flatMap(composeVars))
+            if (v.op === ':?' || v.op === '?') dotenv[v.name] = dummySecret(v.name);
           const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v, dotenv)]));
           const cfg = loadConfig(resolved);
           expect(cfg.profile).to.equal('production');
@@ -104,7 +139,12 @@ describe('deploy environment: names, secrets, and what loadConfig makes of it', 
 
     it('.env.example lists every variable compose interpolates for a secret, with no value', () => {
       const example = read(`${COMPOSE_DIR}/.env.example`);
-      const lines = new Map(example.split('\n').filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l)).map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]));
+      const lines = new Map(
+        example
+          .split('\n')
+          .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
+          .map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]),
+      );
       const strings: string[] = [];
       const walk = (v: unknown): void => {
         if (typeof v === 'string') strings.push(v);
@@ -112,7 +152,12 @@ describe('deploy environment: names, secrets, and what loadConfig makes of it', 
         else if (isObj(v)) Object.values(v).forEach(walk);
       };
       walk(compose());
-      const required = new Set(strings.flatMap(composeVars).filter((v) => v.op === ':?' || v.op === '?').map((v) => v.name));
+      const required = new Set(
+        strings
+          .flatMap(composeVars)
+          .filter((v) => v.op === ':?' || v.op === '?')
+          .map((v) => v.name),
+      );
       expect(required.size).to.be.greaterThan(8);
       for (const name of required) {
         expect(lines.has(name), `.env.example: ${name}`).to.equal(true);
@@ -121,7 +166,11 @@ describe('deploy environment: names, secrets, and what loadConfig makes of it', 
     });
 
     it('.env itself is git-ignored', () => {
-      expect(read('.gitignore').split('\n').map((l) => l.trim())).to.include('.env');
+      expect(
+        read('.gitignore')
+          .split('\n')
+          .map((l) => l.trim()),
+      ).to.include('.env');
     });
   });
 
@@ -130,7 +179,11 @@ describe('deploy environment: names, secrets, and what loadConfig makes of it', 
 
     it('runs our image in the migrate Job, the workers, the API and the ingesters', () => {
       expect(ours.map(({ r }) => `${r.kind}/${r.name}`)).to.have.members([
-        'Job/freshchain-migrate', 'Deployment/freshchain-worker', 'Deployment/freshchain-worker-forecasting', 'Deployment/freshchain-api', 'StatefulSet/freshchain-ingest',
+        'Job/freshchain-migrate',
+        'Deployment/freshchain-worker',
+        'Deployment/freshchain-worker-forecasting',
+        'Deployment/freshchain-api',
+        'StatefulSet/freshchain-ingest',
       ]);
     });
 
@@ -148,7 +201,8 @@ describe('deploy environment: names, secrets, and what loadConfig makes of it', 
         const envList = ((c.env as unknown[] | undefined) ?? []).map((e) => obj(e, 'env entry'));
 
         it('receives only variables the code reads', () => {
-          for (const e of envList) expect(known.all.has(str(e.name, 'name')), `${r.name}: ${String(e.name)}`).to.equal(true);
+          for (const e of envList)
+            expect(known.all.has(str(e.name, 'name')), `${r.name}: ${String(e.name)}`).to.equal(true);
         });
 
         it('receives every production secret from a Secret (secretKeyRef), never a value', () => {
@@ -176,12 +230,18 @@ describe('deploy environment: names, secrets, and what loadConfig makes of it', 
 
     it('every key read from freshchain-secrets is listed, without a value, in secrets.example.env', () => {
       const example = read(`${K8S_DIR}/secrets.example.env`);
-      const keys = new Map(example.split('\n').filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l)).map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]));
+      const keys = new Map(
+        example
+          .split('\n')
+          .filter((l) => /^[A-Z_][A-Z0-9_]*=/.test(l))
+          .map((l) => [l.split('=')[0]!, l.slice(l.indexOf('=') + 1)]),
+      );
       const referenced = new Set<string>();
       const walk = (v: unknown): void => {
         if (Array.isArray(v)) v.forEach(walk);
         else if (isObj(v)) {
-          if (isObj(v.secretKeyRef) && v.secretKeyRef.name === 'freshchain-secrets') referenced.add(str(v.secretKeyRef.key, 'key'));
+          if (isObj(v.secretKeyRef) && v.secretKeyRef.name === 'freshchain-secrets')
+            referenced.add(str(v.secretKeyRef.key, 'key'));
           Object.values(v).forEach(walk);
         }
       };

@@ -5,17 +5,38 @@ import { join, normalize } from 'node:path';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import {
-  COMPOSE_DIR, K8S_DIR, ROOT, arr, composeServices, dig, exists, filesUnder, interpolate, isObj, isYamlName, k8sResources, obj, read, str, yamlDoc, yamlDocs,
+  COMPOSE_DIR,
+  K8S_DIR,
+  ROOT,
+  arr,
+  composeServices,
+  dig,
+  exists,
+  filesUnder,
+  interpolate,
+  isObj,
+  isYamlName,
+  k8sResources,
+  obj,
+  read,
+  str,
+  yamlDoc,
+  yamlDocs,
 } from './support';
 
 /** A compose volume's source, with `${VAR:-default}` taken at its default (the case .env leaves alone). */
-const volumeSource = (v: unknown, what: string): string => (typeof v === 'string' ? interpolate(v, {}).split(':')[0]! : str(dig(v, 'source'), what));
+const volumeSource = (v: unknown, what: string): string =>
+  typeof v === 'string' ? interpolate(v, {}).split(':')[0]! : str(dig(v, 'source'), what);
 
 describe('deploy files: well-formed', () => {
   const yamlFiles = [...filesUnder(COMPOSE_DIR, isYamlName), ...filesUnder(K8S_DIR, isYamlName)];
 
   it('finds the compose file, the kustomization and the Temporal values', () => {
-    expect(yamlFiles).to.include.members([`${COMPOSE_DIR}/docker-compose.yml`, `${K8S_DIR}/kustomization.yaml`, `${K8S_DIR}/temporal-values.yaml`]);
+    expect(yamlFiles).to.include.members([
+      `${COMPOSE_DIR}/docker-compose.yml`,
+      `${K8S_DIR}/kustomization.yaml`,
+      `${K8S_DIR}/temporal-values.yaml`,
+    ]);
   });
 
   for (const file of yamlFiles) {
@@ -27,7 +48,9 @@ describe('deploy files: well-formed', () => {
   }
 
   it('every Kubernetes manifest names its apiVersion, kind and metadata.name', () => {
-    const manifests = filesUnder(K8S_DIR, isYamlName).filter((f) => !/kustomization\.yaml$|temporal-values\.yaml$/.test(f));
+    const manifests = filesUnder(K8S_DIR, isYamlName).filter(
+      (f) => !/kustomization\.yaml$|temporal-values\.yaml$/.test(f),
+    );
     for (const file of manifests) {
       for (const d of yamlDocs(file)) {
         expect(dig(d, 'apiVersion'), `${file}: apiVersion`).to.be.a('string');
@@ -43,7 +66,10 @@ describe('deploy files: well-formed', () => {
     expect((Array.isArray(broken) ? broken : [broken]).some((d) => d.errors.length > 0)).to.equal(true);
   });
 
-  const scripts = [...filesUnder(COMPOSE_DIR, (n) => n.endsWith('.sh')), ...filesUnder(K8S_DIR, (n) => n.endsWith('.sh'))];
+  const scripts = [
+    ...filesUnder(COMPOSE_DIR, (n) => n.endsWith('.sh')),
+    ...filesUnder(K8S_DIR, (n) => n.endsWith('.sh')),
+  ];
   for (const file of scripts) {
     it(`${file} passes sh -n`, () => {
       const shell = /^#!.*\bbash\b/.test(read(file)) ? 'bash' : 'sh';
@@ -63,7 +89,8 @@ describe('deploy files: well-formed', () => {
         expect(exists(normalize(join(COMPOSE_DIR, source))), `${name}: ${source}`).to.equal(true);
       }
       const ctx = dig(s, 'build', 'context');
-      if (typeof ctx === 'string') expect(exists(normalize(join(COMPOSE_DIR, ctx, 'Dockerfile'))), `${name}: build context`).to.equal(true);
+      if (typeof ctx === 'string')
+        expect(exists(normalize(join(COMPOSE_DIR, ctx, 'Dockerfile'))), `${name}: build context`).to.equal(true);
     }
     expect(mounts).to.be.greaterThan(3);
   });
@@ -73,7 +100,8 @@ describe('deploy files: well-formed', () => {
     for (const [name, s] of Object.entries(composeServices())) {
       for (const v of (s.volumes as unknown[] | undefined) ?? []) {
         const source = typeof v === 'string' ? volumeSource(v, name) : '';
-        if (source && !source.startsWith('.') && !source.startsWith('/')) expect(declared, `${name}: ${source}`).to.include(source);
+        if (source && !source.startsWith('.') && !source.startsWith('/'))
+          expect(declared, `${name}: ${source}`).to.include(source);
       }
     }
   });
@@ -81,9 +109,11 @@ describe('deploy files: well-formed', () => {
   it('kustomization resources and generator files exist; every resource loads', () => {
     for (const dir of [K8S_DIR, `${K8S_DIR}/temporal`]) {
       const kust = obj(yamlDoc(`${dir}/kustomization.yaml`), `${dir}/kustomization.yaml`);
-      for (const r of arr(kust.resources, 'resources')) expect(exists(`${dir}/${str(r, 'resource')}`), `${dir}: ${String(r)}`).to.equal(true);
+      for (const r of arr(kust.resources, 'resources'))
+        expect(exists(`${dir}/${str(r, 'resource')}`), `${dir}: ${String(r)}`).to.equal(true);
       for (const g of (kust.configMapGenerator as unknown[] | undefined) ?? []) {
-        for (const f of arr(dig(g, 'files'), 'generator files')) expect(exists(`${dir}/${str(f, 'file')}`), `${dir}: ${String(f)}`).to.equal(true);
+        for (const f of arr(dig(g, 'files'), 'generator files'))
+          expect(exists(`${dir}/${str(f, 'file')}`), `${dir}: ${String(f)}`).to.equal(true);
       }
     }
     expect(k8sResources().length).to.be.greaterThan(10);
@@ -91,7 +121,9 @@ describe('deploy files: well-formed', () => {
 
   it('every ConfigMap a workload mounts is generated or declared by the kustomization', () => {
     const kust = obj(yamlDoc(`${K8S_DIR}/kustomization.yaml`), 'kustomization');
-    const generated = ((kust.configMapGenerator as unknown[] | undefined) ?? []).map((g) => str(dig(g, 'name'), 'generator name'));
+    const generated = ((kust.configMapGenerator as unknown[] | undefined) ?? []).map((g) =>
+      str(dig(g, 'name'), 'generator name'),
+    );
     const resources = k8sResources();
     const declared = resources.filter((r) => r.kind === 'ConfigMap').map((r) => r.name);
     for (const r of resources) {

@@ -3,8 +3,27 @@
 // chart values, and the Dockerfiles' base images.
 import { expect } from 'chai';
 import {
-  APP_IMAGE, COMPOSE_DIR, K8S_DIR, WORKLOAD_KINDS, arr, composeServices, containers, dig, dockerfileBases, filesUnder, interpolate, isPinned,
-  isYamlName, k8sResources, obj, parseImage, podSpec, read, str, yamlDoc, yamlDocs,
+  APP_IMAGE,
+  COMPOSE_DIR,
+  K8S_DIR,
+  WORKLOAD_KINDS,
+  arr,
+  composeServices,
+  containers,
+  dig,
+  dockerfileBases,
+  filesUnder,
+  interpolate,
+  isPinned,
+  isYamlName,
+  k8sResources,
+  obj,
+  parseImage,
+  podSpec,
+  read,
+  str,
+  yamlDoc,
+  yamlDocs,
 } from './support';
 
 describe('deploy images: all pinned', () => {
@@ -35,7 +54,9 @@ describe('deploy images: all pinned', () => {
 
   it('Kubernetes: every container and init container image is pinned (ours through kustomize images:)', () => {
     const kust = obj(yamlDoc(`${K8S_DIR}/kustomization.yaml`), 'kustomization');
-    const overrides = new Map(arr(kust.images, 'images').map((i) => [str(dig(i, 'name'), 'images.name'), obj(i, 'image override')]));
+    const overrides = new Map(
+      arr(kust.images, 'images').map((i) => [str(dig(i, 'name'), 'images.name'), obj(i, 'image override')]),
+    );
     const ours = overrides.get(APP_IMAGE);
     expect(ours, `kustomization.yaml images: ${APP_IMAGE}`).to.not.equal(undefined);
     const appRef = `${str(ours!.newName, 'newName')}${ours!.digest ? `@${String(ours!.digest)}` : `:${String(ours!.newTag)}`}`;
@@ -55,7 +76,11 @@ describe('deploy images: all pinned', () => {
   });
 
   it('Kubernetes: CloudNativePG clusters name a pinned image', () => {
-    const clusters = filesUnder(K8S_DIR, isYamlName).flatMap((f) => yamlDocs(f).filter((d) => dig(d, 'kind') === 'Cluster').map((d) => ({ f, d })));
+    const clusters = filesUnder(K8S_DIR, isYamlName).flatMap((f) =>
+      yamlDocs(f)
+        .filter((d) => dig(d, 'kind') === 'Cluster')
+        .map((d) => ({ f, d })),
+    );
     expect(clusters.length).to.be.greaterThan(1);
     for (const { f, d } of clusters) {
       const image = str(dig(d, 'spec', 'imageName'), `${f} imageName`);

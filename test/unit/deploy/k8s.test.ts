@@ -4,8 +4,23 @@
 import vm from 'node:vm';
 import { expect } from 'chai';
 import {
-  APP_IMAGE, K8S_DIR, WORKLOAD_KINDS, arr, compiledEntry, containers, dig, isObj, k8sResources, obj, podLabels, podSpec, read, searchAttributes, str,
-  workerProbeFromCompose, yamlDoc,
+  APP_IMAGE,
+  K8S_DIR,
+  WORKLOAD_KINDS,
+  arr,
+  compiledEntry,
+  containers,
+  dig,
+  isObj,
+  k8sResources,
+  obj,
+  podLabels,
+  podSpec,
+  read,
+  searchAttributes,
+  str,
+  workerProbeFromCompose,
+  yamlDoc,
 } from './support';
 import type { K8sResource, Obj } from './support';
 
@@ -26,15 +41,24 @@ const selects = (selector: unknown, labels: Obj): boolean => {
 };
 const hasResources = (c: Obj, what: string): void => {
   for (const side of ['requests', 'limits']) {
-    for (const res of ['cpu', 'memory']) expect(dig(c, 'resources', side, res), `${what}: resources.${side}.${res}`).to.not.equal(undefined);
+    for (const res of ['cpu', 'memory'])
+      expect(dig(c, 'resources', side, res), `${what}: resources.${side}.${res}`).to.not.equal(undefined);
   }
 };
 
 describe('deploy/k8s', () => {
   it('has the workloads of the design', () => {
     expect(resources.map((r) => `${r.kind}/${r.name}`)).to.include.members([
-      'Deployment/freshchain-worker', 'Deployment/freshchain-worker-forecasting', 'ScaledObject/freshchain-worker-forecasting', 'Deployment/freshchain-api', 'StatefulSet/freshchain-ingest', 'Job/freshchain-migrate',
-      'StatefulSet/freshchain-emqx', 'Cluster/freshchain-timescaledb', 'ScaledObject/freshchain-worker', 'HorizontalPodAutoscaler/freshchain-api',
+      'Deployment/freshchain-worker',
+      'Deployment/freshchain-worker-forecasting',
+      'ScaledObject/freshchain-worker-forecasting',
+      'Deployment/freshchain-api',
+      'StatefulSet/freshchain-ingest',
+      'Job/freshchain-migrate',
+      'StatefulSet/freshchain-emqx',
+      'Cluster/freshchain-timescaledb',
+      'ScaledObject/freshchain-worker',
+      'HorizontalPodAutoscaler/freshchain-api',
     ]);
   });
 
@@ -58,20 +82,26 @@ describe('deploy/k8s', () => {
   }
 
   it('Jobs set requests and limits too', () => {
-    for (const r of resources.filter((x) => x.kind === 'Job')) for (const c of containers(podSpec(r))) hasResources(c, r.name);
+    for (const r of resources.filter((x) => x.kind === 'Job'))
+      for (const c of containers(podSpec(r))) hasResources(c, r.name);
   });
 
   it('our containers run as non-root with a read-only root filesystem and the compiled entry points of the npm scripts', () => {
     const entries: Record<string, string> = {
-      'freshchain-migrate': compiledEntry('migrate'), 'freshchain-worker': compiledEntry('worker'), 'freshchain-worker-forecasting': compiledEntry('worker'),
-      'freshchain-api': compiledEntry('api'), 'freshchain-ingest': compiledEntry('ingest'),
+      'freshchain-migrate': compiledEntry('migrate'),
+      'freshchain-worker': compiledEntry('worker'),
+      'freshchain-worker-forecasting': compiledEntry('worker'),
+      'freshchain-api': compiledEntry('api'),
+      'freshchain-ingest': compiledEntry('ingest'),
     };
     for (const r of resources.filter((x) => WORKLOAD_KINDS.includes(x.kind))) {
       const spec = podSpec(r);
       for (const c of containers(spec).filter((x) => x.image === APP_IMAGE)) {
         expect(c.args, r.name).to.deep.equal([entries[r.name]]);
         expect(dig(spec, 'securityContext', 'runAsNonRoot'), r.name).to.equal(true);
-        expect(dig(spec, 'securityContext', 'runAsUser'), r.name).to.be.a('number').and.not.equal(0);
+        expect(dig(spec, 'securityContext', 'runAsUser'), r.name)
+          .to.be.a('number')
+          .and.not.equal(0);
         expect(dig(c, 'securityContext', 'readOnlyRootFilesystem'), r.name).to.equal(true);
         expect(dig(c, 'securityContext', 'allowPrivilegeEscalation'), r.name).to.equal(false);
         // Scratch space: the root filesystem is read-only, /tmp must be a writable volume.
@@ -84,7 +114,10 @@ describe('deploy/k8s', () => {
   });
 
   const prefix = String(config.TEMPORAL_TASK_QUEUE_PREFIX);
-  for (const [name, areas] of [['freshchain-worker', ['orders', 'coldchain']], ['freshchain-worker-forecasting', ['forecasting']]] as const) {
+  for (const [name, areas] of [
+    ['freshchain-worker', ['orders', 'coldchain']],
+    ['freshchain-worker-forecasting', ['forecasting']],
+  ] as const) {
     it(`${name}: serves ${areas.join(', ')}; probes run the compose health-check script; KEDA scales it on those queues`, () => {
       const worker = find('Deployment', name);
       const c = containers(podSpec(worker))[0]!;
@@ -109,13 +142,25 @@ describe('deploy/k8s', () => {
         expect(Number(md.targetQueueSize)).to.be.greaterThan(0);
       }
       // KEDA owns the worker's HPA: no second one.
-      expect(resources.filter((r) => r.kind === 'HorizontalPodAutoscaler' && dig(r.doc, 'spec', 'scaleTargetRef', 'name') === name)).to.have.length(0);
+      expect(
+        resources.filter(
+          (r) => r.kind === 'HorizontalPodAutoscaler' && dig(r.doc, 'spec', 'scaleTargetRef', 'name') === name,
+        ),
+      ).to.have.length(0);
     });
   }
 
   it('every area has workers: the worker Deployments together serve every task queue', () => {
-    const served = resources.filter((r) => r.kind === 'Deployment' && r.name.startsWith('freshchain-worker'))
-      .flatMap((r) => String(dig(arr(containers(podSpec(r))[0]!.env, 'env').find((e) => dig(e, 'name') === 'WORKER_AREAS'), 'value')).split(','));
+    const served = resources
+      .filter((r) => r.kind === 'Deployment' && r.name.startsWith('freshchain-worker'))
+      .flatMap((r) =>
+        String(
+          dig(
+            arr(containers(podSpec(r))[0]!.env, 'env').find((e) => dig(e, 'name') === 'WORKER_AREAS'),
+            'value',
+          ),
+        ).split(','),
+      );
     expect(served.sort()).to.deep.equal(['coldchain', 'forecasting', 'orders']);
   });
 
@@ -142,12 +187,23 @@ describe('deploy/k8s', () => {
     const svc = find('Service', str(dig(ingest.doc, 'spec', 'serviceName'), 'serviceName'));
     expect(dig(svc.doc, 'spec', 'clusterIP')).to.equal('None');
     expect(dig(c, 'ports', 0, 'containerPort')).to.equal(Number(config.INGEST_METRICS_PORT));
-    expect(resources.filter((r) => r.kind === 'HorizontalPodAutoscaler' && dig(r.doc, 'spec', 'scaleTargetRef', 'name') === 'freshchain-ingest')).to.have.length(0);
+    expect(
+      resources.filter(
+        (r) =>
+          r.kind === 'HorizontalPodAutoscaler' && dig(r.doc, 'spec', 'scaleTargetRef', 'name') === 'freshchain-ingest',
+      ),
+    ).to.have.length(0);
   });
 
   it('PodDisruptionBudgets cover the API, the workers, the ingesters and the broker', () => {
     const pdbs = resources.filter((r) => r.kind === 'PodDisruptionBudget');
-    for (const [kind, name] of [['Deployment', 'freshchain-api'], ['Deployment', 'freshchain-worker'], ['Deployment', 'freshchain-worker-forecasting'], ['StatefulSet', 'freshchain-ingest'], ['StatefulSet', 'freshchain-emqx']] as const) {
+    for (const [kind, name] of [
+      ['Deployment', 'freshchain-api'],
+      ['Deployment', 'freshchain-worker'],
+      ['Deployment', 'freshchain-worker-forecasting'],
+      ['StatefulSet', 'freshchain-ingest'],
+      ['StatefulSet', 'freshchain-emqx'],
+    ] as const) {
       const labels = podLabels(find(kind, name));
       const covering = pdbs.filter((p) => selects(dig(p.doc, 'spec', 'selector'), labels));
       expect(covering, `${kind}/${name}`).to.have.length(1);
@@ -160,7 +216,10 @@ describe('deploy/k8s', () => {
     const pods = resources.filter((r) => ['Deployment', 'StatefulSet'].includes(r.kind)).map(podLabels);
     for (const svc of resources.filter((r) => r.kind === 'Service')) {
       const sel = obj(dig(svc.doc, 'spec', 'selector'), `${svc.name} selector`);
-      expect(pods.some((l) => Object.entries(sel).every(([k, v]) => l[k] === v)), `Service/${svc.name}`).to.equal(true);
+      expect(
+        pods.some((l) => Object.entries(sel).every(([k, v]) => l[k] === v)),
+        `Service/${svc.name}`,
+      ).to.equal(true);
     }
   });
 
@@ -168,15 +227,28 @@ describe('deploy/k8s', () => {
     expect(str(config.MQTT_URL, 'MQTT_URL')).to.equal('mqtt://freshchain-emqx:1883');
     find('Service', 'freshchain-emqx');
     const conf = read(`${K8S_DIR}/emqx/emqx.conf`);
-    expect(conf).to.match(/backend = built_in_database/).and.match(/no_match = deny/).and.match(/discovery_strategy = dns/);
+    expect(conf)
+      .to.match(/backend = built_in_database/)
+      .and.match(/no_match = deny/)
+      .and.match(/discovery_strategy = dns/);
     const acl = read(`${K8S_DIR}/emqx/acl.conf`);
     const emqxUsers = [...acl.matchAll(/\{username, "([^"]+)"\}/g)].map((m) => m[1]!).sort();
     const mosquittoUsers = [...read('deploy/mosquitto/acl').matchAll(/^user\s+(\S+)\s*$/gm)].map((m) => m[1]!).sort();
     expect(emqxUsers).to.deep.equal(mosquittoUsers);
-    for (const k of ['MQTT_USERNAME', 'MQTT_DEVICE_USERNAME', 'MQTT_OPS_USERNAME']) expect(emqxUsers).to.include(config[k]);
-    expect(acl.trim().split('\n').filter((l) => l.trim() && !l.startsWith('%%')).pop()).to.equal('{deny, all}.');
+    for (const k of ['MQTT_USERNAME', 'MQTT_DEVICE_USERNAME', 'MQTT_OPS_USERNAME'])
+      expect(emqxUsers).to.include(config[k]);
+    expect(
+      acl
+        .trim()
+        .split('\n')
+        .filter((l) => l.trim() && !l.startsWith('%%'))
+        .pop(),
+    ).to.equal('{deny, all}.');
     // The accounts file the init container writes has a line for each of them.
-    const init = str(dig(containers(podSpec(find('StatefulSet', 'freshchain-emqx')), 'initContainers')[0], 'args', 0), 'init script');
+    const init = str(
+      dig(containers(podSpec(find('StatefulSet', 'freshchain-emqx')), 'initContainers')[0], 'args', 0),
+      'init script',
+    );
     for (const u of mosquittoUsers) expect(init).to.contain(`${u},`);
   });
 
@@ -201,7 +273,9 @@ describe('deploy/k8s', () => {
     expect(job, 'Job').to.not.equal(undefined);
     const data = obj(cm.data, 'ConfigMap data');
     expect(data['search-attributes.txt']).to.equal(read('deploy/temporal/search-attributes.txt'));
-    expect(searchAttributes(str(data['search-attributes.txt'], 'list'))).to.deep.equal(searchAttributes(read('deploy/temporal/search-attributes.txt')));
+    expect(searchAttributes(str(data['search-attributes.txt'], 'list'))).to.deep.equal(
+      searchAttributes(read('deploy/temporal/search-attributes.txt')),
+    );
     expect(data['setup-namespace.sh']).to.equal(read('deploy/compose/temporal/setup-namespace.sh'));
     const c = obj(dig(job, 'spec', 'template', 'spec', 'containers', 0), 'job container');
     const env = Object.fromEntries(arr(c.env, 'env').map((e) => [dig(e, 'name'), dig(e, 'value')]));

@@ -55,22 +55,31 @@ WITH NO DATA;`;
 
   // Statements made of arbitrary text (NUL, lone surrogates, any unicode) with dollar-quoted
   // bodies full of `;\n`: splitting their concatenation gives them back.
-  const plain = fc.string({ unit: 'binary', maxLength: 40 }).map((s) => s.replace(/[;$\n-]/g, ' ').trim()).filter((s) => s.length > 0);
+  const plain = fc
+    .string({ unit: 'binary', maxLength: 40 })
+    .map((s) => s.replace(/[;$\n-]/g, ' ').trim())
+    .filter((s) => s.length > 0);
   const body = fc.array(plain, { maxLength: 5 }).map((ls) => ls.map((l) => `  ${l};`).join('\n'));
   const statement = fc.oneof(
     plain.map((s) => `SELECT ${s}`),
     fc.tuple(fc.constantFrom('$$', '$x$', '$body_2$'), body).map(([tag, b]) => `DO ${tag}\n${b}\n${tag}`),
   );
   it('gives back every statement of a file (property)', () => {
-    fc.assert(fc.property(fc.array(statement, { minLength: 1, maxLength: 8 }), (stmts) => {
-      expect(sqlStatements(stmts.map((s) => `${s};`).join('\n'))).to.deep.equal(stmts);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(statement, { minLength: 1, maxLength: 8 }), (stmts) => {
+        expect(sqlStatements(stmts.map((s) => `${s};`).join('\n'))).to.deep.equal(stmts);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('never throws and never invents text, whatever the input (property)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (sql) => {
-      const out = sqlStatements(sql);
-      for (const s of out) expect(sql).to.contain(s);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (sql) => {
+        const out = sqlStatements(sql);
+        for (const s of out) expect(sql).to.contain(s);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

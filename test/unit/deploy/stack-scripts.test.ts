@@ -21,7 +21,12 @@ function hoconBytes(size: string): number {
 
 describe('deploy: stack scripts on a first run', () => {
   it('finds the stack scripts', () => {
-    expect(shellScripts).to.include.members(['deploy/timescale.sh', 'deploy/temporal.sh', 'deploy/mosquitto.sh', 'deploy/lib/common.sh']);
+    expect(shellScripts).to.include.members([
+      'deploy/timescale.sh',
+      'deploy/temporal.sh',
+      'deploy/mosquitto.sh',
+      'deploy/lib/common.sh',
+    ]);
   });
 
   for (const file of shellScripts) {
@@ -29,8 +34,13 @@ describe('deploy: stack scripts on a first run', () => {
       // A RETURN trap set inside a function stays set after it returns and fires on the next
       // function return, where the function's locals are gone: under `set -u` that killed the
       // first set-up on a fresh machine ("tmp: unbound variable").
-      const lines = read(file).split('\n').map((l, i) => ({ l, n: i + 1 })).filter(({ l }) => !/^\s*#/.test(l));
-      const offending = lines.filter(({ l }) => /\btrap\b.*\bRETURN\b/.test(l)).map(({ n, l }) => `${file}:${n}: ${l.trim()}`);
+      const lines = read(file)
+        .split('\n')
+        .map((l, i) => ({ l, n: i + 1 }))
+        .filter(({ l }) => !/^\s*#/.test(l));
+      const offending = lines
+        .filter(({ l }) => /\btrap\b.*\bRETURN\b/.test(l))
+        .map(({ n, l }) => `${file}:${n}: ${l.trim()}`);
       expect(offending).to.deep.equal([]);
     });
   }
@@ -43,7 +53,11 @@ describe('deploy: services start detached from their caller', () => {
       // fd 7 stands for a caller's flock lock file; the service must not inherit it.
       const script = `source deploy/lib/common.sh; exec 7>"$FRESHCHAIN_HOME/lock"
         daemonize sleep 5 < /dev/null > /dev/null 2>&1 & pid=$!; sleep 0.3; ls /proc/$pid/fd; kill $pid`;
-      const r = spawnSync('bash', ['-c', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FRESHCHAIN_HOME: home } });
+      const r = spawnSync('bash', ['-c', script], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, FRESHCHAIN_HOME: home },
+      });
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stdout.split(/\s+/).filter(Boolean).sort()).to.deep.equal(['0', '1', '2']);
     } finally {
@@ -58,7 +72,9 @@ describe('deploy: services start detached from their caller', () => {
   ];
   for (const [file, service, launch] of launches) {
     it(`${file} starts ${service} through daemonize`, () => {
-      const starts = read(file).split('\n').filter((l) => launch.test(l) && !/^\s*#/.test(l));
+      const starts = read(file)
+        .split('\n')
+        .filter((l) => launch.test(l) && !/^\s*#/.test(l));
       expect(starts.length, `a line starting ${service} in ${file}`).to.be.greaterThan(0);
       for (const l of starts) expect(l, file).to.match(/\bdaemonize\b/);
     });

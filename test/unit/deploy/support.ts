@@ -71,14 +71,24 @@ export const yamlDoc = (rel: string): unknown => parse(read(rel), { merge: true,
 // ------------------------------------------------------------------ compose interpolation
 
 /** A `${...}` reference in a compose value. */
-export interface ComposeVar { name: string; op: '' | ':-' | '-' | ':?' | '?'; arg: string; raw: string }
+export interface ComposeVar {
+  name: string;
+  op: '' | ':-' | '-' | ':?' | '?';
+  arg: string;
+  raw: string;
+}
 
 const VAR_RE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|-|:\?|\?)([^}]*))?\}/g;
 
 /** The `${...}` references of a string ($$ is a literal dollar, not a reference). */
 export function composeVars(value: string): ComposeVar[] {
   const s = value.replace(/\$\$/g, '');
-  return [...s.matchAll(VAR_RE)].map((m) => ({ name: m[1]!, op: (m[2] ?? '') as ComposeVar['op'], arg: m[3] ?? '', raw: m[0] }));
+  return [...s.matchAll(VAR_RE)].map((m) => ({
+    name: m[1]!,
+    op: (m[2] ?? '') as ComposeVar['op'],
+    arg: m[3] ?? '',
+    raw: m[0],
+  }));
 }
 
 /** Compose's interpolation: ${V}, ${V:-d}, ${V-d}, ${V:?e}, ${V?e}, $$. Unset required → throws. */
@@ -89,11 +99,18 @@ export function interpolate(value: string, env: Record<string, string | undefine
       part.replace(VAR_RE, (_all, name: string, op: string | undefined, arg: string | undefined) => {
         const v = env[name];
         switch (op) {
-          case ':-': return v ? v : arg ?? '';
-          case '-': return v ?? arg ?? '';
-          case ':?': if (!v) throw new Error(`required variable ${name} is empty: ${arg}`); return v;
-          case '?': if (v === undefined) throw new Error(`required variable ${name} is unset: ${arg}`); return v;
-          default: return v ?? '';
+          case ':-':
+            return v ? v : (arg ?? '');
+          case '-':
+            return v ?? arg ?? '';
+          case ':?':
+            if (!v) throw new Error(`required variable ${name} is empty: ${arg}`);
+            return v;
+          case '?':
+            if (v === undefined) throw new Error(`required variable ${name} is unset: ${arg}`);
+            return v;
+          default:
+            return v ?? '';
         }
       }),
     )
@@ -114,10 +131,12 @@ export function composeEnv(s: Obj): Record<string, string> {
   const env = s.environment;
   if (env === undefined) return {};
   if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((e) => {
-      const [k, ...v] = str(e, 'environment entry').split('=');
-      return [k!, v.join('=')];
-    }));
+    return Object.fromEntries(
+      env.map((e) => {
+        const [k, ...v] = str(e, 'environment entry').split('=');
+        return [k!, v.join('=')];
+      }),
+    );
   }
   return Object.fromEntries(Object.entries(obj(env, 'environment')).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
@@ -127,14 +146,21 @@ export function composeOneShots(services: Record<string, Obj>): Set<string> {
   const out = new Set<string>();
   for (const s of Object.values(services)) {
     const deps = s.depends_on;
-    if (isObj(deps)) for (const [name, d] of Object.entries(deps)) if (dig(d, 'condition') === 'service_completed_successfully') out.add(name);
+    if (isObj(deps))
+      for (const [name, d] of Object.entries(deps))
+        if (dig(d, 'condition') === 'service_completed_successfully') out.add(name);
   }
   return out;
 }
 
 // ------------------------------------------------------------------ Kubernetes
 
-export interface K8sResource { file: string; kind: string; name: string; doc: Obj }
+export interface K8sResource {
+  file: string;
+  kind: string;
+  name: string;
+  doc: Obj;
+}
 
 /** The resources `kubectl apply -k deploy/k8s` applies (generated ConfigMaps aside). */
 export function k8sResources(dir = K8S_DIR): K8sResource[] {
@@ -144,7 +170,12 @@ export function k8sResources(dir = K8S_DIR): K8sResource[] {
     const rel = `${dir}/${str(r, 'resource')}`;
     for (const d of yamlDocs(rel)) {
       const doc = obj(d, rel);
-      out.push({ file: rel, kind: str(doc.kind, `${rel} kind`), name: str(dig(doc, 'metadata', 'name'), `${rel} name`), doc });
+      out.push({
+        file: rel,
+        kind: str(doc.kind, `${rel} kind`),
+        name: str(dig(doc, 'metadata', 'name'), `${rel} name`),
+        doc,
+      });
     }
   }
   return out;
@@ -154,10 +185,12 @@ export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 
 
 /** The pod spec of a workload. */
 export function podSpec(r: K8sResource): Obj {
-  const tpl = r.kind === 'CronJob' ? dig(r.doc, 'spec', 'jobTemplate', 'spec', 'template') : dig(r.doc, 'spec', 'template');
+  const tpl =
+    r.kind === 'CronJob' ? dig(r.doc, 'spec', 'jobTemplate', 'spec', 'template') : dig(r.doc, 'spec', 'template');
   return obj(dig(tpl, 'spec'), `${r.kind}/${r.name} pod spec`);
 }
-export const podLabels = (r: K8sResource): Obj => obj(dig(r.doc, 'spec', 'template', 'metadata', 'labels'), `${r.kind}/${r.name} pod labels`);
+export const podLabels = (r: K8sResource): Obj =>
+  obj(dig(r.doc, 'spec', 'template', 'metadata', 'labels'), `${r.kind}/${r.name} pod labels`);
 export const containers = (spec: Obj, key: 'containers' | 'initContainers' = 'containers'): Obj[] =>
   spec[key] === undefined ? [] : arr(spec[key], key).map((c) => obj(c, 'container'));
 
@@ -166,12 +199,17 @@ export const APP_IMAGE = 'freshchain-app';
 
 // ------------------------------------------------------------------ images
 
-export interface ImageRef { repo: string; tag?: string; digest?: string }
+export interface ImageRef {
+  repo: string;
+  tag?: string;
+  digest?: string;
+}
 export function parseImage(ref: string): ImageRef {
   const [nameTag, digest] = ref.split('@') as [string, string | undefined];
   const slash = nameTag.lastIndexOf('/');
   const colon = nameTag.lastIndexOf(':');
-  if (colon > slash) return { repo: nameTag.slice(0, colon), tag: nameTag.slice(colon + 1), ...(digest ? { digest } : {}) };
+  if (colon > slash)
+    return { repo: nameTag.slice(0, colon), tag: nameTag.slice(colon + 1), ...(digest ? { digest } : {}) };
   return { repo: nameTag, ...(digest ? { digest } : {}) };
 }
 /** Pinned: a digest, or an explicit tag that is not `latest` (nor empty or a variable). */
@@ -203,7 +241,18 @@ export function dockerfileBases(rel: string): { image: string; stage?: string }[
 // ------------------------------------------------------------------ what the code reads
 
 /** The folders of the code our images run (not tests, benches or scripts). */
-export const SERVICE_DIRS = ['config', 'platform', 'domain', 'db', 'api', 'workflows', 'activities', 'iot-ingest', 'coldchain', 'forecasting'];
+export const SERVICE_DIRS = [
+  'config',
+  'platform',
+  'domain',
+  'db',
+  'api',
+  'workflows',
+  'activities',
+  'iot-ingest',
+  'coldchain',
+  'forecasting',
+];
 
 /**
  * Every environment variable the services may read: envSchema's keys, plus each name the code
@@ -220,7 +269,8 @@ export function knownEnvNames(): { all: Set<string>; schema: Set<string>; direct
       for (const m of src.matchAll(/process\.env\.([A-Z][A-Z0-9_]*)/g)) add(m[1]!, file);
       for (const m of src.matchAll(/process\.env\[\s*['"`]([A-Z][A-Z0-9_]*)['"`]\s*\]/g)) add(m[1]!, file);
       if (/NodeJS\.ProcessEnv/.test(src)) for (const m of src.matchAll(/\benv\.([A-Z][A-Z0-9_]*)/g)) add(m[1]!, file);
-      if (/process\.env\[\s*[^'"`\s]/.test(src)) for (const m of src.matchAll(/['"`]([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)['"`]/g)) add(m[1]!, file);
+      if (/process\.env\[\s*[^'"`\s]/.test(src))
+        for (const m of src.matchAll(/['"`]([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)['"`]/g)) add(m[1]!, file);
     }
   }
   return { all: new Set([...schema, ...direct.keys()]), schema, direct };
@@ -236,7 +286,10 @@ export function productionSecrets(): string[] {
   }
   const list = /needs these set in the environment:(.*)$/s.exec(message)?.[1];
   if (!list) throw new Error(`loadConfig did not name its missing production secrets: ${message}`);
-  return list.split(',').map((s) => s.trim().split(/\s/)[0]!).filter(Boolean);
+  return list
+    .split(',')
+    .map((s) => s.trim().split(/\s/)[0]!)
+    .filter(Boolean);
 }
 
 /** A value that satisfies config/schema.ts for a secret of that name (tests only). */
@@ -270,7 +323,9 @@ export function localImports(file: string): string[] {
   const out: string[] = [];
   for (const spec of specs) {
     const base = relative(ROOT, resolve(ROOT, dirname(file), spec));
-    const hit = [base, `${base}.ts`, `${base}/index.ts`, base.replace(/\.js$/, '.ts')].find((p) => exists(p) && statSync(join(ROOT, p)).isFile());
+    const hit = [base, `${base}.ts`, `${base}/index.ts`, base.replace(/\.js$/, '.ts')].find(
+      (p) => exists(p) && statSync(join(ROOT, p)).isFile(),
+    );
     if (hit) out.push(hit);
   }
   return out;
@@ -291,11 +346,16 @@ export function importClosure(entries: string[]): Set<string> {
 
 /** NAME=TYPE lines of deploy/temporal/search-attributes.txt (comments and blanks dropped), sorted. */
 export const searchAttributes = (text: string): string[] =>
-  text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).sort();
+  text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .sort();
 
 /** The worker readiness script, as the compose healthcheck and the Kubernetes probes carry it. */
 export function workerProbeFromCompose(): string {
   const test = arr(dig(composeServices().worker, 'healthcheck', 'test'), 'worker healthcheck');
-  if (test[0] !== 'CMD' || test[1] !== 'node' || test[2] !== '-e') throw new Error(`worker healthcheck is not CMD node -e: ${JSON.stringify(test.slice(0, 3))}`);
+  if (test[0] !== 'CMD' || test[1] !== 'node' || test[2] !== '-e')
+    throw new Error(`worker healthcheck is not CMD node -e: ${JSON.stringify(test.slice(0, 3))}`);
   return str(test[3], 'worker probe script');
 }

@@ -18,9 +18,15 @@ const VENDOR_README = join(ROOT, '..', 'shared', 'vendor', 'README.md');
 describe('deploy: the TimescaleDB the local stack builds', () => {
   it('is the version compose and Kubernetes pin', () => {
     const version = pin('TS_VERSION');
-    const compose = parse(read('deploy/compose/docker-compose.yml')) as { services: Record<string, { image?: unknown }> };
-    expect(str(compose.services.timescaledb!.image, 'timescaledb image')).to.equal(`timescale/timescaledb:${version}-pg17`);
-    expect(read(`${K8S_DIR}/timescaledb/Dockerfile`)).to.match(new RegExp(`^ARG TIMESCALEDB_VERSION=${version.replace(/\./g, '\\.')}$`, 'm'));
+    const compose = parse(read('deploy/compose/docker-compose.yml')) as {
+      services: Record<string, { image?: unknown }>;
+    };
+    expect(str(compose.services.timescaledb!.image, 'timescaledb image')).to.equal(
+      `timescale/timescaledb:${version}-pg17`,
+    );
+    expect(read(`${K8S_DIR}/timescaledb/Dockerfile`)).to.match(
+      new RegExp(`^ARG TIMESCALEDB_VERSION=${version.replace(/\./g, '\\.')}$`, 'm'),
+    );
   });
 
   it('checks the sha256 and commit the vendored source documents', function () {
@@ -33,7 +39,9 @@ describe('deploy: the TimescaleDB the local stack builds', () => {
 
   it("never installs Debian's Apache-only package, and builds with the Timescale licence", () => {
     const code = script.split('\n').filter((l) => !/^\s*#/.test(l));
-    expect(code.filter((l) => /apt(_install|_in| |-get).*install.*postgresql-17-timescaledb/.test(l))).to.deep.equal([]);
+    expect(code.filter((l) => /apt(_install|_in| |-get).*install.*postgresql-17-timescaledb/.test(l))).to.deep.equal(
+      [],
+    );
     expect(script).to.match(/^timescaledb\.license = 'timescale'$/m);
     expect(script).to.match(/\.\/bootstrap .*-DREGRESS_CHECKS=OFF/);
   });
@@ -44,12 +52,16 @@ describe('deploy: the TimescaleDB the local stack builds', () => {
       const bad = join(home, 'timescaledb.tar.gz');
       writeFileSync(bad, 'not the release');
       const r = spawnSync('bash', ['deploy/timescale.sh', 'timescale_source', join(home, 'src')], {
-        cwd: ROOT, encoding: 'utf8', env: { ...process.env, FRESHCHAIN_HOME: home, FRESHCHAIN_TIMESCALE_SRC: bad },
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, FRESHCHAIN_HOME: home, FRESHCHAIN_TIMESCALE_SRC: bad },
       });
       expect(r.status).to.not.equal(0);
       expect(r.stderr).to.contain(bad).and.contain(pin('TS_SHA256'));
       const missing = spawnSync('bash', ['deploy/timescale.sh', 'timescale_source', join(home, 'src')], {
-        cwd: ROOT, encoding: 'utf8', env: { ...process.env, FRESHCHAIN_HOME: home, FRESHCHAIN_TIMESCALE_SRC: join(home, 'nope.tar.gz') },
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, FRESHCHAIN_HOME: home, FRESHCHAIN_TIMESCALE_SRC: join(home, 'nope.tar.gz') },
       });
       expect(missing.status).to.not.equal(0);
       expect(missing.stderr).to.contain('FRESHCHAIN_TIMESCALE_SRC');
@@ -65,11 +77,17 @@ describe('deploy: the TimescaleDB the local stack builds', () => {
     try {
       const src = join(home, 'src');
       const env = { ...process.env, FRESHCHAIN_HOME: home, FRESHCHAIN_TIMESCALE_SRC: '' };
-      const r = spawnSync('bash', ['deploy/timescale.sh', 'timescale_source', src], { cwd: ROOT, encoding: 'utf8', env });
+      const r = spawnSync('bash', ['deploy/timescale.sh', 'timescale_source', src], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env,
+      });
       expect(r.status, r.stderr).to.equal(0);
       expect(existsSync(join(src, 'tsl', 'src', 'bgw_policy', 'job.c'))).to.equal(true);
       for (const p of ['deploy/timescale/portal-drop-pg17.12.patch']) {
-        const a = spawnSync('patch', ['-d', src, '-p1', '--forward', '--dry-run', '-i', join(ROOT, p)], { encoding: 'utf8' });
+        const a = spawnSync('patch', ['-d', src, '-p1', '--forward', '--dry-run', '-i', join(ROOT, p)], {
+          encoding: 'utf8',
+        });
         expect(a.status, a.stdout + a.stderr).to.equal(0);
       }
     } finally {

@@ -60,7 +60,9 @@ describe('forecasting API', function () {
     const rng = createRng(3);
     const n = 10 * 7 * 24;
     const temp = Float64Array.from({ length: n }, (_, t) => 24 + 6 * Math.sin(t / 37) + rng.normal());
-    const values = Float64Array.from(temp, (c, t) => rng.poisson(5 * (1 + 0.05 * Math.max(0, c - 25)) * (t % 24 < 7 ? 0.2 : 1.2)));
+    const values = Float64Array.from(temp, (c, t) =>
+      rng.poisson(5 * (1 + 0.05 * Math.max(0, c - 25)) * (t % 24 < 7 ? 0.2 : 1.2)),
+    );
     const history = { start: dayOfIsoDate('2024-06-03') * DAY_MS, values, features: { temp } };
     const hot = forecastSeries(history, { temp: new Array(24).fill(33) }, { freq: 'hour', horizon: 24 });
     const mild = forecastSeries(history, { temp: new Array(24).fill(24) }, { freq: 'hour', horizon: 24 });
@@ -89,6 +91,8 @@ describe('forecasting API', function () {
   it('rejects histories that are off the grid or negative', () => {
     const h = dailySeries('2015-01-05', '2015-06-01');
     expect(() => forecastSeries({ ...h, start: h.start + 3600_000 }, {}, { freq: 'day', horizon: 3 })).to.throw(/grid/);
-    expect(() => forecastSeries({ ...h, values: [...h.values.slice(1), -1] }, {}, { freq: 'day', horizon: 3 })).to.throw(/non-negative/);
+    expect(() =>
+      forecastSeries({ ...h, values: [...h.values.slice(1), -1] }, {}, { freq: 'day', horizon: 3 }),
+    ).to.throw(/non-negative/);
   });
 });

@@ -95,7 +95,9 @@ describe('forecasting baselines', () => {
       }
       const meanDemand = sum / nAll;
       expect(Math.abs(errAll / nAll) / meanDemand, `seed ${seed} bias over leads 1..336`).to.be.below(0.03);
-      expect(Math.abs(errLong / nLong) / meanDemand, `seed ${seed} bias on the last day of the week ahead`).to.be.below(0.05);
+      expect(Math.abs(errLong / nLong) / meanDemand, `seed ${seed} bias on the last day of the week ahead`).to.be.below(
+        0.05,
+      );
     }
   });
 });

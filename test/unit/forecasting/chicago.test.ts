@@ -28,10 +28,24 @@ describe('Chicago ridership backtest (real data)', function () {
     let stderr = '';
     const code = runBacktestCli(
       [
-        '--csv', CSV, '--time', 'date', '--target', 'ridership',
-        '--features', 'temp,temp_max,percip,humidity,wind,weather_rain,weather_snow',
-        '--holidays', 'US', '--freq', 'day', '--horizon', '7', '--test-from', '2014-09-01',
-        '--plot', join(dir, 'chicago.svg'),
+        '--csv',
+        CSV,
+        '--time',
+        'date',
+        '--target',
+        'ridership',
+        '--features',
+        'temp,temp_max,percip,humidity,wind,weather_rain,weather_snow',
+        '--holidays',
+        'US',
+        '--freq',
+        'day',
+        '--horizon',
+        '7',
+        '--test-from',
+        '2014-09-01',
+        '--plot',
+        join(dir, 'chicago.svg'),
       ],
       { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
     );

@@ -2,7 +2,16 @@
 // and a plot only when asked. The CLI runs in-process on small synthetic CSVs.
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -88,8 +97,21 @@ describe('backtest CLI protocol options', function () {
   let dir: string;
   let csv: string;
   const base = (more: string[] = []) => [
-    '--csv', csv, '--time', 'date', '--target', 'sales', '--features', 'temp', '--freq', 'day',
-    '--horizon', '7', '--test-from', '2023-06-05', ...more,
+    '--csv',
+    csv,
+    '--time',
+    'date',
+    '--target',
+    'sales',
+    '--features',
+    'temp',
+    '--freq',
+    'day',
+    '--horizon',
+    '7',
+    '--test-from',
+    '2023-06-05',
+    ...more,
   ];
 
   before(() => {
@@ -155,8 +177,13 @@ describe('backtest CLI protocol options', function () {
     expect(out.protocol.scored).to.equal(46);
     expect(out.per_lead.model.map((l) => l.lead)).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
     expect(out.per_lead.model.reduce((s, l) => s + l.n, 0)).to.equal(46);
-    expect(Object.keys(out.per_lead.baselines)).to.deep.equal(['same_slot_last_week', 'mean_last_4_same_slots', 'ets_seasonal']);
-    for (const key of ['mae', 'coverage', 'interval_width', 'pinball']) expect(out.model).to.have.property(key).that.is.a('number');
+    expect(Object.keys(out.per_lead.baselines)).to.deep.equal([
+      'same_slot_last_week',
+      'mean_last_4_same_slots',
+      'ets_seasonal',
+    ]);
+    for (const key of ['mae', 'coverage', 'interval_width', 'pinball'])
+      expect(out.model).to.have.property(key).that.is.a('number');
   });
 
   it('--origin-every 1 --leads last is the one-score-per-target-at-the-longest-lead protocol', () => {
@@ -230,7 +257,9 @@ describe('backtest CLI protocol options', function () {
   });
 
   it('--holiday-column NAME reads holidays from a 0/1 column and they improve those days', () => {
-    const withCol = JSON.parse(run(base(['--holiday-column', 'holiday', '--leads', 'last', '--origin-every', '1'])).stdout) as Out;
+    const withCol = JSON.parse(
+      run(base(['--holiday-column', 'holiday', '--leads', 'last', '--origin-every', '1'])).stdout,
+    ) as Out;
     const without = JSON.parse(run(base(['--leads', 'last', '--origin-every', '1'])).stdout) as Out;
     expect(withCol.protocol.holidays).to.deep.equal({ column: 'holiday' });
     expect(withCol.model.mae).to.be.below(without.model.mae);
@@ -238,7 +267,10 @@ describe('backtest CLI protocol options', function () {
 
   it('--holiday-column: a value other than 0/1 names row and column; with --holidays it is refused', () => {
     const bad = join(dir, 'bad-holiday.csv');
-    writeFileSync(bad, dailyCsv((row, i) => (i === 4 ? [row[0] ?? '', row[1] ?? '', row[2] ?? '', 'yes'] : row)));
+    writeFileSync(
+      bad,
+      dailyCsv((row, i) => (i === 4 ? [row[0] ?? '', row[1] ?? '', row[2] ?? '', 'yes'] : row)),
+    );
     const r = run(base(['--csv', bad, '--holiday-column', 'holiday']));
     expect(r.code).to.equal(2);
     expect(r.stderr).to.contain("row 5 (line 6): holiday column 'holiday' must be 0 or 1, got 'yes'");
@@ -260,14 +292,44 @@ describe('backtest CLI protocol options', function () {
 
   it('argument parsing: any argv either parses or is an InputError (property)', () => {
     const token = fc.oneof(
-      fc.constantFrom('--csv', '--freq', '--horizon', '--origin-every', '--leads', '--holidays', '--holiday-column', '--out', '--plot', '--test-to', 'day', 'hour', '7', 'last', 'all'),
+      fc.constantFrom(
+        '--csv',
+        '--freq',
+        '--horizon',
+        '--origin-every',
+        '--leads',
+        '--holidays',
+        '--holiday-column',
+        '--out',
+        '--plot',
+        '--test-to',
+        'day',
+        'hour',
+        '7',
+        'last',
+        'all',
+      ),
       fc.string(),
       fc.string({ unit: 'binary' }), // lone surrogates included
       fc.constantFrom('\u0000', '__proto__', 'constructor', '1e308', '-0', '9007199254740993', '--=x', '--'),
     );
     fc.assert(
       fc.property(fc.array(token, { maxLength: 12 }), (argv) => {
-        const full = ['--csv', 'x.csv', '--time', 't', '--target', 'y', '--freq', 'day', '--horizon', '7', '--test-from', '2023-01-01', ...argv];
+        const full = [
+          '--csv',
+          'x.csv',
+          '--time',
+          't',
+          '--target',
+          'y',
+          '--freq',
+          'day',
+          '--horizon',
+          '7',
+          '--test-from',
+          '2023-01-01',
+          ...argv,
+        ];
         try {
           const a = parseArgs(full);
           expect(a.originEvery).to.be.within(1, Number.MAX_SAFE_INTEGER);
@@ -298,17 +360,42 @@ describe('backtest CLI protocol options', function () {
     const lines = ['time,store,region,demand,temp,holiday'];
     for (const seed of [1, 2]) {
       const d = subDailyDemand({ seed, days: 7 * 8, slotsPerDay: S, holidayEvery: 30 });
-      subDailyCsv(d).trim().split('\n').slice(1).forEach((line) => {
-        const [time, demand, temp, holiday] = line.split(',');
-        lines.push([time, `s${seed}`, 'north', demand, temp, holiday].join(','));
-      });
+      subDailyCsv(d)
+        .trim()
+        .split('\n')
+        .slice(1)
+        .forEach((line) => {
+          const [time, demand, temp, holiday] = line.split(',');
+          lines.push([time, `s${seed}`, 'north', demand, temp, holiday].join(','));
+        });
     }
     const csv2 = join(dir, 'half-hourly.csv');
     writeFileSync(csv2, `${lines.join('\n')}\n`);
     const r = run([
-      '--csv', csv2, '--time', 'time', '--series-cols', 'store', '--group-col', 'region', '--target', 'demand',
-      '--features', 'temp', '--holiday-column', 'holiday', '--freq', 'hour', '--slot-minutes', '30',
-      '--horizon', '48', '--test-from', '2023-02-20', '--leads', '1,24,48',
+      '--csv',
+      csv2,
+      '--time',
+      'time',
+      '--series-cols',
+      'store',
+      '--group-col',
+      'region',
+      '--target',
+      'demand',
+      '--features',
+      'temp',
+      '--holiday-column',
+      'holiday',
+      '--freq',
+      'hour',
+      '--slot-minutes',
+      '30',
+      '--horizon',
+      '48',
+      '--test-from',
+      '2023-02-20',
+      '--leads',
+      '1,24,48',
     ]);
     expect(r.stderr).to.equal('');
     const out = JSON.parse(r.stdout) as Out & { series: number };
@@ -317,21 +404,61 @@ describe('backtest CLI protocol options', function () {
     expect(out.protocol.first_origin).to.equal('2023-02-20T00:00');
     expect(out.protocol.origins).to.equal(7); // origin every horizon (a day), a week of test
     expect(out.per_lead.model.map((l) => l.n)).to.deep.equal([14, 14, 14]);
-    expect(run(['--csv', csv2, '--time', 'time', '--target', 'demand', '--freq', 'hour', '--slot-minutes', '7', '--horizon', '48', '--test-from', '2023-02-20']).stderr)
-      .to.contain('--slot-minutes must divide a day');
+    expect(
+      run([
+        '--csv',
+        csv2,
+        '--time',
+        'time',
+        '--target',
+        'demand',
+        '--freq',
+        'hour',
+        '--slot-minutes',
+        '7',
+        '--horizon',
+        '48',
+        '--test-from',
+        '2023-02-20',
+      ]).stderr,
+    ).to.contain('--slot-minutes must divide a day');
   });
 
   it('holiday column cells: only 0 and 1 load, anything else is an InputError naming the column (property)', () => {
     const cell = fc.oneof(
-      fc.constantFrom('0', '1', ' 1 ', '', '2', '-0', '1.0', 'true', 'NA', '\u0000', '\ud800', '__proto__', '1e308', '"1"'),
+      fc.constantFrom(
+        '0',
+        '1',
+        ' 1 ',
+        '',
+        '2',
+        '-0',
+        '1.0',
+        'true',
+        'NA',
+        '\u0000',
+        '\ud800',
+        '__proto__',
+        '1e308',
+        '"1"',
+      ),
       fc.string({ unit: 'binary' }),
     );
     fc.assert(
       fc.property(fc.array(cell, { minLength: 14, maxLength: 14 }), (cells) => {
-        const rows = cells.map((c, i) => `${isoDateOfDay(dayOfIsoDate('2023-01-02') + i)},${i + 1},${c.replace(/[,\r\n"]/g, '')}`);
+        const rows = cells.map(
+          (c, i) => `${isoDateOfDay(dayOfIsoDate('2023-01-02') + i)},${i + 1},${c.replace(/[,\r\n"]/g, '')}`,
+        );
         const text = `date,y,h\n${rows.join('\n')}\n`;
         try {
-          const data = loadSeries(text, { time: 'date', target: 'y', features: [], seriesCols: [], holidayColumn: 'h', slotsPerDay: 1 });
+          const data = loadSeries(text, {
+            time: 'date',
+            target: 'y',
+            features: [],
+            seriesCols: [],
+            holidayColumn: 'h',
+            slotsPerDay: 1,
+          });
           for (const day of data.holidayDays ?? []) expect(day).to.match(/^\d{4}-\d{2}-\d{2}$/);
         } catch (e) {
           if (!(e instanceof InputError)) throw e;
@@ -347,7 +474,19 @@ describe('backtest CLI protocol options', function () {
       fc.property(
         fc.oneof(
           fc.string({ unit: 'binary' }),
-          fc.constantFrom('US', 'AU-VIC', 'DE-BY-A', 'CN', 'none', '__proto__', 'constructor', 'US-__proto__', 'AU-VIC-X-Y', 'us', '\u0000'),
+          fc.constantFrom(
+            'US',
+            'AU-VIC',
+            'DE-BY-A',
+            'CN',
+            'none',
+            '__proto__',
+            'constructor',
+            'US-__proto__',
+            'AU-VIC-X-Y',
+            'us',
+            '\u0000',
+          ),
         ),
         (code) => {
           const problem = holidayRegionProblem(code);

@@ -22,7 +22,7 @@ function dailyCsv(days: number, mutate?: (row: string[], i: number) => string[] 
   const lines = ['date,sales,temp'];
   for (let i = 0; i < days; i++) {
     const temp = 10 + 10 * Math.sin(i / 30) + rng.normal();
-    const sales = (100 + 20 * ((i % 7) >= 5 ? 1 : 0) + 2 * temp) * (1 + 0.05 * rng.normal());
+    const sales = (100 + 20 * (i % 7 >= 5 ? 1 : 0) + 2 * temp) * (1 + 0.05 * rng.normal());
     const row = [isoDateOfDay(d0 + i), sales.toFixed(2), temp.toFixed(1)];
     const out = mutate ? mutate(row, i) : row;
     if (out) lines.push(out.join(','));
@@ -39,8 +39,23 @@ describe('backtest CLI', function () {
     return path;
   };
   const baseArgs = (csv: string, more: string[] = []) => [
-    '--csv', csv, '--time', 'date', '--target', 'sales', '--features', 'temp', '--freq', 'day',
-    '--horizon', '7', '--test-from', '2023-06-01', '--plot', join(dir, 'out.svg'), ...more,
+    '--csv',
+    csv,
+    '--time',
+    'date',
+    '--target',
+    'sales',
+    '--features',
+    'temp',
+    '--freq',
+    'day',
+    '--horizon',
+    '7',
+    '--test-from',
+    '2023-06-01',
+    '--plot',
+    join(dir, 'out.svg'),
+    ...more,
   ];
 
   before(() => {
@@ -55,8 +70,13 @@ describe('backtest CLI', function () {
     expect(r.code).to.equal(0);
     expect(r.stdout.trim().split('\n')).to.have.length(1);
     const out = JSON.parse(r.stdout) as Record<string, Record<string, Record<string, number>>>;
-    for (const key of ['mae', 'wape', 'mase', 'bias', 'coverage']) expect(out.model).to.have.property(key).that.is.a('number');
-    expect(Object.keys(out.baselines ?? {})).to.deep.equal(['same_slot_last_week', 'mean_last_4_same_slots', 'ets_seasonal']);
+    for (const key of ['mae', 'wape', 'mase', 'bias', 'coverage'])
+      expect(out.model).to.have.property(key).that.is.a('number');
+    expect(Object.keys(out.baselines ?? {})).to.deep.equal([
+      'same_slot_last_week',
+      'mean_last_4_same_slots',
+      'ets_seasonal',
+    ]);
     expect(out.targets).to.equal(200 - 150); // 2023-06-01 is day 150
     expect(readFileSync(join(dir, 'out.svg'), 'utf8')).to.match(/^<svg[\s\S]*polyline[\s\S]*<\/svg>/);
   });
@@ -76,7 +96,10 @@ describe('backtest CLI', function () {
   });
 
   it('says which row has an unparsable date and shows the value', () => {
-    const csv = write('date.csv', dailyCsv(200, (row, i) => (i === 9 ? ['2023-13-45', ...row.slice(1)] : row)));
+    const csv = write(
+      'date.csv',
+      dailyCsv(200, (row, i) => (i === 9 ? ['2023-13-45', ...row.slice(1)] : row)),
+    );
     const r = run(baseArgs(csv));
     expect(r.code).to.equal(2);
     expect(r.stderr).to.contain('row 10 (line 11)');
@@ -84,7 +107,10 @@ describe('backtest CLI', function () {
   });
 
   it('says where the time index has a gap', () => {
-    const csv = write('gap.csv', dailyCsv(200, (row, i) => (i === 40 ? null : row)));
+    const csv = write(
+      'gap.csv',
+      dailyCsv(200, (row, i) => (i === 40 ? null : row)),
+    );
     const r = run(baseArgs(csv));
     expect(r.code).to.equal(2);
     expect(r.stderr).to.contain('gap in time index');
@@ -94,11 +120,17 @@ describe('backtest CLI', function () {
   });
 
   it('rejects a non-numeric target and duplicate times', () => {
-    const bad = write('nan.csv', dailyCsv(200, (row, i) => (i === 3 ? [row[0] ?? '', 'n/a', row[2] ?? ''] : row)));
+    const bad = write(
+      'nan.csv',
+      dailyCsv(200, (row, i) => (i === 3 ? [row[0] ?? '', 'n/a', row[2] ?? ''] : row)),
+    );
     const r = run(baseArgs(bad));
     expect(r.code).to.equal(2);
     expect(r.stderr).to.match(/row 4 .*target column 'sales' has non-numeric value 'n\/a'/);
-    const dup = write('dup.csv', dailyCsv(200, (row, i) => (i === 5 ? [isoDateOfDay(dayOfIsoDate('2023-01-02') + 4), ...row.slice(1)] : row)));
+    const dup = write(
+      'dup.csv',
+      dailyCsv(200, (row, i) => (i === 5 ? [isoDateOfDay(dayOfIsoDate('2023-01-02') + 4), ...row.slice(1)] : row)),
+    );
     expect(run(baseArgs(dup)).stderr).to.contain('duplicate time 2023-01-06');
   });
 
@@ -119,18 +151,43 @@ describe('backtest CLI', function () {
         for (let h = 0; h < 24; h++) {
           const temp = 20 + 5 * Math.sin((h - 9) / 4) + rng.normal();
           const lambda = (h >= 8 && h <= 21 ? 3 : 0.3) * (sku === 'a' ? 1 : 0.5);
-          lines.push([isoDateOfDay(d0 + d), String(h), 'n1', sku, String(rng.poisson(lambda)), temp.toFixed(1)].join(','));
+          lines.push(
+            [isoDateOfDay(d0 + d), String(h), 'n1', sku, String(rng.poisson(lambda)), temp.toFixed(1)].join(','),
+          );
         }
       }
     }
     const csv = write('hourly.csv', lines.join('\n'));
     const plot = join(dir, 'hourly.svg');
     const r = run([
-      '--csv', csv, '--time', 'day', '--slot-col', 'hour', '--target', 'units', '--features', 'temp',
-      '--series-cols', 'node,sku', '--freq', 'hour', '--horizon', '24', '--test-from', isoDateOfDay(d0 + 35), '--plot', plot,
+      '--csv',
+      csv,
+      '--time',
+      'day',
+      '--slot-col',
+      'hour',
+      '--target',
+      'units',
+      '--features',
+      'temp',
+      '--series-cols',
+      'node,sku',
+      '--freq',
+      'hour',
+      '--horizon',
+      '24',
+      '--test-from',
+      isoDateOfDay(d0 + 35),
+      '--plot',
+      plot,
     ]);
     expect(r.stderr).to.equal('');
-    const out = JSON.parse(r.stdout) as { series: number; targets: number; model: { mae: number }; baselines: { same_slot_last_week: { mae: number } } };
+    const out = JSON.parse(r.stdout) as {
+      series: number;
+      targets: number;
+      model: { mae: number };
+      baselines: { same_slot_last_week: { mae: number } };
+    };
     expect(out.series).to.equal(2);
     expect(out.targets).to.equal(7 * 24);
     expect(out.model.mae).to.be.below(out.baselines.same_slot_last_week.mae);

@@ -51,9 +51,22 @@ describe('calibrated prediction intervals', function () {
 
   it('Chicago (daily, 104 weekly origins × leads 1..7): p10–p90 holds 77–83%, no lead far off', () => {
     const out = backtest([
-      '--csv', CHICAGO, '--time', 'date', '--target', 'ridership',
-      '--features', 'temp,temp_max,percip,humidity,wind,weather_rain,weather_snow',
-      '--holidays', 'US', '--freq', 'day', '--horizon', '7', '--test-from', '2014-09-01',
+      '--csv',
+      CHICAGO,
+      '--time',
+      'date',
+      '--target',
+      'ridership',
+      '--features',
+      'temp,temp_max,percip,humidity,wind,weather_rain,weather_snow',
+      '--holidays',
+      'US',
+      '--freq',
+      'day',
+      '--horizon',
+      '7',
+      '--test-from',
+      '2014-09-01',
     ]);
     expectCalibrated(out.model, 'Chicago');
     // 104 forecasts per lead (one weekday each here): ±3 sampling SDs around 80%.
@@ -67,7 +80,13 @@ describe('calibrated prediction intervals', function () {
     const S = 48;
     const lines = ['time,city,demand,temp,holiday'];
     for (const seed of [1, 2, 3, 4]) {
-      const d = subDailyDemand({ seed, days: 7 * 26, slotsPerDay: S, trendPerDay: seed % 2 === 0 ? 0.001 : -0.001, holidayEvery: 30 });
+      const d = subDailyDemand({
+        seed,
+        days: 7 * 26,
+        slotsPerDay: S,
+        trendPerDay: seed % 2 === 0 ? 0.001 : -0.001,
+        holidayEvery: 30,
+      });
       for (let t = 0; t < d.values.length; t++) {
         const ts = isoLocal(d.start + (t * DAY_MS) / S).slice(0, 16);
         lines.push(`${ts},c${seed},${(d.values[t] ?? 0).toFixed(2)},${(d.temp[t] ?? 0).toFixed(2)},${d.holiday[t]}`);
@@ -76,8 +95,26 @@ describe('calibrated prediction intervals', function () {
     const csv = join(dir, 'half-hourly.csv');
     writeFileSync(csv, `${lines.join('\n')}\n`);
     const out = backtest([
-      '--csv', csv, '--time', 'time', '--series-cols', 'city', '--target', 'demand', '--features', 'temp',
-      '--holiday-column', 'holiday', '--freq', 'hour', '--slot-minutes', '30', '--horizon', '336', '--test-from', '2023-04-24',
+      '--csv',
+      csv,
+      '--time',
+      'time',
+      '--series-cols',
+      'city',
+      '--target',
+      'demand',
+      '--features',
+      'temp',
+      '--holiday-column',
+      'holiday',
+      '--freq',
+      'hour',
+      '--slot-minutes',
+      '30',
+      '--horizon',
+      '336',
+      '--test-from',
+      '2023-04-24',
     ]);
     expect(out.protocol.scored_forecasts).to.equal(4 * 10 * 336);
     expectCalibrated(out.model, 'half-hourly');
@@ -108,7 +145,8 @@ describe('calibrated prediction intervals', function () {
       for (let i = 1; i < sorted.length; i++) {
         const a = sorted[i - 1] as (typeof sorted)[number];
         const b = sorted[i] as (typeof sorted)[number];
-        if (b.mean - a.mean < 0.002 * a.mean && Math.abs(b.p90 - b.p10 - (a.p90 - a.p10)) > 0.05 * (a.p90 - a.p10)) widthVaries += 1;
+        if (b.mean - a.mean < 0.002 * a.mean && Math.abs(b.p90 - b.p10 - (a.p90 - a.p10)) > 0.05 * (a.p90 - a.p10))
+          widthVaries += 1;
       }
     }
     // 6 × 336 strongly autocorrelated forecasts: a wide margin around 80%.

@@ -15,7 +15,13 @@ const TEST_DAYS = 7;
 
 function fitOn(data: SyntheticData, days: number, extra: Record<string, unknown> = {}): FittedModel {
   return fitModel(
-    data.series.map((s) => ({ id: s.id, group: s.group, start: s.start, values: s.values.subarray(0, days * S), features: s.features })),
+    data.series.map((s) => ({
+      id: s.id,
+      group: s.group,
+      start: s.start,
+      values: s.values.subarray(0, days * S),
+      features: s.features,
+    })),
     { slotsPerDay: S, holidays: 'CN', horizon: TEST_DAYS * S, ...extra },
   );
 }
@@ -37,7 +43,13 @@ describe('forecasting model on synthetic hourly grocery data', function () {
   let forecasts: QuantileForecast[][];
 
   before(() => {
-    data = generateGroceryDemand({ seed: 7, start: '2024-04-01', days: HISTORY_DAYS + TEST_DAYS, nodes: 3, skusPerCategory: 6 });
+    data = generateGroceryDemand({
+      seed: 7,
+      start: '2024-04-01',
+      days: HISTORY_DAYS + TEST_DAYS,
+      nodes: 3,
+      skusPerCategory: 6,
+    });
     model = fitOn(data, HISTORY_DAYS);
     forecasts = testWeek(model, data, HISTORY_DAYS);
   });
@@ -82,8 +94,14 @@ describe('forecasting model on synthetic hourly grocery data', function () {
       }
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       expect(holiday.length).to.be.greaterThan(10);
-      expect(mean(holiday), `${g} holiday`).to.be.within(0.8 * data.effects.holidayUplift, 1.2 * data.effects.holidayUplift);
-      expect(mean(before), `${g} day before`).to.be.within(0.65 * data.effects.dayBeforeUplift, 1.35 * data.effects.dayBeforeUplift);
+      expect(mean(holiday), `${g} holiday`).to.be.within(
+        0.8 * data.effects.holidayUplift,
+        1.2 * data.effects.holidayUplift,
+      );
+      expect(mean(before), `${g} day before`).to.be.within(
+        0.65 * data.effects.dayBeforeUplift,
+        1.35 * data.effects.dayBeforeUplift,
+      );
     }
   });
 

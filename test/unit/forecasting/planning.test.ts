@@ -6,7 +6,14 @@ const flat = (days: number) => Array.from({ length: days }, () => ({ p10: 7, p50
 
 describe('replenishment suggestion', () => {
   it('orders up to the p90 of demand over lead time + review period', () => {
-    const s = replenishmentSuggestion({ forecast: flat(10), leadTimePeriods: 2, reviewPeriods: 3, onHand: 20, onOrder: 0, shelfLifePeriods: 4 });
+    const s = replenishmentSuggestion({
+      forecast: flat(10),
+      leadTimePeriods: 2,
+      reviewPeriods: 3,
+      onHand: 20,
+      onOrder: 0,
+      shelfLifePeriods: 4,
+    });
     // 5 × 10 + √(5 × 4²) = 58.94; minus 20 on hand → 38.94 → 39 units.
     expect(s.orderUpTo).to.be.closeTo(50 + Math.sqrt(80), 1e-9);
     expect(s.orderQuantity).to.equal(39);
@@ -14,33 +21,89 @@ describe('replenishment suggestion', () => {
   });
 
   it('never orders more than can sell before expiry', () => {
-    const s = replenishmentSuggestion({ forecast: flat(10), leadTimePeriods: 2, reviewPeriods: 3, onHand: 20, onOrder: 0, shelfLifePeriods: 2 });
+    const s = replenishmentSuggestion({
+      forecast: flat(10),
+      leadTimePeriods: 2,
+      reviewPeriods: 3,
+      onHand: 20,
+      onOrder: 0,
+      shelfLifePeriods: 2,
+    });
     expect(s.expiryCap).to.equal(20); // 2 days × p50 10 after arrival, old stock gone by then
     expect(s.orderQuantity).to.equal(20);
     expect(s.limitedByExpiry).to.equal(true);
   });
 
   it('counts old stock still on the shelf at arrival against the expiry cap', () => {
-    const s = replenishmentSuggestion({ forecast: flat(10), leadTimePeriods: 2, reviewPeriods: 3, onHand: 35, onOrder: 0, shelfLifePeriods: 2 });
+    const s = replenishmentSuggestion({
+      forecast: flat(10),
+      leadTimePeriods: 2,
+      reviewPeriods: 3,
+      onHand: 35,
+      onOrder: 0,
+      shelfLifePeriods: 2,
+    });
     // 15 units left at arrival → only 5 more can sell in the 2-day shelf life.
     expect(s.orderQuantity).to.equal(5);
   });
 
   it('rounds to packs without crossing the expiry cap', () => {
-    const capped = replenishmentSuggestion({ forecast: flat(10), leadTimePeriods: 2, reviewPeriods: 3, onHand: 20, onOrder: 0, shelfLifePeriods: 2, packSize: 12 });
+    const capped = replenishmentSuggestion({
+      forecast: flat(10),
+      leadTimePeriods: 2,
+      reviewPeriods: 3,
+      onHand: 20,
+      onOrder: 0,
+      shelfLifePeriods: 2,
+      packSize: 12,
+    });
     expect(capped.orderQuantity).to.equal(12);
-    const free = replenishmentSuggestion({ forecast: flat(10), leadTimePeriods: 2, reviewPeriods: 3, onHand: 20, onOrder: 0, shelfLifePeriods: 9, packSize: 12 });
+    const free = replenishmentSuggestion({
+      forecast: flat(10),
+      leadTimePeriods: 2,
+      reviewPeriods: 3,
+      onHand: 20,
+      onOrder: 0,
+      shelfLifePeriods: 9,
+      packSize: 12,
+    });
     expect(free.orderQuantity).to.equal(48);
   });
 
   it('orders nothing when stock covers the order-up-to level, and follows the service quantile', () => {
-    expect(replenishmentSuggestion({ forecast: flat(10), leadTimePeriods: 2, reviewPeriods: 3, onHand: 40, onOrder: 30, shelfLifePeriods: 9 }).orderQuantity).to.equal(0);
-    const median = replenishmentSuggestion({ forecast: flat(10), leadTimePeriods: 2, reviewPeriods: 3, onHand: 20, onOrder: 0, shelfLifePeriods: 9, serviceQuantile: 'p50' });
+    expect(
+      replenishmentSuggestion({
+        forecast: flat(10),
+        leadTimePeriods: 2,
+        reviewPeriods: 3,
+        onHand: 40,
+        onOrder: 30,
+        shelfLifePeriods: 9,
+      }).orderQuantity,
+    ).to.equal(0);
+    const median = replenishmentSuggestion({
+      forecast: flat(10),
+      leadTimePeriods: 2,
+      reviewPeriods: 3,
+      onHand: 20,
+      onOrder: 0,
+      shelfLifePeriods: 9,
+      serviceQuantile: 'p50',
+    });
     expect(median.orderQuantity).to.equal(30);
   });
 
   it('rejects a forecast shorter than lead + review', () => {
-    expect(() => replenishmentSuggestion({ forecast: flat(3), leadTimePeriods: 2, reviewPeriods: 3, onHand: 0, onOrder: 0, shelfLifePeriods: 2 })).to.throw(/lead \+ review/);
+    expect(() =>
+      replenishmentSuggestion({
+        forecast: flat(3),
+        leadTimePeriods: 2,
+        reviewPeriods: 3,
+        onHand: 0,
+        onOrder: 0,
+        shelfLifePeriods: 2,
+      }),
+    ).to.throw(/lead \+ review/);
   });
 
   it('combines period quantiles as independent spreads', () => {
@@ -67,7 +130,9 @@ describe('markdown suggestion', () => {
   });
 
   it('suggests nothing when demand clears every lot in time', () => {
-    expect(markdownSuggestion({ lots: [{ id: 'A', quantity: 5, expiresInPeriods: 3 }], demand: [2, 2, 2] })).to.deep.equal([]);
+    expect(
+      markdownSuggestion({ lots: [{ id: 'A', quantity: 5, expiresInPeriods: 3 }], demand: [2, 2, 2] }),
+    ).to.deep.equal([]);
   });
 });
 
@@ -89,6 +154,17 @@ describe('expected orders per slot', () => {
   });
 
   it('rejects misaligned SKU forecasts', () => {
-    expect(() => expectedOrdersPerSlot([sku1, [{ ts: 5, mean: 1, p90: 1 }, { ts: 6, mean: 1, p90: 1 }]], 2)).to.throw(/aligned/);
+    expect(() =>
+      expectedOrdersPerSlot(
+        [
+          sku1,
+          [
+            { ts: 5, mean: 1, p90: 1 },
+            { ts: 6, mean: 1, p90: 1 },
+          ],
+        ],
+        2,
+      ),
+    ).to.throw(/aligned/);
   });
 });

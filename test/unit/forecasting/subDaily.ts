@@ -48,7 +48,11 @@ export function subDailyDemand(o: SubDailyOptions): SubDailyData {
     const hour = ((t % S) * 24) / S;
     const isHoliday = o.holidayEvery ? dayIdx % o.holidayEvery === o.holidayEvery - 3 : false;
     tempNoise = 0.97 * tempNoise + 0.5 * rng.normal();
-    temp[t] = 18 + 8 * Math.sin((2 * Math.PI * (dayIdx - 100)) / 365) + 5 * Math.sin((2 * Math.PI * (hour - 9)) / 24) + tempNoise;
+    temp[t] =
+      18 +
+      8 * Math.sin((2 * Math.PI * (dayIdx - 100)) / 365) +
+      5 * Math.sin((2 * Math.PI * (hour - 9)) / 24) +
+      tempNoise;
     const shape = 0.6 + 0.5 * Math.exp(-((hour - 9) ** 2) / 6) + 0.7 * Math.exp(-((hour - 18.5) ** 2) / 5);
     const rest = isWeekendDay(day) || isHoliday;
     const week = rest ? 0.8 : 1;
@@ -73,7 +77,9 @@ export function subDailyCsv(d: SubDailyData): string {
   const lines = ['time,demand,temp,holiday'];
   const step = DAY_MS / d.slotsPerDay;
   for (let t = 0; t < d.values.length; t++) {
-    lines.push(`${isoLocal(d.start + t * step).slice(0, 16)},${(d.values[t] ?? 0).toFixed(2)},${(d.temp[t] ?? 0).toFixed(2)},${d.holiday[t]}`);
+    lines.push(
+      `${isoLocal(d.start + t * step).slice(0, 16)},${(d.values[t] ?? 0).toFixed(2)},${(d.temp[t] ?? 0).toFixed(2)},${d.holiday[t]}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -6,7 +6,14 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import {
-  DEFAULT_PARSE_LIMITS, ID_PATTERN, TEMP_RANGE_C, batchTopic, parseTelemetryMessage, parseTopic, readingTopic, topicFor,
+  DEFAULT_PARSE_LIMITS,
+  ID_PATTERN,
+  TEMP_RANGE_C,
+  batchTopic,
+  parseTelemetryMessage,
+  parseTopic,
+  readingTopic,
+  topicFor,
 } from '../../../domain/coldchain/telemetry';
 import type { ParseResult, Reading, TopicAddress } from '../../../domain/coldchain/telemetry';
 import { isStorableText, storableText } from '../../../domain/text';
@@ -17,7 +24,25 @@ const DAY = 86_400_000;
 
 /** Strings that mix ordinary text with what breaks storage: NUL, lone surrogates, control characters, astral characters. */
 const hostileChar = fc.oneof(
-  fc.constantFrom('\u0000', '\ud800', '\udbff', '\udc00', '\udfff', '\u0001', '\u001f', '\u007f', '\ufffd', '\ufeff', '/', '+', '#', '$', '"', '\\', '💥'),
+  fc.constantFrom(
+    '\u0000',
+    '\ud800',
+    '\udbff',
+    '\udc00',
+    '\udfff',
+    '\u0001',
+    '\u001f',
+    '\u007f',
+    '\ufffd',
+    '\ufeff',
+    '/',
+    '+',
+    '#',
+    '$',
+    '"',
+    '\\',
+    '💥',
+  ),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
   fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }),
 );
@@ -37,30 +62,79 @@ const topic = fc.oneof(
 const { value: hostileJson } = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.constantFrom(null, true, false, 0, -0, 1e308, -1e308, Number.MAX_SAFE_INTEGER, 2 ** 63, -500, 1e-320, T0, 0, T0 + 10 * 365 * DAY),
+    fc.constantFrom(
+      null,
+      true,
+      false,
+      0,
+      -0,
+      1e308,
+      -1e308,
+      Number.MAX_SAFE_INTEGER,
+      2 ** 63,
+      -500,
+      1e-320,
+      T0,
+      0,
+      T0 + 10 * 365 * DAY,
+    ),
     fc.double(),
     hostileString,
     fc.array(tie('value'), { maxLength: 4 }),
-    fc.dictionary(fc.oneof(fc.constantFrom('__proto__', 'constructor', 'prototype', 'v', 'ts', 'temp_c', 'readings', 'gateway', 'sensor', 'asset'), hostileString), tie('value'), { maxKeys: 5 }),
+    fc.dictionary(
+      fc.oneof(
+        fc.constantFrom(
+          '__proto__',
+          'constructor',
+          'prototype',
+          'v',
+          'ts',
+          'temp_c',
+          'readings',
+          'gateway',
+          'sensor',
+          'asset',
+        ),
+        hostileString,
+      ),
+      tie('value'),
+      { maxKeys: 5 },
+    ),
   ),
 }));
 
 /** Reading-shaped objects with one or more fields replaced by hostile values. */
-const almostReading = fc.record({
-  v: fc.oneof(fc.constant(1), hostileJson),
-  ts: fc.oneof(fc.integer({ min: T0 - 2 * DEFAULT_PARSE_LIMITS.maxAgeMs, max: T0 + DAY }), fc.constantFrom(0, -1, 8.64e15, 1e308, T0 + 10 * 365 * DAY), hostileString, fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? 'Invalid' : d.toISOString()))),
-  temp_c: fc.oneof(fc.double({ min: -100, max: 100 }), fc.constantFrom(-500, 1e308, -1e308, -273.15, 80.0001), hostileJson),
-  humidity_pct: fc.option(fc.oneof(fc.double(), hostileJson)),
-  seq: fc.option(fc.oneof(fc.integer(), fc.constant(2 ** 64), hostileString)),
-}, { requiredKeys: [] });
+const almostReading = fc.record(
+  {
+    v: fc.oneof(fc.constant(1), hostileJson),
+    ts: fc.oneof(
+      fc.integer({ min: T0 - 2 * DEFAULT_PARSE_LIMITS.maxAgeMs, max: T0 + DAY }),
+      fc.constantFrom(0, -1, 8.64e15, 1e308, T0 + 10 * 365 * DAY),
+      hostileString,
+      fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? 'Invalid' : d.toISOString())),
+    ),
+    temp_c: fc.oneof(
+      fc.double({ min: -100, max: 100 }),
+      fc.constantFrom(-500, 1e308, -1e308, -273.15, 80.0001),
+      hostileJson,
+    ),
+    humidity_pct: fc.option(fc.oneof(fc.double(), hostileJson)),
+    seq: fc.option(fc.oneof(fc.integer(), fc.constant(2 ** 64), hostileString)),
+  },
+  { requiredKeys: [] },
+);
 
 /** Payload bytes: random bytes, invalid UTF-8 around JSON, JSON text of hostile values, and NUL-led JSON. */
 const payload = fc.oneof(
   fc.uint8Array({ maxLength: 300 }),
-  fc.tuple(fc.uint8Array({ maxLength: 4 }), almostReading, fc.uint8Array({ maxLength: 4 })).map(([a, r, b]) => Buffer.concat([a, Buffer.from(JSON.stringify(r)), b])),
+  fc
+    .tuple(fc.uint8Array({ maxLength: 4 }), almostReading, fc.uint8Array({ maxLength: 4 }))
+    .map(([a, r, b]) => Buffer.concat([a, Buffer.from(JSON.stringify(r)), b])),
   almostReading.map((r) => Buffer.from(JSON.stringify(r))),
   hostileJson.map((j) => Buffer.from(JSON.stringify(j) ?? 'null')),
-  fc.tuple(id, fc.array(fc.oneof(almostReading, hostileJson), { maxLength: 20 })).map(([gw, readings]) => Buffer.from(JSON.stringify({ v: 1, gateway: gw, readings }))),
+  fc
+    .tuple(id, fc.array(fc.oneof(almostReading, hostileJson), { maxLength: 20 }))
+    .map(([gw, readings]) => Buffer.from(JSON.stringify({ v: 1, gateway: gw, readings }))),
   hostileString.map((s) => Buffer.from(`\u0000\u0001${s}{"t":1}`)),
   fc.string({ unit: 'binary', maxLength: 200 }).map((s) => Buffer.from(s)),
 );
@@ -118,8 +192,21 @@ describe('property: telemetry parsers against hostile input (fast-check)', () =>
         }),
         fc.boolean(),
         ([nodeId, assetId, sensorId], r, asIso) => {
-          const body = { v: 1, ts: asIso ? new Date(r.ts).toISOString() : r.ts, temp_c: r.tempC, humidity_pct: r.humidityPct, door_open: r.doorOpen, battery_pct: r.batteryPct, defrost: r.defrost, seq: r.seq };
-          const res = parseTelemetryMessage(readingTopic(nodeId, assetId, sensorId), Buffer.from(JSON.stringify(body)), opts);
+          const body = {
+            v: 1,
+            ts: asIso ? new Date(r.ts).toISOString() : r.ts,
+            temp_c: r.tempC,
+            humidity_pct: r.humidityPct,
+            door_open: r.doorOpen,
+            battery_pct: r.batteryPct,
+            defrost: r.defrost,
+            seq: r.seq,
+          };
+          const res = parseTelemetryMessage(
+            readingTopic(nodeId, assetId, sensorId),
+            Buffer.from(JSON.stringify(body)),
+            opts,
+          );
           // JSON has no -0: it comes back as 0.
           const want: Reading = { sensorId, assetId, nodeId, ...r, tempC: r.tempC === 0 ? 0 : r.tempC };
           for (const k of ['humidityPct', 'batteryPct'] as const) if (want[k] === 0) want[k] = 0;
@@ -132,11 +219,30 @@ describe('property: telemetry parsers against hostile input (fast-check)', () =>
 
   it('a valid gateway batch round-trips, in order', () => {
     fc.assert(
-      fc.property(id, id, fc.array(fc.record({ sensor: id, asset: id, ts: fc.integer({ min: T0 - DAY, max: T0 }), temp_c: fc.integer({ min: -60, max: 80 }) }), { maxLength: 50 }), (nodeId, gw, items) => {
-        const res = parseTelemetryMessage(batchTopic(nodeId, gw), Buffer.from(JSON.stringify({ v: 1, gateway: gw, readings: items })), opts);
-        expect(res.deadLetters).to.deep.equal([]);
-        expect(res.readings.map((r) => [r.sensorId, r.assetId, r.nodeId, r.ts, r.tempC])).to.deep.equal(items.map((i) => [i.sensor, i.asset, nodeId, i.ts, i.temp_c]));
-      }),
+      fc.property(
+        id,
+        id,
+        fc.array(
+          fc.record({
+            sensor: id,
+            asset: id,
+            ts: fc.integer({ min: T0 - DAY, max: T0 }),
+            temp_c: fc.integer({ min: -60, max: 80 }),
+          }),
+          { maxLength: 50 },
+        ),
+        (nodeId, gw, items) => {
+          const res = parseTelemetryMessage(
+            batchTopic(nodeId, gw),
+            Buffer.from(JSON.stringify({ v: 1, gateway: gw, readings: items })),
+            opts,
+          );
+          expect(res.deadLetters).to.deep.equal([]);
+          expect(res.readings.map((r) => [r.sensorId, r.assetId, r.nodeId, r.ts, r.tempC])).to.deep.equal(
+            items.map((i) => [i.sensor, i.asset, nodeId, i.ts, i.temp_c]),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -153,7 +259,10 @@ describe('property: telemetry parsers against hostile input (fast-check)', () =>
       fc.record({ kind: fc.constant('telemetry' as const), nodeId: id, assetId: id, sensorId: id }),
       fc.record({ kind: fc.constant('batch' as const), nodeId: id, gatewayId: id }),
     );
-    fc.assert(fc.property(address, (a) => void expect(parseTopic(topicFor(a))).to.deep.equal({ ok: true, address: a })), { numRuns: 1000 });
+    fc.assert(
+      fc.property(address, (a) => void expect(parseTopic(topicFor(a))).to.deep.equal({ ok: true, address: a })),
+      { numRuns: 1000 },
+    );
   });
 
   it('survives the named hostile payloads: 5,000-deep nesting, 256 KiB strings, __proto__ keys, 5,000-reading garbage batches', () => {
@@ -162,17 +271,39 @@ describe('property: telemetry parsers against hostile input (fast-check)', () =>
     const cases: [string, Buffer, string][] = [
       ['deep nesting', Buffer.from(deep), 'schema_violation'],
       ['deep nesting in a batch item', Buffer.from(`{"v":1,"gateway":"gw","readings":[${deep}]}`), 'schema_violation'],
-      ['256 KiB string', Buffer.from(JSON.stringify({ v: 1, ts: T0, temp_c: 'x'.repeat(256 * 1024 - 40) })), 'schema_violation'],
+      [
+        '256 KiB string',
+        Buffer.from(JSON.stringify({ v: 1, ts: T0, temp_c: 'x'.repeat(256 * 1024 - 40) })),
+        'schema_violation',
+      ],
       ['__proto__ key', Buffer.from('{"v":1,"ts":' + T0 + ',"temp_c":4,"__proto__":{"polluted":1}}'), 'accepted'],
-      ['__proto__ as the whole reading', Buffer.from('{"__proto__":{"v":1,"ts":' + T0 + ',"temp_c":4}}'), 'schema_violation'],
-      ['5,000 garbage readings', Buffer.from(JSON.stringify({ v: 1, gateway: 'gw', readings: Array.from({ length: 5000 }, (_, i) => ({ sensor: '\u0000', x: i })) })), 'payload_too_large'],
+      [
+        '__proto__ as the whole reading',
+        Buffer.from('{"__proto__":{"v":1,"ts":' + T0 + ',"temp_c":4}}'),
+        'schema_violation',
+      ],
+      [
+        '5,000 garbage readings',
+        Buffer.from(
+          JSON.stringify({
+            v: 1,
+            gateway: 'gw',
+            readings: Array.from({ length: 5000 }, (_, i) => ({ sensor: '\u0000', x: i })),
+          }),
+        ),
+        'payload_too_large',
+      ],
     ];
     for (const [name, bytes, want] of cases) {
       const topicOf = name.includes('batch') || name.includes('garbage') ? batchTopic('n1', 'gw') : t;
       const res = parseTelemetryMessage(topicOf, bytes, opts);
       expectStorable(res);
       if (want === 'accepted') expect(res.readings, name).to.have.length(1);
-      else expect(res.deadLetters.map((d) => d.reason), name).to.deep.equal([want]);
+      else
+        expect(
+          res.deadLetters.map((d) => d.reason),
+          name,
+        ).to.deep.equal([want]);
     }
     expect(({} as Record<string, unknown>).polluted, 'no prototype pollution').to.equal(undefined);
   });

@@ -14,19 +14,34 @@ function controlledWriter() {
       const done = () => active--;
       calls.push({ items, resolve: () => (done(), resolve()), reject: (e) => (done(), reject(e)) });
     });
-  return { write, calls, get maxActive() { return maxActive; } };
+  return {
+    write,
+    calls,
+    get maxActive() {
+      return maxActive;
+    },
+  };
 }
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
 function track(p: Promise<void>) {
   const state = { settled: false, error: undefined as Error | undefined };
-  p.then(() => (state.settled = true), (e: Error) => ((state.settled = true), (state.error = e)));
+  p.then(
+    () => (state.settled = true),
+    (e: Error) => ((state.settled = true), (state.error = e)),
+  );
   return state;
 }
 
 describe('platform/batcher', () => {
-  const opts = (o: Partial<BatcherOptions> = {}): BatcherOptions => ({ maxItems: 100, maxWaitMs: 5, retryInitialMs: 1, retryMaxMs: 2, ...o });
+  const opts = (o: Partial<BatcherOptions> = {}): BatcherOptions => ({
+    maxItems: 100,
+    maxWaitMs: 5,
+    retryInitialMs: 1,
+    retryMaxMs: 2,
+    ...o,
+  });
 
   it('resolves a submission only after the write holding it succeeded', async () => {
     const w = controlledWriter();
@@ -49,7 +64,10 @@ describe('platform/batcher', () => {
     const first = track(b.submit([1]));
     const second = [2, 3, 4].map((i) => track(b.submit([i])));
     await tick();
-    expect(w.calls.map((c) => c.items), 'no waiting for maxWaitMs when nothing is being written').to.deep.equal([[1]]);
+    expect(
+      w.calls.map((c) => c.items),
+      'no waiting for maxWaitMs when nothing is being written',
+    ).to.deep.equal([[1]]);
     await tick(20);
     expect(w.calls, 'no second write while the first runs').to.have.length(1);
     w.calls[0]!.resolve();
@@ -107,7 +125,10 @@ describe('platform/batcher', () => {
   it('splits at maxItems and keeps retrying a failing batch, holding its submitters', async () => {
     const w = controlledWriter();
     const failures: number[] = [];
-    const b = new DurableBatcher<number>(w.write, opts({ maxItems: 3, onWriteError: (_e, attempt) => failures.push(attempt) }));
+    const b = new DurableBatcher<number>(
+      w.write,
+      opts({ maxItems: 3, onWriteError: (_e, attempt) => failures.push(attempt) }),
+    );
     const a = track(b.submit([1, 2]));
     const c = track(b.submit([3, 4]));
     await tick();
@@ -116,7 +137,11 @@ describe('platform/batcher', () => {
     await tick(10);
     w.calls[1]!.reject(new Error('database down'));
     await tick(10);
-    expect(w.calls.map((x) => x.items)).to.deep.equal([[1, 2], [1, 2], [1, 2]]);
+    expect(w.calls.map((x) => x.items)).to.deep.equal([
+      [1, 2],
+      [1, 2],
+      [1, 2],
+    ]);
     expect(a.settled || c.settled).to.equal(false);
     w.calls[2]!.resolve();
     await tick(10);

@@ -20,8 +20,18 @@ describe('bench/lib helpers', () => {
 
   it('cpuBetween turns ticks into average cores', () => {
     // Postgres backend 7 ended and 9 started between the samples: neither makes the figure negative.
-    const a = { at: 0, ticks: { ingester: { 1: 0 }, broker: { 2: 100 }, postgres: { 5: 50, 7: 400 } }, busy: 0, total: 0 };
-    const b = { at: 2000, ticks: { ingester: { 1: 150 }, broker: { 2: 200 }, postgres: { 5: 70, 9: 20 } }, busy: 300, total: 400 };
+    const a = {
+      at: 0,
+      ticks: { ingester: { 1: 0 }, broker: { 2: 100 }, postgres: { 5: 50, 7: 400 } },
+      busy: 0,
+      total: 0,
+    };
+    const b = {
+      at: 2000,
+      ticks: { ingester: { 1: 150 }, broker: { 2: 200 }, postgres: { 5: 70, 9: 20 } },
+      busy: 300,
+      total: 400,
+    };
     const r = cpuBetween(a, b);
     expect(r.ingester).to.equal(0.75);
     expect(r.broker).to.equal(0.5);

@@ -21,18 +21,24 @@ describe('iot-ingest/maintenance: windows', () => {
     expect(LATE_REFRESH_MS['1h'].endAgo).to.equal(3 * DAY);
     for (const w of Object.values(LATE_REFRESH_MS)) {
       expect(w.startAgo).to.be.lessThan(RETENTION_DAYS['1m'] * DAY);
-      expect(w.startAgo).to.be.lessThan(RETENTION_DAYS.raw * DAY / 10);
+      expect(w.startAgo).to.be.lessThan((RETENTION_DAYS.raw * DAY) / 10);
     }
   });
 
   it('late-reading windows are whole buckets, non-empty, ending before now, for any now (property)', () => {
-    fc.assert(fc.property(fc.integer({ min: -8.64e15 + 40 * DAY, max: 8.64e15 }), fc.constantFrom('1m' as const, '1h' as const), (now, level) => {
-      const w = lateRefreshWindow(level, new Date(now));
-      const size = AGGREGATE_BUCKET_MS[level];
-      expect(w.from.getTime() % size === 0 || Object.is(w.from.getTime() % size, -0)).to.equal(true);
-      expect(w.to.getTime() % size === 0 || Object.is(w.to.getTime() % size, -0)).to.equal(true);
-      expect(w.from.getTime()).to.be.lessThan(w.to.getTime());
-      expect(w.to.getTime()).to.be.at.most(now - LATE_REFRESH_MS[level].endAgo);
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -8.64e15 + 40 * DAY, max: 8.64e15 }),
+        fc.constantFrom('1m' as const, '1h' as const),
+        (now, level) => {
+          const w = lateRefreshWindow(level, new Date(now));
+          const size = AGGREGATE_BUCKET_MS[level];
+          expect(w.from.getTime() % size === 0 || Object.is(w.from.getTime() % size, -0)).to.equal(true);
+          expect(w.to.getTime() % size === 0 || Object.is(w.to.getTime() % size, -0)).to.equal(true);
+          expect(w.from.getTime()).to.be.lessThan(w.to.getTime());
+          expect(w.to.getTime()).to.be.at.most(now - LATE_REFRESH_MS[level].endAgo);
+        },
+      ),
+    );
   });
 });

@@ -7,18 +7,36 @@ const pgError = (code: string) => Object.assign(new Error(`error ${code}`), { co
 
 describe('db/errors: classifySqlError', () => {
   it('treats data exceptions and integrity violations as data, except a unique violation', () => {
-    for (const code of ['22021', '22P02', '22003', '22007', '22008', '23502', '23503', '23514', '23P01']) expect(classifySqlError(pgError(code)), code).to.equal('data');
+    for (const code of ['22021', '22P02', '22003', '22007', '22008', '23502', '23503', '23514', '23P01'])
+      expect(classifySqlError(pgError(code)), code).to.equal('data');
     expect(classifySqlError(pgError('23505'))).to.equal('duplicate');
   });
 
   it('treats connection, shutdown, resource and serialization errors as availability', () => {
-    for (const code of ['08000', '08003', '08006', '08P01', '57P01', '57P02', '57P03', '57014', '53100', '53300', '40001', '40P01', 'XX000', '42P01']) {
+    for (const code of [
+      '08000',
+      '08003',
+      '08006',
+      '08P01',
+      '57P01',
+      '57P02',
+      '57P03',
+      '57014',
+      '53100',
+      '53300',
+      '40001',
+      '40P01',
+      'XX000',
+      '42P01',
+    ]) {
       expect(classifySqlError(pgError(code)), code).to.equal('availability');
     }
   });
 
   it('treats errors without a SQLSTATE (sockets, timeouts, bugs) as availability', () => {
-    expect(classifySqlError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).to.equal('availability');
+    expect(classifySqlError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).to.equal(
+      'availability',
+    );
     expect(classifySqlError(new Error('Connection terminated unexpectedly'))).to.equal('availability');
     expect(classifySqlError(undefined)).to.equal('availability');
     expect(classifySqlError('22021')).to.equal('availability');
@@ -39,7 +57,13 @@ function fakeDb(poisoned: (n: number) => boolean, code = '22021') {
     if (part.some(poisoned)) throw pgError(code);
     stored.push(...part);
   };
-  return { write, stored, get writes() { return writes; } };
+  return {
+    write,
+    stored,
+    get writes() {
+      return writes;
+    },
+  };
 }
 const isData = (err: unknown) => classifySqlError(err) === 'data';
 
@@ -63,12 +87,20 @@ describe('iot-ingest/poison: writeIsolatingPoison', () => {
 
   it('isolates exactly the poisoned items of any batch: each other item is stored once (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { maxLength: 300 }), fc.func(fc.boolean()), async (items, isPoison) => {
-        const db = fakeDb((n) => isPoison(n));
-        const rejected = await writeIsolatingPoison(items, db.write, isData);
-        expect(rejected.map((r) => r.item).sort((a, b) => a - b)).to.deep.equal(items.filter((n) => isPoison(n)).sort((a, b) => a - b));
-        expect([...db.stored].sort((a, b) => a - b)).to.deep.equal(items.filter((n) => !isPoison(n)).sort((a, b) => a - b));
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 0, max: 10_000 }), { maxLength: 300 }),
+        fc.func(fc.boolean()),
+        async (items, isPoison) => {
+          const db = fakeDb((n) => isPoison(n));
+          const rejected = await writeIsolatingPoison(items, db.write, isData);
+          expect(rejected.map((r) => r.item).sort((a, b) => a - b)).to.deep.equal(
+            items.filter((n) => isPoison(n)).sort((a, b) => a - b),
+          );
+          expect([...db.stored].sort((a, b) => a - b)).to.deep.equal(
+            items.filter((n) => !isPoison(n)).sort((a, b) => a - b),
+          );
+        },
+      ),
       { numRuns: 200 },
     );
   });

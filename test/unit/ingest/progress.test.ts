@@ -8,7 +8,7 @@ describe('platform/health: progress probes', () => {
     return c;
   };
 
-  it('reports pending units, the oldest one\'s age, time since progress and retry attempts', () => {
+  it("reports pending units, the oldest one's age, time since progress and retry attempts", () => {
     const c = clockAt();
     const t = new ProgressTracker('ingest', 30_000, c.fn);
     expect(t.snapshot()).to.deep.equal({ pending: 0, oldestPendingMs: null, sinceProgressMs: null, retryAttempts: 0 });

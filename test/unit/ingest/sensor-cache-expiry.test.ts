@@ -26,7 +26,9 @@ describe('SensorCache expiry', () => {
 
   it('refuses a sensor deactivated in the database well within a minute by default', async () => {
     let active = true;
-    const cache = new SensorCache(fakeDb(() => [{ sensorId: 's1', assetId: 'a1', nodeId: 'n1', band: 'chilled', active }]));
+    const cache = new SensorCache(
+      fakeDb(() => [{ sensorId: 's1', assetId: 'a1', nodeId: 'n1', band: 'chilled', active }]),
+    );
     await cache.load();
     expect(cache.known('s1')).to.not.equal(undefined);
     active = false;
@@ -36,13 +38,20 @@ describe('SensorCache expiry', () => {
     cache.known('s1');
     await new Promise((r) => setImmediate(r));
     expect(cache.known('s1'), 'deactivated 45 s ago').to.equal(undefined);
-    expect(await cache.problemWith({ sensorId: 's1', assetId: 'a1', nodeId: 'n1' })).to.match(/not registered or not active/);
+    expect(await cache.problemWith({ sensorId: 's1', assetId: 'a1', nodeId: 'n1' })).to.match(
+      /not registered or not active/,
+    );
   });
 
   it('rule profiles changed in the database are used within a minute by default (asset bands are read per batch)', async () => {
     let highC = 4;
-    const rows = () => [{ id: 'custom-band', profile: { ...DEFAULT_PROFILES.chilled, id: 'custom-band', band: { lowC: 0, highC } } }];
-    const profiles = new ProfileCache({ query: async () => ({ rows: rows() }) } as unknown as Db, createLogger('silent'));
+    const rows = () => [
+      { id: 'custom-band', profile: { ...DEFAULT_PROFILES.chilled, id: 'custom-band', band: { lowC: 0, highC } } },
+    ];
+    const profiles = new ProfileCache(
+      { query: async () => ({ rows: rows() }) } as unknown as Db,
+      createLogger('silent'),
+    );
     await profiles.load();
     highC = 3;
     now += 45_000;

@@ -28,7 +28,13 @@ function fakeDb(initial: SensorRecord[]) {
   return { db, table, calls, fail: (n: number) => (failuresLeft = n) };
 }
 
-const sensor = (sensorId: string, active = true): SensorRecord => ({ sensorId, assetId: `${sensorId}-a`, nodeId: 'n1', band: 'chilled', active });
+const sensor = (sensorId: string, active = true): SensorRecord => ({
+  sensorId,
+  assetId: `${sensorId}-a`,
+  nodeId: 'n1',
+  band: 'chilled',
+  active,
+});
 
 describe('ingester sensor cache', () => {
   it('accepts a sensor registered after the last full load, on its first reading', async () => {

@@ -13,7 +13,14 @@ describe('simulator: device connection over TLS', () => {
   before(() => {
     home = mkdtempSync(join(tmpdir(), 'fc-sim-tls-'));
     const tls = join(home, 'state/mosquitto/tls');
-    const r = spawnSync('bash', ['-c', `mkdir -p "${tls}" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=ca -keyout "${tls}/ca.key" -out "${tls}/ca.crt"`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `mkdir -p "${tls}" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=ca -keyout "${tls}/ca.key" -out "${tls}/ca.crt"`,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).to.equal(0);
   });
   after(() => rmSync(home, { recursive: true, force: true }));
@@ -22,7 +29,13 @@ describe('simulator: device connection over TLS', () => {
     const cfg = loadConfig({ FRESHCHAIN_HOME: home });
     const { url, options } = simulatorConnection(cfg, 'sim-1');
     expect(url).to.equal('mqtts://localhost:8883');
-    expect(options).to.deep.include({ username: 'freshchain-device', password: 'device-dev', clientId: 'sim-1', clean: true, rejectUnauthorized: true });
+    expect(options).to.deep.include({
+      username: 'freshchain-device',
+      password: 'device-dev',
+      clientId: 'sim-1',
+      clean: true,
+      rejectUnauthorized: true,
+    });
     expect(options.ca).to.deep.equal([readFileSync(join(home, 'state/mosquitto/tls/ca.crt'), 'utf8').trim()]);
   });
 

@@ -4,7 +4,14 @@ import { parseTelemetryMessage } from '../../../domain/coldchain/telemetry';
 import type { DeadLetterReason } from '../../../domain/coldchain/telemetry';
 import type { FaultPlan, SimAssetKind, SimMessage, SimSample } from '../../../demo/simulator';
 import {
-  advanceAsset, buildSimNetwork, ColdChainSimulator, initialAssetState, parseFaultKinds, seededRng, stepTemperature, THERMAL_PROFILES,
+  advanceAsset,
+  buildSimNetwork,
+  ColdChainSimulator,
+  initialAssetState,
+  parseFaultKinds,
+  seededRng,
+  stepTemperature,
+  THERMAL_PROFILES,
 } from '../../../demo/simulator';
 import { parseSimulateArgs } from '../../../demo/simulate-main';
 
@@ -20,9 +27,35 @@ function run(sim: ColdChainSimulator, ms: number, tickMs = 1000): SimMessage[] {
   return out;
 }
 
-function simulator(opts: { sensors?: number; nodes?: number; vans?: number; seed?: number; rateHz?: number; batch?: number; faults?: FaultPlan } = {}) {
-  const network = buildSimNetwork({ prefix: 'sim', nodes: opts.nodes ?? 2, sensors: opts.sensors ?? 10, vans: opts.vans ?? 2, seed: opts.seed ?? 1 });
-  return new ColdChainSimulator({ network, seed: opts.seed ?? 1, rateHz: opts.rateHz ?? 1 / 30, startMs: T0, batch: opts.batch, faults: opts.faults }, 1_000_000);
+function simulator(
+  opts: {
+    sensors?: number;
+    nodes?: number;
+    vans?: number;
+    seed?: number;
+    rateHz?: number;
+    batch?: number;
+    faults?: FaultPlan;
+  } = {},
+) {
+  const network = buildSimNetwork({
+    prefix: 'sim',
+    nodes: opts.nodes ?? 2,
+    sensors: opts.sensors ?? 10,
+    vans: opts.vans ?? 2,
+    seed: opts.seed ?? 1,
+  });
+  return new ColdChainSimulator(
+    {
+      network,
+      seed: opts.seed ?? 1,
+      rateHz: opts.rateHz ?? 1 / 30,
+      startMs: T0,
+      batch: opts.batch,
+      faults: opts.faults,
+    },
+    1_000_000,
+  );
 }
 
 const byKind = (samples: SimSample[], kind: SimAssetKind) => samples.filter((s) => s.kind === kind);
@@ -62,7 +95,10 @@ describe('demo/simulator: thermal model', () => {
       const band = DEFAULT_PROFILES[THERMAL_PROFILES[kind].band].band;
       const all = byKind(sim.samples, kind);
       // Door openings, stops and defrosts push the air out of band for a while, but not for long.
-      const inBand = all.filter((s) => (band.lowC === null || s.tempC >= band.lowC - 0.5) && (band.highC === null || s.tempC <= band.highC + 0.5));
+      const inBand = all.filter(
+        (s) =>
+          (band.lowC === null || s.tempC >= band.lowC - 0.5) && (band.highC === null || s.tempC <= band.highC + 0.5),
+      );
       expect(all.length, kind).to.be.greaterThan(100);
       expect(inBand.length / all.length, `${kind} share of time in band`).to.be.greaterThan(0.85);
       const steady = all.filter((s) => !s.doorOpen && !s.defrost);
@@ -132,12 +168,24 @@ describe('demo/simulator: faults and payloads', () => {
     const lastHour = samples.filter((s) => s.ts >= T0 + 2.5 * HOUR && !s.doorOpen && !s.defrost);
     expect(median(lastHour.map((s) => s.tempC))).to.be.closeTo(THERMAL_PROFILES[samples[0]!.kind].setpointC, 1);
     // Other assets of the same kind stay in band meanwhile.
-    const others = sim.samples.filter((s) => s.assetId !== failed && s.kind === samples[0]!.kind && s.ts >= faults.fromMs && s.ts < faults.toMs && !s.doorOpen && !s.defrost);
+    const others = sim.samples.filter(
+      (s) =>
+        s.assetId !== failed &&
+        s.kind === samples[0]!.kind &&
+        s.ts >= faults.fromMs &&
+        s.ts < faults.toMs &&
+        !s.doorOpen &&
+        !s.defrost,
+    );
     expect(Math.max(...others.map((s) => s.tempC))).to.be.at.most(band.highC! + 1);
   });
 
   it('is deterministic for a seed, and another seed gives other readings', () => {
-    const faults: FaultPlan = { kinds: ['garbage', 'skew', 'offline', 'excursion'], fromMs: T0 + 10 * MIN, toMs: T0 + 40 * MIN };
+    const faults: FaultPlan = {
+      kinds: ['garbage', 'skew', 'offline', 'excursion'],
+      fromMs: T0 + 10 * MIN,
+      toMs: T0 + 40 * MIN,
+    };
     const a = run(simulator({ seed: 7, rateHz: 0.2, faults }), HOUR, 700);
     const b = run(simulator({ seed: 7, rateHz: 0.2, faults }), HOUR, 700);
     const c = run(simulator({ seed: 8, rateHz: 0.2, faults }), HOUR, 700);
@@ -148,7 +196,13 @@ describe('demo/simulator: faults and payloads', () => {
 
   it('produces payloads the parser accepts, and garbage and skew it dead-letters with the expected reasons', () => {
     for (const batch of [undefined, 20]) {
-      const faults: FaultPlan = { kinds: ['garbage', 'skew'], fromMs: T0 + 5 * MIN, toMs: T0 + 25 * MIN, share: 0.3, garbageRate: 0.6 };
+      const faults: FaultPlan = {
+        kinds: ['garbage', 'skew'],
+        fromMs: T0 + 5 * MIN,
+        toMs: T0 + 25 * MIN,
+        share: 0.3,
+        garbageRate: 0.6,
+      };
       const sim = simulator({ sensors: 20, rateHz: 0.5, batch, faults });
       // Parse each tick's messages at that tick's time, as a live ingester would.
       const messages: (SimMessage & { parsedAt: number })[] = [];
@@ -183,7 +237,11 @@ describe('demo/simulator: faults and payloads', () => {
     const messages = run(sim, 30 * MIN, 1000);
     const offline = sim.faultTargets().offline;
     expect(offline).to.have.length(2);
-    const from = (id: string) => messages.filter((m) => m.topic.endsWith(`/${id}`)).map((m) => JSON.parse(m.payload).ts as number | string).map((ts) => (typeof ts === 'number' ? ts : Date.parse(ts)));
+    const from = (id: string) =>
+      messages
+        .filter((m) => m.topic.endsWith(`/${id}`))
+        .map((m) => JSON.parse(m.payload).ts as number | string)
+        .map((ts) => (typeof ts === 'number' ? ts : Date.parse(ts)));
     for (const id of offline) {
       const ts = from(id);
       expect(ts.some((t) => t < faults.fromMs)).to.equal(true);
@@ -217,7 +275,8 @@ describe('demo/simulator: network and CLI', () => {
     expect(new Set(net.sensors.map((s) => s.id)).size).to.equal(20);
     expect(net.assets.filter((a) => a.kind === 'van')).to.have.length(2);
     expect(net.assets.find((a) => a.kind === 'freezer')!.band).to.equal('frozen');
-    for (const s of net.sensors) expect(net.assets.some((a) => a.id === s.assetId && a.nodeId === s.nodeId)).to.equal(true);
+    for (const s of net.sensors)
+      expect(net.assets.some((a) => a.id === s.assetId && a.nodeId === s.nodeId)).to.equal(true);
     // Fewer sensors than assets: only assets with a sensor are kept, spread over the nodes.
     const small = buildSimNetwork({ prefix: 'p', nodes: 3, sensors: 3, vans: 2, seed: 1 });
     expect(small.assets).to.have.length(3);
@@ -225,7 +284,23 @@ describe('demo/simulator: network and CLI', () => {
   });
 
   it('parses the command line and rejects unknown faults and flags', () => {
-    const a = parseSimulateArgs(['--sensors', '100', '--nodes', '4', '--vans', '3', '--rate-hz', '2', '--duration-s', '30', '--batch', '20', '--faults', 'excursion,garbage', '--register']);
+    const a = parseSimulateArgs([
+      '--sensors',
+      '100',
+      '--nodes',
+      '4',
+      '--vans',
+      '3',
+      '--rate-hz',
+      '2',
+      '--duration-s',
+      '30',
+      '--batch',
+      '20',
+      '--faults',
+      'excursion,garbage',
+      '--register',
+    ]);
     expect(a).to.include({ sensors: 100, nodes: 4, vans: 3, rateHz: 2, durationS: 30, batch: 20, register: true });
     expect(a.faults).to.deep.equal(['excursion', 'garbage']);
     expect(() => parseSimulateArgs(['--faults', 'meteor'])).to.throw(/unknown fault/);

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { civilFromDays, daysFromCivil, epochDayToIsoDate, isoDateToEpochDay, localEpochDay, localMidnightMs } from '../../../domain/orders/dates';
+import {
+  civilFromDays,
+  daysFromCivil,
+  epochDayToIsoDate,
+  isoDateToEpochDay,
+  localEpochDay,
+  localMidnightMs,
+} from '../../../domain/orders/dates';
 import { haversineKm, offsetPoint } from '../../../domain/orders/geo';
 import { fnv1a, mulberry32 } from '../../../demo/rng';
 

@@ -1,7 +1,18 @@
 // Small hand-made worlds for order-domain tests. Distances are set with offsetPoint from a
 // fixed centre, times are fixed epoch ms (no clock), dates are Shanghai local (UTC+8).
 import { offsetPoint } from '../../../domain/orders/geo';
-import type { Allocation, GeoPoint, Node, Order, OrderLine, PlacedFulfilment, Sku, Slot, StockLot, Zone } from '../../../domain/orders/types';
+import type {
+  Allocation,
+  GeoPoint,
+  Node,
+  Order,
+  OrderLine,
+  PlacedFulfilment,
+  Sku,
+  Slot,
+  StockLot,
+  Zone,
+} from '../../../domain/orders/types';
 
 /** People's Square, Shanghai: every fixture is placed relative to it. */
 export const CENTRE: GeoPoint = { lat: 31.23, lng: 121.47 };
@@ -43,17 +54,39 @@ export function frontNode(id: string, location: GeoPoint, over: Partial<Node> = 
 
 /** A store warehouse: 8 km, slower picking. */
 export function storeNode(id: string, location: GeoPoint, over: Partial<Node> = {}): Node {
-  return frontNode(id, location, { kind: 'store', serviceRadiusKm: 8, pickMinutesPerOrder: 12, packMinutes: 3, travelKmPerHour: 25, ...over });
+  return frontNode(id, location, {
+    kind: 'store',
+    serviceRadiusKm: 8,
+    pickMinutesPerOrder: 12,
+    packMinutes: 3,
+    travelKmPerHour: 25,
+    ...over,
+  });
 }
 
 /** A SKU in a zone; chilled perishables by default. */
 export function sku(id: string, zone: Zone = 'chilled', over: Partial<Sku> = {}): Sku {
-  return { sku: id, name: id, category: zone, zone, minShelfLifeDays: 1, perishable: zone !== 'ambient', unitPriceCents: 500, ...over };
+  return {
+    sku: id,
+    name: id,
+    category: zone,
+    zone,
+    minShelfLifeDays: 1,
+    perishable: zone !== 'ambient',
+    unitPriceCents: 500,
+    ...over,
+  };
 }
 
 let lotSeq = 0;
 /** A lot; ids are unique unless given. */
-export function lot(nodeId: string, skuId: string, available: number, expiresOn = '2025-03-20', over: Partial<StockLot> = {}): StockLot {
+export function lot(
+  nodeId: string,
+  skuId: string,
+  available: number,
+  expiresOn = '2025-03-20',
+  over: Partial<StockLot> = {},
+): StockLot {
   lotSeq += 1;
   return { nodeId, sku: skuId, lotId: `${nodeId}-${skuId}-${lotSeq}`, expiresOn, available, ...over };
 }
@@ -70,10 +103,25 @@ export function lines(...pairs: readonly (readonly [string, number])[]): OrderLi
 
 /** An order at the centre (or `location`) with an instant slot. */
 export function order(orderLines: readonly OrderLine[], over: Partial<Order> = {}): Order {
-  return { orderId: 'O-1', customerId: 'C-1', addressKey: 'ak_1', location: CENTRE, slot: instant(), lines: orderLines, placedAt: NOW, ...over };
+  return {
+    orderId: 'O-1',
+    customerId: 'C-1',
+    addressKey: 'ak_1',
+    location: CENTRE,
+    slot: instant(),
+    lines: orderLines,
+    placedAt: NOW,
+    ...over,
+  };
 }
 
 /** Every fulfilment of an allocation as placed fulfilments (what merge and waves consume). */
 export function placed(o: Order, a: Allocation, allocatedAt = NOW): PlacedFulfilment[] {
-  return a.fulfilments.map((fulfilment) => ({ orderId: o.orderId, addressKey: o.addressKey, slot: o.slot, allocatedAt, fulfilment }));
+  return a.fulfilments.map((fulfilment) => ({
+    orderId: o.orderId,
+    addressKey: o.addressKey,
+    slot: o.slot,
+    allocatedAt,
+    fulfilment,
+  }));
 }

@@ -54,21 +54,29 @@ const STRING_FIELDS: { path: string; set: (v: string) => Record<string, unknown>
 
 // A string with at least one character no text field may hold: a control character (C0, DEL,
 // C1; NUL included) or an unpaired surrogate, somewhere among ordinary text.
-const poison = fc.oneof(
-  fc.integer({ min: 0, max: 0x1f }),
-  fc.constant(0x7f),
-  fc.integer({ min: 0x80, max: 0x9f }),
-  fc.integer({ min: 0xd800, max: 0xdfff }),
-).map((c) => String.fromCharCode(c));
-const hostileString = fc.tuple(fc.string({ maxLength: 20 }), poison, fc.string({ maxLength: 20 })).map(([a, p, b]) => `Li${a}${p}${b}Wei`);
+const poison = fc
+  .oneof(
+    fc.integer({ min: 0, max: 0x1f }),
+    fc.constant(0x7f),
+    fc.integer({ min: 0x80, max: 0x9f }),
+    fc.integer({ min: 0xd800, max: 0xdfff }),
+  )
+  .map((c) => String.fromCharCode(c));
+const hostileString = fc
+  .tuple(fc.string({ maxLength: 20 }), poison, fc.string({ maxLength: 20 }))
+  .map(([a, p, b]) => `Li${a}${p}${b}Wei`);
 
 describe('order intake body', () => {
   it('refuses a customer name with a NUL byte, naming the field', () => {
-    expect(refusedAt(body({ customer: { ...(body().customer as object), name: 'Li\u0000Wei' } }))).to.deep.equal(['customer.name']);
+    expect(refusedAt(body({ customer: { ...(body().customer as object), name: 'Li\u0000Wei' } }))).to.deep.equal([
+      'customer.name',
+    ]);
   });
 
   it('refuses an address with a lone surrogate, naming the field', () => {
-    expect(refusedAt(body({ customer: { ...(body().customer as object), address: 'Room 1 \ud800, 88 Test Road' } }))).to.deep.equal(['customer.address']);
+    expect(
+      refusedAt(body({ customer: { ...(body().customer as object), address: 'Room 1 \ud800, 88 Test Road' } })),
+    ).to.deep.equal(['customer.address']);
   });
 
   it('accepts names in any script, emoji included', () => {
@@ -86,11 +94,17 @@ describe('order intake body', () => {
 
   it('never throws on arbitrary JSON, and accepts only clean text (property)', () => {
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 6 }), fc.constantFrom(...STRING_FIELDS), fc.string({ unit: 'binary', maxLength: 30 }), (junk, field, s) => {
-        expect(orderIntakeSchema.safeParse(junk).success).to.equal(false);
-        const r = orderIntakeSchema.safeParse(field.set(s));
-        if (r.success) for (const text of strings(r.data)) expect(isCleanText(text), JSON.stringify(text)).to.equal(true);
-      }),
+      fc.property(
+        fc.jsonValue({ maxDepth: 6 }),
+        fc.constantFrom(...STRING_FIELDS),
+        fc.string({ unit: 'binary', maxLength: 30 }),
+        (junk, field, s) => {
+          expect(orderIntakeSchema.safeParse(junk).success).to.equal(false);
+          const r = orderIntakeSchema.safeParse(field.set(s));
+          if (r.success)
+            for (const text of strings(r.data)) expect(isCleanText(text), JSON.stringify(text)).to.equal(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -99,7 +113,12 @@ describe('order intake body', () => {
     const proto = JSON.parse('{"__proto__": {"admin": true}}') as Record<string, unknown>;
     let deep: unknown = 1;
     for (let i = 0; i < 5000; i++) deep = { a: deep };
-    for (const b of [{ ...body(), ...proto }, body({ options: deep }), body({ lines: [{ lineId: 'l1', sku: 'MILK', qty: 1e308 }] }), body({ location: { lat: 1e308, lng: 0 } })]) {
+    for (const b of [
+      { ...body(), ...proto },
+      body({ options: deep }),
+      body({ lines: [{ lineId: 'l1', sku: 'MILK', qty: 1e308 }] }),
+      body({ location: { lat: 1e308, lng: 0 } }),
+    ]) {
       const r = orderIntakeSchema.safeParse(b);
       expect(r.success).to.equal(false);
       expect(r.error).to.be.instanceOf(ZodError);
@@ -122,7 +141,9 @@ describe('order intake body', () => {
       const now = Date.now();
       expect(refusedAt(body(scheduled(now - 2 * DAY, now - 2 * DAY + HOUR)))).to.include('slot.start');
       expect(refusedAt(body(scheduled(now + 3 * 365 * DAY, now + 3 * 365 * DAY + HOUR)))).to.deep.equal(['slot.start']);
-      expect(refusedAt(body({ slot: { kind: 'scheduled', start: iso(now + DAY), end: '9999-12-31T23:59:59Z' } }))).to.deep.equal(['slot.end']);
+      expect(
+        refusedAt(body({ slot: { kind: 'scheduled', start: iso(now + DAY), end: '9999-12-31T23:59:59Z' } })),
+      ).to.deep.equal(['slot.end']);
       expect(refusedAt(body(scheduled(now + DAY + HOUR, now + DAY)))).to.deep.equal(['slot.end']);
       expect(refusedAt(body(scheduled(now + DAY, now + DAY + HOUR)))).to.deep.equal([]);
       expect(refusedAt(body(scheduled(now, now + 3000)))).to.deep.equal([]);
@@ -131,16 +152,20 @@ describe('order intake body', () => {
     it('accepts a slot only inside the window (property)', () => {
       const now = Date.now();
       fc.assert(
-        fc.property(fc.integer({ min: -400 * DAY, max: 400 * DAY }), fc.integer({ min: -DAY, max: 2 * DAY }), (startOffset, length) => {
-          const ok = refusedAt(body(scheduled(now + startOffset, now + startOffset + length))).length === 0;
-          // A few ms pass between `now` here and the schema's own clock: stay clear of the edges.
-          if (ok) {
-            expect(startOffset).to.be.at.least(-5 * MIN - 1000);
-            expect(startOffset).to.be.at.most(14 * DAY);
-            expect(length).to.be.greaterThan(0);
-            expect(length).to.be.at.most(12 * HOUR);
-          }
-        }),
+        fc.property(
+          fc.integer({ min: -400 * DAY, max: 400 * DAY }),
+          fc.integer({ min: -DAY, max: 2 * DAY }),
+          (startOffset, length) => {
+            const ok = refusedAt(body(scheduled(now + startOffset, now + startOffset + length))).length === 0;
+            // A few ms pass between `now` here and the schema's own clock: stay clear of the edges.
+            if (ok) {
+              expect(startOffset).to.be.at.least(-5 * MIN - 1000);
+              expect(startOffset).to.be.at.most(14 * DAY);
+              expect(length).to.be.greaterThan(0);
+              expect(length).to.be.at.most(12 * HOUR);
+            }
+          },
+        ),
         { numRuns: 300 },
       );
     });

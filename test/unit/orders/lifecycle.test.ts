@@ -13,24 +13,44 @@ import {
 } from '../../../domain/orders/lifecycle';
 import { HOUR, instant, MIN, NOW } from './fixtures';
 
-const STATES: OrderState[] = ['received', 'allocated', 'picking', 'packed', 'dispatched', 'delivered', 'cancelled', 'rejected', 'returned'];
+const STATES: OrderState[] = [
+  'received',
+  'allocated',
+  'picking',
+  'packed',
+  'dispatched',
+  'delivered',
+  'cancelled',
+  'rejected',
+  'returned',
+];
 
 describe('order lifecycle: transitions', () => {
   it('allows the happy path step by step', () => {
     const path: OrderState[] = ['received', 'allocated', 'picking', 'packed', 'dispatched', 'delivered'];
-    for (let i = 1; i < path.length; i++) expect(transition(path[i - 1] as OrderState, path[i] as OrderState)).to.equal(path[i]);
+    for (let i = 1; i < path.length; i++)
+      expect(transition(path[i - 1] as OrderState, path[i] as OrderState)).to.equal(path[i]);
   });
 
   it('matches the table exactly for every pair of states (81 pairs)', () => {
     const allowed = new Set([
-      'received>allocated', 'received>cancelled', 'received>rejected',
-      'allocated>picking', 'allocated>cancelled',
-      'picking>packed', 'picking>returned',
-      'packed>dispatched', 'packed>returned',
-      'dispatched>delivered', 'dispatched>rejected', 'dispatched>returned',
+      'received>allocated',
+      'received>cancelled',
+      'received>rejected',
+      'allocated>picking',
+      'allocated>cancelled',
+      'picking>packed',
+      'picking>returned',
+      'packed>dispatched',
+      'packed>returned',
+      'dispatched>delivered',
+      'dispatched>rejected',
+      'dispatched>returned',
       'delivered>returned',
     ]);
-    for (const from of STATES) for (const to of STATES) expect(canTransition(from, to), `${from} → ${to}`).to.equal(allowed.has(`${from}>${to}`));
+    for (const from of STATES)
+      for (const to of STATES)
+        expect(canTransition(from, to), `${from} → ${to}`).to.equal(allowed.has(`${from}>${to}`));
     expect(Object.keys(TRANSITIONS).sort()).to.deep.equal([...STATES].sort());
   });
 
@@ -45,12 +65,21 @@ describe('order lifecycle: transitions', () => {
 
 describe('order lifecycle: cancellation rule', () => {
   it('cancels before picking (releasing the reservation once allocated)', () => {
-    expect(cancellationOutcome('received')).to.deep.equal({ kind: 'cancel', to: 'cancelled', releaseReservation: false });
-    expect(cancellationOutcome('allocated')).to.deep.equal({ kind: 'cancel', to: 'cancelled', releaseReservation: true });
+    expect(cancellationOutcome('received')).to.deep.equal({
+      kind: 'cancel',
+      to: 'cancelled',
+      releaseReservation: false,
+    });
+    expect(cancellationOutcome('allocated')).to.deep.equal({
+      kind: 'cancel',
+      to: 'cancelled',
+      releaseReservation: true,
+    });
   });
 
   it('turns a cancel into a return once picking has started', () => {
-    for (const s of ['picking', 'packed', 'dispatched'] as const) expect(cancellationOutcome(s)).to.deep.equal({ kind: 'return', to: 'returned' });
+    for (const s of ['picking', 'packed', 'dispatched'] as const)
+      expect(cancellationOutcome(s)).to.deep.equal({ kind: 'return', to: 'returned' });
   });
 
   it('is a no-op on repeats and refuses after delivery or rejection', () => {
@@ -83,15 +112,32 @@ describe('returns and door rejection', () => {
   });
 
   it('restocks ambient goods only when sellable', () => {
-    expect(resolveReturnLine({ sku: ambient, qty: 1, condition: 'sellable', customerChoice: 'refund' })).to.deep.equal({ creditCents: 4990, restock: true, writeOff: false, replacement: false });
-    expect(resolveReturnLine({ sku: ambient, qty: 1, condition: 'damaged', customerChoice: 'refund' })).to.include({ restock: false, writeOff: true });
-    expect(resolveReturnLine({ sku: ambient, qty: 1, condition: 'unknown', customerChoice: 'refund' })).to.include({ restock: false, writeOff: true });
+    expect(resolveReturnLine({ sku: ambient, qty: 1, condition: 'sellable', customerChoice: 'refund' })).to.deep.equal({
+      creditCents: 4990,
+      restock: true,
+      writeOff: false,
+      replacement: false,
+    });
+    expect(resolveReturnLine({ sku: ambient, qty: 1, condition: 'damaged', customerChoice: 'refund' })).to.include({
+      restock: false,
+      writeOff: true,
+    });
+    expect(resolveReturnLine({ sku: ambient, qty: 1, condition: 'unknown', customerChoice: 'refund' })).to.include({
+      restock: false,
+      writeOff: true,
+    });
   });
 
   it('credits qty × price on refund and nothing when a replacement is sent', () => {
-    expect(resolveReturnLine({ sku: perishable, qty: 3, condition: 'damaged', customerChoice: 'refund' }).creditCents).to.equal(3870);
-    expect(resolveReturnLine({ sku: perishable, qty: 3, condition: 'damaged', customerChoice: 'replacement' })).to.include({ creditCents: 0, replacement: true });
-    expect(() => resolveReturnLine({ sku: ambient, qty: 0, condition: 'sellable', customerChoice: 'refund' })).to.throw(RangeError);
+    expect(
+      resolveReturnLine({ sku: perishable, qty: 3, condition: 'damaged', customerChoice: 'refund' }).creditCents,
+    ).to.equal(3870);
+    expect(
+      resolveReturnLine({ sku: perishable, qty: 3, condition: 'damaged', customerChoice: 'replacement' }),
+    ).to.include({ creditCents: 0, replacement: true });
+    expect(() => resolveReturnLine({ sku: ambient, qty: 0, condition: 'sellable', customerChoice: 'refund' })).to.throw(
+      RangeError,
+    );
   });
 
   const delivered = [
@@ -115,7 +161,9 @@ describe('returns and door rejection', () => {
   });
 
   it('partial rejection (one unit of one line) keeps the order delivered', () => {
-    const out = resolveDoorRejection(delivered, [{ lineId: 'L1', qty: 1, condition: 'damaged', customerChoice: 'refund' }]);
+    const out = resolveDoorRejection(delivered, [
+      { lineId: 'L1', qty: 1, condition: 'damaged', customerChoice: 'refund' },
+    ]);
     expect(out.nextState).to.equal('delivered');
     expect(out.full).to.equal(false);
     expect(out.totalCreditCents).to.equal(1290);
@@ -123,8 +171,12 @@ describe('returns and door rejection', () => {
   });
 
   it('refuses rejections of unknown lines, too many units or the same line twice', () => {
-    expect(() => resolveDoorRejection(delivered, [{ lineId: 'L9', qty: 1, condition: 'sellable', customerChoice: 'refund' }])).to.throw(RangeError);
-    expect(() => resolveDoorRejection(delivered, [{ lineId: 'L2', qty: 2, condition: 'sellable', customerChoice: 'refund' }])).to.throw(RangeError);
+    expect(() =>
+      resolveDoorRejection(delivered, [{ lineId: 'L9', qty: 1, condition: 'sellable', customerChoice: 'refund' }]),
+    ).to.throw(RangeError);
+    expect(() =>
+      resolveDoorRejection(delivered, [{ lineId: 'L2', qty: 2, condition: 'sellable', customerChoice: 'refund' }]),
+    ).to.throw(RangeError);
     const twice = { lineId: 'L1', qty: 1, condition: 'sellable' as const, customerChoice: 'refund' as const };
     expect(() => resolveDoorRejection(delivered, [twice, twice])).to.throw(RangeError);
   });

@@ -5,14 +5,25 @@ import { HOUR, instant, MIN, NOW } from './fixtures';
 
 const SCHEDULED: Slot = { kind: 'scheduled', start: NOW + 24 * HOUR, end: NOW + 25 * HOUR };
 
-function pf(orderId: string, allocatedAt: number, over: { nodeId?: string; addressKey?: string; slot?: Slot; etaMs?: number } = {}): PlacedFulfilment {
+function pf(
+  orderId: string,
+  allocatedAt: number,
+  over: { nodeId?: string; addressKey?: string; slot?: Slot; etaMs?: number } = {},
+): PlacedFulfilment {
   const slot = over.slot ?? SCHEDULED;
   return {
     orderId,
     addressKey: over.addressKey ?? 'ak_door1',
     slot,
     allocatedAt,
-    fulfilment: { nodeId: over.nodeId ?? 'F1', nodeKind: 'front', totes: [], etaMs: over.etaMs ?? slot.start, pickDeadlineMs: slot.end - 10 * MIN, distanceKm: 1 },
+    fulfilment: {
+      nodeId: over.nodeId ?? 'F1',
+      nodeKind: 'front',
+      totes: [],
+      etaMs: over.etaMs ?? slot.start,
+      pickDeadlineMs: slot.end - 10 * MIN,
+      distanceKm: 1,
+    },
   };
 }
 
@@ -47,7 +58,9 @@ describe('mergeDeliveries', () => {
   it('keeps different scheduled slots and different doors apart', () => {
     const other: Slot = { kind: 'scheduled', start: SCHEDULED.end, end: SCHEDULED.end + HOUR };
     expect(mergeDeliveries([pf('O-1', NOW), pf('O-2', NOW, { slot: other })], { windowMs })).to.have.length(2);
-    expect(mergeDeliveries([pf('O-1', NOW), pf('O-2', NOW, { addressKey: 'ak_door2' })], { windowMs })).to.have.length(2);
+    expect(mergeDeliveries([pf('O-1', NOW), pf('O-2', NOW, { addressKey: 'ak_door2' })], { windowMs })).to.have.length(
+      2,
+    );
   });
 
   it('merges instant orders to one door (each has its own 30-minute window) and keeps the strictest promise', () => {

@@ -1,7 +1,15 @@
 import { expect } from 'chai';
 import { allocateOrder } from '../../../domain/orders/allocation';
 import { slotKey } from '../../../domain/orders/slots';
-import { buildStockIndex, lotRequests, lotsAt, release, reserve, slotUsed, type StockIndex } from '../../../domain/orders/stock-index';
+import {
+  buildStockIndex,
+  lotRequests,
+  lotsAt,
+  release,
+  reserve,
+  slotUsed,
+  type StockIndex,
+} from '../../../domain/orders/stock-index';
 import type { Allocation } from '../../../domain/orders/types';
 import { east, frontNode, instant, lines, lot, MIN, NOW, order, sku } from './fixtures';
 
@@ -11,11 +19,15 @@ function totalAvailable(idx: StockIndex, nodeId: string, s: string): number {
 
 describe('StockIndex: build and read', () => {
   it('sorts lots by expiry, then lot id, whatever the input order', () => {
-    const idx = buildStockIndex([frontNode('F1', east(1))], [sku('A')], [
-      lot('F1', 'A', 1, '2025-03-09', { lotId: 'b' }),
-      lot('F1', 'A', 1, '2025-03-05', { lotId: 'z' }),
-      lot('F1', 'A', 1, '2025-03-09', { lotId: 'a' }),
-    ]);
+    const idx = buildStockIndex(
+      [frontNode('F1', east(1))],
+      [sku('A')],
+      [
+        lot('F1', 'A', 1, '2025-03-09', { lotId: 'b' }),
+        lot('F1', 'A', 1, '2025-03-05', { lotId: 'z' }),
+        lot('F1', 'A', 1, '2025-03-09', { lotId: 'a' }),
+      ],
+    );
     expect(lotsAt(idx, 'F1', 'A').map((l) => l.lotId)).to.deep.equal(['z', 'a', 'b']);
     expect(lotsAt(idx, 'F1', 'NOPE')).to.deep.equal([]);
     expect(lotsAt(idx, 'NOPE', 'A')).to.deep.equal([]);
@@ -25,7 +37,13 @@ describe('StockIndex: build and read', () => {
     const n = [frontNode('F1', east(1))];
     expect(() => buildStockIndex(n, [sku('A')], [lot('F1', 'A', -1)])).to.throw(/bad quantity/);
     expect(() => buildStockIndex(n, [sku('A')], [lot('F1', 'A', 1.5)])).to.throw(/bad quantity/);
-    expect(() => buildStockIndex(n, [sku('A')], [lot('F1', 'A', 1, '2025-03-09', { lotId: 'x' }), lot('F1', 'A', 1, '2025-03-10', { lotId: 'x' })])).to.throw(/duplicate lot/);
+    expect(() =>
+      buildStockIndex(
+        n,
+        [sku('A')],
+        [lot('F1', 'A', 1, '2025-03-09', { lotId: 'x' }), lot('F1', 'A', 1, '2025-03-10', { lotId: 'x' })],
+      ),
+    ).to.throw(/duplicate lot/);
     expect(() => buildStockIndex(n, [sku('A')], [lot('F9', 'A', 1)])).to.throw(/unknown node/);
     expect(() => buildStockIndex(n, [sku('A')], [lot('F1', 'A', 1, '2025-02-30')])).to.throw(/calendar date/);
   });
@@ -39,7 +57,16 @@ describe('StockIndex: build and read', () => {
 });
 
 describe('StockIndex: reservations', () => {
-  const base = () => buildStockIndex([frontNode('F1', east(1), { slotCapacity: { instant: 100 } })], [sku('A'), sku('B')], [lot('F1', 'A', 5, '2025-03-10', { lotId: 'A1' }), lot('F1', 'A', 5, '2025-03-12', { lotId: 'A2' }), lot('F1', 'B', 2, '2025-03-12', { lotId: 'B1' })]);
+  const base = () =>
+    buildStockIndex(
+      [frontNode('F1', east(1), { slotCapacity: { instant: 100 } })],
+      [sku('A'), sku('B')],
+      [
+        lot('F1', 'A', 5, '2025-03-10', { lotId: 'A1' }),
+        lot('F1', 'A', 5, '2025-03-12', { lotId: 'A2' }),
+        lot('F1', 'B', 2, '2025-03-12', { lotId: 'B1' }),
+      ],
+    );
 
   it('returns the quantity reserved per lot, decrements stock and leaves the old index untouched', () => {
     const idx = base();
@@ -59,7 +86,11 @@ describe('StockIndex: reservations', () => {
   });
 
   it('never goes negative on the last units: 20 sequential one-unit orders, 5 units', () => {
-    let idx = buildStockIndex([frontNode('F1', east(1))], [sku('A')], [lot('F1', 'A', 3, '2025-03-10'), lot('F1', 'A', 2, '2025-03-11')]);
+    let idx = buildStockIndex(
+      [frontNode('F1', east(1))],
+      [sku('A')],
+      [lot('F1', 'A', 3, '2025-03-10'), lot('F1', 'A', 2, '2025-03-11')],
+    );
     let served = 0;
     for (let i = 0; i < 20; i++) {
       const o = order(lines(['A', 1]), { orderId: `O-${i}` });
@@ -87,22 +118,30 @@ describe('StockIndex: reservations', () => {
     expect(r2.ok).to.equal(false);
     if (r2.ok) return;
     expect(r2.index).to.equal(r1.index);
-    expect(r2.shortages).to.deep.equal([{ nodeId: 'F1', sku: 'B', lotId: 'B1', requested: 1, available: 0, reason: 'lot_short' }]);
+    expect(r2.shortages).to.deep.equal([
+      { nodeId: 'F1', sku: 'B', lotId: 'B1', requested: 1, available: 0, reason: 'lot_short' },
+    ]);
     expect(totalAvailable(r2.index, 'F1', 'A')).to.equal(10); // A was not taken either
   });
 
   it('keeps every lot ≥ 0 and the books balanced under a long random mix of fresh and stale allocations', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4_294_967_296);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 4_294_967_296;
     const skus = ['A', 'B', 'C'].map((s) => sku(s));
-    const start = buildStockIndex([frontNode('F1', east(1), { slotCapacity: { '*': 10_000 } })], skus, skus.flatMap((s) => [lot('F1', s.sku, 7, '2025-03-10'), lot('F1', s.sku, 4, '2025-03-14')]));
+    const start = buildStockIndex(
+      [frontNode('F1', east(1), { slotCapacity: { '*': 10_000 } })],
+      skus,
+      skus.flatMap((s) => [lot('F1', s.sku, 7, '2025-03-10'), lot('F1', s.sku, 4, '2025-03-14')]),
+    );
     let idx = start;
     const history: StockIndex[] = [start];
     const reserved = new Map<string, number>();
     let refused = 0;
     for (let i = 0; i < 400; i++) {
       const seen = rnd() < 0.5 ? idx : (history[Math.floor(rnd() * history.length)] as StockIndex);
-      const o = order(lines([skus[Math.floor(rnd() * 3)]?.sku ?? 'A', 1 + Math.floor(rnd() * 3)]), { orderId: `O-${i}` });
+      const o = order(lines([skus[Math.floor(rnd() * 3)]?.sku ?? 'A', 1 + Math.floor(rnd() * 3)]), {
+        orderId: `O-${i}`,
+      });
       const r = reserve(idx, o, allocateOrder(seen, o, NOW));
       if (!r.ok) {
         refused++;
@@ -113,12 +152,17 @@ describe('StockIndex: reservations', () => {
       for (const l of r.reservation.lots) reserved.set(l.lotId, (reserved.get(l.lotId) ?? 0) + l.qty);
       for (const s of skus) for (const l of lotsAt(idx, 'F1', s.sku)) expect(l.available).to.be.at.least(0);
     }
-    for (const s of skus) for (const l of lotsAt(idx, 'F1', s.sku)) expect(l.onHand - l.available).to.equal(reserved.get(l.lotId) ?? 0);
+    for (const s of skus)
+      for (const l of lotsAt(idx, 'F1', s.sku)) expect(l.onHand - l.available).to.equal(reserved.get(l.lotId) ?? 0);
     expect(refused).to.be.greaterThan(0); // stale allocations did happen and were refused
   });
 
   it('re-checks slot capacity at reservation time', () => {
-    const idx0 = buildStockIndex([frontNode('F1', east(1), { slotCapacity: { instant: 1 } })], [sku('A')], [lot('F1', 'A', 9)]);
+    const idx0 = buildStockIndex(
+      [frontNode('F1', east(1), { slotCapacity: { instant: 1 } })],
+      [sku('A')],
+      [lot('F1', 'A', 9)],
+    );
     const o1 = order(lines(['A', 1]), { orderId: 'O-1' });
     const o2 = order(lines(['A', 1]), { orderId: 'O-2' });
     const a2 = allocateOrder(idx0, o2, NOW);
@@ -135,7 +179,13 @@ describe('StockIndex: reservations', () => {
     const a = allocateOrder(idx, o, NOW);
     const forged: Allocation = {
       ...a,
-      fulfilments: a.fulfilments.map((f) => ({ ...f, totes: f.totes.map((t) => ({ ...t, lines: t.lines.map((l) => ({ ...l, lots: l.lots.map((x) => ({ ...x, qty: -3 })) })) })) })),
+      fulfilments: a.fulfilments.map((f) => ({
+        ...f,
+        totes: f.totes.map((t) => ({
+          ...t,
+          lines: t.lines.map((l) => ({ ...l, lots: l.lots.map((x) => ({ ...x, qty: -3 })) })),
+        })),
+      })),
     };
     const r = reserve(idx, o, forged);
     expect(r.ok).to.equal(false);

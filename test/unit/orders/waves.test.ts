@@ -1,18 +1,55 @@
 import { expect } from 'chai';
 import { compareBins, parseBin } from '../../../domain/orders/bins';
 import type { PlacedFulfilment, Tote, Zone } from '../../../domain/orders/types';
-import { claimWave, comparePickTasks, planWaves, replanWaves, type PickTask, type WaveLimits } from '../../../domain/orders/waves';
+import {
+  claimWave,
+  comparePickTasks,
+  planWaves,
+  replanWaves,
+  type PickTask,
+  type WaveLimits,
+} from '../../../domain/orders/waves';
 import { instant, MIN, NOW } from './fixtures';
 
-const LIMITS: WaveLimits = { maxOrdersPerWave: 10, maxLinesPerWave: 100, pickersOnShift: 1, deadlineBucketMs: 15 * MIN, secondsPerPick: 20, waveSetupSeconds: 60 };
+const LIMITS: WaveLimits = {
+  maxOrdersPerWave: 10,
+  maxLinesPerWave: 100,
+  pickersOnShift: 1,
+  deadlineBucketMs: 15 * MIN,
+  secondsPerPick: 20,
+  waveSetupSeconds: 60,
+};
 
 /** A fulfilment at F1 with one tote per zone; each line one lot in the given bin. */
-function job(orderId: string, deadlineMs: number, totes: Partial<Record<Zone, string[]>>, nodeId = 'F1'): PlacedFulfilment {
+function job(
+  orderId: string,
+  deadlineMs: number,
+  totes: Partial<Record<Zone, string[]>>,
+  nodeId = 'F1',
+): PlacedFulfilment {
   const built: Tote[] = Object.entries(totes).map(([zone, bins]) => ({
     zone: zone as Zone,
-    lines: (bins ?? []).map((bin, i) => ({ lineId: `${zone}-${i}`, sku: `${zone}-sku-${bin}`, qty: 1, lots: [{ lotId: `lot-${bin}`, qty: 1, expiresOn: '2025-03-20', bin }] })),
+    lines: (bins ?? []).map((bin, i) => ({
+      lineId: `${zone}-${i}`,
+      sku: `${zone}-sku-${bin}`,
+      qty: 1,
+      lots: [{ lotId: `lot-${bin}`, qty: 1, expiresOn: '2025-03-20', bin }],
+    })),
   }));
-  return { orderId, addressKey: `ak_${orderId}`, slot: instant(), allocatedAt: NOW, fulfilment: { nodeId, nodeKind: 'front', totes: built, etaMs: NOW + 15 * MIN, pickDeadlineMs: deadlineMs, distanceKm: 1 } };
+  return {
+    orderId,
+    addressKey: `ak_${orderId}`,
+    slot: instant(),
+    allocatedAt: NOW,
+    fulfilment: {
+      nodeId,
+      nodeKind: 'front',
+      totes: built,
+      etaMs: NOW + 15 * MIN,
+      pickDeadlineMs: deadlineMs,
+      distanceKm: 1,
+    },
+  };
 }
 
 function bins(n: number, aisle = 'K'): string[] {
@@ -31,15 +68,33 @@ describe('bins', () => {
   });
 
   it('orders pick tasks by zone sequence before bin', () => {
-    const t = (zone: Zone, bin: string): PickTask => ({ orderId: 'O', lineId: bin, sku: bin, zone, lotId: bin, qty: 1, bin });
+    const t = (zone: Zone, bin: string): PickTask => ({
+      orderId: 'O',
+      lineId: bin,
+      sku: bin,
+      zone,
+      lotId: bin,
+      qty: 1,
+      bin,
+    });
     const tasks = [t('frozen', 'A-01-1'), t('chilled', 'A-01-1'), t('ambient', 'Z-20-4'), t('ambient', 'A-02-1')];
-    expect(tasks.sort(comparePickTasks).map((x) => `${x.zone}:${x.bin}`)).to.deep.equal(['ambient:A-02-1', 'ambient:Z-20-4', 'chilled:A-01-1', 'frozen:A-01-1']);
+    expect(tasks.sort(comparePickTasks).map((x) => `${x.zone}:${x.bin}`)).to.deep.equal([
+      'ambient:A-02-1',
+      'ambient:Z-20-4',
+      'chilled:A-01-1',
+      'frozen:A-01-1',
+    ]);
   });
 });
 
 describe('planWaves', () => {
   it('splits by zone and runs ambient, then chilled, then frozen for the same deadline', () => {
-    const plan = planWaves('F1', [job('O-1', NOW + 20 * MIN, { frozen: ['X-01-1'], chilled: ['K-01-1'], ambient: ['A-01-1'] })], NOW, LIMITS);
+    const plan = planWaves(
+      'F1',
+      [job('O-1', NOW + 20 * MIN, { frozen: ['X-01-1'], chilled: ['K-01-1'], ambient: ['A-01-1'] })],
+      NOW,
+      LIMITS,
+    );
     expect(plan.waves.map((w) => w.zone)).to.deep.equal(['ambient', 'chilled', 'frozen']);
     for (const w of plan.waves) expect(new Set(w.tasks.map((t) => t.zone))).to.deep.equal(new Set([w.zone]));
   });
@@ -51,7 +106,11 @@ describe('planWaves', () => {
   });
 
   it('keeps waves within max lines and flags a single tote that alone exceeds it', () => {
-    const jobs = [job('O-1', NOW + 20 * MIN, { chilled: bins(3) }), job('O-2', NOW + 20 * MIN, { chilled: bins(3) }), job('O-3', NOW + 20 * MIN, { chilled: bins(8) })];
+    const jobs = [
+      job('O-1', NOW + 20 * MIN, { chilled: bins(3) }),
+      job('O-2', NOW + 20 * MIN, { chilled: bins(3) }),
+      job('O-3', NOW + 20 * MIN, { chilled: bins(8) }),
+    ];
     const plan = planWaves('F1', jobs, NOW, { ...LIMITS, maxLinesPerWave: 5 });
     // Same deadline and zone, so the wave with the least slack (the big one) goes first.
     expect(plan.waves.map((w) => [w.orderIds, w.lineCount, w.oversize])).to.deep.equal([
@@ -64,14 +123,21 @@ describe('planWaves', () => {
   it('groups deadlines by bucket: same bucket together, next bucket apart', () => {
     const bucket = 15 * MIN;
     const t0 = Math.floor(NOW / bucket) * bucket + bucket; // start of the next bucket
-    const jobs = [job('O-1', t0 + MIN, { chilled: ['K-01-1'] }), job('O-2', t0 + 12 * MIN, { chilled: ['K-02-1'] }), job('O-3', t0 + 16 * MIN, { chilled: ['K-03-1'] })];
+    const jobs = [
+      job('O-1', t0 + MIN, { chilled: ['K-01-1'] }),
+      job('O-2', t0 + 12 * MIN, { chilled: ['K-02-1'] }),
+      job('O-3', t0 + 16 * MIN, { chilled: ['K-03-1'] }),
+    ];
     const plan = planWaves('F1', jobs, NOW, LIMITS);
     expect(plan.waves.map((w) => w.orderIds)).to.deep.equal([['O-1', 'O-2'], ['O-3']]);
     expect(plan.waves[0]?.deadlineMs).to.equal(t0 + MIN);
   });
 
   it('orders the pick path by bin within a wave, across orders', () => {
-    const jobs = [job('O-1', NOW + 20 * MIN, { ambient: ['B-01-1', 'A-10-2'] }), job('O-2', NOW + 20 * MIN, { ambient: ['A-9-1', 'A-09-3'] })];
+    const jobs = [
+      job('O-1', NOW + 20 * MIN, { ambient: ['B-01-1', 'A-10-2'] }),
+      job('O-2', NOW + 20 * MIN, { ambient: ['A-9-1', 'A-09-3'] }),
+    ];
     const plan = planWaves('F1', jobs, NOW, LIMITS);
     expect(plan.waves[0]?.tasks.map((t) => t.bin)).to.deep.equal(['A-9-1', 'A-09-3', 'A-10-2', 'B-01-1']);
   });
@@ -85,7 +151,10 @@ describe('planWaves', () => {
 
   it('puts the least slack first, even when its deadline is later', () => {
     // BIG: deadline +50 min, 80 picks (27.7 min) → slack 22.3 min. SMALL: +30 min, 1 pick → 28.7 min.
-    const jobs = [job('SMALL', NOW + 30 * MIN, { chilled: ['K-01-1'] }), job('BIG', NOW + 50 * MIN, { chilled: bins(80) })];
+    const jobs = [
+      job('SMALL', NOW + 30 * MIN, { chilled: ['K-01-1'] }),
+      job('BIG', NOW + 50 * MIN, { chilled: bins(80) }),
+    ];
     const plan = planWaves('F1', jobs, NOW, LIMITS);
     expect(plan.waves.map((w) => w.orderIds)).to.deep.equal([['BIG'], ['SMALL']]);
     expect(plan.waves[0]?.deadlineMs).to.be.greaterThan(plan.waves[1]?.deadlineMs ?? Infinity);
@@ -104,7 +173,9 @@ describe('planWaves', () => {
   });
 
   it('ignores fulfilments of other nodes and rejects nonsense limits', () => {
-    expect(planWaves('F1', [job('O-1', NOW + 20 * MIN, { chilled: ['K-01-1'] }, 'F2')], NOW, LIMITS).waves).to.deep.equal([]);
+    expect(
+      planWaves('F1', [job('O-1', NOW + 20 * MIN, { chilled: ['K-01-1'] }, 'F2')], NOW, LIMITS).waves,
+    ).to.deep.equal([]);
     expect(() => planWaves('F1', [], NOW, { ...LIMITS, pickersOnShift: 0 })).to.throw(RangeError);
     expect(() => planWaves('F1', [], NOW, { ...LIMITS, maxLinesPerWave: 1.5 })).to.throw(RangeError);
   });
@@ -112,14 +183,28 @@ describe('planWaves', () => {
 
 describe('replanWaves', () => {
   const initial = () =>
-    planWaves('F1', [job('O-1', NOW + 20 * MIN, { chilled: ['K-01-1'], frozen: ['X-01-1'] }), job('O-2', NOW + 20 * MIN, { chilled: ['K-02-1'] }), job('O-3', NOW + 20 * MIN, { ambient: ['A-01-1'] })], NOW, LIMITS);
+    planWaves(
+      'F1',
+      [
+        job('O-1', NOW + 20 * MIN, { chilled: ['K-01-1'], frozen: ['X-01-1'] }),
+        job('O-2', NOW + 20 * MIN, { chilled: ['K-02-1'] }),
+        job('O-3', NOW + 20 * MIN, { ambient: ['A-01-1'] }),
+      ],
+      NOW,
+      LIMITS,
+    );
 
   it('keeps a claimed wave exactly as it was, even when one of its orders is cancelled', () => {
     const p0 = initial();
     const chilled = p0.waves.find((w) => w.zone === 'chilled');
     if (!chilled) throw new Error('no chilled wave');
     const p1 = claimWave(p0, chilled.waveId);
-    const p2 = replanWaves(p1, { cancellations: ['O-2'], arrivals: [job('O-4', NOW + 20 * MIN, { chilled: ['K-03-1'] })] }, NOW + MIN, LIMITS);
+    const p2 = replanWaves(
+      p1,
+      { cancellations: ['O-2'], arrivals: [job('O-4', NOW + 20 * MIN, { chilled: ['K-03-1'] })] },
+      NOW + MIN,
+      LIMITS,
+    );
     const kept = p2.waves.find((w) => w.waveId === chilled.waveId);
     expect(kept).to.deep.equal({ ...chilled, status: 'claimed' });
     expect(p2.cancelledInClaimed).to.deep.equal(['O-2']);

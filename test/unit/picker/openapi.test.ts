@@ -11,7 +11,11 @@ import { loadConfig } from '../../../config';
 import type { Db } from '../../../db/pool';
 import { createLogger } from '../../../platform/logger';
 
-interface LayerLike { route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: LayerLike[] }; rawPath?: unknown }
+interface LayerLike {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: LayerLike[] };
+  rawPath?: unknown;
+}
 
 /** Every METHOD /path the app routes, walking nested routers (Express 5 / router 2 layers). */
 function mountedRoutes(stack: LayerLike[], prefix = ''): string[] {
@@ -19,7 +23,8 @@ function mountedRoutes(stack: LayerLike[], prefix = ''): string[] {
   for (const layer of stack) {
     if (layer.route) {
       const path = (prefix + layer.route.path).replace(/(.)\/$/, '$1'); // a router's '/' is its mount path
-      for (const method of Object.keys(layer.route.methods).filter((m) => m !== '_all')) out.push(`${method.toUpperCase()} ${openApiPath(path)}`);
+      for (const method of Object.keys(layer.route.methods).filter((m) => m !== '_all'))
+        out.push(`${method.toUpperCase()} ${openApiPath(path)}`);
     } else if (layer.handle?.stack) {
       const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
       out.push(...mountedRoutes(layer.handle.stack, prefix + mount));
@@ -31,14 +36,42 @@ function mountedRoutes(stack: LayerLike[], prefix = ''): string[] {
 describe('OpenAPI description', () => {
   const config = loadConfig({ ...process.env, FRESHCHAIN_PROFILE: 'test', LOG_LEVEL: 'silent' });
   // Routers only close over their dependencies when built, so stand-ins do for listing routes.
-  const app = buildApp({ config, logger: createLogger('silent'), health: { db: {} as Db }, db: {} as Db, temporal: {} as Client } as Parameters<typeof buildApp>[0]);
+  const app = buildApp({
+    config,
+    logger: createLogger('silent'),
+    health: { db: {} as Db },
+    db: {} as Db,
+    temporal: {} as Client,
+  } as Parameters<typeof buildApp>[0]);
   const registry = apiRegistry();
-  const doc = registry.document() as { openapi: string; paths: Record<string, Record<string, { operationId: string; parameters: { name: string; in: string }[]; security: unknown[]; requestBody?: { content: { 'application/json': { schema: unknown } } } }>> };
+  const doc = registry.document() as {
+    openapi: string;
+    paths: Record<
+      string,
+      Record<
+        string,
+        {
+          operationId: string;
+          parameters: { name: string; in: string }[];
+          security: unknown[];
+          requestBody?: { content: { 'application/json': { schema: unknown } } };
+        }
+      >
+    >;
+  };
 
   it('documents every route mounted on the app, and nothing that is not mounted', () => {
-    const mounted = [...new Set(mountedRoutes((app as unknown as { router: { stack: LayerLike[] } }).router.stack))].sort();
+    const mounted = [
+      ...new Set(mountedRoutes((app as unknown as { router: { stack: LayerLike[] } }).router.stack)),
+    ].sort();
     expect(mounted.length).to.be.greaterThan(30);
-    expect(mounted).to.include.members(['POST /v1/orders', 'GET /picker/v1/nodes/{nodeId}/waves', 'GET /v1/alerts', 'POST /v1/webhooks/subscriptions', 'GET /openapi.json']);
+    expect(mounted).to.include.members([
+      'POST /v1/orders',
+      'GET /picker/v1/nodes/{nodeId}/waves',
+      'GET /v1/alerts',
+      'POST /v1/webhooks/subscriptions',
+      'GET /openapi.json',
+    ]);
     expect(mounted, 'every mounted route is described').to.deep.equal([...registry.keys()].sort());
   });
 
@@ -48,23 +81,35 @@ describe('OpenAPI description', () => {
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         ids.push(op.operationId);
-        const declared = op.parameters.filter((p) => p.in === 'path').map((p) => p.name).sort();
+        const declared = op.parameters
+          .filter((p) => p.in === 'path')
+          .map((p) => p.name)
+          .sort();
         expect(declared, `${method} ${path}`).to.deep.equal([...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort());
-        if (path.startsWith('/v1/') || path.startsWith('/picker/v1/')) expect(op.security, `${method} ${path}`).to.deep.equal([{ bearerAuth: [] }]);
+        if (path.startsWith('/v1/') || path.startsWith('/picker/v1/'))
+          expect(op.security, `${method} ${path}`).to.deep.equal([{ bearerAuth: [] }]);
       }
     }
     expect(new Set(ids).size).to.equal(ids.length);
   });
 
   it('takes request bodies from the very schemas that validate them', () => {
-    const body = (path: string, method: string) => doc.paths[path]![method]!.requestBody!.content['application/json'].schema;
-    expect(body('/picker/v1/fulfilments/{fulfilmentId}/lines/{lineId}/confirm', 'post')).to.deep.equal(jsonSchemaOf(confirmBody, 'input'));
+    const body = (path: string, method: string) =>
+      doc.paths[path]![method]!.requestBody!.content['application/json'].schema;
+    expect(body('/picker/v1/fulfilments/{fulfilmentId}/lines/{lineId}/confirm', 'post')).to.deep.equal(
+      jsonSchemaOf(confirmBody, 'input'),
+    );
     expect(body('/v1/orders', 'post')).to.deep.equal(jsonSchemaOf(orderIntakeSchema, 'input'));
     expect(body('/v1/orders/{orderId}/substitution-policy', 'put')).to.deep.equal(jsonSchemaOf(policyBody, 'input'));
-    const confirm = body('/picker/v1/fulfilments/{fulfilmentId}/lines/{lineId}/confirm', 'post') as { required: string[]; additionalProperties: boolean };
+    const confirm = body('/picker/v1/fulfilments/{fulfilmentId}/lines/{lineId}/confirm', 'post') as {
+      required: string[];
+      additionalProperties: boolean;
+    };
     expect(confirm.required.sort()).to.deep.equal(['lotId', 'qty', 'sku']);
     expect(confirm.additionalProperties).to.equal(false);
-    const params = doc.paths['/picker/v1/fulfilments/{fulfilmentId}/stage']!.post!.parameters.map((p) => `${p.in}:${p.name}`);
+    const params = doc.paths['/picker/v1/fulfilments/{fulfilmentId}/stage']!.post!.parameters.map(
+      (p) => `${p.in}:${p.name}`,
+    );
     expect(params).to.deep.equal(['path:fulfilmentId', 'header:Idempotency-Key']);
   });
 
@@ -75,7 +120,8 @@ describe('OpenAPI description', () => {
 });
 
 describe('idempotency key of a request', () => {
-  const request = (header?: string) => ({ get: (name: string) => (name.toLowerCase() === 'idempotency-key' ? header : undefined) }) as unknown as Request;
+  const request = (header?: string) =>
+    ({ get: (name: string) => (name.toLowerCase() === 'idempotency-key' ? header : undefined) }) as unknown as Request;
   const code = (fn: () => unknown) => {
     try {
       fn();

@@ -1,18 +1,55 @@
 import { expect } from 'chai';
 import type { Tote } from '../../../domain/orders/types';
 import {
-  checkClaim, checkConfirm, checkDecision, checkShort, checkStage, checkSubstitute, claimZones, confirmPick, decideSubstitute, derivedLineId, initialPickState,
-  isResolved, nothingToDeliver, packBlocker, PickRefusal, pickStatus, proposeSubstitute, removeLines, shortLine, skipLine, stage, startLine, toteLabel, totesOf,
+  checkClaim,
+  checkConfirm,
+  checkDecision,
+  checkShort,
+  checkStage,
+  checkSubstitute,
+  claimZones,
+  confirmPick,
+  decideSubstitute,
+  derivedLineId,
+  initialPickState,
+  isResolved,
+  nothingToDeliver,
+  packBlocker,
+  PickRefusal,
+  pickStatus,
+  proposeSubstitute,
+  removeLines,
+  shortLine,
+  skipLine,
+  stage,
+  startLine,
+  toteLabel,
+  totesOf,
   totesToStage,
 } from '../../../domain/orders/picking';
 import type { PickState } from '../../../domain/orders/picking';
 
 const FID = 'order-o1-f2';
 const TOTES: Tote[] = [
-  { zone: 'frozen', lines: [{ lineId: 'l4', sku: 'PEAS', qty: 1, lots: [{ lotId: 'P1', qty: 1, expiresOn: '2025-04-01', bin: 'F-01-1' }] }] },
+  {
+    zone: 'frozen',
+    lines: [
+      { lineId: 'l4', sku: 'PEAS', qty: 1, lots: [{ lotId: 'P1', qty: 1, expiresOn: '2025-04-01', bin: 'F-01-1' }] },
+    ],
+  },
   {
     zone: 'chilled',
-    lines: [{ lineId: 'l2', sku: 'MILK', qty: 3, lots: [{ lotId: 'M2', qty: 1, expiresOn: '2025-03-22', bin: 'C-09-1' }, { lotId: 'M1', qty: 2, expiresOn: '2025-03-20', bin: 'C-02-1' }] }],
+    lines: [
+      {
+        lineId: 'l2',
+        sku: 'MILK',
+        qty: 3,
+        lots: [
+          { lotId: 'M2', qty: 1, expiresOn: '2025-03-22', bin: 'C-09-1' },
+          { lotId: 'M1', qty: 2, expiresOn: '2025-03-20', bin: 'C-02-1' },
+        ],
+      },
+    ],
   },
   {
     zone: 'ambient',
@@ -45,7 +82,10 @@ describe('picking state (pure)', () => {
     expect(s.lines.map((l) => l.lineId)).to.deep.equal(['l3', 'l1', 'l2', 'l4']);
     expect(s.zones.map((z) => z.toteLabel)).to.deep.equal(['o1-f2-A', 'o1-f2-C', 'o1-f2-F']);
     expect(toteLabel('order-x-f1', 'frozen')).to.equal('x-f1-F');
-    expect(s.lines.find((l) => l.lineId === 'l2')!.lots.map((x) => x.lotId), 'lots by bin').to.deep.equal(['M1', 'M2']);
+    expect(
+      s.lines.find((l) => l.lineId === 'l2')!.lots.map((x) => x.lotId),
+      'lots by bin',
+    ).to.deep.equal(['M1', 'M2']);
     expect(pickStatus('allocated', s)).to.equal('pending');
   });
 
@@ -54,33 +94,63 @@ describe('picking state (pure)', () => {
     expect(checkClaim(s, 'allocated', 'p', ['chilled'])).to.deep.equal(['chilled']);
     const one = claimZones(s, 'p', ['chilled'], 'w-c');
     expect(checkClaim(one, 'picking', 'p', ['chilled'])).to.deep.equal([]);
-    expect(refusal(() => checkClaim(one, 'picking', 'q', ['chilled']))).to.equal('the chilled tote is already being picked by another picker');
+    expect(refusal(() => checkClaim(one, 'picking', 'q', ['chilled']))).to.equal(
+      'the chilled tote is already being picked by another picker',
+    );
     expect(checkClaim(one, 'picking', 'q', ['ambient'])).to.deep.equal(['ambient']);
     expect(refusal(() => checkClaim(one, 'picking', 'q', null))).to.match(/chilled tote is already being picked/);
-    expect(refusal(() => checkClaim(s, 'packed', 'p', null))).to.equal('cannot start picking a fulfilment that is packed');
-    expect(refusal(() => checkClaim(initialPickState(FID, [TOTES[0]!]), 'allocated', 'p', ['ambient']))).to.equal('this fulfilment has no ambient tote');
+    expect(refusal(() => checkClaim(s, 'packed', 'p', null))).to.equal(
+      'cannot start picking a fulfilment that is packed',
+    );
+    expect(refusal(() => checkClaim(initialPickState(FID, [TOTES[0]!]), 'allocated', 'p', ['ambient']))).to.equal(
+      'this fulfilment has no ambient tote',
+    );
   });
 
   it('keeps a picker to the lines of their zones', () => {
     const s = claimZones(initialPickState(FID, TOTES), 'p', ['ambient'], null);
-    expect(refusal(() => checkConfirm(s, 'picking', { pickerId: 'p', lineId: 'l2', sku: 'MILK', lotId: 'M1', qty: 1 }))).to.match(/line l2 is in the chilled tote, which nobody has claimed yet/);
-    expect(refusal(() => checkConfirm(claimZones(s, 'q', ['chilled'], null), 'picking', { pickerId: 'p', lineId: 'l2', sku: 'MILK', lotId: 'M1', qty: 1 }))).to.match(/another picker holds/);
-    expect(refusal(() => checkConfirm(s, 'allocated', { pickerId: 'p', lineId: 'l1', sku: 'RICE', lotId: 'R1', qty: 1 }))).to.match(/that is allocated: claim its wave first/);
+    expect(
+      refusal(() => checkConfirm(s, 'picking', { pickerId: 'p', lineId: 'l2', sku: 'MILK', lotId: 'M1', qty: 1 })),
+    ).to.match(/line l2 is in the chilled tote, which nobody has claimed yet/);
+    expect(
+      refusal(() =>
+        checkConfirm(claimZones(s, 'q', ['chilled'], null), 'picking', {
+          pickerId: 'p',
+          lineId: 'l2',
+          sku: 'MILK',
+          lotId: 'M1',
+          qty: 1,
+        }),
+      ),
+    ).to.match(/another picker holds/);
+    expect(
+      refusal(() => checkConfirm(s, 'allocated', { pickerId: 'p', lineId: 'l1', sku: 'RICE', lotId: 'R1', qty: 1 })),
+    ).to.match(/that is allocated: claim its wave first/);
   });
 
   it('checks scans: SKU, an allocated lot (FEFO), never more than is left', () => {
     let s = claimed();
     const scan = (over: object) => ({ pickerId: 'p', lineId: 'l2', sku: 'MILK', lotId: 'M1', qty: 1, ...over });
-    expect(refusal(() => checkConfirm(s, 'picking', scan({ sku: 'OAT' })))).to.equal('scanned SKU OAT, but line l2 is MILK');
-    expect(refusal(() => checkConfirm(s, 'picking', scan({ lotId: 'M9' })))).to.equal('lot M9 is not on this pick: take M1 at C-02-1 or M2 at C-09-1');
-    expect(refusal(() => checkConfirm(s, 'picking', scan({ qty: 3 })))).to.equal('only 2 more of lot M1 to pick for line l2, not 3');
+    expect(refusal(() => checkConfirm(s, 'picking', scan({ sku: 'OAT' })))).to.equal(
+      'scanned SKU OAT, but line l2 is MILK',
+    );
+    expect(refusal(() => checkConfirm(s, 'picking', scan({ lotId: 'M9' })))).to.equal(
+      'lot M9 is not on this pick: take M1 at C-02-1 or M2 at C-09-1',
+    );
+    expect(refusal(() => checkConfirm(s, 'picking', scan({ qty: 3 })))).to.equal(
+      'only 2 more of lot M1 to pick for line l2, not 3',
+    );
     expect(refusal(() => checkConfirm(s, 'picking', scan({ qty: 0 })))).to.match(/at least 1/);
     s = confirmPick(s, { lineId: 'l2', lotId: 'M1', qty: 2 });
     expect(s.lines.find((l) => l.lineId === 'l2')).to.include({ picked: 2, status: 'in_progress' });
-    expect(refusal(() => checkConfirm(s, 'picking', scan({})))).to.equal('lot M1 is already picked in full for line l2');
+    expect(refusal(() => checkConfirm(s, 'picking', scan({})))).to.equal(
+      'lot M1 is already picked in full for line l2',
+    );
     s = confirmPick(s, { lineId: 'l2', lotId: 'M2', qty: 1 });
     expect(s.lines.find((l) => l.lineId === 'l2')).to.include({ picked: 3, status: 'picked' });
-    expect(refusal(() => checkShort(s, 'picking', { pickerId: 'p', lineId: 'l2', reason: 'damaged' }))).to.equal('line l2 is already picked');
+    expect(refusal(() => checkShort(s, 'picking', { pickerId: 'p', lineId: 'l2', reason: 'damaged' }))).to.equal(
+      'line l2 is already picked',
+    );
   });
 
   it('moves a skipped line behind the others of its zone, and starting is idempotent', () => {
@@ -94,7 +164,10 @@ describe('picking state (pure)', () => {
     let s = confirmPick(claimed(), { lineId: 'l2', lotId: 'M1', qty: 1 });
     const r = shortLine(s, 'l2', 'not_found', FID);
     expect(r.missing).to.equal(2);
-    expect(r.shortfalls).to.deep.equal([{ lotId: 'M1', qty: 1 }, { lotId: 'M2', qty: 1 }]);
+    expect(r.shortfalls).to.deep.equal([
+      { lotId: 'M1', qty: 1 },
+      { lotId: 'M2', qty: 1 },
+    ]);
     expect(r.reallocatedAs).to.equal('l2-r2');
     s = r.state;
     const line = s.lines.find((l) => l.lineId === 'l2')!;
@@ -102,19 +175,30 @@ describe('picking state (pure)', () => {
     expect(isResolved(line)).to.equal(true);
     // Only what was confirmed leaves with the order.
     const chilled = totesOf(TOTES, s).find((t) => t.zone === 'chilled')!;
-    expect(chilled.lines[0]).to.deep.include({ qty: 1, lots: [{ lotId: 'M1', qty: 1, expiresOn: '2025-03-20', bin: 'C-02-1' }] });
+    expect(chilled.lines[0]).to.deep.include({
+      qty: 1,
+      lots: [{ lotId: 'M1', qty: 1, expiresOn: '2025-03-20', bin: 'C-02-1' }],
+    });
     expect(derivedLineId('l7', 'order-x-f12', 's')).to.equal('l7-s12');
   });
 
   it('applies the substitution policy: refund refuses, specific accepts only its item, best match waits', () => {
     const s = claimed();
     const a = { lineId: 'l1', reason: 'not_found' as const, sku: 'BROWN-RICE', qty: 1 };
-    expect(refusal(() => checkSubstitute(s, 'picking', { ...a, pickerId: 'p', sku: 'RICE' }))).to.match(/a substitute must be another item/);
+    expect(refusal(() => checkSubstitute(s, 'picking', { ...a, pickerId: 'p', sku: 'RICE' }))).to.match(
+      /a substitute must be another item/,
+    );
     expect(proposeSubstitute(s, a, { policy: 'refund', sku: null }, FID, 99).status).to.equal('refused');
-    expect(refusal(() => proposeSubstitute(s, a, { policy: 'specific', sku: 'RED-RICE' }, FID, 99))).to.match(/accepts only RED-RICE/);
+    expect(refusal(() => proposeSubstitute(s, a, { policy: 'specific', sku: 'RED-RICE' }, FID, 99))).to.match(
+      /accepts only RED-RICE/,
+    );
     const specific = proposeSubstitute(s, a, { policy: 'specific', sku: 'BROWN-RICE' }, FID, 99);
     expect(specific.status).to.equal('accepted');
-    expect(specific.state.lines.find((l) => l.lineId === 'l1')!.short!.substitution).to.include({ decidedBy: 'policy', newLineId: 'l1-s2', decideByMs: null });
+    expect(specific.state.lines.find((l) => l.lineId === 'l1')!.short!.substitution).to.include({
+      decidedBy: 'policy',
+      newLineId: 'l1-s2',
+      decideByMs: null,
+    });
     const pending = proposeSubstitute(s, a, { policy: 'best_match', sku: null }, FID, 12345);
     const line = pending.state.lines.find((l) => l.lineId === 'l1')!;
     expect(line.short).to.include({ resolution: 'substitution_pending' });
@@ -124,31 +208,63 @@ describe('picking state (pure)', () => {
   });
 
   it('decides a pending substitute once; repeating the same decision is harmless, the opposite is refused', () => {
-    const pending = proposeSubstitute(claimed(), { lineId: 'l1', reason: 'damaged', sku: 'X', qty: 1 }, { policy: 'best_match', sku: null }, FID, 1).state;
-    expect(refusal(() => checkDecision(pending, 'picking', 'l3', true))).to.equal('no substitute was proposed for line l3');
+    const pending = proposeSubstitute(
+      claimed(),
+      { lineId: 'l1', reason: 'damaged', sku: 'X', qty: 1 },
+      { policy: 'best_match', sku: null },
+      FID,
+      1,
+    ).state;
+    expect(refusal(() => checkDecision(pending, 'picking', 'l3', true))).to.equal(
+      'no substitute was proposed for line l3',
+    );
     expect(checkDecision(pending, 'picking', 'l1', false)).to.equal('apply');
     const refused = decideSubstitute(pending, 'l1', false, 'customer');
     expect(refused.lines.find((l) => l.lineId === 'l1')!.short).to.include({ resolution: 'refunded' });
     expect(checkDecision(refused, 'packed', 'l1', false)).to.equal('same');
-    expect(refusal(() => checkDecision(refused, 'picking', 'l1', true))).to.equal('the substitute for line l1 was already refused');
+    expect(refusal(() => checkDecision(refused, 'picking', 'l1', true))).to.equal(
+      'the substitute for line l1 was already refused',
+    );
     const timedOut = decideSubstitute(pending, 'l1', true, 'timeout');
-    expect(refusal(() => checkDecision(timedOut, 'picking', 'l1', false))).to.equal('the substitute for line l1 was already accepted (no answer in time)');
+    expect(refusal(() => checkDecision(timedOut, 'picking', 'l1', false))).to.equal(
+      'the substitute for line l1 was already accepted (no answer in time)',
+    );
   });
 
   it('stages only when every line is resolved and every tote with goods is scanned', () => {
     let s = claimed();
     const stageArgs = (labels: string[]) => ({ pickerId: 'p', toteLabels: labels, location: 'S-1' });
-    expect(refusal(() => checkStage(s, 'picking', stageArgs([])))).to.match(/cannot stage: 4 line\(s\) not picked yet \(l3, l1, l2, l4\)/);
-    for (const [lineId, lotId, qty] of [['l3', 'T1', 2], ['l1', 'R1', 1], ['l2', 'M1', 2], ['l2', 'M2', 1]] as const) s = confirmPick(s, { lineId, lotId, qty });
+    expect(refusal(() => checkStage(s, 'picking', stageArgs([])))).to.match(
+      /cannot stage: 4 line\(s\) not picked yet \(l3, l1, l2, l4\)/,
+    );
+    for (const [lineId, lotId, qty] of [
+      ['l3', 'T1', 2],
+      ['l1', 'R1', 1],
+      ['l2', 'M1', 2],
+      ['l2', 'M2', 1],
+    ] as const)
+      s = confirmPick(s, { lineId, lotId, qty });
     s = shortLine(s, 'l4', 'damaged', FID).state;
     expect(pickStatus('picking', s)).to.equal('picked');
     expect(totesToStage(s), 'the frozen tote is empty: nothing to stage').to.deep.equal(['o1-f2-A', 'o1-f2-C']);
-    expect(refusal(() => checkStage(s, 'picking', stageArgs(['o1-f2-A'])))).to.equal('scan every tote: o1-f2-C not scanned');
-    expect(refusal(() => checkStage(s, 'picking', stageArgs(['o1-f2-A', 'o1-f2-C', 'o1-f2-F'])))).to.match(/tote o1-f2-F is not part of this fulfilment/);
-    expect(refusal(() => checkStage(s, 'picking', { ...stageArgs(['o1-f2-A', 'o1-f2-C']), pickerId: 'q' }))).to.match(/not yours/);
-    expect(refusal(() => checkStage(s, 'packed', stageArgs(['o1-f2-A', 'o1-f2-C'])))).to.equal('cannot stage a fulfilment that is packed');
+    expect(refusal(() => checkStage(s, 'picking', stageArgs(['o1-f2-A'])))).to.equal(
+      'scan every tote: o1-f2-C not scanned',
+    );
+    expect(refusal(() => checkStage(s, 'picking', stageArgs(['o1-f2-A', 'o1-f2-C', 'o1-f2-F'])))).to.match(
+      /tote o1-f2-F is not part of this fulfilment/,
+    );
+    expect(refusal(() => checkStage(s, 'picking', { ...stageArgs(['o1-f2-A', 'o1-f2-C']), pickerId: 'q' }))).to.match(
+      /not yours/,
+    );
+    expect(refusal(() => checkStage(s, 'packed', stageArgs(['o1-f2-A', 'o1-f2-C'])))).to.equal(
+      'cannot stage a fulfilment that is packed',
+    );
     checkStage(s, 'picking', stageArgs(['o1-f2-C', 'o1-f2-A']));
-    expect(stage(s, ['o1-f2-C', 'o1-f2-A', 'o1-f2-A'], ' S-1 ', 5).staging).to.deep.equal({ location: 'S-1', toteLabels: ['o1-f2-A', 'o1-f2-C'], at: 5 });
+    expect(stage(s, ['o1-f2-C', 'o1-f2-A', 'o1-f2-A'], ' S-1 ', 5).staging).to.deep.equal({
+      location: 'S-1',
+      toteLabels: ['o1-f2-A', 'o1-f2-C'],
+      at: 5,
+    });
     expect(totesOf(TOTES, s).map((t) => t.zone)).to.deep.equal(['chilled', 'ambient']);
   });
 

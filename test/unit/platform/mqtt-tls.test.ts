@@ -14,8 +14,27 @@ describe('platform/mqtt: TLS options', () => {
   let caPem: string;
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'fc-mqtt-tls-'));
-    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '1', '-subj', '/CN=test CA',
-      '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt')], { encoding: 'utf8' });
+    const r = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=test CA',
+        '-keyout',
+        join(dir, 'ca.key'),
+        '-out',
+        join(dir, 'ca.crt'),
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).to.equal(0);
     caPem = readFileSync(join(dir, 'ca.crt'), 'utf8');
   });
@@ -40,7 +59,9 @@ describe('platform/mqtt: TLS options', () => {
   it('names MQTT_CA_FILE when the file is missing or holds no certificate', () => {
     expect(() => mqttTlsOptions('mqtts://h:8883', join(dir, 'missing.crt'))).to.throw(/MQTT_CA_FILE.*missing\.crt/);
     writeFileSync(join(dir, 'key-only.pem'), readFileSync(join(dir, 'ca.key')));
-    expect(() => mqttTlsOptions('mqtts://h:8883', join(dir, 'key-only.pem'))).to.throw(/MQTT_CA_FILE.*no PEM certificate/);
+    expect(() => mqttTlsOptions('mqtts://h:8883', join(dir, 'key-only.pem'))).to.throw(
+      /MQTT_CA_FILE.*no PEM certificate/,
+    );
     writeFileSync(join(dir, 'broken.pem'), caPem.replace(/\n[A-Za-z0-9+/]{20}/, '\n!!!!'));
     expect(() => mqttTlsOptions('mqtts://h:8883', join(dir, 'broken.pem'))).to.throw(/MQTT_CA_FILE/);
   });
@@ -54,18 +75,22 @@ describe('platform/mqtt: TLS options', () => {
       fc.string().map((s) => Buffer.from(`-----BEGIN CERTIFICATE-----\n${s}\n-----END CERTIFICATE-----\n`)),
     );
     const file = join(dir, 'prop.pem');
-    fc.assert(fc.property(content, (bytes) => {
-      writeFileSync(file, bytes);
-      let opts;
-      try {
-        opts = mqttTlsOptions('mqtts://h:8883', file);
-      } catch (err) {
-        expect((err as Error).message).to.contain('MQTT_CA_FILE');
-        return;
-      }
-      expect(opts.rejectUnauthorized).to.equal(true);
-      expect((opts.ca as string[]).length).to.be.greaterThan(0);
-      for (const pem of opts.ca as string[]) expect(pem).to.match(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----$/);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(content, (bytes) => {
+        writeFileSync(file, bytes);
+        let opts;
+        try {
+          opts = mqttTlsOptions('mqtts://h:8883', file);
+        } catch (err) {
+          expect((err as Error).message).to.contain('MQTT_CA_FILE');
+          return;
+        }
+        expect(opts.rejectUnauthorized).to.equal(true);
+        expect((opts.ca as string[]).length).to.be.greaterThan(0);
+        for (const pem of opts.ca as string[])
+          expect(pem).to.match(/^-----BEGIN CERTIFICATE-----\n[\s\S]+\n-----END CERTIFICATE-----$/);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -9,7 +9,10 @@ function harness(stopResult: Promise<void> = new Promise(() => undefined)) {
   let now = 10_000;
   const exits: number[] = [];
   let stops = 0;
-  const handler = shutdownHandler(createLogger('silent'), () => ((stops += 1), stopResult), { exit: (c) => void exits.push(c), now: () => now });
+  const handler = shutdownHandler(createLogger('silent'), () => ((stops += 1), stopResult), {
+    exit: (c) => void exits.push(c),
+    now: () => now,
+  });
   return { handler, exits, stops: () => stops, advance: (ms: number) => void (now += ms) };
 }
 

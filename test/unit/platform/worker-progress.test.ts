@@ -22,7 +22,12 @@ describe('worker progress', () => {
     expect(tracker.snapshot()).to.deep.include({ pending: 1, oldestPendingMs: 5_000, sinceProgressMs: null });
     release('done');
     expect(await running).to.equal('done');
-    expect(tracker.snapshot()).to.deep.include({ pending: 0, oldestPendingMs: null, sinceProgressMs: 0, retryAttempts: 0 });
+    expect(tracker.snapshot()).to.deep.include({
+      pending: 0,
+      oldestPendingMs: null,
+      sinceProgressMs: 0,
+      retryAttempts: 0,
+    });
   });
 
   it('records the attempt of a failing execution and still finishes it', async () => {
@@ -49,7 +54,12 @@ describe('worker progress', () => {
     expect(workerBlocked({ ...running, workflowPollerState: 'FAILED' })).to.equal('workflow task poller failed');
     expect(workerBlocked({ ...running, activityPollerState: 'FAILED' })).to.equal('activity task poller failed');
     const tracker = new ProgressTracker('worker');
-    const health = progressHealth({ name: 'worker', stuckAfterMs: 1000, snapshot: () => tracker.snapshot(), blocked: () => 'worker stopped' });
+    const health = progressHealth({
+      name: 'worker',
+      stuckAfterMs: 1000,
+      snapshot: () => tracker.snapshot(),
+      blocked: () => 'worker stopped',
+    });
     expect(health.ok).to.equal(false);
     expect(health.detail).to.match(/^blocked \(worker stopped\)/);
   });

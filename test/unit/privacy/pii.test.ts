@@ -2,7 +2,14 @@
 // with that key's wrapped copy; without it (erased) nothing opens it, not even the master key.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { customerEnvelope, customerPiiSealer, newWrappedDataKey, openPii, sealForCustomer, sealPii } from '../../../platform/pii';
+import {
+  customerEnvelope,
+  customerPiiSealer,
+  newWrappedDataKey,
+  openPii,
+  sealForCustomer,
+  sealPii,
+} from '../../../platform/pii';
 
 const MASTER = Buffer.alloc(32, 7).toString('base64');
 const OTHER = Buffer.alloc(32, 9).toString('base64');
@@ -15,7 +22,10 @@ describe('PII sealing with per-customer data keys', () => {
     expect(openPii(customerEnvelope(sealed, wrapped), MASTER)).to.deep.equal(person);
     expect(() => openPii(sealed, MASTER), 'the record alone').to.throw(/data key/);
     expect(() => customerEnvelope(sealed, null), 'key destroyed').to.throw(/destroyed/);
-    expect(() => openPii(customerEnvelope(sealed, newWrappedDataKey(MASTER)), MASTER), "another customer's key").to.throw();
+    expect(
+      () => openPii(customerEnvelope(sealed, newWrappedDataKey(MASTER)), MASTER),
+      "another customer's key",
+    ).to.throw();
     expect(() => openPii(customerEnvelope(sealed, wrapped), OTHER), 'another master key').to.throw();
   });
 
@@ -36,7 +46,9 @@ describe('PII sealing with per-customer data keys', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.string({ unit: 'binary' }), (v, s) => {
         const value = { v, s }; // lone surrogates too: JSON.stringify escapes them
-        expect(openPii(customerEnvelope(sealForCustomer(value, wrapped, MASTER), wrapped), MASTER)).to.deep.equal(JSON.parse(JSON.stringify(value)));
+        expect(openPii(customerEnvelope(sealForCustomer(value, wrapped, MASTER), wrapped), MASTER)).to.deep.equal(
+          JSON.parse(JSON.stringify(value)),
+        );
       }),
       { numRuns: 200 },
     );
@@ -53,8 +65,11 @@ describe('PII sealing with per-customer data keys', () => {
       }),
       { numRuns: 300 },
     );
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
-      expect(() => openPii(Buffer.from(bytes), MASTER)).to.throw();
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        expect(() => openPii(Buffer.from(bytes), MASTER)).to.throw();
+      }),
+      { numRuns: 300 },
+    );
   });
 });

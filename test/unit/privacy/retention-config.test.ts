@@ -17,8 +17,24 @@ describe('PII_RETENTION_DAYS', () => {
   });
 
   it('refuses empty, negative, exponent, hex, huge and non-numeric values, naming the variable', () => {
-    for (const v of ['', ' ', '-1', '1e3', '0x10', 'Infinity', 'NaN', '30 days', '3651', '99999999999999999999', '1\u0000', '\uD800']) {
-      expect(() => loadConfig({ PII_RETENTION_DAYS: v }), JSON.stringify(v)).to.throw(ConfigError, /PII_RETENTION_DAYS/);
+    for (const v of [
+      '',
+      ' ',
+      '-1',
+      '1e3',
+      '0x10',
+      'Infinity',
+      'NaN',
+      '30 days',
+      '3651',
+      '99999999999999999999',
+      '1\u0000',
+      '\uD800',
+    ]) {
+      expect(() => loadConfig({ PII_RETENTION_DAYS: v }), JSON.stringify(v)).to.throw(
+        ConfigError,
+        /PII_RETENTION_DAYS/,
+      );
     }
   });
 
