@@ -54,9 +54,11 @@ function layerBlock(layer, allowed, depth) {
     rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: alternatives.join('|'), message }] }] },
   };
 }
-export const layerRules = Object.entries(LAYERS).flatMap(([layer, allowed]) =>
-  [1, 2, 3, 4].map((depth) => layerBlock(layer, allowed, depth)),
-);
+export const layerRules = [
+  ...Object.entries(LAYERS).flatMap(([layer, allowed]) =>
+    [1, 2, 3, 4].map((depth) => layerBlock(layer, allowed, depth)),
+  ),
+];
 
 export const workflowRule = {
   // Workflow code runs in Temporal's deterministic sandbox: no Node builtins, no I/O
@@ -125,6 +127,25 @@ export const workflowRule = {
   },
 };
 
+/** The workflow contracts sit just above domain/: every layer that talks to a workflow imports them. */
+export const contractRule = {
+  files: ['workflows/*.contract.ts', 'workflows/search-attributes.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          ...workflowRule.rules['no-restricted-imports'][1].patterns.slice(0, 2),
+          {
+            regex: String.raw`^\.\.?/(?!domain(?:/|$))`,
+            message: 'A workflow contract may import only domain/ and Temporal (README.md, "Layers").',
+          },
+        ],
+      },
+    ],
+  },
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -157,4 +178,5 @@ export default tseslint.config(
   },
   ...layerRules,
   workflowRule,
+  contractRule,
 );

@@ -8,8 +8,8 @@ import type { Db } from '../db/pool';
 import { forecastBatch } from '../forecasting';
 import type { BatchSeries } from '../forecasting';
 import { IncompleteForecastError, planNodes } from '../forecasting/planning/node';
-import { floorToLocalHour, forecastRunParamsSchema } from '../forecasting/run-params';
-import type { ForecastRunInput, ForecastRunParams } from '../forecasting/run-params';
+import { floorToLocalHour, forecastRunParamsSchema } from '../domain/forecasting/run-params';
+import type { ForecastRunInput, ForecastRunParams } from '../domain/forecasting/run-params';
 import type { Logger } from '../platform/logger';
 
 const HOUR_MS = 3_600_000;

@@ -1,5 +1,5 @@
 // How the API and the schedule start a forecast run without importing the workflow code.
-import type { ForecastRunInput } from '../forecasting/run-params';
+import type { ForecastRunInput } from '../domain/forecasting/run-params';
 
 /** The workflow type as the worker registers it. */
 export const FORECAST_RUN_WORKFLOW_TYPE = 'forecastRunWorkflow';

@@ -5,7 +5,7 @@
 import { ActivityFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/workflow';
 import type { createForecastingActivities } from '../activities/forecasting';
-import type { ForecastRunInput } from '../forecasting/run-params';
+import type { ForecastRunInput } from '../domain/forecasting/run-params';
 import type { ForecastRunSummary } from './forecasting.contract';
 import { proxyAreaActivities } from './task-queues';
 

@@ -6,8 +6,8 @@ import { ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/clien
 import type { ScheduleOptionsStartWorkflowAction, ScheduleSpec } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import type { Config } from '../config';
-import { forecastRunParamsSchema } from '../forecasting/run-params';
-import type { ForecastRunInput } from '../forecasting/run-params';
+import { forecastRunParamsSchema } from '../domain/forecasting/run-params';
+import type { ForecastRunInput } from '../domain/forecasting/run-params';
 import { forecastRunWorkflow } from './forecasting';
 import { maintenanceWorkflow } from './maintenance';
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { Router } from 'express';
 import { z } from 'zod';
-import { forecastRunParamsSchema } from '../../forecasting/run-params';
+import { forecastRunParamsSchema } from '../../domain/forecasting/run-params';
 import type { Config } from '../../config';
 import {
   latestMarkdowns,

@@ -8,7 +8,7 @@ import type {
   SlotCapacityRow,
   StoredForecast,
 } from '../../db/forecasts';
-import type { ForecastRunParams } from '../run-params';
+import type { ForecastRunParams } from '../../domain/forecasting/run-params';
 import { markdownSuggestion } from './markdown';
 import type { QuantilePoint } from './quantiles';
 import { replenishmentSuggestion } from './replenishment';

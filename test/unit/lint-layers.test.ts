@@ -13,6 +13,7 @@ async function linter(): Promise<ESLint> {
   const config = (await import(pathToFileURL(join(ROOT, 'eslint.config.mjs')).href)) as {
     layerRules: Linter.Config[];
     workflowRule: Linter.Config;
+    contractRule: Linter.Config;
   };
   return new ESLint({
     cwd: ROOT,
@@ -21,6 +22,7 @@ async function linter(): Promise<ESLint> {
       { languageOptions: { parser: tseslint.parser as Linter.Parser } },
       ...config.layerRules,
       config.workflowRule,
+      config.contractRule,
     ],
   });
 }
@@ -52,6 +54,9 @@ describe('lint: layer boundaries', function () {
     ['workflows/zz.ts', '../db/pool'],
     ['workflows/zz.ts', '../config'],
     ['workflows/zz.ts', '../platform/logger'],
+    ['workflows/zz.contract.ts', '../forecasting/run-params'],
+    ['workflows/zz.contract.ts', './order'],
+    ['workflows/zz.contract.ts', 'pg'],
   ];
   for (const [file, specifier] of upward) {
     it(`refuses ${file} → ${specifier}`, async () => expect(await refused(file, specifier)).to.equal(true));
@@ -65,6 +70,7 @@ describe('lint: layer boundaries', function () {
     ['api/routes/zz.ts', '../../workflows/search-attributes'],
     ['api/main.ts', '../demo/city'],
     ['workflows/zz.ts', '../config/task-queues'],
+    ['workflows/zz.contract.ts', '../domain/orders'],
     ['workflows/zz.ts', '../activities', true],
   ];
   for (const [file, specifier, typeOnly] of allowed) {

@@ -3,7 +3,7 @@
 // rather than starting a run that "succeeds" with nothing in it.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { forecastRunParamsSchema } from '../../../forecasting/run-params';
+import { forecastRunParamsSchema } from '../../../domain/forecasting/run-params';
 import { ID_PATTERN } from '../../../domain/coldchain/topics';
 
 const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));

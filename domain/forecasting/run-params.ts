@@ -1,7 +1,7 @@
 // What a forecast run is started with: the contract shared by the API (POST /v1/forecasts/runs),
 // the daily schedule, the workflow (as a type) and the activities that validate it again.
 import { z } from 'zod';
-import { ID_PATTERN } from '../domain/coldchain/topics';
+import { ID_PATTERN } from '../coldchain/topics';
 
 const HOUR_MS = 3_600_000;
 const MINUTE_MS = 60_000;
