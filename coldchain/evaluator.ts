@@ -14,7 +14,6 @@ import type { Logger } from '../platform/logger';
 import { openAckAfterHandlingSessions } from '../platform/mqtt';
 import { DurableBatcher } from '../platform/batcher';
 import { OutboxDispatcher } from './webhooks/dispatcher';
-import type { DeliveryPolicy } from './webhooks/dispatcher';
 import { AlertEngine } from './engine';
 import type { AlertEngineOptions } from './engine';
 import { createAlertMetrics } from './metrics';
@@ -42,8 +41,6 @@ export interface AlertEvaluatorOptions extends AlertEngineOptions {
   sweepIntervalMs?: number;
   /** Task queue of the delivery workflows (default: the configured one). */
   taskQueue?: string;
-  /** Compressed delivery schedule (tests, bench); the Svix-like one otherwise. */
-  delivery?: DeliveryPolicy;
   /** A message pending (or no complete sweep) longer than this makes the evaluator degraded in /healthz. */
   stuckAfterMs?: number;
 }
@@ -80,7 +77,6 @@ export async function startAlertEvaluator(
     logger,
     temporal: deps.temporal,
     taskQueue: opts.taskQueue ?? cfg.temporal.taskQueues.coldchain,
-    delivery: opts.delivery,
   });
   const sessions = opts.sessions ?? DEFAULT_SESSIONS;
   const interval = opts.sweepIntervalMs ?? 5_000;

@@ -12,6 +12,5 @@ export { assetColdChainReport, sensorWindowFigures } from './report';
 export type { ColdChainReport } from './report';
 export { alertView } from './views';
 export { OutboxDispatcher } from './webhooks/dispatcher';
-export type { DeliveryPolicy } from './webhooks/dispatcher';
 export { createWebhookActivities } from './webhooks/delivery';
 export type { AttemptInput, AttemptOutcome, WebhookActivityDeps } from './webhooks/delivery';

@@ -3,13 +3,12 @@
 /** The workflow type as the worker registers it. */
 export const WEBHOOK_DELIVERY_WORKFLOW_TYPE = 'webhookDeliveryWorkflow';
 
-/** Input of a delivery workflow. */
+/**
+ * Input of a delivery workflow. The schedule and the disable rule are the production ones, always:
+ * tests run them on Temporal's time-skipping server, so there is nothing to compress.
+ */
 export interface WebhookDeliveryInput {
   deliveryId: string;
-  /** Delay before each attempt; RETRY_SCHEDULE_MS unless compressed (tests, bench). */
-  retryScheduleMs?: number[];
-  /** Uninterrupted failure after which an endpoint is disabled; 5 days unless compressed. */
-  disableAfterMs?: number;
 }
 
 /** How a delivery ended. */

@@ -5,7 +5,7 @@
 import { ActivityFailure, proxyActivities, proxyLocalActivities, sleep } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/workflow';
 import type { createWebhookActivities } from '../coldchain/webhooks/delivery';
-import { RETRY_SCHEDULE_MS, nextAttemptDelayMs } from '../domain/coldchain/webhookPolicy';
+import { nextAttemptDelayMs } from '../domain/coldchain/webhookPolicy';
 import type { WebhookDeliveryInput, WebhookDeliveryResult } from './webhook-delivery.contract';
 
 // Retries here cover our own failures (database down); the endpoint's failures are results.
@@ -29,19 +29,20 @@ const { finishWebhookDelivery } = proxyActivities<ReturnType<typeof createWebhoo
 
 /** Deliver one event to one subscription, retrying on the schedule. */
 export async function webhookDeliveryWorkflow(input: WebhookDeliveryInput): Promise<WebhookDeliveryResult> {
-  const schedule = input.retryScheduleMs ?? [...RETRY_SCHEDULE_MS];
   let attempts = 0;
   let lastStatusCode: number | null = null;
-  for (let delay = nextAttemptDelayMs(0, schedule); delay !== null; delay = nextAttemptDelayMs(attempts, schedule)) {
+  for (let delay = nextAttemptDelayMs(0); delay !== null; delay = nextAttemptDelayMs(attempts)) {
     if (delay > 0) await sleep(delay);
     attempts++;
-    const final = nextAttemptDelayMs(attempts, schedule) === null;
+    const final = nextAttemptDelayMs(attempts) === null;
     try {
+      // The attempt's time is the workflow's: a local activity reads the wall clock, which on
+      // the time-skipping test server is not the time the timers ran on.
       const r = await attemptWebhookDelivery({
         deliveryId: input.deliveryId,
         attempt: attempts,
         final,
-        disableAfterMs: input.disableAfterMs,
+        at: Date.now(),
       });
       lastStatusCode = r.statusCode;
       if (r.outcome === 'delivered') return { status: 'succeeded', attempts, lastStatusCode };

@@ -9,7 +9,6 @@ import {
 } from '../../db/webhooks';
 import type { Db } from '../../db/pool';
 import {
-  DEFAULT_DISABLE_AFTER_DAYS,
   DELIVERY_TIMEOUT_MS,
   isDeliverySuccess,
   recordAttempt,
@@ -18,14 +17,11 @@ import {
 import type { Logger } from '../../platform/logger';
 import { webhookHeaders } from './signing';
 
-const DAY_MS = 86_400_000;
-
-/** What the webhook activities need; `fetch` and `now` can be replaced in tests. */
+/** What the webhook activities need; `fetch` can be replaced in tests. */
 export interface WebhookActivityDeps {
   db: Db;
   logger: Logger;
   fetch?: typeof fetch;
-  now?: () => number;
 }
 
 /** Input of one attempt. */
@@ -35,7 +31,14 @@ export interface AttemptInput {
   attempt: number;
   /** No attempt follows this one: a failure exhausts the message. */
   final: boolean;
-  disableAfterMs?: number;
+  /**
+   * The attempt's time (ms since the epoch), from the workflow: what the log records, the
+   * signature's timestamp and the clock of the endpoint's health. Taken from the workflow and not
+   * from this process's clock so that timers and the 5-day disable rule agree on one time, also on
+   * the time-skipping test server. A retry of our own failure keeps it (seconds, within the 5 min
+   * receivers tolerate).
+   */
+  at: number;
 }
 
 /** Outcome of one attempt. */
@@ -51,7 +54,6 @@ export interface AttemptOutcome {
 /** The webhook activities. */
 export function createWebhookActivities(deps: WebhookActivityDeps) {
   const doFetch = deps.fetch ?? fetch;
-  const now = deps.now ?? Date.now;
   return {
     /** One signed POST of the delivery's event to its endpoint (2xx within 15 s = delivered). */
     async attemptWebhookDelivery(input: AttemptInput): Promise<AttemptOutcome> {
@@ -71,7 +73,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
         await finishDelivery(deps.db.pool, ctx.deliveryId, 'skipped', 'endpoint disabled or deleted');
         return skipped('endpoint disabled or deleted');
       }
-      const started = now();
+      const started = input.at;
       const headers = {
         ...webhookHeaders(ctx.subscription.secret, ctx.event.id, Math.floor(started / 1000), ctx.event.body),
         'content-type': 'application/json',
@@ -100,8 +102,6 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
       const durationMs = performance.now() - t0;
       const ok = isDeliverySuccess(statusCode, durationMs);
       if (!ok && error === null) error = `HTTP ${statusCode}`;
-      const disableAfterDays =
-        input.disableAfterMs === undefined ? DEFAULT_DISABLE_AFTER_DAYS : input.disableAfterMs / DAY_MS;
       const disabled = await deps.db.transaction(async (c) => {
         await recordDeliveryAttempt(
           c,
@@ -112,7 +112,7 @@ export function createWebhookActivities(deps: WebhookActivityDeps) {
         const current = await lockSubscriptionHealth(c, ctx.subscription.id);
         if (!current) return false;
         const health = recordAttempt(current.health, { ok, at: started, exhausted: !ok && input.final });
-        const disable = !ok && !current.disabled && shouldDisableEndpoint(health, started, disableAfterDays);
+        const disable = !ok && !current.disabled && shouldDisableEndpoint(health, started);
         await saveSubscriptionHealth(
           c,
           ctx.subscription.id,

@@ -18,19 +18,12 @@ import { WEBHOOK_DELIVERY_WORKFLOW_TYPE } from '../../workflows/webhook-delivery
 import type { WebhookDeliveryInput, WebhookDeliveryWorkflow } from '../../workflows/webhook-delivery.contract';
 import type { Outbox } from '../outboxTypes';
 
-/** Delivery schedule passed to delivery workflows (compressed in tests and the bench). */
-export interface DeliveryPolicy {
-  retryScheduleMs?: number[];
-  disableAfterMs?: number;
-}
-
 /** What the dispatcher needs. Without a Temporal client it leaves everything to the sweep of an instance that has one. */
 export interface DispatcherDeps {
   db: Db;
   logger: Logger;
   temporal?: Client;
   taskQueue: string;
-  delivery?: DeliveryPolicy;
 }
 
 const CONCURRENCY = 16;
@@ -53,7 +46,7 @@ export class OutboxDispatcher {
   async startDelivery(d: PendingDelivery): Promise<boolean> {
     const temporal = this.deps.temporal;
     if (!temporal) return false;
-    const input: WebhookDeliveryInput = { deliveryId: d.id, ...this.deps.delivery };
+    const input: WebhookDeliveryInput = { deliveryId: d.id };
     try {
       await temporal.workflow.start<WebhookDeliveryWorkflow>(WEBHOOK_DELIVERY_WORKFLOW_TYPE, {
         taskQueue: this.deps.taskQueue,

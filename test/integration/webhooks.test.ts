@@ -1,8 +1,9 @@
 // Signed webhooks on the real stack: the subscriptions API, signatures checked by an
 // independent verifier (node:crypto, not the standardwebhooks package), durable delivery by
-// Temporal workflows with retries through a receiver outage, endpoint disabling after sustained
-// failure, manual replay with the same webhook-id, and the outbox that survives a crash
-// between commit and workflow start. Retry schedules are compressed to milliseconds here.
+// Temporal workflows on the production schedule, manual replay with the same webhook-id, and the
+// outbox that survives a crash between commit and workflow start. What needs the schedule's
+// timers (retries through an outage, the attempt log, disabling after 5 days of failure and
+// re-enabling) runs on the time-skipping server: webhook-timers.test.ts.
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
@@ -18,7 +19,6 @@ import type { Db } from '../../db/pool';
 import { upsertSensorNetwork } from '../../db/telemetry';
 import { DEFAULT_PROFILES } from '../../domain/coldchain/bands';
 import type { Reading } from '../../domain/coldchain/telemetry';
-import type { DeliveryPolicy } from '../../coldchain/webhooks/dispatcher';
 import { OutboxDispatcher } from '../../coldchain/webhooks/dispatcher';
 import { AlertEngine } from '../../coldchain/engine';
 import { createAlertMetrics } from '../../coldchain/metrics';
@@ -69,8 +69,6 @@ describe('Webhooks (integration)', function () {
   let ops: string;
   let integrator: string;
   const received: Received[] = [];
-  /** Status to answer per path, by how many requests that path has had (0-based). */
-  const behaviour = new Map<string, (n: number) => number>();
 
   async function call<T = Record<string, unknown>>(
     method: string,
@@ -116,10 +114,8 @@ describe('Webhooks (integration)', function () {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        const path = req.url ?? '';
-        const n = received.filter((r) => r.path === path).length;
-        received.push({ path, headers: req.headers as Record<string, string>, body, at: Date.now() });
-        res.writeHead(behaviour.get(path)?.(n) ?? 200).end();
+        received.push({ path: req.url ?? '', headers: req.headers as Record<string, string>, body, at: Date.now() });
+        res.writeHead(200).end();
       });
     });
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
@@ -135,8 +131,8 @@ describe('Webhooks (integration)', function () {
     await db?.close();
   });
 
-  /** A node with one fridge sensor, an engine scoped to it, a dispatcher with a compressed schedule. */
-  async function site(delivery: DeliveryPolicy = { retryScheduleMs: [0, 200, 400, 800, 1600] }) {
+  /** A node with one fridge sensor, an engine scoped to it, a dispatcher. */
+  async function site() {
     const nodeId = uniqueId('whn');
     const assetId = `${nodeId}-fridge`;
     const sensorId = `${nodeId}-s0`;
@@ -171,7 +167,6 @@ describe('Webhooks (integration)', function () {
       logger: testLogger,
       temporal: client,
       taskQueue: config.temporal.taskQueues.coldchain,
-      delivery,
     });
     let minute = 0;
     /** A hard-limit breach: one `alert.opened` event (a new episode each call). */
@@ -309,101 +304,6 @@ describe('Webhooks (integration)', function () {
     const outbox = await s.engine.processReadings([mk(lastTs - 1000, 3), mk(lastTs, 13)]);
     expect(outbox.deliveries).to.have.length(0);
     expect(await eventIdsOfNode(s.nodeId)).to.deep.equal([eventId]);
-  });
-
-  it('retries through a receiver outage on the schedule, with the same webhook-id, and logs every attempt', async () => {
-    const s = await site({ retryScheduleMs: [0, 200, 400, 800, 1600] });
-    const path = `/outage-${s.nodeId}`;
-    behaviour.set(path, (n) => (n < 3 ? 503 : 200));
-    const sub = await subscribe(s.nodeId, path);
-    await s.breach();
-    expect(await eventually(async () => at(path).length === 4, 20_000)).to.equal(true);
-    const got = at(path);
-    expect(new Set(got.map((r) => r.headers['webhook-id'])).size, 'one webhook-id across attempts').to.equal(1);
-    expect(new Set(got.map((r) => r.body)).size, 'the same bytes every time').to.equal(1);
-    for (const r of got) expect(verify(sub.secret!, r)).to.equal(true);
-    const gaps = got.slice(1).map((r, i) => r.at - got[i]!.at);
-    expect(gaps[0]).to.be.at.least(190);
-    expect(gaps[1]).to.be.at.least(390);
-    expect(gaps[2]).to.be.at.least(790);
-
-    const [eventId] = await eventIdsOfNode(s.nodeId);
-    expect(
-      await eventually(async () => {
-        const d = await call<{ deliveries: { status: string }[] }>('GET', `/v1/webhooks/events/${eventId}`, ops);
-        return d.body.deliveries[0]?.status === 'succeeded';
-      }, 10_000),
-    ).to.equal(true);
-    const log = await call<{
-      deliveries: {
-        kind: string;
-        status: string;
-        attempts: {
-          attempt: number;
-          statusCode: number | null;
-          success: boolean;
-          durationMs: number;
-          error: string | null;
-        }[];
-      }[];
-    }>('GET', `/v1/webhooks/events/${eventId}`, ops);
-    expect(log.body.deliveries).to.have.length(1);
-    const attempts = log.body.deliveries[0]!.attempts;
-    expect(attempts.map((a) => [a.attempt, a.statusCode, a.success, a.error])).to.deep.equal([
-      [1, 503, false, 'HTTP 503'],
-      [2, 503, false, 'HTTP 503'],
-      [3, 503, false, 'HTTP 503'],
-      [4, 200, true, null],
-    ]);
-    expect(attempts.every((a) => a.durationMs >= 0 && a.durationMs < 15_000)).to.equal(true);
-    const health = (
-      await call<{ disabled: boolean; health: { failingSince: string | null; lastSuccessAt: string | null } }>(
-        'GET',
-        `/v1/webhooks/subscriptions/${sub.id}`,
-        ops,
-      )
-    ).body;
-    expect(health.disabled).to.equal(false);
-    expect(health.health.failingSince, 'a success clears the failure').to.equal(null);
-    expect(health.health.lastSuccessAt).to.be.a('string');
-  });
-
-  it('disables an endpoint after sustained failure (compressed: 250 ms), and sends it nothing more until re-enabled', async () => {
-    const s = await site({ retryScheduleMs: [0, 100, 200], disableAfterMs: 250 });
-    const path = `/down-${s.nodeId}`;
-    behaviour.set(path, () => 500);
-    const sub = await subscribe(s.nodeId, path);
-    await s.breach();
-    expect(
-      await eventually(
-        async () =>
-          (await call<{ disabled: boolean }>('GET', `/v1/webhooks/subscriptions/${sub.id}`, ops)).body.disabled,
-        15_000,
-      ),
-    ).to.equal(true);
-    const view = (
-      await call<SubscriptionAnswer & { health: { exhaustedMessages: number } }>(
-        'GET',
-        `/v1/webhooks/subscriptions/${sub.id}`,
-        ops,
-      )
-    ).body;
-    expect(view.disabledReason).to.match(/^failing since .* with 1 message\(s\) exhausted$/);
-    expect(view.health.exhaustedMessages).to.equal(1);
-    expect(at(path), 'every scheduled attempt was made').to.have.length(3);
-
-    await s.breach();
-    await new Promise((r) => setTimeout(r, 500));
-    const [, second] = await eventIdsOfNode(s.nodeId);
-    const deliveries = await db.query('SELECT 1 FROM webhook_deliveries WHERE event_id = $1', [second]);
-    expect(deliveries, 'no delivery to a disabled endpoint').to.have.length(0);
-    expect(at(path)).to.have.length(3);
-
-    behaviour.set(path, () => 200);
-    const enabled = await call<{ disabled: boolean }>('POST', `/v1/webhooks/subscriptions/${sub.id}/enable`, ops);
-    expect(enabled.body.disabled).to.equal(false);
-    await s.breach();
-    expect(await eventually(async () => at(path).length === 4, 15_000)).to.equal(true);
   });
 
   it('replays an event on demand: a new delivery workflow, the same webhook-id and body', async () => {
