@@ -5,12 +5,14 @@ import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
 import { runTelemetryMaintenance } from '../iot-ingest/maintenance';
 import type { TelemetryMaintenanceSummary } from '../iot-ingest/maintenance';
+import { createStockShortfallActivities } from './stock-shortfalls';
 
 type MaintenanceDeps = { db: Db; logger?: Logger; piiRetentionDays?: number };
 
-/** The orders area's housekeeping: expired reservations, personal data past retention. */
+/** The orders area's housekeeping: expired reservations, personal data past retention, the shortfall relay. */
 export function createOrderMaintenanceActivities(deps: MaintenanceDeps) {
   return {
+    ...createStockShortfallActivities(deps),
     /** Erase personal data of orders finished longer ago than PII_RETENTION_DAYS (docs/privacy.md). */
     async erasePersonalDataPastRetention(): Promise<{ orders: number; customers: number }> {
       const days = deps.piiRetentionDays ?? config().pii.retentionDays;

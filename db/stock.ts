@@ -151,26 +151,31 @@ export async function applyLotFact(c: Queryable, a: LotFact, at: Date = new Date
   return { applied: true, onHand, reserved, cuts, uncovered: reserved - Math.min(reserved, after.onHand) };
 }
 
+/** A stock_shortfalls row as read. */
+interface ShortfallRow {
+  adjustment_id: string;
+  lot_id: string;
+  fulfilment_id: string;
+  order_id: string;
+  line_id: string;
+  qty: number;
+}
+
+const toCut = (r: ShortfallRow): ShortfallCut => ({
+  adjustmentId: r.adjustment_id,
+  lotId: r.lot_id,
+  fulfilmentId: r.fulfilment_id,
+  orderId: r.order_id,
+  lineId: r.line_id,
+  qty: r.qty,
+});
+
 /** The cuts recorded for these adjustments (a repeated request signals them again). */
 export async function shortfallsOf(c: Queryable, adjustmentIds: readonly string[]): Promise<ShortfallCut[]> {
   if (!adjustmentIds.length) return [];
   const sql = `SELECT adjustment_id, lot_id, fulfilment_id, order_id, line_id, qty FROM stock_shortfalls WHERE adjustment_id = ANY($1) ORDER BY adjustment_id, lot_id, fulfilment_id, line_id`;
-  const { rows } = await c.query<{
-    adjustment_id: string;
-    lot_id: string;
-    fulfilment_id: string;
-    order_id: string;
-    line_id: string;
-    qty: number;
-  }>(sql, [[...adjustmentIds]]);
-  return rows.map((r) => ({
-    adjustmentId: r.adjustment_id,
-    lotId: r.lot_id,
-    fulfilmentId: r.fulfilment_id,
-    orderId: r.order_id,
-    lineId: r.line_id,
-    qty: r.qty,
-  }));
+  const { rows } = await c.query<ShortfallRow>(sql, [[...adjustmentIds]]);
+  return rows.map(toCut);
 }
 
 /** One POS sale line. */
@@ -256,4 +261,34 @@ export async function applyStockAdjustment(db: Queryable, a: StockAdjustment): P
   return conflictsAsTyped(() => inTransaction(db, (c) => applyLotFact(c, a)), {
     out_of_range: `lot ${a.lotId}: on hand would exceed the largest quantity a lot can hold`,
   });
+}
+
+/** Unsignalled cuts (the shortfall outbox) of whole (adjustment, fulfilment) groups, oldest first. */
+export async function unsignalledShortfalls(
+  c: Queryable,
+  opts: { olderThan: Date; groups: number; lock?: boolean },
+): Promise<ShortfallCut[]> {
+  // Whole groups, so a fulfilment never gets part of an adjustment's cuts (it acts on an id once).
+  const sql = `SELECT adjustment_id, lot_id, fulfilment_id, order_id, line_id, qty FROM stock_shortfalls s
+     WHERE signalled_at IS NULL AND (adjustment_id, fulfilment_id) IN (
+       SELECT adjustment_id, fulfilment_id FROM stock_shortfalls
+        WHERE signalled_at IS NULL AND recorded_at <= $1
+        GROUP BY adjustment_id, fulfilment_id ORDER BY min(recorded_at) LIMIT $2)
+     ORDER BY adjustment_id, fulfilment_id, lot_id, line_id ${opts.lock ? 'FOR UPDATE OF s SKIP LOCKED' : ''}`;
+  const { rows } = await c.query<ShortfallRow>(sql, [opts.olderThan, opts.groups]);
+  return rows.map(toCut);
+}
+
+/** Mark an adjustment's cuts of one fulfilment delivered ('signalled') or moot ('no_workflow'). */
+export async function markShortfallsSignalled(
+  c: Queryable,
+  adjustmentId: string,
+  fulfilmentId: string,
+  result: 'signalled' | 'no_workflow',
+): Promise<void> {
+  await c.query(
+    `UPDATE stock_shortfalls SET signalled_at = now(), signal_result = $3
+      WHERE adjustment_id = $1 AND fulfilment_id = $2 AND signalled_at IS NULL`,
+    [adjustmentId, fulfilmentId, result],
+  );
 }

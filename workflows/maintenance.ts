@@ -1,5 +1,6 @@
 import { patched } from '@temporalio/workflow';
 import type { MaintenanceActivities } from '../activities/maintenance';
+import { SHORTFALL_RELAY_PATCH } from './patches';
 import { proxyAreaActivities } from './task-queues';
 
 // Each step on the queue of the area whose data it keeps: reservations and personal data are
@@ -13,11 +14,19 @@ export async function maintenanceWorkflow(): Promise<{
   releasedReservations: number;
   telemetry: Awaited<ReturnType<MaintenanceActivities['telemetryMaintenance']>>;
   personalData?: Awaited<ReturnType<MaintenanceActivities['erasePersonalDataPastRetention']>>;
+  stockShortfalls?: Awaited<ReturnType<MaintenanceActivities['relayStockShortfalls']>>;
 }> {
   const releasedReservations = await orders.releaseExpiredReservations();
   // Before telemetry, so a failing telemetry step never holds back erasure. Runs recorded
   // before this step existed replay without it.
   const personalData = patched('pii-retention') ? await orders.erasePersonalDataPastRetention() : undefined;
+  // Signals a stock count or sale committed but the API did not send (docs/orders.md, "Stock truth").
+  const stockShortfalls = patched(SHORTFALL_RELAY_PATCH) ? await orders.relayStockShortfalls() : undefined;
   const telemetry = await coldchain.telemetryMaintenance();
-  return { releasedReservations, telemetry, ...(personalData ? { personalData } : {}) };
+  return {
+    releasedReservations,
+    telemetry,
+    ...(personalData ? { personalData } : {}),
+    ...(stockShortfalls ? { stockShortfalls } : {}),
+  };
 }

@@ -39,6 +39,12 @@ export const QUARANTINE_PICKED_PATCH = 'quarantine-writes-off-picked-units';
 export const STOCK_SHORTFALL_PATCH = 'stock-shortfall-reallocates';
 
 /**
+ * Maintenance: a step relays stock shortfalls whose signal the API did not send (a crash between
+ * the fact's commit and the signal). Passes started before it replay without the step.
+ */
+export const SHORTFALL_RELAY_PATCH = 'maintenance-relays-stock-shortfalls';
+
+/**
  * Order: the status moves only once an allocation has started all its fulfilments. Before,
  * readers could see "allocated" with half the fulfilments listed.
  */

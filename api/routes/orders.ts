@@ -17,6 +17,7 @@ import { claimOrder, loadOrder, loadOrderEvents, markOrderStarted } from '../../
 import type { IntakeRecord } from '../../db/orders';
 import { applyStockAdjustment, recordPosSales } from '../../db/stock';
 import type { ShortfallCut } from '../../db/stock';
+import { deliverShortfalls } from '../../activities/stock-shortfalls';
 import { listCustomerReturns } from '../../db/returns';
 import type { Db } from '../../db/pool';
 import { customerPiiSealer } from '../../platform/pii';
@@ -25,7 +26,6 @@ import {
   dispatchedUpdate,
   fulfilmentStatusQuery,
   rejectedAtDoorUpdate,
-  stockShortfallSignal,
 } from '../../workflows/fulfilment.contract';
 import {
   cancelOrderUpdate,
@@ -517,38 +517,19 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
   });
 
   /**
-   * Tell each fulfilment that lost held units to a count or sale to re-allocate them. A repeated
-   * request signals the recorded cuts again (the workflow ignores an adjustment it has seen), so
-   * a crash between the database and the signal is healed by the client's retry.
+   * Tell each fulfilment that lost held units to a count or sale to re-allocate them. The cuts were
+   * committed with the fact as the outbox (stock_shortfalls): what this does not deliver (a crash,
+   * Temporal unreachable) the maintenance schedule's relay does, so the answer never waits on it.
    */
-  const signalShortfalls = async (cuts: readonly ShortfallCut[]): Promise<void> => {
-    const byFulfilment = new Map<string, Map<string, ShortfallCut[]>>();
-    for (const c of cuts) {
-      const perAdj = byFulfilment.get(c.fulfilmentId) ?? new Map<string, ShortfallCut[]>();
-      perAdj.set(c.adjustmentId, [...(perAdj.get(c.adjustmentId) ?? []), c]);
-      byFulfilment.set(c.fulfilmentId, perAdj);
-    }
-    for (const [fulfilmentId, perAdj] of byFulfilment) {
-      for (const [adjustmentId, list] of perAdj) {
-        await temporal.workflow
-          .getHandle(fulfilmentId)
-          .signal(stockShortfallSignal, {
-            adjustmentId,
-            cuts: list.map((c) => ({ lotId: c.lotId, lineId: c.lineId, qty: c.qty })),
-          })
-          .catch((err: unknown) => {
-            // A fulfilment that has ended has nothing left to re-allocate.
-            if ((err as { name?: string }).name !== 'WorkflowNotFoundError') throw err;
-          });
-      }
-    }
+  const signalShortfalls = async (req: Request, cuts: readonly ShortfallCut[]): Promise<void> => {
+    await deliverShortfalls(db, temporal, cuts, req.log);
   };
 
   r.post('/stock/adjustments', requireRole('ops', 'integrator'), async (req, res) => {
     const adj = adjustmentSchema.parse(req.body);
     const result = await applyStockAdjustment(db, adj).catch(rethrowConflict('out_of_range', 'FC_STOCK'));
     if ('error' in result) throw new ApiError('FC_NOT_FOUND', result.error);
-    await signalShortfalls(result.cuts);
+    await signalShortfalls(req, result.cuts);
     res.status(result.applied ? 201 : 200).json(result);
   });
 
@@ -558,7 +539,10 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
       db,
       body.sales.map((s) => ({ ...s, soldAt: new Date(s.soldAt) })),
     );
-    await signalShortfalls(results.flatMap((x) => x.cuts));
+    await signalShortfalls(
+      req,
+      results.flatMap((x) => x.cuts),
+    );
     res.status(results.some((x) => !x.replayed) ? 201 : 200).json({ sales: results });
   });
 

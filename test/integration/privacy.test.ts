@@ -425,6 +425,7 @@ describe('Personal data lifecycle (integration)', function () {
         const calls: string[] = [];
         const activities: MaintenanceActivities = {
           releaseExpiredReservations: async () => (calls.push('releaseExpiredReservations'), 0),
+          relayStockShortfalls: async () => (calls.push('relayStockShortfalls'), { signalled: 0, failed: 0 }),
           erasePersonalDataPastRetention: async () => (
             calls.push('erasePersonalDataPastRetention'),
             { orders: 3, customers: 1 }
@@ -449,6 +450,7 @@ describe('Personal data lifecycle (integration)', function () {
         expect(calls).to.deep.equal([
           'releaseExpiredReservations',
           'erasePersonalDataPastRetention',
+          'relayStockShortfalls',
           'telemetryMaintenance',
         ]);
       } finally {

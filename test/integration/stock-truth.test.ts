@@ -1,7 +1,9 @@
 // Stock truth on the real stack: a count below reserved is applied and re-allocates the order
 // (its events show it); a POS batch lowers available-to-promise at once and is idempotent.
 import { expect } from 'chai';
+import { relayStockShortfalls } from '../../activities/stock-shortfalls';
 import type { Db } from '../../db/pool';
+import { applyStockAdjustment } from '../../db/stock';
 import { startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
@@ -65,6 +67,37 @@ describe('Stock truth (integration)', function () {
       { node_id: w.n0, qty: 1 },
       { node_id: w.n1, qty: 2 },
     ]);
+  });
+
+  it('a fact committed without its signal (a crash) is delivered by the relay, and the order re-allocates', async () => {
+    const w = await seedPickerWorld(db);
+    const o = await placeOrder(stack, db, integrator, w, [{ lineId: 'l1', sku: 'MILK', qty: 3 }]);
+    // The route's transaction alone: the process dies before it signals anybody.
+    const adjustmentId = uniqueId('cnt');
+    const fact = await applyStockAdjustment(db, { adjustmentId, lotId: w.lot('MILK-A'), kind: 'count', qty: 1 });
+    expect(fact).to.deep.include({ applied: true });
+    const unsent = await db.query<{ signalled_at: Date | null }>(
+      'SELECT signalled_at FROM stock_shortfalls WHERE adjustment_id = $1',
+      [adjustmentId],
+    );
+    expect(unsent.map((r) => r.signalled_at)).to.deep.equal([null]);
+    const relayed = await relayStockShortfalls(db, stack.client, { olderThan: new Date(Date.now() + 60_000) });
+    expect(relayed.signalled).to.be.greaterThanOrEqual(1);
+    await until(async () => {
+      const rows = await db.query<{ data: { fulfilments?: { nodeId: string }[] } }>(
+        "SELECT data FROM order_events WHERE order_id = $1 AND type = 'allocated'",
+        [o.orderId],
+      );
+      return rows.some((r) => r.data.fulfilments?.some((f) => f.nodeId === w.n1)) ? true : undefined;
+    });
+    const sent = await db.query<{ signal_result: string }>(
+      'SELECT signal_result FROM stock_shortfalls WHERE adjustment_id = $1 AND signalled_at IS NOT NULL',
+      [adjustmentId],
+    );
+    expect(sent.map((r) => r.signal_result)).to.deep.equal(['signalled']);
+    // Delivered once: a second pass finds nothing, and a repeated signal re-allocates nothing more.
+    const again = await relayStockShortfalls(db, stack.client, { olderThan: new Date(Date.now() + 60_000) });
+    expect(again.signalled).to.equal(0);
   });
 
   it('a POS batch lowers available-to-promise at once (FEFO) and a repeat changes nothing', async () => {
