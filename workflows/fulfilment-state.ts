@@ -2,14 +2,20 @@
 // picking view with its events, moving the lifecycle state, telling the parent, and running
 // one state change at a time. Handlers live in small classes beside it
 // (fulfilment-lifecycle.ts, fulfilment-picker.ts, fulfilment-interruptions.ts).
-import { ApplicationFailure, getExternalWorkflowHandle, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  getExternalWorkflowHandle,
+  log,
+  patched,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { ExternalWorkflowHandle } from '@temporalio/workflow';
 import { Mutex } from 'async-mutex';
 import { canTransition } from '../domain/orders';
 import type { FulfilmentDetail, FulfilmentInput, OrderState, PickView, Tote } from '../domain/orders';
 import { orderLocalActivities as local, pickingLocalActivities as pickingLocal } from './activity-options';
 import { fulfilmentStateSignal } from './order.contract';
-import { EVENTS_WITH_SYNC_PATCH, FINAL_SIGNAL_PATCH } from './patches';
+import { EVENTS_WITH_SYNC_PATCH, FINAL_SIGNAL_PATCH, LEAN_STATE_SIGNALS_PATCH } from './patches';
 import { initialPickState, nothingToDeliver, PickRefusal, pickersOf, totesOf } from '../domain/orders/picking';
 import type { PickState } from '../domain/orders/picking';
 import { ORDER_STATUS } from './search-attributes';
@@ -71,6 +77,13 @@ export class FulfilmentState {
   // change that records an event publishes its view right after, before any answer goes out.
   private readonly eventsWithSync: boolean;
   private readonly pendingEvents: PendingEvent[] = [];
+  // LEAN_STATE_SIGNALS_PATCH: state signals to the parent are queued (sent in order, each once the
+  // one before is acknowledged) instead of awaited by the update; the status attribute is written
+  // only when it changes.
+  private readonly leanSignals: boolean;
+  private parentToldSoFar: Promise<void> = Promise.resolve();
+  /** The status search attribute as last written; the parent started this child with 'allocated'. */
+  private statusAttribute: OrderState = 'allocated';
 
   constructor(readonly input: FulfilmentInput) {
     this.pick = initialPickState(input.fulfilmentId, input.totes);
@@ -78,6 +91,7 @@ export class FulfilmentState {
     this.totes = input.totes;
     this.parent = getExternalWorkflowHandle(input.parentWorkflowId);
     this.eventsWithSync = patched(EVENTS_WITH_SYNC_PATCH);
+    this.leanSignals = patched(LEAN_STATE_SIGNALS_PATCH);
   }
 
   /** The `fulfilmentStatus` query: what the courier endpoints see. */
@@ -162,24 +176,54 @@ export class FulfilmentState {
   /** Move the lifecycle state: search attribute, event, view, and the parent told. */
   async moveTo(to: OrderState, data: Record<string, unknown> = {}): Promise<void> {
     this.state = to;
-    upsertSearchAttributes([{ key: ORDER_STATUS, value: to }]);
+    this.writeStatusAttribute(to);
     await this.event(to, to, data);
     await this.sync();
     if (FINAL.has(to) && patched(FINAL_SIGNAL_PATCH)) {
       this.signalOnCompletion = true; // sent by the workflow once every update is answered
       return;
     }
-    await this.tellParent();
+    if (!this.leanSignals) return this.tellParent();
+    // The parent started this child as allocated: only a raised risk is news at that point.
+    if (to !== 'allocated' || this.coldChainRisk) this.tellParentLater();
   }
 
-  /** Tell the parent order this fulfilment's state and risk. */
+  private writeStatusAttribute(to: OrderState): void {
+    if (this.leanSignals && to === this.statusAttribute) return;
+    this.statusAttribute = to;
+    upsertSearchAttributes([{ key: ORDER_STATUS, value: to }]);
+  }
+
+  /** Tell the parent order this fulfilment's state and risk, and wait for its acknowledgement. */
   async tellParent(): Promise<void> {
+    if (this.leanSignals) return this.queueStateSignal();
     const { fulfilmentId } = this.input;
     await this.parent.signal(fulfilmentStateSignal, {
       fulfilmentId,
       state: this.state,
       coldChainRisk: this.coldChainRisk,
     });
+  }
+
+  /** Tell the parent without waiting; `parentTold` waits for it before the workflow completes. */
+  private tellParentLater(): void {
+    this.queueStateSignal().catch((err: unknown) => {
+      // Nobody left to tell (the order was terminated or reset): the fulfilment goes on.
+      log.warn('fulfilment state signal to the order failed', { error: String(err), state: this.state });
+    });
+  }
+
+  /** Queue a state signal behind the ones before it, so the parent hears the states in order. */
+  private queueStateSignal(): Promise<void> {
+    const change = { fulfilmentId: this.input.fulfilmentId, state: this.state, coldChainRisk: this.coldChainRisk };
+    const sent = this.parentToldSoFar.then(() => this.parent.signal(fulfilmentStateSignal, change));
+    this.parentToldSoFar = sent.catch(() => undefined);
+    return sent;
+  }
+
+  /** Every state signal sent so far has been acknowledged (or has failed and been logged). */
+  parentTold(): Promise<void> {
+    return this.parentToldSoFar;
   }
 
   /** Every line dealt with and nothing in the totes: there is nothing to deliver from here. */

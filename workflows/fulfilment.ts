@@ -46,6 +46,8 @@ export async function fulfilmentWorkflow(input: FulfilmentInput): Promise<Fulfil
   });
   await condition(() => f.finished());
   await condition(allHandlersFinished);
+  // State signals an update did not wait for are acknowledged before the final one goes out.
+  await f.parentTold();
   // Only once the last update has been answered: the parent may end (and terminate this
   // workflow by its close policy) as soon as it hears, but no answer is lost any more.
   if (f.signalOnCompletion) await f.tellParent();

@@ -8,8 +8,6 @@ import {
   ParentClosePolicy,
   patched,
   startChild,
-  upsertMemo,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { cancellationOutcome, isTerminal, searchAttributeInstant, slaCheckpoints, slotKey } from '../domain/orders';
@@ -33,7 +31,8 @@ import type {
 import { orderActivities as acts, orderLocalActivities as local } from './activity-options';
 import { fulfilmentWorkflow } from './fulfilment';
 import { cancelFulfilmentSignal, quarantineLotsSignal } from './fulfilment.contract';
-import { STATUS_AFTER_ALLOCATION_PATCH } from './patches';
+import { ORDER_ATTRIBUTES_ONCE_PATCH, STATUS_AFTER_ALLOCATION_PATCH } from './patches';
+import { AttributeWriter } from './attribute-writer';
 import {
   COLD_CHAIN_RISK,
   NODE_ID,
@@ -92,8 +91,11 @@ export class OrderWorkflowState {
   // While an allocation starts its fulfilments one by one, their state signals update their
   // own entries but the order's status waits for the whole allocation.
   private allocating = 0;
+  /** Search attributes and memo: changes only, once per activation (ORDER_ATTRIBUTES_ONCE_PATCH). */
+  readonly attributes: AttributeWriter;
 
   constructor(readonly input: OrderInput) {
+    this.attributes = new AttributeWriter(patched(ORDER_ATTRIBUTES_ONCE_PATCH));
     this.mergeWindowMs = input.options?.mergeWindowMs ?? DEFAULT_MERGE_WINDOW_MS;
     this.reservationTtlMs = input.options?.reservationTtlMs ?? DEFAULT_RESERVATION_TTL_MS;
     this.slotKey = slotKey(input.slot);
@@ -139,7 +141,7 @@ export class OrderWorkflowState {
     const next = statusOf(this.fulfilments, this.status);
     if (next !== this.status) {
       this.status = next;
-      upsertSearchAttributes([{ key: ORDER_STATUS, value: next }]);
+      this.attributes.set([{ key: ORDER_STATUS, value: next }]);
     }
   }
 
@@ -149,7 +151,7 @@ export class OrderWorkflowState {
       ...new Set(fulfilments.filter((f) => !DONE(f.state) || f.state === 'delivered').flatMap((f) => f.zones)),
     ].sort() as Zone[];
     const primary = fulfilments.find((f) => !DONE(f.state)) ?? fulfilments[0];
-    upsertSearchAttributes([
+    this.attributes.set([
       { key: ORDER_STATUS, value: this.status },
       { key: TEMPERATURE_ZONES, value: zones },
       ...(primary
@@ -161,7 +163,7 @@ export class OrderWorkflowState {
       { key: COLD_CHAIN_RISK, value: this.coldChainRisk },
     ]);
     const nodes = fulfilments.map((f) => `${f.nodeId}:${f.state}`);
-    upsertMemo({
+    this.attributes.memo({
       summary: {
         lines: this.input.lines.length,
         slot: this.input.slot.kind,
@@ -355,7 +357,7 @@ export class OrderWorkflowState {
     // A deadline the server cannot store (year 10000) is clamped, never sent as it is: the refusal
     // would fail this workflow task and every retry of it, and the order would never move again.
     const slaDeadline = searchAttributeInstant(this.sla.breachAtMs);
-    upsertSearchAttributes([
+    this.attributes.set([
       { key: ORDER_ID, value: orderId },
       { key: ORDER_STATUS, value: this.status },
       ...(slaDeadline === undefined ? [] : [{ key: SLA_DEADLINE, value: new Date(slaDeadline) }]),
@@ -395,14 +397,18 @@ export class OrderWorkflowState {
 
   /** React to quarantines, re-allocation and replacement requests until every fulfilment is done. */
   async untilDone(): Promise<void> {
+    // A re-allocation asked for while the order is being cancelled is not acted on (the cancel
+    // releases and refunds what the order holds): it must neither wake this loop nor keep it
+    // from ending, or the loop would spin on a condition that is already true.
+    const reallocationDue = () => this.reallocations.length > 0 && !this.cancelling;
     for (;;) {
-      await condition(() => this.quarantines.length > 0 || this.reallocations.length > 0 || this.delivered());
+      await condition(() => this.quarantines.length > 0 || reallocationDue() || this.delivered());
       while (this.quarantines.length) await this.passOnQuarantine(this.quarantines.shift()!);
-      while (this.reallocations.length && !this.cancelling) {
+      while (reallocationDue()) {
         const r = this.reallocations.shift()!;
         await this.allocate(r.lines, r.reason);
       }
-      if (this.delivered() && this.reallocations.length === 0 && this.quarantines.length === 0) return;
+      if (this.delivered() && !reallocationDue() && this.quarantines.length === 0) return;
     }
   }
 

@@ -25,9 +25,13 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   setHandler(replacementSignal, (r) => order.onReplacement(r));
   setHandler(coldChainQuarantineSignal, (q) => order.onColdChainQuarantine(q));
   setHandler(cancelOrderUpdate, (a) => order.cancel(a), { validator: (a) => order.validateCancel(a) });
+  void order.attributes.flushEachActivation();
 
   await order.record();
-  if (!(await order.allocateFirst())) return order.outcome(false);
+  if (!(await order.allocateFirst())) {
+    order.attributes.flush();
+    return order.outcome(false);
+  }
   const slaClock = order.slaClock();
   await order.untilDone();
   if (order.delivered()) await Promise.race([slaClock, Promise.resolve()]);
@@ -38,5 +42,6 @@ export async function orderWorkflow(input: OrderInput): Promise<OrderOutcome> {
   );
   // A cancel update may still be answering: complete only after it has.
   await condition(allHandlersFinished);
+  order.attributes.flush();
   return order.outcome();
 }

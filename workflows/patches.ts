@@ -55,3 +55,20 @@ export const STATUS_AFTER_ALLOCATION_PATCH = 'order-status-after-allocation';
  * replacement's holds coordinates. Runs started before carry them in the settlement result.
  */
 export const REPLACEMENT_DOOR_PATCH = 'replacement-door-from-orders-row';
+
+/**
+ * Fulfilment: the parent hears only what it does not know (no 'allocated': it started the child
+ * with that allocation, unless the cold-chain risk is already raised), an update answers without
+ * waiting for the parent's acknowledgement (the signals go out in order, one after another, and
+ * the workflow completes only once every one is acknowledged), and the status search attribute
+ * is written only when it changes (the child starts with 'allocated'). Before, every state was
+ * signalled and awaited inside the update that caused it: one more task per parent and child.
+ */
+export const LEAN_STATE_SIGNALS_PATCH = 'fulfilment-state-signals-changes-only-unawaited';
+
+/**
+ * Order: search attributes and memo are written at most once per activation, and only the
+ * attributes whose value changed. Before, every fulfilment state change upserted every attribute
+ * and often the status a second time in the same task.
+ */
+export const ORDER_ATTRIBUTES_ONCE_PATCH = 'order-search-attributes-changed-once-per-task';

@@ -4,13 +4,20 @@
 // against a real database become deterministic.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import type { temporal } from '@temporalio/proto';
 import { expect } from 'chai';
 import { loadConfig } from '../../config';
 import { allocateOrder, buildStockIndex } from '../../domain/orders';
 import type { Node, Order, Sku, StockLot } from '../../domain/orders';
 import type { createActivities } from '../../activities';
 import { driveFulfilment } from '../../demo/sim/drive-fulfilment';
-import { cancelOrderUpdate, orderStatusQuery, orderWorkflowId } from '../../workflows/order.contract';
+import { startPickingUpdate } from '../../workflows/fulfilment.contract';
+import {
+  cancelOrderUpdate,
+  orderStatusQuery,
+  orderWorkflowId,
+  reallocateLinesSignal,
+} from '../../workflows/order.contract';
 import type { OrderInput, OrderView } from '../../domain/orders';
 import { orderWorkflow } from '../../workflows/order';
 import { installTemporalRuntime, workflowBundle } from '../../workflows/worker';
@@ -19,6 +26,7 @@ import { requireTemporal, testLogger, uniqueId } from '../support/stack';
 import { eventually } from '../support/telemetry';
 
 type Activities = ReturnType<typeof createActivities>;
+type Event = temporal.api.history.v1.IHistoryEvent;
 
 const centre = { lat: 31.23, lng: 121.47 };
 const expires = new Date(Date.parse(cityToday()) + 5 * 86_400_000).toISOString().slice(0, 10);
@@ -69,7 +77,7 @@ function gate() {
 }
 
 /** Fake activities that record what they were asked. */
-function fakeActivities(hold: { secondJoin?: Promise<void> } = {}) {
+function fakeActivities(hold: { secondJoin?: Promise<void>; release?: Promise<void> } = {}) {
   const calls: { name: string; args: unknown }[] = [];
   let joins = 0;
   const record = (name: string, args: unknown) => calls.push({ name, args });
@@ -107,6 +115,7 @@ function fakeActivities(hold: { secondJoin?: Promise<void> } = {}) {
     },
     async releaseReservations(a) {
       record('releaseReservations', a.slot?.nodeId ?? a.lotIds);
+      if (hold.release) await hold.release;
       return 1;
     },
     async settleReturns(a) {
@@ -178,7 +187,21 @@ describe('Order workflow with fake activities (integration, dev server)', functi
     return worker.runUntil(fn(taskQueue));
   }
 
-  it('keeps a split order "received" until its second fulfilment has started, though the first already reported', async () => {
+  /** An order started on the fake worker, once it is allocated. */
+  async function startAllocatedOrder(taskQueue: string) {
+    const orderId = uniqueId('fake');
+    const handle = await env.client.workflow.start(orderWorkflow, {
+      workflowId: orderWorkflowId(orderId),
+      taskQueue,
+      args: [input(orderId)],
+    });
+    expect(
+      await eventually(async () => (await handle.query(orderStatusQuery)).status === 'allocated', 10_000, 20),
+    ).to.equal(true);
+    return handle;
+  }
+
+  it('keeps a split order "received" until its second fulfilment has started, though the first already moved', async () => {
     const second = gate();
     const fake = fakeActivities({ secondJoin: second.opened });
     // Opened in any case: a failed assertion must not leave the worker draining a held activity.
@@ -190,8 +213,18 @@ describe('Order workflow with fake activities (integration, dev server)', functi
           taskQueue,
           args: [input(orderId)],
         });
-        // The first fulfilment reports 'allocated' while the second's delivery join waits: the
-        // order has taken the signal in (a workflow task completed after it).
+        // The first fulfilment starts picking (and tells the order) while the second's delivery
+        // join waits: the order has taken the signal in (a workflow task completed after it).
+        // ('allocated' is no longer reported: the order started the child with it.)
+        let first = '';
+        await eventually(
+          async () => !!(first = (await handle.query(orderStatusQuery)).fulfilments[0]?.fulfilmentId ?? ''),
+          10_000,
+          20,
+        );
+        await env.client.workflow
+          .getHandle(first)
+          .executeUpdate(startPickingUpdate, { args: [{ pickerId: 'sim-picker' }] });
         const signalTaken = async () => {
           const events = (await handle.fetchHistory()).events ?? [];
           const signalled = events.findIndex((e) => e.workflowExecutionSignaledEventAttributes);
@@ -211,7 +244,7 @@ describe('Order workflow with fake activities (integration, dev server)', functi
             20,
           ),
         ).to.equal(true);
-        expect(after!.status).to.equal('allocated');
+        expect(after!.status).to.equal('allocated'); // the least advanced fulfilment: N1
         expect(after!.fulfilments.map((f) => f.nodeId)).to.deep.equal(['N0', 'N1']);
 
         for (const f of after!.fulfilments) await driveFulfilment(env.client, f.fulfilmentId);
@@ -233,15 +266,7 @@ describe('Order workflow with fake activities (integration, dev server)', functi
   it('releases what each node holds when cancelled before picking, and ends cancelled', async () => {
     const fake = fakeActivities();
     await withWorker(fake.activities, async (taskQueue) => {
-      const orderId = uniqueId('fake');
-      const handle = await env.client.workflow.start(orderWorkflow, {
-        workflowId: orderWorkflowId(orderId),
-        taskQueue,
-        args: [input(orderId)],
-      });
-      expect(
-        await eventually(async () => (await handle.query(orderStatusQuery)).status === 'allocated', 10_000, 20),
-      ).to.equal(true);
+      const handle = await startAllocatedOrder(taskQueue);
       const result = await handle.executeUpdate(cancelOrderUpdate, {
         args: [{ reason: 'customer changed their mind' }],
       });
@@ -253,4 +278,106 @@ describe('Order workflow with fake activities (integration, dev server)', functi
       expect(fake.names()).to.not.include('commitReservations');
     });
   });
+
+  it('finishes cancelling when lines ask to be re-allocated during the cancel (no busy loop)', async () => {
+    const release = gate();
+    const fake = fakeActivities({ release: release.opened });
+    await withWorker(fake.activities, async (taskQueue) => {
+      try {
+        const handle = await startAllocatedOrder(taskQueue);
+        const { fulfilments } = await handle.query(orderStatusQuery);
+        // The cancel waits for the fulfilments, whose release is held: a re-allocation arrives meanwhile.
+        const cancelling = handle.executeUpdate(cancelOrderUpdate, { args: [{ reason: 'changed their mind' }] });
+        expect(
+          await eventually(() => Promise.resolve(fake.names().includes('releaseReservations')), 10_000, 20),
+        ).to.equal(true);
+        await handle.signal(reallocateLinesSignal, {
+          fulfilmentId: fulfilments[0]!.fulfilmentId,
+          lines: [{ lineId: 'l1', sku: 'MILK', qty: 1 }],
+          reason: 'short_pick:damaged',
+        });
+        // Before the fix the order spun on its already-true condition: the task deadlocked (TMPRL1101).
+        await new Promise((r) => setTimeout(r, 500));
+        release.open();
+        expect((await cancelling).outcome).to.equal('cancelled');
+        const outcome = await Promise.race([
+          handle.result(),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('order never ended')), 15_000)),
+        ]);
+        expect(outcome.status).to.equal('cancelled');
+        expect(fake.names().filter((n) => n === 'allocateAndReserve')).to.have.length(1);
+      } finally {
+        release.open();
+      }
+    });
+  });
+
+  it('tells the order only news, answers a move without waiting for the order, and upserts once per task', async () => {
+    const fake = fakeActivities();
+    await withWorker(fake.activities, async (taskQueue) => {
+      const handle = await startAllocatedOrder(taskQueue);
+      const { fulfilments } = await handle.query(orderStatusQuery);
+      for (const f of fulfilments) await driveFulfilment(env.client, f.fulfilmentId);
+      expect((await handle.result()).status).to.equal('delivered');
+
+      const orderEvents = await historyOf(handle.workflowId);
+      // picking, packed, dispatched, delivered per fulfilment; 'allocated' is what the order started them with.
+      expect(signalsNamed(orderEvents, 'fulfilmentState')).to.equal(4 * fulfilments.length);
+      expect(mostUpsertsInOneTask(orderEvents)).to.equal(1);
+      for (const f of fulfilments) {
+        const events = await historyOf(f.fulfilmentId);
+        expect(mostUpsertsInOneTask(events), f.fulfilmentId).to.be.at.most(1);
+        // The child starts with OrderStatus 'allocated': written again only when it changes.
+        expect(upserts(events), f.fulfilmentId).to.equal(4);
+        // 'packed' sends its state signal and answers in the same task.
+        expect(tasksBetweenAcceptAndAnswer(events, 'packed'), f.fulfilmentId).to.equal(0);
+      }
+    });
+  });
+
+  async function historyOf(workflowId: string): Promise<Event[]> {
+    return (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  }
 });
+
+function signalsNamed(events: readonly Event[], name: string): number {
+  return events.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === name).length;
+}
+
+/**
+ * Upserts the workflow code made. Not counted: the SDK's own `TemporalChangeVersion` upsert,
+ * which Temporal's core adds beside the marker of every patch id's first `patched()` call.
+ */
+function isOurUpsert(e: Event): boolean {
+  const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+  return !!fields && Object.keys(fields).some((k) => k !== 'TemporalChangeVersion');
+}
+
+function upserts(events: readonly Event[]): number {
+  return events.filter(isOurUpsert).length;
+}
+
+/** Commands follow their task's WorkflowTaskCompleted event: count upserts per such stretch. */
+function mostUpsertsInOneTask(events: readonly Event[]): number {
+  let most = 0;
+  let inTask = 0;
+  for (const e of events) {
+    if (e.workflowTaskCompletedEventAttributes) inTask = 0;
+    if (isOurUpsert(e)) most = Math.max(most, ++inTask);
+  }
+  return most;
+}
+
+/** Workflow tasks completed between an update's acceptance and its answer (0: answered in the task that took it). */
+function tasksBetweenAcceptAndAnswer(events: readonly Event[], updateName: string): number {
+  const accepted = events.findIndex(
+    (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === updateName,
+  );
+  const updateId = events[accepted]?.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.meta?.updateId;
+  const answered = events.findIndex(
+    (e) => e.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId === updateId,
+  );
+  expect(accepted, `update ${updateName} accepted`).to.be.at.least(0);
+  expect(answered, `update ${updateName} answered`).to.be.greaterThan(accepted);
+  return events.slice(accepted, answered).filter((e) => e.workflowTaskCompletedEventAttributes).length;
+}
