@@ -8,9 +8,9 @@
 // same server and worker (`ref_noop_workflow_*`), the Temporal floor under a delivery.
 //
 // Delivery runs on the production retry schedule (0, 5 s, 5 min, …; nothing is compressed). The
-// outage is therefore shorter than the first retry delay (5 s): every event whose first attempt
-// hits it is delivered by its second attempt, 5 s later, so the outage figures measure the first
-// retry end to end. Longer outages are the business of webhook-timers.test.ts (time-skipping).
+// outage therefore lasts less than the first retry delay (5 s) from the first attempt it refuses:
+// every event whose first attempt hits it is delivered by its second attempt, 5 s later, so the
+// outage figures measure the first retry end to end. Longer outages are the business of webhook-timers.test.ts (time-skipping).
 //   npm run bench:alerts -- [--sensors 300] [--spread-s 30] [--outage-sensors 100] [--outage-s 4]
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -243,14 +243,24 @@ async function main(): Promise<void> {
     if (pubAt !== undefined && phase1.includes(v.sensorId)) latencies.push(v.at - pubAt);
   }
 
-  // Phase 2: the receiver drops every connection for `outageMs` while alerts keep opening (the
-  // first from WARN_DELAY_S after it goes down, the last a second before it is back up).
+  // Phase 2: the receiver goes down while alerts keep opening, and stays down `outageMs` from the
+  // first attempt it refuses: every attempt it refuses is then retried 5 s later, after it is back,
+  // and a slow commit cannot let the alerts slip past the outage unhit.
   rx.up = false;
   const downAt = Date.now();
-  await runSensors(pub, { nodeId, assetId }, phase2, Math.max(0, outageMs - WARN_DELAY_S * 1000 - 1000), published);
-  await sleep(Math.max(0, downAt + outageMs - Date.now()));
+  const sensorsDone = runSensors(
+    pub,
+    { nodeId, assetId },
+    phase2,
+    Math.max(0, outageMs - WARN_DELAY_S * 1000 - 1000),
+    published,
+  );
+  await waitFor(() => rx.refused > 0, 30_000);
+  const firstRefusedAt = Date.now();
+  await sleep(outageMs);
   rx.up = true;
   const upAt = Date.now();
+  await sensorsDone;
   await waitFor(() => delivered(phase2) >= phase2.length, 60_000);
   const allBackAt = Date.now();
   const p2Delivered = delivered(phase2);
@@ -316,6 +326,7 @@ async function main(): Promise<void> {
       readings_per_s: Math.round((phase1.length * READINGS_PER_SENSOR) / (spreadMs / 1000 + 3)),
       phase1_s: Math.round(p1Seconds * 10) / 10,
       outage_ms: upAt - downAt,
+      outage_from_first_refusal_ms: upAt - firstRefusedAt,
       outage_expected: phase2.length,
       outage_delivered: p2Delivered,
       outage_all_delivered_after_up_ms: p2Delivered === phase2.length ? allBackAt - upAt : null,
