@@ -408,8 +408,22 @@ export class OrderWorkflowState {
         const r = this.reallocations.shift()!;
         await this.allocate(r.lines, r.reason);
       }
-      if (this.delivered() && !reallocationDue() && this.quarantines.length === 0) return;
+      if (this.delivered() && !reallocationDue() && this.quarantines.length === 0) return this.recordSkipped();
     }
+  }
+
+  /**
+   * Re-allocations the cancel made moot, in the order's events (what was asked and why), so the
+   * request is not silently dropped. Only reached by histories that used to deadlock here.
+   */
+  private async recordSkipped(): Promise<void> {
+    if (this.reallocations.length === 0) return;
+    const skipped = this.reallocations.splice(0);
+    await this.event(
+      'reallocation_skipped',
+      { reason: 'order cancelled', requests: skipped.map((r) => ({ reason: r.reason, lines: r.lines })) },
+      `reallocation_skipped:${this.allocationSeq}`,
+    );
   }
 
   /** Tell every live fulfilment holding a quarantined lot. */

@@ -306,6 +306,10 @@ describe('Order workflow with fake activities (integration, dev server)', functi
         ]);
         expect(outcome.status).to.equal('cancelled');
         expect(fake.names().filter((n) => n === 'allocateAndReserve')).to.have.length(1);
+        // Not acted on, but not dropped silently either: the order's events say it was skipped.
+        expect(fake.calls.filter((c) => c.name === 'appendOrderEvent').map((c) => c.args)).to.include(
+          'reallocation_skipped',
+        );
       } finally {
         release.open();
       }
