@@ -34,49 +34,55 @@ export function skeletonChildId(parentId: string, index: number): string {
   return `${parentId}-s${index + 1}`;
 }
 
+/** `signals` calls of `tell` after the activities (a child's state signals to its parent). */
 async function doWork(
   activityCount: number,
   localCount: number,
   signals: number,
-  parentId: string | undefined,
+  tell: () => void = () => undefined,
 ): Promise<void> {
   for (let i = 0; i < localCount; i++) await local.skeletonNoop();
   for (let i = 0; i < activityCount; i++) await remote.skeletonNoop();
-  for (let i = 0; i < signals; i++) if (parentId) await getExternalWorkflowHandle(parentId).signal(skeletonStateSignal);
+  for (let i = 0; i < signals; i++) tell();
 }
 
 /**
- * Reports its state once when it starts (a local activity and a signal to the parent, as a
- * fulfilment records and signals "allocated"), then takes `updates` step updates; each does an
- * even share of the remaining activities, local activities and signals.
+ * Records its start (a local activity, as a fulfilment records "allocated"; no signal, as a
+ * fulfilment does not tell its order that), then takes `updates` step updates; each does an
+ * even share of the remaining activities, local activities and signals. The signals are not
+ * awaited by the step; the workflow completes once every one is acknowledged.
  */
 export async function skeletonChildWorkflow(plan: ChildPlan & { parentId: string }): Promise<void> {
   const steps = Math.max(1, plan.updates);
-  const startSignal = Math.min(1, plan.signalsToParent);
-  const startLocal = Math.min(startSignal, plan.localActivities);
+  const startLocal = Math.min(1, plan.localActivities);
   const acts = splitEvenly(plan.activities, steps);
   const locals = splitEvenly(plan.localActivities - startLocal, steps);
-  const signals = splitEvenly(plan.signalsToParent - startSignal, steps);
+  const signals = splitEvenly(plan.signalsToParent, steps);
   let started = 0;
   let done = 0;
   let reported = false;
+  // Sent in order and not awaited by the step that sends them, as a fulfilment's state signals.
+  let signalled: Promise<void> = Promise.resolve();
+  const tell = () => {
+    signalled = signalled.then(() => getExternalWorkflowHandle(plan.parentId).signal(skeletonStateSignal));
+  };
   setHandler(skeletonViewQuery, () => done);
   // Registered before the start work: an update arriving meanwhile is taken, not refused. It
-  // waits for the start report to be acknowledged, so that an update never completes in the
-  // same task that resolves the start signal (on replay the SDK reports that order as
-  // nondeterministic), as a fulfilment's first update only comes once its start is recorded.
+  // waits for the start to be recorded, as a fulfilment's first update only comes once its
+  // start is recorded.
   if (plan.updates > 0) {
     setHandler(skeletonStepUpdate, async () => {
       await condition(() => reported);
       const i = started++;
-      await doWork(acts[i] ?? 0, locals[i] ?? 0, signals[i] ?? 0, plan.parentId);
+      await doWork(acts[i] ?? 0, locals[i] ?? 0, signals[i] ?? 0, tell);
       return ++done;
     });
   }
-  await doWork(0, startLocal, startSignal, plan.parentId);
+  await doWork(0, startLocal, 0);
   reported = true;
-  if (plan.updates === 0) await doWork(acts[0]!, locals[0]!, signals[0]!, plan.parentId);
+  if (plan.updates === 0) await doWork(acts[0]!, locals[0]!, signals[0]!, tell);
   else await condition(() => done >= plan.updates);
+  await signalled;
 }
 
 /**
@@ -93,9 +99,9 @@ export async function skeletonParentWorkflow(plan: SkeletonPlan): Promise<void> 
   });
   setHandler(skeletonStepUpdate, () => ++updates);
   const perChild = plan.parent.activities >= plan.children.length ? 1 : 0;
-  await doWork(plan.parent.activities - perChild * plan.children.length, 0, 0, undefined);
+  await doWork(plan.parent.activities - perChild * plan.children.length, 0, 0);
   for (const [i, c] of plan.children.entries()) {
-    await doWork(perChild, 0, 0, undefined);
+    await doWork(perChild, 0, 0);
     // As an order does: the children outlive it if need be, and it ends on their last signal.
     await startChild(skeletonChildWorkflow, {
       workflowId: skeletonChildId(id, i),
@@ -104,5 +110,5 @@ export async function skeletonParentWorkflow(plan: SkeletonPlan): Promise<void> 
     });
   }
   await condition(() => signals >= plan.parent.signalsExpected && updates >= plan.parent.updates);
-  await doWork(0, plan.parent.localActivities, 0, undefined);
+  await doWork(0, plan.parent.localActivities, 0);
 }
