@@ -1,5 +1,6 @@
 // Activities of transferWorkflow (issue 14): each step is one transaction in db/transfers.ts
 // that checks the status it starts from, so a retry after a lost answer finds its step done.
+import { exposeShipment } from '../coldchain';
 import type { Db } from '../db/pool';
 import * as transfers from '../db/transfers';
 import type { StepResult } from '../domain/transfers/status';
@@ -24,7 +25,12 @@ export function createTransferActivities(deps: { db: Db; logger: Logger }) {
       return logged(
         a.transferId,
         'shipped',
-        await db.transaction((c) => transfers.shipTransfer(c, a.transferId, a.vanAssetId, a.actor)),
+        await db.transaction(async (c) => {
+          const r = await transfers.shipTransfer(c, a.transferId, a.vanAssetId, a.actor);
+          // An excursion already running in the van when it is loaded exposes the goods too.
+          if (r.outcome === 'ok') await exposeShipment(c, a.vanAssetId, new Date());
+          return r;
+        }),
       );
     },
     async receiveTransfer(a: { transferId: string; receivedAt: string; actor: string }): Promise<StepResult> {

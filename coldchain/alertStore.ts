@@ -84,8 +84,8 @@ async function runImpactCheck(c: PoolClient, check: ImpactCheck, now: number): P
     case 'shelf_life':
       return quarantineForShelfLife(c, check.alert, check.profile, now, check.batchPoints);
     case 'in_transit':
-      await exposeInTransit(c, check.alert, check.reason, check.detail);
-      return false; // no order holds in-transit units: nothing to signal
+      // Orders hold only lots a late stretch's transfer already became (quarantined now): those get a signal.
+      return exposeInTransit(c, check.alert, check.reason, check.detail);
   }
 }
 

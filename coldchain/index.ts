@@ -8,6 +8,7 @@ export { DEFAULT_ESCALATION } from './escalation';
 export { emptyOutbox, mergeOutbox } from './outboxTypes';
 export type { Outbox } from './outboxTypes';
 export { ProfileCache } from './profiles';
+export { exposeShipment } from './quarantine';
 export { assetColdChainReport, sensorWindowFigures } from './report';
 export type { ColdChainReport } from './report';
 export { alertView } from './views';

@@ -3,11 +3,18 @@
 // reservations on them are recorded so that their workflows are signalled after the commit.
 import type { PoolClient } from 'pg';
 import type { AlertRecord } from '../db/alerts';
-import { insertImpacts, lotsAtAssetDuring, orderHoldingsOfLots, quarantineLots, sensorTemps } from '../db/alerts';
+import {
+  getAlert,
+  insertImpacts,
+  lotsAtAssetDuring,
+  orderHoldingsOfLots,
+  quarantineLots,
+  sensorTemps,
+} from '../db/alerts';
 import type { NewImpact } from '../db/alerts';
 import type { RuleProfile } from '../domain/coldchain/bands';
 import type { TempPoint } from '../domain/coldchain/mkt';
-import { exposeShippedPicks } from '../db/transfers';
+import { exposeShippedPicks, vanAlertsRunningAt } from '../db/transfers';
 import { DELIVERED_EXPOSED, orderExposure } from '../domain/coldchain/orderExposure';
 import { exposureVerdict, mergePoints } from './shelfLifeImpact';
 
@@ -142,17 +149,18 @@ export async function quarantineForShelfLife(
 export const IN_TRANSIT_EXPOSED = 'in_transit_exposed';
 
 /**
- * An excursion or hard-limit alert on a van: the chilled and frozen goods of transfers shipped in
- * it are exposed now, whatever the van's last hour looks like when they arrive. Their picks are
- * marked (the receipt quarantines the lots they become) and each transfer is recorded as an
- * impact of the alert.
+ * An excursion or hard-limit alert on a van: the chilled and frozen goods of transfers whose trip
+ * overlaps the alert's window are exposed, whatever the van's last hour looks like when they
+ * arrive. Their picks are marked (the receipt quarantines the lots they become; lots already
+ * received, when the stretch's readings came late, are quarantined now) and each transfer is
+ * recorded as an impact of the alert. Returns true when orders were recorded that need a signal.
  */
 export async function exposeInTransit(
   c: PoolClient,
   alert: AlertRecord,
   reason: string,
   detail: string,
-): Promise<void> {
+): Promise<boolean> {
   const exposure = `${reason} on ${alert.assetId}: ${detail} (alert ${alert.id})`;
   const transfers = await exposeShippedPicks(c, alert.assetId, alert.id, exposure);
   await insertImpacts(
@@ -167,4 +175,21 @@ export async function exposeInTransit(
       detail: `in transit in ${alert.assetId}: lots ${t.lotIds.join(', ')} exposed`,
     })),
   );
+  const arrived = transfers.flatMap((t) =>
+    t.arrivedLots.map((lotId) => ({ lotId, reason, detail: `exposed in transit in ${alert.assetId}: ${detail}` })),
+  );
+  return quarantineAndRecord(c, alert, arrived);
+}
+
+/**
+ * A transfer just shipped in a van: an excursion or hard-limit alert on the van still running
+ * (opened before loading) exposes its goods as one opened during the trip would.
+ */
+export async function exposeShipment(c: PoolClient, vanAssetId: string, at: Date): Promise<void> {
+  for (const id of await vanAlertsRunningAt(c, vanAssetId, at)) {
+    const alert = await getAlert(c, id);
+    if (!alert) continue;
+    const reason = alert.kind === 'hard_limit' ? 'hard_limit_breached' : 'excursion';
+    await exposeInTransit(c, alert, reason, `${alert.title}, running when the van was loaded`);
+  }
 }

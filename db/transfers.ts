@@ -387,16 +387,21 @@ async function exposedPicks(c: Queryable, transferId: string): Promise<Map<strin
   return new Map(rows.map((r) => [r.lot_id, r.exposure]));
 }
 
-/** In-transit picks an alert on their van marked exposed, by transfer. */
+/** Picks an alert on their van marked exposed, by transfer; `arrivedLots`: lots they already became. */
 export interface ExposedTransfer {
   transferId: string;
   lotIds: string[];
+  arrivedLots: string[];
 }
 
 /**
- * An alert on a van: mark the chilled and frozen in-transit picks of the transfers shipped in it
- * as exposed (once: the first alert is the one named) and record an `exposed` event on each
- * transfer. Ambient goods are not at risk from a van running warm.
+ * An alert on a van: mark the chilled and frozen picks of the transfers whose trip in it overlaps
+ * the alert's window as exposed (once: the first alert is the one named) and record an `exposed`
+ * event on each transfer. The trip runs from the `shipped` event to the receipt's time (open
+ * while shipped); the window from the excursion's start to its end (open while it lasts). So an
+ * excursion that began before loading and still runs exposes the goods, as does a stretch during
+ * the trip whose readings arrive late (after the receipt: the picks' new lots are returned to be
+ * quarantined); a stretch over before loading does not. Ambient goods are not at risk.
  */
 export async function exposeShippedPicks(
   c: Queryable,
@@ -404,22 +409,44 @@ export async function exposeShippedPicks(
   alertId: string,
   exposure: string,
 ): Promise<ExposedTransfer[]> {
-  const { rows } = await c.query<{ transfer_id: string; lot_id: string }>(
-    `UPDATE transfer_picks p SET exposed_alert_id = $2, exposure = $3
-       FROM transfers t, skus s
-      WHERE t.transfer_id = p.transfer_id AND t.van_asset_id = $1 AND t.status = 'shipped' AND s.sku = p.sku AND s.zone <> 'ambient'
-        AND p.status = 'in_transit' AND p.exposed_alert_id IS NULL
-      RETURNING p.transfer_id, p.lot_id`,
+  const { rows } = await c.query<{ transfer_id: string; lot_id: string; dest_lot_id: string | null }>(
+    `WITH w AS (SELECT window_start, coalesce(window_end, 'infinity') AS window_end FROM alerts WHERE id = $2),
+          trips AS (
+            SELECT t.transfer_id, coalesce(r.received_at, 'infinity') AS arrived_at,
+                   (SELECT max(e.at) FROM transfer_events e WHERE e.transfer_id = t.transfer_id AND e.type = 'shipped') AS shipped_at
+              FROM transfers t LEFT JOIN receipts r ON r.receipt_id = t.receipt_id
+             WHERE t.van_asset_id = $1 AND t.status IN ('shipped', 'done'))
+     UPDATE transfer_picks p SET exposed_alert_id = $2, exposure = $3
+       FROM trips, w, skus s
+      WHERE p.transfer_id = trips.transfer_id AND s.sku = p.sku AND s.zone <> 'ambient'
+        AND p.status IN ('in_transit', 'received') AND p.exposed_alert_id IS NULL
+        AND trips.shipped_at < w.window_end AND w.window_start < trips.arrived_at
+      RETURNING p.transfer_id, p.lot_id, CASE WHEN p.status = 'received' THEN p.dest_lot_id END AS dest_lot_id`,
     [vanAssetId, alertId, exposure],
   );
-  const byTransfer = new Map<string, string[]>();
-  for (const r of rows) byTransfer.set(r.transfer_id, [...(byTransfer.get(r.transfer_id) ?? []), r.lot_id]);
-  const out = [...byTransfer]
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([transferId, lotIds]) => ({ transferId, lotIds: lotIds.sort() }));
+  const byTransfer = new Map<string, ExposedTransfer>();
+  for (const r of rows) {
+    const t = byTransfer.get(r.transfer_id) ?? { transferId: r.transfer_id, lotIds: [], arrivedLots: [] };
+    t.lotIds.push(r.lot_id);
+    if (r.dest_lot_id) t.arrivedLots.push(r.dest_lot_id);
+    byTransfer.set(r.transfer_id, t);
+  }
+  const out = [...byTransfer.values()]
+    .sort((a, b) => (a.transferId < b.transferId ? -1 : 1))
+    .map((t) => ({ ...t, lotIds: t.lotIds.sort(), arrivedLots: t.arrivedLots.sort() }));
   for (const t of out)
     await event(c, t.transferId, 'exposed', 'cold-chain', { alertId, vanAssetId, lotIds: t.lotIds, exposure });
   return out;
+}
+
+/** Excursion and hard-limit alerts on a van still running (no end yet, or ending after `at`), oldest first. */
+export async function vanAlertsRunningAt(c: Queryable, vanAssetId: string, at: Date): Promise<string[]> {
+  const { rows } = await c.query<{ id: string }>(
+    `SELECT id FROM alerts WHERE asset_id = $1 AND kind IN ('excursion', 'hard_limit')
+        AND (window_end IS NULL OR window_end > $2) ORDER BY window_start, id`,
+    [vanAssetId, at],
+  );
+  return rows.map((r) => r.id);
 }
 
 /** Cancelled before shipping: picked units go back to their source lots. */

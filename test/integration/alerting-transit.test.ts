@@ -13,34 +13,18 @@ import { availableToPromise } from '../../db/transfers';
 import type { Reading } from '../../domain/coldchain/telemetry';
 import { call, startOrderStack } from '../support/orders';
 import type { JsonBody, OrderStack } from '../support/orders';
+import { minutesAgo, seedTransferWorld } from '../support/transfers';
+import type { TransferWorld } from '../support/transfers';
 import { requireDb, requireTemporal, testLogger, uniqueId } from '../support/stack';
-
-const MIN = 60_000;
 
 describe("goods in transit exposed by their van's alerts (integration)", function () {
   this.timeout(90_000);
   let db: Db;
   let stack: OrderStack;
-  let ops: string;
+  let w: TransferWorld;
+  let dc: string, front: string, milk: string, rice: string;
+  let ok: TransferWorld['ok'], van: TransferWorld['van'];
   let engine: AlertEngine;
-  const dc = uniqueId('txdc');
-  const front = uniqueId('txfr');
-  const milk = uniqueId('TXMILK');
-  const rice = uniqueId('TXRICE');
-  const expiry = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
-  const api = (method: string, path: string, body?: unknown) => call(`${stack.url}${path}`, method, ops, body);
-  const ok = async (method: string, path: string, body?: unknown): Promise<JsonBody> => {
-    const r = await api(method, path, body);
-    expect(r.status, `${method} ${path} ${JSON.stringify(r.body)}`).to.be.oneOf([200, 201]);
-    return r.body;
-  };
-
-  /** A van with a sensor at the DC; returns the sensor id. */
-  const van = async (id: string): Promise<string> => {
-    await ok('PUT', `/v1/assets/${id}`, { nodeId: dc, kind: 'van', band: 'chilled' });
-    await ok('PUT', `/v1/sensors/${id}-s`, { assetId: id });
-    return `${id}-s`;
-  };
 
   /** The van's readings, as the evaluator gets them from the broker, and stored for receiving's look-back. */
   const drive = async (vanId: string, sensorId: string, points: readonly [number, number][]): Promise<void> => {
@@ -66,20 +50,16 @@ describe("goods in transit exposed by their van's alerts (integration)", functio
     await engine.processReadings(readings, Date.now());
   };
 
-  /** A transfer of 10 milk and 5 rice from the DC, picked and shipped in the van `minutesAgo` minutes ago. */
-  const shipped = async (vanId: string, minutesAgo: number): Promise<{ id: string; milkLot: string }> => {
-    const receipt = await ok('POST', '/v1/receipts', {
-      receiptId: uniqueId('txrc'),
-      kind: 'supplier',
-      nodeId: dc,
-      supplierId: 'SUP-1',
-      receivedAt: new Date().toISOString(),
-      lines: [
-        { sku: milk, quantity: 10, lotCode: 'M-1', expiresOn: expiry(10), bin: 'C-1', probeTempC: 3 },
-        { sku: rice, quantity: 5, lotCode: 'R-1', expiresOn: expiry(300), bin: 'A-1' },
-      ],
-    });
-    const [milkLot, riceLot] = [receipt.lines[0].lotId as string, receipt.lines[1].lotId as string];
+  /** In band from 170 minutes ago; 9 °C from 150 to 110 minutes ago (an excursion); in band to `untilMin` ago. */
+  const warmStretch = (now: number, untilMin: number): [number, number][] => [
+    ...minutesAgo(now, 170, 150, 5, 3.5),
+    ...minutesAgo(now, 150, 110, 1, 9),
+    ...minutesAgo(now, 110, untilMin, 5, 3.5),
+  ];
+
+  /** A transfer of 10 milk and 5 rice from the DC, picked and shipped in the van `leftMinAgo` minutes ago. */
+  const shipped = async (vanId: string, leftMinAgo: number): Promise<{ id: string; milkLot: string }> => {
+    const { milkLot, riceLot } = await w.stockDc(10, 5);
     const id = uniqueId('TX');
     await ok('POST', '/v1/transfers', {
       transferId: id,
@@ -97,10 +77,10 @@ describe("goods in transit exposed by their van's alerts (integration)", functio
       ],
     });
     await ok('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: vanId });
-    // A long trip: the van left minutesAgo minutes ago.
+    // A long trip: the van left leftMinAgo minutes ago.
     await db.query(
       "UPDATE transfer_events SET at = now() - make_interval(mins => $2) WHERE transfer_id = $1 AND type = 'shipped'",
-      [id, minutesAgo],
+      [id, leftMinAgo],
     );
     return { id, milkLot };
   };
@@ -109,41 +89,8 @@ describe("goods in transit exposed by their van's alerts (integration)", functio
     db = await requireDb();
     await requireTemporal();
     stack = await startOrderStack(db);
-    ops = await stack.token('ops');
-    const zones = ['ambient', 'chilled', 'frozen'];
-    await ok('PUT', `/v1/nodes/${dc}`, {
-      kind: 'store',
-      name: 'Transit DC',
-      location: { lat: 31, lng: 121 },
-      serviceRadiusKm: 3,
-      zones,
-    });
-    await ok('PUT', `/v1/nodes/${front}`, {
-      kind: 'front',
-      name: 'Transit front',
-      location: { lat: 31.01, lng: 121.01 },
-      serviceRadiusKm: 3,
-      zones,
-    });
-    for (const node of [dc, front]) {
-      for (const [bin, zone] of [
-        ['C-1', 'chilled'],
-        ['A-1', 'ambient'],
-      ])
-        await ok('PUT', `/v1/nodes/${node}/bins/${bin}`, { zone, pickSequence: 1 });
-    }
-    const sku = (zone: string, band: string, category: string) => ({
-      name: 'Transit item',
-      category,
-      zone,
-      band,
-      shelfLifeDays: 14,
-      minShelfLifeDays: 2,
-      perishable: zone !== 'ambient',
-      unitPriceCents: 199,
-    });
-    await ok('PUT', `/v1/skus/${milk}`, sku('chilled', 'chilled', 'dairy'));
-    await ok('PUT', `/v1/skus/${rice}`, sku('ambient', 'ambient', 'pantry'));
+    w = await seedTransferWorld(stack, await stack.token('ops'), 'tx');
+    ({ dc, front, milk, rice, ok, van } = w);
     engine = new AlertEngine(
       { db, logger: testLogger, profiles: new ProfileCache(db, testLogger), metrics: createAlertMetrics() },
       { nodeId: dc },
@@ -160,11 +107,7 @@ describe("goods in transit exposed by their van's alerts (integration)", functio
     const { id, milkLot } = await shipped(vanId, 180);
     const now = Date.now();
     // 9 °C from 150 to 110 minutes ago (an excursion: above 5 °C for 15 minutes), then back in band.
-    const trip: [number, number][] = [];
-    for (let m = 170; m > 150; m -= 5) trip.push([now - m * MIN, 3.5]);
-    for (let m = 150; m > 110; m -= 1) trip.push([now - m * MIN, 9]);
-    for (let m = 110; m >= 5; m -= 5) trip.push([now - m * MIN, 3.5]);
-    await drive(vanId, sensor, trip);
+    await drive(vanId, sensor, warmStretch(now, 4));
 
     const during = await ok('GET', `/v1/transfers/${id}`);
     expect(during.status).to.equal('shipped');
@@ -203,14 +146,79 @@ describe("goods in transit exposed by their van's alerts (integration)", functio
     expect(await availableToPromise(db, front, rice)).to.be.at.least(5);
   });
 
+  /** Readings of a van over the last hour, in band, stored only (what receiving looks back on). */
+  const lastHourInBand = async (sensorId: string): Promise<void> => {
+    for (const [ts, tempC] of minutesAgo(Date.now(), 55, 4, 10, 3))
+      await db.query('INSERT INTO sensor_readings (sensor_id, ts, temp_c) VALUES ($1, $2, $3)', [
+        sensorId,
+        new Date(ts),
+        tempC,
+      ]);
+  };
+  const exposedEvents = async (id: string): Promise<JsonBody[]> =>
+    (await ok('GET', `/v1/transfers/${id}`)).events.filter((e: JsonBody) => e.type === 'exposed');
+
+  it('an excursion opened before loading and still open exposes the chilled picks at shipping', async () => {
+    const vanId = uniqueId('txvan');
+    const sensor = await van(vanId);
+    const now = Date.now();
+    await drive(vanId, sensor, minutesAgo(now, 40, 0, 1, 9));
+    const { id, milkLot } = await shipped(vanId, 0);
+    const exposed = await exposedEvents(id);
+    expect(exposed.map((e) => e.detail.lotIds)).to.deep.equal([[milkLot]]);
+    const impacts = await alertImpacts(db.pool, exposed[0].detail.alertId);
+    expect(impacts.map((i) => [i.kind, i.refId])).to.deep.include(['transfer', id]);
+  });
+
+  it('an alert for a stretch entirely before loading, processed during the trip, exposes nothing', async () => {
+    const vanId = uniqueId('txvan');
+    const sensor = await van(vanId);
+    const { id } = await shipped(vanId, 60);
+    const now = Date.now();
+    // 9 °C from 150 to 110 minutes ago: over before the van was loaded 60 minutes ago.
+    await drive(vanId, sensor, warmStretch(now, 4));
+    const alerts = await db.query<{ id: string }>("SELECT id FROM alerts WHERE asset_id = $1 AND kind = 'excursion'", [
+      vanId,
+    ]);
+    expect(alerts.length, 'the van had an excursion').to.be.greaterThanOrEqual(1);
+    expect(await exposedEvents(id)).to.deep.equal([]);
+    const done = await ok('POST', `/v1/transfers/${id}/received`, {});
+    const milkPick = done.picks.find((p: JsonBody) => p.sku === milk);
+    const lot = await db.query<{ status: string }>('SELECT status FROM lots WHERE lot_id = $1', [milkPick.destLotId]);
+    expect(lot[0]!.status).to.equal('available');
+  });
+
+  it('a stretch in the trip whose readings come after the receipt exposes picks, quarantines lots', async () => {
+    const vanId = uniqueId('txvan');
+    const sensor = await van(vanId);
+    const { id, milkLot } = await shipped(vanId, 180);
+    await lastHourInBand(sensor);
+    const done = await ok('POST', `/v1/transfers/${id}/received`, {});
+    const milkPick = done.picks.find((p: JsonBody) => p.sku === milk);
+    const ricePick = done.picks.find((p: JsonBody) => p.sku === rice);
+    const status = async (lotId: string) =>
+      (await db.query<{ status: string }>('SELECT status FROM lots WHERE lot_id = $1', [lotId]))[0]!.status;
+    expect(await status(milkPick.destLotId)).to.equal('available');
+    // The gateway flushes the trip's buffer late: 9 °C from 150 to 110 minutes ago.
+    const now = Date.now();
+    await drive(vanId, sensor, warmStretch(now, 60));
+    const exposed = await exposedEvents(id);
+    expect(exposed.map((e) => e.detail.lotIds)).to.deep.equal([[milkLot]]);
+    expect(await status(milkPick.destLotId)).to.equal('quarantined');
+    expect(await status(ricePick.destLotId)).to.equal('available');
+    const impacts = await alertImpacts(db.pool, exposed[0].detail.alertId);
+    expect(impacts.map((i) => [i.kind, i.refId])).to.deep.include.members([
+      ['transfer', id],
+      ['lot', milkPick.destLotId],
+    ]);
+  });
+
   it('a van that stays in band exposes nothing: its goods arrive available', async () => {
     const vanId = uniqueId('txvan');
     const sensor = await van(vanId);
     const { id } = await shipped(vanId, 120);
     const now = Date.now();
-    const trip: [number, number][] = [];
-    for (let m = 115; m >= 5; m -= 5) trip.push([now - m * MIN, 3]);
-    await drive(vanId, sensor, trip);
+    await drive(vanId, sensor, minutesAgo(now, 115, 4, 5, 3));
     const done = await ok('POST', `/v1/transfers/${id}/received`, {});
     expect(done.events.map((e: JsonBody) => e.type)).to.not.include('exposed');
     const milkPick = done.picks.find((p: JsonBody) => p.sku === milk);

@@ -9,46 +9,22 @@ import { expect } from 'chai';
 import { loadAllocationInputs } from '../../db/orders';
 import type { Db } from '../../db/pool';
 import { availableToPromise } from '../../db/transfers';
-import { call } from '../support/orders';
 import type { JsonBody, OrderStack } from '../support/orders';
 import { startOrderStack } from '../support/orders';
+import { seedTransferWorld } from '../support/transfers';
+import type { TransferWorld } from '../support/transfers';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
 
 describe('Transfers (integration)', function () {
   this.timeout(60_000);
   let db: Db;
   let stack: OrderStack;
-  let ops: string;
-  const dc = uniqueId('trdc');
-  const front = uniqueId('trfr');
+  let w: TransferWorld;
+  let dc: string, front: string, milk: string, rice: string;
+  let api: TransferWorld['api'], ok: TransferWorld['ok'], stockDc: TransferWorld['stockDc'];
   const coldVan = uniqueId('trvanc');
   const warmVan = uniqueId('trvanw');
-  const milk = uniqueId('TMILK');
-  const rice = uniqueId('TRICE');
-  const expiry = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
-  const api = (method: string, path: string, body?: unknown): Promise<{ status: number; body: JsonBody }> =>
-    call(`${stack.url}${path}`, method, ops, body);
   const paths = (b: JsonBody): string[] => (b.error?.details ?? []).map((d: { path: string }) => d.path);
-  const ok = async (method: string, path: string, body?: unknown) => {
-    const r = await api(method, path, body);
-    expect(r.status, `${method} ${path} ${JSON.stringify(r.body)}`).to.be.oneOf([200, 201]);
-    return r.body;
-  };
-  /** A supplier delivery to the DC: one lot per SKU, returns their lot ids. */
-  const stockDc = async (milkQty: number, riceQty: number): Promise<{ milkLot: string; riceLot: string }> => {
-    const receipt = await ok('POST', '/v1/receipts', {
-      receiptId: uniqueId('trrc'),
-      kind: 'supplier',
-      nodeId: dc,
-      supplierId: 'SUP-1',
-      receivedAt: new Date().toISOString(),
-      lines: [
-        { sku: milk, quantity: milkQty, lotCode: 'M-1', expiresOn: expiry(10), bin: 'C-1', probeTempC: 3 },
-        { sku: rice, quantity: riceQty, lotCode: 'R-1', expiresOn: expiry(300), bin: 'A-1' },
-      ],
-    });
-    return { milkLot: receipt.lines[0].lotId, riceLot: receipt.lines[1].lotId };
-  };
   const plan = (transferId: string) => ({
     transferId,
     fromNodeId: dc,
@@ -63,48 +39,14 @@ describe('Transfers (integration)', function () {
     db = await requireDb();
     await requireTemporal();
     stack = await startOrderStack(db);
-    ops = await stack.token('ops');
-    const zones = ['ambient', 'chilled', 'frozen'];
-    await ok('PUT', `/v1/nodes/${dc}`, {
-      kind: 'store',
-      name: 'Transfer DC',
-      location: { lat: 31, lng: 121 },
-      serviceRadiusKm: 3,
-      zones,
-    });
-    await ok('PUT', `/v1/nodes/${front}`, {
-      kind: 'front',
-      name: 'Transfer front',
-      location: { lat: 31.01, lng: 121.01 },
-      serviceRadiusKm: 3,
-      zones,
-    });
-    for (const node of [dc, front])
-      for (const [bin, zone] of [
-        ['C-1', 'chilled'],
-        ['A-1', 'ambient'],
-      ])
-        await ok('PUT', `/v1/nodes/${node}/bins/${bin}`, { zone, pickSequence: 1 });
-    const sku = (zone: string, band: string, category: string) => ({
-      name: 'Transfer item',
-      category,
-      zone,
-      band,
-      shelfLifeDays: 14,
-      minShelfLifeDays: 2,
-      perishable: zone !== 'ambient',
-      unitPriceCents: 199,
-    });
-    await ok('PUT', `/v1/skus/${milk}`, sku('chilled', 'chilled', 'dairy'));
-    await ok('PUT', `/v1/skus/${rice}`, sku('ambient', 'ambient', 'pantry'));
+    w = await seedTransferWorld(stack, await stack.token('ops'), 'tr');
+    ({ dc, front, milk, rice, api, ok, stockDc } = w);
     const now = Date.now();
     for (const [van, temps] of [
       [coldVan, [3, 3.5, 4]],
       [warmVan, [4, 9.5, 8]],
     ] as const) {
-      const sensor = `${van}-s`;
-      await ok('PUT', `/v1/assets/${van}`, { nodeId: dc, kind: 'van', band: 'chilled' });
-      await ok('PUT', `/v1/sensors/${sensor}`, { assetId: van });
+      const sensor = await w.van(van);
       for (const [i, t] of temps.entries())
         await db.query('INSERT INTO sensor_readings (sensor_id, ts, temp_c) VALUES ($1, $2, $3)', [
           sensor,
