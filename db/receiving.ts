@@ -246,9 +246,12 @@ async function insertLot(
     `INSERT INTO lots (lot_id, node_id, sku, expires_on, bin, on_hand, lot_code, receipt_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
     [lotId, r.nodeId, sku, expiresOn, bin, qty, lotCode, r.receiptId],
   );
+  // A transfer's arrival names where the units came from, as its pick at the source did.
+  const from = r.kind === 'transfer' ? (r.sourceNodeId ?? null) : null;
   await c.query(
-    `INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta, at) VALUES ($1, $2, 'receipt', $3, $4)`,
-    [`receipt:${lotId}`, lotId, qty, r.receivedAt],
+    `INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta, at, source_node_id, dest_node_id)
+     VALUES ($1, $2, 'receipt', $3, $4, $5, $6)`,
+    [`receipt:${lotId}`, lotId, qty, r.receivedAt, from, from ? r.nodeId : null],
   );
   await c.query(
     `INSERT INTO traceability_events (cte, lot_id, lot_code, sku, quantity, node_id, supplier_id, source_node_id, receipt_id, at)

@@ -260,6 +260,12 @@ export async function pickTransfer(
   if (problems.length) return { outcome: 'refused', problems };
   for (const p of picks) {
     await c.query('UPDATE lots SET on_hand = on_hand - $2, updated_at = now() WHERE lot_id = $1', [p.lotId, p.qty]);
+    // Stock leaving the source, from where to where: inventory accuracy and the audit see it.
+    await c.query(
+      `INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta, system_before, source_node_id, dest_node_id)
+       SELECT $1, $2, 'transfer', $3, on_hand + $4, $5, $6 FROM lots WHERE lot_id = $2`,
+      [`transfer:${transferId}:pick:${p.lotId}`, p.lotId, -p.qty, p.qty, b.go.from, b.go.to],
+    );
     await c.query('INSERT INTO transfer_picks (transfer_id, lot_id, sku, qty) VALUES ($1, $2, $3, $4)', [
       transferId,
       p.lotId,
@@ -464,8 +470,15 @@ export async function cancelTransfer(
       [transferId],
     )
   ).rows;
-  for (const r of released)
+  for (const r of released) {
     await c.query('UPDATE lots SET on_hand = on_hand + $2, updated_at = now() WHERE lot_id = $1', [r.lot_id, r.qty]);
+    // The pick's move undone: the units come back from the van to the source lot.
+    await c.query(
+      `INSERT INTO stock_adjustments (adjustment_id, lot_id, kind, delta, system_before, source_node_id, dest_node_id)
+       SELECT $1, $2, 'transfer', $3, on_hand - $3, $4, $5 FROM lots WHERE lot_id = $2`,
+      [`transfer:${transferId}:cancel:${r.lot_id}`, r.lot_id, r.qty, b.go.to, b.go.from],
+    );
+  }
   await event(c, transferId, 'cancelled', actor, {
     reason,
     released: released.map((r) => ({ lotId: r.lot_id, qty: r.qty })),

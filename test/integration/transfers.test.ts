@@ -76,6 +76,17 @@ describe('Transfers (integration)', function () {
     });
     expect(picked.status).to.equal('picked');
     expect(picked.picks.map((p: JsonBody) => p.status)).to.deep.equal(['in_transit', 'in_transit']);
+    // Stock leaving the source is an adjustment, from where to where (inventory accuracy and the audit see it).
+    const moves = async (lotIds: string[]) =>
+      db.query<{ lot_id: string; kind: string; delta: number; source_node_id: string; dest_node_id: string }>(
+        `SELECT lot_id, kind, delta, source_node_id, dest_node_id FROM stock_adjustments
+          WHERE lot_id = ANY($1::text[]) AND kind IN ('transfer', 'receipt') AND adjustment_id LIKE 'transfer%' ORDER BY lot_id`,
+        [lotIds],
+      );
+    expect(await moves([milkLot, riceLot])).to.deep.equal([
+      { lot_id: milkLot, kind: 'transfer', delta: -10, source_node_id: dc, dest_node_id: front },
+      { lot_id: riceLot, kind: 'transfer', delta: -5, source_node_id: dc, dest_node_id: front },
+    ]);
     expect(await availableToPromise(db, dc, milk)).to.equal(20);
     expect(await availableToPromise(db, dc, rice)).to.equal(15);
     expect(await availableToPromise(db, front, milk)).to.equal(0);
@@ -108,6 +119,16 @@ describe('Transfers (integration)', function () {
       [done.picks.map((p: JsonBody) => p.destLotId)],
     );
     expect(lots.map((l) => l.node_id)).to.deep.equal([front, front]);
+    // Arriving at the destination likewise: the new lots' receipt adjustments name where they came from.
+    const arrived = await db.query<{ kind: string; delta: number; source_node_id: string; dest_node_id: string }>(
+      `SELECT kind, delta, source_node_id, dest_node_id FROM stock_adjustments
+        WHERE lot_id = ANY($1::text[]) AND kind = 'receipt' ORDER BY delta DESC`,
+      [done.picks.map((p: JsonBody) => p.destLotId)],
+    );
+    expect(arrived).to.deep.equal([
+      { kind: 'receipt', delta: 10, source_node_id: dc, dest_node_id: front },
+      { kind: 'receipt', delta: 5, source_node_id: dc, dest_node_id: front },
+    ]);
     const wf = await stack.client.workflow.getHandle(`transfer-${id}`).result();
     expect(wf).to.equal('done');
     // A step the status no longer allows.
@@ -158,6 +179,16 @@ describe('Transfers (integration)', function () {
     const cancelled = await ok('POST', `/v1/transfers/${id}/cancel`, { reason: 'van broke down' });
     expect(cancelled.status).to.equal('cancelled');
     expect(cancelled.picks.map((p: JsonBody) => p.status)).to.deep.equal(['released', 'released']);
+    const back = await db.query<{ lot_id: string; delta: number }>(
+      "SELECT lot_id, delta FROM stock_adjustments WHERE adjustment_id LIKE $1 AND kind = 'transfer' ORDER BY lot_id, delta",
+      [`transfer:${id}:%`],
+    );
+    expect(back).to.deep.equal([
+      { lot_id: milkLot, delta: -10 },
+      { lot_id: milkLot, delta: 10 },
+      { lot_id: riceLot, delta: -5 },
+      { lot_id: riceLot, delta: 5 },
+    ]);
     expect(await onHand()).to.equal(12);
     expect(await stack.client.workflow.getHandle(`transfer-${id}`).result()).to.equal('cancelled');
     expect((await api('POST', `/v1/transfers/${id}/shipped`, { vanAssetId: coldVan })).status).to.equal(409);
