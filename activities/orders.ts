@@ -1,8 +1,16 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { allocateOrder, buildStockIndex, lotRequests, slotCapacityFor, slotKey } from '../domain/orders';
 import { DEFAULT_RETURN_WINDOWS } from '../domain/orders';
-import type { Allocation, Order, OrderLine, ReturnRequestLine, ReturnWindows } from '../domain/orders';
+import type {
+  Allocation,
+  Order,
+  OrderLine,
+  ReturnRequestLine,
+  ReturnWindows,
+  SubstitutionPolicy,
+} from '../domain/orders';
 import * as orders from '../db/orders';
+import * as picking from '../db/picking';
 import * as returns from '../db/returns';
 import type { Db } from '../db/pool';
 import type { Logger } from '../platform/logger';
@@ -190,6 +198,18 @@ export function createOrderActivities(deps: { db: Db; logger: Logger }) {
       return Object.fromEntries(
         facts.map((f) => [f.sku, { perishable: f.perishable, unitPriceCents: f.unitPriceCents }]),
       );
+    },
+
+    /** The customer's substitution policy of each named order line (default best match), in order. */
+    async substitutionPoliciesOf(a: {
+      orderId: string;
+      lineIds: string[];
+    }): Promise<{ policy: SubstitutionPolicy; sku: string | null }[]> {
+      const rows = (await picking.substitutionPolicies(db, [a.orderId])).get(a.orderId);
+      return a.lineIds.map((id) => {
+        const { policy, sku } = picking.policyFor(rows, id);
+        return { policy, sku };
+      });
     },
 
     /** Record credits for lines nobody could serve. */

@@ -28,10 +28,11 @@ import type {
   UnfulfilledLine,
   Zone,
 } from '../domain/orders';
+import { policySubstitutes, sourceLineId } from '../domain/orders/policy-substitutes';
 import { orderActivities as acts, orderLocalActivities as local } from './activity-options';
 import { fulfilmentWorkflow } from './fulfilment';
 import { cancelFulfilmentSignal, quarantineLotsSignal } from './fulfilment.contract';
-import { ORDER_ATTRIBUTES_ONCE_PATCH, STATUS_AFTER_ALLOCATION_PATCH } from './patches';
+import { ORDER_ATTRIBUTES_ONCE_PATCH, REALLOCATION_SUBSTITUTES_PATCH, STATUS_AFTER_ALLOCATION_PATCH } from './patches';
 import { AttributeWriter } from './attribute-writer';
 import {
   COLD_CHAIN_RISK,
@@ -174,11 +175,11 @@ export class OrderWorkflowState {
   }
 
   /** Allocate lines, reserve, and start a fulfilment per node. */
-  private async allocate(lines: OrderLine[], reason: string): Promise<void> {
+  private async allocate(lines: OrderLine[], reason: string, reallocation = true): Promise<void> {
     const deferStatus = patched(STATUS_AFTER_ALLOCATION_PATCH);
     if (deferStatus) this.allocating++;
     try {
-      await this.allocateLines(lines, reason);
+      await this.allocateLines(lines, reason, reallocation);
     } finally {
       if (deferStatus) this.allocating--;
     }
@@ -187,9 +188,24 @@ export class OrderWorkflowState {
     this.searchAttributes();
   }
 
-  private async allocateLines(lines: OrderLine[], reason: string): Promise<void> {
-    const { orderId, customerId, addressKey, slot, placedAt } = this.input;
+  private async allocateLines(lines: OrderLine[], reason: string, reallocation: boolean): Promise<void> {
     const seq = ++this.allocationSeq;
+    const { allocation, allocationKey } = await this.reserve(lines, seq);
+    const { unfulfilled } = allocation;
+    // Only a re-allocation that left lines unserved asks; the marker then names the change.
+    if (reallocation && unfulfilled.length > 0 && patched(REALLOCATION_SUBSTITUTES_PATCH)) {
+      for (const f of allocation.fulfilments) await this.startFulfilment(f, allocationKey);
+      const unserved = await this.substituteByPolicy(unfulfilled, reason);
+      if (unserved.length) await this.refundUnfulfilled(unserved, reason, seq);
+      return;
+    }
+    if (unfulfilled.length) await this.refundUnfulfilled(unfulfilled, reason, seq);
+    for (const f of allocation.fulfilments) await this.startFulfilment(f, allocationKey);
+  }
+
+  /** Allocate and reserve lines under the allocation `seq`'s key; its explanation is kept. */
+  private async reserve(lines: OrderLine[], seq: number): Promise<{ allocation: Allocation; allocationKey: string }> {
+    const { orderId, customerId, addressKey, slot, placedAt } = this.input;
     const allocationKey = `${orderId}:alloc:${seq}`;
     const { allocation } = await acts.allocateAndReserve({
       // No coordinates: the activity reads the door from the orders row, so this history holds none.
@@ -198,8 +214,36 @@ export class OrderWorkflowState {
       reservationTtlMs: this.reservationTtlMs,
     });
     this.explanations.push(allocation.explanation);
-    if (allocation.unfulfilled.length) await this.refundUnfulfilled(allocation.unfulfilled, reason, seq);
+    return { allocation, allocationKey };
+  }
+
+  /**
+   * Lines no node can serve, substituted by the customer's 'specific' policy as new lines in an
+   * allocation of their own (REALLOCATION_SUBSTITUTES_PATCH); returns the lines still unserved.
+   * A best match needs a picker's choice, so it is refunded like a 'refund' policy.
+   */
+  private async substituteByPolicy(lines: readonly UnfulfilledLine[], reason: string): Promise<UnfulfilledLine[]> {
+    const orderLineIds = this.input.lines.map((l) => l.lineId);
+    const policies = await acts.substitutionPoliciesOf({
+      orderId: this.input.orderId,
+      lineIds: lines.map((l) => sourceLineId(l.lineId, orderLineIds)),
+    });
+    const seq = ++this.allocationSeq;
+    const subs = policySubstitutes(lines, policies, seq);
+    if (subs.length === 0) return [...lines];
+    const { allocation, allocationKey } = await this.reserve(
+      subs.map((s) => s.substitute),
+      seq,
+    );
     for (const f of allocation.fulfilments) await this.startFulfilment(f, allocationKey);
+    const failed = new Set(allocation.unfulfilled.map((u) => u.lineId));
+    for (const { line, substitute } of subs.filter((s) => !failed.has(s.substitute.lineId))) {
+      const { sku, qty, lineId: newLineId } = substitute;
+      const data = { lineId: line.lineId, sku, qty, newLineId, decidedBy: 'policy', reason };
+      await this.event('substitution_accepted', data, `substitution:${newLineId}`);
+    }
+    const substituted = new Set(subs.filter((s) => !failed.has(s.substitute.lineId)).map((s) => s.line.lineId));
+    return lines.filter((l) => !substituted.has(l.lineId));
   }
 
   private async refundUnfulfilled(lines: readonly UnfulfilledLine[], reason: string, seq: number): Promise<void> {
@@ -367,7 +411,7 @@ export class OrderWorkflowState {
 
   /** First allocation; false when nothing could be allocated (the order has ended). */
   async allocateFirst(): Promise<boolean> {
-    if (!this.cancelling) await this.allocate(this.input.lines, 'initial');
+    if (!this.cancelling) await this.allocate(this.input.lines, 'initial', false);
     if (this.fulfilments.length > 0) return true;
     this.status = this.cancelling ? 'cancelled' : 'rejected';
     this.searchAttributes();

@@ -72,3 +72,10 @@ export const LEAN_STATE_SIGNALS_PATCH = 'fulfilment-state-signals-changes-only-u
  * and often the status a second time in the same task.
  */
 export const ORDER_ATTRIBUTES_ONCE_PATCH = 'order-search-attributes-changed-once-per-task';
+
+/**
+ * Order: a re-allocation (stock shortfall, short pick) that no node can serve substitutes the
+ * lines whose customer named a specific item, as new lines, before refunding what is left.
+ * Before, every such line was refunded and the policy never consulted.
+ */
+export const REALLOCATION_SUBSTITUTES_PATCH = 'reallocation-substitutes-by-policy';

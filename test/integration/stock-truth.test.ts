@@ -7,7 +7,8 @@ import { applyStockAdjustment } from '../../db/stock';
 import { startOrderStack } from '../support/orders';
 import type { OrderStack } from '../support/orders';
 import { requireDb, requireTemporal, uniqueId } from '../support/stack';
-import { placeOrder, req, seedPickerWorld } from './picker-support';
+import { orderWorkflowId } from '../../workflows/order.contract';
+import { placeOrder, req, seedPickerWorld, waitForRow } from './picker-support';
 
 async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;
@@ -36,15 +37,19 @@ describe('Stock truth (integration)', function () {
     await db?.close();
   });
 
+  /** A shelf count of a lot, through the API. */
+  const countLot = (lotId: string, qty: number) =>
+    req(`${stack.url}/v1/stock/adjustments`, 'POST', integrator, {
+      adjustmentId: uniqueId('cnt'),
+      lotId,
+      kind: 'count',
+      qty,
+    });
+
   it('a count below reserved is applied; the missing units are re-allocated to another node, in the order events', async () => {
     const w = await seedPickerWorld(db);
     const o = await placeOrder(stack, db, integrator, w, [{ lineId: 'l1', sku: 'MILK', qty: 3 }]);
-    const count = await req(`${stack.url}/v1/stock/adjustments`, 'POST', integrator, {
-      adjustmentId: uniqueId('cnt'),
-      lotId: w.lot('MILK-A'),
-      kind: 'count',
-      qty: 1,
-    });
+    const count = await countLot(w.lot('MILK-A'), 1);
     expect(count.status, JSON.stringify(count.body)).to.equal(201);
     expect(count.body).to.deep.include({ applied: true, onHand: 1, reserved: 1 });
     const events = await until(async () => {
@@ -67,6 +72,43 @@ describe('Stock truth (integration)', function () {
       { node_id: w.n0, qty: 1 },
       { node_id: w.n1, qty: 2 },
     ]);
+  });
+
+  it("a count that leaves a line unservable substitutes it by the customer's 'specific' policy, not a refund", async () => {
+    const w = await seedPickerWorld(db);
+    // TEA is held at N0 only; the customer named RICE as the substitute for l1.
+    const o = await placeOrder(stack, db, integrator, w, [{ lineId: 'l1', sku: 'TEA', qty: 2 }]);
+    const policy = await req(`${stack.url}/v1/orders/${o.orderId}/substitution-policy`, 'PUT', integrator, {
+      lines: [{ lineId: 'l1', policy: 'specific', sku: w.sku('RICE') }],
+    });
+    expect(policy.status, JSON.stringify(policy.body)).to.equal(200);
+    const count = await countLot(w.lot('TEA-A'), 0);
+    expect(count.status, JSON.stringify(count.body)).to.equal(201);
+    type Event = { type: string; data: { lineId?: string; sku?: string; qty?: number; decidedBy?: string } };
+    const settled = (rows: Event[]) =>
+      rows.some((r) => r.type === 'substitution_accepted' || r.type === 'lines_unfulfilled') ? rows : undefined;
+    const events = await until(async () =>
+      settled(
+        await db.query<Event>('SELECT type, data FROM order_events WHERE order_id = $1 ORDER BY at, event_key', [
+          o.orderId,
+        ]),
+      ),
+    );
+    const types = events.map((e) => e.type);
+    expect(types).to.not.include('lines_unfulfilled');
+    const accepted = events.find((e) => e.type === 'substitution_accepted');
+    expect(accepted?.data).to.deep.include({ lineId: 'l1-x1', sku: w.sku('RICE'), qty: 2, decidedBy: 'policy' });
+    const held = await until(async () => {
+      const rows = await db.query<{ lot_id: string; qty: number }>(
+        "SELECT lot_id, qty FROM stock_reservations WHERE order_id = $1 AND status = 'held' ORDER BY lot_id",
+        [o.orderId],
+      );
+      return rows.length ? rows : undefined;
+    });
+    expect(held).to.deep.equal([{ lot_id: w.lot('RICE-A'), qty: 2 }]);
+    await waitForRow(db, `${orderWorkflowId(o.orderId)}-f2`, () => true);
+    const credits = await db.query('SELECT line_id FROM order_credits WHERE order_id = $1', [o.orderId]);
+    expect(credits).to.deep.equal([]);
   });
 
   it('a fact committed without its signal (a crash) is delivered by the relay, and the order re-allocates', async () => {
