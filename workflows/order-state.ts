@@ -236,13 +236,15 @@ export class OrderWorkflowState {
       seq,
     );
     for (const f of allocation.fulfilments) await this.startFulfilment(f, allocationKey);
+    // The allocation serves a line whole or not at all: an unserved substitute leaves its line unserved.
     const failed = new Set(allocation.unfulfilled.map((u) => u.lineId));
-    for (const { line, substitute } of subs.filter((s) => !failed.has(s.substitute.lineId))) {
+    const accepted = subs.filter((s) => !failed.has(s.substitute.lineId));
+    for (const { line, substitute } of accepted) {
       const { sku, qty, lineId: newLineId } = substitute;
       const data = { lineId: line.lineId, sku, qty, newLineId, decidedBy: 'policy', reason };
       await this.event('substitution_accepted', data, `substitution:${newLineId}`);
     }
-    const substituted = new Set(subs.filter((s) => !failed.has(s.substitute.lineId)).map((s) => s.line.lineId));
+    const substituted = new Set(accepted.map((s) => s.line.lineId));
     return lines.filter((l) => !substituted.has(l.lineId));
   }
 
