@@ -4,7 +4,8 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
 import { storableLetter } from '../domain/coldchain/telemetry';
 import { inTransaction, rowsOf } from './pool';
-import type { Queryable } from './pool';
+import type { Db, Queryable } from './pool';
+import type { PoolClient } from 'pg';
 
 /** A registered sensor as the ingester needs it. */
 export interface SensorRecord {
@@ -82,22 +83,52 @@ function copyField(v: string | number | boolean | null): string {
  */
 export async function copyReadings(q: Queryable, readings: readonly Reading[]): Promise<number> {
   if (readings.length === 0) return 0;
+  const text = copyText(readings);
+  // COPY streams over one connection: the caller's client, or one checked out for it.
+  return inTransaction(q, (client) => copyOn(client, text));
+}
+
+/**
+ * `copyReadings` as one statement on its own: the COPY is its own (implicit) transaction, all
+ * rows or none, so the BEGIN and COMMIT round trips of an explicit one are saved. For a batch
+ * that writes nothing else; readings and dead letters that must commit together use
+ * `copyReadings` inside `db.transaction`.
+ */
+export async function copyReadingsAlone(db: Db, readings: readonly Reading[]): Promise<number> {
+  if (readings.length === 0) return 0;
+  const text = copyText(readings);
+  const client = await db.pool.connect();
+  // A server gone while the client is checked out errors it outside the COPY; without a
+  // listener that would crash the process. The COPY in flight fails and the caller sees that.
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  try {
+    return await copyOn(client, text);
+  } finally {
+    client.off('error', ignore);
+    client.release();
+  }
+}
+
+/** The readings as COPY's text format, one line each. */
+function copyText(readings: readonly Reading[]): string {
   let text = '';
   for (const r of readings) {
     text +=
       `${copyField(r.sensorId)}\t${new Date(r.ts).toISOString()}\t${r.tempC}\t${copyField(r.humidityPct)}\t${copyField(r.doorOpen)}\t` +
       `${copyField(r.batteryPct)}\t${copyField(r.defrost)}\t${copyField(r.seq)}\n`;
   }
-  // COPY streams over one connection: the caller's client, or one checked out for it.
-  return inTransaction(q, async (client) => {
-    const copy = client.query(
-      copyFrom(
-        'COPY sensor_readings (sensor_id, ts, temp_c, humidity_pct, door_open, battery_pct, defrost, seq) FROM STDIN',
-      ),
-    );
-    await pipeline(Readable.from([text]), copy);
-    return Number(copy.rowCount);
-  });
+  return text;
+}
+
+async function copyOn(client: PoolClient, text: string): Promise<number> {
+  const copy = client.query(
+    copyFrom(
+      'COPY sensor_readings (sensor_id, ts, temp_c, humidity_pct, door_open, battery_pct, defrost, seq) FROM STDIN',
+    ),
+  );
+  await pipeline(Readable.from([text]), copy);
+  return Number(copy.rowCount);
 }
 
 /**

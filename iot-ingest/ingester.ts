@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import { classifySqlError, sqlState } from '../db/errors';
-import { copyReadings, insertDeadLetters, insertReadings } from '../db/telemetry';
+import { copyReadings, copyReadingsAlone, insertDeadLetters, insertReadings } from '../db/telemetry';
 import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
 import {
   batchFilter,
@@ -113,12 +113,18 @@ export async function startIngester(
   /** Write readings and dead letters in one transaction; returns the readings inserted. */
   const writeTogether = async (readings: Reading[], dead: DeadLetter[]): Promise<number> => {
     readings.sort(byKey);
+    // Readings alone (the usual batch) are one statement, atomic by itself: no BEGIN/COMMIT
+    // round trips. Dead letters commit in the same transaction as the readings beside them.
     const write = (how: 'copy' | 'skip-stored') =>
-      deps.db.transaction(async (c) => {
-        const n = how === 'copy' ? await copyReadings(c, readings) : await insertReadings(c, readings);
-        await insertDeadLetters(c, dead);
-        return n;
-      });
+      dead.length === 0
+        ? how === 'copy'
+          ? copyReadingsAlone(deps.db, readings)
+          : insertReadings(deps.db, readings)
+        : deps.db.transaction(async (c) => {
+            const n = how === 'copy' ? await copyReadings(c, readings) : await insertReadings(c, readings);
+            await insertDeadLetters(c, dead);
+            return n;
+          });
     // COPY is much cheaper than INSERT ... ON CONFLICT DO NOTHING and duplicates are rare (QoS 1
     // redelivery): try it first, and on a unique violation write the batch again skipping the
     // stored readings. After a conflict, skip the COPY attempt for a while (redelivery storm).

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { MqttClient } from 'mqtt';
+import type { PoolClient } from 'pg';
 import { loadConfig } from '../../config';
 import type { Db } from '../../db/pool';
 import { createDb } from '../../db/pool';
@@ -30,6 +31,21 @@ function isolatedConfig(overrides: Record<string, string> = {}) {
     },
     shareGroup,
   };
+}
+
+/** The Db with its explicit transactions counted. */
+function countingTransactions(db: Db): { db: Db; transactions: () => number } {
+  let n = 0;
+  const counted: Db = {
+    pool: db.pool,
+    query: db.query.bind(db),
+    close: db.close.bind(db),
+    transaction: <T>(fn: (client: PoolClient) => Promise<T>) => {
+      n++;
+      return db.transaction(fn);
+    },
+  };
+  return { db: counted, transactions: () => n };
 }
 
 async function publishSeries(
@@ -321,5 +337,45 @@ describe('MQTT ingester (integration)', function () {
       await Promise.all([ownDb.close(), ingesterDb.close()]);
       await timescale.destroy();
     }
+  });
+
+  // A batch of readings with no dead letter is one COPY in its own (implicit) transaction, with
+  // no BEGIN/COMMIT round trips around it; readings and dead letters still commit together.
+  const start = async (counted: Db) => {
+    const ing = await startIngester(
+      loadConfig(isolatedConfig().env),
+      { db: counted, logger: testLogger },
+      { sessions: 4, clientIdPrefix: uniqueId('ing'), sessionExpirySeconds: 60 },
+    );
+    running.push(ing);
+    return ing;
+  };
+
+  it('writes clean batches of readings without an explicit transaction, and redelivery changes nothing', async () => {
+    const { db: counted, transactions } = countingTransactions(db);
+    const { nodeId, assetId, sensorIds } = await registerSensors(db, 2);
+    const ing = await start(counted);
+    const t0 = Date.now() - 600_000;
+    await publishSeries(pub, nodeId, assetId, sensorIds, 20, t0);
+    expect(await eventually(async () => (await countReadings(db, sensorIds)).rows >= 40)).to.equal(true);
+    await publishSeries(pub, nodeId, assetId, sensorIds, 20, t0); // as QoS 1 redelivery would bring them again
+    expect(await eventually(async () => (await ing.metrics.duplicates.get()).values[0]?.value === 40)).to.equal(true);
+    expect(await countReadings(db, sensorIds)).to.deep.equal({ rows: 40, distinct: 40 });
+    expect(transactions()).to.equal(0);
+  });
+
+  it('writes readings and dead letters of one batch together in one transaction', async () => {
+    const { db: counted, transactions } = countingTransactions(db);
+    const { nodeId, assetId, sensorIds } = await registerSensors(db, 1);
+    const ing = await start(counted);
+    const topic = readingTopic(nodeId, assetId, sensorIds[0]!);
+    await Promise.all([
+      pub.publishAsync(topic, JSON.stringify({ v: 1, ts: Date.now(), temp_c: 4 }), { qos: 1 }),
+      pub.publishAsync(topic, '{"v":1,"ts":', { qos: 1 }),
+    ]);
+    expect(await eventually(async () => (await ing.metrics.messages.get()).values[0]?.value === 2)).to.equal(true);
+    expect(await countReadings(db, sensorIds)).to.deep.equal({ rows: 1, distinct: 1 });
+    expect((await ing.metrics.deadLetters.get()).values.reduce((a, v) => a + v.value, 0)).to.equal(1);
+    expect(transactions()).to.be.greaterThan(0);
   });
 });
