@@ -52,6 +52,26 @@ export async function inTransaction<T>(
   return fn(q as PoolClient);
 }
 
+/**
+ * Run fn on one connection without opening a transaction: a client checked out of a Db's or a
+ * Pool's pool for it (each statement then commits on its own), or the caller's client as it is.
+ */
+export async function onOneClient<T>(q: Queryable, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const pool = isDb(q) ? q.pool : q instanceof Pool ? q : undefined;
+  if (!pool) return fn(q as PoolClient);
+  const client = await pool.connect();
+  // A server gone while the client is checked out errors it outside any statement; without a
+  // listener that would crash the process. The statement in flight fails and the caller sees that.
+  const ignore = () => undefined;
+  client.on('error', ignore);
+  try {
+    return await fn(client);
+  } finally {
+    client.off('error', ignore);
+    client.release();
+  }
+}
+
 async function transactionOn<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>, logger?: Logger): Promise<T> {
   const client = await pool.connect();
   // A server that goes away between two statements errors the checked-out client outside

@@ -3,8 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
 import { storableLetter } from '../domain/coldchain/telemetry';
-import { inTransaction, rowsOf } from './pool';
-import type { Db, Queryable } from './pool';
+import { inTransaction, onOneClient, rowsOf } from './pool';
+import type { Queryable } from './pool';
 import type { PoolClient } from 'pg';
 
 /** A registered sensor as the ingester needs it. */
@@ -94,20 +94,10 @@ export async function copyReadings(q: Queryable, readings: readonly Reading[]): 
  * that writes nothing else; readings and dead letters that must commit together use
  * `copyReadings` inside `db.transaction`.
  */
-export async function copyReadingsAlone(db: Db, readings: readonly Reading[]): Promise<number> {
+export async function copyReadingsAlone(q: Queryable, readings: readonly Reading[]): Promise<number> {
   if (readings.length === 0) return 0;
   const text = copyText(readings);
-  const client = await db.pool.connect();
-  // A server gone while the client is checked out errors it outside the COPY; without a
-  // listener that would crash the process. The COPY in flight fails and the caller sees that.
-  const ignore = () => undefined;
-  client.on('error', ignore);
-  try {
-    return await copyOn(client, text);
-  } finally {
-    client.off('error', ignore);
-    client.release();
-  }
+  return onOneClient(q, (client) => copyOn(client, text));
 }
 
 /** The readings as COPY's text format, one line each. */
