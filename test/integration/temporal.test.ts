@@ -148,6 +148,7 @@ describe('task queues per area (integration)', function () {
     expect(scheduled).to.deep.equal({
       releaseExpiredReservations: queues.orders,
       erasePersonalDataPastRetention: queues.orders,
+      relayStockShortfalls: queues.orders,
       telemetryMaintenance: queues.coldchain,
     });
   });
