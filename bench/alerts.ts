@@ -24,7 +24,8 @@ import { createSubscription } from '../db/webhooks';
 import { DEFAULT_PROFILES } from '../domain/coldchain/bands';
 import { RETRY_SCHEDULE_MS } from '../domain/coldchain/webhookPolicy';
 import type { RuleProfile } from '../domain/coldchain/bands';
-import { readingTopic } from '../domain/coldchain/telemetry';
+import { topicScheme } from '../domain/coldchain/telemetry';
+import type { TopicScheme } from '../domain/coldchain/telemetry';
 import { verifyWebhook } from '../coldchain/webhooks/signing';
 import { startAlertEvaluator } from '../coldchain/evaluator';
 import { createLogger } from '../platform/logger';
@@ -108,7 +109,7 @@ function startReceiver(secret: string): Promise<Receiver> {
  */
 async function runSensors(
   pub: MqttClient,
-  site: { nodeId: string; assetId: string },
+  site: { nodeId: string; assetId: string; topics: TopicScheme },
   sensorIds: readonly string[],
   spreadMs: number,
   published: Map<string, number>,
@@ -130,9 +131,13 @@ async function runSensors(
     const ts = Date.now();
     published.set(`${p.sensorId}@${ts}`, ts);
     sends.push(
-      pub.publishAsync(readingTopic(site.nodeId, site.assetId, p.sensorId), JSON.stringify({ v: 1, ts, temp_c: 7 }), {
-        qos: 1,
-      }),
+      pub.publishAsync(
+        site.topics.readingTopic(site.nodeId, site.assetId, p.sensorId),
+        JSON.stringify({ v: 1, ts, temp_c: 7 }),
+        {
+          qos: 1,
+        },
+      ),
     );
   }
   await Promise.all(sends);
@@ -157,6 +162,7 @@ async function main(): Promise<void> {
     TEMPORAL_TASK_QUEUE: `bench-alerts-${run}`,
   });
   const logger = createLogger(cfg.logLevel);
+  const topics = topicScheme(cfg.mqtt.topicPrefix);
   const db = createDb({
     connectionString: cfg.db.connectionString,
     max: 12,
@@ -229,7 +235,7 @@ async function main(): Promise<void> {
   // Phase 1: the receiver is up; latency from the crossing reading's publish to receipt.
   const published = new Map<string, number>();
   const p1Start = Date.now();
-  await runSensors(pub, { nodeId, assetId }, phase1, spreadMs, published);
+  await runSensors(pub, { nodeId, assetId, topics }, phase1, spreadMs, published);
   const waitFor = async (pred: () => boolean, ms: number) => {
     const until = Date.now() + ms;
     while (!pred() && Date.now() < until) await sleep(100);
@@ -250,7 +256,7 @@ async function main(): Promise<void> {
   const downAt = Date.now();
   const sensorsDone = runSensors(
     pub,
-    { nodeId, assetId },
+    { nodeId, assetId, topics },
     phase2,
     Math.max(0, outageMs - WARN_DELAY_S * 1000 - 1000),
     published,

@@ -20,7 +20,8 @@ import type { Config } from '../config';
 import { createDb } from '../db/pool';
 import type { Db } from '../db/pool';
 import { upsertSensorNetwork } from '../db/telemetry';
-import { batchTopic, readingFilter, readingTopic } from '../domain/coldchain/telemetry';
+import { topicScheme } from '../domain/coldchain/telemetry';
+import type { TopicScheme } from '../domain/coldchain/telemetry';
 import { connectMqtt } from '../platform/mqtt';
 import { consumerGroup, forkChild } from './lib/child';
 import type { BenchChild, ConsumerGroup } from './lib/child';
@@ -119,9 +120,11 @@ interface BenchNetwork {
   nodeId: string;
   assetIds: string[];
   sensors: Record<Role, string[]>;
+  /** The deployment's topic namespace, which the ingester under test subscribes in. */
+  topics: TopicScheme;
 }
 
-async function registerNetwork(db: Db, perRole: number): Promise<BenchNetwork> {
+async function registerNetwork(db: Db, perRole: number, topics: TopicScheme): Promise<BenchNetwork> {
   const nodeId = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
   const assetIds = Array.from({ length: 10 }, (_, i) => `${nodeId}-a${i}`);
   const roles: Role[] = ['r', 's', 'b', 'l'];
@@ -135,7 +138,7 @@ async function registerNetwork(db: Db, perRole: number): Promise<BenchNetwork> {
     assets: assetIds.map((id) => ({ id, nodeId, kind: 'fridge', band: 'chilled' })),
     sensors: roles.flatMap((r) => sensors[r].map((id, i) => ({ id, assetId: assetIds[i % assetIds.length]!, nodeId }))),
   });
-  return { nodeId, assetIds, sensors };
+  return { nodeId, assetIds, sensors, topics };
 }
 
 /**
@@ -174,7 +177,7 @@ function singleMessages(net: BenchNetwork, role: Role, base: number, offset: num
     const k = offset + i;
     const s = k % n;
     return {
-      topic: readingTopic(net.nodeId, net.assetIds[s % net.assetIds.length]!, sensors[s]!),
+      topic: net.topics.readingTopic(net.nodeId, net.assetIds[s % net.assetIds.length]!, sensors[s]!),
       payload: `{"v":1,"seq":${at},"ts":${base + Math.floor(k / n)},"temp_c":${(3 + (k % 13) / 10).toFixed(1)},"door_open":false}`,
     };
   };
@@ -194,7 +197,10 @@ function batchMessages(net: BenchNetwork, base: number, perBatch: number) {
       );
     }
     const gw = `gw${j % gateways}`;
-    return { topic: batchTopic(net.nodeId, gw), payload: `{"v":1,"gateway":"${gw}","readings":[${items.join(',')}]}` };
+    return {
+      topic: net.topics.batchTopic(net.nodeId, gw),
+      payload: `{"v":1,"gateway":"${gw}","readings":[${items.join(',')}]}`,
+    };
   };
 }
 
@@ -319,7 +325,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const cfg: Config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   const db = createDb({ connectionString: cfg.db.connectionString, max: 4, applicationName: 'freshchain-bench' });
-  const net = await registerNetwork(db, o.sensorsPerRole);
+  const net = await registerNetwork(db, o.sensorsPerRole, topicScheme(cfg.mqtt.topicPrefix));
   const copySensorIds = Array.from({ length: o.sensorsPerRole }, (_, i) => `${net.nodeId}-c${i}`);
   const pub = await connectMqtt(cfg.mqtt.url, { ...cfg.mqtt.device, clientId: `${net.nodeId}-pub`, clean: true });
   const children: BenchChild[] = [];
@@ -352,7 +358,7 @@ async function main(): Promise<void> {
         BENCH_MQTT_URL: cfg.mqtt.url,
         BENCH_MQTT_USERNAME: cfg.mqtt.ops.username,
         BENCH_MQTT_PASSWORD: cfg.mqtt.ops.password,
-        BENCH_FILTER: readingFilter(net.nodeId),
+        BENCH_FILTER: net.topics.readingFilter(net.nodeId),
       });
       children.push(sub);
       const subGroups: ProcessGroup[] = [

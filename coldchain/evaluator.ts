@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { MqttClient } from 'mqtt';
 import type { Config } from '../config';
 import type { Db } from '../db/pool';
-import { batchFilter, parseTelemetryMessage, readingFilter, sharedTopic } from '../domain/coldchain/telemetry';
+import { parseTelemetryMessage, sharedTopic, topicScheme } from '../domain/coldchain/telemetry';
 import type { Reading } from '../domain/coldchain/telemetry';
 import { DEFAULT_STUCK_AFTER_MS, registerProgressMetrics } from '../platform/health';
 import type { ProgressProbe } from '../platform/health';
@@ -107,7 +107,10 @@ export async function startAlertEvaluator(
 
   const prefix = opts.clientIdPrefix ?? `fc-alerts-${hostname()}`;
   const group = opts.shareGroup ?? cfg.alerts.shareGroup;
-  const filters = [readingFilter(opts.nodeId), batchFilter(opts.nodeId)].map((f) => sharedTopic(group, f));
+  const topics = topicScheme(cfg.mqtt.topicPrefix);
+  const filters = [topics.readingFilter(opts.nodeId), topics.batchFilter(opts.nodeId)].map((f) =>
+    sharedTopic(group, f),
+  );
   let stopping = false;
   const mqttSessions = await openAckAfterHandlingSessions({
     url: cfg.mqtt.url,
@@ -122,7 +125,7 @@ export async function startAlertEvaluator(
       const finish = progress.batches.begin();
       try {
         // Dead letters are the ingester's business (it stores them); here they are just skipped.
-        const { readings } = parseTelemetryMessage(topic, payload, { now: Date.now() });
+        const { readings } = parseTelemetryMessage(topic, payload, { now: Date.now(), topics });
         if (readings.length) await batcher.submit(readings);
         metrics.messages.inc();
       } finally {

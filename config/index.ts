@@ -28,6 +28,8 @@ export interface Config {
     readonly device: { readonly username: string; readonly password: string };
     readonly ops: { readonly username: string; readonly password: string };
     readonly shareGroup: string;
+    /** Topic namespace segment ('' for none): build topics with `topicScheme(topicPrefix)`. */
+    readonly topicPrefix: string;
     /** Where devices and the simulator connect (TLS on every deployment we ship). */
     readonly deviceUrl: string;
     /** PEM CA that verifies the broker on mqtts:// / wss://; undefined: the system roots. */
@@ -114,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         password: secret('MQTT_OPS_PASSWORD', e.MQTT_OPS_PASSWORD, DEV_DEFAULTS.mqttOpsPassword),
       },
       shareGroup: e.MQTT_SHARE_GROUP,
+      topicPrefix: e.MQTT_TOPIC_PREFIX,
       // Devices use the TLS listener. With MQTT_URL set the local stack runs no broker, so that
       // broker is the devices' too unless MQTT_DEVICE_URL says otherwise.
       deviceUrl: e.MQTT_DEVICE_URL ?? (env.MQTT_URL ? e.MQTT_URL : LOCAL_DEVICE_URL),

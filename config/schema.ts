@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE_PREFIX, UnknownAreaError, parseAreas } from './task-queues';
+import { TOPIC_PREFIX_PATTERN, TOPIC_PREFIX_RULE } from '../domain/coldchain/topics';
 
 /** Development-only secrets; refused in production so a forgotten variable fails loudly. */
 export const DEV_DEFAULTS = {
@@ -87,6 +88,10 @@ export const envSchema = z.object({
   MQTT_CA_FILE: absolutePath.optional(),
   /** The local stack's home (deploy/lib/common.sh); its generated broker CA is the development MQTT_CA_FILE. */
   FRESHCHAIN_HOME: absolutePath.optional(),
+  /** The deployment's MQTT topic namespace: one segment in front of `freshchain/v1/...`, so deployments (or test suites) share a broker apart. Default: none. */
+  MQTT_TOPIC_PREFIX: z
+    .union([z.literal(''), z.string().regex(TOPIC_PREFIX_PATTERN, `must be ${TOPIC_PREFIX_RULE}`)])
+    .default(''),
   MQTT_SHARE_GROUP: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)

@@ -9,6 +9,7 @@ import type { IClientOptions } from 'mqtt';
 import { config } from '../config';
 import type { Config } from '../config';
 import { createDb } from '../db/pool';
+import { topicScheme } from '../domain/coldchain/telemetry';
 import { connectMqtt, mqttTlsOptions } from '../platform/mqtt';
 import { registerSimNetwork } from './register';
 import type { FaultKind } from './simulator';
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
       rateHz: args.rateHz,
       startMs,
       batch: args.batch,
+      topics: topicScheme(cfg.mqtt.topicPrefix),
       faults: args.faults.length ? { kinds: args.faults, fromMs: faultFrom, toMs: faultTo } : undefined,
     },
     0,

@@ -8,7 +8,8 @@
 // hysteresis (the sawtooth); an open door leaks faster, a defrost stops the compressor (and may
 // heat), a failed compressor lets the air drift toward ambient. Vans open their doors at stops.
 import type { DeadLetterReason } from '../domain/coldchain/telemetry';
-import { batchTopic, readingTopic } from '../domain/coldchain/telemetry';
+import { DEFAULT_TOPICS } from '../domain/coldchain/telemetry';
+import type { TopicScheme } from '../domain/coldchain/telemetry';
 
 /** What the simulator can model. */
 export type SimAssetKind = 'fridge' | 'freezer' | 'cold_room' | 'van';
@@ -311,6 +312,8 @@ export interface SimulatorOptions {
   /** A gateway also sends a partial batch once its oldest reading has waited this long. Default 1 s. */
   batchFlushMs?: number;
   faults?: FaultPlan;
+  /** The deployment's topic namespace; default none (`freshchain/v1/...`). */
+  topics?: TopicScheme;
 }
 
 /** One MQTT message, and what the ingester should make of it. */
@@ -392,6 +395,7 @@ export class ColdChainSimulator {
   private readonly sensors: SensorState[];
   private readonly intervalMs: number;
   private readonly gateways = new Map<string, Item[]>();
+  private readonly topics: TopicScheme;
 
   constructor(
     private readonly opts: SimulatorOptions,
@@ -401,6 +405,7 @@ export class ColdChainSimulator {
     if (opts.batch !== undefined && !(opts.batch >= 1 && opts.batch <= 1000))
       throw new RangeError('batch must be 1..1000');
     this.intervalMs = 1000 / opts.rateHz;
+    this.topics = opts.topics ?? DEFAULT_TOPICS;
     const faults = opts.faults;
     const pick = (kind: FaultKind, n: number): Set<number> => {
       if (!faults?.kinds.includes(kind) || n === 0) return new Set();
@@ -534,7 +539,7 @@ export class ColdChainSimulator {
     const gateway = `${nodeId}-gw`;
     const readings = items.map((i) => ({ sensor: i.sensorId, asset: i.assetId, ...i.body }));
     return this.count({
-      topic: batchTopic(nodeId, gateway),
+      topic: this.topics.batchTopic(nodeId, gateway),
       payload: JSON.stringify({ v: 1, gateway, readings }),
       readings: items.filter((i) => i.expect === null).length,
       deadLetters: items.flatMap((i) => (i.expect ? [i.expect] : [])),
@@ -563,7 +568,7 @@ export class ColdChainSimulator {
         const it = this.item(s, sample, false);
         out.push(
           this.count({
-            topic: readingTopic(sample.nodeId, sample.assetId, s.id),
+            topic: this.topics.readingTopic(sample.nodeId, sample.assetId, s.id),
             payload: it.raw ?? JSON.stringify({ v: 1, ...it.body }),
             readings: it.expect ? 0 : 1,
             deadLetters: it.expect ? [it.expect] : [],

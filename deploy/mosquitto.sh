@@ -158,7 +158,15 @@ up() {
   local config
   config="$(render_config)"
   if pid_alive "$MQ_PID" && port_open "$FC_MQTT_PORT"; then
-    if [[ "$config" == "$(cat "$MQ_CONF" 2>/dev/null)" ]] && tls_port_open; then log "mosquitto: already up"; return 0; fi
+    if [[ "$config" == "$(cat "$MQ_CONF" 2>/dev/null)" ]] && tls_port_open; then
+      # A checkout with a newer ACL than the running broker's: the broker rereads it on SIGHUP.
+      if ! cmp -s "$(dirname "$0")/mosquitto/acl" "$MQ_DIR/acl"; then
+        cp "$(dirname "$0")/mosquitto/acl" "$MQ_DIR/acl"
+        kill -HUP "$(head -n1 "$MQ_PID")"
+        log "mosquitto: topic ACL changed; broker reloaded it"
+      fi
+      log "mosquitto: already up"; return 0
+    fi
     # An older set-up's broker (no TLS listener, another certificate or port): take the new one.
     log "mosquitto: configuration changed; restarting"
     stop_pidfile mosquitto "$MQ_PID"

@@ -4,14 +4,8 @@ import type { Config } from '../config';
 import type { Db } from '../db/pool';
 import { classifySqlError, sqlState } from '../db/errors';
 import { copyReadings, copyReadingsAlone, insertDeadLetters, insertReadings } from '../db/telemetry';
-import type { DeadLetter, Reading } from '../domain/coldchain/telemetry';
-import {
-  batchFilter,
-  parseTelemetryMessage,
-  readingFilter,
-  sharedTopic,
-  topicFor,
-} from '../domain/coldchain/telemetry';
+import type { DeadLetter, Reading, TopicScheme } from '../domain/coldchain/telemetry';
+import { DEFAULT_TOPICS, parseTelemetryMessage, sharedTopic, topicScheme } from '../domain/coldchain/telemetry';
 import { storableText } from '../domain/text';
 import { DEFAULT_STUCK_AFTER_MS, ProgressTracker, registerProgressMetrics } from '../platform/health';
 import type { ProgressProbe } from '../platform/health';
@@ -34,7 +28,7 @@ const isDataError = (err: unknown): boolean => classifySqlError(err) === 'data';
 const UTF8 = new TextEncoder();
 
 /** The dead letter of an item PostgreSQL refused on its own: its SQLSTATE, and the item's bytes. */
-export function rejectionLetter(item: IngestItem, error: unknown): DeadLetter {
+export function rejectionLetter(item: IngestItem, error: unknown, topics: TopicScheme = DEFAULT_TOPICS): DeadLetter {
   const why = `SQLSTATE ${sqlState(error) ?? '?'}: ${error instanceof Error ? error.message : String(error)}`;
   if (isDeadLetter(item)) {
     return {
@@ -45,7 +39,7 @@ export function rejectionLetter(item: IngestItem, error: unknown): DeadLetter {
   }
   let topic: string;
   try {
-    topic = topicFor({ kind: 'telemetry', nodeId: item.nodeId, assetId: item.assetId, sensorId: item.sensorId });
+    topic = topics.topicFor({ kind: 'telemetry', nodeId: item.nodeId, assetId: item.assetId, sensorId: item.sensorId });
   } catch {
     topic = '(reading)';
   }
@@ -106,6 +100,7 @@ export async function startIngester(
   const registry = new SensorCache(deps.db);
   await registry.load();
 
+  const topics = topicScheme(cfg.mqtt.topicPrefix);
   const progress = new ProgressTracker('ingest', opts.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS);
   registerProgressMetrics(metrics.registry, progress, 'freshchain_ingest');
 
@@ -175,7 +170,7 @@ export async function startIngester(
         { rejected: rejected.length, of: todo.length, sqlstate: sqlState(rejected[0]!.error) },
         'database refused items of a batch; dead-lettered them, stored the rest',
       );
-      const letters = rejected.map((r) => rejectionLetter(r.item, r.error));
+      const letters = rejected.map((r) => rejectionLetter(r.item, r.error, topics));
       // A letter refused again (it cannot be: its strings are storable) keeps its bytes and SQLSTATE only.
       const refusedAgain = await writeIsolatingPoison(letters, writeItems, isDataError, markCommitted);
       if (refusedAgain.length) {
@@ -215,7 +210,7 @@ export async function startIngester(
 
   // Registry checks happen here, not in the pure parser: only the ingester knows the sensors.
   const classify = async (topic: string, payload: Buffer): Promise<IngestItem[]> => {
-    const parsed = parseTelemetryMessage(topic, payload, { now: Date.now() });
+    const parsed = parseTelemetryMessage(topic, payload, { now: Date.now(), topics });
     const items: IngestItem[] = parsed.deadLetters;
     for (const r of parsed.readings) {
       // The reading itself is kept as the raw payload: `npm run dead-letters:replay` stores it
@@ -240,7 +235,7 @@ export async function startIngester(
 
   const sessions = opts.sessions ?? cfg.ingest.sessions;
   const prefix = opts.clientIdPrefix ?? cfg.ingest.clientIdPrefix ?? `fc-ingest-${hostname()}`;
-  const filters = [readingFilter(opts.nodeId), batchFilter(opts.nodeId)].map((f) =>
+  const filters = [topics.readingFilter(opts.nodeId), topics.batchFilter(opts.nodeId)].map((f) =>
     sharedTopic(cfg.mqtt.shareGroup, f),
   );
   const mqttSessions = await openAckAfterHandlingSessions({

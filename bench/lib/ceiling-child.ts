@@ -5,7 +5,7 @@
 // batch is "written", and nothing is parsed or stored. What MQTT.js and Mosquitto allow for
 // ack-after-commit, with no database sharing the cores.
 import { loadConfig } from '../../config';
-import { batchFilter, readingFilter, sharedTopic } from '../../domain/coldchain/telemetry';
+import { sharedTopic, topicScheme } from '../../domain/coldchain/telemetry';
 import { DurableBatcher } from '../../platform/batcher';
 import { openAckAfterHandlingSessions } from '../../platform/mqtt';
 import { createLogger } from '../../platform/logger';
@@ -36,7 +36,8 @@ async function main(): Promise<void> {
       maxConcurrentWrites: Number(process.env.BENCH_CONCURRENT_WRITES ?? 2),
     },
   );
-  const filters = [readingFilter(process.env.BENCH_NODE), batchFilter(process.env.BENCH_NODE)].map((f) =>
+  const topics = topicScheme(cfg.mqtt.topicPrefix);
+  const filters = [topics.readingFilter(process.env.BENCH_NODE), topics.batchFilter(process.env.BENCH_NODE)].map((f) =>
     sharedTopic(cfg.mqtt.shareGroup, f),
   );
   const opened = await openAckAfterHandlingSessions({

@@ -5,10 +5,15 @@
 // in a gateway batch must not cost the other readings of that batch.
 import { z } from 'zod';
 import { storableText } from '../text';
-import { ID_PATTERN, parseTopic } from './topics';
+import { DEFAULT_TOPICS, ID_PATTERN } from './topics';
+import type { TopicScheme } from './topics';
 
 export {
   TOPIC_ROOT,
+  TOPIC_PREFIX_PATTERN,
+  TOPIC_PREFIX_RULE,
+  DEFAULT_TOPICS,
+  topicScheme,
   ID_PATTERN,
   isValidId,
   topicFor,
@@ -20,7 +25,7 @@ export {
   sharedTopic,
   parseTopic,
 } from './topics';
-export type { TopicAddress, ReadingTopicAddress, BatchTopicAddress, TopicParseResult } from './topics';
+export type { TopicAddress, ReadingTopicAddress, BatchTopicAddress, TopicParseResult, TopicScheme } from './topics';
 
 /** Payload version this parser understands. */
 export const TELEMETRY_VERSION = 1;
@@ -104,6 +109,8 @@ export interface ParseOptions {
   maxPayloadBytes?: number;
   maxBatchReadings?: number;
   maxRawBytes?: number;
+  /** The deployment's topic namespace (default: none, `freshchain/v1/...`). */
+  topics?: TopicScheme;
 }
 
 const idSchema = z.string().regex(ID_PATTERN);
@@ -178,6 +185,7 @@ function resolveLimits(o: ParseOptions): Limits {
     maxPayloadBytes: o.maxPayloadBytes ?? DEFAULT_PARSE_LIMITS.maxPayloadBytes,
     maxBatchReadings: o.maxBatchReadings ?? DEFAULT_PARSE_LIMITS.maxBatchReadings,
     maxRawBytes: o.maxRawBytes ?? DEFAULT_PARSE_LIMITS.maxRawBytes,
+    topics: o.topics ?? DEFAULT_TOPICS,
   };
 }
 
@@ -200,7 +208,7 @@ function parseUnsafe(topic: string, payload: Uint8Array, limits: Limits): ParseR
     return fail('payload_too_large', `${payload.byteLength} bytes > limit ${limits.maxPayloadBytes}`);
   }
 
-  const address = parseTopic(topicText);
+  const address = limits.topics.parseTopic(topicText);
   if (!address.ok) return fail(address.reason, address.detail);
   const addr = address.address;
   // Dead letters of a single-reading topic name the sensor so they can be counted per sensor.

@@ -42,11 +42,58 @@ export type TopicParseResult =
   { ok: true; address: TopicAddress } | { ok: false; reason: 'bad_topic' | 'unknown_version'; detail: string };
 
 /**
- * Builds the topic for an address. Throws RangeError for an id that is not a valid segment:
- * building a topic is done by our own code (simulator, tests, devices' config), so a bad id is
- * a programming error, unlike parsing which faces the outside world and never throws.
+ * A deployment's topic namespace: empty (topics start at `freshchain/v1`, the default), or one
+ * id-like segment put in front of the root (`staging/freshchain/v1/...`), so that several
+ * deployments, or test suites, share one broker without reading each other's telemetry.
  */
-export function topicFor(address: TopicAddress): string {
+export const TOPIC_PREFIX_PATTERN = ID_PATTERN;
+
+/** What a refused topic prefix is told. */
+export const TOPIC_PREFIX_RULE = 'empty, or one topic segment: 1-64 letters, digits, dot, underscore or dash';
+
+/** Topic building and parsing for one namespace; every producer and consumer of a deployment uses the same. */
+export interface TopicScheme {
+  /** The namespace segment, '' for none. */
+  readonly prefix: string;
+  /** What every topic of this scheme starts with: `[<prefix>/]freshchain/v1`. */
+  readonly root: string;
+  /**
+   * Builds the topic for an address. Throws RangeError for an id that is not a valid segment:
+   * building a topic is done by our own code (simulator, tests, devices' config), so a bad id
+   * is a programming error, unlike parsing which faces the outside world and never throws.
+   */
+  topicFor(address: TopicAddress): string;
+  /** Topic for one sensor's single readings. */
+  readingTopic(nodeId: string, assetId: string, sensorId: string): string;
+  /** Topic for a gateway's batches. */
+  batchTopic(nodeId: string, gatewayId: string): string;
+  /** Subscription filter matching every single-reading topic (optionally of one node). */
+  readingFilter(nodeId?: string): string;
+  /** Subscription filter matching every batch topic (optionally of one node). */
+  batchFilter(nodeId?: string): string;
+  /** Parses a topic of this namespace into an address; never throws. */
+  parseTopic(topic: unknown): TopicParseResult;
+}
+
+/** The scheme of a namespace; throws RangeError on a prefix that is not one valid segment. */
+export function topicScheme(prefix = ''): TopicScheme {
+  if (prefix !== '' && !TOPIC_PREFIX_PATTERN.test(prefix))
+    throw new RangeError(`invalid topic prefix ${JSON.stringify(prefix)}: ${TOPIC_PREFIX_RULE}`);
+  const root = prefix === '' ? TOPIC_ROOT : `${prefix}/${TOPIC_ROOT}`;
+  const topicFor = (address: TopicAddress): string => `${root}/${address.kind}/${checkedSegments(address).join('/')}`;
+  return {
+    prefix,
+    root,
+    topicFor,
+    readingTopic: (nodeId, assetId, sensorId) => topicFor({ kind: 'telemetry', nodeId, assetId, sensorId }),
+    batchTopic: (nodeId, gatewayId) => topicFor({ kind: 'batch', nodeId, gatewayId }),
+    readingFilter: (nodeId = '+') => `${root}/telemetry/${nodeId}/+/+`,
+    batchFilter: (nodeId = '+') => `${root}/batch/${nodeId}/+`,
+    parseTopic: (topic) => parseInNamespace(prefix, topic),
+  };
+}
+
+function checkedSegments(address: TopicAddress): string[] {
   const segments =
     address.kind === 'telemetry'
       ? [address.nodeId, address.assetId, address.sensorId]
@@ -54,28 +101,24 @@ export function topicFor(address: TopicAddress): string {
   for (const s of segments) {
     if (!isValidId(s)) throw new RangeError(`invalid topic segment: ${JSON.stringify(s)}`);
   }
-  return `${TOPIC_ROOT}/${address.kind}/${segments.join('/')}`;
+  return segments;
 }
 
-/** Topic for one sensor's single readings. */
-export function readingTopic(nodeId: string, assetId: string, sensorId: string): string {
-  return topicFor({ kind: 'telemetry', nodeId, assetId, sensorId });
-}
+/** The namespace without a prefix: what devices publish to unless a deployment says otherwise. */
+export const DEFAULT_TOPICS: TopicScheme = topicScheme();
 
-/** Topic for a gateway's batches. */
-export function batchTopic(nodeId: string, gatewayId: string): string {
-  return topicFor({ kind: 'batch', nodeId, gatewayId });
-}
-
-/** Subscription filter matching every single-reading topic (optionally of one node). */
-export function readingFilter(nodeId = '+'): string {
-  return `${TOPIC_ROOT}/telemetry/${nodeId}/+/+`;
-}
-
-/** Subscription filter matching every batch topic (optionally of one node). */
-export function batchFilter(nodeId = '+'): string {
-  return `${TOPIC_ROOT}/batch/${nodeId}/+`;
-}
+/** `DEFAULT_TOPICS.topicFor`. */
+export const topicFor = DEFAULT_TOPICS.topicFor;
+/** `DEFAULT_TOPICS.readingTopic`. */
+export const readingTopic = DEFAULT_TOPICS.readingTopic;
+/** `DEFAULT_TOPICS.batchTopic`. */
+export const batchTopic = DEFAULT_TOPICS.batchTopic;
+/** `DEFAULT_TOPICS.readingFilter`. */
+export const readingFilter = DEFAULT_TOPICS.readingFilter;
+/** `DEFAULT_TOPICS.batchFilter`. */
+export const batchFilter = DEFAULT_TOPICS.batchFilter;
+/** `DEFAULT_TOPICS.parseTopic`. */
+export const parseTopic = DEFAULT_TOPICS.parseTopic;
 
 /** Prefix of an MQTT 5 shared subscription. */
 export const SHARED_SUBSCRIPTION_PREFIX = '$share';
@@ -91,10 +134,11 @@ export function sharedTopic(group: string, filter: string): string {
   return `${SHARED_SUBSCRIPTION_PREFIX}/${group}/${filter}`;
 }
 
-/** Parses a topic into an address; never throws. */
-export function parseTopic(topic: unknown): TopicParseResult {
+function parseInNamespace(prefix: string, topic: unknown): TopicParseResult {
   if (typeof topic !== 'string') return { ok: false, reason: 'bad_topic', detail: 'topic is not a string' };
   const parts = topic.split('/');
+  if (prefix !== '' && parts.shift() !== prefix)
+    return { ok: false, reason: 'bad_topic', detail: `not in topic namespace ${prefix}: ${clip(topic)}` };
   const [root, version, kind, ...rest] = parts;
   if (root !== 'freshchain')
     return { ok: false, reason: 'bad_topic', detail: `not a freshchain topic: ${clip(topic)}` };

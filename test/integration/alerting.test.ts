@@ -17,7 +17,6 @@ import { createSubscription } from '../../db/webhooks';
 import type { EscalationTable } from '../../domain/coldchain/alerts';
 import { DEFAULT_PROFILES } from '../../domain/coldchain/bands';
 import type { RuleProfile } from '../../domain/coldchain/bands';
-import { batchTopic, readingTopic } from '../../domain/coldchain/telemetry';
 import type { Reading } from '../../domain/coldchain/telemetry';
 import { initialRuleState } from '../../domain/coldchain/ruleState';
 import { startAlertEvaluator } from '../../coldchain/evaluator';
@@ -26,7 +25,7 @@ import type { AlertEvaluatorHandle, AlertEvaluatorOptions } from '../../coldchai
 import { coldChainQuarantineSignal, orderWorkflowId } from '../../workflows/order.contract';
 import { startWorker } from '../../workflows/worker';
 import type { WorkerHandle } from '../../workflows/worker';
-import { requireDb, requireMqtt, requireTemporal, testLogger, uniqueId } from '../support/stack';
+import { requireDb, requireMqtt, requireTemporal, suiteTopics, testLogger, uniqueId } from '../support/stack';
 import { eventually } from '../support/telemetry';
 
 const MIN = 60_000;
@@ -160,7 +159,7 @@ describe('Cold-chain alerting through the broker (integration)', function () {
   ): Promise<void> {
     for (let i = 0; i < temps.length; i++) {
       const body = { v: 1, ts: base + (fromMin + i) * MIN, temp_c: temps[i], ...extra(i) };
-      await pub.publishAsync(readingTopic(s.nodeId, s.assetId, sensor), JSON.stringify(body), { qos: 1 });
+      await pub.publishAsync(suiteTopics.readingTopic(s.nodeId, s.assetId, sensor), JSON.stringify(body), { qos: 1 });
     }
   }
   const repeat = (n: number, t: number) => Array.from({ length: n }, () => t);
@@ -316,7 +315,7 @@ describe('Cold-chain alerting through the broker (integration)', function () {
     const ev = await evaluator(s, { sweepIntervalMs: 200 });
     const t1 = Date.now();
     await pub.publishAsync(
-      readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!),
+      suiteTopics.readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!),
       JSON.stringify({ v: 1, ts: t1, temp_c: 3 }),
       { qos: 1 },
     );
@@ -327,7 +326,7 @@ describe('Cold-chain alerting through the broker (integration)', function () {
     expect(offline!.status).to.equal('open');
     const t2 = Date.now();
     await pub.publishAsync(
-      readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!),
+      suiteTopics.readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!),
       JSON.stringify({ v: 1, ts: t2, temp_c: 3 }),
       { qos: 1 },
     );
@@ -346,7 +345,7 @@ describe('Cold-chain alerting through the broker (integration)', function () {
     expect(ev.progress.snapshot()).to.include({ pending: 0, sinceProgressMs: null, retryAttempts: 0 });
     const ts = Date.now() - MIN;
     await pub.publishAsync(
-      readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!),
+      suiteTopics.readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!),
       JSON.stringify({ v: 1, ts, temp_c: 3 }),
       { qos: 1 },
     );
@@ -551,7 +550,7 @@ describe('Cold-chain alerting through the broker (integration)', function () {
         await evaluator(s, { sweepIntervalMs: 500, outboxGraceMs: 1000 });
         const ts = Date.now() + 500;
         await pub.publishAsync(
-          readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!),
+          suiteTopics.readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!),
           JSON.stringify({ v: 1, ts, temp_c: 13.5 }),
           { qos: 1 },
         ); // chilled hard limit 12 °C
@@ -665,7 +664,7 @@ describe('Cold-chain alerting through the broker (integration)', function () {
       try {
         await evaluator(s, { sweepIntervalMs: 500, outboxGraceMs: 1000 });
         await pub.publishAsync(
-          readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!),
+          suiteTopics.readingTopic(s.nodeId, s.assetId, s.sensorIds[0]!),
           JSON.stringify({ v: 1, ts: breachAt, temp_c: 14 }),
           { qos: 1 },
         );
@@ -732,7 +731,7 @@ describe('Cold-chain alerting through the broker (integration)', function () {
         gateway: 'gw1',
         readings: readings.map((r) => ({ sensor: r.sensorId, asset: r.assetId, ts: r.ts, temp_c: r.tempC })),
       };
-      await pub.publishAsync(batchTopic(s.nodeId, 'gw1'), JSON.stringify(batch), { qos: 1 });
+      await pub.publishAsync(suiteTopics.batchTopic(s.nodeId, 'gw1'), JSON.stringify(batch), { qos: 1 });
       await processedUpTo(s.sensorIds[0]!, readings[readings.length - 1]!.ts);
       const [alert] = await alertsOf(s.sensorIds[0]!, 'excursion');
       expect(alert!.status).to.equal('resolved');

@@ -6,12 +6,11 @@ import { buildApp } from '../../api/app';
 import { loadConfig } from '../../config';
 import type { Db } from '../../db/pool';
 import { insertDeadLetters } from '../../db/telemetry';
-import { batchTopic, readingTopic } from '../../domain/coldchain/telemetry';
 import type { DeadLetterReason } from '../../domain/coldchain/telemetry';
 import { mulberry32 } from '../../demo/rng';
 import { startIngester } from '../../iot-ingest/ingester';
 import type { IngesterHandle, IngesterOptions } from '../../iot-ingest/ingester';
-import { requireDb, requireMqtt, testConfig, testLogger, uniqueId } from '../support/stack';
+import { requireDb, requireMqtt, suiteTopics, testConfig, testLogger, uniqueId } from '../support/stack';
 import { countReadings, eventually, registerSensors } from '../support/telemetry';
 
 /** A config whose share group is this test's own, so no other session takes its messages. */
@@ -43,8 +42,8 @@ const YEAR = 365 * 86_400_000;
  * the broker delivers it and the ingester has to deal with it.
  */
 function hostileCorpus(nodeId: string, assetId: string, sensorId: string, now: number): CorpusMessage[] {
-  const single = readingTopic(nodeId, assetId, sensorId);
-  const batch = batchTopic(nodeId, 'gw1');
+  const single = suiteTopics.readingTopic(nodeId, assetId, sensorId);
+  const batch = suiteTopics.batchTopic(nodeId, 'gw1');
   const msg = (topic: string, payload: string | Buffer, letters: CorpusMessage['letters']): CorpusMessage => ({
     topic,
     payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
@@ -79,12 +78,16 @@ function hostileCorpus(nodeId: string, assetId: string, sensorId: string, now: n
     msg(single, '{"v":1,"ts":', { malformed_json: 1 }),
     msg(single, '', { malformed_json: 1 }),
     msg(single, JSON.stringify({ v: 2, ts: now, temp_c: 4 }), { unknown_version: 1 }),
-    msg(readingTopic(nodeId, assetId, `${nodeId}-ghost`), JSON.stringify({ v: 1, ts: now, temp_c: 4 }), {
+    msg(suiteTopics.readingTopic(nodeId, assetId, `${nodeId}-ghost`), JSON.stringify({ v: 1, ts: now, temp_c: 4 }), {
       unknown_sensor: 1,
     }),
-    msg(`freshchain/v1/telemetry/${nodeId}/${assetId}/s\ufffd\u{1F4A5}`, JSON.stringify({ v: 1, ts: now, temp_c: 4 }), {
-      bad_topic: 1,
-    }),
+    msg(
+      `${suiteTopics.root}/telemetry/${nodeId}/${assetId}/s\ufffd\u{1F4A5}`,
+      JSON.stringify({ v: 1, ts: now, temp_c: 4 }),
+      {
+        bad_topic: 1,
+      },
+    ),
     msg(batch, JSON.stringify({ v: 1, gateway: 'gw1', readings: garbage(5000) }), { payload_too_large: 1 }),
     msg(batch, JSON.stringify({ v: 1, gateway: 'gw1', readings: garbage(1000) }), { schema_violation: 1000 }),
     msg(
@@ -108,7 +111,7 @@ function validCorpus(nodeId: string, assetId: string, sensorIds: string[], t0: n
   for (let i = 0; i < 300; i++) {
     const s = sensorIds[i % sensorIds.length]!;
     out.push({
-      topic: readingTopic(nodeId, assetId, s),
+      topic: suiteTopics.readingTopic(nodeId, assetId, s),
       payload: Buffer.from(JSON.stringify({ v: 1, ts: ts++, temp_c: 3 + (i % 7) / 10, seq: i })),
       readings: 1,
       letters: {},
@@ -131,7 +134,7 @@ function validCorpus(nodeId: string, assetId: string, sensorIds: string[], t0: n
           ]
         : [];
     out.push({
-      topic: batchTopic(nodeId, 'gw1'),
+      topic: suiteTopics.batchTopic(nodeId, 'gw1'),
       payload: Buffer.from(JSON.stringify({ v: 1, gateway: 'gw1', readings: [...readings, ...bad] })),
       readings: readings.length,
       letters: bad.length ? { schema_violation: 1, too_old: 1 } : {},
@@ -175,7 +178,7 @@ describe('MQTT ingester under hostile input (integration)', function () {
   it('a payload starting with a NUL byte is dead-lettered, and readings after it are stored (the NUL stall)', async () => {
     const { nodeId, assetId, sensorIds } = await registerSensors(db, 1);
     await start();
-    const topic = readingTopic(nodeId, assetId, sensorIds[0]!);
+    const topic = suiteTopics.readingTopic(nodeId, assetId, sensorIds[0]!);
     const poison = Buffer.from('\x00\x01{"t":1}', 'latin1');
     await pub.publishAsync(topic, poison, { qos: 1 });
     const now = Date.now();
@@ -262,7 +265,7 @@ describe('MQTT ingester under hostile input (integration)', function () {
   it('a payload over the documented 256 KiB never reaches the ingester: the broker refuses it, and ingest goes on', async () => {
     const { nodeId, assetId, sensorIds } = await registerSensors(db, 1);
     await start();
-    const topic = readingTopic(nodeId, assetId, sensorIds[0]!);
+    const topic = suiteTopics.readingTopic(nodeId, assetId, sensorIds[0]!);
     // Its own connection: the broker may close it (MQTT 5 "packet too large").
     const big = await requireMqtt('device', { reconnectPeriod: 0 });
     big.on('error', () => {});
@@ -284,7 +287,7 @@ describe('MQTT ingester under hostile input (integration)', function () {
   });
 
   it('stores dead letters whose strings carry NUL and lone surrogates (defence at the SQL boundary too)', async () => {
-    const topic = `freshchain/v1/telemetry/${uniqueId('n')}/a/s`;
+    const topic = `${suiteTopics.root}/telemetry/${uniqueId('n')}/a/s`;
     await db.transaction((c) =>
       insertDeadLetters(c, [
         {
@@ -347,9 +350,13 @@ describe('MQTT ingester under hostile input (integration)', function () {
           ts: t0 + b * 1000,
           temp_c: k === b % 4 ? 13.13 : 4,
         }));
-        await pub.publishAsync(batchTopic(nodeId, 'gw1'), JSON.stringify({ v: 1, gateway: 'gw1', readings }), {
-          qos: 1,
-        });
+        await pub.publishAsync(
+          suiteTopics.batchTopic(nodeId, 'gw1'),
+          JSON.stringify({ v: 1, gateway: 'gw1', readings }),
+          {
+            qos: 1,
+          },
+        );
       }
       expect(await eventually(async () => (await countReadings(db, sensorIds)).rows >= 30, 15_000)).to.equal(true);
       const rejected = await eventually(
@@ -399,12 +406,12 @@ describe('MQTT ingester under hostile input (integration)', function () {
         expect((await healthz()).status, 'idle: healthy').to.equal(200);
         const t0 = Date.now() - 60_000;
         await pub.publishAsync(
-          readingTopic(nodeId, assetId, sensorIds[0]!),
+          suiteTopics.readingTopic(nodeId, assetId, sensorIds[0]!),
           JSON.stringify({ v: 1, ts: t0, temp_c: 13.13 }),
           { qos: 1 },
         );
         await pub.publishAsync(
-          readingTopic(nodeId, assetId, sensorIds[1]!),
+          suiteTopics.readingTopic(nodeId, assetId, sensorIds[1]!),
           JSON.stringify({ v: 1, ts: t0, temp_c: 4 }),
           { qos: 1 },
         );

@@ -2,9 +2,8 @@
 import { expect } from 'chai';
 import type { Db } from '../../db/pool';
 import { upsertSensorNetwork } from '../../db/telemetry';
-import { readingTopic } from '../../domain/coldchain/telemetry';
 import { replayUnknownSensorLetters } from '../../iot-ingest/replay';
-import { requireDb } from '../support/stack';
+import { requireDb, suiteTopics } from '../support/stack';
 import { registerSensors } from '../support/telemetry';
 
 describe('dead-letter replay order (integration)', () => {
@@ -20,7 +19,7 @@ describe('dead-letter replay order (integration)', () => {
     const { nodeId, assetId } = await registerSensors(db, 1);
     const late = `${nodeId}-late`;
     const ts = Date.now() - 60_000;
-    const topic = readingTopic(nodeId, assetId, late);
+    const topic = suiteTopics.readingTopic(nodeId, assetId, late);
     // Five letters for the same (sensor, ts) with different values: the first to arrive is the
     // reading that must be stored. Their ids run against their arrival, and their raw text
     // sorts yet another way.

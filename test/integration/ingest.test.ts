@@ -7,12 +7,12 @@ import type { PoolClient } from 'pg';
 import { loadConfig } from '../../config';
 import type { Db } from '../../db/pool';
 import { createDb } from '../../db/pool';
-import { batchTopic, readingTopic } from '../../domain/coldchain/telemetry';
 import { startIngester } from '../../iot-ingest/ingester';
 import type { IngesterHandle } from '../../iot-ingest/ingester';
 import { replayUnknownSensorLetters } from '../../iot-ingest/replay';
 import { upsertSensorNetwork } from '../../db/telemetry';
-import { requireDb, requireMqtt, testLogger, uniqueId } from '../support/stack';
+import { DEFAULT_TOPICS, topicScheme } from '../../domain/coldchain/topics';
+import { requireDb, requireMqtt, suiteTopics, testLogger, uniqueId } from '../support/stack';
 import { countReadings, eventually, registerSensors } from '../support/telemetry';
 import { startPrivateTimescale } from '../support/private-timescale';
 
@@ -60,7 +60,7 @@ async function publishSeries(
   for (let i = 0; i < perSensor; i++) {
     for (const s of sensorIds) {
       const payload = JSON.stringify({ v: 1, ts: startMs + i * 1000, temp_c: 3 + (i % 10) / 10, seq: i });
-      sends.push(pub.publishAsync(readingTopic(nodeId, assetId, s), payload, { qos: 1 }));
+      sends.push(pub.publishAsync(suiteTopics.readingTopic(nodeId, assetId, s), payload, { qos: 1 }));
     }
   }
   await Promise.all(sends);
@@ -104,7 +104,7 @@ describe('MQTT ingester (integration)', function () {
       gateway: 'gw1',
       readings: sensorIds.map((s) => ({ sensor: s, asset: assetId, ts: t0 + 60_000, temp_c: 2.5, humidity_pct: 80 })),
     };
-    await pub.publishAsync(batchTopic(nodeId, 'gw1'), JSON.stringify(batch), { qos: 1 });
+    await pub.publishAsync(suiteTopics.batchTopic(nodeId, 'gw1'), JSON.stringify(batch), { qos: 1 });
     expect(await eventually(async () => (await countReadings(db, sensorIds)).rows >= 33)).to.equal(true);
     await new Promise((r) => setTimeout(r, 300));
     expect(await countReadings(db, sensorIds)).to.deep.equal({ rows: 33, distinct: 33 });
@@ -114,6 +114,34 @@ describe('MQTT ingester (integration)', function () {
     );
     expect(row[0]!.humidity_pct).to.equal(80);
     expect((await ing.metrics.duplicates.get()).values[0]!.value).to.equal(30);
+  });
+
+  it("reads only its deployment's topic namespace: another namespace's readings and junk are not its to store", async () => {
+    const { env } = isolatedConfig();
+    expect(loadConfig(env).mqtt.topicPrefix, 'the suite runs in a namespace of its own').to.equal(suiteTopics.prefix);
+    const { nodeId, assetId, sensorIds } = await registerSensors(db, 1);
+    const ing = await startIngester(
+      loadConfig(env),
+      { db, logger: testLogger },
+      { sessions: 2, clientIdPrefix: uniqueId('ing'), sessionExpirySeconds: 60 },
+    );
+    running.push(ing);
+    const t0 = Date.now() - 60_000;
+    const [sensor] = sensorIds as [string];
+    const namespaces = [DEFAULT_TOPICS, topicScheme(`${suiteTopics.prefix}x`), suiteTopics];
+    for (const [i, topics] of namespaces.entries()) {
+      const topic = topics.readingTopic(nodeId, assetId, sensor);
+      await pub.publishAsync(topic, '{"v":1,"ts":', { qos: 1 });
+      await pub.publishAsync(topic, JSON.stringify({ v: 1, ts: t0 + i * 1000, temp_c: 4 }), { qos: 1 });
+    }
+    expect(await eventually(async () => (await countReadings(db, sensorIds)).rows >= 1)).to.equal(true);
+    await new Promise((r) => setTimeout(r, 500));
+    const stored = await db.query<{ ts: Date }>('SELECT ts FROM sensor_readings WHERE sensor_id = $1', [sensor]);
+    expect(stored.map((r) => r.ts.getTime())).to.deep.equal([t0 + 2000]);
+    const letters = await db.query<{ topic: string }>('SELECT topic FROM ingest_dead_letters WHERE sensor_id = $1', [
+      sensor,
+    ]);
+    expect(letters.map((l) => l.topic)).to.deep.equal([suiteTopics.readingTopic(nodeId, assetId, sensor)]);
   });
 
   it('dead-letters malformed payloads, impossible values and unknown sensors, and keeps going', async () => {
@@ -127,23 +155,27 @@ describe('MQTT ingester (integration)', function () {
     running.push(ing);
     const ghost = uniqueId('ghost');
     const now = Date.now();
-    await pub.publishAsync(readingTopic(nodeId, assetId, sensorIds[0]!), '{"v":1,"ts":', { qos: 1 });
+    await pub.publishAsync(suiteTopics.readingTopic(nodeId, assetId, sensorIds[0]!), '{"v":1,"ts":', { qos: 1 });
     await pub.publishAsync(
-      readingTopic(nodeId, assetId, sensorIds[0]!),
+      suiteTopics.readingTopic(nodeId, assetId, sensorIds[0]!),
       JSON.stringify({ v: 1, ts: now, temp_c: 999 }),
       { qos: 1 },
     );
-    await pub.publishAsync(readingTopic(nodeId, assetId, ghost), JSON.stringify({ v: 1, ts: now, temp_c: 4 }), {
-      qos: 1,
-    });
+    await pub.publishAsync(
+      suiteTopics.readingTopic(nodeId, assetId, ghost),
+      JSON.stringify({ v: 1, ts: now, temp_c: 4 }),
+      {
+        qos: 1,
+      },
+    );
     // A registered sensor under another asset of its node: it must not write into that asset's history.
     await pub.publishAsync(
-      readingTopic(nodeId, `${nodeId}-freezer`, sensorIds[0]!),
+      suiteTopics.readingTopic(nodeId, `${nodeId}-freezer`, sensorIds[0]!),
       JSON.stringify({ v: 1, ts: now + 1, temp_c: 4 }),
       { qos: 1 },
     );
     await pub.publishAsync(
-      readingTopic(nodeId, assetId, sensorIds[0]!),
+      suiteTopics.readingTopic(nodeId, assetId, sensorIds[0]!),
       JSON.stringify({ v: 1, ts: now, temp_c: 4.5 }),
       { qos: 1 },
     );
@@ -183,13 +215,17 @@ describe('MQTT ingester (integration)', function () {
     const now = Date.now();
     for (let i = 0; i < 3; i++)
       await pub.publishAsync(
-        readingTopic(nodeId, assetId, late),
+        suiteTopics.readingTopic(nodeId, assetId, late),
         JSON.stringify({ v: 1, ts: now + i * 1000, temp_c: 3.25 + i, seq: i }),
         { qos: 1 },
       );
-    await pub.publishAsync(readingTopic(nodeId, assetId, never), JSON.stringify({ v: 1, ts: now, temp_c: 5 }), {
-      qos: 1,
-    });
+    await pub.publishAsync(
+      suiteTopics.readingTopic(nodeId, assetId, never),
+      JSON.stringify({ v: 1, ts: now, temp_c: 5 }),
+      {
+        qos: 1,
+      },
+    );
     const pendingLetters = async () =>
       Number(
         (
@@ -368,7 +404,7 @@ describe('MQTT ingester (integration)', function () {
     const { db: counted, transactions } = countingTransactions(db);
     const { nodeId, assetId, sensorIds } = await registerSensors(db, 1);
     const ing = await start(counted);
-    const topic = readingTopic(nodeId, assetId, sensorIds[0]!);
+    const topic = suiteTopics.readingTopic(nodeId, assetId, sensorIds[0]!);
     await Promise.all([
       pub.publishAsync(topic, JSON.stringify({ v: 1, ts: Date.now(), temp_c: 4 }), { qos: 1 }),
       pub.publishAsync(topic, '{"v":1,"ts":', { qos: 1 }),

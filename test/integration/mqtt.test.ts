@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { MqttClient } from 'mqtt';
-import { DEFAULT_PARSE_LIMITS } from '../../domain/coldchain/telemetry';
+import { DEFAULT_PARSE_LIMITS, DEFAULT_TOPICS } from '../../domain/coldchain/telemetry';
 import { connectMqtt, mqttTlsOptions } from '../../platform/mqtt';
-import { requireMqtt, testConfig, uniqueId } from '../support/stack';
+import { requireMqtt, suiteTopics, testConfig, uniqueId } from '../support/stack';
 
 const MOSQUITTO_SH = join(__dirname, '../../deploy/mosquitto.sh');
 
@@ -58,13 +58,16 @@ describe('Mosquitto broker (integration)', () => {
     const sub = await requireMqtt('ingest');
     const pub = await requireMqtt('device');
     clients.push(sub, pub);
-    const topic = `freshchain/v1/telemetry/${uniqueId('node')}/asset/sensor`;
-    await sub.subscribeAsync(topic, { qos: 1 });
-    const received = new Promise<string>((resolve) =>
-      sub.on('message', (t, payload) => t === topic && resolve(payload.toString())),
-    );
-    await pub.publishAsync(topic, '{"v":1}', { qos: 1 });
-    expect(await received).to.equal('{"v":1}');
+    // In the default namespace and in the suite's: the ACL grants both.
+    for (const topics of [DEFAULT_TOPICS, suiteTopics]) {
+      const topic = topics.readingTopic(uniqueId('node'), 'asset', 'sensor');
+      await sub.subscribeAsync(topic, { qos: 1 });
+      const received = new Promise<string>((resolve) =>
+        sub.on('message', (t, payload) => t === topic && resolve(payload.toString())),
+      );
+      await pub.publishAsync(topic, '{"v":1}', { qos: 1 });
+      expect(await received, topic).to.equal('{"v":1}');
+    }
   });
 
   it('carries a payload at the telemetry contract (256 KiB) and disconnects a sender of a larger packet', async () => {
@@ -72,7 +75,7 @@ describe('Mosquitto broker (integration)', () => {
     const pub = await requireMqtt('device');
     const offender = await requireMqtt('device', { reconnectPeriod: 0 });
     clients.push(sub, pub);
-    const topic = `freshchain/v1/telemetry/${uniqueId('node')}/asset/sensor`;
+    const topic = suiteTopics.readingTopic(uniqueId('node'), 'asset', 'sensor');
     await sub.subscribeAsync(topic, { qos: 1 });
     const sizes: number[] = [];
     sub.on('message', (t, payload) => t === topic && sizes.push(payload.length));
@@ -132,8 +135,11 @@ describe('Mosquitto broker (integration)', () => {
     const sub = await requireMqtt('ops');
     clients.push(sub);
     const got: string[] = [];
-    await sub.subscribeAsync(`freshchain/v1/telemetry/+/${node}-asset/#`, { qos: 1 });
-    sub.on('message', (t) => got.push(t.split('/')[3]!));
+    await sub.subscribeAsync(`${suiteTopics.root}/telemetry/+/${node}-asset/#`, { qos: 1 });
+    sub.on('message', (t) => {
+      const address = suiteTopics.parseTopic(t);
+      if (address.ok) got.push(address.address.nodeId);
+    });
     // The broker reloads its password file on SIGHUP; retry the login briefly.
     let gw: MqttClient | undefined;
     for (let i = 0; i < 20 && !gw; i++) {
@@ -145,9 +151,9 @@ describe('Mosquitto broker (integration)', () => {
     expect(gw, 'device account accepted').to.not.equal(undefined);
     clients.push(gw!);
     await gw!
-      .publishAsync(`freshchain/v1/telemetry/someone-else/${node}-asset/s1`, 'x', { qos: 1 })
+      .publishAsync(suiteTopics.readingTopic('someone-else', `${node}-asset`, 's1'), 'x', { qos: 1 })
       .catch(() => undefined);
-    await gw!.publishAsync(`freshchain/v1/telemetry/${node}/${node}-asset/s1`, 'y', { qos: 1 });
+    await gw!.publishAsync(suiteTopics.readingTopic(node, `${node}-asset`, 's1'), 'y', { qos: 1 });
     await new Promise((r) => setTimeout(r, 400));
     expect(got).to.deep.equal([node]);
   });
@@ -162,7 +168,7 @@ describe('Mosquitto broker (integration)', () => {
       const pub = await tlsDeviceConnect(deviceUrl, mqttTlsOptions(deviceUrl, testConfig.mqtt.caFile));
       expect(pub, `TLS connection to ${deviceUrl}`).to.not.be.a('string');
       clients.push(pub as MqttClient);
-      const topic = `freshchain/v1/telemetry/${uniqueId('node')}/asset/sensor`;
+      const topic = suiteTopics.readingTopic(uniqueId('node'), 'asset', 'sensor');
       await sub.subscribeAsync(topic, { qos: 1 });
       const received = new Promise<string>((resolve) =>
         sub.on('message', (t, payload) => t === topic && resolve(payload.toString())),

@@ -5,7 +5,7 @@ import { loadConfig } from '../../config';
 import type { Db } from '../../db/pool';
 import { startIngester } from '../../iot-ingest/ingester';
 import type { IngesterHandle } from '../../iot-ingest/ingester';
-import { requireDb, requireMqtt, testLogger, uniqueId } from '../support/stack';
+import { requireDb, requireMqtt, suiteTopics, testLogger, uniqueId } from '../support/stack';
 import { eventually } from '../support/telemetry';
 
 const ROOT = join(__dirname, '../..');
@@ -53,7 +53,7 @@ async function deadLetters(db: Db, prefix: string): Promise<Record<string, numbe
     // Distinct payloads: another test's ingester running meanwhile (its own share group) would
     // record the same dead letters again; each simulated bad payload is unique (ts, seq).
     `SELECT reason, count(DISTINCT (topic, raw)) AS n FROM ingest_dead_letters WHERE topic LIKE $1 OR topic LIKE $2 GROUP BY reason`,
-    [`freshchain/v1/telemetry/${prefix}-%`, `freshchain/v1/batch/${prefix}-%`],
+    [`${suiteTopics.root}/telemetry/${prefix}-%`, `${suiteTopics.root}/batch/${prefix}-%`],
   );
   return Object.fromEntries(rows.map((r) => [r.reason, Number(r.n)]));
 }

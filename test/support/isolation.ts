@@ -1,6 +1,6 @@
 // What one integration suite owns on the shared stack, derived from a run id and a suite id
 // (the mocha worker process): its database, Temporal namespace and task queue, MQTT share groups
-// and client ids. Pure: names and environment only; test/support/provision.ts creates them.
+// and client ids, MQTT topic namespace. Pure: names and environment only; test/support/provision.ts creates them.
 
 /** A run's id: set once by the main mocha process, inherited by its parallel workers. */
 export const RUN_ID_VARIABLE = 'FRESHCHAIN_TEST_RUN';
@@ -24,6 +24,8 @@ export interface SuiteResources {
   readonly shareGroup: string;
   readonly alertsShareGroup: string;
   readonly clientIdPrefix: string;
+  /** The suite's MQTT topic namespace: its ingesters read only what its tests publish. */
+  readonly topicPrefix: string;
 }
 
 /** A new run id: time then randomness, so ids sort by start and never collide. */
@@ -55,6 +57,7 @@ export function suiteResources(runId: string, suiteId: number): SuiteResources {
     shareGroup: `ingest-${dashed}`,
     alertsShareGroup: `alerts-${dashed}`,
     clientIdPrefix: `fc-test-${dashed}`,
+    topicPrefix: `test-${dashed}`,
   };
 }
 
@@ -82,6 +85,7 @@ export function suiteEnvironment(resources: SuiteResources, baseDatabaseUrl: str
     TEMPORAL_NAMESPACE: resources.namespace,
     // Queues are per namespace already; the prefix also keeps a suite's queue names its own.
     TEMPORAL_TASK_QUEUE_PREFIX: resources.taskQueuePrefix,
+    MQTT_TOPIC_PREFIX: resources.topicPrefix,
     MQTT_SHARE_GROUP: resources.shareGroup,
     ALERTS_SHARE_GROUP: resources.alertsShareGroup,
     INGEST_CLIENT_ID: resources.clientIdPrefix,

@@ -5,6 +5,8 @@ import type { MqttClient } from 'mqtt';
 import { loadConfig } from '../../config';
 import type { Config } from '../../config';
 import { createDb } from '../../db/pool';
+import { topicScheme } from '../../domain/coldchain/topics';
+import type { TopicScheme } from '../../domain/coldchain/topics';
 import type { Db } from '../../db/pool';
 import { createLogger } from '../../platform/logger';
 import type { Logger } from '../../platform/logger';
@@ -18,6 +20,9 @@ export const testConfig: Config = loadConfig({
   FRESHCHAIN_PROFILE: 'test',
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
 });
+
+/** The suite's MQTT topic namespace: build every topic a test publishes with it. */
+export const suiteTopics: TopicScheme = topicScheme(testConfig.mqtt.topicPrefix);
 
 /** A logger that stays quiet unless LOG_LEVEL asks otherwise. */
 export const testLogger: Logger = createLogger(testConfig.logLevel);

@@ -14,7 +14,9 @@ import {
   parseTopic,
   readingTopic,
   topicFor,
+  topicScheme,
 } from '../../../domain/coldchain/telemetry';
+import { loadConfig } from '../../../config';
 import type { ParseResult, Reading, TopicAddress } from '../../../domain/coldchain/telemetry';
 import { isStorableText, storableText } from '../../../domain/text';
 import { T0 } from '../coldchain/helpers';
@@ -263,6 +265,34 @@ describe('property: telemetry parsers against hostile input (fast-check)', () =>
       fc.property(address, (a) => void expect(parseTopic(topicFor(a))).to.deep.equal({ ok: true, address: a })),
       { numRuns: 1000 },
     );
+  });
+
+  it('a topic namespace: its topics parse back in it and in no other; a bad prefix is refused, by the scheme and the config', () => {
+    const address: fc.Arbitrary<TopicAddress> = fc.oneof(
+      fc.record({ kind: fc.constant('telemetry' as const), nodeId: id, assetId: id, sensorId: id }),
+      fc.record({ kind: fc.constant('batch' as const), nodeId: id, gatewayId: id }),
+    );
+    const prefix = fc.oneof(fc.constant(''), id);
+    fc.assert(
+      fc.property(prefix, prefix, address, (mine, other, a) => {
+        const topics = topicScheme(mine);
+        const t = topics.topicFor(a);
+        expect(topics.parseTopic(t)).to.deep.equal({ ok: true, address: a });
+        expect(t.startsWith(`${topics.root}/`)).to.equal(true);
+        if (other !== mine) expect(topicScheme(other).parseTopic(t).ok, `${t} read as ${other}`).to.equal(false);
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(hostileString, (p) => {
+        fc.pre(p !== '' && !ID_PATTERN.test(p));
+        expect(() => topicScheme(p)).to.throw(RangeError, /topic prefix/);
+        expect(() => loadConfig({ MQTT_TOPIC_PREFIX: p })).to.throw(/MQTT_TOPIC_PREFIX/);
+      }),
+      { numRuns: 500 },
+    );
+    expect(loadConfig({ MQTT_TOPIC_PREFIX: 'staging' }).mqtt.topicPrefix).to.equal('staging');
+    expect(loadConfig({}).mqtt.topicPrefix).to.equal('');
   });
 
   it('survives the named hostile payloads: 5,000-deep nesting, 256 KiB strings, __proto__ keys, 5,000-reading garbage batches', () => {

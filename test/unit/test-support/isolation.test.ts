@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { loadConfig } from '../../../config';
 import { DEV_DEFAULTS } from '../../../config/schema';
+import { topicScheme } from '../../../domain/coldchain/topics';
 import {
   RUN_ID_VARIABLE,
   databaseUrl,
@@ -89,6 +90,7 @@ describe('suite isolation names (test/support/isolation)', () => {
           'shareGroup',
           'alertsShareGroup',
           'clientIdPrefix',
+          'topicPrefix',
         ] as const) {
           expect(x[key], key).to.not.equal(y[key]);
         }
@@ -127,6 +129,10 @@ describe('suite isolation names (test/support/isolation)', () => {
         // The worker's queues (one per area, or one for all) carry the suite's prefix.
         expect(JSON.stringify(config.temporal)).to.contain(`"${r.taskQueuePrefix}-orders"`);
         expect(config.mqtt.shareGroup).to.equal(r.shareGroup);
+        expect(config.mqtt.topicPrefix).to.equal(r.topicPrefix);
+        expect(topicScheme(config.mqtt.topicPrefix).readingFilter()).to.equal(
+          `${r.topicPrefix}/freshchain/v1/telemetry/+/+/+`,
+        );
         expect(config.alerts.shareGroup).to.equal(r.alertsShareGroup);
         expect(config.ingest.clientIdPrefix).to.equal(r.clientIdPrefix);
         expect(config.ingest.metricsPort).to.equal(0);
