@@ -154,13 +154,15 @@ export async function startIngester(
   // Items of a batch already committed while poison was searched for: when an availability
   // error interrupts the search, the batcher retries the batch and these are not written twice.
   const committed = new WeakSet<IngestItem>();
+  let anyCommitted = false; // nothing to filter until a search was interrupted
   const markCommitted = (part: IngestItem[]) => {
+    anyCommitted = true;
     for (const i of part) committed.add(i);
   };
 
   const batcher = new DurableBatcher<IngestItem>(
     async (items) => {
-      const todo = items.filter((i) => !committed.has(i));
+      const todo = anyCommitted ? items.filter((i) => !committed.has(i)) : items;
       // A batch the database refuses for its data is split until the refused items are found;
       // they become dead letters and everything else is stored. Only availability errors
       // (connection, shutdown, serialization) fail the write, and the batcher retries it whole.

@@ -19,7 +19,8 @@ export interface RejectedItem<T> {
  * Write `items`; when a write fails with an error `isDataError` accepts, write each half on its
  * own, down to single items, and return those refused alone. Any other error is thrown as soon
  * as it happens (the caller retries), with the halves committed so far reported through
- * `onCommitted` so that a retry can skip them.
+ * `onCommitted` so that a retry can skip them. A batch written whole is not reported: nothing
+ * of it is retried, and the clean path (nearly every batch) does no per-item bookkeeping.
  */
 export async function writeIsolatingPoison<T>(
   items: T[],
@@ -32,7 +33,7 @@ export async function writeIsolatingPoison<T>(
     if (part.length === 0) return;
     try {
       await write(part);
-      onCommitted(part);
+      if (part !== items) onCommitted(part);
       return;
     } catch (err) {
       if (!isDataError(err)) throw err;

@@ -123,7 +123,7 @@ export const EpochMsSchema = z.number().int().nonnegative();
 
 // Unknown keys are ignored (stripped) so devices may add fields within v1; null counts as absent.
 const readingFields = {
-  ts: z.union([IsoTimestampSchema, EpochMsSchema]),
+  ts: z.union([EpochMsSchema, IsoTimestampSchema]),
   seq: z.number().int().nonnegative().nullish(),
   temp_c: z.number().min(TEMP_RANGE_C.min).max(TEMP_RANGE_C.max),
   humidity_pct: z.number().min(0).max(100).nullish(),
@@ -189,6 +189,9 @@ function resolveLimits(o: ParseOptions): Limits {
   };
 }
 
+/** Refuses invalid UTF-8 instead of replacing it; stateless between calls (no `stream` option), so one serves all. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseUnsafe(topic: string, payload: Uint8Array, limits: Limits): ParseResult {
   const topicText = typeof topic === 'string' ? topic : String(topic);
   if (!(payload instanceof Uint8Array)) {
@@ -216,7 +219,7 @@ function parseUnsafe(topic: string, payload: Uint8Array, limits: Limits): ParseR
 
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+    text = STRICT_UTF8.decode(payload);
   } catch {
     return fail('invalid_encoding', 'payload is not valid UTF-8', raw);
   }
@@ -265,35 +268,31 @@ function parseUnsafe(topic: string, payload: Uint8Array, limits: Limits): ParseR
 
 function parseBatchItems(items: unknown[], nodeId: string, topic: string, limits: Limits): ParseResult {
   const result: ParseResult = { readings: [], deadLetters: [] };
-  items.forEach((item, index) => {
-    // Built only for a dead letter: stringifying every valid item was a large share of batch parsing.
-    const base = () => {
-      const sensorId = sensorIdOf(item);
-      return {
-        topic,
-        index,
-        ...rawOf(UTF8.encode(itemJson(item)), limits.maxRawBytes),
-        ...(sensorId ? { sensorId } : {}),
-      };
-    };
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index];
     const parsed = BatchItemSchema.safeParse(item);
     if (!parsed.success) {
-      result.deadLetters.push({
-        reason: classifyIssues(parsed.error.issues, item),
-        detail: summarise(parsed.error.issues),
-        ...base(),
-      });
-      return;
+      const why = { reason: classifyIssues(parsed.error.issues, item), detail: summarise(parsed.error.issues) };
+      result.deadLetters.push({ ...why, ...itemLetterBase(item, index, topic, limits) });
+      continue;
     }
     const reading = toReading(parsed.data, parsed.data.sensor, parsed.data.asset, nodeId);
     const timeProblem = checkTime(reading.ts, limits);
-    if (timeProblem) {
-      result.deadLetters.push({ ...timeProblem, ...base() });
-      return;
-    }
-    result.readings.push(reading);
-  });
+    if (timeProblem) result.deadLetters.push({ ...timeProblem, ...itemLetterBase(item, index, topic, limits) });
+    else result.readings.push(reading);
+  }
   return result;
+}
+
+/** Where a batch item's dead letter came from, with its bytes: built only for a dead letter (stringifying every valid item was a large share of batch parsing). */
+function itemLetterBase(item: unknown, index: number, topic: string, limits: Limits) {
+  const sensorId = sensorIdOf(item);
+  return {
+    topic,
+    index,
+    ...rawOf(UTF8.encode(itemJson(item)), limits.maxRawBytes),
+    ...(sensorId ? { sensorId } : {}),
+  };
 }
 
 type ReadingFields = Omit<SingleReadingPayload, 'v'>;
