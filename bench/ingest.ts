@@ -2,11 +2,14 @@
 // reference measured in the same run. Prints one JSON line per scenario:
 //   single   one reading per message, end to end (committed rows), vs the bare broker rate
 //            (same messages to a plain MQTT.js QoS 1 subscriber, no database) and vs the
-//            ack-after-commit ceiling (same sessions and share group, empty commit per batch);
+//            ack-after-commit ceiling (same sessions and share group, empty commit per batch),
+//            and vs the minimal writer (the ceiling plus the parser and the ingester's COPY per
+//            batch, nothing else: what a database on the same cores leaves any ingester);
 //   batch20  gateway batches of 20 readings, end to end, vs raw COPY into the same hypertable;
 //   latency  publish → commit (ack) latency at half the rate `single` reached.
 // Lost and duplicated readings are counted in the database. The ingester runs in a child
-// process (as in production, apart from the publisher); the publisher is this process. Before
+// process (as in production, apart from the publisher), compiled as production code is; the
+// publisher is this process. Before
 // each measured phase the bench waits (up to --settle-s) for the shared machine to be quiet,
 // and every line reports the CPU each process used, other work on the box included.
 //   npm run bench:ingest -- [--scenarios single,batch,latency] [--single 150000] [--batches 20000]
@@ -23,7 +26,7 @@ import { upsertSensorNetwork } from '../db/telemetry';
 import { topicScheme } from '../domain/coldchain/telemetry';
 import type { TopicScheme } from '../domain/coldchain/telemetry';
 import { connectMqtt } from '../platform/mqtt';
-import { consumerGroup, forkChild } from './lib/child';
+import { compileChildren, consumerGroup, forkChild } from './lib/child';
 import type { BenchChild, ConsumerGroup } from './lib/child';
 import { rawLoad } from './lib/copy';
 import { cpuBetween, sampleCpu, waitForQuiet } from './lib/cpu';
@@ -270,7 +273,9 @@ interface Ceiling {
 /**
  * The transport's ceiling for the ingester's pattern: as many instances and sessions as the
  * ingester, in one share group, each message acknowledged after an empty commit of its batch
- * (bench/lib/ceiling-child.ts). The same single-reading messages as the bare reference.
+ * (bench/lib/ceiling-child.ts). The same single-reading messages as the bare reference. With
+ * `commit: 'copy'`, the minimal writer: the same, each message parsed and each batch written
+ * with the ingester's COPY, nothing else.
  */
 async function measureCeiling(
   pub: MqttClient,
@@ -280,21 +285,30 @@ async function measureCeiling(
   net: BenchNetwork,
   base: number,
   children: BenchChild[],
+  childModule: string,
+  commit: 'empty' | 'copy',
 ): Promise<Ceiling> {
-  const shareGroup = `ceil${randomBytes(4).toString('hex')}`;
+  const tag = commit === 'empty' ? 'ceil' : 'min';
+  const shareGroup = `${tag}${randomBytes(4).toString('hex')}`;
   const instances = await Promise.all(
     Array.from({ length: o.ingesters }, (_, k) =>
-      forkChild(join(__dirname, 'lib/ceiling-child.ts'), {
-        ...childEnv,
-        MQTT_SHARE_GROUP: shareGroup,
-        BENCH_SESSIONS: String(o.sessions),
-        BENCH_CONCURRENT_WRITES: String(o.concurrentWrites),
-        BENCH_CLIENT_ID: `${net.nodeId}-ceil${k}`,
-        INGEST_BATCH_MAX: String(o.batchMax),
-        INGEST_BATCH_WAIT_MS: String(o.waitMs),
-      }),
+      forkChild(
+        childModule,
+        {
+          ...childEnv,
+          MQTT_SHARE_GROUP: shareGroup,
+          BENCH_SESSIONS: String(o.sessions),
+          BENCH_CONCURRENT_WRITES: String(o.concurrentWrites),
+          BENCH_CLIENT_ID: `${net.nodeId}-${tag}${k}`,
+          BENCH_COMMIT: commit,
+          PG_POOL_MAX: String(o.pool),
+          INGEST_BATCH_MAX: String(o.batchMax),
+          INGEST_BATCH_WAIT_MS: String(o.waitMs),
+        },
+        process.env.BENCH_CEILING_NODE_ARGS?.split(' ').filter(Boolean),
+      ),
     ),
-  );
+  ); // e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile the ceiling's consumers
   children.push(...instances);
   const group = consumerGroup(instances);
   const groups: ProcessGroup[] = [
@@ -323,6 +337,8 @@ async function measureCeiling(
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  // Children run compiled, as production does (npm run build); compiled before the stack is touched.
+  const child = compileChildren();
   const cfg: Config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
   const db = createDb({ connectionString: cfg.db.connectionString, max: 4, applicationName: 'freshchain-bench' });
   const net = await registerNetwork(db, o.sensorsPerRole, topicScheme(cfg.mqtt.topicPrefix));
@@ -343,6 +359,7 @@ async function main(): Promise<void> {
     ...machineInfo(),
     loadavg_1m: loadAverage1m(),
     ingester: `${o.ingesters} child process(es) running startIngester (as npm run ingest) in one share group`,
+    children: 'compiled with tsc (bench/tsconfig.children.json), run on plain Node as production runs dist/',
     publisher: 'bench process, one MQTT.js client, QoS 1',
     publish_window: o.window,
     ...tuning,
@@ -352,8 +369,9 @@ async function main(): Promise<void> {
     // --- single, reference: the same messages to a plain subscriber, no database.
     let ref: Phase | undefined;
     let ceiling: Ceiling | undefined;
+    let minimal: Ceiling | undefined;
     if (o.scenarios.has('single')) {
-      const sub = await forkChild(join(__dirname, 'lib/subscriber-child.ts'), {
+      const sub = await forkChild(child(join(__dirname, 'lib/subscriber-child.ts')), {
         ...childEnv,
         BENCH_MQTT_URL: cfg.mqtt.url,
         BENCH_MQTT_USERNAME: cfg.mqtt.ops.username,
@@ -383,7 +401,21 @@ async function main(): Promise<void> {
         o,
       );
       await sub.stop();
-      ceiling = await measureCeiling(pub, cfg, o, childEnv, net, base, children);
+      const measure = (commit: 'empty' | 'copy') =>
+        measureCeiling(
+          pub,
+          cfg,
+          o,
+          childEnv,
+          net,
+          base,
+          children,
+          child(join(__dirname, 'lib/ceiling-child.ts')),
+          commit,
+        );
+      ceiling = await measure('empty');
+      // The only phase that stores the reference's messages (sensors of their own).
+      minimal = await measure('copy');
     }
 
     // --- the ingester under test: `--ingesters` instances in one share group, as deployed to
@@ -392,7 +424,7 @@ async function main(): Promise<void> {
     const instances = await Promise.all(
       Array.from({ length: o.ingesters }, (_, k) =>
         forkChild(
-          join(__dirname, 'lib/ingester-child.ts'),
+          child(join(__dirname, 'lib/ingester-child.ts')),
           {
             ...childEnv,
             MQTT_SHARE_GROUP: shareGroup,
@@ -454,6 +486,18 @@ async function main(): Promise<void> {
               ceiling_cpu_cores: ceiling.phase.cpu,
               ceiling:
                 'same sessions in one share group, same batcher (size, wait, concurrent writes), ack after an empty commit, no database',
+            }
+          : {}),
+        ...(ceiling && minimal
+          ? {
+              minimal_writer_per_s: round(minimal.phase.rate),
+              minimal_writer_ratio: round(minimal.phase.rate / ceiling.phase.rate, 3),
+              ingester_vs_minimal_writer: round(single.p.rate / minimal.phase.rate, 3),
+              minimal_writer_lost: minimal.lost,
+              minimal_writer_duplicated: minimal.duplicated,
+              minimal_writer_cpu_cores: minimal.phase.cpu,
+              minimal_writer:
+                "the ceiling's sessions and batcher, each message parsed and each batch written with the ingester's COPY, nothing else",
             }
           : {}),
         messages: o.single,

@@ -4,8 +4,17 @@
 // wait and concurrent writes, but an empty "commit": every message is acknowledged once its
 // batch is "written", and nothing is parsed or stored. What MQTT.js and Mosquitto allow for
 // ack-after-commit, with no database sharing the cores.
+//
+// With BENCH_COMMIT=copy it is the minimal writer instead: each message parsed by the telemetry
+// parser and each batch's readings written with the ingester's COPY (`copyReadingsAlone`),
+// nothing else (no sensor registry, dead letters, poison isolation, metrics or health). What any
+// consumer that commits its batches to PostgreSQL on the same cores reaches, so that the
+// ingester's own overhead shows apart from the database's.
 import { loadConfig } from '../../config';
-import { sharedTopic, topicScheme } from '../../domain/coldchain/telemetry';
+import { createDb } from '../../db/pool';
+import { copyReadingsAlone } from '../../db/telemetry';
+import { parseTelemetryMessage, sharedTopic, topicScheme } from '../../domain/coldchain/telemetry';
+import type { Reading } from '../../domain/coldchain/telemetry';
 import { DurableBatcher } from '../../platform/batcher';
 import { openAckAfterHandlingSessions } from '../../platform/mqtt';
 import { createLogger } from '../../platform/logger';
@@ -25,9 +34,21 @@ async function main(): Promise<void> {
   let batches = 0;
   // Distinct readings acknowledged: a lost or twice-delivered message shows as a difference.
   const seen = new Set<string>();
-  const batcher = new DurableBatcher<string>(
-    async () => {
-      batches++; // the empty commit
+  const topics = topicScheme(cfg.mqtt.topicPrefix);
+  const db =
+    process.env.BENCH_COMMIT === 'copy'
+      ? createDb({ connectionString: cfg.db.connectionString, max: cfg.db.poolMax })
+      : undefined;
+  // One item per message, as the ingester submits: a reading, or a placeholder for the empty commit.
+  const batcher = new DurableBatcher<Reading | null>(
+    async (items) => {
+      batches++;
+      // The empty commit, or the minimal writer's COPY.
+      if (db)
+        await copyReadingsAlone(
+          db,
+          items.filter((r): r is Reading => r !== null),
+        );
     },
     {
       maxItems: cfg.ingest.batchMax,
@@ -36,7 +57,6 @@ async function main(): Promise<void> {
       maxConcurrentWrites: Number(process.env.BENCH_CONCURRENT_WRITES ?? 2),
     },
   );
-  const topics = topicScheme(cfg.mqtt.topicPrefix);
   const filters = [topics.readingFilter(process.env.BENCH_NODE), topics.batchFilter(process.env.BENCH_NODE)].map((f) =>
     sharedTopic(cfg.mqtt.shareGroup, f),
   );
@@ -50,7 +70,7 @@ async function main(): Promise<void> {
     filters,
     logger,
     handle: async (topic, payload) => {
-      await batcher.submit([topic]);
+      await batcher.submit(db ? parseTelemetryMessage(topic, payload, { now: Date.now(), topics }).readings : [null]);
       if (!topic.includes(mine)) return;
       acked++;
       const ts = TS.exec(payload.toString('latin1', 0, 256));
@@ -70,6 +90,7 @@ async function main(): Promise<void> {
       await batcher.stop();
       await opened.close();
       await purgeNumberedSessions(cfg.mqtt, prefix, sessions);
+      await db?.close();
     },
   });
   process.send?.({ type: 'ready' });

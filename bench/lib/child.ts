@@ -1,9 +1,31 @@
 // Bench child processes (the ingester under test, the reference subscriber) and the IPC
 // protocol the bench uses to drive them. Children run in their own process, as in production,
 // so the publisher in the bench process does not share their event loop.
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+
+const ROOT = join(__dirname, '../..');
+
+/** Where `compileChildren` writes: under node_modules, so the compiled code resolves the same packages. */
+export const COMPILED_CHILDREN_DIR = join(ROOT, 'node_modules/.cache/freshchain-bench');
+
+/**
+ * Compile the bench's child modules (bench/tsconfig.children.json) with tsc, as `npm run build`
+ * compiles production code; returns a function from a child's source path to its compiled file.
+ * A child forked from the compiled file runs without tsx, whose transform adds work on hot paths
+ * (a `__name` call for each closure created) that production code does not do.
+ */
+export function compileChildren(): (sourcePath: string) => string {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const r = spawnSync(
+    process.execPath,
+    [tsc, '-p', join(ROOT, 'bench/tsconfig.children.json'), '--outDir', COMPILED_CHILDREN_DIR],
+    { cwd: ROOT, stdio: ['ignore', process.stderr, 'inherit'] },
+  );
+  if (r.status !== 0) throw new Error(`compiling the bench children failed (tsc exit ${r.status ?? r.signal})`);
+  return (sourcePath) => join(COMPILED_CHILDREN_DIR, relative(ROOT, sourcePath).replace(/\.ts$/, '.js'));
+}
 
 /** Parent → child. */
 export type ToChild =
@@ -43,7 +65,8 @@ export interface BenchChild {
 }
 
 /**
- * Fork a TypeScript module under tsx with an IPC channel; resolves once it reports `ready`.
+ * Fork a child module with an IPC channel (TypeScript under tsx, or compiled JavaScript as it is);
+ * resolves once it reports `ready`.
  * `stdoutToStderr`: the child's stdout goes to stderr, so that what it prints (the Temporal
  * SDK core logs there) cannot mix with the bench's one JSON line.
  */
@@ -56,9 +79,10 @@ export async function forkChild(
   // cwd = the repository, where `--import tsx` resolves, whatever directory the bench started in.
   const stdio = ['ignore', opts.stdoutToStderr ? process.stderr : 'inherit', 'inherit', 'ipc'] as const;
   const proc = fork(modulePath, [], {
-    cwd: join(__dirname, '../..'),
+    cwd: ROOT,
     env,
-    execArgv: [...nodeArgs, '--import', 'tsx'],
+    // A compiled child (compileChildren) runs on plain Node, a TypeScript one under tsx.
+    execArgv: modulePath.endsWith('.js') ? [...nodeArgs] : [...nodeArgs, '--import', 'tsx'],
     stdio: [...stdio],
   });
   const queue: FromChild[] = [];
