@@ -221,9 +221,16 @@ export const posSalesSchema = z
     });
   });
 
-/** The door's hash: equal for the same address however it is spaced or cased. */
-export function addressKey(address: string): string {
-  return createHash('sha256').update(address.trim().toLowerCase().replace(/\s+/g, ' ')).digest('hex').slice(0, 32);
+/**
+ * The door's key: equal for the same address however it is spaced or cased, so orders to one
+ * door merge. Keyed (HMAC with the personal-data key): it goes into workflow histories, and a
+ * plain hash of an address is confirmed by hashing a guess, which street addresses invite.
+ */
+export function addressKey(address: string, key: string): string {
+  return createHmac('sha256', key)
+    .update(`address\u0000${address.trim().toLowerCase().replace(/\s+/g, ' ')}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /**
@@ -231,7 +238,7 @@ export function addressKey(address: string): string {
  * coordinates: histories keep inputs for as long as they are retained, so the exact door stays
  * in the orders row and the allocation activity reads it there by order id.
  */
-export function toOrderInput(body: z.infer<typeof orderIntakeSchema>, now: number): OrderInput {
+export function toOrderInput(body: z.infer<typeof orderIntakeSchema>, now: number, key: string): OrderInput {
   const placedAt = body.placedAt ? Date.parse(body.placedAt) : now;
   const slot =
     body.slot.kind === 'instant'
@@ -240,7 +247,7 @@ export function toOrderInput(body: z.infer<typeof orderIntakeSchema>, now: numbe
   return {
     orderId: body.orderId,
     customerId: body.customer.id,
-    addressKey: addressKey(body.customer.address),
+    addressKey: addressKey(body.customer.address, key),
     slot,
     lines: body.lines,
     placedAt,
@@ -366,7 +373,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
     const body = orderIntakeSchema.parse(req.body);
     const { orderId } = body;
     const workflowId = orderWorkflowId(orderId);
-    const fresh = toOrderInput(body, Date.now());
+    const fresh = toOrderInput(body, Date.now(), config.pii.key);
     const claim = await claimOrder(db, {
       order: { ...fresh, location: body.location },
       fingerprint: intakeFingerprint(body, config.pii.key),
@@ -400,7 +407,7 @@ export function ordersRouter(deps: { config: Config; db: Db; temporal: Client })
       // Recorded but perhaps never started (the first request failed in between): start it now,
       // with the instant it was placed at then.
     }
-    const input = claim.created ? fresh : toOrderInput(body, claim.existing.placedAt);
+    const input = claim.created ? fresh : toOrderInput(body, claim.existing.placedAt, config.pii.key);
     const runId = await startOrder(input, body.lines.length, body.slot.kind);
     if (runId) await markOrderStarted(db, orderId, runId);
     if (claim.created && runId) {

@@ -13,7 +13,7 @@ import type { OrderView } from '../../domain/orders';
 import { startWorker } from '../../workflows/worker';
 import type { WorkerHandle } from '../../workflows/worker';
 import { intakeBody, seedTestCity } from '../support/orders';
-import { requireDb, requireTemporal, testLogger, uniqueId } from '../support/stack';
+import { requireDb, requireTemporal, testConfig, testLogger, uniqueId } from '../support/stack';
 import { eventually } from '../support/telemetry';
 
 const ROOT = join(__dirname, '../..');
@@ -74,6 +74,7 @@ describe('Order workflows survive a worker crash (integration)', function () {
               ...toOrderInput(
                 { ...intakeBody({ orderId, location: city.centre, lines }), slot: { kind: 'instant' } } as never,
                 now,
+                testConfig.pii.key,
               ),
               location: city.centre,
             },

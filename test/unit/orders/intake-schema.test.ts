@@ -3,15 +3,19 @@
 // against the server clock; and what enters the workflow carries no exact coordinates.
 // Property-based (fast-check): hostile values in any field give a 400 naming a field, never a
 // throw of another kind and never an accepted body with unclean text in it.
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ZodError } from 'zod';
-import { orderIntakeSchema, toOrderInput } from '../../../api/routes/orders';
+import { addressKey, orderIntakeSchema, toOrderInput } from '../../../api/routes/orders';
 import { isCleanText } from '../../../api/text';
 
 const MIN = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+
+const KEY = 'a-test-personal-data-key';
+const parsedBody = () => orderIntakeSchema.parse(body());
 
 function body(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -173,10 +177,22 @@ describe('order intake body', () => {
 
   it('puts no exact coordinates into the workflow input', () => {
     const parsed = orderIntakeSchema.parse(body());
-    const input = toOrderInput(parsed, Date.now());
+    const input = toOrderInput(parsed, Date.now(), KEY);
     const text = JSON.stringify(input);
     expect(text).not.to.include('31.2304123');
     expect(text).not.to.include('121.4737456');
     expect(input.addressKey).to.match(/^[0-9a-f]{32}$/);
+  });
+
+  it("keys the door's hash: a guessed address cannot be confirmed from a history without the key", () => {
+    const address = parsedBody().customer.address;
+    const normalised = address.trim().toLowerCase().replace(/\s+/g, ' ');
+    const k = addressKey(address, KEY);
+    for (const plain of [normalised, address]) {
+      expect(k).not.to.equal(createHash('sha256').update(plain).digest('hex').slice(0, 32));
+    }
+    expect(addressKey(`  ${address.toUpperCase().replace(/ /g, '   ')} `, KEY), 'spacing and case').to.equal(k);
+    expect(addressKey(address, `${KEY}x`), 'another key').not.to.equal(k);
+    expect(addressKey(`${address} 2`, KEY), 'another door').not.to.equal(k);
   });
 });
