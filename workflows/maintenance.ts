@@ -1,6 +1,6 @@
 import { patched } from '@temporalio/workflow';
 import type { MaintenanceActivities } from '../activities/maintenance';
-import { SHORTFALL_RELAY_PATCH } from './patches';
+import { PII_RETENTION_PATCH, SHORTFALL_RELAY_PATCH } from './patches';
 import { proxyAreaActivities } from './task-queues';
 
 // Each step on the queue of the area whose data it keeps: reservations and personal data are
@@ -19,7 +19,7 @@ export async function maintenanceWorkflow(): Promise<{
   const releasedReservations = await orders.releaseExpiredReservations();
   // Before telemetry, so a failing telemetry step never holds back erasure. Runs recorded
   // before this step existed replay without it.
-  const personalData = patched('pii-retention') ? await orders.erasePersonalDataPastRetention() : undefined;
+  const personalData = patched(PII_RETENTION_PATCH) ? await orders.erasePersonalDataPastRetention() : undefined;
   // Signals a stock count or sale committed but the API did not send (docs/orders.md, "Stock truth").
   const stockShortfalls = patched(SHORTFALL_RELAY_PATCH) ? await orders.relayStockShortfalls() : undefined;
   const telemetry = await coldchain.telemetryMaintenance();

@@ -39,6 +39,12 @@ export const QUARANTINE_PICKED_PATCH = 'quarantine-writes-off-picked-units';
 export const STOCK_SHORTFALL_PATCH = 'stock-shortfall-reallocates';
 
 /**
+ * Maintenance: a step erases personal data of orders finished longer ago than
+ * PII_RETENTION_DAYS, before the telemetry step. Passes started before it replay without it.
+ */
+export const PII_RETENTION_PATCH = 'pii-retention';
+
+/**
  * Maintenance: a step relays stock shortfalls whose signal the API did not send (a crash between
  * the fact's commit and the signal). Passes started before it replay without the step.
  */
